@@ -1,0 +1,29 @@
+"""cxsim: customer-journey simulation on a SimPy kernel.
+
+The public contract: :func:`compose` a config, :func:`run` it, read the
+DataFrames of the :class:`Results` (``timeseries``, ``clients``,
+``touchpoints``, ``summary``).
+"""
+
+from collections.abc import Callable
+
+from omegaconf import DictConfig
+
+from cxsim.config import Config, compose
+from cxsim.errors import ConfigError
+from cxsim.results import Results
+
+__version__ = "0.1.0"
+
+__all__ = ["ConfigError", "Results", "compose", "run", "__version__"]
+
+
+def run(cfg: Config | DictConfig, replication: int = 0,
+        progress: Callable[[float], None] | None = None) -> Results:
+    """Run replication *replication* of *cfg* (0 by default) and return its Results.
+
+    *progress*, if given, is called with the simulated day after each month.
+    """
+    from cxsim.engine import simulate
+
+    return simulate(cfg, replication=replication, progress=progress)

@@ -1,0 +1,325 @@
+"""Configuration: dataclasses registered with Hydra's ConfigStore, and their validation.
+
+Units are fixed: time in days (``sim.years`` and ``sim.warmup_years`` in years),
+money per purchase, rates per year where the key says ``_per_year``,
+probabilities and shares in [0, 1]. The YAML files in ``configs/`` mirror
+these defaults group by group; every default names its source or reason.
+Values are checked once, by :func:`validate`, before a run starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
+from cxsim.errors import ConfigError
+
+__all__ = [
+    "SegmentConfig",
+    "MarketConfig",
+    "FirmConfig",
+    "PsychologyConfig",
+    "SimConfig",
+    "Config",
+    "register_configs",
+    "to_config",
+    "validate",
+    "config_hash",
+    "as_plain",
+    "config_dir",
+    "compose",
+]
+
+
+@dataclass
+class SegmentConfig:
+    """A group of clients who want and behave alike."""
+
+    share: float = 1.0  # share of the market's clients; one segment by default
+    mean_days_between_needs: float = 45.0  # days; a B2B account needs something ~8x a year
+    order_value: float = 100.0  # money per purchase at price level 1; a unit, scale freely
+    margin: float = 0.3  # share of the order value kept; typical services gross margin
+    emotional_weight: float = 0.8  # seed 000: "as much as 80% of the decision" is emotional
+    switching_cost: float = 0.5  # churn-logit units; seed 002: switching is costly for clients
+    initial_expectation: float = 0.65  # quality in [0, 1] a new client expects; near base quality
+
+
+@dataclass
+class MarketConfig:
+    """Who the clients are and how they respond to a firm's acquisition spend."""
+
+    size: int = 10_000  # clients; small enough for a demo in seconds
+    segments: dict[str, SegmentConfig] = field(default_factory=lambda: {"core": SegmentConfig()})
+    organic_acquisition_per_year: float = 0.05  # per prospect; word of mouth and search, no spend
+    max_paid_acquisition_per_year: float = 0.5  # per prospect; saturation of paid acquisition
+    acquisition_spend_scale: float = 20.0  # money per prospect per year giving 63% of the max
+
+
+@dataclass
+class FirmConfig:
+    """One firm: its journey map, prices, budgets and front line."""
+
+    journey: str = "professional_services"  # shipped journey name or a YAML/GraphML path
+    price_level: float = 1.0  # multiplies the segment's order value
+    initial_share: float = 0.3  # share of the market already its clients at day 0
+    acquisition_spend: float = 20.0  # money per prospect per year; at the response scale
+    cx_budget_share: float = 0.05  # CX budget as a share of revenue; seed 000 "funded"
+    recovery_probability: float = 0.5  # seed 003 "power": a failure the front line can fix
+    onboarding_cost: float = 50.0  # money per new client; seed 002: costly for the provider
+    scale_staff: bool = True  # scale journey staff by market.size / reference_clients
+    staff: dict[str, int] = field(default_factory=dict)  # absolute staff per touchpoint
+
+
+@dataclass
+class PsychologyConfig:
+    """Parameters of the client's equations in ``cxsim.psychology``."""
+
+    emotions: bool = True  # false: churn is the constant base_churn (validation tests)
+    loss_aversion: float = 2.25  # Tversky & Kahneman (1992)
+    affect_sensitivity: float = 3.0  # a 0.2 shortfall feels like -0.9; chosen for spread
+    affect_level_weight: float = 0.5  # weight of quality itself; Anderson & Sullivan (1993)
+    reference_quality: float = 0.5  # quality that feels neutral once expected; scale midpoint
+    perception_noise_sd: float = 0.08  # quality units; visit-to-visit variation
+    funding_gain: float = 0.1  # quality added at full CX funding
+    wait_penalty: float = 0.3  # quality lost to a long wait; Maister (1985)
+    wait_tolerance_days: float = 0.02  # about 30 minutes before a wait really hurts
+    failure_penalty: float = 0.4  # quality lost when a visit fails
+    recovery_share: float = 0.6  # share of it a recovery wins back; Matos et al. (2007)
+    kano_strong: float = 1.5  # weight of a hygiene shortfall / delighter excess; Kano (1984)
+    kano_weak: float = 0.4  # weight of hygiene excess / delighter shortfall; Kano (1984)
+    expectation_rate: float = 0.2  # drift of expectation toward experience; Helson (1964)
+    initial_trust: float = 0.5  # a new client's trust; neutral
+    trust_gain: float = 0.1  # trust gained per good journey; Slovic (1993): slow to build
+    trust_loss: float = 0.4  # trust lost per bad journey; Slovic (1993): quick to lose
+    attitude_rate: float = 0.3  # weight of the latest journey in attitude
+    nps_neutral: float = 7.5  # answer of a neutral client: a passive; Reichheld (2003)
+    nps_slope: float = 5.0  # answer points per unit of latent satisfaction
+    nps_noise_sd: float = 1.0  # answer points; survey noise
+    base_churn: float = 0.05  # per purchase for a neutral client; ~30% a year at 8 needs
+    churn_memory_weight: float = 1.5  # churn-logit per unit of remembered affect
+    churn_trust_weight: float = 2.0  # churn-logit per unit of trust
+
+
+@dataclass
+class SimConfig:
+    """Horizon, discounting and output options."""
+
+    years: float = 5.0  # horizon; long enough for relationships to show
+    warmup_years: float = 0.0  # statistics leave out this start-up period
+    discount_rate: float = 0.1  # per year, continuous; a typical cost of capital
+    days_per_month: float = 30.4375  # 365.25 / 12: the metric sampling period
+    record_journeys: bool = False  # keep one row per journey in Results.journeys
+
+
+@dataclass
+class Config:
+    """A whole scenario: the market, its firms, the client model and the run."""
+
+    seed: int = 0  # root of all random streams
+    market: MarketConfig = field(default_factory=MarketConfig)
+    firms: dict[str, FirmConfig] = field(default_factory=lambda: {"acme": FirmConfig()})
+    psychology: PsychologyConfig = field(default_factory=PsychologyConfig)
+    sim: SimConfig = field(default_factory=SimConfig)
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore as ``cxsim_schema``."""
+    ConfigStore.instance().store(name="cxsim_schema", node=Config)
+
+
+def to_config(cfg: Config | DictConfig | dict) -> Config:
+    """Turn a composed config into validated dataclasses."""
+    if not isinstance(cfg, Config):
+        try:
+            merged = OmegaConf.merge(OmegaConf.structured(Config), cfg)
+            cfg = OmegaConf.to_object(merged)
+        except Exception as exc:  # omegaconf raises several types
+            reason = _omegaconf_reason(exc)
+            raise ConfigError(_omegaconf_key(exc), f"is invalid: {reason}") from None
+    validate(cfg)
+    return cfg
+
+
+def _omegaconf_key(exc: Exception) -> str:
+    key = getattr(exc, "full_key", None)
+    return f"config key '{key}'" if key else "config"
+
+
+def _omegaconf_reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text
+
+
+def _number(key: str, value: Any, low: float | None = None, high: float | None = None,
+            low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(key, f"must be {kind}", value)
+    if integer and not isinstance(value, int):
+        raise ConfigError(key, "must be an integer", value)
+    if not math.isfinite(value):
+        raise ConfigError(key, "must be finite", value)
+    lo = "(" if low_open else "["
+    hi = ")" if high_open else "]"
+    rng = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ConfigError(key, f"must be in {rng}", value)
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ConfigError(key, f"must be in {rng}", value)
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def _name(key: str, name: Any) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(key, "must be a name of letters, digits, '_' or '-'", name)
+
+
+def validate(cfg: Config) -> None:
+    """Check every value's range and the rules between values; raise ConfigError."""
+    _number("seed", cfg.seed, 0, integer=True)
+    m = cfg.market
+    _number("market.size", m.size, 1, integer=True)
+    if not m.segments:
+        raise ConfigError("market.segments", "must name at least one segment", {})
+    for name, seg in m.segments.items():
+        _name(f"market.segments.{name}", name)
+        k = f"market.segments.{name}"
+        _number(f"{k}.share", seg.share, 0, 1)
+        _number(f"{k}.mean_days_between_needs", seg.mean_days_between_needs, 0, low_open=True)
+        _number(f"{k}.order_value", seg.order_value, 0)
+        _number(f"{k}.margin", seg.margin, 0, 1)
+        _number(f"{k}.emotional_weight", seg.emotional_weight, 0, 1)
+        _number(f"{k}.switching_cost", seg.switching_cost, 0)
+        _number(f"{k}.initial_expectation", seg.initial_expectation, 0, 1)
+    total = sum(s.share for s in m.segments.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError("market.segments.*.share", "must sum to 1", round(total, 9))
+    _number("market.organic_acquisition_per_year", m.organic_acquisition_per_year, 0)
+    _number("market.max_paid_acquisition_per_year", m.max_paid_acquisition_per_year, 0)
+    _number("market.acquisition_spend_scale", m.acquisition_spend_scale, 0, low_open=True)
+
+    if not cfg.firms:
+        raise ConfigError("firms", "must name at least one firm", {})
+    for name, firm in cfg.firms.items():
+        _name(f"firms.{name}", name)
+        k = f"firms.{name}"
+        if not isinstance(firm.journey, str) or not firm.journey.strip():
+            raise ConfigError(f"{k}.journey", "must be a journey name or a file path", firm.journey)
+        _number(f"{k}.price_level", firm.price_level, 0, low_open=True)
+        _number(f"{k}.initial_share", firm.initial_share, 0, 1)
+        _number(f"{k}.acquisition_spend", firm.acquisition_spend, 0)
+        _number(f"{k}.cx_budget_share", firm.cx_budget_share, 0, 1)
+        _number(f"{k}.recovery_probability", firm.recovery_probability, 0, 1)
+        _number(f"{k}.onboarding_cost", firm.onboarding_cost, 0)
+        for tp, staff in firm.staff.items():
+            _number(f"{k}.staff.{tp}", staff, 1, integer=True)
+    initial = sum(f.initial_share for f in cfg.firms.values())
+    if initial > 1.0 + 1e-9:
+        raise ConfigError("firms.*.initial_share", "must sum to at most 1", round(initial, 9))
+
+    p = cfg.psychology
+    for f in fields(PsychologyConfig):
+        value = getattr(p, f.name)
+        if f.name == "emotions":
+            if not isinstance(value, bool):
+                raise ConfigError("psychology.emotions", "must be true or false", value)
+            continue
+        _number(f"psychology.{f.name}", value, 0)
+    for key in ("initial_trust", "expectation_rate", "attitude_rate", "recovery_share",
+                "reference_quality",
+                "base_churn", "trust_gain", "trust_loss"):
+        _number(f"psychology.{key}", getattr(p, key), 0, 1)
+    _number("psychology.nps_neutral", p.nps_neutral, 0, 10)
+    _number("psychology.wait_tolerance_days", p.wait_tolerance_days, 0, low_open=True)
+    _number("psychology.loss_aversion", p.loss_aversion, 1)
+
+    s = cfg.sim
+    _number("sim.years", s.years, 0, 200, low_open=True)
+    _number("sim.warmup_years", s.warmup_years, 0)
+    if s.warmup_years >= s.years:
+        raise ConfigError("sim.warmup_years", f"must be less than sim.years ({s.years})",
+                          s.warmup_years)
+    _number("sim.discount_rate", s.discount_rate, 0)
+    _number("sim.days_per_month", s.days_per_month, 1)
+
+
+def config_hash(cfg: Config) -> str:
+    """A short, stable hash of the resolved config (same config, same hash)."""
+    text = OmegaConf.to_yaml(OmegaConf.structured(cfg), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def as_plain(cfg: Config) -> dict:
+    """The config as plain dicts and scalars (for JSON and YAML)."""
+    assert is_dataclass(cfg)
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+
+
+def config_dir() -> Path:
+    """The bundled ``configs/`` folder: inside the wheel, or beside the source tree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "configs", here.parent / "configs"):
+        if (candidate / "config.yaml").is_file():
+            return candidate
+    raise ConfigError("configs/config.yaml", "was not found beside the cxsim package")
+
+
+def compose(overrides: list[str] | None = None) -> DictConfig:
+    """Compose the bundled config with Hydra *overrides* (``["market.size=500"]``).
+
+    Works from any working directory and when called repeatedly. Bad overrides
+    and unknown config groups raise :class:`ConfigError`.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_configs()
+    overrides = list(overrides or [])
+    try:
+        if GlobalHydra.instance().is_initialized():
+            return hydra_compose("config", overrides=overrides)
+        with initialize_config_dir(config_dir=str(config_dir()), version_base=None):
+            return hydra_compose("config", overrides=overrides)
+    except Exception as exc:  # Hydra and OmegaConf raise many types; name the override
+        raise _override_error(exc, overrides) from None
+
+
+def _override_error(exc: Exception, overrides: list[str]) -> ConfigError:
+    from hydra.errors import MissingConfigException
+
+    text = " ".join(str(exc).split())
+    if isinstance(exc, MissingConfigException):
+        group = getattr(exc, "config_name", None) or ""
+        options = getattr(exc, "options", None)
+        culprit = next((o for o in overrides if o.split("=")[0].lstrip("+~") in text
+                        or (group and o.startswith(group.split("/")[0]))), None)
+        where = f"override '{culprit}'" if culprit else "config group"
+        rule = "names no config in its group"
+        if options:
+            rule += f" (available: {', '.join(sorted(options))})"
+        return ConfigError(where, rule)
+    cause = exc.__cause__ or exc
+    key = getattr(cause, "full_key", None)
+    reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    culprit = next((o for o in overrides if key and o.split("=")[0].lstrip("+~") == key), None)
+    culprit = culprit or next(
+        (o for o in overrides if o.split("=")[0].lstrip("+~") in text), None)
+    if key and "not in struct" in reason:
+        return ConfigError(f"config key '{key}'", "does not exist (to add a new entry to a "
+                           f"mapping, write '+{key}=...')")
+    if key and "not in '" in reason:
+        return ConfigError(f"config key '{key}'", "is not a known setting")
+    if key:
+        return ConfigError(f"config key '{key}'", f"is invalid: {reason}")
+    where = f"override '{culprit}'" if culprit else "overrides"
+    return ConfigError(where, f"is invalid: {text}")

@@ -1,0 +1,622 @@
+"""The event loop: SimPy orchestrates time; the equations live elsewhere.
+
+Which events exist, and why nothing else needs one
+--------------------------------------------------
+An event is scheduled only where one client's timing can affect another's:
+
+* **need calendar** — one heap of ``(day, client)`` for all clients, woken by
+  a single pending timeout at its earliest entry (not a process per client);
+* **arrival at a staffed touchpoint** — the queue there is shared, so the
+  moment of arrival matters to everyone in it;
+* **end of service at a staffed touchpoint** — frees a server for the next
+  client in the queue (FIFO, O(1) release), and continues the walk;
+* **end of a walk** — the client's next need is drawn from it;
+* **acquisition** — one pending timeout for the whole prospect pool
+  (Gillespie: the pool's total hazard, then a prospect at random);
+* **monthly sample** and the optional **warm-up** mark.
+
+An unstaffed stretch of a walk (route choices, delays, self-service time) is
+computed in one step, with one timeout to where it ends: a staffed
+touchpoint or the end of the journey.
+
+How a visit felt is computed later, in batches: a walk's visits depend on
+the client's expectation, which changes only when a walk ends; so finished
+walks wait in a buffer and are evaluated together with the functions of
+``cxsim.psychology`` before any of their clients starts another walk,
+before each monthly sample and at the horizon. The result is the same as
+evaluating each walk as it ends.
+
+Random streams are spawned once per run, in a fixed order (see
+:data:`STREAMS`), so adding a mechanism never shifts another's draws.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable
+from heapq import heappop, heappush
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from cxsim import psychology as psy
+from cxsim.config import Config, config_hash, to_config
+from cxsim.firm import DAYS_PER_YEAR, Firm
+from cxsim.market import GONE, ClientState, Relationships, Segments
+from cxsim.results import Results
+
+__all__ = ["STREAMS", "root_seed", "spawn_streams", "Engine", "simulate"]
+
+STREAMS = (
+    "population",
+    "needs",
+    "walks",
+    "acquisition",
+    "churn",
+    "psychology",
+    "word_of_mouth",
+    "network",
+    "management",
+)
+"""Named random streams, spawned in this order from the run's root seed."""
+
+_BLOCK = 4096
+
+
+def root_seed(seed: int, replication: int = 0) -> np.random.SeedSequence:
+    """Root of replication *replication*: ``SeedSequence(seed, spawn_key=(replication,))``."""
+    return np.random.SeedSequence(seed, spawn_key=(replication,))
+
+
+def spawn_streams(root: np.random.SeedSequence) -> dict[str, np.random.Generator]:
+    """One generator per name in :data:`STREAMS`, always spawned in that order."""
+    children = np.random.SeedSequence(
+        root.entropy, spawn_key=root.spawn_key, pool_size=root.pool_size
+    ).spawn(len(STREAMS))
+    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+
+
+class _Draws:
+    """Draws from one generator, a block at a time, handed out as Python floats."""
+
+    __slots__ = ("_fill", "_buffer", "_i")
+
+    def __init__(self, fill: Callable[[int], np.ndarray]) -> None:
+        self._fill = fill
+        self._buffer: list[float] = []
+        self._i = 0
+
+    def __call__(self) -> float:
+        i = self._i
+        if i == len(self._buffer):
+            self._buffer = self._fill(_BLOCK).tolist()
+            i = 0
+        self._i = i + 1
+        return self._buffer[i]
+
+
+class _Station:
+    """Staff at one touchpoint: a FIFO queue with O(1) arrival and release."""
+
+    __slots__ = ("capacity", "busy", "queue", "area", "since")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.busy = 0
+        self.queue: deque[_Walk] = deque()
+        self.area = 0.0  # integral of the queue length over time
+        self.since = 0.0
+
+
+class _Walk:
+    """One client walking one journey."""
+
+    __slots__ = ("client", "firm", "node", "need_at", "nodes", "waits", "wait", "arrived",
+                 "ended_at", "completed")
+
+    def __init__(self, client: int, firm: int, need_at: float) -> None:
+        self.client = client
+        self.firm = firm
+        self.need_at = need_at
+        self.node = -1
+        self.nodes: list[int] = []
+        self.waits: list[float] = []
+        self.wait = 0.0
+        self.arrived = 0.0
+        self.ended_at = 0.0
+        self.completed = False
+
+
+class Engine:
+    """One replication of one scenario.
+
+    Parameters
+    ----------
+    cfg : a validated :class:`cxsim.config.Config`.
+    replication : replication index *i*; its root seed is
+        ``SeedSequence(cfg.seed, spawn_key=(i,))``.
+    journey_dir : folder of the shipped journey maps.
+    """
+
+    def __init__(self, cfg: Config, replication: int, journey_dir: Path) -> None:
+        self.cfg = cfg
+        self.replication = replication
+        self.root = root_seed(cfg.seed, replication)
+        rng = spawn_streams(self.root)
+        self.firms = [Firm(name, f, cfg, journey_dir) for name, f in cfg.firms.items()]
+        self.segments = Segments(cfg)
+        self.state = ClientState(cfg, self.segments, rng["population"])
+        self.relationships = Relationships(cfg.market.size * 2)
+        self.env = simpy.Environment()
+
+        self._need_gap = _Draws(rng["needs"].standard_exponential)
+        self._walk_time = _Draws(rng["walks"].standard_exponential)
+        walk_u = rng["walks"].spawn(1)[0]
+        self._route_u = _Draws(walk_u.random)
+        self._acq_gap = _Draws(rng["acquisition"].standard_exponential)
+        self._acq_u = _Draws(rng["acquisition"].random)
+        self._churn_rng = rng["churn"]
+        self._psy_rng = rng["psychology"]
+
+        self._horizon = cfg.sim.years * DAYS_PER_YEAR
+        self._warmup = cfg.sim.warmup_years * DAYS_PER_YEAR
+        self._month = cfg.sim.days_per_month
+        self._n_months = max(1, math.ceil(self._horizon / self._month - 1e-9))
+        self._build_nodes()
+        self._build_accumulators()
+
+        self._need_mean = self.segments.mean_days_between_needs[self.state.segment].tolist()
+        self._calendar: list[tuple[float, int]] = []
+        self._next_wake = math.inf
+        self._pending: list[_Walk] = []
+        self._pending_flag = bytearray(self.state.size)
+        self._prospects = self.state.prospects()
+        self._n_prospects = self._prospects.size
+        self._hazards = [firm.acquisition_hazard(cfg) for firm in self.firms]
+        self._cx_share = np.array([f.cfg.cx_budget_share for f in self.firms])
+        self._journal: list[dict[str, np.ndarray]] = []
+
+    # ----------------------------------------------------------------- set-up
+    def _build_nodes(self) -> None:
+        """Concatenate every firm's touchpoints into global node arrays."""
+        offsets, n = [], 0
+        for firm in self.firms:
+            offsets.append(n)
+            n += firm.journey.n_touchpoints
+        self._offset = offsets
+        self._entry = [off + f.journey.entry for off, f in zip(offsets, self.firms)]
+
+        def cat(attr: str) -> np.ndarray:
+            return np.concatenate([getattr(f.journey, attr) for f in self.firms])
+
+        self.node_firm = np.concatenate(
+            [np.full(f.journey.n_touchpoints, i, dtype=np.int64) for i, f in enumerate(self.firms)]
+        )
+        self.node_base_quality = cat("base_quality")
+        self.node_hygiene = cat("hygiene")
+        self.node_delighter = cat("delighter")
+        self.node_cost = cat("cost_per_visit")
+        self.node_failure = cat("failure_probability")
+        self.node_funding = np.array([f.funding for f in self.firms])[self.node_firm]
+        self.node_recovery = np.array([f.cfg.recovery_probability for f in self.firms])[
+            self.node_firm
+        ]
+        self._staffed = cat("staffed").tolist()
+        self._service = cat("service_days").tolist()
+        self._is_exit = cat("is_exit").tolist()
+        self._next: list[list[int]] = []
+        self._cum: list[list[float]] = []
+        self._delay: list[list[float]] = []
+        self._sure: list[bool] = []
+        for off, firm in zip(offsets, self.firms):
+            j = firm.journey
+            for i in range(j.n_touchpoints):
+                self._next.append([off + k for k in j.next_touchpoints[i]])
+                self._cum.append(list(j.cumulative_probability[i]))
+                self._delay.append(list(j.delay_days[i]))
+                cum = j.cumulative_probability[i]
+                self._sure.append(len(cum) == 1 and cum[0] >= 1.0 - 1e-12)
+        capacity = np.concatenate([f.capacity for f in self.firms])
+        self._stations = [
+            _Station(int(c)) if staffed else None for c, staffed in zip(capacity, self._staffed)
+        ]
+        self.n_nodes = n
+
+    def _build_accumulators(self) -> None:
+        shape = (len(self.firms), self._n_months)
+        self.monthly = {
+            name: np.zeros(shape)
+            for name in ("acquisitions", "acquisitions_marketing", "churned", "purchases",
+                         "abandoned", "revenue", "margin", "cost_to_serve", "onboarding_cost",
+                         "acquisition_spend", "nps_answers", "promoters", "detractors",
+                         "active_clients", "prospects", "mean_memory", "mean_trust",
+                         "mean_expectation", "cx_spend")
+        }
+        self.node_stats = {
+            name: np.zeros(self.n_nodes)
+            for name in ("visits", "wait_sum", "affect_sum", "quality_sum", "failures",
+                         "recoveries", "staffed_visits")
+        }
+
+    def _month_of(self, t: float) -> int:
+        return min(int(t // self._month), self._n_months - 1)
+
+    # -------------------------------------------------------------- calendar
+    def _push_need(self, t: float, client: int) -> None:
+        heappush(self._calendar, (t, client))
+        if t < self._next_wake:
+            self._next_wake = t
+            wake = self.env.timeout(t - self.env.now, value=t)
+            wake.callbacks.append(self._on_wake)
+
+    def _on_wake(self, event: simpy.Event) -> None:
+        target = event._value
+        if target >= self._next_wake:
+            self._next_wake = math.inf
+        calendar = self._calendar
+        firm_of = self.state.firm
+        while calendar and calendar[0][0] <= target:
+            t, client = heappop(calendar)
+            if self._pending_flag[client]:
+                self._flush()
+            firm = int(firm_of[client])
+            if firm >= 0:
+                walk = _Walk(client, firm, t)
+                self._stretch(walk, self._entry[firm], t)
+        if calendar and calendar[0][0] < self._next_wake:
+            t = calendar[0][0]
+            self._next_wake = t
+            wake = self.env.timeout(t - self.env.now, value=t)
+            wake.callbacks.append(self._on_wake)
+
+    # ------------------------------------------------------------------ walks
+    def _stretch(self, walk: _Walk, node: int, t: float) -> None:
+        """Walk from *node* at day *t* through unstaffed touchpoints in one step."""
+        staffed, service, is_exit = self._staffed, self._service, self._is_exit
+        draw_time, draw_u = self._walk_time, self._route_u
+        nodes, waits = walk.nodes, walk.waits
+        while not staffed[node]:
+            nodes.append(node)
+            waits.append(0.0)
+            t += service[node] * draw_time()
+            if is_exit[node]:
+                return self._schedule_end(walk, t, True)
+            if self._sure[node]:
+                nxt, delay = self._next[node][0], self._delay[node][0]
+            else:
+                k = bisect_right(self._cum[node], draw_u())
+                if k == len(self._next[node]):
+                    return self._schedule_end(walk, t, False)
+                nxt, delay = self._next[node][k], self._delay[node][k]
+            node = nxt
+            t += delay
+        walk.node = node
+        now = self.env.now
+        if t <= now:
+            self._arrive(walk, now)
+        else:
+            event = self.env.timeout(t - now, value=walk)
+            event.callbacks.append(self._on_arrive)
+
+    def _on_arrive(self, event: simpy.Event) -> None:
+        self._arrive(event._value, self.env.now)
+
+    def _arrive(self, walk: _Walk, now: float) -> None:
+        station = self._stations[walk.node]
+        queue = station.queue
+        station.area += len(queue) * (now - station.since)
+        station.since = now
+        if station.busy < station.capacity:
+            station.busy += 1
+            walk.wait = 0.0
+            self._serve(walk)
+        else:
+            walk.arrived = now
+            queue.append(walk)
+
+    def _serve(self, walk: _Walk) -> None:
+        event = self.env.timeout(self._service[walk.node] * self._walk_time(), value=walk)
+        event.callbacks.append(self._on_served)
+
+    def _on_served(self, event: simpy.Event) -> None:
+        walk = event._value
+        node = walk.node
+        now = self.env.now
+        station = self._stations[node]
+        queue = station.queue
+        station.area += len(queue) * (now - station.since)
+        station.since = now
+        if queue:
+            nxt = queue.popleft()
+            nxt.wait = now - nxt.arrived
+            self._serve(nxt)
+        else:
+            station.busy -= 1
+        walk.nodes.append(node)
+        walk.waits.append(walk.wait)
+        if self._is_exit[node]:
+            return self._end(walk, now, True)
+        if self._sure[node]:
+            nxt_node, delay = self._next[node][0], self._delay[node][0]
+        else:
+            k = bisect_right(self._cum[node], self._route_u())
+            if k == len(self._next[node]):
+                return self._end(walk, now, False)
+            nxt_node, delay = self._next[node][k], self._delay[node][k]
+        self._stretch(walk, nxt_node, now + delay)
+
+    def _schedule_end(self, walk: _Walk, t: float, completed: bool) -> None:
+        now = self.env.now
+        if t <= now:
+            self._end(walk, now, completed)
+        else:
+            walk.completed = completed
+            event = self.env.timeout(t - now, value=walk)
+            event.callbacks.append(self._on_end)
+
+    def _on_end(self, event: simpy.Event) -> None:
+        walk = event._value
+        self._end(walk, self.env.now, walk.completed)
+
+    def _end(self, walk: _Walk, t: float, completed: bool) -> None:
+        """A walk is over: buffer it for evaluation and draw the client's next need."""
+        walk.ended_at = t
+        walk.completed = completed
+        self._pending.append(walk)
+        client = walk.client
+        self._pending_flag[client] = 1
+        self._push_need(t + self._need_mean[client] * self._need_gap(), client)
+
+    # ------------------------------------------------------------ acquisition
+    def _schedule_acquisition(self) -> None:
+        total = sum(self._hazards) * self._n_prospects
+        if total <= 0.0:
+            return
+        event = self.env.timeout(self._acq_gap() / total)
+        event.callbacks.append(self._on_acquire)
+
+    def _on_acquire(self, event: simpy.Event) -> None:
+        now = self.env.now
+        u = self._acq_u() * sum(self._hazards)
+        firm, acc = len(self._hazards) - 1, 0.0
+        for f, h in enumerate(self._hazards):
+            acc += h
+            if u < acc:
+                firm = f
+                break
+        j = min(int(self._acq_u() * self._n_prospects), self._n_prospects - 1)
+        client = int(self._prospects[j])
+        self._n_prospects -= 1
+        self._prospects[j] = self._prospects[self._n_prospects]
+        self.state.firm[client] = firm
+        self.state.relationship[client] = self.relationships.add(client, firm, now, 1)
+        m = self._month_of(now)
+        self.monthly["acquisitions"][firm, m] += 1
+        self.monthly["acquisitions_marketing"][firm, m] += 1
+        self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
+        self._stretch(_Walk(client, firm, now), self._entry[firm], now)
+        self._schedule_acquisition()
+
+    # ------------------------------------------------------- batch psychology
+    def _flush(self) -> None:
+        """Evaluate every finished walk in one vectorised pass."""
+        walks = self._pending
+        if not walks:
+            return
+        self._pending = []
+        p = self.cfg.psychology
+        state = self.state
+        n = len(walks)
+        clients = np.fromiter((w.client for w in walks), np.int64, n)
+        firms = np.fromiter((w.firm for w in walks), np.int64, n)
+        ended = np.fromiter((w.ended_at for w in walks), float, n)
+        completed = np.fromiter((w.completed for w in walks), bool, n)
+        lengths = np.fromiter((len(w.nodes) for w in walks), np.int64, n)
+        total = int(lengths.sum())
+        nodes = np.fromiter((g for w in walks for g in w.nodes), np.int64, total)
+        waits = np.fromiter((x for w in walks for x in w.waits), float, total)
+        starts = np.zeros(n, dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        for c in clients.tolist():
+            self._pending_flag[c] = 0
+
+        visit_client = np.repeat(clients, lengths)
+        expectation = state.expectation[visit_client]
+        noise = self._psy_rng.normal(0.0, p.perception_noise_sd, total)
+        quality = psy.perceived_quality(
+            self.node_base_quality[nodes], self.node_funding[nodes], waits, noise,
+            p.funding_gain, p.wait_penalty, p.wait_tolerance_days,
+        )
+        u = self._psy_rng.random((2, total))
+        failed = u[0] < self.node_failure[nodes]
+        recovered = failed & (u[1] < self.node_recovery[nodes])
+        quality = psy.failure_outcome(quality, failed, recovered, p.failure_penalty,
+                                      p.recovery_share)
+        gap = psy.disconfirmation(quality, expectation)
+        felt = psy.affect(gap, quality, p.loss_aversion, p.affect_sensitivity,
+                          p.affect_level_weight, p.reference_quality)
+        hygiene, delighter = self.node_hygiene[nodes], self.node_delighter[nodes]
+        basics = np.repeat(psy.hygiene_met(gap, hygiene, starts), lengths)
+        felt = psy.kano_shape(felt, hygiene, delighter, basics, p.kano_strong, p.kano_weak)
+        memory = psy.peak_end_memory(felt, starts)
+        experienced = np.add.reduceat(quality, starts) / lengths
+
+        state.expectation[clients] = psy.adapt_expectation(
+            state.expectation[clients], experienced, p.expectation_rate)
+        trust = psy.update_trust(state.trust[clients], memory, p.trust_gain, p.trust_loss)
+        state.trust[clients] = trust
+        attitude = psy.update_attitude(state.attitude[clients, firms], memory, p.attitude_rate)
+        state.attitude[clients, firms] = attitude
+        state.memory[clients] = memory
+        answers = psy.nps_answer(memory, attitude, trust,
+                                 self._psy_rng.normal(0.0, p.nps_noise_sd, n),
+                                 p.nps_neutral, p.nps_slope)
+        state.nps[clients] = answers
+
+        segment = state.segment[clients]
+        price = np.array([f.cfg.price_level for f in self.firms])[firms]
+        revenue = np.where(completed, self.segments.order_value[segment] * price, 0.0)
+        margin = revenue * self.segments.margin[segment]
+        rel = state.relationship[clients]
+        rels = self.relationships
+        rate = self.cfg.sim.discount_rate / DAYS_PER_YEAR
+        rels.purchases[rel] += completed
+        rels.revenue[rel] += revenue
+        rels.margin[rel] += margin
+        rels.clv[rel] += margin * np.exp(-rate * (ended - rels.acquired_at[rel]))
+
+        if p.emotions:
+            churn_p = psy.churn_probability(memory, trust, p.base_churn, p.churn_memory_weight,
+                                            p.churn_trust_weight,
+                                            self.segments.switching_cost[segment])
+        else:
+            churn_p = psy.churn_probability(memory, trust, p.base_churn, 0.0, 0.0)
+        churned = self._churn_rng.random(n) < churn_p
+        gone = clients[churned]
+        state.firm[gone] = GONE
+        rels.churned_at[rel[churned]] = ended[churned]
+
+        month = np.minimum((ended // self._month).astype(np.int64), self._n_months - 1)
+        cells = firms * self._n_months + month
+        size = len(self.firms) * self._n_months
+
+        def add(name: str, weights: np.ndarray) -> None:
+            self.monthly[name] += np.bincount(cells, weights, size).reshape(
+                len(self.firms), self._n_months)
+
+        add("purchases", completed.astype(float))
+        add("abandoned", (~completed).astype(float))
+        add("revenue", revenue)
+        add("margin", margin)
+        add("churned", churned.astype(float))
+        add("nps_answers", np.ones(n))
+        add("promoters", (answers >= 9).astype(float))
+        add("detractors", (answers <= 6).astype(float))
+        add("cost_to_serve", np.add.reduceat(self.node_cost[nodes], starts))
+
+        counted = np.repeat(ended >= self._warmup, lengths)
+        if counted.any():
+            at = nodes[counted]
+            stats = self.node_stats
+            stats["visits"] += np.bincount(at, minlength=self.n_nodes)
+            stats["wait_sum"] += np.bincount(at, waits[counted], self.n_nodes)
+            stats["affect_sum"] += np.bincount(at, felt[counted], self.n_nodes)
+            stats["quality_sum"] += np.bincount(at, quality[counted], self.n_nodes)
+            stats["failures"] += np.bincount(at, failed[counted], self.n_nodes)
+            stats["recoveries"] += np.bincount(at, recovered[counted], self.n_nodes)
+
+        if self.cfg.sim.record_journeys:
+            self._journal.append({
+                "client": clients, "firm": firms,
+                "need_at": np.fromiter((w.need_at for w in walks), float, n),
+                "ended_at": ended, "completed": completed, "visits": lengths,
+                "memory": memory, "nps": answers, "churned": churned,
+            })
+
+    # --------------------------------------------------------------- samples
+    def _on_sample(self, event: simpy.Event) -> None:
+        month = event._value
+        self._flush()
+        state = self.state
+        n_firms = len(self.firms)
+        active = state.firm >= 0
+        mine = state.firm[active]
+        counts = np.bincount(mine, minlength=n_firms)
+        m = self.monthly
+        m["active_clients"][:, month] = counts
+        m["prospects"][:, month] = self._n_prospects
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for name, values in (("mean_memory", state.memory), ("mean_trust", state.trust),
+                                 ("mean_expectation", state.expectation)):
+                m[name][:, month] = np.bincount(mine, values[active], n_firms) / counts
+        m["cx_spend"][:, month] = self._cx_share * m["revenue"][:, month]
+        start = month * self._month
+        length = min(self._month, self._horizon - start)
+        for f, firm in enumerate(self.firms):
+            m["acquisition_spend"][f, month] = (
+                firm.cfg.acquisition_spend * self._n_prospects * length / DAYS_PER_YEAR)
+        if self._progress is not None:
+            self._progress(min((month + 1) * self._month, self._horizon))
+
+    def _on_warmup(self, event: simpy.Event) -> None:
+        now = self.env.now
+        for station in self._stations:
+            if station is not None:
+                station.area += len(station.queue) * (now - station.since)
+                station.since = now
+                station.area = 0.0
+
+    # ------------------------------------------------------------------- run
+    def run(self, progress: Callable[[float], None] | None = None) -> Results:
+        """Simulate the horizon and return the results."""
+        self._progress = progress
+        env = self.env
+        state = self.state
+        for client in np.flatnonzero(state.firm >= 0).tolist():
+            firm = int(state.firm[client])
+            state.relationship[client] = self.relationships.add(client, firm, 0.0, 0)
+            self._push_need(self._need_mean[client] * self._need_gap(), client)
+        self._schedule_acquisition()
+        if self._warmup > 0:
+            env.timeout(self._warmup).callbacks.append(self._on_warmup)
+        last = None
+        for month in range(self._n_months):
+            t = min((month + 1) * self._month, self._horizon)
+            last = env.timeout(t, value=month)
+            last.callbacks.append(self._on_sample)
+        env.run(until=last)
+        return self._results()
+
+    def _results(self) -> Results:
+        measured = self._horizon - self._warmup
+        for station in self._stations:
+            if station is not None:
+                station.area += len(station.queue) * (self._horizon - station.since)
+                station.since = self._horizon
+        mean_queue = np.array([
+            s.area / measured if s is not None else np.nan for s in self._stations])
+        capacity = np.array([s.capacity if s is not None else 0 for s in self._stations])
+        journal = None
+        if self.cfg.sim.record_journeys:
+            journal = {k: np.concatenate([j[k] for j in self._journal]) if self._journal
+                       else np.array([]) for k in ("client", "firm", "need_at", "ended_at",
+                                                   "completed", "visits", "memory", "nps",
+                                                   "churned")}
+        return Results.from_run(
+            cfg=self.cfg,
+            replication=self.replication,
+            config_hash=config_hash(self.cfg),
+            firm_names=[f.name for f in self.firms],
+            months=self._n_months,
+            month_days=self._month,
+            horizon_days=self._horizon,
+            warmup_days=self._warmup,
+            monthly=self.monthly,
+            relationships=self.relationships.columns(),
+            touchpoints={
+                "firm": self.node_firm,
+                "touchpoint": [tp for f in self.firms for tp in f.journey.touchpoints],
+                "stage": [s for f in self.firms for s in f.journey.stages],
+                "channel": [c for f in self.firms for c in f.journey.channels],
+                "staffed": np.array(self._staffed),
+                "staff": capacity,
+                "mean_queue_length": mean_queue,
+                **self.node_stats,
+            },
+            journeys=journal,
+            prospects_final=self._n_prospects,
+        )
+
+
+def simulate(cfg: Config, replication: int = 0, journey_dir: Path | None = None,
+             progress: Callable[[float], None] | None = None) -> Results:
+    """Run replication *replication* of *cfg* (validated here) and return its results."""
+    from cxsim.config import config_dir
+
+    cfg = to_config(cfg)
+    engine = Engine(cfg, replication, journey_dir or config_dir() / "journey")
+    return engine.run(progress)
+

@@ -1,0 +1,146 @@
+"""The market: segments and the clients' state, one numpy array per attribute.
+
+A client is an index ``0 .. size-1``. Its segment never changes; its firm,
+expectation, trust, attitude (one column per firm) and last NPS answer do.
+Nothing here is one Python object per client, so a market of a million
+clients is a few dozen megabytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cxsim.config import Config
+
+__all__ = [
+    "PROSPECT", "GONE", "SOURCES", "Segments", "ClientState", "Relationships", "segment_counts",
+]
+
+PROSPECT = -1
+"""``ClientState.firm`` of a client who is no firm's client yet."""
+GONE = -2
+"""``ClientState.firm`` of a client who has left the category."""
+
+
+def segment_counts(shares: np.ndarray, size: int) -> np.ndarray:
+    """Whole clients per segment, by largest remainder, summing to *size*."""
+    exact = np.asarray(shares, dtype=float) * size
+    counts = np.floor(exact).astype(np.int64)
+    short = size - counts.sum()
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[:short]] += 1
+    return counts
+
+
+class Segments:
+    """Per-segment parameters as arrays, indexed by segment id (config order)."""
+
+    def __init__(self, cfg: Config) -> None:
+        segs = cfg.market.segments
+        self.names: tuple[str, ...] = tuple(segs)
+        self.share = np.array([s.share for s in segs.values()])
+        self.mean_days_between_needs = np.array([s.mean_days_between_needs for s in segs.values()])
+        self.order_value = np.array([s.order_value for s in segs.values()])
+        self.margin = np.array([s.margin for s in segs.values()])
+        self.emotional_weight = np.array([s.emotional_weight for s in segs.values()])
+        self.switching_cost = np.array([s.switching_cost for s in segs.values()])
+        self.initial_expectation = np.array([s.initial_expectation for s in segs.values()])
+
+
+class ClientState:
+    """The state of every client, sized for all firms of the market.
+
+    Parameters
+    ----------
+    cfg : the validated scenario.
+    segments : its segments.
+    population : the run's ``population`` random stream (segment draw and
+        starting split).
+    """
+
+    def __init__(self, cfg: Config, segments: Segments, population: np.random.Generator) -> None:
+        size = cfg.market.size
+        n_firms = len(cfg.firms)
+        counts = segment_counts(segments.share, size)
+        self.segment = population.permutation(np.repeat(np.arange(counts.size), counts)).astype(
+            np.int16
+        )
+        self.firm = np.full(size, PROSPECT, dtype=np.int16)
+        order = population.permutation(size)
+        start = 0
+        for f, firm in enumerate(cfg.firms.values()):
+            k = int(round(firm.initial_share * size))
+            self.firm[order[start : start + k]] = f
+            start += k
+        self.expectation = segments.initial_expectation[self.segment].astype(float)
+        self.trust = np.full(size, cfg.psychology.initial_trust)
+        self.attitude = np.zeros((size, n_firms))
+        self.memory = np.zeros(size)
+        self.nps = np.full(size, -1, dtype=np.int8)
+        self.relationship = np.full(size, -1, dtype=np.int64)
+
+    @property
+    def size(self) -> int:
+        return self.firm.size
+
+    def active_counts(self, n_firms: int) -> np.ndarray:
+        """Clients of each firm right now."""
+        mine = self.firm[self.firm >= 0]
+        return np.bincount(mine, minlength=n_firms)
+
+    def prospects(self) -> np.ndarray:
+        """Ids of the clients who are no firm's client yet."""
+        return np.flatnonzero(self.firm == PROSPECT)
+
+
+SOURCES = ("initial", "marketing", "referral")
+"""How a relationship began: a client at day 0, bought by spend, or referred."""
+
+
+class Relationships:
+    """One row per client-firm relationship, in growable numpy columns.
+
+    A client who leaves and later returns (or switches) starts a new row, so
+    CLV is per relationship: the margin it actually paid.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        capacity = max(int(capacity), 16)
+        self.n = 0
+        self.client = np.empty(capacity, dtype=np.int64)
+        self.firm = np.empty(capacity, dtype=np.int16)
+        self.source = np.empty(capacity, dtype=np.int8)
+        self.acquired_at = np.empty(capacity)
+        self.churned_at = np.empty(capacity)
+        self.purchases = np.empty(capacity, dtype=np.int64)
+        self.revenue = np.empty(capacity)
+        self.margin = np.empty(capacity)
+        self.clv = np.empty(capacity)
+
+    _COLUMNS = ("client", "firm", "source", "acquired_at", "churned_at", "purchases", "revenue",
+                "margin", "clv")
+
+    def add(self, client: int, firm: int, t: float, source: int) -> int:
+        """Open a relationship at day *t*; return its row."""
+        if self.n == self.client.size:
+            for name in self._COLUMNS:
+                old = getattr(self, name)
+                new = np.empty(2 * old.size, dtype=old.dtype)
+                new[: old.size] = old
+                setattr(self, name, new)
+        r = self.n
+        self.client[r] = client
+        self.firm[r] = firm
+        self.source[r] = source
+        self.acquired_at[r] = t
+        self.churned_at[r] = np.nan
+        self.purchases[r] = 0
+        self.revenue[r] = 0.0
+        self.margin[r] = 0.0
+        self.clv[r] = 0.0
+        self.n += 1
+        return r
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The filled part of every column."""
+        return {name: getattr(self, name)[: self.n] for name in self._COLUMNS}

@@ -1,0 +1,329 @@
+"""The client's equations: pure, vectorised functions of numpy arrays.
+
+One call serves a batch of clients or visits. The engine calls these
+functions and never re-implements them. Scales: quality, expectation and
+trust live in [0, 1]; affect, memory and attitude in [-1, 1]; the NPS answer
+is an integer 0-10.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "perceived_quality",
+    "failure_outcome",
+    "disconfirmation",
+    "affect",
+    "kano_shape",
+    "hygiene_met",
+    "peak_end_memory",
+    "adapt_expectation",
+    "update_trust",
+    "update_attitude",
+    "nps_answer",
+    "nps_score",
+    "churn_probability",
+    "choice_utility",
+]
+
+
+def perceived_quality(
+    base_quality: np.ndarray,
+    funding: np.ndarray | float,
+    wait_days: np.ndarray,
+    noise: np.ndarray,
+    funding_gain: float,
+    wait_penalty: float,
+    wait_tolerance_days: float,
+) -> np.ndarray:
+    """Quality a client perceives at a visit, in [0, 1].
+
+    ``q = base + funding_gain * funding - wait_penalty * (1 - exp(-wait / tolerance)) + noise``,
+    clipped to [0, 1]. Waiting hurts with diminishing marginal effect: the
+    first minutes in a queue cost most (Maister 1985); *funding* in [0, 1] is
+    the firm's CX funding level (see ``cxsim.firm.funding_level``).
+
+    References
+    ----------
+    Maister, D. H. (1985). The psychology of waiting lines. In Czepiel,
+    Solomon & Surprenant (eds.), *The Service Encounter*, 113-123.
+    """
+    wait_cost = wait_penalty * -np.expm1(-np.asarray(wait_days) / wait_tolerance_days)
+    q = np.asarray(base_quality) + funding_gain * np.asarray(funding) - wait_cost + noise
+    return np.clip(q, 0.0, 1.0)
+
+
+def failure_outcome(
+    quality: np.ndarray,
+    failed: np.ndarray,
+    recovered: np.ndarray,
+    failure_penalty: float,
+    recovery_share: float,
+) -> np.ndarray:
+    """Quality after a service failure and, maybe, its recovery.
+
+    A failure costs *failure_penalty*; a recovered failure gives back
+    *recovery_share* of it. With ``recovery_share`` < 1 a recovered failure
+    is still worse than no failure: the service-recovery paradox is weak
+    and unreliable in the data (Matos, Henrique & Rossi 2007).
+
+    References
+    ----------
+    Matos, C. A., Henrique, J. L. & Rossi, C. A. V. (2007). Service recovery
+    paradox: a meta-analysis. *Journal of Service Research* 10(1), 60-77.
+    """
+    loss = failure_penalty * np.asarray(failed, dtype=float)
+    loss = loss * (1.0 - recovery_share * np.asarray(recovered, dtype=float))
+    return np.clip(quality - loss, 0.0, 1.0)
+
+
+def disconfirmation(quality: np.ndarray, expectation: np.ndarray) -> np.ndarray:
+    """Perceived minus expected quality: positive exceeds, negative falls short.
+
+    References
+    ----------
+    Oliver, R. L. (1980). A cognitive model of the antecedents and
+    consequences of satisfaction decisions. *Journal of Marketing Research*
+    17(4), 460-469.
+    """
+    return np.asarray(quality) - np.asarray(expectation)
+
+
+def affect(
+    disconfirmation: np.ndarray,
+    quality: np.ndarray,
+    loss_aversion: float,
+    sensitivity: float,
+    level_weight: float,
+    reference_quality: float,
+) -> np.ndarray:
+    """How a visit felt, in (-1, 1): surprise, with losses weighing more, plus level.
+
+    ``affect = tanh(sensitivity * (v(d) + level_weight * (quality - reference)))``
+    with ``v(d) = d`` for gains and ``loss_aversion * d`` for losses. The
+    surprise term is Oliver's disconfirmation; the level term is his
+    expectation (assimilation) effect: once expectations have adapted, good
+    service still feels good. The tanh keeps feelings bounded.
+
+    References
+    ----------
+    Tversky, A. & Kahneman, D. (1992). Advances in prospect theory:
+    cumulative representation of uncertainty. *Journal of Risk and
+    Uncertainty* 5(4), 297-323 (loss aversion of about 2.25).
+    Oliver, R. L. (1980), see :func:`disconfirmation`. Anderson, E. W. &
+    Sullivan, M. W. (1993). The antecedents and consequences of customer
+    satisfaction for firms. *Marketing Science* 12(2), 125-143.
+    """
+    d = np.asarray(disconfirmation, dtype=float)
+    value = np.where(d < 0.0, loss_aversion * d, d)
+    value = value + level_weight * (np.asarray(quality) - reference_quality)
+    return np.tanh(sensitivity * value)
+
+
+def kano_shape(
+    felt: np.ndarray,
+    hygiene: np.ndarray,
+    delighter: np.ndarray,
+    basics_met: np.ndarray,
+    strong: float,
+    weak: float,
+) -> np.ndarray:
+    """Weigh a visit's affect by the touchpoint's kind.
+
+    Hygiene touchpoints: a shortfall weighs *strong*, excellence only *weak*.
+    Delighters: the reverse, and their upside counts only when the journey's
+    basics were met (*basics_met*); neutral touchpoints pass unchanged.
+    Results are clipped to [-1, 1].
+
+    References
+    ----------
+    Kano, N., Seraku, N., Takahashi, F. & Tsuji, S. (1984). Attractive
+    quality and must-be quality. *Journal of the Japanese Society for
+    Quality Control* 14(2), 39-48. Herzberg, F. (1966). *Work and the
+    Nature of Man*. World Publishing.
+    """
+    felt = np.asarray(felt, dtype=float)
+    positive = felt > 0.0
+    weight = np.ones_like(felt)
+    weight = np.where(hygiene, np.where(positive, weak, strong), weight)
+    delight_up = np.where(basics_met, strong, 0.0)
+    weight = np.where(delighter, np.where(positive, delight_up, weak), weight)
+    return np.clip(weight * felt, -1.0, 1.0)
+
+
+def hygiene_met(
+    disconfirmation: np.ndarray, hygiene: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """Per journey: did every hygiene visit meet its expectation?
+
+    *starts* are the offsets of each journey's first visit in the flat visit
+    arrays (journeys are contiguous and non-empty). Returns one bool per
+    journey, broadcast back to its visits by the caller with ``np.repeat``.
+    """
+    shortfall = (np.asarray(disconfirmation) < 0.0) & np.asarray(hygiene)
+    return np.logical_or.reduceat(shortfall, starts) == 0
+
+
+def peak_end_memory(affect: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Remembered affect per journey: mean of its most intense and its last visit.
+
+    *affect* holds the visits of several journeys back to back; *starts* the
+    offset of each journey's first visit. Duration and the average play no
+    part: that is the point of the peak-end rule.
+
+    References
+    ----------
+    Fredrickson, B. L. & Kahneman, D. (1993). Duration neglect in
+    retrospective evaluations of affective episodes. *J. Pers. Soc. Psychol.*
+    65(1), 45-55. Kahneman, D., Fredrickson, B. L., Schreiber, C. A. &
+    Redelmeier, D. A. (1993). When more pain is preferred to less.
+    *Psychological Science* 4(6), 401-405.
+    """
+    affect = np.asarray(affect, dtype=float)
+    starts = np.asarray(starts)
+    highest = np.maximum.reduceat(affect, starts)
+    lowest = np.minimum.reduceat(affect, starts)
+    peak = np.where(-lowest > highest, lowest, highest)
+    ends = np.append(starts[1:], affect.size) - 1
+    return 0.5 * (peak + affect[ends])
+
+
+def adapt_expectation(expectation: np.ndarray, experienced: np.ndarray, rate: float) -> np.ndarray:
+    """Expectation drifts toward what the client got (adaptation level).
+
+    ``e' = e + rate * (experienced - e)`` with rate in [0, 1].
+
+    References
+    ----------
+    Helson, H. (1964). *Adaptation-Level Theory*. Harper & Row. Oliver (1980),
+    see :func:`disconfirmation`.
+    """
+    expectation = np.asarray(expectation, dtype=float)
+    return expectation + rate * (np.asarray(experienced) - expectation)
+
+
+def update_trust(trust: np.ndarray, memory: np.ndarray, gain: float, loss: float) -> np.ndarray:
+    """Trust in [0, 1], lost quickly and rebuilt slowly.
+
+    A good journey (memory > 0) closes ``gain * memory`` of the gap to 1; a bad
+    one removes ``loss * |memory|`` of the trust held. With ``loss > gain``
+    one bad journey undoes several good ones.
+
+    References
+    ----------
+    Slovic, P. (1993). Perceived risk, trust, and democracy. *Risk Analysis*
+    13(6), 675-682 (the asymmetry principle).
+    """
+    trust = np.asarray(trust, dtype=float)
+    memory = np.asarray(memory, dtype=float)
+    up = trust + gain * np.clip(memory, 0.0, None) * (1.0 - trust)
+    down = trust + loss * np.clip(memory, None, 0.0) * trust
+    return np.clip(np.where(memory >= 0.0, up, down), 0.0, 1.0)
+
+
+def update_attitude(attitude: np.ndarray, memory: np.ndarray, rate: float) -> np.ndarray:
+    """Attitude toward the firm in [-1, 1]: an exponentially weighted memory of journeys.
+
+    References
+    ----------
+    Fishbein, M. & Ajzen, I. (1975). *Belief, Attitude, Intention, and
+    Behavior*. Addison-Wesley (attitude as accumulated evaluations).
+    """
+    attitude = np.asarray(attitude, dtype=float)
+    return np.clip(attitude + rate * (np.asarray(memory) - attitude), -1.0, 1.0)
+
+
+def nps_answer(
+    memory: np.ndarray,
+    attitude: np.ndarray,
+    trust: np.ndarray,
+    noise: np.ndarray,
+    neutral: float,
+    slope: float,
+) -> np.ndarray:
+    """The 0-10 answer to "how likely are you to recommend us?".
+
+    ``round(neutral + slope * (memory + attitude + (2 * trust - 1)) / 3 + noise)``
+    clipped to 0-10: a client with a neutral last journey, attitude and
+    trust answers *neutral* (a passive at 7.5).
+
+    References
+    ----------
+    Reichheld, F. F. (2003). The one number you need to grow. *Harvard
+    Business Review* 81(12), 46-54.
+    """
+    latent = (np.asarray(memory) + np.asarray(attitude) + (2.0 * np.asarray(trust) - 1.0)) / 3.0
+    score = np.rint(neutral + slope * latent + noise)
+    return np.clip(score, 0, 10).astype(np.int8)
+
+
+def nps_score(answers: np.ndarray) -> float:
+    """Net Promoter Score: % promoters (9-10) minus % detractors (0-6); NaN if no answers.
+
+    References
+    ----------
+    Reichheld (2003), see :func:`nps_answer`.
+    """
+    answers = np.asarray(answers)
+    if answers.size == 0:
+        return float("nan")
+    return 100.0 * (np.mean(answers >= 9) - np.mean(answers <= 6))
+
+
+def churn_probability(
+    memory: np.ndarray,
+    trust: np.ndarray,
+    base: float,
+    memory_weight: float,
+    trust_weight: float,
+    switching_cost: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Probability of leaving after a purchase.
+
+    ``logit(p) = logit(base) - memory_weight * memory - trust_weight * (trust - 0.5)
+    - switching_cost``: equal to *base* for a neutral memory at trust 0.5,
+    falling with remembered experience, trust and the cost of switching
+    (Burnham, Frels & Mahajan 2003). With both weights 0 and no switching
+    cost it is the constant *base*.
+
+    References
+    ----------
+    Burnham, T. A., Frels, J. K. & Mahajan, V. (2003). Consumer switching
+    costs. *Journal of the Academy of Marketing Science* 31(2), 109-126.
+    Rust, R. T. & Zahorik, A. J. (1993). Customer satisfaction, customer
+    retention, and market share. *Journal of Retailing* 69(2), 193-215.
+    """
+    if base <= 0.0:
+        return np.zeros(np.broadcast(np.asarray(memory), np.asarray(trust)).shape)
+    if base >= 1.0:
+        return np.ones(np.broadcast(np.asarray(memory), np.asarray(trust)).shape)
+    logit = np.log(base / (1.0 - base))
+    logit = (
+        logit
+        - memory_weight * np.asarray(memory)
+        - trust_weight * (np.asarray(trust) - 0.5)
+        - np.asarray(switching_cost)
+    )
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
+def choice_utility(
+    attitude: np.ndarray,
+    rational_value: np.ndarray,
+    emotional_weight: np.ndarray | float,
+    switching_cost: np.ndarray | float = 0.0,
+    is_switch: np.ndarray | bool = False,
+) -> np.ndarray:
+    """Utility of a firm to a client: mostly how it feels, partly what it offers.
+
+    ``u = w_emo * attitude + (1 - w_emo) * rational_value - switching_cost * is_switch``.
+    The default emotional weight 0.8 follows seed 000 ("as much as 80% of
+    the decision"); the switching cost follows seed 002.
+    """
+    w = np.asarray(emotional_weight, dtype=float)
+    return (
+        w * np.asarray(attitude)
+        + (1.0 - w) * np.asarray(rational_value)
+        - np.asarray(switching_cost) * np.asarray(is_switch, dtype=float)
+    )

@@ -1,0 +1,76 @@
+"""Figures and the console summary of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from cxsim.results import Results  # noqa: E402
+
+__all__ = ["plot_active_clients", "plot_emotion_curve", "summary_table", "write_figures"]
+
+
+def plot_active_clients(results: Results, path: Path) -> Path:
+    """Monthly active clients per firm."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for firm, rows in results.timeseries.groupby("firm", sort=False):
+        ax.plot(rows.t_days / 30.4375, rows.active_clients, label=str(firm))
+    ax.set_xlabel("month")
+    ax.set_ylabel("active clients")
+    ax.set_title("Active clients")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_emotion_curve(results: Results, path: Path) -> Path:
+    """Mean affect per touchpoint, in journey order: the line every journey map draws."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for firm, rows in results.touchpoints.groupby("firm", sort=False):
+        x = np.arange(len(rows))
+        ax.plot(x, rows.mean_affect, marker="o", label=str(firm))
+        ax.set_xticks(x, rows.touchpoint, rotation=30, ha="right")
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_ylim(-1, 1)
+    ax.set_ylabel("mean affect (-1 .. 1)")
+    ax.set_title("Journey emotion curve")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_figures(results: Results, directory: Path) -> list[Path]:
+    """Write the run's PNG figures into *directory*."""
+    directory = Path(directory)
+    return [
+        plot_active_clients(results, directory / "active_clients.png"),
+        plot_emotion_curve(results, directory / "emotion_curve.png"),
+    ]
+
+
+def summary_table(results: Results) -> str:
+    """The per-firm summary as a readable table."""
+    s = results.summary.set_index("firm")
+    table = pd.DataFrame({
+        "CLV (95% CI)": [f"{r.clv_mean:,.1f} [{r.clv_ci_low:,.1f}, {r.clv_ci_high:,.1f}]"
+                         for r in s.itertuples()],
+        "new clients": s.clv_n,
+        "retention/yr": s.retention_annual.map("{:.1%}".format),
+        "NPS": s.nps_true.map("{:+.1f}".format),
+        "active at end": s.active_final,
+        "revenue": s.revenue_total.map("{:,.0f}".format),
+        "margin": s.margin_total.map("{:,.0f}".format),
+    }, index=s.index)
+    return table.to_string()

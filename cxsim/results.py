@@ -1,0 +1,240 @@
+"""Results of one run: four tidy DataFrames, saved as Parquet and read back equal.
+
+``timeseries``
+    One row per firm and month. Stocks (``active_clients``, ``prospects``,
+    ``mean_memory``, ``mean_trust``, ``mean_expectation``) are read at the
+    month's end; flows (``acquisitions``, ``churned``, ``purchases``,
+    ``revenue``, ``margin``, ``cost_to_serve``, ``cx_spend``, ...) are summed over
+    the month. ``nps_true`` is % promoters (9-10) minus % detractors (0-6)
+    among the clients who answered that month (every client answers after
+    each journey).
+``clients``
+    One row per client-firm relationship: ``acquired_at`` and ``churned_at``
+    (NaN while active) in days, ``purchases``, ``revenue``, ``margin`` and
+    ``clv``: the margin the client actually paid, each payment discounted
+    continuously to the acquisition date at ``sim.discount_rate`` per year,
+    censored at the horizon. A simulation output, never a formula.
+``touchpoints``
+    One row per firm and touchpoint: visits, ``mean_wait`` (days),
+    ``mean_affect`` and ``mean_quality`` (the journey's emotion curve),
+    failures, recoveries, ``mean_queue_length`` (time average), after warm-up.
+``summary``
+    One row per firm: ``clv_mean`` with a 95% Student-t interval over the
+    relationships acquired after warm-up, ``retention_annual``, ``nps_true``,
+    ``active_final``, totals of revenue, margin and spend.
+
+Every row carries ``run_id``, ``seed``, ``replication`` (the spawn key) and
+``config_hash``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from cxsim.config import Config, as_plain
+
+__all__ = ["Results", "mean_ci"]
+
+TABLES = ("timeseries", "clients", "touchpoints", "summary", "journeys")
+_SOURCES = ("initial", "marketing", "referral")
+
+
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval; NaN bounds with fewer than 2 values."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(
+        values.size)
+    return mean, mean - half, mean + half
+
+
+def _version() -> str:
+    from cxsim import __version__
+
+    return __version__
+
+
+@dataclass
+class Results:
+    """The outputs of one replication. See the module docstring for definitions."""
+
+    timeseries: pd.DataFrame
+    clients: pd.DataFrame
+    touchpoints: pd.DataFrame
+    summary: pd.DataFrame
+    journeys: pd.DataFrame | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_run(cls, *, cfg: Config, replication: int, config_hash: str, firm_names: list[str],
+                 months: int, month_days: float, horizon_days: float, warmup_days: float,
+                 monthly: dict[str, np.ndarray], relationships: dict[str, np.ndarray],
+                 touchpoints: dict[str, Any], journeys: dict[str, np.ndarray] | None,
+                 prospects_final: int) -> Results:
+        """Assemble the tables from the engine's arrays."""
+        run_id = f"{config_hash}-s{cfg.seed}-r{replication}"
+        ids = {"run_id": run_id, "seed": cfg.seed, "replication": replication,
+               "config_hash": config_hash}
+        n_firms = len(firm_names)
+        names = np.array(firm_names, dtype=object)
+
+        ts = {"firm": np.repeat(names, months), "month": np.tile(np.arange(months), n_firms),
+              "t_days": np.tile(np.minimum((np.arange(months) + 1) * month_days, horizon_days),
+                                n_firms)}
+        ints = ("active_clients", "prospects", "acquisitions", "acquisitions_marketing",
+                "churned", "purchases", "abandoned", "nps_answers")
+        for name, values in monthly.items():
+            if name in ("promoters", "detractors"):
+                continue
+            flat = values.reshape(-1)
+            ts[name] = flat.astype(np.int64) if name in ints else flat
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ts["nps_true"] = 100.0 * (monthly["promoters"] - monthly["detractors"]).reshape(
+                -1) / monthly["nps_answers"].reshape(-1)
+        timeseries = pd.DataFrame({**ids, **ts})
+
+        rel = relationships
+        clients = pd.DataFrame({
+            **ids,
+            "client": rel["client"],
+            "firm": names[rel["firm"]] if rel["firm"].size else np.array([], dtype=object),
+            "source": np.array(_SOURCES, dtype=object)[rel["source"]] if rel["source"].size
+            else np.array([], dtype=object),
+            "acquired_at": rel["acquired_at"],
+            "churned_at": rel["churned_at"],
+            "purchases": rel["purchases"],
+            "revenue": rel["revenue"],
+            "margin": rel["margin"],
+            "clv": rel["clv"],
+        })
+
+        tp = dict(touchpoints)
+        visits = tp.pop("visits")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table = {
+                "firm": names[tp.pop("firm")],
+                "touchpoint": tp.pop("touchpoint"),
+                "stage": tp.pop("stage"),
+                "channel": tp.pop("channel"),
+                "staffed": tp.pop("staffed").astype(bool),
+                "staff": tp.pop("staff").astype(np.int64),
+                "visits": visits.astype(np.int64),
+                "mean_wait": tp.pop("wait_sum") / visits,
+                "mean_affect": tp.pop("affect_sum") / visits,
+                "mean_quality": tp.pop("quality_sum") / visits,
+                "failures": tp.pop("failures").astype(np.int64),
+                "recoveries": tp.pop("recoveries").astype(np.int64),
+                "mean_queue_length": tp.pop("mean_queue_length"),
+            }
+        touchpoints_df = pd.DataFrame({**ids, **table})
+
+        summary = cls._summarise(ids, firm_names, timeseries, clients, monthly, warmup_days,
+                                 month_days, prospects_final)
+        journeys_df = None
+        if journeys is not None:
+            journeys_df = pd.DataFrame({**ids, **{
+                k: (names[v] if k == "firm" and v.size else v) for k, v in journeys.items()}})
+        meta = {
+            "run_id": run_id, "seed": cfg.seed, "replication": replication,
+            "spawn_key": [replication], "config_hash": config_hash,
+            "cxsim_version": _version(), "horizon_days": horizon_days,
+            "warmup_days": warmup_days, "days_per_month": month_days,
+        }
+        return cls(timeseries, clients, touchpoints_df, summary, journeys_df, meta,
+                   as_plain(cfg))
+
+    @staticmethod
+    def _summarise(ids: dict, firm_names: list[str], timeseries: pd.DataFrame,
+                   clients: pd.DataFrame, monthly: dict[str, np.ndarray], warmup_days: float,
+                   month_days: float, prospects_final: int) -> pd.DataFrame:
+        rows = []
+        first_month = int(np.floor(warmup_days / month_days + 1e-9))
+        for f, name in enumerate(firm_names):
+            mine = clients[(clients.firm == name) & (clients.source != "initial")
+                           & (clients.acquired_at >= warmup_days)]
+            clv_mean, clv_low, clv_high = mean_ci(mine.clv.to_numpy())
+            ts = timeseries[timeseries.firm == name].iloc[first_month:]
+            active = monthly["active_clients"][f]
+            start = np.concatenate([[np.nan], active[:-1]])[first_month:]
+            if first_month == 0:
+                start[0] = active[0] - monthly["acquisitions"][f][0] + monthly["churned"][f][0]
+            exposure = np.nansum(start)
+            churn_rate = ts.churned.sum() / exposure if exposure > 0 else np.nan
+            answers = monthly["nps_answers"][f][first_month:].sum()
+            nps = (100.0 * (monthly["promoters"][f][first_month:].sum()
+                            - monthly["detractors"][f][first_month:].sum()) / answers
+                   if answers > 0 else np.nan)
+            rows.append({
+                **ids,
+                "firm": name,
+                "clv_mean": clv_mean, "clv_ci_low": clv_low, "clv_ci_high": clv_high,
+                "clv_n": int(len(mine)),
+                "retention_annual": (1.0 - churn_rate) ** 12 if np.isfinite(churn_rate)
+                else np.nan,
+                "nps_true": nps,
+                "active_final": int(active[-1]),
+                "prospects_final": int(prospects_final),
+                "acquisitions_total": int(ts.acquisitions.sum()),
+                "churned_total": int(ts.churned.sum()),
+                "purchases_total": int(ts.purchases.sum()),
+                "revenue_total": float(ts.revenue.sum()),
+                "margin_total": float(ts.margin.sum()),
+                "cx_spend_total": float(ts.cx_spend.sum()),
+                "cost_to_serve_total": float(ts.cost_to_serve.sum()),
+                "acquisition_spend_total": float(ts.acquisition_spend.sum()),
+            })
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------- save/load
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write Parquet tables, ``summary.json``, ``config.yaml`` and ``meta.json``.
+
+        Each file is written under a temporary name and moved into place;
+        ``meta.json`` comes last, so a directory without it is not a result.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "meta.json").unlink(missing_ok=True)
+
+        def put(name: str, write) -> None:
+            tmp = out / f".{name}.partial"
+            write(tmp)
+            os.replace(tmp, out / name)
+
+        for table in TABLES:
+            frame = getattr(self, table)
+            if frame is not None:
+                put(f"{table}.parquet", lambda p, f=frame: f.to_parquet(p, index=False))
+        summary = json.loads(self.summary.to_json(orient="records"))
+        put("summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
+        put("config.yaml", lambda p: p.write_text(yaml.safe_dump(self.config, sort_keys=False)))
+        put("meta.json", lambda p: p.write_text(json.dumps(self.meta, indent=2)))
+        return out
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> Results:
+        """Read a directory written by :meth:`save`."""
+        out = Path(directory)
+        if not (out / "meta.json").is_file():
+            raise FileNotFoundError(f"{out} holds no complete cxsim result (no meta.json)")
+        frames = {}
+        for table in TABLES:
+            path = out / f"{table}.parquet"
+            frames[table] = pd.read_parquet(path) if path.is_file() else None
+        meta = json.loads((out / "meta.json").read_text())
+        config = yaml.safe_load((out / "config.yaml").read_text())
+        return cls(**frames, meta=meta, config=config)
