@@ -2,11 +2,21 @@
 
 Exit status 0 on success, 2 on bad input (one line on stderr, no traceback,
 no output that looks like a finished result).
+
+Every run the command line asks for (each job of a ``--multirun`` sweep too)
+is composed and validated, journeys included, *before* Hydra starts: bad input
+never creates Hydra's ``outputs/`` or ``multirun/`` folder. Only command lines
+that run nothing cxsim can check beforehand (``--help``, ``--info``, ``--cfg``,
+another config via ``-cp``/``-cn``/``-cd``) go straight to Hydra; the run
+itself still validates before it writes a result.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import hydra
@@ -21,19 +31,70 @@ __all__ = ["main"]
 
 
 def _fail(error: ConfigError) -> None:
-    print(f"cxsim: error: {error}", file=sys.stderr)
+    message = " ".join(str(error).split())  # one line, whatever the message holds
+    print(f"cxsim: error: {message}", file=sys.stderr)
     sys.exit(2)
 
 
-def _check(cfg: DictConfig | None, overrides: list[str]) -> None:
-    """Compose and validate everything (journeys included) before Hydra writes anything."""
+def _check(overrides: list[str]) -> None:
+    """Compose and validate one run (journeys and staff included); exit 2 if it is bad."""
     from cxsim.engine import Engine
 
     try:
-        scenario = to_config(cfg if cfg is not None else compose(overrides))
+        scenario = to_config(compose(overrides))
         Engine(scenario, 0, config_dir() / "journey")
     except ConfigError as error:
         _fail(error)
+
+
+def _is_hydra_override(override: str) -> bool:
+    key = override.split("=", 1)[0].lstrip("+~")
+    return key == "hydra" or key.startswith(("hydra.", "hydra/"))
+
+
+def _runs(argv: list[str]) -> list[list[str]] | None:
+    """The override lists of the runs *argv* asks for; None if there is nothing to check.
+
+    None for help and information options, for another config (``-cp``, ``-cn``,
+    ``-cd``, ``--experimental-rerun``) and for command lines Hydra itself
+    rejects (it reports those). ``hydra.*`` overrides are left to Hydra.
+    """
+    from hydra._internal.utils import get_args_parser
+
+    try:
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+            args = get_args_parser().parse_args(argv)
+    except SystemExit:
+        return None
+    if (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
+            or args.config_path or args.config_name or args.config_dir
+            or args.experimental_rerun):
+        return None
+    overrides = [o for o in args.overrides if not _is_hydra_override(o)]
+    return _sweep(overrides) if args.multirun else [overrides]
+
+
+def _sweep(overrides: list[str]) -> list[list[str]] | None:
+    """Expand comma, ``range`` and ``choice`` sweeps into jobs, as Hydra's basic sweeper does."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception:  # a syntax error: composing the raw overrides names it
+        return [overrides]
+    axes: dict[str, list[str]] = {}
+    try:
+        for override in parsed:
+            key = override.get_key_element()
+            if override.is_sweep_override():
+                if not override.is_discrete_sweep():
+                    return [overrides]  # interval sweeps: composing says what is wrong
+                axes[key] = [f"{key}={v}" for v in override.sweep_string_iterator()]
+            else:
+                axes[key] = [override.input_line]
+    except Exception:  # e.g. glob() needs Hydra's config loader: each job checks itself
+        return None
+    return [list(job) for job in itertools.product(*axes.values())]
 
 
 def _task(cfg: DictConfig) -> None:
@@ -65,11 +126,8 @@ def _task(cfg: DictConfig) -> None:
 def main() -> None:
     """Entry point of ``cxsim`` and ``python -m cxsim``."""
     register_configs()
-    args = sys.argv[1:]
-    plain = [a for a in args if not a.startswith("-") and not a.startswith("hydra")]
-    if not any(a in ("-m", "--multirun", "--help", "-h", "--hydra-help", "--info",
-                     "--cfg", "-c") or a.startswith("--info") for a in args):
-        _check(None, plain)
+    for overrides in _runs(sys.argv[1:]) or []:
+        _check(overrides)
     app = hydra.main(config_path=str(config_dir()), config_name="config", version_base=None)(
         _task)
     app()

@@ -232,13 +232,13 @@ class Engine:
             for name in ("acquisitions", "acquisitions_marketing", "churned", "purchases",
                          "abandoned", "revenue", "margin", "cost_to_serve", "onboarding_cost",
                          "acquisition_spend", "nps_answers", "promoters", "detractors",
-                         "active_clients", "prospects", "mean_memory", "mean_trust",
+                         "active_clients", "prospects", "left_market", "mean_memory", "mean_trust",
                          "mean_expectation", "cx_spend")
         }
         self.node_stats = {
             name: np.zeros(self.n_nodes)
-            for name in ("visits", "wait_sum", "affect_sum", "quality_sum", "failures",
-                         "recoveries", "staffed_visits")
+            for name in ("visits", "waited", "wait_sum", "affect_sum", "quality_sum", "failures",
+                         "recoveries")
         }
 
     def _month_of(self, t: float) -> int:
@@ -502,6 +502,7 @@ class Engine:
             at = nodes[counted]
             stats = self.node_stats
             stats["visits"] += np.bincount(at, minlength=self.n_nodes)
+            stats["waited"] += np.bincount(at, waits[counted] > 0.0, self.n_nodes)
             stats["wait_sum"] += np.bincount(at, waits[counted], self.n_nodes)
             stats["affect_sum"] += np.bincount(at, felt[counted], self.n_nodes)
             stats["quality_sum"] += np.bincount(at, quality[counted], self.n_nodes)
@@ -528,6 +529,7 @@ class Engine:
         m = self.monthly
         m["active_clients"][:, month] = counts
         m["prospects"][:, month] = self._n_prospects
+        m["left_market"][:, month] = np.count_nonzero(state.firm == GONE)
         with np.errstate(invalid="ignore", divide="ignore"):
             for name, values in (("mean_memory", state.memory), ("mean_trust", state.trust),
                                  ("mean_expectation", state.expectation)):

@@ -2,12 +2,12 @@
 
 ``timeseries``
     One row per firm and month. Stocks (``active_clients``, ``prospects``,
-    ``mean_memory``, ``mean_trust``, ``mean_expectation``) are read at the
-    month's end; flows (``acquisitions``, ``churned``, ``purchases``,
-    ``revenue``, ``margin``, ``cost_to_serve``, ``cx_spend``, ...) are summed over
-    the month. ``nps_true`` is % promoters (9-10) minus % detractors (0-6)
-    among the clients who answered that month (every client answers after
-    each journey).
+    ``left_market`` (clients who left the category), ``mean_memory``,
+    ``mean_trust``, ``mean_expectation``) are read at the month's end; flows
+    (``acquisitions``, ``churned``, ``purchases``, ``revenue``, ``margin``,
+    ``cost_to_serve``, ``cx_spend``, ...) are summed over the month.
+    ``nps_true`` is % promoters (9-10) minus % detractors (0-6) among the
+    clients who answered that month (every client answers after each journey).
 ``clients``
     One row per client-firm relationship: ``acquired_at`` and ``churned_at``
     (NaN while active) in days, ``purchases``, ``revenue``, ``margin`` and
@@ -17,7 +17,8 @@
 ``touchpoints``
     One row per firm and touchpoint: visits, ``mean_wait`` (days),
     ``mean_affect`` and ``mean_quality`` (the journey's emotion curve),
-    failures, recoveries, ``mean_queue_length`` (time average), after warm-up.
+    failures, recoveries, ``share_waited`` (visits that queued at all),
+    ``mean_queue_length`` (time average of clients waiting), after warm-up.
 ``summary``
     One row per firm: ``clv_mean`` with a 95% Student-t interval over the
     relationships acquired after warm-up, ``retention_annual``, ``nps_true``,
@@ -95,8 +96,8 @@ class Results:
         ts = {"firm": np.repeat(names, months), "month": np.tile(np.arange(months), n_firms),
               "t_days": np.tile(np.minimum((np.arange(months) + 1) * month_days, horizon_days),
                                 n_firms)}
-        ints = ("active_clients", "prospects", "acquisitions", "acquisitions_marketing",
-                "churned", "purchases", "abandoned", "nps_answers")
+        ints = ("active_clients", "prospects", "left_market", "acquisitions",
+                "acquisitions_marketing", "churned", "purchases", "abandoned", "nps_answers")
         for name, values in monthly.items():
             if name in ("promoters", "detractors"):
                 continue
@@ -133,6 +134,7 @@ class Results:
                 "staffed": tp.pop("staffed").astype(bool),
                 "staff": tp.pop("staff").astype(np.int64),
                 "visits": visits.astype(np.int64),
+                "share_waited": tp.pop("waited") / visits,
                 "mean_wait": tp.pop("wait_sum") / visits,
                 "mean_affect": tp.pop("affect_sum") / visits,
                 "mean_quality": tp.pop("quality_sum") / visits,
