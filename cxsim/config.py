@@ -83,7 +83,7 @@ class PsychologyConfig:
 
     emotions: bool = True  # false: churn is the constant base_churn (validation tests)
     loss_aversion: float = 2.25  # Tversky & Kahneman (1992)
-    affect_sensitivity: float = 3.0  # a 0.2 shortfall feels like -0.9; chosen for spread
+    affect_sensitivity: float = 3.0  # a 0.2 shortfall feels like -0.87; chosen for spread
     affect_level_weight: float = 0.5  # weight of quality itself; Anderson & Sullivan (1993)
     reference_quality: float = 0.5  # quality that feels neutral once expected; scale midpoint
     perception_noise_sd: float = 0.08  # quality units; visit-to-visit variation

@@ -182,6 +182,8 @@ def peak_end_memory(affect: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """
     affect = np.asarray(affect, dtype=float)
     starts = np.asarray(starts)
+    if starts.size == 0:
+        return np.zeros(0)
     highest = np.maximum.reduceat(affect, starts)
     lowest = np.minimum.reduceat(affect, starts)
     peak = np.where(-lowest > highest, lowest, highest)
@@ -207,8 +209,9 @@ def update_trust(trust: np.ndarray, memory: np.ndarray, gain: float, loss: float
     """Trust in [0, 1], lost quickly and rebuilt slowly.
 
     A good journey (memory > 0) closes ``gain * memory`` of the gap to 1; a bad
-    one removes ``loss * |memory|`` of the trust held. With ``loss > gain``
-    one bad journey undoes several good ones.
+    one removes ``loss * |memory|`` of the trust held. With ``loss > gain``,
+    at trust above ``gain / (gain + loss)`` a bad journey costs more than an
+    equally good one earns: one bad journey undoes several good ones.
 
     References
     ----------
@@ -294,10 +297,11 @@ def churn_probability(
     Rust, R. T. & Zahorik, A. J. (1993). Customer satisfaction, customer
     retention, and market share. *Journal of Retailing* 69(2), 193-215.
     """
+    shape = np.broadcast(np.asarray(memory), np.asarray(trust), np.asarray(switching_cost)).shape
     if base <= 0.0:
-        return np.zeros(np.broadcast(np.asarray(memory), np.asarray(trust)).shape)
+        return np.zeros(shape)
     if base >= 1.0:
-        return np.ones(np.broadcast(np.asarray(memory), np.asarray(trust)).shape)
+        return np.ones(shape)
     logit = np.log(base / (1.0 - base))
     logit = (
         logit
@@ -305,7 +309,7 @@ def churn_probability(
         - trust_weight * (np.asarray(trust) - 0.5)
         - np.asarray(switching_cost)
     )
-    return 1.0 / (1.0 + np.exp(-logit))
+    return 0.5 * (1.0 + np.tanh(0.5 * logit))
 
 
 def choice_utility(
@@ -318,8 +322,9 @@ def choice_utility(
     """Utility of a firm to a client: mostly how it feels, partly what it offers.
 
     ``u = w_emo * attitude + (1 - w_emo) * rational_value - switching_cost * is_switch``.
-    The default emotional weight 0.8 follows seed 000 ("as much as 80% of
-    the decision"); the switching cost follows seed 002.
+    The segments' emotional weight defaults to 0.8 after seed 000 ("as much
+    as 80% of the decision"); the switching cost follows seed 002. Firms
+    compete through it once several share a market.
     """
     w = np.asarray(emotional_weight, dtype=float)
     return (
