@@ -129,9 +129,27 @@ class Config:
     sim: SimConfig = field(default_factory=SimConfig)
 
 
+@dataclass
+class _OpenMarket(MarketConfig):
+    segments: dict[str, Any] = field(default_factory=lambda: {"core": SegmentConfig()})
+
+
+@dataclass
+class _Schema(Config):
+    """What Hydra composes: ``Config`` with open ``market.segments`` and ``firms``.
+
+    Hydra's ``+`` cannot create an entry in a mapping of dataclasses, so a new
+    segment or firm (``+firms.beta.journey=subscription``) is composed as a
+    plain mapping and typed and checked by :func:`to_config`.
+    """
+
+    market: _OpenMarket = field(default_factory=_OpenMarket)
+    firms: dict[str, Any] = field(default_factory=lambda: {"acme": FirmConfig()})
+
+
 def register_configs() -> None:
     """Register the schema with Hydra's ConfigStore as ``cxsim_schema``."""
-    ConfigStore.instance().store(name="cxsim_schema", node=Config)
+    ConfigStore.instance().store(name="cxsim_schema", node=_Schema)
 
 
 def to_config(cfg: Config | DictConfig | dict) -> Config:
@@ -308,10 +326,16 @@ def _override_error(exc: Exception, overrides: list[str]) -> ConfigError:
         if options:
             rule += f" (available: {', '.join(sorted(options))})"
         return ConfigError(where, rule)
+    from hydra.errors import OverrideParseException
+
+    if isinstance(exc, OverrideParseException):
+        return ConfigError(f"override '{exc.override}'",
+                           f"is not valid override syntax ({exc.message.splitlines()[0]})")
     cause = exc.__cause__ or exc
     key = getattr(cause, "full_key", None)
     reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
     culprit = next((o for o in overrides if key and o.split("=")[0].lstrip("+~") == key), None)
+    culprit = culprit or max((o for o in overrides if o in text), key=len, default=None)
     culprit = culprit or next(
         (o for o in overrides if o.split("=")[0].lstrip("+~") in text), None)
     if key and "not in struct" in reason:

@@ -2,27 +2,31 @@
 
 Which events exist, and why nothing else needs one
 --------------------------------------------------
-An event is scheduled only where one client's timing can affect another's:
+An event is scheduled only where one client's timing can affect another's,
+or where the run must look at the state:
 
-* **need calendar** — one heap of ``(day, client)`` for all clients, woken by
-  a single pending timeout at its earliest entry (not a process per client);
 * **arrival at a staffed touchpoint** — the queue there is shared, so the
   moment of arrival matters to everyone in it;
 * **end of service at a staffed touchpoint** — frees a server for the next
-  client in the queue (FIFO, O(1) release), and continues the walk;
-* **end of a walk** — the client's next need is drawn from it;
+  client in the queue (FIFO, O(1) release) and continues the walk;
+* **end of a walk** that ends in an unstaffed stretch;
 * **acquisition** — one pending timeout for the whole prospect pool
   (Gillespie: the pool's total hazard, then a prospect at random);
 * **monthly sample** and the optional **warm-up** mark.
 
-An unstaffed stretch of a walk (route choices, delays, self-service time) is
-computed in one step, with one timeout to where it ends: a staffed
-touchpoint or the end of the journey.
+Nothing else needs an event. A need is private to its client, so it is not
+one: when a walk ends, the next need's day is drawn and the next walk's
+first stretch is computed at once; the walk's first event is where it first
+meets other clients (a staffed touchpoint) or ends. An unstaffed stretch
+(route choices, delays, self-service time) is likewise computed in one step
+with one timeout to where it ends. A walk that was computed ahead for a
+client who has meanwhile left is dropped at its first event, before it
+touches any queue.
 
 How a visit felt is computed later, in batches: a walk's visits depend on
 the client's expectation, which changes only when a walk ends; so finished
 walks wait in a buffer and are evaluated together with the functions of
-``cxsim.psychology`` before any of their clients starts another walk,
+``cxsim.psychology`` before their client's next walk has its first event,
 before each monthly sample and at the horizon. The result is the same as
 evaluating each walk as it ends.
 
@@ -36,7 +40,6 @@ import math
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
-from heapq import heappop, heappush
 from pathlib import Path
 
 import numpy as np
@@ -115,7 +118,7 @@ class _Walk:
     """One client walking one journey."""
 
     __slots__ = ("client", "firm", "node", "need_at", "nodes", "waits", "wait", "arrived",
-                 "ended_at", "completed")
+                 "ended_at", "completed", "checked")
 
     def __init__(self, client: int, firm: int, need_at: float) -> None:
         self.client = client
@@ -128,6 +131,7 @@ class _Walk:
         self.arrived = 0.0
         self.ended_at = 0.0
         self.completed = False
+        self.checked = False
 
 
 class Engine:
@@ -169,8 +173,6 @@ class Engine:
         self._build_accumulators()
 
         self._need_mean = self.segments.mean_days_between_needs[self.state.segment].tolist()
-        self._calendar: list[tuple[float, int]] = []
-        self._next_wake = math.inf
         self._pending: list[_Walk] = []
         self._pending_flag = bytearray(self.state.size)
         self._prospects = self.state.prospects()
@@ -244,35 +246,19 @@ class Engine:
     def _month_of(self, t: float) -> int:
         return min(int(t // self._month), self._n_months - 1)
 
-    # -------------------------------------------------------------- calendar
-    def _push_need(self, t: float, client: int) -> None:
-        heappush(self._calendar, (t, client))
-        if t < self._next_wake:
-            self._next_wake = t
-            wake = self.env.timeout(t - self.env.now, value=t)
-            wake.callbacks.append(self._on_wake)
-
-    def _on_wake(self, event: simpy.Event) -> None:
-        target = event._value
-        if target >= self._next_wake:
-            self._next_wake = math.inf
-        calendar = self._calendar
-        firm_of = self.state.firm
-        while calendar and calendar[0][0] <= target:
-            t, client = heappop(calendar)
-            if self._pending_flag[client]:
-                self._flush()
-            firm = int(firm_of[client])
-            if firm >= 0:
-                walk = _Walk(client, firm, t)
-                self._stretch(walk, self._entry[firm], t)
-        if calendar and calendar[0][0] < self._next_wake:
-            t = calendar[0][0]
-            self._next_wake = t
-            wake = self.env.timeout(t - self.env.now, value=t)
-            wake.callbacks.append(self._on_wake)
-
     # ------------------------------------------------------------------ walks
+    def _start_walk(self, client: int, firm: int, t: float) -> None:
+        """The client's need arises at day *t*: walk its first stretch now."""
+        self._stretch(_Walk(client, firm, t), self._entry[firm], t)
+
+    def _still_walking(self, walk: _Walk) -> bool:
+        """At a walk's first event: evaluate the client's last walk, then check it stayed."""
+        client = walk.client
+        if self._pending_flag[client]:
+            self._flush()
+        walk.checked = True
+        return self.state.firm[client] == walk.firm
+
     def _stretch(self, walk: _Walk, node: int, t: float) -> None:
         """Walk from *node* at day *t* through unstaffed touchpoints in one step."""
         staffed, service, is_exit = self._staffed, self._service, self._is_exit
@@ -294,15 +280,13 @@ class Engine:
             node = nxt
             t += delay
         walk.node = node
-        now = self.env.now
-        if t <= now:
-            self._arrive(walk, now)
-        else:
-            event = self.env.timeout(t - now, value=walk)
-            event.callbacks.append(self._on_arrive)
+        event = self.env.timeout(max(t - self.env.now, 0.0), value=walk)
+        event.callbacks.append(self._on_arrive)
 
     def _on_arrive(self, event: simpy.Event) -> None:
-        self._arrive(event._value, self.env.now)
+        walk = event._value
+        if walk.checked or self._still_walking(walk):
+            self._arrive(walk, self.env.now)
 
     def _arrive(self, walk: _Walk, now: float) -> None:
         station = self._stations[walk.node]
@@ -349,26 +333,23 @@ class Engine:
         self._stretch(walk, nxt_node, now + delay)
 
     def _schedule_end(self, walk: _Walk, t: float, completed: bool) -> None:
-        now = self.env.now
-        if t <= now:
-            self._end(walk, now, completed)
-        else:
-            walk.completed = completed
-            event = self.env.timeout(t - now, value=walk)
-            event.callbacks.append(self._on_end)
+        walk.completed = completed
+        event = self.env.timeout(max(t - self.env.now, 0.0), value=walk)
+        event.callbacks.append(self._on_end)
 
     def _on_end(self, event: simpy.Event) -> None:
         walk = event._value
-        self._end(walk, self.env.now, walk.completed)
+        if walk.checked or self._still_walking(walk):
+            self._end(walk, self.env.now, walk.completed)
 
     def _end(self, walk: _Walk, t: float, completed: bool) -> None:
-        """A walk is over: buffer it for evaluation and draw the client's next need."""
+        """A walk is over: buffer it for evaluation and start the client's next one."""
         walk.ended_at = t
         walk.completed = completed
         self._pending.append(walk)
         client = walk.client
         self._pending_flag[client] = 1
-        self._push_need(t + self._need_mean[client] * self._need_gap(), client)
+        self._start_walk(client, walk.firm, t + self._need_mean[client] * self._need_gap())
 
     # ------------------------------------------------------------ acquisition
     def _schedule_acquisition(self) -> None:
@@ -397,7 +378,7 @@ class Engine:
         self.monthly["acquisitions"][firm, m] += 1
         self.monthly["acquisitions_marketing"][firm, m] += 1
         self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
-        self._stretch(_Walk(client, firm, now), self._entry[firm], now)
+        self._start_walk(client, firm, now)
         self._schedule_acquisition()
 
     # ------------------------------------------------------- batch psychology
@@ -560,7 +541,7 @@ class Engine:
         for client in np.flatnonzero(state.firm >= 0).tolist():
             firm = int(state.firm[client])
             state.relationship[client] = self.relationships.add(client, firm, 0.0, 0)
-            self._push_need(self._need_mean[client] * self._need_gap(), client)
+            self._start_walk(client, firm, self._need_mean[client] * self._need_gap())
         self._schedule_acquisition()
         if self._warmup > 0:
             env.timeout(self._warmup).callbacks.append(self._on_warmup)

@@ -427,7 +427,9 @@ def load_journey(spec: str, journey_dir: Path | str) -> Journey:
             path.suffix,
         )
     if not path.exists():
-        raise ConfigError(f"journey file {spec!r}", "does not exist", str(path.absolute()))
+        shown = str(path.absolute())
+        rule = "does not exist" if shown == spec else f"does not exist (looked for {shown})"
+        raise ConfigError(f"journey file {spec!r}", rule)
     if not path.is_file():
         raise ConfigError(f"journey file {spec!r}", "is not a regular file", str(path.absolute()))
     return _load_path(path)
@@ -852,7 +854,7 @@ def _edge(
         value = raw[end]
         if not isinstance(value, str) or value not in index:
             raise ConfigError(
-                where, f"{end} must name a known touchpoint ({', '.join(index)})", value
+                where, f"field '{end}' must name a known touchpoint ({', '.join(index)})", value
             )
     frm, to = raw["from"], raw["to"]
     where = f"edge {frm!r} -> {to!r} in {source}"

@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
 from cxsim.config import Config, as_plain
 
@@ -57,6 +56,8 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     mean = float(values.mean())
     if values.size < 2:
         return mean, float("nan"), float("nan")
+    from scipy import stats
+
     half = stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(
         values.size)
     return mean, mean - half, mean + half

@@ -632,12 +632,12 @@ BROKEN: list[tuple[str, Mutation, str]] = [
     (
         "edge to unknown touchpoint",
         _add_edge(frm="desk", to="nowhere", probability=0.1),
-        rf"edge #4 in .*{F} to must name a known touchpoint .*; got 'nowhere'",
+        rf"edge #4 in .*{F} field 'to' must name a known touchpoint .*; got 'nowhere'",
     ),
     (
         "edge from unknown touchpoint",
         _add_edge(frm="lobby", to="desk", probability=0.1),
-        rf"edge #4 in .*{F} from must name a known touchpoint .*; got 'lobby'",
+        rf"edge #4 in .*{F} field 'from' must name a known touchpoint .*; got 'lobby'",
     ),
     (
         "duplicate edge",

@@ -1,0 +1,365 @@
+"""Bad input: every broken config or journey raises one clear ConfigError.
+
+The message names where the problem is (a config key, an override, a file, a
+touchpoint or edge) and the rule broken. Through the API the error comes from
+``cxsim.compose`` (bad overrides) or ``cxsim.run`` (values, journeys). On the
+command line the same inputs exit with status 2 and one ``cxsim: error:`` line
+on stderr, before Hydra creates an output folder. The messages checked here
+are the ones listed in ``docs/errors.md``.
+
+Runs use tiny scenarios (200 clients, 0.1 years) so that a mistaken success
+costs little.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+import cxsim
+from cxsim import ConfigError
+
+TINY = ["market.size=200", "sim.years=0.1"]
+SHIPPED = "one_off_retail, professional_services, subscription"
+
+
+def esc(text: str) -> str:
+    return re.escape(text)
+
+
+# --------------------------------------------------------------------------- #
+# Broken journeys, written into tmp_path
+# --------------------------------------------------------------------------- #
+
+_TOUCHPOINT = {"stage": "use", "channel": "web", "service_days": 0.01, "base_quality": 0.7}
+_JOURNEY: dict[str, Any] = {
+    "name": "tiny",
+    "entry": "start",
+    "exits": ["done"],
+    "touchpoints": {
+        "start": {"stage": "awareness", "channel": "web", "service_days": 0.01,
+                  "base_quality": 0.7},
+        "desk": {"stage": "support", "channel": "phone", "staffed": True, "staff": 2,
+                 "service_days": 0.05, "base_quality": 0.6},
+        "done": {"stage": "renewal", "channel": "web", "service_days": 0.01,
+                 "base_quality": 0.7},
+    },
+    "edges": [
+        {"from": "start", "to": "desk", "probability": 0.9},
+        {"from": "desk", "to": "done", "probability": 1.0},
+    ],
+}
+
+
+def _journey(add_touchpoints: tuple[str, ...] = (), add_edges: tuple[tuple, ...] = (),
+             drop_edges: tuple[tuple[str, str], ...] = (), **top: Any) -> dict[str, Any]:
+    """The valid start -> desk -> done journey, changed as asked."""
+    data = copy.deepcopy(_JOURNEY)
+    data.update(top)
+    for name in add_touchpoints:
+        data["touchpoints"][name] = dict(_TOUCHPOINT)
+    data["edges"] = [e for e in data["edges"] if (e["from"], e["to"]) not in drop_edges]
+    data["edges"] += [{"from": a, "to": b, "probability": p} for a, b, p in add_edges]
+    return data
+
+
+# name -> (journey mapping, or raw YAML text; message pattern with {path} for the file)
+JOURNEYS: dict[str, tuple[dict[str, Any] | str, str]] = {
+    "edge-to-unknown-touchpoint": (
+        _journey(add_edges=(("desk", "nowhere", 0.1),)),
+        "edge #3 in {path} field 'to' must name a known touchpoint (start, desk, done); "
+        "got 'nowhere'",
+    ),
+    "unreachable-touchpoint": (
+        _journey(add_touchpoints=("island",), add_edges=(("island", "done", 1.0),)),
+        "journey file {path} has touchpoints not reachable from the entry 'start' "
+        "(every touchpoint must be reachable): island",
+    ),
+    "no-exit": (
+        _journey(exits=[]),
+        "key 'exits' in {path} exits must be a non-empty list of touchpoint names; got []",
+    ),
+    "exit-unreachable": (
+        _journey(drop_edges=(("desk", "done"),), add_edges=(("desk", "start", 0.5),)),
+        "journey file {path} has touchpoints not reachable from the entry 'start' "
+        "(every touchpoint must be reachable): done",
+    ),
+    "no-path-to-exit": (
+        _journey(add_touchpoints=("trap",), add_edges=(("start", "trap", 0.1),
+                                                       ("trap", "trap", 0.5))),
+        "journey file {path} has touchpoints with no path to an exit (done) "
+        "(every touchpoint must be able to reach one): trap",
+    ),
+    "exit-with-out-edge": (
+        _journey(add_edges=(("done", "start", 0.5),)),
+        "touchpoint 'done' in {path} is an exit and must have no outgoing edges "
+        "(has edges to start)",
+    ),
+    "out-probabilities-above-1": (
+        _journey(add_edges=(("start", "done", 0.3),)),
+        "touchpoint 'start' in {path} out-edge probabilities must sum to at most 1 "
+        "(the remainder is abandonment); got 1.2",
+    ),
+    "not-yaml": ("name: [unclosed\n", "journey file {path} is not valid YAML ("),
+}
+
+
+def write_journey(directory: Path, case: str) -> tuple[Path, str]:
+    """Write journey *case* as ``<case>.yaml``; return its path and message pattern."""
+    content, message = JOURNEYS[case]
+    path = directory / f"{case}.yaml"
+    text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+    path.write_text(text)
+    return path, esc(message.format(path=path))
+
+
+def test_the_journey_template_is_valid(tmp_path):
+    path = tmp_path / "ok.yaml"
+    path.write_text(yaml.safe_dump(_journey(), sort_keys=False))
+    results = cxsim.run(cxsim.compose([*TINY, f"firms.acme.journey={path}"]))
+    assert list(results.summary.firm) == ["acme"]
+
+
+# --------------------------------------------------------------------------- #
+# Broken overrides
+# --------------------------------------------------------------------------- #
+
+# name -> (overrides after TINY, message pattern)
+OVERRIDES: dict[str, tuple[list[str], str]] = {
+    "size-not-a-number": (
+        ["market.size=abc"],
+        esc("config key 'market.size' is invalid: Value 'abc' of type 'str' could not be "
+            "converted to Integer"),
+    ),
+    "size-not-an-integer": (
+        ["market.size=2.5"],
+        esc("config key 'market.size' is invalid: Value '2.5' of type 'float' could not be "
+            "converted to Integer"),
+    ),
+    "years-a-list": (
+        ["sim.years=[1]"],
+        esc("config key 'sim.years' is invalid: Value '[1]' of type 'list' could not be "
+            "converted to Float"),
+    ),
+    "emotions-not-a-bool": (
+        ["psychology.emotions=maybe"],
+        esc("config key 'psychology.emotions' is invalid: Value 'maybe' is not a valid bool"),
+    ),
+    "size-negative": (["market.size=-5"], esc("market.size must be in [1, inf]; got -5")),
+    "seed-negative": (["seed=-1"], esc("seed must be in [0, inf]; got -1")),
+    "years-zero": (["sim.years=0"], esc("sim.years must be in (0, 200]; got 0.0")),
+    "churn-probability-above-1": (
+        ["psychology.base_churn=1.5"],
+        esc("psychology.base_churn must be in [0, 1]; got 1.5"),
+    ),
+    "recovery-probability-above-1": (
+        ["firms.acme.recovery_probability=2"],
+        esc("firms.acme.recovery_probability must be in [0, 1]; got 2.0"),
+    ),
+    "segment-shares-not-1": (
+        ["market.segments.core.share=0.6"],
+        esc("market.segments.*.share must sum to 1; got 0.6"),
+    ),
+    "discount-rate-nan": (["sim.discount_rate=nan"],
+                          esc("sim.discount_rate must be finite; got nan")),
+    "years-infinite": (["sim.years=inf"], esc("sim.years must be finite; got inf")),
+    "warmup-equals-horizon": (
+        ["sim.warmup_years=0.1"],
+        esc("sim.warmup_years must be less than sim.years (0.1); got 0.1"),
+    ),
+    "warmup-beyond-horizon": (
+        ["sim.warmup_years=1"],
+        esc("sim.warmup_years must be less than sim.years (0.1); got 1.0"),
+    ),
+    "unknown-config-group-option": (
+        ["market=nope"],
+        esc("override 'market=nope' names no config in its group (available: default)"),
+    ),
+    "unknown-key": (["market.sise=3"], esc("config key 'market.sise' is not a known setting")),
+    "unknown-firm-key": (
+        ["firms.acme.recovery=0.3"],
+        esc("config key 'firms.acme.recovery' is not a known setting"),
+    ),
+    "new-entry-without-plus": (
+        ["firms.acme.staff.support=3"],
+        esc("config key 'firms.acme.staff.support' does not exist (to add a new entry to a "
+            "mapping, write '+firms.acme.staff.support=...')"),
+    ),
+    "sweep-without-multirun": (
+        ["seed=1,2"],
+        esc("override 'seed=1,2' is invalid: Ambiguous value for argument 'seed=1,2'"),
+    ),
+    "missing-journey-file": (
+        ["firms.acme.journey=/no/such.yaml"],
+        esc("journey file '/no/such.yaml' does not exist"),
+    ),
+    "journey-file-not-yaml-or-graphml": (
+        ["firms.acme.journey=/no/such.txt"],
+        esc("journey file '/no/such.txt' must end in one of .yaml, .yml, .graphml, .xml"),
+    ),
+    "unknown-shipped-journey": (
+        ["firms.acme.journey=nope"],
+        esc("journey 'nope' is not a shipped journey in ") + ".*"
+        + esc(f"(available: {SHIPPED})"),
+    ),
+    "staff-unknown-touchpoint": (
+        ["+firms.acme.staff.nowhere=3"],
+        esc("firms.acme.staff.nowhere names no touchpoint of journey 'professional_services'"),
+    ),
+    "staff-unstaffed-touchpoint": (
+        ["+firms.acme.staff.inquiry=3"],
+        esc("firms.acme.staff.inquiry names an unstaffed touchpoint"),
+    ),
+    "staff-zero": (
+        ["+firms.acme.staff.support=0"],
+        esc("firms.acme.staff.support must be in [1, inf]; got 0"),
+    ),
+}
+
+
+def _compose_and_run(overrides: list[str]) -> None:
+    """Compose and run; a bad input must raise before a result exists."""
+    cxsim.run(cxsim.compose(overrides))
+
+
+@pytest.mark.parametrize("case", list(OVERRIDES))
+def test_bad_override_raises_config_error(case):
+    overrides, message = OVERRIDES[case]
+    with pytest.raises(ConfigError, match=message) as info:
+        _compose_and_run([*TINY, *overrides])
+    assert isinstance(info.value, ValueError)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("case", list(JOURNEYS))
+def test_bad_journey_raises_config_error(tmp_path, case):
+    path, message = write_journey(tmp_path, case)
+    with pytest.raises(ConfigError, match=message) as info:
+        _compose_and_run([*TINY, f"firms.acme.journey={path}"])
+    assert "\n" not in str(info.value)
+
+
+def test_bad_journey_read_by_relative_path(tmp_path, monkeypatch):
+    write_journey(tmp_path, "no-path-to-exit")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=esc("journey file no-path-to-exit.yaml has touchpoints "
+                                              "with no path to an exit (done)")):
+        _compose_and_run([*TINY, "firms.acme.journey=no-path-to-exit.yaml"])
+
+
+# --------------------------------------------------------------------------- #
+# Rules across entries: two segments, two firms
+# --------------------------------------------------------------------------- #
+
+
+def _with(**extra: Any):
+    """The tiny scenario as a DictConfig with *extra* merged in (new entries allowed)."""
+    plain = OmegaConf.to_container(cxsim.compose(TINY), resolve=True)
+    return OmegaConf.merge(OmegaConf.create(plain), OmegaConf.create(extra))
+
+
+def test_two_segment_shares_must_sum_to_1():
+    cfg = _with(market={"segments": {"core": {"share": 0.6}, "b": {"share": 0.6}}})
+    with pytest.raises(ConfigError, match=esc("market.segments.*.share must sum to 1; got 1.2")):
+        cxsim.run(cfg)
+
+
+def test_initial_shares_of_two_firms_must_sum_to_at_most_1():
+    cfg = _with(firms={"acme": {"initial_share": 0.7}, "b": {"initial_share": 0.5}})
+    with pytest.raises(ConfigError,
+                       match=esc("firms.*.initial_share must sum to at most 1; got 1.2")):
+        cxsim.run(cfg)
+
+
+def test_unknown_key_in_a_new_firm():
+    cfg = _with(firms={"b": {"recovery": 0.5}})
+    with pytest.raises(ConfigError, match=esc("config key 'firms.b.recovery' is invalid")):
+        cxsim.run(cfg)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["market.segments.core.share=0.6", "+market.segments.b.share=0.6"],
+     "market.segments.*.share must sum to 1; got 1.2"),
+    (["firms.acme.initial_share=0.7", "+firms.b.initial_share=0.5"],
+     "firms.*.initial_share must sum to at most 1; got 1.2"),
+], ids=["segments", "firms"])
+def test_entries_added_by_override_are_checked_together(overrides, message):
+    with pytest.raises(ConfigError, match=esc(message)):
+        _compose_and_run([*TINY, *overrides])
+
+
+# --------------------------------------------------------------------------- #
+# The command line
+# --------------------------------------------------------------------------- #
+
+RESULT_FILES = ("meta.json", "summary.json", "*.parquet")
+
+
+def _cxsim(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRA_")}
+    return subprocess.run([sys.executable, "-m", "cxsim", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+# name -> (arguments after TINY, or None for a journey case; pattern of the message)
+CLI_CASES: dict[str, tuple[list[str], str] | None] = {
+    name: OVERRIDES[name] for name in (
+        "size-not-a-number", "size-negative", "segment-shares-not-1",
+        "unknown-config-group-option", "missing-journey-file", "discount-rate-nan",
+        "unknown-key", "staff-unknown-touchpoint", "warmup-equals-horizon",
+    )
+}
+CLI_CASES["edge-to-unknown-touchpoint"] = None
+CLI_CASES["bad-job-in-a-sweep"] = (
+    ["-m", "psychology.base_churn=0.1,1.5"],
+    esc("psychology.base_churn must be in [0, 1]; got 1.5"),
+)
+
+
+@pytest.mark.parametrize("case", list(CLI_CASES))
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, case):
+    if CLI_CASES[case] is None:  # a journey, given relative to the working directory
+        path, _ = write_journey(tmp_path, case)
+        args = [f"firms.acme.journey={path.name}"]
+        message = esc(JOURNEYS[case][1].format(path=path.name))
+    else:
+        args, message = CLI_CASES[case]
+    options = [a for a in args if a.startswith("-")]  # e.g. -m: before any override
+    overrides = [a for a in args if not a.startswith("-")]
+    done = _cxsim([*options, *TINY, *overrides], tmp_path)
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("cxsim: error: ")
+    assert re.search(message, lines[0]), lines[0]
+    assert done.stdout == ""
+    left = [p for pattern in RESULT_FILES for p in tmp_path.rglob(pattern)]
+    assert left == []
+    assert not (tmp_path / "outputs").exists() and not (tmp_path / "multirun").exists()
+
+
+def test_cli_good_run_writes_a_result_that_loads(tmp_path):
+    done = _cxsim(["market.size=300", "sim.years=0.2"], tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    found = re.search(r"^outputs: (.+)$", done.stdout, re.MULTILINE)
+    assert found, done.stdout
+    out = Path(found.group(1))
+    assert out.is_dir() and out.resolve().is_relative_to(tmp_path.resolve())
+    results = cxsim.Results.load(out)
+    saved = json.loads((out / "summary.json").read_text())
+    assert json.loads(results.summary.to_json(orient="records")) == saved
+    assert [row["firm"] for row in saved] == ["acme"]
