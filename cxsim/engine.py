@@ -23,12 +23,15 @@ with one timeout to where it ends. A walk that was computed ahead for a
 client who has meanwhile left is dropped at its first event, before it
 touches any queue.
 
-How a visit felt is computed later, in batches: a walk's visits depend on
-the client's expectation, which changes only when a walk ends; so finished
-walks wait in a buffer and are evaluated together with the functions of
-``cxsim.psychology`` before their client's next walk has its first event,
-before each monthly sample and at the horizon. The result is the same as
-evaluating each walk as it ends.
+How a visit felt is computed later, in batches (a *flush*): a walk's
+visits depend on the client's expectation, which changes only when a walk
+is evaluated, so finished walks wait in a buffer and are evaluated together
+with the functions of ``cxsim.psychology``, each client's walks in the order
+it walked them, before each monthly sample and at the horizon. The result
+is the same as evaluating each walk as it ends. One decision cannot wait:
+whether a client who is about to join a queue is still a client. Its churn
+draw is made when its last walk ends; only when that draw falls below the
+highest churn probability any walk can produce is the buffer flushed first.
 
 Random streams are spawned once per run, in a fixed order (see
 :data:`STREAMS`), so adding a mechanism never shifts another's draws.
@@ -36,10 +39,12 @@ Random streams are spawned once per run, in a fixed order (see
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -83,22 +88,31 @@ def spawn_streams(root: np.random.SeedSequence) -> dict[str, np.random.Generator
 
 
 class _Draws:
-    """Draws from one generator, a block at a time, handed out as Python floats."""
+    """Draws from one generator, a block at a time, handed out as Python floats.
 
-    __slots__ = ("_fill", "_buffer", "_i")
+    ``buffer[i]`` is the next draw; the hot loop reads it inline and calls
+    :meth:`refill` when ``i`` reaches the block's end.
+    """
+
+    __slots__ = ("_fill", "buffer", "i")
 
     def __init__(self, fill: Callable[[int], np.ndarray]) -> None:
         self._fill = fill
-        self._buffer: list[float] = []
-        self._i = 0
+        self.buffer: list[float] = []
+        self.i = 0
+
+    def refill(self) -> list[float]:
+        self.buffer = self._fill(_BLOCK).tolist()
+        self.i = 0
+        return self.buffer
 
     def __call__(self) -> float:
-        i = self._i
-        if i == len(self._buffer):
-            self._buffer = self._fill(_BLOCK).tolist()
+        i = self.i
+        if i == _BLOCK or not self.buffer:
+            self.refill()
             i = 0
-        self._i = i + 1
-        return self._buffer[i]
+        self.i = i + 1
+        return self.buffer[i]
 
 
 class _Station:
@@ -118,7 +132,7 @@ class _Walk:
     """One client walking one journey."""
 
     __slots__ = ("client", "firm", "node", "need_at", "nodes", "waits", "wait", "arrived",
-                 "ended_at", "completed", "checked")
+                 "ended_at", "completed", "checked", "churn_draw")
 
     def __init__(self, client: int, firm: int, need_at: float) -> None:
         self.client = client
@@ -132,6 +146,7 @@ class _Walk:
         self.ended_at = 0.0
         self.completed = False
         self.checked = False
+        self.churn_draw = 1.0
 
 
 class Engine:
@@ -162,7 +177,7 @@ class Engine:
         self._route_u = _Draws(walk_u.random)
         self._acq_gap = _Draws(rng["acquisition"].standard_exponential)
         self._acq_u = _Draws(rng["acquisition"].random)
-        self._churn_rng = rng["churn"]
+        self._churn_draw = _Draws(rng["churn"].random)
         self._psy_rng = rng["psychology"]
 
         self._horizon = cfg.sim.years * DAYS_PER_YEAR
@@ -174,7 +189,8 @@ class Engine:
 
         self._need_mean = self.segments.mean_days_between_needs[self.state.segment].tolist()
         self._pending: list[_Walk] = []
-        self._pending_flag = bytearray(self.state.size)
+        self._unresolved = bytearray(self.state.size)
+        self._churn_bound = self._churn_bounds()[self.state.segment].tolist()
         self._prospects = self.state.prospects()
         self._n_prospects = self._prospects.size
         self._hazards = [firm.acquisition_hazard(cfg) for firm in self.firms]
@@ -206,7 +222,8 @@ class Engine:
         self.node_recovery = np.array([f.cfg.recovery_probability for f in self.firms])[
             self.node_firm
         ]
-        self._staffed = cat("staffed").tolist()
+        self.node_staffed = cat("staffed")
+        self._staffed = self.node_staffed.tolist()
         self._service = cat("service_days").tolist()
         self._is_exit = cat("is_exit").tolist()
         self._next: list[list[int]] = []
@@ -221,6 +238,9 @@ class Engine:
                 self._delay.append(list(j.delay_days[i]))
                 cum = j.cumulative_probability[i]
                 self._sure.append(len(cum) == 1 and cum[0] >= 1.0 - 1e-12)
+        self._node_info = [
+            (self._staffed[g], self._service[g], self._is_exit[g], self._sure[g],
+             self._next[g], self._cum[g], self._delay[g]) for g in range(n)]
         capacity = np.concatenate([f.capacity for f in self.firms])
         self._stations = [
             _Station(int(c)) if staffed else None for c, staffed in zip(capacity, self._staffed)
@@ -252,43 +272,86 @@ class Engine:
         self._stretch(_Walk(client, firm, t), self._entry[firm], t)
 
     def _still_walking(self, walk: _Walk) -> bool:
-        """At a walk's first event: evaluate the client's last walk, then check it stayed."""
+        """Before a walk first meets a queue: is its client still the firm's client?
+
+        Only a pending walk whose churn draw could go either way needs
+        evaluating first (see :meth:`_churn_bounds`).
+        """
         client = walk.client
-        if self._pending_flag[client]:
+        if self._unresolved[client]:
             self._flush()
         walk.checked = True
         return self.state.firm[client] == walk.firm
 
+    def _churn_bounds(self) -> np.ndarray:
+        """Per segment, the highest churn probability any walk can produce.
+
+        A walk's churn is decided by a uniform draw *u* made when it ends,
+        against a probability known only once the walk is evaluated. If *u*
+        is at or above this bound the client stays whatever the walk felt
+        like, so its next walk need not wait for the evaluation. Memory is at
+        least -1 and trust at least 0, and churn falls with both.
+        """
+        p = self.cfg.psychology
+        switching = self.segments.switching_cost
+        if p.emotions:
+            bound = psy.churn_probability(np.full(switching.shape, -1.0), np.zeros(switching.shape),
+                                          p.base_churn, p.churn_memory_weight,
+                                          p.churn_trust_weight, switching)
+        else:
+            bound = np.full(switching.shape, p.base_churn)
+        return bound + 1e-12
+
     def _stretch(self, walk: _Walk, node: int, t: float) -> None:
-        """Walk from *node* at day *t* through unstaffed touchpoints in one step."""
-        staffed, service, is_exit = self._staffed, self._service, self._is_exit
-        draw_time, draw_u = self._walk_time, self._route_u
-        nodes, waits = walk.nodes, walk.waits
-        while not staffed[node]:
+        """Walk from *node* at day *t* through unstaffed touchpoints in one step.
+
+        This is the hot path: draws are read inline from their blocks.
+        """
+        info = self._node_info
+        times = self._walk_time
+        tbuf, ti = times.buffer, times.i
+        routes = self._route_u
+        nodes = walk.nodes
+        outcome = 0  # 0: staffed touchpoint reached, 1: exit, 2: abandoned
+        while True:
+            staffed, mean, is_exit, sure, nexts, cum, delays = info[node]
+            if staffed:
+                break
             nodes.append(node)
-            waits.append(0.0)
-            t += service[node] * draw_time()
-            if is_exit[node]:
-                return self._schedule_end(walk, t, True)
-            if self._sure[node]:
-                nxt, delay = self._next[node][0], self._delay[node][0]
-            else:
-                k = bisect_right(self._cum[node], draw_u())
-                if k == len(self._next[node]):
-                    return self._schedule_end(walk, t, False)
-                nxt, delay = self._next[node][k], self._delay[node][k]
-            node = nxt
-            t += delay
+            if ti >= _BLOCK or not tbuf:
+                tbuf, ti = times.refill(), 0
+            t += mean * tbuf[ti]
+            ti += 1
+            if is_exit:
+                outcome = 1
+                break
+            if sure:
+                node = nexts[0]
+                t += delays[0]
+                continue
+            ui = routes.i
+            if ui >= _BLOCK or not routes.buffer:
+                routes.refill()
+                ui = 0
+            k = bisect_right(cum, routes.buffer[ui])
+            routes.i = ui + 1
+            if k == len(nexts):
+                outcome = 2
+                break
+            node = nexts[k]
+            t += delays[k]
+        times.i = ti
+        if outcome:
+            return self._walk_over(walk, t, outcome == 1)
         walk.node = node
         event = self.env.timeout(max(t - self.env.now, 0.0), value=walk)
         event.callbacks.append(self._on_arrive)
 
     def _on_arrive(self, event: simpy.Event) -> None:
         walk = event._value
-        if walk.checked or self._still_walking(walk):
-            self._arrive(walk, self.env.now)
-
-    def _arrive(self, walk: _Walk, now: float) -> None:
+        if not walk.checked and not self._still_walking(walk):
+            return
+        now = self.env.now
         station = self._stations[walk.node]
         queue = station.queue
         station.area += len(queue) * (now - station.since)
@@ -332,14 +395,30 @@ class Engine:
             nxt_node, delay = self._next[node][k], self._delay[node][k]
         self._stretch(walk, nxt_node, now + delay)
 
-    def _schedule_end(self, walk: _Walk, t: float, completed: bool) -> None:
+    def _walk_over(self, walk: _Walk, t: float, completed: bool) -> None:
+        """The walk ends at day *t* >= now, in an unstaffed stretch.
+
+        A walk that has had an event (it met a queue) ends at once: nobody can
+        observe the rest, and the flush waits until *t* has come. A walk that
+        has had none ends with an event, its only one, so that the client's
+        next walk starts from there and not from now.
+        """
+        if walk.checked:
+            self._end(walk, t, completed)
+            return
         walk.completed = completed
         event = self.env.timeout(max(t - self.env.now, 0.0), value=walk)
         event.callbacks.append(self._on_end)
 
     def _on_end(self, event: simpy.Event) -> None:
+        """The only event of a walk that met no queue.
+
+        Its client may still have an unevaluated walk before it; both wait for
+        the next flush, which evaluates them in order. Walks of a client known
+        to have left are dropped here.
+        """
         walk = event._value
-        if walk.checked or self._still_walking(walk):
+        if self.state.firm[walk.client] == walk.firm:
             self._end(walk, self.env.now, walk.completed)
 
     def _end(self, walk: _Walk, t: float, completed: bool) -> None:
@@ -348,7 +427,9 @@ class Engine:
         walk.completed = completed
         self._pending.append(walk)
         client = walk.client
-        self._pending_flag[client] = 1
+        draw = walk.churn_draw = self._churn_draw()
+        if draw < self._churn_bound[client]:
+            self._unresolved[client] = 1
         self._start_walk(client, walk.firm, t + self._need_mean[client] * self._need_gap())
 
     # ------------------------------------------------------------ acquisition
@@ -383,26 +464,60 @@ class Engine:
 
     # ------------------------------------------------------- batch psychology
     def _flush(self) -> None:
-        """Evaluate every finished walk in one vectorised pass."""
-        walks = self._pending
+        """Evaluate every walk that has ended, in vectorised passes.
+
+        A client's walks are evaluated in the order it walked them: the
+        first pending walk of every client in one pass, then the second, and
+        so on; a walk whose client left after an earlier one is dropped.
+        """
+        now = self.env.now
+        walks = [w for w in self._pending if w.ended_at <= now]
         if not walks:
             return
-        self._pending = []
+        if len(walks) < len(self._pending):
+            self._pending = [w for w in self._pending if w.ended_at > now]
+        else:
+            self._pending = []
+        flags = self._unresolved
+        seen: dict[int, int] = {}
+        rounds: list[list[_Walk]] = [[]]
+        for walk in walks:
+            k = seen.get(walk.client, 0)
+            seen[walk.client] = k + 1
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append(walk)
+            flags[walk.client] = 0
+        bound = self._churn_bound
+        for walk in self._pending:
+            if walk.churn_draw < bound[walk.client]:
+                flags[walk.client] = 1
+        for batch in rounds:
+            self._evaluate(batch)
+
+    def _evaluate(self, walks: list[_Walk]) -> None:
+        """Evaluate walks of distinct clients with the functions of ``cxsim.psychology``."""
         p = self.cfg.psychology
         state = self.state
+        firms = np.array([w.firm for w in walks], dtype=np.int64)
+        stayed = state.firm[np.array([w.client for w in walks], dtype=np.int64)] == firms
+        if not stayed.all():
+            walks = [w for w, kept in zip(walks, stayed.tolist()) if kept]
+            if not walks:
+                return
+            firms = firms[stayed]
         n = len(walks)
-        clients = np.fromiter((w.client for w in walks), np.int64, n)
-        firms = np.fromiter((w.firm for w in walks), np.int64, n)
-        ended = np.fromiter((w.ended_at for w in walks), float, n)
-        completed = np.fromiter((w.completed for w in walks), bool, n)
-        lengths = np.fromiter((len(w.nodes) for w in walks), np.int64, n)
+        client_list = [w.client for w in walks]
+        clients = np.array(client_list, dtype=np.int64)
+        ended = np.array([w.ended_at for w in walks])
+        completed = np.array([w.completed for w in walks])
+        lengths = np.array([len(w.nodes) for w in walks], dtype=np.int64)
         total = int(lengths.sum())
-        nodes = np.fromiter((g for w in walks for g in w.nodes), np.int64, total)
-        waits = np.fromiter((x for w in walks for x in w.waits), float, total)
+        nodes = np.array(list(chain.from_iterable(w.nodes for w in walks)), dtype=np.int64)
+        waits = np.zeros(total)
+        waits[self.node_staffed[nodes]] = list(chain.from_iterable(w.waits for w in walks))
         starts = np.zeros(n, dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
-        for c in clients.tolist():
-            self._pending_flag[c] = 0
 
         visit_client = np.repeat(clients, lengths)
         expectation = state.expectation[visit_client]
@@ -455,7 +570,7 @@ class Engine:
                                             self.segments.switching_cost[segment])
         else:
             churn_p = psy.churn_probability(memory, trust, p.base_churn, 0.0, 0.0)
-        churned = self._churn_rng.random(n) < churn_p
+        churned = np.array([w.churn_draw for w in walks]) < churn_p
         gone = clients[churned]
         state.firm[gone] = GONE
         rels.churned_at[rel[churned]] = ended[churned]
@@ -550,7 +665,13 @@ class Engine:
             t = min((month + 1) * self._month, self._horizon)
             last = env.timeout(t, value=month)
             last.callbacks.append(self._on_sample)
-        env.run(until=last)
+        collecting = gc.isenabled()
+        gc.disable()  # the loop makes many short-lived, acyclic objects: nothing to collect
+        try:
+            env.run(until=last)
+        finally:
+            if collecting:
+                gc.enable()
         return self._results()
 
     def _results(self) -> Results:

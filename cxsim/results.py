@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from scipy.special import stdtrit
 
 from cxsim.config import Config, as_plain
 
@@ -56,9 +57,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     mean = float(values.mean())
     if values.size < 2:
         return mean, float("nan"), float("nan")
-    from scipy import stats
-
-    half = stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(
+    half = stdtrit(values.size - 1, 0.5 + level / 2) * values.std(ddof=1) / np.sqrt(
         values.size)
     return mean, mean - half, mean + half
 
