@@ -20,6 +20,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from cxsim.errors import ConfigError
+from cxsim.network import NetworkConfig, validate_network
 
 __all__ = [
     "SegmentConfig",
@@ -49,6 +50,7 @@ class SegmentConfig:
     emotional_weight: float = 0.8  # seed 000: "as much as 80% of the decision" is emotional
     switching_cost: float = 0.5  # churn-logit units; seed 002: switching is costly for clients
     initial_expectation: float = 0.65  # quality in [0, 1] a new client expects; near base quality
+    social_influence: float = 1.0  # messages a promoter passes on per journey; seed 001 "influence"
 
 
 @dataclass
@@ -60,6 +62,11 @@ class MarketConfig:
     organic_acquisition_per_year: float = 0.05  # per prospect; word of mouth and search, no spend
     max_paid_acquisition_per_year: float = 0.5  # per prospect; saturation of paid acquisition
     acquisition_spend_scale: float = 20.0  # money per prospect per year giving 63% of the max
+    first_need_at_acquisition: bool = True  # an acquired client buys at once (first purchase)
+    warning_ratio: float = 2.0  # detractors tell ~2x as many as promoters; TARP (1986)
+    referral_conversion: float = 0.1  # chance one recommendation turns a prospect into a client
+    message_attitude_shift: float = 0.1  # attitude moved by one message heard
+    choice_sharpness: float = 5.0  # logit scale of the choice between firms; chosen, not fitted
 
 
 @dataclass
@@ -125,6 +132,7 @@ class Config:
     seed: int = 0  # root of all random streams
     market: MarketConfig = field(default_factory=MarketConfig)
     firms: dict[str, FirmConfig] = field(default_factory=lambda: {"acme": FirmConfig()})
+    network: NetworkConfig = field(default_factory=NetworkConfig)
     psychology: PsychologyConfig = field(default_factory=PsychologyConfig)
     sim: SimConfig = field(default_factory=SimConfig)
 
@@ -218,12 +226,20 @@ def validate(cfg: Config) -> None:
         _number(f"{k}.emotional_weight", seg.emotional_weight, 0, 1)
         _number(f"{k}.switching_cost", seg.switching_cost, 0)
         _number(f"{k}.initial_expectation", seg.initial_expectation, 0, 1)
+        _number(f"{k}.social_influence", seg.social_influence, 0)
     total = sum(s.share for s in m.segments.values())
     if abs(total - 1.0) > 1e-6:
         raise ConfigError("market.segments.*.share", "must sum to 1", round(total, 9))
     _number("market.organic_acquisition_per_year", m.organic_acquisition_per_year, 0)
     _number("market.max_paid_acquisition_per_year", m.max_paid_acquisition_per_year, 0)
     _number("market.acquisition_spend_scale", m.acquisition_spend_scale, 0, low_open=True)
+    if not isinstance(m.first_need_at_acquisition, bool):
+        raise ConfigError("market.first_need_at_acquisition", "must be true or false",
+                          m.first_need_at_acquisition)
+    _number("market.warning_ratio", m.warning_ratio, 0)
+    _number("market.referral_conversion", m.referral_conversion, 0, 1)
+    _number("market.message_attitude_shift", m.message_attitude_shift, 0, 2)
+    _number("market.choice_sharpness", m.choice_sharpness, 0)
 
     if not cfg.firms:
         raise ConfigError("firms", "must name at least one firm", {})
@@ -259,6 +275,8 @@ def validate(cfg: Config) -> None:
     _number("psychology.nps_neutral", p.nps_neutral, 0, 10)
     _number("psychology.wait_tolerance_days", p.wait_tolerance_days, 0, low_open=True)
     _number("psychology.loss_aversion", p.loss_aversion, 1)
+
+    validate_network(cfg.network, m.size)
 
     s = cfg.sim
     _number("sim.years", s.years, 0, 200, low_open=True)

@@ -53,7 +53,18 @@ import simpy
 from cxsim import psychology as psy
 from cxsim.config import Config, config_hash, to_config
 from cxsim.firm import DAYS_PER_YEAR, Firm
-from cxsim.market import GONE, ClientState, Relationships, Segments
+from cxsim.market import (
+    GONE,
+    PROSPECT,
+    SOURCE_INITIAL,
+    SOURCE_MARKETING,
+    SOURCE_REFERRAL,
+    SOURCE_SWITCH,
+    ClientState,
+    Relationships,
+    Segments,
+)
+from cxsim.network import build_network
 from cxsim.results import Results
 
 __all__ = ["STREAMS", "root_seed", "spawn_streams", "Engine", "simulate"]
@@ -72,6 +83,9 @@ STREAMS = (
 """Named random streams, spawned in this order from the run's root seed."""
 
 _BLOCK = 4096
+_SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
+                   SOURCE_REFERRAL: "acquisitions_referral",
+                   SOURCE_SWITCH: "acquisitions_switch"}
 
 
 def root_seed(seed: int, replication: int = 0) -> np.random.SeedSequence:
@@ -178,7 +192,13 @@ class Engine:
         self._acq_gap = _Draws(rng["acquisition"].standard_exponential)
         self._acq_u = _Draws(rng["acquisition"].random)
         self._churn_draw = _Draws(rng["churn"].random)
+        self._switch_rng = rng["churn"].spawn(1)[0]
         self._psy_rng = rng["psychology"]
+        self._talk_rng = rng["word_of_mouth"]
+        self.network = build_network(cfg.network, cfg.market.size, rng["network"])
+        self._talking = cfg.network.kind != "none" and bool(
+            (self.segments.social_influence > 0).any())
+        self._outbox: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
         self._horizon = cfg.sim.years * DAYS_PER_YEAR
         self._warmup = cfg.sim.warmup_years * DAYS_PER_YEAR
@@ -193,6 +213,10 @@ class Engine:
         self._churn_bound = self._churn_bounds()[self.state.segment].tolist()
         self._prospects = self.state.prospects()
         self._n_prospects = self._prospects.size
+        self._prospect_at = np.zeros(self.state.size, dtype=np.int64)
+        self._prospect_at[self._prospects] = np.arange(self._n_prospects)
+        self._acq_version = 0
+        self._rational_value = np.array([1.0 - f.cfg.price_level for f in self.firms])
         self._hazards = [firm.acquisition_hazard(cfg) for firm in self.firms]
         self._cx_share = np.array([f.cfg.cx_budget_share for f in self.firms])
         self._journal: list[dict[str, np.ndarray]] = []
@@ -251,7 +275,8 @@ class Engine:
         shape = (len(self.firms), self._n_months)
         self.monthly = {
             name: np.zeros(shape)
-            for name in ("acquisitions", "acquisitions_marketing", "churned", "purchases",
+            for name in ("acquisitions", "acquisitions_marketing", "acquisitions_referral",
+                         "acquisitions_switch", "churned", "purchases",
                          "abandoned", "revenue", "margin", "cost_to_serve", "onboarding_cost",
                          "acquisition_spend", "nps_answers", "promoters", "detractors",
                          "active_clients", "prospects", "left_market", "mean_memory", "mean_trust",
@@ -434,33 +459,74 @@ class Engine:
 
     # ------------------------------------------------------------ acquisition
     def _schedule_acquisition(self) -> None:
+        """Next marketing conversion of the pool (Gillespie); earlier draws are void."""
+        self._acq_version += 1
         total = sum(self._hazards) * self._n_prospects
         if total <= 0.0:
             return
-        event = self.env.timeout(self._acq_gap() / total)
+        event = self.env.timeout(self._acq_gap() / total, value=self._acq_version)
         event.callbacks.append(self._on_acquire)
 
     def _on_acquire(self, event: simpy.Event) -> None:
-        now = self.env.now
+        if event._value != self._acq_version:
+            return
         u = self._acq_u() * sum(self._hazards)
-        firm, acc = len(self._hazards) - 1, 0.0
+        exposed, acc = len(self._hazards) - 1, 0.0
         for f, h in enumerate(self._hazards):
             acc += h
             if u < acc:
-                firm = f
+                exposed = f
                 break
         j = min(int(self._acq_u() * self._n_prospects), self._n_prospects - 1)
         client = int(self._prospects[j])
-        self._n_prospects -= 1
-        self._prospects[j] = self._prospects[self._n_prospects]
-        self.state.firm[client] = firm
-        self.state.relationship[client] = self.relationships.add(client, firm, now, 1)
-        m = self._month_of(now)
-        self.monthly["acquisitions"][firm, m] += 1
-        self.monthly["acquisitions_marketing"][firm, m] += 1
-        self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
-        self._start_walk(client, firm, now)
+        self.state.aware[client, exposed] = True
+        firm = self._choose(np.array([client]), np.array([self._acq_u()]))[0]
+        self._acquire(client, int(firm), self.env.now, SOURCE_MARKETING)
         self._schedule_acquisition()
+
+    def _choose(self, clients: np.ndarray, draws: np.ndarray,
+                outside: bool = False) -> np.ndarray:
+        """Firm each client picks among those it knows, by logit on utility.
+
+        With *outside*, leaving the market is an option of utility 0 and is
+        returned as -1. A switch costs the segment's switching cost (seed 002).
+        """
+        state = self.state
+        segment = state.segment[clients]
+        weight = self.segments.emotional_weight[segment][:, None]
+        utility = psy.choice_utility(state.attitude[clients], self._rational_value[None, :],
+                                     weight, self.segments.switching_cost[segment][:, None],
+                                     outside)
+        scores = np.where(state.aware[clients], self.cfg.market.choice_sharpness * utility,
+                          -np.inf)
+        if outside:
+            scores = np.column_stack([np.zeros(len(clients)), scores])
+        scores -= scores.max(axis=1, keepdims=True)
+        odds = np.exp(scores)
+        cumulative = np.cumsum(odds, axis=1)
+        picks = (cumulative < (draws * cumulative[:, -1])[:, None]).sum(axis=1)
+        return picks - 1 if outside else picks
+
+    def _acquire(self, client: int, firm: int, t: float, source: int) -> None:
+        """*client*, a prospect or a switcher, becomes *firm*'s client at day *t*."""
+        state = self.state
+        if state.firm[client] == PROSPECT:
+            j = self._prospect_at[client]
+            last = self._prospects[self._n_prospects - 1]
+            self._prospects[j] = last
+            self._prospect_at[last] = j
+            self._n_prospects -= 1
+        state.firm[client] = firm
+        state.aware[client, firm] = True
+        state.relationship[client] = self.relationships.add(client, firm, t, source)
+        m = self._month_of(t)
+        self.monthly["acquisitions"][firm, m] += 1
+        self.monthly[_SOURCE_COLUMNS[source]][firm, m] += 1
+        self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
+        first_need = t
+        if not self.cfg.market.first_need_at_acquisition or source == SOURCE_SWITCH:
+            first_need = t + self._need_mean[client] * self._need_gap()
+        self._start_walk(client, firm, first_need)
 
     # ------------------------------------------------------- batch psychology
     def _flush(self) -> None:
@@ -551,6 +617,9 @@ class Engine:
                                  self._psy_rng.normal(0.0, p.nps_noise_sd, n),
                                  p.nps_neutral, p.nps_slope)
         state.nps[clients] = answers
+        if self._talking:
+            loud = (answers >= 9) | (answers <= 6)
+            self._outbox.append((clients[loud], firms[loud], answers[loud] >= 9))
 
         segment = state.segment[clients]
         price = np.array([f.cfg.price_level for f in self.firms])[firms]
@@ -571,9 +640,13 @@ class Engine:
         else:
             churn_p = psy.churn_probability(memory, trust, p.base_churn, 0.0, 0.0)
         churned = np.array([w.churn_draw for w in walks]) < churn_p
-        gone = clients[churned]
-        state.firm[gone] = GONE
         rels.churned_at[rel[churned]] = ended[churned]
+        leaving = clients[churned]
+        if leaving.size:
+            state.firm[leaving] = GONE
+            state.aware[leaving, firms[churned]] = False
+            if len(self.firms) > 1:
+                self._switch(leaving, ended[churned])
 
         month = np.minimum((ended // self._month).astype(np.int64), self._n_months - 1)
         cells = firms * self._n_months + month
@@ -612,6 +685,65 @@ class Engine:
                 "ended_at": ended, "completed": completed, "visits": lengths,
                 "memory": memory, "nps": answers, "churned": churned,
             })
+
+    # ------------------------------------------------------------ word of mouth
+    def _on_talk(self, event: simpy.Event) -> None:
+        """End of a day: clients pass on what they felt about the walks evaluated since."""
+        self._flush()
+        if self._outbox:
+            self._deliver()
+        if self.env.now + 1.0 < self._horizon:
+            self.env.timeout(1.0).callbacks.append(self._on_talk)
+
+    def _deliver(self) -> None:
+        """Promoters recommend, detractors warn, each to neighbours drawn at random.
+
+        A promoter sends Poisson(social influence) messages, a detractor
+        ``warning_ratio`` times as many; each goes to a uniformly drawn
+        neighbour, so influence is a share of one's neighbours, not a count. A
+        message makes the hearer aware of the firm and moves its attitude; a
+        recommended prospect becomes a client with ``referral_conversion``.
+        On a complete network with every client a promoter, a prospect's
+        referral hazard is ``need rate * influence * conversion * (share
+        adopted)``: the imitation term of Bass (1969).
+        """
+        senders = np.concatenate([box[0] for box in self._outbox])
+        firms = np.concatenate([box[1] for box in self._outbox])
+        praise = np.concatenate([box[2] for box in self._outbox])
+        self._outbox = []
+        market, state, rng = self.cfg.market, self.state, self._talk_rng
+        rate = self.segments.social_influence[state.segment[senders]]
+        counts = rng.poisson(np.where(praise, rate, rate * market.warning_ratio))
+        if not counts.any():
+            return
+        senders, firms, praise = (np.repeat(a, counts) for a in (senders, firms, praise))
+        heard = self.network.draw_neighbours(senders, rng)
+        reached = heard >= 0
+        heard, firms, praise = heard[reached], firms[reached], praise[reached]
+        shift = np.where(praise, market.message_attitude_shift, -market.message_attitude_shift)
+        np.add.at(state.attitude, (heard, firms), shift)
+        state.attitude[heard, firms] = np.clip(state.attitude[heard, firms], -1.0, 1.0)
+        state.aware[heard, firms] = True
+        converts = praise & (state.firm[heard] == PROSPECT)
+        converts &= rng.random(heard.size) < market.referral_conversion
+        if converts.any():
+            who, first = np.unique(heard[converts], return_index=True)
+            now = self.env.now
+            for client, firm in zip(who.tolist(), firms[converts][first].tolist()):
+                self._acquire(client, firm, now, SOURCE_REFERRAL)
+            self._schedule_acquisition()
+
+    def _switch(self, clients: np.ndarray, when: np.ndarray) -> None:
+        """Clients who left a firm move to another firm they know, or leave the market."""
+        known = self.state.aware[clients].any(axis=1)
+        if not known.any():
+            return
+        clients, when = clients[known], when[known]
+        picks = self._choose(clients, self._switch_rng.random(len(clients)), outside=True)
+        now = self.env.now
+        for client, firm, t in zip(clients.tolist(), picks.tolist(), when.tolist()):
+            if firm >= 0:
+                self._acquire(client, firm, max(t, now), SOURCE_SWITCH)
 
     # --------------------------------------------------------------- samples
     def _on_sample(self, event: simpy.Event) -> None:
@@ -655,9 +787,12 @@ class Engine:
         state = self.state
         for client in np.flatnonzero(state.firm >= 0).tolist():
             firm = int(state.firm[client])
-            state.relationship[client] = self.relationships.add(client, firm, 0.0, 0)
+            state.relationship[client] = self.relationships.add(client, firm, 0.0,
+                                                                SOURCE_INITIAL)
             self._start_walk(client, firm, self._need_mean[client] * self._need_gap())
         self._schedule_acquisition()
+        if self._talking:
+            env.timeout(1.0).callbacks.append(self._on_talk)
         if self._warmup > 0:
             env.timeout(self._warmup).callbacks.append(self._on_warmup)
         last = None

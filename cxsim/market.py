@@ -13,7 +13,8 @@ import numpy as np
 from cxsim.config import Config
 
 __all__ = [
-    "PROSPECT", "GONE", "SOURCES", "Segments", "ClientState", "Relationships", "segment_counts",
+    "PROSPECT", "GONE", "SOURCES", "SOURCE_INITIAL", "SOURCE_MARKETING", "SOURCE_REFERRAL",
+    "SOURCE_SWITCH", "Segments", "ClientState", "Relationships", "segment_counts",
 ]
 
 PROSPECT = -1
@@ -44,6 +45,7 @@ class Segments:
         self.margin = np.array([s.margin for s in segs.values()])
         self.emotional_weight = np.array([s.emotional_weight for s in segs.values()])
         self.switching_cost = np.array([s.switching_cost for s in segs.values()])
+        self.social_influence = np.array([s.social_influence for s in segs.values()])
         self.initial_expectation = np.array([s.initial_expectation for s in segs.values()])
 
 
@@ -75,6 +77,9 @@ class ClientState:
         self.expectation = segments.initial_expectation[self.segment].astype(float)
         self.trust = np.full(size, cfg.psychology.initial_trust)
         self.attitude = np.zeros((size, n_firms))
+        self.aware = np.zeros((size, n_firms), dtype=bool)
+        mine = self.firm >= 0
+        self.aware[np.flatnonzero(mine), self.firm[mine]] = True
         self.memory = np.zeros(size)
         self.nps = np.full(size, -1, dtype=np.int8)
         self.relationship = np.full(size, -1, dtype=np.int64)
@@ -93,8 +98,9 @@ class ClientState:
         return np.flatnonzero(self.firm == PROSPECT)
 
 
-SOURCES = ("initial", "marketing", "referral")
-"""How a relationship began: a client at day 0, bought by spend, or referred."""
+SOURCES = ("initial", "marketing", "referral", "switch")
+"""How a relationship began: a client at day 0, bought by spend, referred, or won from a rival."""
+SOURCE_INITIAL, SOURCE_MARKETING, SOURCE_REFERRAL, SOURCE_SWITCH = range(4)
 
 
 class Relationships:

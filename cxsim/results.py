@@ -46,7 +46,7 @@ from cxsim.config import Config, as_plain
 __all__ = ["Results", "mean_ci"]
 
 TABLES = ("timeseries", "clients", "touchpoints", "summary", "journeys")
-_SOURCES = ("initial", "marketing", "referral")
+_SOURCES = ("initial", "marketing", "referral", "switch")
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -97,7 +97,8 @@ class Results:
               "t_days": np.tile(np.minimum((np.arange(months) + 1) * month_days, horizon_days),
                                 n_firms)}
         ints = ("active_clients", "prospects", "left_market", "acquisitions",
-                "acquisitions_marketing", "churned", "purchases", "abandoned", "nps_answers")
+                "acquisitions_marketing", "acquisitions_referral", "acquisitions_switch",
+                "churned", "purchases", "abandoned", "nps_answers")
         for name, values in monthly.items():
             if name in ("promoters", "detractors"):
                 continue

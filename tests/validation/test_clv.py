@@ -51,6 +51,7 @@ def closed_form_clv(margin: float, churn: float, days_between: float, discount_p
 def _overrides(path, churn, days_between, discount, years, clients):
     return [
         f"firms.acme.journey={path}",
+        "network=none",
         f"market.size={clients}",
         f"sim.years={years}",
         f"sim.discount_rate={discount}",

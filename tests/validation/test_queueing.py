@@ -50,6 +50,7 @@ def _runs(tmp_factory, utilisation: float, years: float, reps: int):
     path = tmp_factory(staffed=True, staff=SERVERS, service_days=SERVICE_DAYS)
     overrides = [
         f"firms.acme.journey={path}",
+        "network=none",
         "firms.acme.scale_staff=false",
         f"market.size={CLIENTS}",
         f"market.segments.core.mean_days_between_needs={CLIENTS / arrivals_per_day}",
