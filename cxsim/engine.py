@@ -249,22 +249,19 @@ class Engine:
         self.node_staffed = cat("staffed")
         self._staffed = self.node_staffed.tolist()
         self._service = cat("service_days").tolist()
-        self._is_exit = cat("is_exit").tolist()
-        self._next: list[list[int]] = []
-        self._cum: list[list[float]] = []
-        self._delay: list[list[float]] = []
-        self._sure: list[bool] = []
+        is_exit = cat("is_exit").tolist()
+        # per node: staffed, mean service days, is exit, one sure edge, next nodes,
+        # cumulative probabilities, delays -- the routing table both walk paths read
+        self._node_info: list[tuple] = []
         for off, firm in zip(offsets, self.firms):
             j = firm.journey
             for i in range(j.n_touchpoints):
-                self._next.append([off + k for k in j.next_touchpoints[i]])
-                self._cum.append(list(j.cumulative_probability[i]))
-                self._delay.append(list(j.delay_days[i]))
-                cum = j.cumulative_probability[i]
-                self._sure.append(len(cum) == 1 and cum[0] >= 1.0 - 1e-12)
-        self._node_info = [
-            (self._staffed[g], self._service[g], self._is_exit[g], self._sure[g],
-             self._next[g], self._cum[g], self._delay[g]) for g in range(n)]
+                g = off + i
+                cum = list(j.cumulative_probability[i])
+                self._node_info.append((
+                    self._staffed[g], self._service[g], is_exit[g],
+                    len(cum) == 1 and cum[0] >= 1.0 - 1e-12,
+                    [off + k for k in j.next_touchpoints[i]], cum, list(j.delay_days[i])))
         capacity = np.concatenate([f.capacity for f in self.firms])
         self._stations = [
             _Station(int(c)) if staffed else None for c, staffed in zip(capacity, self._staffed)
@@ -409,16 +406,13 @@ class Engine:
             station.busy -= 1
         walk.nodes.append(node)
         walk.waits.append(walk.wait)
-        if self._is_exit[node]:
+        _, _, is_exit, sure, nexts, cum, delays = self._node_info[node]
+        if is_exit:
             return self._end(walk, now, True)
-        if self._sure[node]:
-            nxt_node, delay = self._next[node][0], self._delay[node][0]
-        else:
-            k = bisect_right(self._cum[node], self._route_u())
-            if k == len(self._next[node]):
-                return self._end(walk, now, False)
-            nxt_node, delay = self._next[node][k], self._delay[node][k]
-        self._stretch(walk, nxt_node, now + delay)
+        k = 0 if sure else bisect_right(cum, self._route_u())
+        if k == len(nexts):
+            return self._end(walk, now, False)
+        self._stretch(walk, nexts[k], now + delays[k])
 
     def _walk_over(self, walk: _Walk, t: float, completed: bool) -> None:
         """The walk ends at day *t* >= now, in an unstaffed stretch.

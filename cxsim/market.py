@@ -88,11 +88,6 @@ class ClientState:
     def size(self) -> int:
         return self.firm.size
 
-    def active_counts(self, n_firms: int) -> np.ndarray:
-        """Clients of each firm right now."""
-        mine = self.firm[self.firm >= 0]
-        return np.bincount(mine, minlength=n_firms)
-
     def prospects(self) -> np.ndarray:
         """Ids of the clients who are no firm's client yet."""
         return np.flatnonzero(self.firm == PROSPECT)
