@@ -52,7 +52,7 @@ import simpy
 
 from cxsim import psychology as psy
 from cxsim.config import Config, config_hash, to_config
-from cxsim.firm import DAYS_PER_YEAR, Firm
+from cxsim.firm import DAYS_PER_YEAR, Firm, clv_estimate, rational_value
 from cxsim.market import (
     GONE,
     PROSPECT,
@@ -79,10 +79,12 @@ STREAMS = (
     "word_of_mouth",
     "network",
     "management",
+    "returns",
 )
 """Named random streams, spawned in this order from the run's root seed."""
 
 _BLOCK = 4096
+_MONTHS_PER_QUARTER = 3
 _SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
                    SOURCE_REFERRAL: "acquisitions_referral",
                    SOURCE_SWITCH: "acquisitions_switch"}
@@ -195,6 +197,8 @@ class Engine:
         self._switch_rng = rng["churn"].spawn(1)[0]
         self._psy_rng = rng["psychology"]
         self._talk_rng = rng["word_of_mouth"]
+        self._survey_rng = rng["management"]
+        self._return_rng = rng["returns"]
         self.network = build_network(cfg.network, cfg.market.size, rng["network"])
         self._talking = cfg.network.kind != "none" and bool(
             (self.segments.social_influence > 0).any())
@@ -206,20 +210,26 @@ class Engine:
         self._n_months = max(1, math.ceil(self._horizon / self._month - 1e-9))
         self._build_nodes()
         self._build_accumulators()
+        self._build_events()
 
         self._need_mean = self.segments.mean_days_between_needs[self.state.segment].tolist()
         self._pending: list[_Walk] = []
         self._unresolved = bytearray(self.state.size)
         self._churn_bound = self._churn_bounds()[self.state.segment].tolist()
-        self._prospects = self.state.prospects()
-        self._n_prospects = self._prospects.size
+        prospects = self.state.prospects()
+        self._n_prospects = prospects.size
+        self._prospects = np.zeros(self.state.size, dtype=np.int64)  # room for returns
+        self._prospects[:self._n_prospects] = prospects
         self._prospect_at = np.zeros(self.state.size, dtype=np.int64)
-        self._prospect_at[self._prospects] = np.arange(self._n_prospects)
+        self._prospect_at[prospects] = np.arange(self._n_prospects)
         self._acq_version = 0
-        self._rational_value = np.array([1.0 - f.cfg.price_level for f in self.firms])
-        self._hazards = [firm.acquisition_hazard(cfg) for firm in self.firms]
-        self._cx_share = np.array([f.cfg.cx_budget_share for f in self.firms])
+        segs = self.segments
+        self._rational_value = np.column_stack([
+            rational_value(segs.needs, f.cfg.price_level, f.cfg.offer, segs.identifiability)
+            for f in self.firms])
+        self._price = np.array([f.cfg.price_level for f in self.firms])
         self._journal: list[dict[str, np.ndarray]] = []
+        self._start_budgets()
 
     # ----------------------------------------------------------------- set-up
     def _build_nodes(self) -> None:
@@ -242,10 +252,6 @@ class Engine:
         self.node_delighter = cat("delighter")
         self.node_cost = cat("cost_per_visit")
         self.node_failure = cat("failure_probability")
-        self.node_funding = np.array([f.funding for f in self.firms])[self.node_firm]
-        self.node_recovery = np.array([f.cfg.recovery_probability for f in self.firms])[
-            self.node_firm
-        ]
         self.node_staffed = cat("staffed")
         self._staffed = self.node_staffed.tolist()
         self._service = cat("service_days").tolist()
@@ -277,13 +283,105 @@ class Engine:
                          "abandoned", "revenue", "margin", "cost_to_serve", "onboarding_cost",
                          "acquisition_spend", "nps_answers", "promoters", "detractors",
                          "active_clients", "prospects", "left_market", "mean_memory", "mean_trust",
-                         "mean_expectation", "cx_spend")
+                         "mean_expectation", "cx_spend", "returned", "nps_surveyed",
+                         "promoters_measured", "detractors_measured", "culture", "will",
+                         "power", "being", "skill", "funding", "cx_budget_split")
         }
+        self._seen_affect = np.zeros(self.n_nodes)
+        self._seen_visits = np.zeros(self.n_nodes)
         self.node_stats = {
             name: np.zeros(self.n_nodes)
             for name in ("visits", "waited", "wait_sum", "affect_sum", "quality_sum", "failures",
                          "recoveries")
         }
+
+    def _build_events(self) -> None:
+        """Per month, the shocks' factors on order value and need rate; the workshops."""
+        self._order_factor = np.ones(self._n_months)
+        self._need_factor = np.ones(self._n_months)
+        self._workshops: list[tuple[int, object]] = []
+        for event in self.cfg.events.values():
+            if event.kind == "shock":
+                months = slice(event.start_month, event.start_month + event.months)
+                self._order_factor[months] *= event.order_value_factor
+                self._need_factor[months] *= event.need_rate_factor
+            else:
+                self._workshops.append((event.start_month, event))
+        self._need_slowdown = (1.0 / self._need_factor).tolist()
+        self._shocked = bool((self._need_factor != 1.0).any())
+
+    def _normal_revenue(self) -> np.ndarray:
+        """Per firm, what its active clients bring in a normal quarter (no shock, no upsell)."""
+        state, segs = self.state, self.segments
+        active = state.firm >= 0
+        segment = state.segment[active]
+        firms = state.firm[active]
+        quarter = _MONTHS_PER_QUARTER * self._month
+        cycles = self._normal_cycles
+        per_client = (segs.order_value[segment] * self._price[firms] * cycles[0][firms]
+                      * quarter / (segs.mean_days_between_needs[segment] + cycles[1][firms]))
+        return np.bincount(firms, per_client, len(self.firms))
+
+    def _start_budgets(self) -> None:
+        self._normal_cycles = np.array([f.normal_cycle() for f in self.firms]).T
+        for firm, revenue in zip(self.firms, self._normal_revenue().tolist()):
+            firm.start(revenue)
+        self._hazards = [f.acquisition_hazard(self.cfg, self._n_prospects) for f in self.firms]
+        self._refresh_firms()
+
+    def _refresh_firms(self) -> None:
+        """Copy the firms' levers and front line into the per-node and per-firm arrays."""
+        p = self.cfg.psychology
+        firms = self.firms
+        self.node_funding = np.concatenate([f.capability for f in firms])
+        per_firm = np.array([p.frontline_gain * (f.frontline - 0.5)
+                             - p.pressure_quality_cost * f.pressure for f in firms])
+        self.node_shift = np.where(self.node_staffed, per_firm[self.node_firm], 0.0)
+        self.node_noise_sd = p.perception_noise_sd * np.array(
+            [1.5 - f.being for f in firms])[self.node_firm]
+        self.node_recovery = np.array([f.power for f in firms])[self.node_firm]
+        gain = self.cfg.market.sales_pressure_revenue_gain
+        self._upsell = np.array([1.0 + gain * f.pressure for f in firms])
+        self._coaching = np.array([f.coaching for f in firms])
+        self._personal = np.array([f.relationship * f.will for f in firms])
+        self._survey_share = np.array([f.survey_share for f in firms])
+
+    def _review(self, month: int) -> None:
+        """End of a quarter: each firm reviews its budgets and front line (``Firm.review``)."""
+        m = self.monthly
+        quarter = slice(month + 1 - _MONTHS_PER_QUARTER, month + 1)
+        normal = self._normal_revenue()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            seen = self._seen_affect / self._seen_visits
+        rate = self.cfg.sim.discount_rate / 4.0
+        for f, firm in enumerate(self.firms):
+            revenue = float(m["revenue"][f, quarter].sum())
+            if firm.cfg.metric == "nps":
+                surveyed = m["nps_surveyed"][f, quarter].sum()
+                kpi = (100.0 * (m["promoters_measured"][f, quarter].sum()
+                                - m["detractors_measured"][f, quarter].sum()) / surveyed
+                       if surveyed else 0.0)
+            elif firm.cfg.metric == "clv":
+                active = max(float(m["active_clients"][f, quarter].mean()), 1.0)
+                churn = min(float(m["churned"][f, quarter].sum()) / active, 1.0)
+                kpi = clv_estimate(float(m["margin"][f, quarter].sum()) / active, churn, rate)
+            else:
+                kpi = revenue
+            nodes = self.node_firm == f
+            firm.review(revenue, float(normal[f]), kpi, seen[nodes], self._seen_visits[nodes])
+        self._seen_affect[:] = 0.0
+        self._seen_visits[:] = 0.0
+        self._refresh_firms()
+        self._hazards = [f.acquisition_hazard(self.cfg, self._n_prospects) for f in self.firms]
+        self._schedule_acquisition()
+
+    def _on_workshop(self, event: simpy.Event) -> None:
+        self._flush()
+        workshop = event._value
+        for firm in self.firms:
+            if workshop.firm is None or workshop.firm == firm.name:
+                firm.workshop(workshop.will, workshop.power, workshop.being)
+        self._refresh_firms()
 
     def _month_of(self, t: float) -> int:
         return min(int(t // self._month), self._n_months - 1)
@@ -449,7 +547,14 @@ class Engine:
         draw = walk.churn_draw = self._churn_draw()
         if draw < self._churn_bound[client]:
             self._unresolved[client] = 1
-        self._start_walk(client, walk.firm, t + self._need_mean[client] * self._need_gap())
+        self._start_walk(client, walk.firm, t + self._next_need(client, t))
+
+    def _next_need(self, client: int, t: float) -> float:
+        """Days from *t* to the client's next need; a shock slows needs from the month it is in."""
+        gap = self._need_mean[client] * self._need_gap()
+        if self._shocked:
+            gap *= self._need_slowdown[min(int(t // self._month), self._n_months - 1)]
+        return gap
 
     # ------------------------------------------------------------ acquisition
     def _schedule_acquisition(self) -> None:
@@ -474,23 +579,27 @@ class Engine:
         j = min(int(self._acq_u() * self._n_prospects), self._n_prospects - 1)
         client = int(self._prospects[j])
         self.state.aware[client, exposed] = True
-        firm = self._choose(np.array([client]), np.array([self._acq_u()]))[0]
+        firm = self._choose(np.array([client]), np.array([self._acq_u()]), contacted=exposed)[0]
         self._acquire(client, int(firm), self.env.now, SOURCE_MARKETING)
         self._schedule_acquisition()
 
-    def _choose(self, clients: np.ndarray, draws: np.ndarray,
-                outside: bool = False) -> np.ndarray:
+    def _choose(self, clients: np.ndarray, draws: np.ndarray, outside: bool = False,
+                contacted: int | None = None) -> np.ndarray:
         """Firm each client picks among those it knows, by logit on utility.
 
         With *outside*, leaving the market is an option of utility 0 and is
         returned as -1. A switch costs the segment's switching cost (seed 002).
+        The firm whose sales contact prompted the choice (*contacted*) gains
+        ``market.contact_salience``: it is in the room when the client decides.
         """
         state = self.state
         segment = state.segment[clients]
         weight = self.segments.emotional_weight[segment][:, None]
-        utility = psy.choice_utility(state.attitude[clients], self._rational_value[None, :],
+        utility = psy.choice_utility(state.attitude[clients], self._rational_value[segment],
                                      weight, self.segments.switching_cost[segment][:, None],
                                      outside)
+        if contacted is not None:
+            utility[:, contacted] += self.cfg.market.contact_salience
         scores = np.where(state.aware[clients], self.cfg.market.choice_sharpness * utility,
                           -np.inf)
         if outside:
@@ -519,7 +628,7 @@ class Engine:
         self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
         first_need = t
         if not self.cfg.market.first_need_at_acquisition or source == SOURCE_SWITCH:
-            first_need = t + self._need_mean[client] * self._need_gap()
+            first_need = t + self._next_need(client, t)
         self._start_walk(client, firm, first_need)
 
     # ------------------------------------------------------- batch psychology
@@ -581,9 +690,13 @@ class Engine:
 
         visit_client = np.repeat(clients, lengths)
         expectation = state.expectation[visit_client]
-        noise = self._psy_rng.normal(0.0, p.perception_noise_sd, total)
+        segment = state.segment[clients]
+        noise = self._psy_rng.normal(0.0, self.node_noise_sd[nodes])
+        personal = p.personal_gain * self._personal[firms] * (
+            self.segments.identifiability[segment])
         quality = psy.perceived_quality(
-            self.node_base_quality[nodes], self.node_funding[nodes], waits, noise,
+            self.node_base_quality[nodes] + self.node_shift[nodes]
+            + np.repeat(personal, lengths), self.node_funding[nodes], waits, noise,
             p.funding_gain, p.wait_penalty, p.wait_tolerance_days,
         )
         u = self._psy_rng.random((2, total))
@@ -614,10 +727,14 @@ class Engine:
         if self._talking:
             loud = (answers >= 9) | (answers <= 6)
             self._outbox.append((clients[loud], firms[loud], answers[loud] >= 9))
+        heard = self._survey_rng.random((2, n))
+        surveyed = heard[0] < self._survey_share[firms]
+        coached = surveyed & (answers <= 8) & (heard[1] < self._coaching[firms])
+        measured = np.where(coached, np.minimum(answers + 2, 10), answers)
 
-        segment = state.segment[clients]
-        price = np.array([f.cfg.price_level for f in self.firms])[firms]
-        revenue = np.where(completed, self.segments.order_value[segment] * price, 0.0)
+        month = np.minimum((ended // self._month).astype(np.int64), self._n_months - 1)
+        revenue = np.where(completed, self.segments.order_value[segment] * self._price[firms]
+                           * self._upsell[firms] * self._order_factor[month], 0.0)
         margin = revenue * self.segments.margin[segment]
         rel = state.relationship[clients]
         rels = self.relationships
@@ -642,7 +759,6 @@ class Engine:
             if len(self.firms) > 1:
                 self._switch(leaving, ended[churned])
 
-        month = np.minimum((ended // self._month).astype(np.int64), self._n_months - 1)
         cells = firms * self._n_months + month
         size = len(self.firms) * self._n_months
 
@@ -659,6 +775,12 @@ class Engine:
         add("promoters", (answers >= 9).astype(float))
         add("detractors", (answers <= 6).astype(float))
         add("cost_to_serve", np.add.reduceat(self.node_cost[nodes], starts))
+        add("nps_surveyed", surveyed.astype(float))
+        add("promoters_measured", (surveyed & (measured >= 9)).astype(float))
+        add("detractors_measured", (surveyed & (measured <= 6)).astype(float))
+        seen = np.repeat(surveyed, lengths)
+        self._seen_affect += np.bincount(nodes[seen], felt[seen], self.n_nodes)
+        self._seen_visits += np.bincount(nodes[seen], minlength=self.n_nodes)
 
         counted = np.repeat(ended >= self._warmup, lengths)
         if counted.any():
@@ -696,10 +818,13 @@ class Engine:
         ``warning_ratio`` times as many; each goes to a uniformly drawn
         neighbour, so influence is a share of one's neighbours, not a count. A
         message makes the hearer aware of the firm and moves its attitude; a
-        recommended prospect becomes a client with ``referral_conversion``.
-        On a complete network with every client a promoter, a prospect's
-        referral hazard is ``need rate * influence * conversion * (share
-        adopted)``: the imitation term of Bass (1969).
+        recommended prospect becomes a client with probability
+        ``referral_conversion * (1 + attitude)``: a recommendation persuades
+        in proportion to what the prospect already thinks of the firm (its
+        attitude after the message, in [-1, 1]). On a complete network with
+        every client a promoter and no attitude shift, a prospect's referral
+        hazard is ``need rate * influence * conversion * (share adopted)``:
+        the imitation term of Bass (1969).
         """
         senders = np.concatenate([box[0] for box in self._outbox])
         firms = np.concatenate([box[1] for box in self._outbox])
@@ -719,7 +844,8 @@ class Engine:
         state.attitude[heard, firms] = np.clip(state.attitude[heard, firms], -1.0, 1.0)
         state.aware[heard, firms] = True
         converts = praise & (state.firm[heard] == PROSPECT)
-        converts &= rng.random(heard.size) < market.referral_conversion
+        persuaded = market.referral_conversion * (1.0 + state.attitude[heard, firms])
+        converts &= rng.random(heard.size) < persuaded
         if converts.any():
             who, first = np.unique(heard[converts], return_index=True)
             now = self.env.now
@@ -743,6 +869,7 @@ class Engine:
     def _on_sample(self, event: simpy.Event) -> None:
         month = event._value
         self._flush()
+        self._return_to_market(month)
         state = self.state
         n_firms = len(self.firms)
         active = state.firm >= 0
@@ -756,14 +883,38 @@ class Engine:
             for name, values in (("mean_memory", state.memory), ("mean_trust", state.trust),
                                  ("mean_expectation", state.expectation)):
                 m[name][:, month] = np.bincount(mine, values[active], n_firms) / counts
-        m["cx_spend"][:, month] = self._cx_share * m["revenue"][:, month]
-        start = month * self._month
-        length = min(self._month, self._horizon - start)
+        share_of_quarter = min(self._month, self._horizon - month * self._month) / (
+            _MONTHS_PER_QUARTER * self._month)
         for f, firm in enumerate(self.firms):
-            m["acquisition_spend"][f, month] = (
-                firm.cfg.acquisition_spend * self._n_prospects * length / DAYS_PER_YEAR)
+            m["cx_spend"][f, month] = firm.cx_budget * share_of_quarter
+            m["acquisition_spend"][f, month] = firm.acquisition_budget * share_of_quarter
+            for name in ("culture", "will", "power", "being", "skill", "funding"):
+                m[name][f, month] = getattr(firm, name)
+            m["cx_budget_split"][f, month] = firm.split
+        if self.cfg.management.review and (month + 1) % _MONTHS_PER_QUARTER == 0:
+            self._review(month)
         if self._progress is not None:
             self._progress(min((month + 1) * self._month, self._horizon))
+
+    def _return_to_market(self, month: int) -> None:
+        """Clients who left the category come back as prospects at ``market.return_per_year``.
+
+        Checked once a month (a month is short beside the default two years
+        away); a returning client remembers the firms it knew.
+        """
+        rate = self.cfg.market.return_per_year
+        if rate <= 0.0:
+            return
+        gone = np.flatnonzero(self.state.firm == GONE)
+        chance = -math.expm1(-rate * self._month / DAYS_PER_YEAR)
+        back = gone[self._return_rng.random(gone.size) < chance]
+        if back.size:
+            self.state.firm[back] = PROSPECT
+            self._prospect_at[back] = np.arange(self._n_prospects, self._n_prospects + back.size)
+            self._prospects[self._n_prospects:self._n_prospects + back.size] = back
+            self._n_prospects += back.size
+            self._schedule_acquisition()
+        self.monthly["returned"][:, month] = back.size
 
     def _on_warmup(self, event: simpy.Event) -> None:
         now = self.env.now
@@ -783,12 +934,14 @@ class Engine:
             firm = int(state.firm[client])
             state.relationship[client] = self.relationships.add(client, firm, 0.0,
                                                                 SOURCE_INITIAL)
-            self._start_walk(client, firm, self._need_mean[client] * self._need_gap())
+            self._start_walk(client, firm, self._next_need(client, 0.0))
         self._schedule_acquisition()
         if self._talking:
             env.timeout(1.0).callbacks.append(self._on_talk)
         if self._warmup > 0:
             env.timeout(self._warmup).callbacks.append(self._on_warmup)
+        for month, workshop in self._workshops:
+            env.timeout(month * self._month, value=workshop).callbacks.append(self._on_workshop)
         last = None
         for month in range(self._n_months):
             t = min((month + 1) * self._month, self._horizon)

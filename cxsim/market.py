@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxsim.config import Config
+from cxsim.config import NEEDS, Config
 
 __all__ = [
     "PROSPECT", "GONE", "SOURCES", "SOURCE_INITIAL", "SOURCE_MARKETING", "SOURCE_REFERRAL",
@@ -47,6 +47,8 @@ class Segments:
         self.switching_cost = np.array([s.switching_cost for s in segs.values()])
         self.social_influence = np.array([s.social_influence for s in segs.values()])
         self.initial_expectation = np.array([s.initial_expectation for s in segs.values()])
+        self.identifiability = np.array([s.identifiability for s in segs.values()])
+        self.needs = np.array([[s.needs.get(k, 0.0) for k in NEEDS] for s in segs.values()])
 
 
 class ClientState:

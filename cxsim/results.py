@@ -62,6 +62,34 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     return mean, mean - half, mean + half
 
 
+def _nps(monthly: dict[str, np.ndarray], promoters: str, detractors: str, answers: str,
+         firm: int, first_month: int) -> float:
+    """NPS over months *first_month* on: % promoters minus % detractors (Reichheld 2003)."""
+    n = monthly[answers][firm][first_month:].sum()
+    if n == 0:
+        return np.nan
+    return 100.0 * (monthly[promoters][firm][first_month:].sum()
+                    - monthly[detractors][firm][first_month:].sum()) / n
+
+
+def _ratio(top: float, bottom: float) -> float:
+    return float(top / bottom) if bottom else np.nan
+
+
+def _clv_final_year(final_year: pd.DataFrame, discount_rate: float) -> float:
+    """CLV from the final year's margin per client and churn, ``m r / (1 + d - r)``.
+
+    Gupta & Lehmann (2003), *Customers as assets*, J. Interactive Marketing
+    17(1): the value of a client at the relationship the firm has *now*, so
+    firms are compared on the same footing whenever their clients came.
+    """
+    active = final_year.active_clients.mean()
+    if active <= 0:
+        return np.nan
+    retention = max(1.0 - final_year.churned.sum() / active, 0.0)
+    return float(final_year.margin.sum() / active * retention / (1.0 + discount_rate - retention))
+
+
 def _version() -> str:
     from cxsim import __version__
 
@@ -98,15 +126,24 @@ class Results:
                                 n_firms)}
         ints = ("active_clients", "prospects", "left_market", "acquisitions",
                 "acquisitions_marketing", "acquisitions_referral", "acquisitions_switch",
-                "churned", "purchases", "abandoned", "nps_answers")
+                "churned", "purchases", "abandoned", "nps_answers", "nps_surveyed", "returned")
+        counts = ("promoters", "detractors", "promoters_measured", "detractors_measured")
         for name, values in monthly.items():
-            if name in ("promoters", "detractors"):
+            if name in counts:
                 continue
             flat = values.reshape(-1)
             ts[name] = flat.astype(np.int64) if name in ints else flat
         with np.errstate(invalid="ignore", divide="ignore"):
             ts["nps_true"] = 100.0 * (monthly["promoters"] - monthly["detractors"]).reshape(
                 -1) / monthly["nps_answers"].reshape(-1)
+            ts["nps_measured"] = 100.0 * (
+                monthly["promoters_measured"] - monthly["detractors_measured"]).reshape(
+                -1) / monthly["nps_surveyed"].reshape(-1)
+            ts["perception_gap"] = ts["nps_measured"] - ts["nps_true"]
+            active = monthly["active_clients"]
+            ts["share"] = (active / active.sum(axis=0)).reshape(-1)
+            revenue = monthly["revenue"]
+            ts["revenue_share"] = (revenue / revenue.sum(axis=0)).reshape(-1)
         timeseries = pd.DataFrame({**ids, **ts})
 
         rel = relationships
@@ -146,7 +183,7 @@ class Results:
         touchpoints_df = pd.DataFrame({**ids, **table})
 
         summary = cls._summarise(ids, firm_names, timeseries, clients, monthly, warmup_days,
-                                 month_days, prospects_final)
+                                 month_days, prospects_final, cfg.sim.discount_rate)
         journeys_df = None
         if journeys is not None:
             journeys_df = pd.DataFrame({**ids, **{
@@ -163,7 +200,8 @@ class Results:
     @staticmethod
     def _summarise(ids: dict, firm_names: list[str], timeseries: pd.DataFrame,
                    clients: pd.DataFrame, monthly: dict[str, np.ndarray], warmup_days: float,
-                   month_days: float, prospects_final: int) -> pd.DataFrame:
+                   month_days: float, prospects_final: int, discount_rate: float
+                   ) -> pd.DataFrame:
         rows = []
         first_month = int(np.floor(warmup_days / month_days + 1e-9))
         for f, name in enumerate(firm_names):
@@ -177,10 +215,12 @@ class Results:
                 start[0] = active[0] - monthly["acquisitions"][f][0] + monthly["churned"][f][0]
             exposure = np.nansum(start)
             churn_rate = ts.churned.sum() / exposure if exposure > 0 else np.nan
-            answers = monthly["nps_answers"][f][first_month:].sum()
-            nps = (100.0 * (monthly["promoters"][f][first_month:].sum()
-                            - monthly["detractors"][f][first_month:].sum()) / answers
-                   if answers > 0 else np.nan)
+            nps = _nps(monthly, "promoters", "detractors", "nps_answers", f, first_month)
+            measured = _nps(monthly, "promoters_measured", "detractors_measured", "nps_surveyed",
+                            f, first_month)
+            new = ts.acquisitions_marketing.sum() + ts.acquisitions_referral.sum()
+            final_year = timeseries[timeseries.firm == name].iloc[-12:]
+            cx_spend = ts.cx_spend.sum()
             rows.append({
                 **ids,
                 "firm": name,
@@ -189,6 +229,14 @@ class Results:
                 "retention_annual": (1.0 - churn_rate) ** 12 if np.isfinite(churn_rate)
                 else np.nan,
                 "nps_true": nps,
+                "nps_measured": measured,
+                "perception_gap": measured - nps,
+                "share_final": float(ts.share.iloc[-1]),
+                "revenue_share_final_year": _ratio(final_year.revenue.sum(), timeseries.revenue[
+                    timeseries.month >= final_year.month.iloc[0]].sum()),
+                "referral_share": _ratio(ts.acquisitions_referral.sum(), new),
+                "clv_final_year": _clv_final_year(final_year, discount_rate),
+                "return_on_cx_spend": _ratio(ts.margin.sum(), cx_spend),
                 "active_final": int(active[-1]),
                 "prospects_final": int(prospects_final),
                 "acquisitions_total": int(ts.acquisitions.sum()),

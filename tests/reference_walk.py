@@ -18,7 +18,14 @@ import simpy
 
 from cxsim import psychology as psy
 from cxsim.config import Config, config_dir
-from cxsim.firm import acquisition_hazard, funding_level, staff_capacity
+from cxsim.firm import (
+    acquisition_hazard,
+    declared_cx_share,
+    effective_pressure,
+    frontline_level,
+    funding_level,
+    staff_capacity,
+)
 from cxsim.journey import load_journey
 
 DAYS_PER_YEAR = 365.25
@@ -37,6 +44,8 @@ def simulate_reference(cfg: Config, seed: int) -> dict:
     # Nor does it model word of mouth or a delayed first need, should the engine gain them.
     assert getattr(getattr(cfg, "network", None), "kind", "none") == "none", "no word of mouth"
     assert getattr(cfg.market, "first_need_at_acquisition", True), "buys at acquisition"
+    # The firm as its strategy declares it, for good: no quarterly review, no paid acquisition.
+    assert not cfg.management.review and cfg.firms[next(iter(cfg.firms))].acquisition_share == 0
     (firm,) = cfg.firms.values()
     (segment,) = cfg.market.segments.values()
     p, sim, market = cfg.psychology, cfg.sim, cfg.market
@@ -49,7 +58,17 @@ def simulate_reference(cfg: Config, seed: int) -> dict:
         i: simpy.Resource(env, firm.staff.get(name, staff_capacity(int(journey.staff[i]), scale)))
         for i, name in enumerate(journey.touchpoints) if journey.staffed[i]
     }
-    funding = funding_level(firm.cx_budget_share)
+    m = cfg.management
+    split = declared_cx_share(firm.acquisition_share, firm.alignment, m.misaligned_cx_share)
+    funding = funding_level(firm.budget_share * split, m.funding_half_share)
+    pressure = effective_pressure(firm.sales_pressure, firm.incentive == "transactions",
+                                  firm.incentive_granularity, m.incentive_motivation)
+    staffed_shift = (p.frontline_gain * (frontline_level(firm.will, m.initial_skill) - 0.5)
+                     - p.pressure_quality_cost * pressure)
+    personal = (p.personal_gain * firm.offer.get("relationship", 0.0) * firm.will
+                * segment.identifiability)
+    shift = np.where(journey.staffed, staffed_shift, 0.0) + personal
+    noise_sd = p.perception_noise_sd * (1.5 - firm.being)
     horizon, warmup = sim.years * DAYS_PER_YEAR, sim.warmup_years * DAYS_PER_YEAR
     n_months = max(1, math.ceil(horizon / sim.days_per_month - 1e-9))
     n = journey.n_touchpoints
@@ -89,11 +108,12 @@ def simulate_reference(cfg: Config, seed: int) -> dict:
             nodes, waits, completed = yield env.process(walk())
             nodes, waits, k = np.array(nodes), np.array(waits), len(nodes)
             start = np.zeros(1, dtype=np.int64)
-            noise = rng.normal(0.0, p.perception_noise_sd, k)
-            quality = psy.perceived_quality(journey.base_quality[nodes], funding, waits, noise,
+            noise = rng.normal(0.0, noise_sd, k)
+            quality = psy.perceived_quality(journey.base_quality[nodes] + shift[nodes], funding,
+                                            waits, noise,
                                             p.funding_gain, p.wait_penalty, p.wait_tolerance_days)
             failed = rng.random(k) < journey.failure_probability[nodes]
-            recovered = failed & (rng.random(k) < firm.recovery_probability)
+            recovered = failed & (rng.random(k) < firm.power)
             quality = psy.failure_outcome(quality, failed, recovered, p.failure_penalty,
                                           p.recovery_share)
             gap = psy.disconfirmation(quality, expectation)
@@ -125,7 +145,7 @@ def simulate_reference(cfg: Config, seed: int) -> dict:
 
     def acquisition():
         """Gillespie: the next conversion at the pool's total hazard, a prospect at random."""
-        hazard = acquisition_hazard(firm.acquisition_spend, market.organic_acquisition_per_year,
+        hazard = acquisition_hazard(0.0, market.organic_acquisition_per_year,
                                     market.max_paid_acquisition_per_year,
                                     market.acquisition_spend_scale)
         while prospects and hazard > 0.0:

@@ -29,7 +29,7 @@ from omegaconf import OmegaConf
 import cxsim
 from cxsim import ConfigError
 
-TINY = ["market.size=200", "sim.years=0.1"]
+TINY = ["scenario=solo", "market.size=200", "sim.years=0.1"]
 SHIPPED = "one_off_retail, professional_services, subscription"
 
 
@@ -162,9 +162,63 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         ["psychology.base_churn=1.5"],
         esc("psychology.base_churn must be in [0, 1]; got 1.5"),
     ),
-    "recovery-probability-above-1": (
-        ["firms.acme.recovery_probability=2"],
-        esc("firms.acme.recovery_probability must be in [0, 1]; got 2.0"),
+    "power-above-1": (
+        ["firms.acme.power=2"],
+        esc("firms.acme.power must be in [0, 1]; got 2.0"),
+    ),
+    "unknown-strategy-preset": (
+        ["firms.acme.strategy=customer_obsessed"],
+        esc("firms.acme.strategy names no strategy preset (available: balanced, "
+            "relationship_focused, sales_focused); got 'customer_obsessed'"),
+    ),
+    "unknown-funding-preset": (
+        ["firms.acme.funding=lavish"],
+        esc("firms.acme.funding names no funding preset (available: aligned, generous, lean, "
+            "misaligned); got 'lavish'"),
+    ),
+    "unknown-org": (
+        ["firms.acme.org=matrix"],
+        esc("firms.acme.org names no org preset (available: cco, no_cco); got 'matrix'"),
+    ),
+    "unknown-metric": (
+        ["firms.acme.metric=profit"],
+        esc("firms.acme.metric must be one of sales, nps, clv; got 'profit'"),
+    ),
+    "unknown-incentive": (
+        ["firms.acme.incentive=bonus"],
+        esc("firms.acme.incentive must be one of transactions, measured_nps, clv; got 'bonus'"),
+    ),
+    "offer-attribute-unknown": (
+        ["+firms.acme.offer.luxury=0.5"],
+        esc("firms.acme.offer.luxury is not an offer attribute (speed, assortment, "
+            "relationship; price comes from price_level)"),
+    ),
+    "needs-not-summing-to-1": (
+        ["market.segments.core.needs.price=0.5"],
+        esc("market.segments.core.needs must sum to 1; got 1.2"),
+    ),
+    "need-unknown": (
+        ["+market.segments.core.needs.status=0.1"],
+        esc("market.segments.core.needs.status is not a need (needs: price, speed, "
+            "assortment, relationship)"),
+    ),
+    "shock-beyond-horizon": (
+        ["+events.crash.kind=shock", "+events.crash.start_month=0", "+events.crash.months=6"],
+        esc("events.crash must end within the horizon of 2 months (start_month + months); "
+            "got 6"),
+    ),
+    "shock-starts-after-horizon": (
+        ["+events.crash.start_month=5"],
+        esc("events.crash.start_month must be in [0, 1]; got 5"),
+    ),
+    "event-kind-unknown": (
+        ["+events.party.kind=party", "+events.party.start_month=0"],
+        esc("events.party.kind must be shock or workshop; got 'party'"),
+    ),
+    "workshop-for-unknown-firm": (
+        ["+events.retreat.kind=workshop", "+events.retreat.start_month=0",
+         "+events.retreat.firm=globex"],
+        esc("events.retreat.firm names no firm (firms: acme); got 'globex'"),
     ),
     "segment-shares-not-1": (
         ["market.segments.core.share=0.6"],
@@ -183,7 +237,8 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     ),
     "unknown-config-group-option": (
         ["market=nope"],
-        esc("override 'market=nope' names no config in its group (available: default)"),
+        esc("override 'market=nope' names no config in its group (available: default, mixed, "
+            "one_off_consumer, recurring_b2b)"),
     ),
     "unknown-key": (["market.sise=3"], esc("config key 'market.sise' is not a known setting")),
     "unknown-firm-key": (
@@ -362,4 +417,4 @@ def test_cli_good_run_writes_a_result_that_loads(tmp_path):
     results = cxsim.Results.load(out)
     saved = json.loads((out / "summary.json").read_text())
     assert json.loads(results.summary.to_json(orient="records")) == saved
-    assert [row["firm"] for row in saved] == ["acme"]
+    assert [row["firm"] for row in saved] == ["sales_first", "client_first"]

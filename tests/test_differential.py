@@ -46,17 +46,23 @@ ALPHA = 0.01  # family-wise false-alarm rate of the whole file
 MIN_VISITS = 30  # per replication, for a touchpoint's mean wait and mean affect
 MIN_CHURN = 1.0  # mean churns per replication, for a month's churn
 
+# One firm as its strategy declares it (no quarterly review), gaining clients
+# only organically, and no clients returning from outside the category: the
+# reference models neither management nor returns.
+STATIC = ["scenario=solo", "management.review=false", "firms.acme.acquisition_share=0",
+          "market.return_per_year=0"]
+
 # Two small markets with real queues and several touchpoints. Professional
 # services: staff cut so that three desks run at utilisation ~0.55-0.8;
 # subscription: a loop, a delighter and a warm-up, its chat at ~0.2.
 SCENARIOS = {
     "professional_services": (12, [
-        "firms.acme.journey=professional_services", "market.size=1500", "sim.years=1",
+        *STATIC, "firms.acme.journey=professional_services", "market.size=1500", "sim.years=1",
         "+firms.acme.staff.account_manager=2", "+firms.acme.staff.strategy_session=3",
         "+firms.acme.staff.delivery=11",
     ]),
     "subscription": (10, [
-        "firms.acme.journey=subscription", "market.size=800", "sim.years=1",
+        *STATIC, "firms.acme.journey=subscription", "market.size=800", "sim.years=1",
         "sim.warmup_years=0.25", "market.segments.core.mean_days_between_needs=20",
         "firms.acme.initial_share=0.5",
     ]),

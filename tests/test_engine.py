@@ -71,7 +71,8 @@ def test_visits_follow_the_journey_routing(small_cfg):
     from cxsim.config import config_dir
     from cxsim.journey import load_journey
 
-    cfg = cxsim.compose(["market.size=4000", "sim.years=1", "firms.acme.journey=subscription"])
+    cfg = cxsim.compose(["scenario=solo", "market.size=4000", "sim.years=1",
+                         "firms.acme.journey=subscription"])
     results = cxsim.run(cfg)
     journey = load_journey("subscription", config_dir() / "journey")
     expected = journey.expected_visits()
@@ -83,7 +84,7 @@ def test_visits_follow_the_journey_routing(small_cfg):
 
 
 def test_more_staff_means_shorter_waits():
-    base = ["market.size=3000", "sim.years=1", "firms.acme.journey=subscription"]
+    base = ["scenario=solo", "market.size=3000", "sim.years=1", "firms.acme.journey=subscription"]
     lean = cxsim.run(cxsim.compose(base + ["+firms.acme.staff.support_chat=1"]))
     rich = cxsim.run(cxsim.compose(base + ["+firms.acme.staff.support_chat=6"]))
     wait = lambda r: r.touchpoints.set_index("touchpoint").mean_wait["support_chat"]  # noqa: E731
