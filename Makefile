@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/cxsim
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

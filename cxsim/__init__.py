@@ -11,11 +11,13 @@ from omegaconf import DictConfig
 
 from cxsim.config import Config, compose
 from cxsim.errors import ConfigError
+from cxsim.experiment import Comparison, Ensemble, compare, replicate
 from cxsim.results import Results
 
 __version__ = "0.1.0"
 
-__all__ = ["ConfigError", "Results", "compose", "run", "__version__"]
+__all__ = ["ConfigError", "Results", "compose", "run", "replicate", "compare", "Ensemble",
+           "Comparison", "__version__"]
 
 
 def run(cfg: Config | DictConfig, replication: int = 0,

@@ -10,9 +10,10 @@ Values are checked once, by :func:`validate`, before a run starts.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -507,14 +508,14 @@ def validate(cfg: Config) -> None:
 
 def config_hash(cfg: Config) -> str:
     """A short, stable hash of the resolved config (same config, same hash)."""
-    text = OmegaConf.to_yaml(OmegaConf.structured(cfg), sort_keys=True)
+    text = json.dumps(as_plain(cfg), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def as_plain(cfg: Config) -> dict:
     """The config as plain dicts and scalars (for JSON and YAML)."""
     assert is_dataclass(cfg)
-    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+    return asdict(cfg)
 
 
 def config_dir() -> Path:

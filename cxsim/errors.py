@@ -21,3 +21,9 @@ class ConfigError(ValueError):
         if got is not _UNSET:
             message += f"; got {got!r}"
         super().__init__(message)
+
+    def __reduce__(self):
+        """Pickle by parts, so an error raised in a worker process reaches the caller whole."""
+        parts = (self.where, self.rule) if self.got is _UNSET else (
+            self.where, self.rule, self.got)
+        return (type(self), parts)

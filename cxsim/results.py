@@ -43,7 +43,7 @@ from scipy.special import stdtrit
 
 from cxsim.config import Config, as_plain
 
-__all__ = ["Results", "mean_ci"]
+__all__ = ["Results", "mean_ci", "crossover_month"]
 
 TABLES = ("timeseries", "clients", "touchpoints", "summary", "journeys")
 _SOURCES = ("initial", "marketing", "referral", "switch")
@@ -88,6 +88,23 @@ def _clv_final_year(final_year: pd.DataFrame, discount_rate: float) -> float:
         return np.nan
     retention = max(1.0 - final_year.churned.sum() / active, 0.0)
     return float(final_year.margin.sum() / active * retention / (1.0 + discount_rate - retention))
+
+
+def crossover_month(differences: np.ndarray, level: float = 0.95) -> int | None:
+    """First month after which the paired CI of a difference stays above 0 to the horizon.
+
+    *differences* holds one row per replication and one column per month
+    (e.g. the share of one firm minus the other's, on common random
+    numbers). Returns the month index, or None if the lower bound is not
+    above 0 in the last month.
+    """
+    differences = np.asarray(differences, dtype=float)
+    low = np.array([mean_ci(differences[:, m], level)[1] for m in range(differences.shape[1])])
+    above = low > 0
+    if not above[-1]:
+        return None
+    below = np.flatnonzero(~above)
+    return int(below[-1] + 1) if below.size else 0
 
 
 def _version() -> str:

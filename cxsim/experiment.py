@@ -1,0 +1,265 @@
+"""Replications and paired comparisons: how sure are we, and what does a lever change?
+
+One run of a stochastic model proves nothing. :func:`replicate` runs
+replications 0..n-1 of a scenario (replication i on the root
+``SeedSequence(seed, spawn_key=(i,))``, as :func:`cxsim.run` does) and returns
+an :class:`Ensemble` with Student-t intervals across replications.
+:func:`compare` runs two scenarios on common random numbers and returns a
+:class:`Comparison` of their paired differences.
+
+Replications run in worker processes when ``workers > 1``. Each one depends
+only on its config and its index, and results are kept in replication order,
+so the numbers never depend on ``workers``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+from scipy.special import stdtrit
+from tqdm import tqdm
+
+from cxsim.config import Config, to_config
+from cxsim.errors import ConfigError
+from cxsim.results import mean_ci
+
+__all__ = ["Ensemble", "Comparison", "replicate", "compare"]
+
+_IDS = ("run_id", "seed", "replication", "config_hash")
+"""Columns every result row carries: they identify a run, they are not metrics."""
+_LEVEL = 0.95
+
+
+@dataclass
+class Ensemble:
+    """Replications of one scenario: their summaries and timeseries, concatenated.
+
+    ``summary`` has one row per replication and firm, ``timeseries`` one row
+    per replication, firm and month; both carry the ``replication`` column.
+    """
+
+    summary: pd.DataFrame
+    timeseries: pd.DataFrame
+
+    @property
+    def n(self) -> int:
+        """Number of replications."""
+        return int(self.summary["replication"].nunique())
+
+    def metrics(self) -> list[str]:
+        """Numeric summary columns, less run identifiers and per-run interval bounds.
+
+        A run's own CI bounds (``*_ci_low``, ``*_ci_high``) describe one run's
+        spread, not a quantity to average across runs.
+        """
+        numeric = self.summary.select_dtypes("number").columns
+        return [c for c in numeric
+                if c not in _IDS and not c.endswith(("_ci_low", "_ci_high"))]
+
+    def table(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+        """Per firm and metric: mean over replications, 95% Student-t CI and n.
+
+        Replications where a metric is not finite (e.g. NPS with no answers)
+        are left out of it; ``n`` counts the replications used.
+        """
+        metrics = _checked(metrics, self.metrics())
+        rows = []
+        for firm, runs in self.summary.groupby("firm", sort=False):
+            for metric in metrics:
+                values = _finite(runs[metric])
+                mean, low, high = mean_ci(values, _LEVEL)
+                rows.append({"firm": firm, "metric": metric, "mean": mean, "ci_low": low,
+                             "ci_high": high, "n": values.size})
+        return pd.DataFrame(rows, columns=["firm", "metric", "mean", "ci_low", "ci_high", "n"])
+
+    def timeseries_ci(self, metric: str) -> pd.DataFrame:
+        """Per firm and month: mean of *metric* over replications with its 95% CI band."""
+        (metric,) = _checked([metric], list(self.timeseries.select_dtypes("number").columns))
+        rows = []
+        for (firm, month), runs in self.timeseries.groupby(["firm", "month"], sort=False):
+            values = _finite(runs[metric])
+            mean, low, high = mean_ci(values, _LEVEL)
+            rows.append({"firm": firm, "month": month, "mean": mean, "ci_low": low,
+                         "ci_high": high, "n": values.size})
+        return pd.DataFrame(rows, columns=["firm", "month", "mean", "ci_low", "ci_high", "n"])
+
+
+@dataclass
+class Comparison:
+    """Scenarios *a* and *b* run on common random numbers (see :func:`compare`)."""
+
+    a: Ensemble
+    b: Ensemble
+
+    def table(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+        """Paired differences b - a per firm and metric, with 95% CIs.
+
+        Columns: ``firm``, ``metric``, ``mean_a``, ``mean_b``, ``diff`` (mean of
+        b - a), ``ci_low`` and ``ci_high`` (Student-t over the pairs, n - 1
+        degrees of freedom), ``ci_width_paired``, ``ci_width_independent``,
+        ``variance_reduction`` and ``n`` (pairs where both values are finite).
+
+        ``ci_width_independent`` is the width of the two-sample interval the
+        same numbers of runs would give on independent streams, estimated
+        from these runs without extra ones: Var_indep = Var(a) + Var(b), with
+        2n - 2 degrees of freedom. ``variance_reduction`` is
+        1 - Var(b - a) / Var_indep: 0 means pairing did not help, 1 means the
+        noise cancelled completely (NaN when both scenarios have no spread).
+        """
+        shared = [m for m in self.a.metrics() if m in set(self.b.metrics())]
+        metrics = _checked(metrics, shared)
+        pairs = self.a.summary.merge(self.b.summary, on=["replication", "firm"],
+                                     suffixes=("_a", "_b"), sort=False)
+        rows = []
+        for firm, runs in pairs.groupby("firm", sort=False):
+            for metric in metrics:
+                a = runs[f"{metric}_a"].to_numpy(dtype=float)
+                b = runs[f"{metric}_b"].to_numpy(dtype=float)
+                keep = np.isfinite(a) & np.isfinite(b)
+                rows.append({"firm": firm, "metric": metric, **_paired(a[keep], b[keep])})
+        columns = ["firm", "metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high",
+                   "ci_width_paired", "ci_width_independent", "variance_reduction", "n"]
+        return pd.DataFrame(rows, columns=columns)
+
+
+def replicate(cfg: Config | DictConfig, n: int, workers: int = 1,
+              progress: bool = True) -> Ensemble:
+    """Run replications 0..n-1 of *cfg* and return their :class:`Ensemble`.
+
+    Replication i is ``cxsim.run(cfg, replication=i)``, so ``replicate(cfg, 1)``
+    holds the summary and timeseries of ``run(cfg)``. With ``workers > 1`` the
+    replications run in that many processes, started with ``spawn`` so they
+    behave alike on every platform (a script that calls this needs the
+    ``if __name__ == "__main__":`` guard); the results do not depend on it.
+    *progress* shows a bar over replications on stderr.
+    """
+    _check_counts(n, workers)
+    scenario = to_config(cfg)
+    runs = _run_all([(scenario, i) for i in range(n)], workers, progress)
+    return _ensemble(runs)
+
+
+def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, workers: int = 1,
+            progress: bool = True) -> Comparison:
+    """Run *n* replications of scenarios a and b on common random numbers.
+
+    Replication i of both scenarios starts from the same root seed,
+    ``SeedSequence(seed, spawn_key=(i,))``, so both seeds must be equal. The
+    engine spawns one generator per purpose from it (``cxsim.engine.STREAMS``:
+    population, needs, walks, acquisition, churn, psychology, word of mouth,
+    network, management, returns), and what is shared is each stream, not
+    each event:
+
+    * drawn once at the start, and so identical when the two scenarios have
+      the same market and network settings: the clients' segments, which
+      clients each firm starts with (for the same initial shares), and the
+      social network;
+    * drawn as the run goes, in event order: need gaps, walk times,
+      acquisitions, churn decisions, perceptions and the rest. Both scenarios
+      read the same sequence from each stream, but a draw goes to the same
+      client at the same moment only as long as both consume the stream
+      alike. Once the lever makes a client walk, churn or join differently,
+      later draws of that stream go to other events.
+
+    So paired runs stay correlated only in part, even for small changes, and
+    how much pairing helped is measured, not assumed: see
+    ``variance_reduction`` in :meth:`Comparison.table` (Var_paired =
+    Var(b - a) against Var_indep = Var(a) + Var(b), estimated from the same
+    runs, so it needs no extra ones). Firms are paired by name; a firm present
+    in one scenario only is left out of the table.
+    """
+    _check_counts(n, workers)
+    a, b = to_config(cfg_a), to_config(cfg_b)
+    if a.seed != b.seed:
+        raise ConfigError("seed", "must be the same in both scenarios of a paired comparison "
+                          "(common random numbers)", (a.seed, b.seed))
+    jobs = [(a, i) for i in range(n)] + [(b, i) for i in range(n)]
+    runs = _run_all(jobs, workers, progress)
+    return Comparison(_ensemble(runs[:n]), _ensemble(runs[n:]))
+
+
+# ------------------------------------------------------------------ running
+def _run_one(cfg: Config, replication: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Summary and timeseries of one replication."""
+    from cxsim.engine import simulate
+
+    results = simulate(cfg, replication=replication)
+    return results.summary, results.timeseries
+
+
+def _run_all(jobs: list[tuple[Config, int]], workers: int, progress: bool
+             ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Run *jobs* (config, replication) and return their results in job order."""
+    with tqdm(total=len(jobs), unit="run", desc="replications", file=sys.stderr,
+              disable=not progress) as bar:
+        if workers == 1:
+            out = []
+            for cfg, replication in jobs:
+                out.append(_run_one(cfg, replication))
+                bar.update()
+            return out
+        out = [None] * len(jobs)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+            futures = {pool.submit(_run_one, cfg, replication): k
+                       for k, (cfg, replication) in enumerate(jobs)}
+            for future in as_completed(futures):
+                try:
+                    out[futures[future]] = future.result()
+                except ConfigError:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+                bar.update()
+        return out
+
+
+def _ensemble(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> Ensemble:
+    summaries, timeseries = zip(*runs)
+    return Ensemble(pd.concat(summaries, ignore_index=True),
+                    pd.concat(timeseries, ignore_index=True))
+
+
+# ---------------------------------------------------------------- statistics
+def _paired(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """Paired and independent-streams statistics of b - a (see Comparison.table)."""
+    n = a.size
+    diff, low, high = mean_ci(b - a, _LEVEL)
+    row = {"mean_a": a.mean() if n else np.nan, "mean_b": b.mean() if n else np.nan,
+           "diff": diff, "ci_low": low, "ci_high": high, "ci_width_paired": high - low,
+           "ci_width_independent": np.nan, "variance_reduction": np.nan, "n": n}
+    if n >= 2:
+        var_indep = a.var(ddof=1) + b.var(ddof=1)
+        t = stdtrit(2 * n - 2, 0.5 + _LEVEL / 2)
+        row["ci_width_independent"] = 2.0 * t * np.sqrt(var_indep / n)
+        if var_indep > 0:
+            row["variance_reduction"] = 1.0 - (b - a).var(ddof=1) / var_indep
+    return row
+
+
+def _finite(values: pd.Series) -> np.ndarray:
+    values = values.to_numpy(dtype=float)
+    return values[np.isfinite(values)]
+
+
+def _checked(metrics: Sequence[str] | None, available: list[str]) -> list[str]:
+    """*metrics*, or all *available* ones if None; unknown names raise ConfigError."""
+    if metrics is None:
+        return available
+    unknown = [m for m in metrics if m not in available]
+    if unknown:
+        raise ConfigError("metrics", f"must name numeric result columns "
+                          f"({', '.join(available)})", unknown[0])
+    return list(metrics)
+
+
+def _check_counts(n: int, workers: int) -> None:
+    for name, value in (("n", n), ("workers", workers)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ConfigError(name, "must be an integer >= 1", value)
