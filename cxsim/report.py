@@ -13,7 +13,8 @@ import pandas as pd  # noqa: E402
 
 from cxsim.results import Results  # noqa: E402
 
-__all__ = ["plot_active_clients", "plot_emotion_curve", "summary_table", "write_figures"]
+__all__ = ["plot_active_clients", "plot_market_share", "plot_emotion_curve", "summary_table",
+           "write_figures"]
 
 
 def plot_active_clients(results: Results, path: Path) -> Path:
@@ -24,6 +25,22 @@ def plot_active_clients(results: Results, path: Path) -> Path:
     ax.set_xlabel("month")
     ax.set_ylabel("active clients")
     ax.set_title("Active clients")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_market_share(results: Results, path: Path) -> Path:
+    """Each firm's share of the active clients, month by month: where a crossover shows."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for firm, rows in results.timeseries.groupby("firm", sort=False):
+        ax.plot(rows.t_days / 30.4375, 100.0 * rows.share, label=str(firm))
+    ax.set_xlabel("month")
+    ax.set_ylabel("share of active clients (%)")
+    ax.set_title("Market share")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -56,6 +73,7 @@ def write_figures(results: Results, directory: Path) -> list[Path]:
     directory = Path(directory)
     return [
         plot_active_clients(results, directory / "active_clients.png"),
+        plot_market_share(results, directory / "market_share.png"),
         plot_emotion_curve(results, directory / "emotion_curve.png"),
     ]
 
@@ -64,13 +82,20 @@ def summary_table(results: Results) -> str:
     """The per-firm summary as a readable table."""
     s = results.summary.set_index("firm")
     table = pd.DataFrame({
-        "CLV (95% CI)": [f"{r.clv_mean:,.1f} [{r.clv_ci_low:,.1f}, {r.clv_ci_high:,.1f}]"
-                         for r in s.itertuples()],
-        "new clients": s.clv_n,
+        "share": s.share_final.map("{:.1%}".format),
+        "CLV now": s.clv_final_year.map("{:,.0f}".format),
+        "CLV of new clients (95% CI)": [
+            f"{r.clv_mean:,.0f} [{r.clv_ci_low:,.0f}, {r.clv_ci_high:,.0f}]"
+            for r in s.itertuples()],
         "retention/yr": s.retention_annual.map("{:.1%}".format),
-        "NPS": s.nps_true.map("{:+.1f}".format),
-        "active at end": s.active_final,
+        "NPS true": s.nps_true.map("{:+.1f}".format),
+        "NPS measured": s.nps_measured.map("{:+.1f}".format),
+        "by referral": s.referral_share.map("{:.0%}".format),
         "revenue": s.revenue_total.map("{:,.0f}".format),
-        "margin": s.margin_total.map("{:,.0f}".format),
     }, index=s.index)
-    return table.to_string()
+    notes = (
+        "share: of active clients at the end. CLV now: final year's margin per client and "
+        "retention, m r / (1 + d - r).\nCLV of new clients: discounted margin per client "
+        "acquired, censored at the horizon (late clients have had less time to pay).\n"
+        "by referral: share of new-to-market clients won by referral.")
+    return f"{table.to_string()}\n\n{notes}"
