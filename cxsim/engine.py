@@ -287,6 +287,12 @@ class Engine:
                          "promoters_measured", "detractors_measured", "culture", "will",
                          "power", "being", "skill", "funding", "cx_budget_split")
         }
+        segments = len(self.segments.names)
+        self.segment_monthly = {
+            name: np.zeros((len(self.firms), segments, self._n_months))
+            for name in ("active_clients", "acquisitions", "churned", "purchases", "revenue",
+                         "margin", "nps_answers", "promoters", "detractors")
+        }
         self._seen_affect = np.zeros(self.n_nodes)
         self._seen_visits = np.zeros(self.n_nodes)
         self.node_stats = {
@@ -624,6 +630,7 @@ class Engine:
         state.relationship[client] = self.relationships.add(client, firm, t, source)
         m = self._month_of(t)
         self.monthly["acquisitions"][firm, m] += 1
+        self.segment_monthly["acquisitions"][firm, state.segment[client], m] += 1
         self.monthly[_SOURCE_COLUMNS[source]][firm, m] += 1
         self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
         first_need = t
@@ -767,6 +774,16 @@ class Engine:
                 len(self.firms), self._n_months)
 
         add("purchases", completed.astype(float))
+        n_segments = len(self.segments.names)
+        by_segment = (firms * n_segments + segment) * self._n_months + month
+        cells_by_segment = len(self.firms) * n_segments * self._n_months
+        for name, weights in (("purchases", completed), ("revenue", revenue),
+                              ("margin", margin), ("churned", churned),
+                              ("nps_answers", np.ones(n)), ("promoters", answers >= 9),
+                              ("detractors", answers <= 6)):
+            self.segment_monthly[name] += np.bincount(
+                by_segment, np.asarray(weights, dtype=float), cells_by_segment).reshape(
+                len(self.firms), n_segments, self._n_months)
         add("abandoned", (~completed).astype(float))
         add("revenue", revenue)
         add("margin", margin)
@@ -877,6 +894,10 @@ class Engine:
         counts = np.bincount(mine, minlength=n_firms)
         m = self.monthly
         m["active_clients"][:, month] = counts
+        n_segments = len(self.segments.names)
+        self.segment_monthly["active_clients"][:, :, month] = np.bincount(
+            mine * n_segments + state.segment[active], minlength=n_firms * n_segments).reshape(
+            n_firms, n_segments)
         m["prospects"][:, month] = self._n_prospects
         m["left_market"][:, month] = np.count_nonzero(state.firm == GONE)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -981,6 +1002,8 @@ class Engine:
             horizon_days=self._horizon,
             warmup_days=self._warmup,
             monthly=self.monthly,
+            segment_monthly=self.segment_monthly,
+            segment_names=list(self.segments.names),
             relationships=self.relationships.columns(),
             touchpoints={
                 "firm": self.node_firm,

@@ -1,4 +1,4 @@
-"""Results of one run: four tidy DataFrames, saved as Parquet and read back equal.
+"""Results of one run: five tidy DataFrames, saved as Parquet and read back equal.
 
 ``timeseries``
     One row per firm and month. Stocks (``active_clients``, ``prospects``,
@@ -8,6 +8,10 @@
     ``cost_to_serve``, ``cx_spend``, ...) are summed over the month.
     ``nps_true`` is % promoters (9-10) minus % detractors (0-6) among the
     clients who answered that month (every client answers after each journey).
+``segments``
+    One row per firm, segment and month: ``active_clients``, ``share`` (of the
+    segment's active clients), ``acquisitions``, ``churned``, ``purchases``,
+    ``revenue``, ``margin``, ``nps_answers`` and ``nps_true``.
 ``clients``
     One row per client-firm relationship: ``acquired_at`` and ``churned_at``
     (NaN while active) in days, ``purchases``, ``revenue``, ``margin`` and
@@ -45,7 +49,7 @@ from cxsim.config import Config, as_plain
 
 __all__ = ["Results", "mean_ci", "crossover_month"]
 
-TABLES = ("timeseries", "clients", "touchpoints", "summary", "journeys")
+TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys")
 _SOURCES = ("initial", "marketing", "referral", "switch")
 
 
@@ -118,6 +122,7 @@ class Results:
     """The outputs of one replication. See the module docstring for definitions."""
 
     timeseries: pd.DataFrame
+    segments: pd.DataFrame
     clients: pd.DataFrame
     touchpoints: pd.DataFrame
     summary: pd.DataFrame
@@ -128,7 +133,8 @@ class Results:
     @classmethod
     def from_run(cls, *, cfg: Config, replication: int, config_hash: str, firm_names: list[str],
                  months: int, month_days: float, horizon_days: float, warmup_days: float,
-                 monthly: dict[str, np.ndarray], relationships: dict[str, np.ndarray],
+                 monthly: dict[str, np.ndarray], segment_monthly: dict[str, np.ndarray],
+                 segment_names: list[str], relationships: dict[str, np.ndarray],
                  touchpoints: dict[str, Any], journeys: dict[str, np.ndarray] | None,
                  prospects_final: int) -> Results:
         """Assemble the tables from the engine's arrays."""
@@ -162,6 +168,8 @@ class Results:
             revenue = monthly["revenue"]
             ts["revenue_share"] = (revenue / revenue.sum(axis=0)).reshape(-1)
         timeseries = pd.DataFrame({**ids, **ts})
+
+        segments = cls._segments(ids, names, segment_names, months, segment_monthly)
 
         rel = relationships
         clients = pd.DataFrame({
@@ -211,8 +219,30 @@ class Results:
             "cxsim_version": _version(), "horizon_days": horizon_days,
             "warmup_days": warmup_days, "days_per_month": month_days,
         }
-        return cls(timeseries, clients, touchpoints_df, summary, journeys_df, meta,
+        return cls(timeseries, segments, clients, touchpoints_df, summary, journeys_df, meta,
                    as_plain(cfg))
+
+    @staticmethod
+    def _segments(ids: dict, names: np.ndarray, segment_names: list[str], months: int,
+                  monthly: dict[str, np.ndarray]) -> pd.DataFrame:
+        """One row per firm, segment and month: where each firm wins or loses whom."""
+        n_firms, n_segments = len(names), len(segment_names)
+        table = {
+            "firm": np.repeat(names, n_segments * months),
+            "segment": np.tile(np.repeat(np.array(segment_names, dtype=object), months),
+                               n_firms),
+            "month": np.tile(np.arange(months), n_firms * n_segments),
+        }
+        for name in ("active_clients", "acquisitions", "churned", "purchases", "nps_answers"):
+            table[name] = monthly[name].reshape(-1).astype(np.int64)
+        for name in ("revenue", "margin"):
+            table[name] = monthly[name].reshape(-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            active = monthly["active_clients"]
+            table["share"] = (active / active.sum(axis=0)).reshape(-1)
+            table["nps_true"] = (100.0 * (monthly["promoters"] - monthly["detractors"])
+                                 / monthly["nps_answers"]).reshape(-1)
+        return pd.DataFrame({**ids, **table})
 
     @staticmethod
     def _summarise(ids: dict, firm_names: list[str], timeseries: pd.DataFrame,

@@ -69,3 +69,18 @@ def test_budgets_are_spent_as_set(results):
             assert spend[1:] == pytest.approx(share * revenue[:-1], rel=1e-9), firm
         else:  # a CCO may defend CX spend above it, never below
             assert np.all(spend[1:] >= share * revenue[:-1] * (1 - 1e-9)), firm
+
+
+@pytest.mark.validation
+def test_segments_add_up_to_their_firm():
+    """Per firm and month, the segment rows sum to the firm's row (a mixed market)."""
+    results = cxsim.run(cxsim.compose(["market=mixed", "market.size=1500", "sim.years=1"]))
+    ts, segments = results.timeseries, results.segments
+    assert set(segments.segment) == {"b2b", "consumer"}
+    summed = segments.groupby(["firm", "month"], sort=False)[
+        ["active_clients", "acquisitions", "churned", "purchases", "revenue"]].sum()
+    mine = ts.set_index(["firm", "month"]).loc[summed.index]
+    for column in summed.columns:
+        assert np.allclose(summed[column], mine[column]), column
+    share = segments.groupby(["segment", "month"]).share.sum()
+    assert np.allclose(share, 1.0)
