@@ -40,6 +40,7 @@ Random streams are spawned once per run, in a fixed order (see
 from __future__ import annotations
 
 import gc
+import heapq
 import math
 from bisect import bisect_right
 from collections import deque
@@ -144,6 +145,10 @@ class _Station:
         self.since = 0.0
 
 
+def _ended_at(walk: _Walk) -> float:
+    return walk.ended_at
+
+
 class _Walk:
     """One client walking one journey."""
 
@@ -213,8 +218,10 @@ class Engine:
         self._build_events()
 
         self._need_mean = self.segments.mean_days_between_needs[self.state.segment].tolist()
-        self._pending: list[_Walk] = []
-        self._unresolved = bytearray(self.state.size)
+        self._ended: list[_Walk] = []  # walks over by now, awaiting evaluation
+        self._ending: list[tuple[float, int, _Walk]] = []  # heap: walks that end later
+        self._ending_count = 0  # ties in the heap break by order of arrival
+        self._unresolved = bytearray(self.state.size)  # per client: pending walks that may churn
         self._churn_bound = self._churn_bounds()[self.state.segment].tolist()
         prospects = self.state.prospects()
         self._n_prospects = prospects.size
@@ -548,11 +555,15 @@ class Engine:
         """A walk is over: buffer it for evaluation and start the client's next one."""
         walk.ended_at = t
         walk.completed = completed
-        self._pending.append(walk)
+        if t > self.env.now:
+            self._ending_count += 1
+            heapq.heappush(self._ending, (t, self._ending_count, walk))
+        else:
+            self._ended.append(walk)
         client = walk.client
         draw = walk.churn_draw = self._churn_draw()
         if draw < self._churn_bound[client]:
-            self._unresolved[client] = 1
+            self._unresolved[client] += 1
         self._start_walk(client, walk.firm, t + self._next_need(client, t))
 
     def _next_need(self, client: int, t: float) -> float:
@@ -647,27 +658,28 @@ class Engine:
         so on; a walk whose client left after an earlier one is dropped.
         """
         now = self.env.now
-        walks = [w for w in self._pending if w.ended_at <= now]
+        walks, self._ended = self._ended, []
+        ending = self._ending
+        late = False
+        while ending and ending[0][0] <= now:
+            walks.append(heapq.heappop(ending)[2])
+            late = True
         if not walks:
             return
-        if len(walks) < len(self._pending):
-            self._pending = [w for w in self._pending if w.ended_at > now]
-        else:
-            self._pending = []
-        flags = self._unresolved
+        if late:  # a client's walks must come in the order they ended
+            walks.sort(key=_ended_at)
+        flags, bound = self._unresolved, self._churn_bound
         seen: dict[int, int] = {}
         rounds: list[list[_Walk]] = [[]]
         for walk in walks:
-            k = seen.get(walk.client, 0)
-            seen[walk.client] = k + 1
+            client = walk.client
+            k = seen.get(client, 0)
+            seen[client] = k + 1
             if k == len(rounds):
                 rounds.append([])
             rounds[k].append(walk)
-            flags[walk.client] = 0
-        bound = self._churn_bound
-        for walk in self._pending:
-            if walk.churn_draw < bound[walk.client]:
-                flags[walk.client] = 1
+            if walk.churn_draw < bound[client]:
+                flags[client] -= 1
         for batch in rounds:
             self._evaluate(batch)
 
@@ -877,10 +889,9 @@ class Engine:
             return
         clients, when = clients[known], when[known]
         picks = self._choose(clients, self._switch_rng.random(len(clients)), outside=True)
-        now = self.env.now
         for client, firm, t in zip(clients.tolist(), picks.tolist(), when.tolist()):
-            if firm >= 0:
-                self._acquire(client, firm, max(t, now), SOURCE_SWITCH)
+            if firm >= 0:  # dated when it left the old firm, in the same month's books
+                self._acquire(client, firm, t, SOURCE_SWITCH)
 
     # --------------------------------------------------------------- samples
     def _on_sample(self, event: simpy.Event) -> None:
