@@ -149,13 +149,18 @@ def _ended_at(walk: _Walk) -> float:
     return walk.ended_at
 
 
-class _Walk:
-    """One client walking one journey."""
+class _Walk(simpy.Event):
+    """One client walking one journey; also the walk's one pending event.
 
-    __slots__ = ("client", "firm", "node", "need_at", "nodes", "waits", "wait", "arrived",
-                 "ended_at", "completed", "checked", "churn_draw")
+    A walk has at most one event scheduled at a time (its arrival at a
+    staffed touchpoint, its end of service, or its end), so the walk itself
+    is scheduled with :meth:`simpy.Environment.schedule` and handed to the
+    callback, instead of a new ``Timeout`` for every step.
+    """
 
     def __init__(self, client: int, firm: int, need_at: float) -> None:
+        self._ok = True
+        self._defused = False
         self.client = client
         self.firm = firm
         self.need_at = need_at
@@ -477,11 +482,10 @@ class Engine:
         if outcome:
             return self._walk_over(walk, t, outcome == 1)
         walk.node = node
-        event = self.env.timeout(max(t - self.env.now, 0.0), value=walk)
-        event.callbacks.append(self._on_arrive)
+        walk.callbacks = [self._on_arrive]
+        self.env.schedule(walk, simpy.events.NORMAL, max(t - self.env.now, 0.0))
 
-    def _on_arrive(self, event: simpy.Event) -> None:
-        walk = event._value
+    def _on_arrive(self, walk: _Walk) -> None:
         if not walk.checked and not self._still_walking(walk):
             return
         now = self.env.now
@@ -498,11 +502,10 @@ class Engine:
             queue.append(walk)
 
     def _serve(self, walk: _Walk) -> None:
-        event = self.env.timeout(self._service[walk.node] * self._walk_time(), value=walk)
-        event.callbacks.append(self._on_served)
+        walk.callbacks = [self._on_served]
+        self.env.schedule(walk, simpy.events.NORMAL, self._service[walk.node] * self._walk_time())
 
-    def _on_served(self, event: simpy.Event) -> None:
-        walk = event._value
+    def _on_served(self, walk: _Walk) -> None:
         node = walk.node
         now = self.env.now
         station = self._stations[node]
@@ -537,17 +540,16 @@ class Engine:
             self._end(walk, t, completed)
             return
         walk.completed = completed
-        event = self.env.timeout(max(t - self.env.now, 0.0), value=walk)
-        event.callbacks.append(self._on_end)
+        walk.callbacks = [self._on_end]
+        self.env.schedule(walk, simpy.events.NORMAL, max(t - self.env.now, 0.0))
 
-    def _on_end(self, event: simpy.Event) -> None:
+    def _on_end(self, walk: _Walk) -> None:
         """The only event of a walk that met no queue.
 
         Its client may still have an unevaluated walk before it; both wait for
         the next flush, which evaluates them in order. Walks of a client known
         to have left are dropped here.
         """
-        walk = event._value
         if self.state.firm[walk.client] == walk.firm:
             self._end(walk, self.env.now, walk.completed)
 
