@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test test-distributed bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# Ray and its Hydra launcher (large: not in .[dev]), then a 4-job sweep on a local Ray
+# instance, collected and compared with the basic launcher's table (docs/scaling.md).
+test-distributed: $(STAMP)
+	$(BIN)/python -m pip install --quiet "ray[default]>=2,<3" "hydra-ray-launcher>=1.2.2" \
+		"hydra-core>=1.3.2,<1.4"
+	$(BIN)/python -c "import hydra_plugins.hydra_ray_launcher"  # fail here, not skip
+	$(BIN)/python -m pytest -p no:xdist -q -rs tests/test_sweeps.py -k "ray_launcher"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

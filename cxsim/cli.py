@@ -9,28 +9,63 @@ never creates Hydra's ``outputs/`` or ``multirun/`` folder. Only command lines
 that run nothing cxsim can check beforehand (``--help``, ``--info``, ``--cfg``,
 another config via ``-cp``/``-cn``/``-cd``) go straight to Hydra; the run
 itself still validates before it writes a result.
+
+A run (a job) runs ``experiment.replications`` replications, replication i
+on ``SeedSequence(seed, spawn_key=(i,))`` as :func:`cxsim.replicate` does, and
+saves them together: each table holds every replication's rows (they carry
+``replication``), ``meta.json`` lists the runs. It writes its figures, then its
+tables, then ``meta.json``, last; if anything fails, it removes what it wrote
+and leaves a ``FAILED`` file with the one-line reason instead. So a job
+directory holds complete results, or a failure marker, or (while running or
+after ``kill -9``) neither: never half a result that looks whole.
+
+Sweeps (``--multirun``) scale out through any Hydra launcher
+(``hydra/launcher=joblib``, ``ray``, ``submitit_slurm``; ``docs/scaling.md``).
+A job is identified by the hash of its overrides
+(:func:`cxsim.collect.override_hash`), and its directory is named by it:
+``SWEEP_DIR/<hash>``. Unless the command line sets ``hydra.sweep.dir``,
+``SWEEP_DIR`` is ``multirun/sweep-<hash of the sweep's jobs>`` under the
+working directory, so the same command finds the same directory again: a
+re-run skips the jobs already complete (``cxsim: job ... is complete,
+skipped``) and redoes the failed and unfinished ones. ``cxsim-collect
+SWEEP_DIR`` merges a sweep into one table.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
-import itertools
+import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import fields
 from pathlib import Path
+from typing import NoReturn
 
 import hydra
+import pandas as pd
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from cxsim.config import compose, config_dir, register_configs, to_config
+from cxsim.collect import FAILED, expand_sweep, job_status, override_hash
+from cxsim.config import Config, compose, config_dir, register_configs, to_config
 from cxsim.errors import ConfigError
+from cxsim.results import TABLES, Results
 
 __all__ = ["main"]
 
+SWEEP_ROOT = "multirun"
+"""Folder, under the working directory, of the sweeps that name no ``hydra.sweep.dir``."""
+RESOLVER = "cxsim.job"
+"""OmegaConf resolver naming a job's directory: the hash of the job's overrides."""
+_SUBDIR = "${" + RESOLVER + ":${hydra.overrides.task}}"
+_SUMMARY_METRICS = ("share_final", "clv_mean", "clv_final_year", "retention_annual", "nps_true")
+"""Metrics the console shows, mean and 95% CI, for a run of several replications."""
 
-def _fail(error: ConfigError) -> None:
+
+def _fail(error: ConfigError | str) -> NoReturn:
     message = " ".join(str(error).split())  # one line, whatever the message holds
     print(f"cxsim: error: {message}", file=sys.stderr)
     sys.exit(2)
@@ -52,12 +87,12 @@ def _is_hydra_override(override: str) -> bool:
     return key == "hydra" or key.startswith(("hydra.", "hydra/"))
 
 
-def _runs(argv: list[str]) -> list[list[str]] | None:
-    """The override lists of the runs *argv* asks for; None if there is nothing to check.
+def _parse(argv: list[str]) -> argparse.Namespace | None:
+    """Hydra's reading of *argv*; None if there is nothing cxsim can check.
 
     None for help and information options, for another config (``-cp``, ``-cn``,
     ``-cd``, ``--experimental-rerun``) and for command lines Hydra itself
-    rejects (it reports those). ``hydra.*`` overrides are left to Hydra.
+    rejects (it reports those).
     """
     from hydra._internal.utils import get_args_parser
 
@@ -69,6 +104,17 @@ def _runs(argv: list[str]) -> list[list[str]] | None:
     if (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
             or args.config_path or args.config_name or args.config_dir
             or args.experimental_rerun):
+        return None
+    return args
+
+
+def _runs(argv: list[str]) -> list[list[str]] | None:
+    """The override lists of the runs *argv* asks for; None if there is nothing to check.
+
+    ``hydra.*`` overrides are left to Hydra.
+    """
+    args = _parse(argv)
+    if args is None:
         return None
     overrides = [o for o in args.overrides if not _is_hydra_override(o)]
     return _sweep(overrides) if args.multirun else [overrides]
@@ -82,52 +128,174 @@ def _sweep(overrides: list[str]) -> list[list[str]] | None:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception:  # a syntax error: composing the raw overrides names it
         return [overrides]
-    axes: dict[str, list[str]] = {}
+    if any(o.is_sweep_override() and not o.is_discrete_sweep() for o in parsed):
+        return [overrides]  # interval sweeps: composing says what is wrong
     try:
-        for override in parsed:
-            key = override.get_key_element()
-            if override.is_sweep_override():
-                if not override.is_discrete_sweep():
-                    return [overrides]  # interval sweeps: composing says what is wrong
-                axes[key] = [f"{key}={v}" for v in override.sweep_string_iterator()]
-            else:
-                axes[key] = [override.input_line]
+        return expand_sweep(overrides)
     except Exception:  # e.g. glob() needs Hydra's config loader: each job checks itself
         return None
-    return [list(job) for job in itertools.product(*axes.values())]
+
+
+def _quote(text: str) -> str:
+    """*text* as a quoted Hydra override value."""
+    return "'" + text.replace("'", "\\'") + "'"
+
+
+def _sweep_location(argv: list[str], jobs: list[list[str]] | None) -> tuple[list[str], Path | None]:
+    """Overrides that name a sweep's directories, unless the command line names them.
+
+    The sweep directory is ``multirun/sweep-<hash>`` under the working
+    directory, the hash taken over the jobs' own hashes (so ``seed=1,2`` and
+    ``seed=range(1,3)`` are the same sweep); each job's subdirectory is the
+    hash of its overrides. Returns the overrides to add and the sweep
+    directory when cxsim chose it.
+    """
+    args = _parse(argv)
+    if args is None or not args.multirun:
+        return [], None
+    keys = {o.split("=", 1)[0].lstrip("+~") for o in args.overrides}
+    extra: list[str] = []
+    where = None
+    if "hydra.sweep.dir" not in keys:
+        if jobs is not None:
+            name = override_hash(sorted(override_hash(job) for job in jobs))
+        else:
+            name = override_hash([o for o in args.overrides if not _is_hydra_override(o)])
+        where = Path.cwd() / SWEEP_ROOT / f"sweep-{name}"
+        extra.append(f"hydra.sweep.dir={_quote(str(where))}")
+    if "hydra.sweep.subdir" not in keys:
+        extra.append(f"hydra.sweep.subdir={_quote(_SUBDIR)}")
+    return extra, where
+
+
+def _job_dir_name(overrides) -> str:
+    """Resolver ``cxsim.job``: the directory name of a job, from its overrides."""
+    return override_hash([str(o) for o in overrides])
+
+
+# ------------------------------------------------------------------ one job
+def _replications(scenario: Config) -> list[Results]:
+    """Run replications 0..n-1 of *scenario* with a progress bar over simulated days."""
+    from cxsim.engine import simulate
+
+    n = scenario.experiment.replications
+    days = round(scenario.sim.years * 365.25)
+    runs = []
+    with tqdm(total=days * n, unit="day", desc="simulating", file=sys.stderr,
+              disable=None) as bar:
+        for i in range(n):
+
+            def advance(day: float, start: int = i * days) -> None:
+                bar.update(start + round(day) - bar.n)
+
+            runs.append(simulate(scenario, replication=i, progress=advance))
+            bar.update((i + 1) * days - bar.n)
+    return runs
+
+
+def _combine(runs: list[Results], job: str, overrides: list[str]) -> Results:
+    """One Results for a job: the replications' rows together, the job in ``meta``."""
+    first = runs[0]
+    meta = dict(first.meta)
+    listed = [{k: r.meta.get(k) for k in ("run_id", "replication", "spawn_key")} for r in runs]
+    if len(runs) > 1:
+        for key in ("run_id", "replication", "spawn_key"):
+            meta.pop(key, None)
+    meta.update(job_id=job, overrides=overrides, replications=len(runs), runs=listed)
+    if len(runs) == 1:
+        first.meta = meta
+        return first
+    tables = {}
+    for f in fields(Results):
+        if f.name in ("meta", "config"):
+            continue
+        frames = [getattr(r, f.name) for r in runs]
+        tables[f.name] = (None if all(x is None for x in frames)
+                          else pd.concat([x for x in frames if x is not None], ignore_index=True))
+    return Results(**tables, meta=meta, config=first.config)
+
+
+def _discard(out: Path, written: list[Path]) -> None:
+    """Remove what a failed job wrote, so nothing in *out* looks like a result."""
+    names = ["meta.json", "summary.json", "config.yaml", *(f"{t}.parquet" for t in TABLES)]
+    for path in [*(out / n for n in names), *written, *out.glob(".*.partial")]:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _mark_failed(out: Path, reason: str) -> None:
+    tmp = out / f".{FAILED}.partial"
+    tmp.write_text(reason + "\n")
+    os.replace(tmp, out / FAILED)
+
+
+def _reason(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    if isinstance(error, ConfigError):
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _print_summary(runs: list[Results], results: Results) -> None:
+    from cxsim.experiment import Ensemble
+    from cxsim.report import summary_table
+
+    if len(runs) == 1:
+        print(summary_table(results))
+        return
+    ensemble = Ensemble(results.summary, results.timeseries)
+    metrics = [m for m in _SUMMARY_METRICS if m in ensemble.metrics()]
+    with pd.option_context("display.width", 200, "display.max_columns", None,
+                           "display.float_format", "{:.4g}".format):
+        print(f"{len(runs)} replications: mean and 95% CI")
+        print(ensemble.table(metrics).to_string(index=False))
 
 
 def _task(cfg: DictConfig) -> None:
-    from cxsim.engine import simulate
-    from cxsim.report import summary_table, write_figures
+    from cxsim.report import write_figures
 
+    hydra_cfg = HydraConfig.get()
+    out = Path(hydra_cfg.runtime.output_dir)
+    overrides = [str(o) for o in hydra_cfg.overrides.task]
+    job = override_hash(overrides)
+    sweeping = hydra_cfg.mode == RunMode.MULTIRUN
+    if sweeping and job_status(out, job)[0] == "complete":
+        print(f"cxsim: job {job} is complete, skipped: {out}")
+        return
+    (out / FAILED).unlink(missing_ok=True)
+    written: list[Path] = []
     try:
         scenario = to_config(cfg)
-    except ConfigError as error:
-        _fail(error)
-    out = Path(HydraConfig.get().runtime.output_dir)
-    horizon = scenario.sim.years * 365.25
-    with tqdm(total=round(horizon), unit="day", desc="simulating", file=sys.stderr,
-              disable=None) as bar:
-
-        def advance(day: float) -> None:
-            bar.update(round(day) - bar.n)
-
-        try:
-            results = simulate(scenario, progress=advance)
-        except ConfigError as error:
+        runs = _replications(scenario)
+        results = _combine(runs, job, overrides)
+        written = write_figures(runs[0], out)
+        results.save(out)  # tables, then meta.json last
+    except Exception as error:
+        _discard(out, written)
+        reason = _reason(error)
+        _mark_failed(out, reason)
+        if isinstance(error, ConfigError) and not sweeping:
             _fail(error)
-    results.save(out)
-    write_figures(results, out)
-    print(summary_table(results))
+        print(f"cxsim: job {job} failed: {reason} ({out / FAILED})", file=sys.stderr)
+        raise
+    _print_summary(runs, results)
     print(f"\noutputs: {out}")
 
 
 def main() -> None:
     """Entry point of ``cxsim`` and ``python -m cxsim``."""
     register_configs()
-    for overrides in _runs(sys.argv[1:]) or []:
+    argv = sys.argv[1:]
+    runs = _runs(argv)
+    for overrides in runs or []:
         _check(overrides)
+    OmegaConf.register_new_resolver(RESOLVER, _job_dir_name, replace=True)
+    extra, where = _sweep_location(argv, runs)
+    if where is not None:
+        print(f"sweep: {where}")
+    sys.argv = [sys.argv[0], *argv, *extra]
     app = hydra.main(config_path=str(config_dir()), config_name="config", version_base=None)(
         _task)
     app()

@@ -31,6 +31,7 @@ __all__ = [
     "SimConfig",
     "ManagementConfig",
     "EventConfig",
+    "ExperimentConfig",
     "Config",
     "NEEDS",
     "METRICS",
@@ -229,6 +230,13 @@ class EventConfig:
 
 
 @dataclass
+class ExperimentConfig:
+    """How a job of the ``cxsim`` command runs its scenario (``docs/scaling.md``)."""
+
+    replications: int = 1  # replication i on SeedSequence(seed, spawn_key=(i,)), as replicate()
+
+
+@dataclass
 class Config:
     """A whole scenario: the market, its firms, the client model and the run."""
 
@@ -240,6 +248,7 @@ class Config:
     management: ManagementConfig = field(default_factory=ManagementConfig)
     events: dict[str, EventConfig] = field(default_factory=dict)
     sim: SimConfig = field(default_factory=SimConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
 
 
 @dataclass
@@ -477,6 +486,7 @@ def validate(cfg: Config) -> None:
                           "plus base_turnover must be at most 1 (a share of staff per quarter)")
 
     validate_network(cfg.network, m.size)
+    _number("experiment.replications", cfg.experiment.replications, 1, integer=True)
 
     s = cfg.sim
     _number("sim.years", s.years, 0, 200, low_open=True)
