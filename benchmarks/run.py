@@ -1,19 +1,22 @@
-"""`make bench`: engine throughput, memory per client and demo wall time.
+"""`make bench`: throughput, scaling, memory per client, demo wall time, replications.
 
 Appends one row per figure (one per journey for throughput) to
 ``benchmarks/RESULTS.md``, keeping the earlier rows, and prints the new rows.
 Every measurement runs in a fresh subprocess of this script (``--child ...``),
 which prints one JSON line on stdout; the parent only uses the standard library.
 
-Timings: each is repeated ``REPEATS`` times in the same process and the *best*
-(shortest) time is reported; the engine and the skeleton alternate within that
-process so that both see the same machine load.
+Timings: throughput and demo timings are repeated ``REPEATS`` times in the same
+process and the *best* (shortest) time is reported; the engine and the skeleton
+alternate within that process so that both see the same machine load. Scaling
+runs (one per market size, each in a fresh process for its peak RSS) and
+replication runs are timed once each.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -29,11 +32,23 @@ ROOT = HERE.parent
 RESULTS = HERE / "RESULTS.md"
 
 REPEATS = 3
-THROUGHPUT = ["market.size=10000", "sim.years=3"]  # one run takes 2-10 s
 WARMUP = ["market.size=1000", "sim.years=0.1"]  # imports and first-call costs, not timed
+# 1. throughput, one firm alone on each shipped journey; one run takes 2-10 s
+THROUGHPUT = ["scenario=solo", "market.size=10000", "sim.years=3"]
+# 1b. throughput of the default market: two firms, small world, word of mouth on
+DUEL = ["scenario=duel", "network=small_world", "market.size=10000", "sim.years=3"]
+# 2. memory per client at small sizes (the earlier method), default scenario
 MEMORY_SIZES = [10_000, 40_000, 70_000, 100_000]
 MEMORY = ["sim.years=0.25"]
-TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0)}  # (now, later)
+# 3. scaling: market size -> simulated years, default scenario, one fresh process each
+SCALING = {10_000: 0.5, 100_000: 0.5, 1_000_000: 0.5}
+# 5. replications: (label, overrides, replications); workers=1 and workers=2 each
+REPLICATIONS = [
+    ("demo", [], 8),  # issue 6's figure: 8 replications of the demo
+    ("10k clients, 1 year", ["sim.years=1"], 20),  # 20 demos are too slow for make bench
+]
+TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0), "kb_per_client_1m": 1.0,
+           "exponent": 1.1, "speedup": 1.7}  # (now, later) where two
 
 HEADER = f"""\
 # Benchmark results
@@ -41,69 +56,124 @@ HEADER = f"""\
 Written by `make bench` (`benchmarks/run.py`). Each run appends its rows below;
 earlier rows are kept. Compare rows only on the same machine: these are shared,
 noisy machines, so every figure that matters is a ratio or a slope measured
-inside one process (or one run), and every timing is the best of {REPEATS}.
+inside one process (or one run), and the short timings are the best of {REPEATS}.
 
 Row keys: **date** (UTC); **commit** (`git rev-parse --short HEAD`, `+dirty` when
 the work tree, untracked files included and this file excluded, differs from
-it); **machine** (`nproc` x CPU model, Python version).
+it; `, changed during run` when cxsim's sources, the configs or the benchmark
+scripts changed while `make bench` ran, so its rows may mix code states);
+**machine** (`nproc` x CPU model, Python version).
+
+The default scenario is two firms (`scenario=duel`: `sales_first` and
+`client_first` on `professional_services`, a small-world network, word of mouth
+and quarterly management) since commit c1553d5; rows before it ran one firm.
 
 ## What the figures mean
 
-1. **Throughput** (`{" ".join(THROUGHPUT)}`, one firm, each shipped journey):
-   touchpoint visits counted per second of wall time of `cxsim.run(cfg)`
-   (`Results.touchpoints.visits.sum()`), against a *bare SimPy skeleton*
-   (`benchmarks/skeleton.py`) doing the same yields with no model logic: one
-   process per client, exponential need gaps, a timeout per visit, a
-   `simpy.Resource` per staffed touchpoint, `Journey.step` routing, delay
-   timeouts. The skeleton runs the engine's mean number of active clients
-   (`timeseries.active_clients.mean()`) from day 0 over the same horizon.
-   **engine/skeleton** = engine visits/s / skeleton visits/s, both best of {REPEATS},
-   run alternately in one process; *paired* gives the min-max of the {REPEATS}
-   ratios of adjacent runs, a gauge of the noise.
+1. **Throughput, one firm** (`{" ".join(THROUGHPUT)}`, each
+   shipped journey as `firms.acme.journey`): touchpoint visits counted per second of wall time
+   of `cxsim.run(cfg)` (`Results.touchpoints.visits.sum()`), against a *bare
+   SimPy skeleton* (`benchmarks/skeleton.py`) doing the same yields with no
+   model logic: one process per client, exponential need gaps, a timeout per
+   visit, a `simpy.Resource` per staffed touchpoint, `Journey.step` routing,
+   delay timeouts. The skeleton runs the engine's mean number of active
+   clients (`timeseries.active_clients.mean()`) from day 0 over the same
+   horizon. **engine/skeleton** = engine visits/s / skeleton visits/s, both
+   best of {REPEATS}, run alternately in one process; *paired* gives the min-max
+   of the {REPEATS} ratios of adjacent runs, a gauge of the noise.
    Target: ratio >= {TARGETS["ratio"][0]} for now, >= {TARGETS["ratio"][1]} later.
-2. **Memory per client** (`{" ".join(MEMORY)}`, default scenario): peak RSS
-   (`getrusage(RUSAGE_SELF).ru_maxrss`) of a fresh process that imports cxsim and
-   runs one scenario, at market sizes {", ".join(f"{n // 1000}k" for n in MEMORY_SIZES)};
-   **KB/client** is the least-squares slope of peak RSS over market size, the
-   **baseline** its intercept (imports and fixed costs), **R2** the fit quality.
-   Target: <= {TARGETS["kb_per_client"][0]:g} KB/client for now,
-   <= {TARGETS["kb_per_client"][1]:g} KB later.
-3. **Demo wall time**: seconds of `cxsim.run(cxsim.compose())`, the default
-   `make demo` scenario (no file output), best and median of {REPEATS}, in a
-   process warmed up by a small run.
+   Rows before c1553d5 ran the then-default one-firm scenario, the same setting.
+
+   **1b. Throughput, two firms** (`{" ".join(DUEL)}`: the default
+   market, word of mouth on): the same figure, the skeleton running each
+   firm's mean active clients on that firm's journey with that firm's own
+   resources, in one environment (*clients* lists them per firm). Word of
+   mouth, choice, switching and management are model logic the skeleton does
+   not do. Same target.
+2. **Memory per client, 10k-100k** (`{" ".join(MEMORY)}`, default scenario):
+   peak RSS (`getrusage(RUSAGE_SELF).ru_maxrss`) of a fresh process that
+   imports cxsim and runs one scenario, at market sizes
+   {", ".join(f"{n // 1000}k" for n in MEMORY_SIZES)}; **KB/client** is the
+   least-squares slope of peak RSS over market size, the **baseline** its
+   intercept (imports and fixed costs), **R2** the fit quality. Target:
+   <= {TARGETS["kb_per_client"][0]:g} KB/client for now. Kept for continuity
+   with the earlier rows; figure 3's slope up to 1M is the one the target
+   <= {TARGETS["kb_per_client"][1]:g} KB is about.
+3. **Scaling to a million clients** (default scenario, market sizes
+   {", ".join(f"{n:,}" for n in SCALING)} with
+   `sim.years` = {" / ".join(f"{y:g}" for y in SCALING.values())}: the same horizon,
+   so every size does the same work per client; one fresh process per size,
+   warmed up by a small run): **s per sim year** is the wall time of one run
+   (`Engine` construction, network included, plus `Engine.run`, results
+   included) divided by `sim.years`; *build* is the construction part.
+   **exponent** is the least-squares slope of log(time) over log(clients):
+   1 is linear. Target: exponent <= {TARGETS["exponent"]}.
+   **KB/client** is the slope of peak RSS from 100k to 1M clients (the
+   difference of the two peaks over 900,000 clients), network included;
+   **network B/client** is `Engine.network` (CSR `indptr` + `indices`, their
+   `nbytes`) per client, and **network share** its part of that slope.
+   Target: <= {TARGETS["kb_per_client_1m"]:g} KB/client.
+4. **Demo wall time**: seconds of `cxsim.run(cxsim.compose())`, the default
+   `make demo` scenario (10,000 clients, 5 years, two firms; no file output,
+   no figures), best and median of {REPEATS}, in a process warmed up by a small
+   run.
+5. **Replications**: wall time of `cxsim.replicate(cfg, n, workers=w)` for
+   w = 1 and w = 2 (spawned worker processes, their start-up included), one
+   run each in one process; **speed-up** = time(w=1) / time(w=2). The `demo`
+   row is 8 replications of the default scenario: target speed-up >=
+   {TARGETS["speedup"]} on 2 cores. The 20-replication row uses a smaller setting
+   (its overrides are listed) because 20 full demos twice would take about
+   10 minutes. *identical* says whether both ensembles' summaries are equal.
+   *cores used* is the CPU time (this process and its workers, user + system)
+   over the wall time: about 1 and 2 on an idle machine; less means other
+   processes took the cores and the speed-up says little.
 """
 
 TABLES = {
-    "throughput": ("## 1. Throughput", [
+    "throughput": ("## 1. Throughput, one firm", [
         "date (UTC)", "commit", "machine", "journey", "clients", "engine visits",
         "engine visits/s", "skeleton visits", "skeleton visits/s", "engine/skeleton",
         "paired"]),
-    "memory": ("## 2. Memory per client", [
+    "throughput_duel": ("## 1b. Throughput, two firms", [
+        "date (UTC)", "commit", "machine", "firms: journey", "clients", "engine visits",
+        "engine visits/s", "skeleton visits", "skeleton visits/s", "engine/skeleton",
+        "paired"]),
+    "memory": ("## 2. Memory per client, 10k-100k", [
         "date (UTC)", "commit", "machine", "sizes", "peak RSS (MB)", "KB/client",
         "baseline (MB)", "R2"]),
-    "demo": ("## 3. Demo wall time", [
+    "scaling": ("## 3. Scaling to a million clients", [
+        "date (UTC)", "commit", "machine", "clients", "sim years", "visits", "build (s)",
+        "s per sim year", "exponent", "peak RSS (MB)", "KB/client 100k-1M",
+        "network B/client", "network share"]),
+    "demo": ("## 4. Demo wall time", [
         "date (UTC)", "commit", "machine", "visits", "best (s)", "median (s)", "visits/s"]),
+    "replications": ("## 5. Replications", [
+        "date (UTC)", "commit", "machine", "setting", "replications", "workers=1 (s)",
+        "workers=2 (s)", "speed-up", "cores used (w=1/w=2)", "identical"]),
 }
 
 
 # ---------------------------------------------------------------- children
+def _log(text: str) -> None:
+    print(f"  {text}", file=sys.stderr, flush=True)
+
+
 def _warm_up() -> None:
     import cxsim
 
     cxsim.run(cxsim.compose(WARMUP))
 
 
-def child_throughput(journey: str) -> dict:
-    """Engine and skeleton on one journey, alternately, in this process."""
-    import gc
+def _alternate(label: str, cfg, skeleton_run) -> dict:
+    """Engine and skeleton, alternately, ``REPEATS`` times each, in this process.
 
-    import skeleton
+    *skeleton_run(clients)* runs the skeleton for the engine's mean active
+    clients per firm (``{firm: clients}``) and returns its visits.
+    """
+    import gc
 
     import cxsim
 
-    _warm_up()
-    cfg = cxsim.compose([*THROUGHPUT, f"firms.acme.journey={journey}"])
-    journey_map = skeleton.load(cfg)
     engine, bare = [], []
     clients = engine_visits = bare_visits = None
     for _ in range(REPEATS):
@@ -112,16 +182,44 @@ def child_throughput(journey: str) -> dict:
         results = cxsim.run(cfg)
         engine.append(time.perf_counter() - start)
         engine_visits = int(results.touchpoints.visits.sum())
-        clients = round(float(results.timeseries.active_clients.mean()))
+        active = results.timeseries.groupby("firm", sort=False).active_clients.mean()
+        clients = {firm: round(float(n)) for firm, n in active.items()}
         del results
         gc.collect()
         start = time.perf_counter()
-        bare_visits = skeleton.simulate(cfg, journey_map, clients)
+        bare_visits = skeleton_run(clients)
         bare.append(time.perf_counter() - start)
-        print(f"  {journey}: engine {engine[-1]:.2f} s, skeleton {bare[-1]:.2f} s",
-              file=sys.stderr, flush=True)
-    return {"journey": journey, "clients": clients, "engine_visits": engine_visits,
-            "engine_s": engine, "skeleton_visits": bare_visits, "skeleton_s": bare}
+        _log(f"{label}: engine {engine[-1]:.2f} s, skeleton {bare[-1]:.2f} s")
+    return {"clients": clients, "engine_visits": engine_visits, "engine_s": engine,
+            "skeleton_visits": bare_visits, "skeleton_s": bare}
+
+
+def child_throughput(journey: str) -> dict:
+    """One firm on *journey*: engine and skeleton, alternately, in this process."""
+    import skeleton
+
+    import cxsim
+
+    _warm_up()
+    cfg = cxsim.compose([*THROUGHPUT, f"firms.acme.journey={journey}"])
+    journey_map = skeleton.load(cfg, "acme")
+    m = _alternate(journey, cfg,
+                   lambda clients: skeleton.simulate(cfg, journey_map, clients["acme"]))
+    return {"journey": journey, **m}
+
+
+def child_duel() -> dict:
+    """The default two firms: engine and skeleton (one group per firm), alternately."""
+    import skeleton
+
+    import cxsim
+
+    _warm_up()
+    cfg = cxsim.compose(DUEL)
+    m = _alternate("duel", cfg, lambda clients: skeleton.simulate_groups(
+        cfg, [skeleton.group(cfg, firm, n) for firm, n in clients.items()]))
+    journeys = {firm: str(cfg.firms[firm].journey) for firm in m["clients"]}
+    return {"journeys": journeys, **m}
 
 
 def child_memory(size: int) -> dict:
@@ -132,6 +230,36 @@ def child_memory(size: int) -> dict:
 
     cxsim.run(cxsim.compose([*MEMORY, f"market.size={size}"]))
     return {"size": size, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def child_scaling(size: int) -> dict:
+    """One default run at *size* clients: its wall time, peak RSS and network bytes.
+
+    What ``cxsim.run`` does (``cxsim.engine.simulate``), with the engine kept
+    to read its network's arrays.
+    """
+    import gc
+    import resource
+
+    import cxsim
+    from cxsim.config import config_dir, to_config
+    from cxsim.engine import Engine
+
+    _warm_up()
+    years = SCALING[size]
+    cfg = cxsim.compose([f"market.size={size}", f"sim.years={years}"])
+    gc.collect()
+    start = time.perf_counter()
+    engine = Engine(to_config(cfg), 0, config_dir() / "journey")
+    built = time.perf_counter()
+    results = engine.run()
+    end = time.perf_counter()
+    visits = int(results.touchpoints.visits.sum())
+    _log(f"{size:,} clients, {years:g} years: build {built - start:.2f} s, "
+         f"run {end - built:.2f} s, {visits:,} visits")
+    return {"size": size, "years": years, "build_s": built - start, "seconds": end - start,
+            "visits": visits, "network_bytes": engine.network.nbytes,
+            "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
 def child_demo() -> dict:
@@ -149,8 +277,41 @@ def child_demo() -> dict:
         times.append(time.perf_counter() - start)
         visits = int(results.touchpoints.visits.sum())
         del results
-        print(f"  demo: {times[-1]:.2f} s", file=sys.stderr, flush=True)
+        _log(f"demo: {times[-1]:.2f} s")
     return {"visits": visits, "seconds": times}
+
+
+def child_replications(index: int) -> dict:
+    """``cxsim.replicate`` with 1 and with 2 workers (2 spawns processes: see main's guard)."""
+    import gc
+
+    import cxsim
+
+    label, overrides, n = REPLICATIONS[index]
+    _warm_up()
+    cfg = cxsim.compose(overrides)
+    seconds, cores, summaries = {}, {}, {}
+    for workers in (1, 2):
+        gc.collect()
+        cpu = _cpu_seconds()
+        start = time.perf_counter()
+        ensemble = cxsim.replicate(cfg, n, workers=workers, progress=False)
+        seconds[workers] = time.perf_counter() - start
+        cores[workers] = (_cpu_seconds() - cpu) / seconds[workers]
+        summaries[workers] = ensemble.summary
+        _log(f"{label}: {n} replications, {workers} worker(s): {seconds[workers]:.1f} s, "
+             f"{cores[workers]:.2f} cores used")
+    return {"label": label, "overrides": overrides, "n": n, "seconds_1": seconds[1],
+            "seconds_2": seconds[2], "cores_1": cores[1], "cores_2": cores[2],
+            "identical": bool(summaries[1].equals(summaries[2]))}
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of its finished child processes."""
+    import resource
+
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _spawn(*args: str) -> dict:
@@ -172,12 +333,26 @@ def fit(x: list[float], y: list[float]) -> tuple[float, float, float]:
     return slope, intercept, 1.0 - ss_res / ss_tot if ss_tot else 1.0
 
 
-def throughput_row(m: dict) -> list[str]:
+def _ratios(m: dict) -> tuple[float, float, list[float]]:
     engine = m["engine_visits"] / min(m["engine_s"])
     bare = m["skeleton_visits"] / min(m["skeleton_s"])
     paired = [(m["engine_visits"] / e) / (m["skeleton_visits"] / s)
               for e, s in zip(m["engine_s"], m["skeleton_s"])]
-    return [m["journey"], str(m["clients"]), f"{m['engine_visits']:,}", f"{engine:,.0f}",
+    return engine, bare, paired
+
+
+def throughput_row(m: dict) -> list[str]:
+    engine, bare, paired = _ratios(m)
+    return [m["journey"], str(m["clients"]["acme"]), f"{m['engine_visits']:,}",
+            f"{engine:,.0f}", f"{m['skeleton_visits']:,}", f"{bare:,.0f}",
+            f"{engine / bare:.2f}", f"{min(paired):.2f}-{max(paired):.2f}"]
+
+
+def duel_row(m: dict) -> list[str]:
+    engine, bare, paired = _ratios(m)
+    firms = ", ".join(f"{firm}: {journey}" for firm, journey in m["journeys"].items())
+    clients = " + ".join(str(n) for n in m["clients"].values())
+    return [firms, clients, f"{m['engine_visits']:,}", f"{engine:,.0f}",
             f"{m['skeleton_visits']:,}", f"{bare:,.0f}", f"{engine / bare:.2f}",
             f"{min(paired):.2f}-{max(paired):.2f}"]
 
@@ -190,10 +365,47 @@ def memory_row(points: list[dict]) -> list[str]:
             f"{slope:.2f}", f"{intercept / 1024:.0f}", f"{r2:.4f}"]
 
 
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def scaling_figures(points: list[dict]) -> dict:
+    """Exponent of time per simulated year; RSS slope and network share, 100k to 1M."""
+    per_year = [p["seconds"] / p["years"] for p in points]
+    exponent = fit([math.log(p["size"]) for p in points], [math.log(t) for t in per_year])[0]
+    by_size = {p["size"]: p for p in points}
+    small, large = by_size[100_000], by_size[1_000_000]
+    clients = large["size"] - small["size"]
+    kb = (large["max_rss_kb"] - small["max_rss_kb"]) / clients
+    net = (large["network_bytes"] - small["network_bytes"]) / clients
+    return {"per_year": per_year, "exponent": exponent, "kb_per_client": kb,
+            "network_b_per_client": large["network_bytes"] / large["size"],
+            "network_share": net / (kb * 1024) if kb > 0 else math.nan}
+
+
+def scaling_row(points: list[dict]) -> list[str]:
+    f = scaling_figures(points)
+    return ["/".join(_size(p["size"]) for p in points),
+            "/".join(f"{p['years']:g}" for p in points),
+            "/".join(f"{p['visits']:,}" for p in points),
+            "/".join(f"{p['build_s']:.1f}" for p in points),
+            "/".join(f"{t:.1f}" for t in f["per_year"]), f"{f['exponent']:.2f}",
+            "/".join(f"{p['max_rss_kb'] / 1024:.0f}" for p in points),
+            f"{f['kb_per_client']:.2f}", f"{f['network_b_per_client']:.0f}",
+            f"{f['network_share']:.0%}"]
+
+
 def demo_row(m: dict) -> list[str]:
     best = min(m["seconds"])
     return [f"{m['visits']:,}", f"{best:.2f}", f"{statistics.median(m['seconds']):.2f}",
             f"{m['visits'] / best:,.0f}"]
+
+
+def replications_row(m: dict) -> list[str]:
+    setting = m["label"] + (f" (`{' '.join(m['overrides'])}`)" if m["overrides"] else "")
+    return [setting, str(m["n"]), f"{m['seconds_1']:.1f}", f"{m['seconds_2']:.1f}",
+            f"{m['seconds_1'] / m['seconds_2']:.2f}", f"{m['cores_1']:.2f}/{m['cores_2']:.2f}",
+            "yes" if m["identical"] else "no"]
 
 
 # --------------------------------------------------------------- row keys
@@ -208,6 +420,18 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("+dirty" if changes else "")
+
+
+def code_state() -> str:
+    """A digest of what the measurements run: cxsim's sources, configs and these scripts."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = [*ROOT.glob("cxsim/**/*.py"), *ROOT.glob("configs/**/*.yaml"), *HERE.glob("*.py")]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def machine() -> str:
@@ -259,42 +483,83 @@ def write_results(new: dict[str, list[list[str]]]) -> None:
 
 
 # ------------------------------------------------------------------- main
+def _child(kind: str, rest: list[str]) -> dict:
+    return {"throughput": lambda: child_throughput(rest[0]),
+            "duel": child_duel,
+            "memory": lambda: child_memory(int(rest[0])),
+            "scaling": lambda: child_scaling(int(rest[0])),
+            "demo": child_demo,
+            "replications": lambda: child_replications(int(rest[0]))}[kind]()
+
+
+def measure(name: str, key: list[str]) -> list[list[str]]:
+    """New rows of table *name*, each measured in fresh subprocesses."""
+    if name == "throughput":
+        print(f"throughput, one firm ({' '.join(THROUGHPUT)}), best of {REPEATS}:",
+              file=sys.stderr)
+        journeys = sorted(p.stem for p in (ROOT / "configs" / "journey").glob("*.yaml"))
+        return [key + throughput_row(_spawn("throughput", j)) for j in journeys]
+    if name == "throughput_duel":
+        print(f"throughput, two firms ({' '.join(DUEL)}), best of {REPEATS}:", file=sys.stderr)
+        return [key + duel_row(_spawn("duel"))]
+    if name == "memory":
+        print(f"memory, 10k-100k ({' '.join(MEMORY)}):", file=sys.stderr)
+        points = []
+        for size in MEMORY_SIZES:
+            points.append(_spawn("memory", str(size)))
+            _log(f"{size:,}: {points[-1]['max_rss_kb'] / 1024:.0f} MB peak RSS")
+        return [key + memory_row(points)]
+    if name == "scaling":
+        print("scaling:", file=sys.stderr)
+        points = []
+        for size in SCALING:
+            points.append(_spawn("scaling", str(size)))
+            _log(f"{size:,}: {points[-1]['max_rss_kb'] / 1024:.0f} MB peak RSS")
+        return [key + scaling_row(points)]
+    if name == "demo":
+        print(f"demo, best of {REPEATS}:", file=sys.stderr)
+        return [key + demo_row(_spawn("demo"))]
+    if name == "replications":
+        print("replications, workers=1 then workers=2:", file=sys.stderr)
+        return [key + replications_row(_spawn("replications", str(i)))
+                for i in range(len(REPLICATIONS))]
+    raise ValueError(name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--only", nargs="+", choices=list(TABLES), metavar="TABLE",
+                        help=f"measure only these tables ({', '.join(TABLES)})")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print the new rows without writing RESULTS.md")
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        result = {"throughput": lambda: child_throughput(rest[0]),
-                  "memory": lambda: child_memory(int(rest[0])),
-                  "demo": child_demo}[kind]()
-        print(json.dumps(result))
+        print(json.dumps(_child(kind, rest)))
         return
 
     started = time.perf_counter()
-    key = [datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), git_commit(), machine()]
-    journeys = sorted(p.stem for p in (ROOT / "configs" / "journey").glob("*.yaml"))
-    new: dict[str, list[list[str]]] = {name: [] for name in TABLES}
-
-    print(f"throughput ({' '.join(THROUGHPUT)}), best of {REPEATS}:", file=sys.stderr)
-    for journey in journeys:
-        new["throughput"].append(key + throughput_row(_spawn("throughput", journey)))
-    print("memory:", file=sys.stderr)
-    points = []
-    for size in MEMORY_SIZES:
-        points.append(_spawn("memory", str(size)))
-        print(f"  {size}: {points[-1]['max_rss_kb'] / 1024:.0f} MB peak RSS", file=sys.stderr)
-    new["memory"].append(key + memory_row(points))
-    print("demo:", file=sys.stderr)
-    new["demo"].append(key + demo_row(_spawn("demo")))
-
-    write_results(new)
+    commit, code = git_commit(), code_state()
+    key = [datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), commit, machine()]
+    new = {name: measure(name, key) if not args.only or name in args.only else []
+           for name in TABLES}
+    if code_state() != code or git_commit() != commit:  # someone edited the code meanwhile
+        print(f"warning: cxsim, configs or benchmarks changed during the run (started at "
+              f"{commit}, now {git_commit()}); the rows say so", file=sys.stderr)
+        for rows in new.values():
+            for row in rows:
+                row[1] = f"{commit}, changed during run"
+    if not args.no_write:
+        write_results(new)
     for name, (title, columns) in TABLES.items():
-        print(f"\n{title}\n{_cells(columns)}")
-        for row in new[name]:
-            print(_cells(row))
-    print(f"\n{RESULTS.relative_to(ROOT)} updated in {time.perf_counter() - started:.0f} s")
+        if new[name]:
+            print(f"\n{title}\n{_cells(columns)}")
+            for row in new[name]:
+                print(_cells(row))
+    where = "not written" if args.no_write else f"{RESULTS.relative_to(ROOT)} updated"
+    print(f"\n{where} in {time.perf_counter() - started:.0f} s")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # also keeps replicate's spawned workers from running main
     main()
