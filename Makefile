@@ -32,7 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check cxsim tests benchmarks
+	$(BIN)/ruff check cxsim tests benchmarks experiments
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

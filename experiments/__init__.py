@@ -1,0 +1,1 @@
+"""Experiments built on cxsim: one folder each, sharing :mod:`experiments.common`."""

@@ -1,0 +1,155 @@
+"""Each experiment in ``experiments/`` end to end at its tiny size.
+
+``run.py --tiny`` runs every cell of the experiment at 300 clients (one year;
+two for ``org_chart``, whose shock lasts to month 17) with 2 replications,
+then writes the tidy table, the timeseries, the figures and ``summary.md``.
+The numbers are noise at this size; what is checked is the plumbing: one
+row per cell x replication x firm, the parameters as columns, common random
+numbers across cells, the figures, and a summary that quotes the table.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import cxsim
+from cxsim.config import to_config
+from experiments import common
+
+ROOT = Path(__file__).resolve().parents[1] / "experiments"
+FIRMS = {"sales_first", "client_first"}
+REPLICATIONS = 2
+
+pytestmark = pytest.mark.xdist_group("experiments")  # one worker runs them all
+
+
+def _firm(table: pd.DataFrame, firm: str, **params) -> pd.DataFrame:
+    rows = table[table.firm == firm]
+    for column, value in params.items():
+        rows = rows[rows[column] == value]
+    return rows
+
+
+def _tvr(table: pd.DataFrame) -> list[str]:
+    share = _firm(table, "client_first", market="recurring_b2b").share_final
+    return [common.fmt_ci(common.ci(share), "%", 100), "crossover"]
+
+
+def _funding(table: pd.DataFrame) -> list[str]:
+    clv = _firm(table, "client_first", cx_share=0.01, org="cco").clv_final_year
+    return [common.fmt_ci(common.ci(clv)), "extra margin per extra CX dollar", "| 15% | no_cco |"]
+
+
+def _org(table: pd.DataFrame) -> list[str]:
+    diff = common.cell_difference(table, "clv_final_year", "sales_first", "cco", "no_cco")
+    return [common.fmt_ci(common.ci(diff)), "CX spend during the shock"]
+
+
+def _referral(table: pd.DataFrame) -> list[str]:
+    share = _firm(table, "client_first", network="small_world",
+                  social_influence=1.5).referral_share
+    return [common.fmt_ci(common.ci(share), "%", 100), "Without a network nobody is referred"]
+
+
+def _where(table: pd.DataFrame) -> list[str]:
+    cell = table[(table.days_between_needs == 15) & (table.social_influence == 0.05)]
+    diff = common.firm_difference(cell, "clv_final_year", "client_first", "sales_first")
+    return [common.num(common.ci(diff.difference)[0]), "relationship focus wins in"]
+
+
+EXPERIMENTS: dict[str, tuple[list[str], list[str], Callable[[pd.DataFrame], list[str]]]] = {
+    # name: (parameter columns, figures, the key numbers and words summary.md must quote)
+    "transaction_vs_relationship": (["market"], ["share_over_time.png", "clv.png"], _tvr),
+    "funding_scenarios": (["cx_share", "org", "budget_share", "acquisition_share"],
+                          ["clv_and_share.png", "returns.png"], _funding),
+    "org_chart": (["org"], ["cx_spend.png", "outcomes.png"], _org),
+    "referral_networks": (["network", "social_influence"], ["referrals.png"], _referral),
+    "where_relationship_wins": (["days_between_needs", "social_influence"], ["heatmap.png"],
+                                _where),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_experiment_runs_end_to_end_at_tiny_size(name, tmp_path):
+    params, figures, key_phrases = EXPERIMENTS[name]
+    run = importlib.import_module(f"experiments.{name}.run")
+    run.main(["--tiny", "--out", str(tmp_path), "--quiet"])
+    exp = common.load(ROOT / name)
+
+    table = pd.read_parquet(tmp_path / "table.parquet")
+    assert len(table) == len(exp.cells) * REPLICATIONS * len(FIRMS)
+    assert set(params) <= set(table.columns)
+    assert {"cell", "replication", "firm", "clv_final_year", "share_final", "referral_share",
+            "return_on_cx_spend", "growth"} <= set(table.columns)
+    assert not table.duplicated(["cell", "replication", "firm"]).any()
+    assert set(table.cell) == {c.name for c in exp.cells}
+    assert set(table.firm) == FIRMS
+    # common random numbers: every cell runs replications 0..n-1 from one seed
+    assert table.seed.nunique() == 1
+    assert table.groupby("cell").replication.agg(lambda r: sorted(set(r))).map(
+        lambda r: r == list(range(REPLICATIONS))).all()
+    assert len(pd.read_csv(tmp_path / "table.csv")) == len(table)
+
+    series = pd.read_parquet(tmp_path / "timeseries.parquet")
+    months = series.month.nunique()
+    assert len(series) == len(table) * months
+    assert set(params) <= set(series.columns)
+
+    for figure in figures:
+        assert (tmp_path / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
+    text = (tmp_path / "summary.md").read_text()
+    assert "95% CI" in text
+    for phrase in key_phrases(table):
+        assert phrase in text, f"summary.md of {name} should quote {phrase!r}"
+    meta = json.loads((tmp_path / "run.json").read_text())
+    assert meta["tiny"] and meta["replications"] == REPLICATIONS
+    assert meta["market_size"] == 300
+
+
+def test_replot_redraws_from_the_saved_tables(tmp_path):
+    run = importlib.import_module("experiments.transaction_vs_relationship.run")
+    run.main(["--tiny", "--out", str(tmp_path), "--quiet"])
+    before = (tmp_path / "summary.md").read_text()
+    (tmp_path / "summary.md").unlink()
+    (tmp_path / "clv.png").unlink()
+    run.main(["--tiny", "--out", str(tmp_path), "--replot"])
+    assert (tmp_path / "summary.md").read_text() == before
+    assert (tmp_path / "clv.png").is_file()
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_every_cell_is_a_valid_cxsim_config_at_full_size(name):
+    """The README command (no --tiny) must not fail on a cell after hours of others."""
+    exp = common.load(ROOT / name)
+    seeds = {to_config(cxsim.compose([*exp.common, *cell.overrides])).seed
+             for cell in exp.cells}
+    assert len(seeds) == 1
+
+
+def test_a_grid_expands_as_a_product_with_labelled_values():
+    exp = common.load(ROOT / "funding_scenarios")
+    assert len(exp.cells) == 5 * 2
+    cell = exp.cells[0]
+    assert cell.name == "cx_share=0.01,org=cco"
+    assert cell.params == {"cx_share": 0.01, "org": "cco", "budget_share": 0.07,
+                           "acquisition_share": 0.857143}
+    # budget_share x acquisition_share holds acquisition at 6% of revenue in every cell
+    for c in exp.cells:
+        acquisition = c.params["budget_share"] * c.params["acquisition_share"]
+        assert acquisition == pytest.approx(0.06, abs=1e-6)
+        assert c.params["budget_share"] - acquisition == pytest.approx(c.params["cx_share"])
+
+
+def test_a_bad_override_fails_before_anything_runs(tmp_path, capsys):
+    run = importlib.import_module("experiments.org_chart.run")
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(["--tiny", "--out", str(tmp_path), "market.size=-5"])
+    assert exit_info.value.code == 2
+    assert "market.size must be in [1, inf]; got -5" in capsys.readouterr().err
+    assert not (tmp_path / "run.json").exists()
