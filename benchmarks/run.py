@@ -544,7 +544,7 @@ def main() -> None:
     key = [datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), commit, machine()]
     new = {name: measure(name, key) if not args.only or name in args.only else []
            for name in TABLES}
-    if code_state() != code or git_commit() != commit:  # someone edited the code meanwhile
+    if code_state() != code:  # someone edited or committed the code meanwhile
         print(f"warning: cxsim, configs or benchmarks changed during the run (started at "
               f"{commit}, now {git_commit()}); the rows say so", file=sys.stderr)
         for rows in new.values():
