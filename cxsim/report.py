@@ -17,36 +17,33 @@ __all__ = ["plot_active_clients", "plot_market_share", "plot_emotion_curve", "su
            "write_figures"]
 
 
-def plot_active_clients(results: Results, path: Path) -> Path:
-    """Monthly active clients per firm."""
+def _plot_by_firm(results: Results, path: Path, column: str, scale: float, ylabel: str,
+                  title: str) -> Path:
+    """One line per firm of a monthly *column* of the timeseries."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for firm, rows in results.timeseries.groupby("firm", sort=False):
-        ax.plot(rows.t_days / 30.4375, rows.active_clients, label=str(firm))
+        ax.plot(rows.t_days / 30.4375, scale * rows[column], label=str(firm))
     ax.set_xlabel("month")
-    ax.set_ylabel("active clients")
-    ax.set_title("Active clients")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_active_clients(results: Results, path: Path) -> Path:
+    """Monthly active clients per firm."""
+    return _plot_by_firm(results, path, "active_clients", 1.0, "active clients",
+                         "Active clients")
 
 
 def plot_market_share(results: Results, path: Path) -> Path:
     """Each firm's share of the active clients, month by month: where a crossover shows."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for firm, rows in results.timeseries.groupby("firm", sort=False):
-        ax.plot(rows.t_days / 30.4375, 100.0 * rows.share, label=str(firm))
-    ax.set_xlabel("month")
-    ax.set_ylabel("share of active clients (%)")
-    ax.set_title("Market share")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _plot_by_firm(results, path, "share", 100.0, "share of active clients (%)",
+                         "Market share")
 
 
 def plot_emotion_curve(results: Results, path: Path) -> Path:

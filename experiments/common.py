@@ -345,6 +345,19 @@ def execute(directory: str | os.PathLike, argv: Sequence[str] | None = None) -> 
     return Outcome(exp, table, series, out, meta)
 
 
+def main(directory: str | os.PathLike, argv: Sequence[str] | None,
+         analyse: Callable[[Outcome], Any], figures: Sequence[Callable[[Outcome, Any], Any]],
+         summary: Callable[[Outcome, Any], str]) -> Outcome:
+    """Run an experiment, then its analysis, figures and ``summary.md``: every run.py's main."""
+    outcome = execute(directory, argv)
+    found = analyse(outcome)
+    for draw in figures:
+        draw(outcome, found)
+    write_text(outcome.out / "summary.md", summary(outcome, found))
+    print(f"wrote {outcome.out}", file=sys.stderr)
+    return outcome
+
+
 # -------------------------------------------------------------- statistics
 def ci(values: Any) -> tuple[float, float, float]:
     """Mean and 95% Student-t interval of the finite *values*."""

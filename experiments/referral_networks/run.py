@@ -159,12 +159,7 @@ def summary(outcome: common.Outcome, found: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> common.Outcome:
-    outcome = common.execute(HERE, argv)
-    found = analyse(outcome)
-    figure(outcome, found)
-    common.write_text(outcome.out / "summary.md", summary(outcome, found))
-    print(f"wrote {outcome.out}", file=sys.stderr)
-    return outcome
+    return common.main(HERE, argv, analyse, [figure], summary)
 
 
 if __name__ == "__main__":

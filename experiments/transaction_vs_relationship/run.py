@@ -166,13 +166,7 @@ def summary(outcome: common.Outcome, found: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> common.Outcome:
-    outcome = common.execute(HERE, argv)
-    found = analyse(outcome)
-    share_figure(outcome, found)
-    clv_figure(outcome, found)
-    common.write_text(outcome.out / "summary.md", summary(outcome, found))
-    print(f"wrote {outcome.out}", file=sys.stderr)
-    return outcome
+    return common.main(HERE, argv, analyse, [share_figure, clv_figure], summary)
 
 
 if __name__ == "__main__":
