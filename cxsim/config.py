@@ -121,6 +121,8 @@ class FirmConfig:
     growth_target: float = 0.05  # sales target: last year's quarter x (1 + this)
     scale_staff: bool = True  # scale journey staff by market.size / reference_clients
     staff: dict[str, int] = field(default_factory=dict)  # absolute staff per touchpoint
+    cx_split: dict[str, float] = field(default_factory=dict)  # day-0 CX money per touchpoint,
+    #   as weights; empty: money follows expected visits (no touchpoint favoured)
     # levers from the strategy preset
     communication: float | None = None  # clarity and cadence of the client message, [0, 1]
     metric: str | None = None  # what management steers by: sales, nps or clv
@@ -293,7 +295,7 @@ def to_config(cfg: Config | DictConfig | dict) -> Config:
 
 _LEVERS = {f.name for f in fields(FirmConfig)} - {
     "journey", "strategy", "funding", "org", "price_level", "initial_share", "onboarding_cost",
-    "growth_target", "scale_staff", "staff"}
+    "growth_target", "scale_staff", "staff", "cx_split"}
 
 
 def preset_names(group: str) -> list[str]:
@@ -445,6 +447,10 @@ def validate(cfg: Config) -> None:
             _number(f"{k}.offer.{attribute}", level, 0, 1)
         for tp, staff in firm.staff.items():
             _number(f"{k}.staff.{tp}", staff, 1, integer=True)
+        for tp, weight in firm.cx_split.items():
+            _number(f"{k}.cx_split.{tp}", weight, 0)
+        if firm.cx_split and sum(firm.cx_split.values()) <= 0:
+            raise ConfigError(f"{k}.cx_split", "must give some touchpoint a weight above 0")
     initial = sum(f.initial_share for f in cfg.firms.values())
     if initial > 1.0 + 1e-9:
         raise ConfigError("firms.*.initial_share", "must sum to at most 1", round(initial, 9))

@@ -42,6 +42,7 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+from array import array
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
@@ -67,24 +68,31 @@ from cxsim.market import (
 )
 from cxsim.network import build_network
 from cxsim.results import Results
-
-__all__ = ["STREAMS", "root_seed", "spawn_streams", "Engine", "simulate"]
-
-STREAMS = (
-    "population",
-    "needs",
-    "walks",
-    "acquisition",
-    "churn",
-    "psychology",
-    "word_of_mouth",
-    "network",
-    "management",
-    "returns",
+from cxsim.streams import (
+    CLIENT_STEP,
+    GOLDEN,
+    MASK,
+    MIX_1,
+    MIX_2,
+    TO_UNIT,
+    key,
+    keys,
+    mix,
+    normals,
+    poissons,
+    uniforms,
 )
-"""Named random streams, spawned in this order from the run's root seed."""
 
-_BLOCK = 4096
+__all__ = ["KEYED", "STREAMS", "root_seed", "spawn_streams", "stream_keys", "Engine", "simulate"]
+
+STREAMS = ("population", "network")
+"""Generators spawned in this order from the run's root seed: what is drawn once, at set-up."""
+
+KEYED = ("walks", "acquisition", "returns")
+"""Keys of the draws made while the run goes on, one per client and event (``cxsim.streams``)."""
+
+# purposes that share a walk's key (cxsim.streams.uniforms salts them apart)
+_PSYCHOLOGY, _FAILURE, _NPS, _SURVEY, _TALK, _SWITCH = range(1, 7)
 _MONTHS_PER_QUARTER = 3
 _SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
                    SOURCE_REFERRAL: "acquisitions_referral",
@@ -96,40 +104,23 @@ def root_seed(seed: int, replication: int = 0) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(replication,))
 
 
+def _children(root: np.random.SeedSequence) -> list[np.random.SeedSequence]:
+    return np.random.SeedSequence(
+        root.entropy, spawn_key=root.spawn_key, pool_size=root.pool_size
+    ).spawn(len(STREAMS) + len(KEYED))
+
+
 def spawn_streams(root: np.random.SeedSequence) -> dict[str, np.random.Generator]:
     """One generator per name in :data:`STREAMS`, always spawned in that order."""
-    children = np.random.SeedSequence(
-        root.entropy, spawn_key=root.spawn_key, pool_size=root.pool_size
-    ).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    return {name: np.random.default_rng(child)
+            for name, child in zip(STREAMS, _children(root))}
 
 
-class _Draws:
-    """Draws from one generator, a block at a time, handed out as Python floats.
-
-    ``buffer[i]`` is the next draw; the hot loop reads it inline and calls
-    :meth:`refill` when ``i`` reaches the block's end.
-    """
-
-    __slots__ = ("_fill", "buffer", "i")
-
-    def __init__(self, fill: Callable[[int], np.ndarray]) -> None:
-        self._fill = fill
-        self.buffer: list[float] = []
-        self.i = 0
-
-    def refill(self) -> list[float]:
-        self.buffer = self._fill(_BLOCK).tolist()
-        self.i = 0
-        return self.buffer
-
-    def __call__(self) -> float:
-        i = self.i
-        if i == _BLOCK or not self.buffer:
-            self.refill()
-            i = 0
-        self.i = i + 1
-        return self.buffer[i]
+def stream_keys(root: np.random.SeedSequence) -> dict[str, int]:
+    """One 64-bit key per name in :data:`KEYED`, spawned after :data:`STREAMS`."""
+    children = _children(root)[len(STREAMS):]
+    return {name: int(child.generate_state(1, np.uint64)[0])
+            for name, child in zip(KEYED, children)}
 
 
 class _Station:
@@ -158,7 +149,7 @@ class _Walk(simpy.Event):
     callback, instead of a new ``Timeout`` for every step.
     """
 
-    def __init__(self, client: int, firm: int, need_at: float) -> None:
+    def __init__(self, client: int, firm: int, need_at: float, key: int) -> None:
         self._ok = True
         self._defused = False
         self.client = client
@@ -173,6 +164,8 @@ class _Walk(simpy.Event):
         self.completed = False
         self.checked = False
         self.churn_draw = 1.0
+        self.key = key  # seeds the walk's draws (cxsim.streams)
+        self.draw = (key + 2 * GOLDEN) & MASK  # positions 0, 1: need gap, churn
 
 
 class Engine:
@@ -197,22 +190,13 @@ class Engine:
         self.relationships = Relationships(cfg.market.size * 2)
         self.env = simpy.Environment()
 
-        self._need_gap = _Draws(rng["needs"].standard_exponential)
-        self._walk_time = _Draws(rng["walks"].standard_exponential)
-        walk_u = rng["walks"].spawn(1)[0]
-        self._route_u = _Draws(walk_u.random)
-        self._acq_gap = _Draws(rng["acquisition"].standard_exponential)
-        self._acq_u = _Draws(rng["acquisition"].random)
-        self._churn_draw = _Draws(rng["churn"].random)
-        self._switch_rng = rng["churn"].spawn(1)[0]
-        self._psy_rng = rng["psychology"]
-        self._talk_rng = rng["word_of_mouth"]
-        self._survey_rng = rng["management"]
-        self._return_rng = rng["returns"]
+        self._keys = stream_keys(self.root)
+        self._walk_stream = self._keys["walks"]
+        self._walks_started = array("I", bytes(4 * self.state.size))  # per client: walk numbers
         self.network = build_network(cfg.network, cfg.market.size, rng["network"])
         self._talking = cfg.network.kind != "none" and bool(
             (self.segments.social_influence > 0).any())
-        self._outbox: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._outbox: list[tuple[np.ndarray, ...]] = []
 
         self._horizon = cfg.sim.years * DAYS_PER_YEAR
         self._warmup = cfg.sim.warmup_years * DAYS_PER_YEAR
@@ -228,13 +212,8 @@ class Engine:
         self._ending_count = 0  # ties in the heap break by order of arrival
         self._unresolved = bytearray(self.state.size)  # per client: pending walks that may churn
         self._churn_bound = self._churn_bounds()[self.state.segment].tolist()
-        prospects = self.state.prospects()
-        self._n_prospects = prospects.size
-        self._prospects = np.zeros(self.state.size, dtype=np.int64)  # room for returns
-        self._prospects[:self._n_prospects] = prospects
-        self._prospect_at = np.zeros(self.state.size, dtype=np.int64)
-        self._prospect_at[prospects] = np.arange(self._n_prospects)
-        self._acq_version = 0
+        self._n_prospects = 0
+        self._build_clock()
         segs = self.segments
         self._rational_value = np.column_stack([
             rational_value(segs.needs, f.cfg.price_level, f.cfg.offer, segs.identifiability)
@@ -344,7 +323,7 @@ class Engine:
         self._normal_cycles = np.array([f.normal_cycle() for f in self.firms]).T
         for firm, revenue in zip(self.firms, self._normal_revenue().tolist()):
             firm.start(revenue)
-        self._hazards = [f.acquisition_hazard(self.cfg, self._n_prospects) for f in self.firms]
+        self._set_hazards()
         self._refresh_firms()
 
     def _refresh_firms(self) -> None:
@@ -390,7 +369,7 @@ class Engine:
         self._seen_affect[:] = 0.0
         self._seen_visits[:] = 0.0
         self._refresh_firms()
-        self._hazards = [f.acquisition_hazard(self.cfg, self._n_prospects) for f in self.firms]
+        self._set_hazards()
         self._schedule_acquisition()
 
     def _on_workshop(self, event: simpy.Event) -> None:
@@ -405,9 +384,31 @@ class Engine:
         return min(int(t // self._month), self._n_months - 1)
 
     # ------------------------------------------------------------------ walks
-    def _start_walk(self, client: int, firm: int, t: float) -> None:
-        """The client's need arises at day *t*: walk its first stretch now."""
-        self._stretch(_Walk(client, firm, t), self._entry[firm], t)
+    def _start_walk(self, client: int, firm: int, t: float, need_now: bool = False) -> None:
+        """The client's next need arises after day *t* (at *t* with *need_now*): walk its first
+        stretch now.
+
+        The walk's key (its client and walk number) seeds every draw the walk
+        makes, the gap to its need first; a shock slows needs from the month
+        *t* is in.
+        """
+        number = self._walks_started[client]
+        self._walks_started[client] = number + 1
+        key = mix((self._walk_stream + client * CLIENT_STEP + (number + 1) * GOLDEN) & MASK)
+        if not need_now:
+            gap = -math.log1p(-(mix((key + GOLDEN) & MASK) >> 11) * TO_UNIT)
+            gap *= self._need_mean[client]
+            if self._shocked:
+                gap *= self._need_slowdown[min(int(t // self._month), self._n_months - 1)]
+            t += gap
+        self._stretch(_Walk(client, firm, t, key), self._entry[firm], t)
+
+    def _draw(self, walk: _Walk) -> float:
+        """The walk's next uniform draw."""
+        z = walk.draw = (walk.draw + GOLDEN) & MASK
+        z = ((z ^ (z >> 30)) * MIX_1) & MASK
+        z = ((z ^ (z >> 27)) * MIX_2) & MASK
+        return ((z ^ (z >> 31)) >> 11) * TO_UNIT
 
     def _still_walking(self, walk: _Walk) -> bool:
         """Before a walk first meets a queue: is its client still the firm's client?
@@ -446,9 +447,8 @@ class Engine:
         This is the hot path: draws are read inline from their blocks.
         """
         info = self._node_info
-        times = self._walk_time
-        tbuf, ti = times.buffer, times.i
-        routes = self._route_u
+        log1p = math.log1p
+        z0 = walk.draw
         nodes = walk.nodes
         outcome = 0  # 0: staffed touchpoint reached, 1: exit, 2: abandoned
         while True:
@@ -456,10 +456,10 @@ class Engine:
             if staffed:
                 break
             nodes.append(node)
-            if ti >= _BLOCK or not tbuf:
-                tbuf, ti = times.refill(), 0
-            t += mean * tbuf[ti]
-            ti += 1
+            z0 = z = (z0 + GOLDEN) & MASK
+            z = ((z ^ (z >> 30)) * MIX_1) & MASK
+            z = ((z ^ (z >> 27)) * MIX_2) & MASK
+            t -= mean * log1p(-((z ^ (z >> 31)) >> 11) * TO_UNIT)
             if is_exit:
                 outcome = 1
                 break
@@ -467,18 +467,16 @@ class Engine:
                 node = nexts[0]
                 t += delays[0]
                 continue
-            ui = routes.i
-            if ui >= _BLOCK or not routes.buffer:
-                routes.refill()
-                ui = 0
-            k = bisect_right(cum, routes.buffer[ui])
-            routes.i = ui + 1
+            z0 = z = (z0 + GOLDEN) & MASK
+            z = ((z ^ (z >> 30)) * MIX_1) & MASK
+            z = ((z ^ (z >> 27)) * MIX_2) & MASK
+            k = bisect_right(cum, ((z ^ (z >> 31)) >> 11) * TO_UNIT)
             if k == len(nexts):
                 outcome = 2
                 break
             node = nexts[k]
             t += delays[k]
-        times.i = ti
+        walk.draw = z0
         if outcome:
             return self._walk_over(walk, t, outcome == 1)
         walk.node = node
@@ -503,7 +501,8 @@ class Engine:
 
     def _serve(self, walk: _Walk) -> None:
         walk.callbacks = [self._on_served]
-        self.env.schedule(walk, simpy.events.NORMAL, self._service[walk.node] * self._walk_time())
+        self.env.schedule(walk, simpy.events.NORMAL,
+                          -self._service[walk.node] * math.log1p(-self._draw(walk)))
 
     def _on_served(self, walk: _Walk) -> None:
         node = walk.node
@@ -523,7 +522,7 @@ class Engine:
         _, _, is_exit, sure, nexts, cum, delays = self._node_info[node]
         if is_exit:
             return self._end(walk, now, True)
-        k = 0 if sure else bisect_right(cum, self._route_u())
+        k = 0 if sure else bisect_right(cum, self._draw(walk))
         if k == len(nexts):
             return self._end(walk, now, False)
         self._stretch(walk, nexts[k], now + delays[k])
@@ -563,42 +562,89 @@ class Engine:
         else:
             self._ended.append(walk)
         client = walk.client
-        draw = walk.churn_draw = self._churn_draw()
+        draw = walk.churn_draw = (mix((walk.key + 2 * GOLDEN) & MASK) >> 11) * TO_UNIT
         if draw < self._churn_bound[client]:
             self._unresolved[client] += 1
-        self._start_walk(client, walk.firm, t + self._next_need(client, t))
-
-    def _next_need(self, client: int, t: float) -> float:
-        """Days from *t* to the client's next need; a shock slows needs from the month it is in."""
-        gap = self._need_mean[client] * self._need_gap()
-        if self._shocked:
-            gap *= self._need_slowdown[min(int(t // self._month), self._n_months - 1)]
-        return gap
+        self._start_walk(client, walk.firm, t)
 
     # ------------------------------------------------------------ acquisition
+    def _build_clock(self) -> None:
+        """Every prospect has its own exponential clock on one shared hazard clock.
+
+        Between two reviews each prospect's marketing hazard is the same
+        (``sum(self._hazards)`` per day), so the pool's cumulative hazard is a
+        line; a prospect entering the pool draws an Exp(1) threshold above
+        the line's current level and is won when the line reaches it. This is
+        the pool's Gillespie process, but a prospect's threshold belongs to it
+        (keyed by client and walk number): a lever that changes the hazard
+        changes *when* each prospect is won, not *who* comes next.
+        """
+        self._acq_stream = self._keys["acquisition"]
+        self._acq_version = 0
+        self._clock_level = 0.0
+        self._clock_day = 0.0
+        self._rate = 0.0
+        self._trigger = np.full(self.state.size, np.inf)
+        self._queue = np.empty(0, dtype=np.int64)  # prospects by threshold, from _head on
+        self._queue_level = np.empty(0)
+        self._head = 0
+        self._enter_pool(self.state.prospects())
+
+    def _level_now(self) -> float:
+        return self._clock_level + self._rate * (self.env.now - self._clock_day)
+
+    def _set_hazards(self) -> None:
+        """Each firm's per-prospect hazard for the quarter; the clock's slope changes now."""
+        self._clock_level = self._level_now()
+        self._clock_day = self.env.now
+        self._hazards = [f.acquisition_hazard(self.cfg, self._n_prospects) for f in self.firms]
+        self._rate = sum(self._hazards)
+
+    def _enter_pool(self, clients: np.ndarray) -> None:
+        numbers = np.frombuffer(self._walks_started, dtype=np.uint32)[clients]
+        threshold = -np.log1p(-uniforms(keys(self._acq_stream, clients, numbers), 0, 0))
+        level = self._level_now() + threshold
+        self._trigger[clients] = level
+        self._n_prospects += clients.size
+        queue = np.concatenate([self._queue[self._head:], clients])
+        levels = np.concatenate([self._queue_level[self._head:], level])
+        order = np.argsort(levels, kind="stable")
+        self._queue, self._queue_level, self._head = queue[order], levels[order], 0
+
     def _schedule_acquisition(self) -> None:
-        """Next marketing conversion of the pool (Gillespie); earlier draws are void."""
+        """Next marketing conversion: the lowest threshold still in the pool; earlier ones void."""
         self._acq_version += 1
-        total = sum(self._hazards) * self._n_prospects
-        if total <= 0.0:
+        if self._rate <= 0.0:
             return
-        event = self.env.timeout(self._acq_gap() / total, value=self._acq_version)
+        queue, levels, trigger = self._queue, self._queue_level, self._trigger
+        firm = self.state.firm
+        head = self._head
+        while head < queue.size and (firm[queue[head]] != PROSPECT
+                                     or trigger[queue[head]] != levels[head]):
+            head += 1
+        self._head = head
+        if head == queue.size:
+            return
+        delay = max((levels[head] - self._level_now()) / self._rate, 0.0)
+        event = self.env.timeout(delay, value=self._acq_version)
         event.callbacks.append(self._on_acquire)
 
     def _on_acquire(self, event: simpy.Event) -> None:
         if event._value != self._acq_version:
             return
-        u = self._acq_u() * sum(self._hazards)
+        client = int(self._queue[self._head])
+        self._head += 1
+        seed = mix(key(self._acq_stream, client, self._walks_started[client]))
+        exposure, choice = ((mix((seed + i * GOLDEN) & MASK) >> 11) * TO_UNIT for i in (2, 3))
+        u = exposure * self._rate
         exposed, acc = len(self._hazards) - 1, 0.0
         for f, h in enumerate(self._hazards):
             acc += h
             if u < acc:
                 exposed = f
                 break
-        j = min(int(self._acq_u() * self._n_prospects), self._n_prospects - 1)
-        client = int(self._prospects[j])
         self.state.aware[client, exposed] = True
-        firm = self._choose(np.array([client]), np.array([self._acq_u()]), contacted=exposed)[0]
+        firm = self._choose(np.array([client]), np.array([choice]), contacted=exposed)[0]
         self._acquire(client, int(firm), self.env.now, SOURCE_MARKETING)
         self._schedule_acquisition()
 
@@ -633,10 +679,6 @@ class Engine:
         """*client*, a prospect or a switcher, becomes *firm*'s client at day *t*."""
         state = self.state
         if state.firm[client] == PROSPECT:
-            j = self._prospect_at[client]
-            last = self._prospects[self._n_prospects - 1]
-            self._prospects[j] = last
-            self._prospect_at[last] = j
             self._n_prospects -= 1
         state.firm[client] = firm
         state.aware[client, firm] = True
@@ -646,10 +688,8 @@ class Engine:
         self.segment_monthly["acquisitions"][firm, state.segment[client], m] += 1
         self.monthly[_SOURCE_COLUMNS[source]][firm, m] += 1
         self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
-        first_need = t
-        if not self.cfg.market.first_need_at_acquisition or source == SOURCE_SWITCH:
-            first_need = t + self._next_need(client, t)
-        self._start_walk(client, firm, first_need)
+        need_now = self.cfg.market.first_need_at_acquisition and source != SOURCE_SWITCH
+        self._start_walk(client, firm, t, need_now)
 
     # ------------------------------------------------------- batch psychology
     def _flush(self) -> None:
@@ -697,8 +737,8 @@ class Engine:
                 return
             firms = firms[stayed]
         n = len(walks)
-        client_list = [w.client for w in walks]
-        clients = np.array(client_list, dtype=np.int64)
+        clients = np.array([w.client for w in walks], dtype=np.int64)
+        seeds = np.array([w.key for w in walks], dtype=np.uint64)
         ended = np.array([w.ended_at for w in walks])
         completed = np.array([w.completed for w in walks])
         lengths = np.array([len(w.nodes) for w in walks], dtype=np.int64)
@@ -709,10 +749,11 @@ class Engine:
         starts = np.zeros(n, dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
 
-        visit_client = np.repeat(clients, lengths)
-        expectation = state.expectation[visit_client]
+        expectation = state.expectation[np.repeat(clients, lengths)]
         segment = state.segment[clients]
-        noise = self._psy_rng.normal(0.0, self.node_noise_sd[nodes])
+        visit_seeds = np.repeat(seeds, lengths)
+        visit = np.arange(total) - np.repeat(starts, lengths)
+        noise = normals(visit_seeds, _PSYCHOLOGY, visit, self.node_noise_sd[nodes])
         personal = p.personal_gain * self._personal[firms] * (
             self.segments.identifiability[segment])
         quality = psy.perceived_quality(
@@ -720,7 +761,7 @@ class Engine:
             + np.repeat(personal, lengths), self.node_funding[nodes], waits, noise,
             p.funding_gain, p.wait_penalty, p.wait_tolerance_days,
         )
-        u = self._psy_rng.random((2, total))
+        u = uniforms(visit_seeds, _FAILURE, 2 * visit + np.arange(2)[:, None])
         failed = u[0] < self.node_failure[nodes]
         recovered = failed & (u[1] < self.node_recovery[nodes])
         quality = psy.failure_outcome(quality, failed, recovered, p.failure_penalty,
@@ -742,13 +783,13 @@ class Engine:
         state.attitude[clients, firms] = attitude
         state.memory[clients] = memory
         answers = psy.nps_answer(memory, attitude, trust,
-                                 self._psy_rng.normal(0.0, p.nps_noise_sd, n),
+                                 normals(seeds, _NPS, 0, p.nps_noise_sd),
                                  p.nps_neutral, p.nps_slope)
         state.nps[clients] = answers
         if self._talking:
             loud = (answers >= 9) | (answers <= 6)
-            self._outbox.append((clients[loud], firms[loud], answers[loud] >= 9))
-        heard = self._survey_rng.random((2, n))
+            self._outbox.append((clients[loud], firms[loud], answers[loud] >= 9, seeds[loud]))
+        heard = uniforms(seeds, _SURVEY, np.arange(2)[:, None])
         surveyed = heard[0] < self._survey_share[firms]
         coached = surveyed & (answers <= 8) & (heard[1] < self._coaching[firms])
         measured = np.where(coached, np.minimum(answers + 2, 10), answers)
@@ -778,7 +819,7 @@ class Engine:
             state.firm[leaving] = GONE
             state.aware[leaving, firms[churned]] = False
             if len(self.firms) > 1:
-                self._switch(leaving, ended[churned])
+                self._switch(leaving, ended[churned], seeds[churned])
 
         cells = firms * self._n_months + month
         size = len(self.firms) * self._n_months
@@ -857,26 +898,29 @@ class Engine:
         hazard is ``need rate * influence * conversion * (share adopted)``:
         the imitation term of Bass (1969).
         """
-        senders = np.concatenate([box[0] for box in self._outbox])
-        firms = np.concatenate([box[1] for box in self._outbox])
-        praise = np.concatenate([box[2] for box in self._outbox])
+        senders, firms, praise, seeds = (np.concatenate(column) for column in zip(*self._outbox))
         self._outbox = []
-        market, state, rng = self.cfg.market, self.state, self._talk_rng
+        market, state = self.cfg.market, self.state
         rate = self.segments.social_influence[state.segment[senders]]
-        counts = rng.poisson(np.where(praise, rate, rate * market.warning_ratio))
+        counts = poissons(uniforms(seeds, _TALK, 0),
+                          np.where(praise, rate, rate * market.warning_ratio))
         if not counts.any():
             return
-        senders, firms, praise = (np.repeat(a, counts) for a in (senders, firms, praise))
-        heard = self.network.draw_neighbours(senders, rng)
+        senders, firms, praise, seeds = (np.repeat(a, counts)
+                                         for a in (senders, firms, praise, seeds))
+        message = np.arange(senders.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        heard = self.network.neighbours_at(senders, uniforms(seeds, _TALK, 1 + 2 * message))
+        persuasion = uniforms(seeds, _TALK, 2 + 2 * message)
         reached = heard >= 0
         heard, firms, praise = heard[reached], firms[reached], praise[reached]
+        persuasion = persuasion[reached]
         shift = np.where(praise, market.message_attitude_shift, -market.message_attitude_shift)
         np.add.at(state.attitude, (heard, firms), shift)
         state.attitude[heard, firms] = np.clip(state.attitude[heard, firms], -1.0, 1.0)
         state.aware[heard, firms] = True
         converts = praise & (state.firm[heard] == PROSPECT)
         persuaded = market.referral_conversion * (1.0 + state.attitude[heard, firms])
-        converts &= rng.random(heard.size) < persuaded
+        converts &= persuasion < persuaded
         if converts.any():
             who, first = np.unique(heard[converts], return_index=True)
             now = self.env.now
@@ -884,13 +928,13 @@ class Engine:
                 self._acquire(client, firm, now, SOURCE_REFERRAL)
             self._schedule_acquisition()
 
-    def _switch(self, clients: np.ndarray, when: np.ndarray) -> None:
+    def _switch(self, clients: np.ndarray, when: np.ndarray, seeds: np.ndarray) -> None:
         """Clients who left a firm move to another firm they know, or leave the market."""
         known = self.state.aware[clients].any(axis=1)
         if not known.any():
             return
         clients, when = clients[known], when[known]
-        picks = self._choose(clients, self._switch_rng.random(len(clients)), outside=True)
+        picks = self._choose(clients, uniforms(seeds[known], _SWITCH, 0), outside=True)
         for client, firm, t in zip(clients.tolist(), picks.tolist(), when.tolist()):
             if firm >= 0:  # dated when it left the old firm, in the same month's books
                 self._acquire(client, firm, t, SOURCE_SWITCH)
@@ -941,12 +985,10 @@ class Engine:
             return
         gone = np.flatnonzero(self.state.firm == GONE)
         chance = -math.expm1(-rate * self._month / DAYS_PER_YEAR)
-        back = gone[self._return_rng.random(gone.size) < chance]
+        back = gone[uniforms(keys(self._keys["returns"], gone, month), 0, 0) < chance]
         if back.size:
             self.state.firm[back] = PROSPECT
-            self._prospect_at[back] = np.arange(self._n_prospects, self._n_prospects + back.size)
-            self._prospects[self._n_prospects:self._n_prospects + back.size] = back
-            self._n_prospects += back.size
+            self._enter_pool(back)
             self._schedule_acquisition()
         self.monthly["returned"][:, month] = back.size
 
@@ -968,7 +1010,7 @@ class Engine:
             firm = int(state.firm[client])
             state.relationship[client] = self.relationships.add(client, firm, 0.0,
                                                                 SOURCE_INITIAL)
-            self._start_walk(client, firm, self._next_need(client, 0.0))
+            self._start_walk(client, firm, 0.0)
         self._schedule_acquisition()
         if self._talking:
             env.timeout(1.0).callbacks.append(self._on_talk)

@@ -151,25 +151,23 @@ def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, work
     """Run *n* replications of scenarios a and b on common random numbers.
 
     Replication i of both scenarios starts from the same root seed,
-    ``SeedSequence(seed, spawn_key=(i,))``, so both seeds must be equal. The
-    engine spawns one generator per purpose from it (``cxsim.engine.STREAMS``:
-    population, needs, walks, acquisition, churn, psychology, word of mouth,
-    network, management, returns), and what is shared is each stream, not
-    each event:
+    ``SeedSequence(seed, spawn_key=(i,))``, so both seeds must be equal.
+    What the two scenarios share:
 
-    * drawn once at the start, and so identical when the two scenarios have
-      the same market and network settings: the clients' segments, which
-      clients each firm starts with (for the same initial shares), and the
-      social network;
-    * drawn as the run goes, in event order: need gaps, walk times,
-      acquisitions, churn decisions, perceptions and the rest. Both scenarios
-      read the same sequence from each stream, but a draw goes to the same
-      client at the same moment only as long as both consume the stream
-      alike. Once the lever makes a client walk, churn or join differently,
-      later draws of that stream go to other events.
+    * drawn once at the start (``cxsim.engine.STREAMS``), and so identical
+      when both have the same market and network settings: the clients'
+      segments, which clients each firm starts with, the social network;
+    * drawn as the run goes, keyed by client and event, not by the order of
+      events (``cxsim.streams``): a walk's need gap, times, routes,
+      perceptions, failures, churn draw, NPS noise, survey, word of mouth
+      and switch choice come from its client and walk number; a prospect's
+      acquisition threshold and choice from its client and pool entry; a
+      return from its client and month. A client whose path the lever
+      leaves alone draws the same numbers in both runs; a client the lever
+      moves (it walks at another firm, churns at another walk) draws fresh
+      numbers from then on, and only it does.
 
-    So paired runs stay correlated only in part, even for small changes, and
-    how much pairing helped is measured, not assumed: see
+    How much pairing helped is measured, not assumed: see
     ``variance_reduction`` in :meth:`Comparison.table` (Var_paired =
     Var(b - a) against Var_indep = Var(a) + Var(b), estimated from the same
     runs, so it needs no extra ones). Firms are paired by name; a firm present

@@ -316,13 +316,25 @@ class Firm:
         self.skill = m.initial_skill
         visits = self.journey.expected_visits()
         self.visit_share = visits / visits.sum() if visits.sum() > 0 else visits
-        self.money = self.visit_share.copy()
+        self.money = self._initial_money(cfg.cx_split)
         self.budget = self.cx_budget = self.acquisition_budget = 0.0
         self.intensity = cfg.budget_share * self.split
         self.capability = np.full(self.journey.n_touchpoints, m.initial_capability)
         self.revenue_history: list[float] = []
         self.cx_history: list[float] = []
         self.last_kpi: float | None = None
+
+    def _initial_money(self, split: dict[str, float]) -> np.ndarray:
+        """Day-0 shares of CX money per touchpoint: *split* (normalised) or the visit shares."""
+        if not split:
+            return self.visit_share.copy()
+        money = np.zeros(self.journey.n_touchpoints)
+        for tp, weight in split.items():
+            if tp not in self.journey.touchpoints:
+                raise ConfigError(f"firms.{self.name}.cx_split.{tp}",
+                                  f"names no touchpoint of journey '{self.journey.name}'")
+            money[self.journey.touchpoints.index(tp)] = weight
+        return money / money.sum()
 
     def set_budget(self, revenue: float) -> None:
         """Next quarter's budgets from a quarter's *revenue* (the CCO floor applied)."""

@@ -62,6 +62,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -446,6 +447,29 @@ class SocialNetwork:
            2019.
         """
         _check_rng(rng)
+        return self._pick(senders, lambda deg, _: rng.integers(0, deg, dtype=np.int64))
+
+    def neighbours_at(self, senders: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The neighbour at position ``floor(u * degree)`` of each sender's row.
+
+        Like :meth:`draw_neighbours`, but from given uniforms in [0, 1), so a
+        caller can key each message's draw to its sender (common random
+        numbers, ``cxsim.streams``). With 53-bit uniforms the bias of
+        ``floor(u * degree)`` is below ``degree / 2**53``.
+        """
+        u = np.asarray(u, dtype=float)
+        if u.shape != np.shape(senders):
+            raise ValueError(f"u must have the senders' shape {np.shape(senders)}; got {u.shape}")
+
+        def offsets(deg: np.ndarray, which: np.ndarray | None) -> np.ndarray:
+            at = u if which is None else u[which]
+            return np.minimum((at * deg).astype(np.int64), deg - 1)
+
+        return self._pick(senders, offsets)
+
+    def _pick(self, senders: np.ndarray,
+              offsets: Callable[[np.ndarray, np.ndarray | None], np.ndarray]) -> np.ndarray:
+        """One neighbour per sender at ``offsets(degrees, which senders)`` into its row."""
         s = np.asarray(senders)
         if s.dtype.kind not in "iu":
             raise TypeError(f"senders must be an integer array; got dtype {s.dtype}")
@@ -458,16 +482,15 @@ class SocialNetwork:
         if self.kind == "none" or (self.kind == "complete" and self.size < 2):
             return np.full(s.shape, -1, dtype=np.int64)
         if self.kind == "complete":
-            other = rng.integers(0, self.size - 1, size=s.shape, dtype=np.int64)
-            other += other >= s
-            return other
+            other = offsets(np.full(s.shape, self.size - 1, dtype=np.int64), None)
+            return other + (other >= s)
         start = self.indptr[s]
-        deg = self.indptr[s + 1] - start
+        deg = (self.indptr[s + 1] - start).astype(np.int64)
         if deg.min() > 0:
-            return self.indices[start + rng.integers(0, deg, dtype=np.int64)].astype(np.int64)
+            return self.indices[start + offsets(deg, None)].astype(np.int64)
         out = np.full(s.shape, -1, dtype=np.int64)
         has = deg > 0
-        out[has] = self.indices[start[has] + rng.integers(0, deg[has], dtype=np.int64)]
+        out[has] = self.indices[start[has] + offsets(deg[has], has)]
         return out
 
     def edges(self) -> tuple[np.ndarray, np.ndarray]:

@@ -3,10 +3,11 @@
 An experiment is a folder with ``experiment.yaml``, ``run.py`` and ``README.md``.
 The YAML holds the question, ``common`` overrides (Hydra override strings, as
 :func:`cxsim.compose` takes them and as a user would pass them to ``cxsim``),
-the cells — either ``cells`` (name -> list of overrides) or ``grid``
-(parameter -> values, expanded as a product) — the number of
+the cells — ``cells`` (name -> list of overrides), ``grid``
+(parameter -> values, expanded as a product) or ``morris`` (parameter ->
+``[low, high]``, sampled as Morris trajectories by SALib) — the number of
 ``replications`` and the ``tiny`` overrides and replications used by
-``--tiny`` (the test suite's size).
+``--tiny`` (the test suite's size; ``tiny.trajectories`` for ``morris``).
 
 A grid parameter is either a config key with a list of values
 (``network: [small_world, none]`` gives ``network=small_world``, ...) or a
@@ -130,10 +131,42 @@ def _overrides(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _cells(spec: dict[str, Any], path: Path) -> list[Cell]:
+def morris_problem(spec: dict[str, Any]) -> dict[str, Any]:
+    """SALib's problem from the ``morris`` block: the config keys and their bounds."""
+    bounds = spec["morris"]["parameters"]
+    return {"num_vars": len(bounds), "names": list(bounds),
+            "bounds": [[float(low), float(high)] for low, high in bounds.values()]}
+
+
+def _morris_cells(spec: dict[str, Any], tiny: bool) -> list[Cell]:
+    """One cell per point of Morris (1991) trajectories, sampled by SALib (Herman & Usher 2017).
+
+    The design's own seed makes the points the same on every run; each
+    point's values are passed as overrides with ``repr`` (exact round trip).
+    """
+    from SALib.sample import morris as morris_sample
+
+    block = spec["morris"]
+    trajectories = (spec.get("tiny") or {}).get("trajectories") if tiny else None
+    points = morris_sample.sample(morris_problem(spec), int(trajectories or block["trajectories"]),
+                                  num_levels=int(block.get("levels", 4)),
+                                  seed=int(block.get("seed", 0)))
     rename = spec.get("columns") or {}
-    if ("cells" in spec) == ("grid" in spec):
-        raise ValueError(f"{path} must have exactly one of 'cells' and 'grid'")
+    cells = []
+    for i, values in enumerate(points):
+        overrides = tuple(f"{key}={float(v)!r}" for key, v in zip(block["parameters"], values))
+        params = {"point": i, **{rename.get(k, k): float(v)
+                                 for k, v in zip(block["parameters"], values)}}
+        cells.append(Cell(f"point={i:03d}", overrides, params))
+    return cells
+
+
+def _cells(spec: dict[str, Any], path: Path, tiny: bool = False) -> list[Cell]:
+    rename = spec.get("columns") or {}
+    if sum(form in spec for form in ("cells", "grid", "morris")) != 1:
+        raise ValueError(f"{path} must have exactly one of 'cells', 'grid' and 'morris'")
+    if "morris" in spec:
+        return _morris_cells(spec, tiny)
     if "cells" in spec:
         cells = []
         for name, overrides in spec["cells"].items():
@@ -163,8 +196,8 @@ def _cells(spec: dict[str, Any], path: Path) -> list[Cell]:
     return cells
 
 
-def load(directory: str | os.PathLike) -> Experiment:
-    """Read ``experiment.yaml`` in *directory*."""
+def load(directory: str | os.PathLike, tiny: bool = False) -> Experiment:
+    """Read ``experiment.yaml`` in *directory* (with *tiny*, the test size's cells)."""
     directory = Path(directory).resolve()
     path = directory / "experiment.yaml"
     spec = yaml.safe_load(path.read_text())
@@ -174,7 +207,7 @@ def load(directory: str | os.PathLike) -> Experiment:
         directory=directory,
         question=" ".join(str(spec.get("question", "")).split()),
         common=list(_overrides(spec.get("common") or [], f"{path}: common")),
-        cells=_cells(spec, path),
+        cells=_cells(spec, path, tiny),
         replications=int(spec.get("replications", 10)),
         tiny=list(_overrides(tiny.get("overrides") or [], f"{path}: tiny.overrides")),
         tiny_replications=int(tiny.get("replications", 2)),
@@ -322,6 +355,8 @@ def execute(directory: str | os.PathLike, argv: Sequence[str] | None = None) -> 
     exp = load(directory)
     parser = _parser(exp)
     args = parser.parse_intermixed_args(sys.argv[1:] if argv is None else list(argv))
+    if args.tiny:
+        exp = load(directory, tiny=True)
     if args.replications is None:
         args.replications = exp.tiny_replications if args.tiny else exp.replications
     for name in ("replications", "workers"):

@@ -279,6 +279,18 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         ["+firms.acme.staff.support=0"],
         esc("firms.acme.staff.support must be in [1, inf]; got 0"),
     ),
+    "cx-split-unknown-touchpoint": (
+        ["+firms.acme.cx_split.nowhere=1"],
+        esc("firms.acme.cx_split.nowhere names no touchpoint of journey 'professional_services'"),
+    ),
+    "cx-split-negative": (
+        ["+firms.acme.cx_split.support=-1"],
+        esc("firms.acme.cx_split.support must be in [0, inf]; got -1"),
+    ),
+    "cx-split-all-zero": (
+        ["+firms.acme.cx_split.support=0"],
+        esc("firms.acme.cx_split must give some touchpoint a weight above 0"),
+    ),
 }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 import cxsim
-from cxsim.engine import STREAMS, root_seed, spawn_streams
+from cxsim.engine import KEYED, STREAMS, root_seed, spawn_streams, stream_keys
 
 
 def _frames(results):
@@ -63,7 +63,10 @@ def test_streams_are_spawned_in_a_fixed_order():
     assert list(first) == list(STREAMS)
     for name in STREAMS:
         assert first[name].random() == again[name].random()
-    assert first["needs"].random() != first["walks"].random()
+    assert first["population"].random() != first["network"].random()
+    keys = stream_keys(root_seed(5, 2))
+    assert list(keys) == list(KEYED) and keys == stream_keys(root_seed(5, 2))
+    assert len(set(keys.values())) == len(KEYED)
 
 
 def test_visits_follow_the_journey_routing(small_cfg):

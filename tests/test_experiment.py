@@ -99,11 +99,6 @@ def test_pairing_narrows_the_ci_of_totals(price_lever):
     assert (narrowing > 0).all(), narrowing.round(2).to_dict()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 6 asks for a paired CI >= 30% narrower on the default scenario; measured with a 10% "
-    "price lever at n=10-20: totals 20-45%, clv_mean -13-26%, nps_true -32-5%. "
-    "The engine's streams are shared, but drawn in event order: once the lever changes one "
-    "client's path, later draws go to other clients"))
 def test_pairing_narrows_the_ci_by_30_percent(price_lever):
     narrowing = _narrowing(price_lever, HEADLINE + TOTALS)
     assert (narrowing >= 0.3).all(), narrowing.round(2).to_dict()

@@ -132,3 +132,21 @@ def test_presets_fill_only_what_the_firm_leaves_unset():
     assert firm.metric == "clv" and firm.org == "cco" and firm.budget_share == 0.2
     assert to_config(cxsim.compose(["firms.client_first.org=no_cco"])).firms[
         "client_first"].cx_floor == 0.0
+
+
+def test_cx_split_puts_the_money_where_it_says():
+    """All CX money on delivery: funded there, unfunded elsewhere; default follows visits."""
+    from cxsim.config import config_dir
+    from cxsim.firm import Firm
+
+    solo = [*TINY, "scenario=solo"]
+    scenario = to_config(cxsim.compose([*solo, "+firms.acme.cx_split.delivery=2.5"]))
+    firm = Firm("acme", scenario.firms["acme"], scenario, config_dir() / "journey")
+    delivery = firm.journey.touchpoints.index("delivery")
+    assert firm.money[delivery] == 1.0 and firm.money.sum() == 1.0
+    firm.start(1_000_000.0)
+    funded = firm.funded_level()
+    assert funded[delivery] > 0 and np.delete(funded, delivery).max() == 0.0
+    plain = to_config(cxsim.compose(solo))
+    even = Firm("acme", plain.firms["acme"], plain, config_dir() / "journey")
+    assert np.allclose(even.money, even.visit_share)

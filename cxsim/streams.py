@@ -1,0 +1,107 @@
+"""Common random numbers: every draw is keyed by the client and the event it belongs to.
+
+A paired comparison (:func:`cxsim.compare`) runs two scenarios on the same
+replication seed. Were random numbers handed out in event order, the first
+client whose path a lever changed would shift every later draw onto other
+clients, and the two runs would soon share nothing but their populations.
+Here a draw is a pure function of (run, purpose, client, the client's walk
+number, position within the walk): a client whose path the lever leaves
+alone draws the same numbers in both runs, whatever the others do.
+
+The function is SplitMix64 (Steele, Lea & Flood 2014), the generator used to
+seed xoshiro and passing BigCrush: position *i* of the sequence seeded by
+*s* is ``mix(s + (i + 1) * GOLDEN)``. A walk's sequence is seeded by
+``key(stream, client, walk number)``, the mix of a point on a
+two-dimensional Weyl lattice (one step per client, another per walk).
+
+References
+----------
+Steele, G. L., Lea, D. & Flood, C. H. (2014). Fast splittable pseudorandom
+number generators. *OOPSLA 2014*, 453-472.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["CLIENT_STEP", "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "key", "keys", "mix",
+           "normals",
+           "poissons", "uniforms"]
+
+MASK = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment, odd and close to 2**64 / phi
+CLIENT_STEP = 0xD1B54A32D192ED03  # a second odd Weyl step, for clients (any odd constant not
+#                                   a small multiple of GOLDEN keeps (client, number) apart)
+MIX_1 = 0xBF58476D1CE4E5B9
+MIX_2 = 0x94D049BB133111EB
+TO_UNIT = 2.0 ** -53  # the top 53 bits of a 64-bit word as a float in [0, 1)
+
+
+def mix(z: int) -> int:
+    """SplitMix64's output function on a 64-bit integer."""
+    z = ((z ^ (z >> 30)) * MIX_1) & MASK
+    z = ((z ^ (z >> 27)) * MIX_2) & MASK
+    return z ^ (z >> 31)
+
+
+def key(stream: int, client: int, number: int) -> int:
+    """Seed of the *number*-th sequence of *client* in *stream*."""
+    return mix((stream + client * CLIENT_STEP + (number + 1) * GOLDEN) & MASK)
+
+
+def _mix_array(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX_1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX_2)
+    return z ^ (z >> np.uint64(31))
+
+
+def _step(z: np.ndarray, i: np.ndarray | int) -> np.ndarray:
+    """``z + (i + 1) * GOLDEN`` modulo 2**64, for arrays (uint64 arithmetic wraps)."""
+    with np.errstate(over="ignore"):
+        return z + (np.asarray(i, dtype=np.uint64) + np.uint64(1)) * np.uint64(GOLDEN)
+
+
+def keys(stream: int, clients: np.ndarray, numbers: np.ndarray | int) -> np.ndarray:
+    """:func:`key` for arrays of clients and numbers (uint64)."""
+    with np.errstate(over="ignore"):
+        start = np.uint64(stream) + np.asarray(clients, dtype=np.uint64) * np.uint64(CLIENT_STEP)
+    return _mix_array(_step(start, numbers))
+
+
+def uniforms(seeds: np.ndarray, salt: int, index: np.ndarray | int) -> np.ndarray:
+    """Position *index* of the sequence seeded by ``mix(seed ^ salt)``, as floats in [0, 1).
+
+    The salt names a purpose, so one walk's key seeds several independent
+    sequences (its psychology, its word of mouth, its survey).
+    """
+    sub = _mix_array(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(salt))
+    return (_mix_array(_step(sub, index)) >> np.uint64(11)) * TO_UNIT
+
+
+def normals(seeds: np.ndarray, salt: int, index: np.ndarray | int, sd: np.ndarray | float
+            ) -> np.ndarray:
+    """Normal draws with standard deviation *sd*, by Box & Muller (1958) from positions 2i, 2i+1."""
+    index = np.asarray(index, dtype=np.uint64) * np.uint64(2)
+    u = uniforms(seeds, salt, index)
+    v = uniforms(seeds, salt, index + np.uint64(1))
+    return sd * np.sqrt(-2.0 * np.log1p(-u)) * np.cos(2.0 * np.pi * v)
+
+
+def poissons(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Poisson counts with mean *rate* from uniforms *u*, by inverting the CDF.
+
+    One draw per count keeps a sender's messages tied to its own key; the
+    loop runs to the largest count, a handful at the rates of word of mouth.
+    """
+    rate = np.broadcast_to(np.asarray(rate, dtype=float), np.shape(u))
+    count = np.zeros(np.shape(u), dtype=np.int64)
+    term = np.exp(-rate)
+    below = term.copy()
+    going = u >= below
+    while going.any():
+        count[going] += 1
+        term = np.where(going, term * rate / np.maximum(count, 1), 0.0)
+        below = below + term
+        going &= (u >= below) & (term > 0.0)
+    return count
