@@ -10,8 +10,9 @@ or where the run must look at the state:
 * **end of service at a staffed touchpoint** — frees a server for the next
   client in the queue (FIFO, O(1) release) and continues the walk;
 * **end of a walk** that ends in an unstaffed stretch;
-* **acquisition** — one pending timeout for the whole prospect pool
-  (Gillespie: the pool's total hazard, then a prospect at random);
+* **acquisition** — one pending timeout for the whole prospect pool: the
+  prospect whose own exponential threshold the pool's cumulative hazard
+  reaches next (:meth:`Engine._build_clock`);
 * **monthly sample** and the optional **warm-up** mark.
 
 Nothing else needs an event. A need is private to its client, so it is not
@@ -33,8 +34,14 @@ whether a client who is about to join a queue is still a client. Its churn
 draw is made when its last walk ends; only when that draw falls below the
 highest churn probability any walk can produce is the buffer flushed first.
 
-Random streams are spawned once per run, in a fixed order (see
-:data:`STREAMS`), so adding a mechanism never shifts another's draws.
+Randomness: what is drawn once at set-up (population, network) comes from
+generators spawned in a fixed order (:data:`STREAMS`); every draw made as
+the run goes is keyed by its client and event (:data:`KEYED`,
+``cxsim.streams``): a walk's need gap, times, routes, perceptions, churn
+draw, NPS noise, survey, word of mouth and switch choice all derive from
+the key (client, walk number). So adding a mechanism never shifts another's
+draws, and two scenarios compared on one seed give each client the same
+numbers for as long as the lever leaves its path alone.
 """
 
 from __future__ import annotations

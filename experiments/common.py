@@ -201,7 +201,7 @@ def load(directory: str | os.PathLike, tiny: bool = False) -> Experiment:
     directory = Path(directory).resolve()
     path = directory / "experiment.yaml"
     spec = yaml.safe_load(path.read_text())
-    tiny = spec.get("tiny") or {}
+    small = spec.get("tiny") or {}
     return Experiment(
         name=str(spec.get("name", directory.name)),
         directory=directory,
@@ -209,8 +209,8 @@ def load(directory: str | os.PathLike, tiny: bool = False) -> Experiment:
         common=list(_overrides(spec.get("common") or [], f"{path}: common")),
         cells=_cells(spec, path, tiny),
         replications=int(spec.get("replications", 10)),
-        tiny=list(_overrides(tiny.get("overrides") or [], f"{path}: tiny.overrides")),
-        tiny_replications=int(tiny.get("replications", 2)),
+        tiny=list(_overrides(small.get("overrides") or [], f"{path}: tiny.overrides")),
+        tiny_replications=int(small.get("replications", 2)),
         spec=spec,
     )
 
