@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -123,7 +124,7 @@ def test_replot_redraws_from_the_saved_tables(tmp_path):
     assert (tmp_path / "clv.png").is_file()
 
 
-@pytest.mark.parametrize("name", list(EXPERIMENTS))
+@pytest.mark.parametrize("name", [*EXPERIMENTS, "sensitivity"])
 def test_every_cell_is_a_valid_cxsim_config_at_full_size(name):
     """The README command (no --tiny) must not fail on a cell after hours of others."""
     exp = common.load(ROOT / name)
@@ -153,3 +154,78 @@ def test_a_bad_override_fails_before_anything_runs(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "market.size must be in [1, inf]; got -5" in capsys.readouterr().err
     assert not (tmp_path / "run.json").exists()
+
+
+# ------------------------------------------------ sensitivity (Morris, SALib)
+def test_sensitivity_runs_a_morris_design_end_to_end(tmp_path):
+    run = importlib.import_module("experiments.sensitivity.run")
+    run.main(["--tiny", "--out", str(tmp_path), "--quiet"])
+    exp = common.load(ROOT / "sensitivity", tiny=True)
+    names = list(exp.spec["columns"].values())
+    k = len(names)
+    table = pd.read_parquet(tmp_path / "table.parquet")
+    assert len(exp.cells) == exp.spec["tiny"]["trajectories"] * (k + 1)
+    assert len(common.load(ROOT / "sensitivity").cells) == exp.spec["morris"]["trajectories"] * (
+        k + 1)
+    assert len(table) == len(exp.cells) * exp.tiny_replications * len(FIRMS)
+    # a Morris trajectory changes exactly one parameter per step
+    points = table.drop_duplicates("point").sort_values("point")[names].to_numpy()
+    for start in range(0, len(points), k + 1):
+        steps = np.diff(points[start:start + k + 1], axis=0) != 0
+        assert (steps.sum(axis=1) == 1).all() and (steps.sum(axis=0) == 1).all()
+    for metric in ("clv_final_year", "share_final"):
+        ranked = pd.read_csv(tmp_path / f"morris_{metric}.csv")
+        assert sorted(ranked.parameter) == sorted(names)
+        assert (ranked.mu_star >= 0).all() and ranked.mu_star.is_monotonic_decreasing
+    assert (tmp_path / "morris.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = (tmp_path / "summary.md").read_text()
+    assert ranked.parameter.iloc[0] in text and "μ*" in text
+
+
+def test_sensitivity_finds_the_one_parameter_that_matters(tmp_path):
+    """The analysis on a table whose output depends on one parameter only (no simulation)."""
+    run = importlib.import_module("experiments.sensitivity.run")
+    exp = common.load(ROOT / "sensitivity", tiny=True)
+    rows = []
+    for cell in exp.cells:
+        gap = 1000.0 * cell.params["social_influence"]  # only word of mouth moves the gap
+        for firm, value in (("sales_first", 0.0), ("client_first", gap)):
+            rows.append({"cell": cell.name, "replication": 0, "firm": firm, **cell.params,
+                         "clv_final_year": value, "share_final": value / 1e4})
+    outcome = common.Outcome(exp, pd.DataFrame(rows), pd.DataFrame(), tmp_path, {})
+    found = run.analyse(outcome)
+    ranked = found["clv_final_year"]
+    assert ranked.parameter.iloc[0] == "social_influence"
+    # SALib's effect is per whole range: the gap moves 1000 per unit over a range of 1.5
+    assert ranked.mu_star.iloc[0] == pytest.approx(1000.0 * 1.5)
+    assert (ranked.mu_star.iloc[1:] == 0).all()
+
+
+# ------------------------------------------------ funding optimizer (Optuna)
+def test_funding_optimizer_searches_resumes_and_compares(tmp_path, capsys):
+    run = importlib.import_module("experiments.funding_optimizer.run")
+    found = run.main(["--tiny", "--out", str(tmp_path), "--quiet"])
+    trials = pd.read_csv(tmp_path / "trials.csv")
+    assert len(trials) == 3
+    shares = trials[[c for c in trials.columns if c.startswith("share_")]]
+    assert shares.shape[1] == len(found["touchpoints"]) == 7
+    assert np.allclose(shares.sum(axis=1), 1.0)
+    assert trials.value.max() == pytest.approx(trials.value.iloc[found["best_trial"]])
+    comparison = pd.read_csv(tmp_path / "comparison.csv")
+    row = comparison[comparison.metric == "clv_final_year"].iloc[0]
+    assert row.n == 2 and row.ci_low <= row["diff"] <= row.ci_high
+    assert (tmp_path / "optimizer.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "paired difference" in (tmp_path / "summary.md").read_text()
+    assert json.loads((tmp_path / "run.json").read_text())["trials"] == 3
+
+    # the same command with more trials resumes the study: the first three are kept
+    run.main(["--tiny", "--out", str(tmp_path), "--quiet", "--trials", "4"])
+    again = pd.read_csv(tmp_path / "trials.csv")
+    assert len(again) == 4
+    assert again.value.iloc[:3].tolist() == trials.value.tolist()
+
+    # a study of other settings is not mixed in
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(["--tiny", "--out", str(tmp_path), "--quiet", "market.size=400"])
+    assert exit_info.value.code == 2
+    assert "holds a study of other settings" in capsys.readouterr().err
