@@ -47,6 +47,10 @@ REPLICATIONS = [
     ("demo", [], 8),  # issue 6's figure: 8 replications of the demo
     ("10k clients, 1 year", ["sim.years=1"], 20),  # 20 demos are too slow for make bench
 ]
+# 6. collector: a real sweep of this many one-firm jobs, then cxsim.collect.collect on it
+COLLECT_JOBS = 100
+COLLECT_SWEEP = ["scenario=solo", "market.size=100", "sim.years=0.25",
+                 f"seed=range(0,{COLLECT_JOBS})"]
 TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0), "kb_per_client_1m": 1.0,
            "exponent": 1.1, "speedup": 1.7}  # (now, later) where two
 
@@ -127,6 +131,11 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    *cores used* is the CPU time (this process and its workers, user + system)
    over the wall time: about 1 and 2 on an idle machine; less means other
    processes took the cores and the speed-up says little.
+6. **Collector overhead**: `cxsim --multirun {" ".join(COLLECT_SWEEP)}`
+   ({COLLECT_JOBS} jobs, the basic launcher, run as a user would in a fresh
+   folder), then `cxsim.collect.collect` of its summaries in a fresh process,
+   best of {REPEATS}: **collect (s)**, **ms/job**, and **overhead** = collect
+   time / sweep wall time, the share a user pays to get one tidy table.
 """
 
 TABLES = {
@@ -150,6 +159,9 @@ TABLES = {
     "replications": ("## 5. Replications", [
         "date (UTC)", "commit", "machine", "setting", "replications", "workers=1 (s)",
         "workers=2 (s)", "speed-up", "cores used (w=1/w=2)", "identical"]),
+    "collector": ("## 6. Collector overhead", [
+        "date (UTC)", "commit", "machine", "jobs", "rows", "sweep wall (s)", "collect (s)",
+        "ms/job", "overhead"]),
 }
 
 
@@ -304,6 +316,45 @@ def child_replications(index: int) -> dict:
     return {"label": label, "overrides": overrides, "n": n, "seconds_1": seconds[1],
             "seconds_2": seconds[2], "cores_1": cores[1], "cores_2": cores[2],
             "identical": bool(summaries[1].equals(summaries[2]))}
+
+
+def child_collector(sweep_dir: str) -> dict:
+    """Best-of time of ``collect`` on a finished sweep (this process imports cxsim first)."""
+    from cxsim.collect import collect
+
+    times, rows = [], 0
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        sweep = collect(sweep_dir)
+        times.append(time.perf_counter() - start)
+        rows = len(sweep.table)
+        complete = int((sweep.jobs.status == "complete").sum())
+    return {"seconds": times, "rows": rows, "complete": complete}
+
+
+def _collector() -> dict:
+    """Run the sweep in a temporary folder, then time the collector on it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        sweep_dir = Path(folder) / "sweep"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRA_")}
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "cxsim", "--multirun", *COLLECT_SWEEP,
+                        f"hydra.sweep.dir={sweep_dir}"], cwd=folder, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sweep_seconds = time.perf_counter() - start
+        _log(f"sweep of {COLLECT_JOBS} jobs: {sweep_seconds:.1f} s")
+        measured = _spawn("collector", str(sweep_dir))
+    _log(f"collect: {min(measured['seconds']):.2f} s")
+    return {**measured, "sweep_seconds": sweep_seconds}
+
+
+def collector_row(m: dict) -> list[str]:
+    best = min(m["seconds"])
+    return [f"{m['complete']}/{COLLECT_JOBS}", str(m["rows"]), f"{m['sweep_seconds']:.1f}",
+            f"{best:.2f}", f"{1000 * best / COLLECT_JOBS:.1f}",
+            f"{best / m['sweep_seconds']:.1%}"]
 
 
 def _cpu_seconds() -> float:
@@ -489,7 +540,8 @@ def _child(kind: str, rest: list[str]) -> dict:
             "memory": lambda: child_memory(int(rest[0])),
             "scaling": lambda: child_scaling(int(rest[0])),
             "demo": child_demo,
-            "replications": lambda: child_replications(int(rest[0]))}[kind]()
+            "replications": lambda: child_replications(int(rest[0])),
+            "collector": lambda: child_collector(rest[0])}[kind]()
 
 
 def measure(name: str, key: list[str]) -> list[list[str]]:
@@ -523,6 +575,9 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
         print("replications, workers=1 then workers=2:", file=sys.stderr)
         return [key + replications_row(_spawn("replications", str(i)))
                 for i in range(len(REPLICATIONS))]
+    if name == "collector":
+        print(f"collector, a sweep of {COLLECT_JOBS} jobs:", file=sys.stderr)
+        return [key + collector_row(_collector())]
     raise ValueError(name)
 
 
