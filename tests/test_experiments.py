@@ -124,13 +124,25 @@ def test_replot_redraws_from_the_saved_tables(tmp_path):
     assert (tmp_path / "clv.png").is_file()
 
 
-@pytest.mark.parametrize("name", [*EXPERIMENTS, "sensitivity"])
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_every_cell_is_a_valid_cxsim_config_at_full_size(name):
     """The README command (no --tiny) must not fail on a cell after hours of others."""
     exp = common.load(ROOT / name)
     seeds = {to_config(cxsim.compose([*exp.common, *cell.overrides])).seed
              for cell in exp.cells}
     assert len(seeds) == 1
+
+
+@pytest.mark.parametrize("end", [0, 1])
+def test_every_morris_bound_is_a_valid_cxsim_config(end):
+    """Every design point lies inside the bounds, and each key's rule is a range: the corners do."""
+    exp = common.load(ROOT / "sensitivity")
+    bounds = exp.spec["morris"]["parameters"]
+    to_config(cxsim.compose([*exp.common, *(f"{k}={v[end]!r}" for k, v in bounds.items())]))
+    for cell in exp.cells:
+        for key, (low, high) in bounds.items():
+            value = cell.params[exp.spec["columns"].get(key, key)]
+            assert low <= value <= high
 
 
 def test_a_grid_expands_as_a_product_with_labelled_values():
