@@ -451,7 +451,8 @@ class Engine:
     def _stretch(self, walk: _Walk, node: int, t: float) -> None:
         """Walk from *node* at day *t* through unstaffed touchpoints in one step.
 
-        This is the hot path: draws are read inline from their blocks.
+        This is the hot path: the walk's draws (SplitMix64 of its key and
+        position, ``cxsim.streams``) are computed inline, not by a call.
         """
         info = self._node_info
         log1p = math.log1p
