@@ -76,7 +76,6 @@ from cxsim.market import (
 from cxsim.network import build_network
 from cxsim.results import Results
 from cxsim.streams import (
-    CLIENT_STEP,
     GOLDEN,
     MASK,
     MIX_1,
@@ -87,6 +86,7 @@ from cxsim.streams import (
     mix,
     normals,
     poissons,
+    uniform,
     uniforms,
 )
 
@@ -401,21 +401,18 @@ class Engine:
         """
         number = self._walks_started[client]
         self._walks_started[client] = number + 1
-        key = mix((self._walk_stream + client * CLIENT_STEP + (number + 1) * GOLDEN) & MASK)
+        seed = key(self._walk_stream, client, number)
         if not need_now:
-            gap = -math.log1p(-(mix((key + GOLDEN) & MASK) >> 11) * TO_UNIT)
-            gap *= self._need_mean[client]
+            gap = -math.log1p(-uniform(seed, 0)) * self._need_mean[client]
             if self._shocked:
                 gap *= self._need_slowdown[min(int(t // self._month), self._n_months - 1)]
             t += gap
-        self._stretch(_Walk(client, firm, t, key), self._entry[firm], t)
+        self._stretch(_Walk(client, firm, t, seed), self._entry[firm], t)
 
     def _draw(self, walk: _Walk) -> float:
-        """The walk's next uniform draw."""
-        z = walk.draw = (walk.draw + GOLDEN) & MASK
-        z = ((z ^ (z >> 30)) * MIX_1) & MASK
-        z = ((z ^ (z >> 27)) * MIX_2) & MASK
-        return ((z ^ (z >> 31)) >> 11) * TO_UNIT
+        """The walk's next uniform draw (``_stretch`` inlines the same for speed)."""
+        walk.draw = (walk.draw + GOLDEN) & MASK
+        return (mix(walk.draw) >> 11) * TO_UNIT
 
     def _still_walking(self, walk: _Walk) -> bool:
         """Before a walk first meets a queue: is its client still the firm's client?
@@ -570,7 +567,7 @@ class Engine:
         else:
             self._ended.append(walk)
         client = walk.client
-        draw = walk.churn_draw = (mix((walk.key + 2 * GOLDEN) & MASK) >> 11) * TO_UNIT
+        draw = walk.churn_draw = uniform(walk.key, 1)
         if draw < self._churn_bound[client]:
             self._unresolved[client] += 1
         self._start_walk(client, walk.firm, t)
@@ -643,7 +640,7 @@ class Engine:
         client = int(self._queue[self._head])
         self._head += 1
         seed = mix(key(self._acq_stream, client, self._walks_started[client]))
-        exposure, choice = ((mix((seed + i * GOLDEN) & MASK) >> 11) * TO_UNIT for i in (2, 3))
+        exposure, choice = uniform(seed, 1), uniform(seed, 2)
         u = exposure * self._rate
         exposed, acc = len(self._hazards) - 1, 0.0
         for f, h in enumerate(self._hazards):

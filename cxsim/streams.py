@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = ["CLIENT_STEP", "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "key", "keys", "mix",
            "normals",
-           "poissons", "uniforms"]
+           "poissons", "uniform", "uniforms"]
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment, odd and close to 2**64 / phi
@@ -47,6 +47,11 @@ def mix(z: int) -> int:
 def key(stream: int, client: int, number: int) -> int:
     """Seed of the *number*-th sequence of *client* in *stream*."""
     return mix((stream + client * CLIENT_STEP + (number + 1) * GOLDEN) & MASK)
+
+
+def uniform(seed: int, index: int) -> float:
+    """Position *index* of the sequence seeded by *seed*, as a float in [0, 1)."""
+    return (mix((seed + (index + 1) * GOLDEN) & MASK) >> 11) * TO_UNIT
 
 
 def _mix_array(z: np.ndarray) -> np.ndarray:

@@ -57,7 +57,8 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only bac
 
 __all__ = ["LEVEL", "FIRM_COLORS", "Cell", "Experiment", "Outcome", "load", "execute", "ci",
            "fmt_ci", "num", "pct", "by_cell", "firm_difference", "cell_difference", "band",
-           "series", "save_figure", "size_note", "write_text", "plt"]
+           "series", "save_figure", "size_note", "write_text", "atomic_write", "fail", "Parser",
+           "morris_problem", "plt"]
 
 LEVEL = 0.95
 """Confidence level of every interval the experiments report."""
@@ -216,18 +217,19 @@ def load(directory: str | os.PathLike, tiny: bool = False) -> Experiment:
 
 
 # --------------------------------------------------------------- arguments
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        _fail(self.prog, message)
+        fail(self.prog, message)
 
 
-def _fail(prog: str, message: str) -> NoReturn:
+def fail(prog: str, message: str) -> NoReturn:
+    """Print one line ``PROG: error: MESSAGE`` and exit with status 2."""
     print(f"{prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
     sys.exit(2)
 
 
 def _parser(exp: Experiment) -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"experiments/{exp.directory.name}/run.py",
+    parser = Parser(prog=f"experiments/{exp.directory.name}/run.py",
                      description=exp.question or None)
     parser.add_argument("overrides", nargs="*", metavar="OVERRIDE",
                         help="extra Hydra overrides applied to every cell, last "
@@ -249,7 +251,8 @@ def _parser(exp: Experiment) -> argparse.ArgumentParser:
 
 
 # ----------------------------------------------------------------- running
-def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """Call *write* on a temporary name beside *path*, then move it into place."""
     tmp = path.with_name(f".{path.name}.partial")
     write(tmp)
     os.replace(tmp, path)
@@ -257,7 +260,7 @@ def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """Write *text* to *path* under a temporary name, then move it into place."""
-    _atomic(path, lambda p: p.write_text(text))
+    atomic_write(path, lambda p: p.write_text(text))
 
 
 def _with_params(frame: pd.DataFrame, cell: Cell, overrides: list[str]) -> pd.DataFrame:
@@ -303,10 +306,10 @@ def _run(exp: Experiment, args: argparse.Namespace, prog: str
                          *args.overrides]
             scenarios.append((cell, overrides, to_config(cxsim.compose(overrides))))
     except cxsim.ConfigError as exc:
-        _fail(prog, f"cell '{cell.name}': {exc}")
+        fail(prog, f"cell '{cell.name}': {exc}")
     seeds = {cfg.seed for _, _, cfg in scenarios}
     if len(seeds) > 1:
-        _fail(prog, f"every cell must have the same seed (common random numbers); got {seeds}")
+        fail(prog, f"every cell must have the same seed (common random numbers); got {seeds}")
     summaries, series = [], []
     started = time.time()
     with tqdm(total=len(scenarios) * n, unit="run", desc=exp.name, file=sys.stderr,
@@ -318,7 +321,7 @@ def _run(exp: Experiment, args: argparse.Namespace, prog: str
                 ensemble = cxsim.replicate(cfg, n, workers=args.workers, progress=False)
             except cxsim.ConfigError as exc:
                 bar.close()
-                _fail(prog, f"cell '{cell.name}': {exc}")
+                fail(prog, f"cell '{cell.name}': {exc}")
             summary = _growth(ensemble.summary, ensemble.timeseries)
             summaries.append(_with_params(summary, cell, overrides))
             series.append(_with_params(ensemble.timeseries, cell, overrides))
@@ -361,21 +364,21 @@ def execute(directory: str | os.PathLike, argv: Sequence[str] | None = None) -> 
         args.replications = exp.tiny_replications if args.tiny else exp.replications
     for name in ("replications", "workers"):
         if getattr(args, name) < 1:
-            _fail(parser.prog, f"--{name} must be >= 1; got {getattr(args, name)}")
+            fail(parser.prog, f"--{name} must be >= 1; got {getattr(args, name)}")
     out = args.out or exp.directory / ("results-tiny" if args.tiny else "results")
     out = Path(out)
     if args.replot:
         if not (out / "run.json").is_file():
-            _fail(parser.prog, f"{out} holds no finished run (no run.json)")
+            fail(parser.prog, f"{out} holds no finished run (no run.json)")
         meta = json.loads((out / "run.json").read_text())
         return Outcome(exp, pd.read_parquet(out / "table.parquet"),
                        pd.read_parquet(out / "timeseries.parquet"), out, meta)
     table, series, meta = _run(exp, args, parser.prog)
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.json").unlink(missing_ok=True)
-    _atomic(out / "table.parquet", lambda p: table.to_parquet(p, index=False))
-    _atomic(out / "table.csv", lambda p: table.to_csv(p, index=False))
-    _atomic(out / "timeseries.parquet", lambda p: series.to_parquet(p, index=False))
+    atomic_write(out / "table.parquet", lambda p: table.to_parquet(p, index=False))
+    atomic_write(out / "table.csv", lambda p: table.to_csv(p, index=False))
+    atomic_write(out / "timeseries.parquet", lambda p: series.to_parquet(p, index=False))
     write_text(out / "run.json", json.dumps(meta, indent=2) + "\n")
     return Outcome(exp, table, series, out, meta)
 

@@ -6,7 +6,18 @@ import numpy as np
 import pytest
 
 from cxsim.network import NetworkConfig, build_network
-from cxsim.streams import GOLDEN, MASK, TO_UNIT, key, keys, mix, normals, poissons, uniforms
+from cxsim.streams import (
+    GOLDEN,
+    MASK,
+    TO_UNIT,
+    key,
+    keys,
+    mix,
+    normals,
+    poissons,
+    uniform,
+    uniforms,
+)
 
 N = 200_000
 STREAM = 0x1234_5678_9ABC_DEF0
@@ -23,7 +34,7 @@ def test_array_uniforms_are_the_scalar_sequence():
     seed = key(STREAM, 5, 2)
     got = uniforms(np.array([seed], dtype=np.uint64), 0, np.arange(4))
     want = [(mix((mix(seed) + (i + 1) * GOLDEN) & MASK) >> 11) * TO_UNIT for i in range(4)]
-    assert got.tolist() == want
+    assert got.tolist() == want == [uniform(mix(seed), i) for i in range(4)]
 
 
 def test_keys_of_neighbouring_clients_and_walks_are_uniform_and_uncorrelated():

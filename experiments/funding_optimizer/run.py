@@ -44,7 +44,7 @@ STUDY = "funding_optimizer"
 
 
 def _parser(spec: dict) -> argparse.ArgumentParser:
-    parser = common._Parser(prog="experiments/funding_optimizer/run.py",
+    parser = common.Parser(prog="experiments/funding_optimizer/run.py",
                             description=" ".join(spec["question"].split()))
     parser.add_argument("overrides", nargs="*", metavar="OVERRIDE",
                         help="extra Hydra overrides for every trial (e.g. market.size=5000)")
@@ -73,7 +73,7 @@ def _setup(argv: list[str] | None) -> tuple[dict, argparse.Namespace, list[str],
         spec["trials"] = args.trials
     for name, value in (("trials", spec["trials"]), ("workers", args.workers)):
         if value < 1:
-            common._fail(parser.prog, f"--{name} must be >= 1; got {value}")
+            common.fail(parser.prog, f"--{name} must be >= 1; got {value}")
     base = [*spec["common"], *(tiny.get("overrides", []) if args.tiny else []), *args.overrides]
     out = Path(args.out or HERE / ("results-tiny" if args.tiny else "results"))
     return spec, args, base, out
@@ -92,7 +92,7 @@ def _study(out: Path, spec: dict, base: list[str], prog: str):
         study.set_user_attr("overrides", base)
         study.set_user_attr("replications", spec["replications"])
     elif made_for != base or study.user_attrs.get("replications") != spec["replications"]:
-        common._fail(prog, f"{out / 'study.db'} holds a study of other settings "
+        common.fail(prog, f"{out / 'study.db'} holds a study of other settings "
                      f"({' '.join(made_for)}); use another --out or delete it")
     return study
 
@@ -107,9 +107,9 @@ def search(argv: list[str] | None = None) -> dict:
     try:
         scenario = to_config(cxsim.compose(base))
     except cxsim.ConfigError as exc:
-        common._fail(prog, str(exc))
+        common.fail(prog, str(exc))
     if firm not in scenario.firms:
-        common._fail(prog, f"firm '{firm}' is not in the scenario ({', '.join(scenario.firms)})")
+        common.fail(prog, f"firm '{firm}' is not in the scenario ({', '.join(scenario.firms)})")
     journey = load_journey(scenario.firms[firm].journey, config_dir() / "journey")
     touchpoints = list(journey.touchpoints)
     visits = journey.expected_visits()
@@ -149,8 +149,8 @@ def search(argv: list[str] | None = None) -> dict:
                                progress=not args.quiet).table()
     comparison = comparison[comparison.firm == firm].reset_index(drop=True)
     (out / "run.json").unlink(missing_ok=True)
-    common._atomic(out / "trials.csv", lambda p: trials.to_csv(p, index=False))
-    common._atomic(out / "comparison.csv", lambda p: comparison.to_csv(p, index=False))
+    common.atomic_write(out / "trials.csv", lambda p: trials.to_csv(p, index=False))
+    common.atomic_write(out / "comparison.csv", lambda p: comparison.to_csv(p, index=False))
     meta = {"experiment": STUDY, "question": " ".join(spec["question"].split()),
             "overrides": base, "firm": firm, "objective": metric, "trials": len(trials),
             "replications": spec["replications"],

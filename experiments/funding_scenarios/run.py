@@ -88,6 +88,15 @@ def _errorbars(ax, xs, stats, color, label, offset=0.0, scale=1.0):
                 ms=4, capsize=3, label=label)
 
 
+def _budget_axes(axes, xs: list[float]) -> None:
+    """The CX budget on every x axis; the legend on the first."""
+    for ax in axes:
+        ax.set_xlabel("client_first's CX budget (% of revenue)")
+        ax.set_xticks(xs)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+
+
 def figures(outcome: common.Outcome, found: dict) -> None:
     levels, orgs = found["levels"], found["orgs"]
     xs = 100 * np.asarray(levels)
@@ -101,11 +110,7 @@ def figures(outcome: common.Outcome, found: dict) -> None:
                    color, label, offset, scale=100)
     axes[0].set_ylabel("CLV now (money per client)")
     axes[1].set_ylabel("final market share (%)")
-    for ax in axes:
-        ax.set_xlabel("client_first's CX budget (% of revenue)")
-        ax.set_xticks(xs)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    _budget_axes(axes, xs)
     fig.suptitle("client_first by CX budget (acquisition held at 6% of revenue): "
                  "mean with 95% CI", fontsize=11)
     common.save_figure(fig, outcome.out, "clv_and_share.png")
@@ -133,11 +138,7 @@ def figures(outcome: common.Outcome, found: dict) -> None:
     axes[2].set_title("incremental: CLV now gained per extra point", fontsize=10)
     axes[2].axhline(0.0, color="0.3", lw=0.8)
     axes[2].set_ylabel("money per client per point of revenue")
-    for ax in axes:
-        ax.set_xlabel("client_first's CX budget (% of revenue)")
-        ax.set_xticks(xs)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    _budget_axes(axes, xs)
     fig.suptitle("Returns on CX spend, client_first: mean with 95% CI; increments paired "
                  "between adjacent budgets, plotted between them", fontsize=11)
     common.save_figure(fig, outcome.out, "returns.png")
