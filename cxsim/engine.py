@@ -6,9 +6,10 @@ An event is scheduled only where one client's timing can affect another's,
 or where the run must look at the state:
 
 * **arrival at a staffed touchpoint** — the queue there is shared, so the
-  moment of arrival matters to everyone in it;
-* **end of service at a staffed touchpoint** — frees a server for the next
-  client in the queue (FIFO, O(1) release) and continues the walk;
+  moment of arrival matters to everyone in it. Arrivals come in time order,
+  so the client's wait and end of service follow at once (FIFO,
+  :class:`_Station`): the end of service needs no event of its own, and the
+  walk goes on from there;
 * **end of a walk** that ends in an unstaffed stretch;
 * **acquisition** — one pending timeout for the whole prospect pool: the
   prospect whose own exponential threshold the pool's cumulative hazard
@@ -51,7 +52,6 @@ import heapq
 import math
 from array import array
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
@@ -131,16 +131,22 @@ def stream_keys(root: np.random.SeedSequence) -> dict[str, int]:
 
 
 class _Station:
-    """Staff at one touchpoint: a FIFO queue with O(1) arrival and release."""
+    """Staff at one touchpoint: a FIFO queue in which a client's service start is known
+    the moment it arrives.
 
-    __slots__ = ("capacity", "busy", "queue", "area", "since")
+    With first-come-first-served and service times drawn by the client's own
+    key, client *n* starts at ``max(arrival, earliest time a server frees)``
+    (the Kiefer-Wolfowitz recursion for the G/G/c queue; Kiefer & Wolfowitz
+    1955), so one event per visit (the arrival) is enough: O(log c) per
+    visit, nothing to release. *area* is the time-integral of the queue length
+    over the measured window: the sum of the waiting intervals clipped to it.
+    """
+
+    __slots__ = ("free", "area")
 
     def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.busy = 0
-        self.queue: deque[_Walk] = deque()
-        self.area = 0.0  # integral of the queue length over time
-        self.since = 0.0
+        self.free = [0.0] * capacity  # heap: when each server is next free
+        self.area = 0.0
 
 
 def _ended_at(walk: _Walk) -> float:
@@ -165,8 +171,6 @@ class _Walk(simpy.Event):
         self.node = -1
         self.nodes: list[int] = []
         self.waits: list[float] = []
-        self.wait = 0.0
-        self.arrived = 0.0
         self.ended_at = 0.0
         self.completed = False
         self.checked = False
@@ -489,48 +493,35 @@ class Engine:
         self.env.schedule(walk, simpy.events.NORMAL, max(t - self.env.now, 0.0))
 
     def _on_arrive(self, walk: _Walk) -> None:
+        """A walk reaches a staffed touchpoint: queue, service and the rest of its stretch.
+
+        Arrivals come in time order, so the station knows at once when this
+        client's service starts and ends; the walk goes on from there.
+        """
         if not walk.checked and not self._still_walking(walk):
             return
         now = self.env.now
-        station = self._stations[walk.node]
-        queue = station.queue
-        station.area += len(queue) * (now - station.since)
-        station.since = now
-        if station.busy < station.capacity:
-            station.busy += 1
-            walk.wait = 0.0
-            self._serve(walk)
-        else:
-            walk.arrived = now
-            queue.append(walk)
-
-    def _serve(self, walk: _Walk) -> None:
-        walk.callbacks = [self._on_served]
-        self.env.schedule(walk, simpy.events.NORMAL,
-                          -self._service[walk.node] * math.log1p(-self._draw(walk)))
-
-    def _on_served(self, walk: _Walk) -> None:
         node = walk.node
-        now = self.env.now
         station = self._stations[node]
-        queue = station.queue
-        station.area += len(queue) * (now - station.since)
-        station.since = now
-        if queue:
-            nxt = queue.popleft()
-            nxt.wait = now - nxt.arrived
-            self._serve(nxt)
-        else:
-            station.busy -= 1
+        free = station.free
+        start = free[0] if free[0] > now else now
+        walk.draw = z = (walk.draw + GOLDEN) & MASK
+        done = start - self._service[node] * math.log1p(-(mix(z) >> 11) * TO_UNIT)
+        heapq.heapreplace(free, done)
+        if start > now:
+            low = now if now > self._warmup else self._warmup
+            high = start if start < self._horizon else self._horizon
+            if high > low:
+                station.area += high - low
         walk.nodes.append(node)
-        walk.waits.append(walk.wait)
+        walk.waits.append(start - now)
         _, _, is_exit, sure, nexts, cum, delays = self._node_info[node]
         if is_exit:
-            return self._end(walk, now, True)
+            return self._end(walk, done, True)
         k = 0 if sure else bisect_right(cum, self._draw(walk))
         if k == len(nexts):
-            return self._end(walk, now, False)
-        self._stretch(walk, nexts[k], now + delays[k])
+            return self._end(walk, done, False)
+        self._stretch(walk, nexts[k], done + delays[k])
 
     def _walk_over(self, walk: _Walk, t: float, completed: bool) -> None:
         """The walk ends at day *t* >= now, in an unstaffed stretch.
@@ -997,14 +988,6 @@ class Engine:
             self._schedule_acquisition()
         self.monthly["returned"][:, month] = back.size
 
-    def _on_warmup(self, event: simpy.Event) -> None:
-        now = self.env.now
-        for station in self._stations:
-            if station is not None:
-                station.area += len(station.queue) * (now - station.since)
-                station.since = now
-                station.area = 0.0
-
     # ------------------------------------------------------------------- run
     def run(self, progress: Callable[[float], None] | None = None) -> Results:
         """Simulate the horizon and return the results."""
@@ -1019,8 +1002,6 @@ class Engine:
         self._schedule_acquisition()
         if self._talking:
             env.timeout(1.0).callbacks.append(self._on_talk)
-        if self._warmup > 0:
-            env.timeout(self._warmup).callbacks.append(self._on_warmup)
         for month, workshop in self._workshops:
             env.timeout(month * self._month, value=workshop).callbacks.append(self._on_workshop)
         last = None
@@ -1039,13 +1020,9 @@ class Engine:
 
     def _results(self) -> Results:
         measured = self._horizon - self._warmup
-        for station in self._stations:
-            if station is not None:
-                station.area += len(station.queue) * (self._horizon - station.since)
-                station.since = self._horizon
         mean_queue = np.array([
             s.area / measured if s is not None else np.nan for s in self._stations])
-        capacity = np.array([s.capacity if s is not None else 0 for s in self._stations])
+        capacity = np.array([len(s.free) if s is not None else 0 for s in self._stations])
         journal = None
         if self.cfg.sim.record_journeys:
             journal = {k: np.concatenate([j[k] for j in self._journal]) if self._journal
