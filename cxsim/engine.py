@@ -10,27 +10,35 @@ or where the run must look at the state:
   so the client's wait and end of service follow at once (FIFO,
   :class:`_Station`): the end of service needs no event of its own, and the
   walk goes on from there;
-* **end of a walk** that ends in an unstaffed stretch;
-* **acquisition** — one pending timeout for the whole prospect pool: the
-  prospect whose own exponential threshold the pool's cumulative hazard
-  reaches next (:meth:`Engine._build_clock`);
-* **monthly sample** and the optional **warm-up** mark.
+* **start of a day** — word of mouth about the walks evaluated since the
+  day before; the day's marketing conversions, each dated when the prospect
+  pool's hazard clock reaches that prospect's own threshold
+  (:meth:`Engine._build_clock`: the hazards change only at reviews, a
+  prospect's choice only with word of mouth, so a day's conversions are
+  known at its start); then every need that arises that day, walked
+  together on arrays (``cxsim.walks``) up to its first staffed touchpoint;
+* **end of a walk** that meets no staffed touchpoint and started after its
+  day's batch (a need less than a day after the last walk, or a first need
+  at acquisition): its client's next walk starts from there;
+* **monthly sample**, and the workshops of ``events``.
 
 Nothing else needs an event. A need is private to its client, so it is not
-one: when a walk ends, the next need's day is drawn and the next walk's
-first stretch is computed at once; the walk's first event is where it first
-meets other clients (a staffed touchpoint) or ends. An unstaffed stretch
-(route choices, delays, self-service time) is likewise computed in one step
-with one timeout to where it ends. A walk that was computed ahead for a
-client who has meanwhile left is dropped at its first event, before it
-touches any queue.
+one: when a walk ends, the next need's day is drawn and the need waits in
+a calendar (one day and key per client) for its day's batch. An unstaffed
+stretch (route choices, delays, self-service time) is computed in one step,
+with at most one event where it ends; a walk that meets no staffed
+touchpoint in a batch needs no event at all, its end is buffered for the
+evaluation and its next need drawn at once. A need planned for a client
+who has meanwhile left is dropped when its day comes.
 
 How a visit felt is computed later, in batches (a *flush*): a walk's
 visits depend on the client's expectation, which changes only when a walk
 is evaluated, so finished walks wait in a buffer and are evaluated together
 with the functions of ``cxsim.psychology``, each client's walks in the order
-it walked them, before each monthly sample and at the horizon. The result
-is the same as evaluating each walk as it ends. One decision cannot wait:
+it walked them: at the start of each day when clients talk, before each
+monthly sample and at the horizon. The result is the same as evaluating
+each walk as it ends; the monthly books are summed at the samples. One
+decision cannot wait:
 whether a client who is about to join a queue is still a client. Its churn
 draw is made when its last walk ends; only when that draw falls below the
 highest churn probability any walk can produce is the buffer flushed first.
@@ -86,9 +94,11 @@ from cxsim.streams import (
     mix,
     normals,
     poissons,
+    positions,
     uniform,
     uniforms,
 )
+from cxsim.walks import Routes, WalkTable, stretch
 
 __all__ = ["KEYED", "STREAMS", "root_seed", "spawn_streams", "stream_keys", "Engine", "simulate"]
 
@@ -162,21 +172,23 @@ class _Walk(simpy.Event):
     callback, instead of a new ``Timeout`` for every step.
     """
 
-    def __init__(self, client: int, firm: int, need_at: float, key: int) -> None:
-        self._ok = True
-        self._defused = False
+    _ok = True
+    _defused = False
+    node = -1
+    ended_at = 0.0
+    completed = False
+    checked = False
+    churn_draw = 1.0
+
+    def __init__(self, client: int, firm: int, need_at: float, key: int,
+                 nodes: list[int], position: int = 2) -> None:
         self.client = client
         self.firm = firm
         self.need_at = need_at
-        self.node = -1
-        self.nodes: list[int] = []
+        self.nodes = nodes
         self.waits: list[float] = []
-        self.ended_at = 0.0
-        self.completed = False
-        self.checked = False
-        self.churn_draw = 1.0
         self.key = key  # seeds the walk's draws (cxsim.streams)
-        self.draw = (key + 2 * GOLDEN) & MASK  # positions 0, 1: need gap, churn
+        self.draw = (key + position * GOLDEN) & MASK  # the next draw is at *position*
 
 
 class Engine:
@@ -204,6 +216,7 @@ class Engine:
         self._keys = stream_keys(self.root)
         self._walk_stream = self._keys["walks"]
         self._walks_started = array("I", bytes(4 * self.state.size))  # per client: walk numbers
+        self._walk_numbers = np.frombuffer(self._walks_started, dtype=np.uint32)
         self.network = build_network(cfg.network, cfg.market.size, rng["network"])
         self._talking = cfg.network.kind != "none" and bool(
             (self.segments.social_influence > 0).any())
@@ -217,12 +230,23 @@ class Engine:
         self._build_accumulators()
         self._build_events()
 
-        self._need_mean = self.segments.mean_days_between_needs[self.state.segment].tolist()
+        size = self.state.size
+        self._need_means = self.segments.mean_days_between_needs[self.state.segment]
+        self._need_mean = self._need_means.tolist()
+        # the need calendar: per client, the day of its next need and that walk's firm and key
+        self._next_need = np.full(size, np.inf)
+        self._need_firm = np.zeros(size, dtype=np.int16)
+        self._need_key = np.zeros(size, dtype=np.uint64)
+        self._today = -1  # the last day whose needs have been walked
         self._ended: list[_Walk] = []  # walks over by now, awaiting evaluation
         self._ending: list[tuple[float, int, _Walk]] = []  # heap: walks that end later
         self._ending_count = 0  # ties in the heap break by order of arrival
-        self._unresolved = bytearray(self.state.size)  # per client: pending walks that may churn
-        self._churn_bound = self._churn_bounds()[self.state.segment].tolist()
+        self._pending: list[WalkTable] = []  # walks walked in a batch, ended or ending
+        self._later: list[tuple[int, int, float]] = []  # walks ending after today: next needs
+        self._unresolved = bytearray(size)  # per client: pending walks that may churn
+        self._unresolved_counts = np.frombuffer(self._unresolved, dtype=np.uint8)
+        self._churn_bounds_of = self._churn_bounds()[self.state.segment]
+        self._churn_bound = self._churn_bounds_of.tolist()
         self._n_prospects = 0
         self._build_clock()
         segs = self.segments
@@ -231,6 +255,8 @@ class Engine:
             for f in self.firms])
         self._price = np.array([f.cfg.price_level for f in self.firms])
         self._journal: list[dict[str, np.ndarray]] = []
+        self._walk_ledger: list[tuple[np.ndarray, ...]] = []  # evaluated walks, not yet booked
+        self._visit_ledger: list[tuple[np.ndarray, ...]] = []
         self._start_budgets()
 
     # ----------------------------------------------------------------- set-up
@@ -257,19 +283,22 @@ class Engine:
         self.node_staffed = cat("staffed")
         self._staffed = self.node_staffed.tolist()
         self._service = cat("service_days").tolist()
+        self._entries = np.array(self._entry, dtype=np.int64)
         is_exit = cat("is_exit").tolist()
-        # per node: staffed, mean service days, is exit, one sure edge, next nodes,
-        # cumulative probabilities, delays -- the routing table both walk paths read
-        self._node_info: list[tuple] = []
-        for off, firm in zip(offsets, self.firms):
-            j = firm.journey
-            for i in range(j.n_touchpoints):
-                g = off + i
-                cum = list(j.cumulative_probability[i])
-                self._node_info.append((
-                    self._staffed[g], self._service[g], is_exit[g],
-                    len(cum) == 1 and cum[0] >= 1.0 - 1e-12,
-                    [off + k for k in j.next_touchpoints[i]], cum, list(j.delay_days[i])))
+        following = [[off + k for k in nxt] for off, f in zip(offsets, self.firms)
+                     for nxt in f.journey.next_touchpoints]
+        cumulative = [list(c) for f in self.firms for c in f.journey.cumulative_probability]
+        delays = [list(d) for f in self.firms for d in f.journey.delay_days]
+        # one routing table, as arrays for the day's batch and as tuples per node for
+        # the walks that go on one at a time (staffed, mean service days, is exit,
+        # one sure edge, next nodes, cumulative probabilities, delays)
+        self._routes = Routes(self._staffed, self._service, is_exit, following, cumulative,
+                              delays)
+        self._node_info = [
+            (staffed, service, end, bool(sure), nxt, cum, d)
+            for staffed, service, end, sure, nxt, cum, d in zip(
+                self._staffed, self._service, is_exit, self._routes.sure.tolist(), following,
+                cumulative, delays)]
         capacity = np.concatenate([f.capacity for f in self.firms])
         self._stations = [
             _Station(int(c)) if staffed else None for c, staffed in zip(capacity, self._staffed)
@@ -315,7 +344,8 @@ class Engine:
                 self._need_factor[months] *= event.need_rate_factor
             else:
                 self._workshops.append((event.start_month, event))
-        self._need_slowdown = (1.0 / self._need_factor).tolist()
+        self._need_slowdowns = 1.0 / self._need_factor
+        self._need_slowdown = self._need_slowdowns.tolist()
         self._shocked = bool((self._need_factor != 1.0).any())
 
     def _normal_revenue(self) -> np.ndarray:
@@ -381,7 +411,6 @@ class Engine:
         self._seen_visits[:] = 0.0
         self._refresh_firms()
         self._set_hazards()
-        self._schedule_acquisition()
 
     def _on_workshop(self, event: simpy.Event) -> None:
         self._flush()
@@ -396,12 +425,12 @@ class Engine:
 
     # ------------------------------------------------------------------ walks
     def _start_walk(self, client: int, firm: int, t: float, need_now: bool = False) -> None:
-        """The client's next need arises after day *t* (at *t* with *need_now*): walk its first
-        stretch now.
+        """The client's next need arises after day *t* (at *t* with *need_now*).
 
         The walk's key (its client and walk number) seeds every draw the walk
         makes, the gap to its need first; a shock slows needs from the month
-        *t* is in.
+        *t* is in. A need on a day still to come waits in the calendar for
+        that day's batch (:meth:`_on_day`); one on today is walked now.
         """
         number = self._walks_started[client]
         self._walks_started[client] = number + 1
@@ -411,12 +440,114 @@ class Engine:
             if self._shocked:
                 gap *= self._need_slowdown[min(int(t // self._month), self._n_months - 1)]
             t += gap
-        self._stretch(_Walk(client, firm, t, seed), self._entry[firm], t)
+        if t >= self._horizon:
+            return
+        if t >= self._today + 1:
+            self._next_need[client] = t
+            self._need_firm[client] = firm
+            self._need_key[client] = seed
+        else:
+            self._stretch(_Walk(client, firm, t, seed, []), self._entry[firm], t)
 
-    def _draw(self, walk: _Walk) -> float:
-        """The walk's next uniform draw (``_stretch`` inlines the same for speed)."""
-        walk.draw = (walk.draw + GOLDEN) & MASK
-        return (mix(walk.draw) >> 11) * TO_UNIT
+    def _plan_needs(self, clients: np.ndarray, firms: np.ndarray, after: np.ndarray) -> None:
+        """:meth:`_start_walk` for distinct *clients* whose walks ended at days *after*."""
+        numbers = self._walk_numbers[clients]
+        self._walk_numbers[clients] = numbers + 1
+        seeds = keys(self._walk_stream, clients, numbers)
+        gap = -np.log1p(-positions(seeds, 0)) * self._need_means[clients]
+        if self._shocked:
+            month = np.minimum((after // self._month).astype(np.int64), self._n_months - 1)
+            gap *= self._need_slowdowns[month]
+        need = after + gap
+        later = need >= self._today + 1
+        planned = later & (need < self._horizon)
+        at = clients[planned]
+        self._next_need[at] = need[planned]
+        self._need_firm[at] = firms[planned]
+        self._need_key[at] = seeds[planned]
+        if not later.all():
+            for client, firm, t, seed in zip(clients[~later].tolist(), firms[~later].tolist(),
+                                             need[~later].tolist(), seeds[~later].tolist()):
+                self._stretch(_Walk(client, firm, t, seed, []), self._entry[firm], t)
+
+    def _plan_later(self) -> None:
+        """The next needs of the walks that ended after the day they were walked on."""
+        clients, firms, ended = (np.array(column) for column in zip(*self._later))
+        self._later = []
+        client = self.state.firm[clients] == firms
+        clients, firms, ended = clients[client], firms[client], ended[client]
+        last = clients.size - 1 - np.unique(clients[::-1], return_index=True)[1]
+        if last.size < clients.size:  # a client back with its firm within a day: its last walk
+            clients, firms, ended = clients[last], firms[last], ended[last]
+        self._plan_needs(clients, firms, ended)
+
+    def _on_day(self, event: simpy.Event) -> None:
+        """Start of a day: word of mouth about the walks evaluated since yesterday, the
+        day's marketing conversions, then every need of the day walked together up
+        to its first staffed touchpoint.
+
+        The batch runs before any of its walks' events, which are all today
+        or later; a walk that meets no staffed touchpoint needs no event at
+        all (:meth:`_walk_batch`).
+        """
+        day = event._value
+        if self._talking and day >= 1:
+            self._flush()
+            if self._outbox:
+                self._deliver()
+        if self._later:
+            self._plan_later()
+        following = (int(day // self._month) + 1) * self._month
+        if following <= day:
+            following += self._month
+        self._acquire_until(min(day + 1, following, self._horizon))
+        self._today = day
+        due = np.flatnonzero(self._next_need < day + 1)
+        if due.size:
+            need = self._next_need[due]
+            self._next_need[due] = np.inf
+            firms = self._need_firm[due].astype(np.int64)
+            client = self.state.firm[due] == firms
+            if not client.all():
+                due, need, firms = due[client], need[client], firms[client]
+            self._walk_batch(due, firms, self._need_key[due], need)
+        if day + 1 < self._horizon:
+            self.env.timeout(1.0, value=day + 1).callbacks.append(self._on_day)
+
+    def _walk_batch(self, clients: np.ndarray, firms: np.ndarray, seeds: np.ndarray,
+                    times: np.ndarray) -> None:
+        """Walk distinct clients' needs from their entries (``cxsim.walks.stretch``).
+
+        A walk that reaches a staffed touchpoint goes on alone, from its
+        arrival event; one that ends on the way is buffered for evaluation
+        and its client's next need is drawn at once.
+        """
+        walked = stretch(self._routes, seeds, self._entries[firms], times)
+        counts = np.bincount(walked.visit_walk, minlength=clients.size)
+        arrived = walked.node >= 0
+        if arrived.any():
+            bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
+            env, arrive = self.env, [self._on_arrive]
+            now = env.now
+            visited = walked.visit_nodes.tolist()
+            for i in np.flatnonzero(arrived).tolist():
+                walk = _Walk(int(clients[i]), int(firms[i]), float(times[i]), int(seeds[i]),
+                             visited[bounds[i]:bounds[i + 1]], int(walked.position[i]))
+                walk.node = int(walked.node[i])
+                walk.callbacks = arrive
+                env.schedule(walk, simpy.events.NORMAL, float(walked.time[i]) - now)
+        if arrived.all():
+            return
+        over = ~arrived
+        clients, firms, seeds = clients[over], firms[over], seeds[over]
+        ended = walked.time[over]
+        churn_draw = positions(seeds, 1)
+        self._unresolved_counts[clients[churn_draw < self._churn_bounds_of[clients]]] += 1
+        nodes = walked.visit_nodes[over[walked.visit_walk]]
+        self._pending.append(WalkTable(
+            clients, firms, seeds, times[over], ended, walked.completed[over], churn_draw,
+            counts[over], nodes, np.zeros(nodes.size)))
+        self._plan_needs(clients, firms, ended)
 
     def _still_walking(self, walk: _Walk) -> bool:
         """Before a walk first meets a queue: is its client still the firm's client?
@@ -518,7 +649,11 @@ class Engine:
         _, _, is_exit, sure, nexts, cum, delays = self._node_info[node]
         if is_exit:
             return self._end(walk, done, True)
-        k = 0 if sure else bisect_right(cum, self._draw(walk))
+        if sure:
+            k = 0
+        else:
+            walk.draw = z = (z + GOLDEN) & MASK
+            k = bisect_right(cum, (mix(z) >> 11) * TO_UNIT)
         if k == len(nexts):
             return self._end(walk, done, False)
         self._stretch(walk, nexts[k], done + delays[k])
@@ -561,7 +696,10 @@ class Engine:
         draw = walk.churn_draw = uniform(walk.key, 1)
         if draw < self._churn_bound[client]:
             self._unresolved[client] += 1
-        self._start_walk(client, walk.firm, t)
+        if t >= self._today + 1:  # its next need is planned with the others at the day's start
+            self._later.append((client, walk.firm, t))
+        else:
+            self._start_walk(client, walk.firm, t)
 
     # ------------------------------------------------------------ acquisition
     def _build_clock(self) -> None:
@@ -576,7 +714,6 @@ class Engine:
         changes *when* each prospect is won, not *who* comes next.
         """
         self._acq_stream = self._keys["acquisition"]
-        self._acq_version = 0
         self._clock_level = 0.0
         self._clock_day = 0.0
         self._rate = 0.0
@@ -607,50 +744,47 @@ class Engine:
         order = np.argsort(levels, kind="stable")
         self._queue, self._queue_level, self._head = queue[order], levels[order], 0
 
-    def _schedule_acquisition(self) -> None:
-        """Next marketing conversion: the lowest threshold still in the pool; earlier ones void."""
-        self._acq_version += 1
-        if self._rate <= 0.0:
-            return
-        queue, levels, trigger = self._queue, self._queue_level, self._trigger
-        firm = self.state.firm
-        head = self._head
-        while head < queue.size and (firm[queue[head]] != PROSPECT
-                                     or trigger[queue[head]] != levels[head]):
-            head += 1
-        self._head = head
-        if head == queue.size:
-            return
-        delay = max((levels[head] - self._level_now()) / self._rate, 0.0)
-        event = self.env.timeout(delay, value=self._acq_version)
-        event.callbacks.append(self._on_acquire)
+    def _acquire_until(self, end: float) -> None:
+        """Win every prospect whose threshold the pool's clock passes by day *end*.
 
-    def _on_acquire(self, event: simpy.Event) -> None:
-        if event._value != self._acq_version:
+        Nothing a prospect's choice depends on changes between two days
+        (word of mouth comes at a day's start) or between two reviews (the
+        hazards), so the day's marketing conversions are made together, each
+        dated when the clock reaches its threshold. *end* never passes the
+        next monthly sample: the books and the sample see each client change
+        at its own time.
+        """
+        if self._rate <= 0.0 or end <= self.env.now:
             return
-        client = int(self._queue[self._head])
-        self._head += 1
-        seed = mix(key(self._acq_stream, client, self._walks_started[client]))
-        exposure, choice = uniform(seed, 1), uniform(seed, 2)
-        u = exposure * self._rate
-        exposed, acc = len(self._hazards) - 1, 0.0
-        for f, h in enumerate(self._hazards):
-            acc += h
-            if u < acc:
-                exposed = f
-                break
-        self.state.aware[client, exposed] = True
-        firm = self._choose(np.array([client]), np.array([choice]), contacted=exposed)[0]
-        self._acquire(client, int(firm), self.env.now, SOURCE_MARKETING)
-        self._schedule_acquisition()
+        head = self._head
+        top = self._clock_level + self._rate * (end - self._clock_day)
+        stop = head + int(np.searchsorted(self._queue_level[head:], top, side="right"))
+        if stop == head:
+            return
+        self._head = stop
+        clients, levels = self._queue[head:stop], self._queue_level[head:stop]
+        won = (self.state.firm[clients] == PROSPECT) & (self._trigger[clients] == levels)
+        clients, levels = clients[won], levels[won]
+        if not clients.size:
+            return
+        when = np.maximum(self._clock_day + (levels - self._clock_level) / self._rate,
+                          self.env.now)
+        seeds = keys(self._acq_stream, clients, self._walk_numbers[clients])
+        exposed = np.searchsorted(np.cumsum(self._hazards),
+                                  uniforms(seeds, 0, 1) * self._rate, side="right")
+        exposed = np.minimum(exposed, len(self._hazards) - 1)
+        self.state.aware[clients, exposed] = True
+        firms = self._choose(clients, uniforms(seeds, 0, 2), contacted=exposed)
+        for client, firm, t in zip(clients.tolist(), firms.tolist(), when.tolist()):
+            self._acquire(client, firm, t, SOURCE_MARKETING)
 
     def _choose(self, clients: np.ndarray, draws: np.ndarray, outside: bool = False,
-                contacted: int | None = None) -> np.ndarray:
+                contacted: np.ndarray | None = None) -> np.ndarray:
         """Firm each client picks among those it knows, by logit on utility.
 
         With *outside*, leaving the market is an option of utility 0 and is
         returned as -1. A switch costs the segment's switching cost (seed 002).
-        The firm whose sales contact prompted the choice (*contacted*) gains
+        The firm whose sales contact prompted each choice (*contacted*) gains
         ``market.contact_salience``: it is in the room when the client decides.
         """
         state = self.state
@@ -660,7 +794,7 @@ class Engine:
                                      weight, self.segments.switching_cost[segment][:, None],
                                      outside)
         if contacted is not None:
-            utility[:, contacted] += self.cfg.market.contact_salience
+            utility[np.arange(len(clients)), contacted] += self.cfg.market.contact_salience
         scores = np.where(state.aware[clients], self.cfg.market.choice_sharpness * utility,
                           -np.inf)
         if outside:
@@ -685,6 +819,7 @@ class Engine:
         self.monthly[_SOURCE_COLUMNS[source]][firm, m] += 1
         self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
         need_now = self.cfg.market.first_need_at_acquisition and source != SOURCE_SWITCH
+        self._next_need[client] = np.inf  # a need planned for its old firm is void
         self._start_walk(client, firm, t, need_now)
 
     # ------------------------------------------------------- batch psychology
@@ -696,54 +831,75 @@ class Engine:
         so on; a walk whose client left after an earlier one is dropped.
         """
         now = self.env.now
+        tables = []
         walks, self._ended = self._ended, []
         ending = self._ending
-        late = False
         while ending and ending[0][0] <= now:
             walks.append(heapq.heappop(ending)[2])
-            late = True
-        if not walks:
+        if walks:
+            tables.append(self._table(walks))
+        if self._pending:
+            pending = WalkTable.concat(self._pending)
+            due = pending.ended <= now
+            if due.all():
+                tables.append(pending)
+                self._pending = []
+            else:
+                if due.any():
+                    tables.append(pending.take(due))
+                self._pending = [pending.take(~due)]
+        if not tables:
             return
-        if late:  # a client's walks must come in the order they ended
-            walks.sort(key=_ended_at)
-        flags, bound = self._unresolved, self._churn_bound
-        seen: dict[int, int] = {}
-        rounds: list[list[_Walk]] = [[]]
-        for walk in walks:
-            client = walk.client
-            k = seen.get(client, 0)
-            seen[client] = k + 1
-            if k == len(rounds):
-                rounds.append([])
-            rounds[k].append(walk)
-            if walk.churn_draw < bound[client]:
-                flags[client] -= 1
-        for batch in rounds:
-            self._evaluate(batch)
+        table = WalkTable.concat(tables)
+        clients = table.client
+        np.subtract.at(self._unresolved_counts,
+                       clients[table.churn_draw < self._churn_bounds_of[clients]], 1)
+        order = np.argsort(table.ended, kind="stable")
+        by_client = np.argsort(clients[order], kind="stable")
+        grouped = clients[order][by_client]
+        first = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+        n = len(table)
+        rank = np.empty(n, dtype=np.int64)
+        rank[by_client] = np.arange(n) - np.repeat(first, np.diff(np.append(first, n)))
+        rounds = int(rank.max()) + 1
+        if rounds == 1:
+            self._evaluate(table.take(order))
+            return
+        for k in range(rounds):
+            self._evaluate(table.take(order[rank == k]))
 
-    def _evaluate(self, walks: list[_Walk]) -> None:
+    def _table(self, walks: list[_Walk]) -> WalkTable:
+        """Walks that went on one at a time, as columns."""
+        n = len(walks)
+        lengths = np.fromiter((len(w.nodes) for w in walks), np.int64, n)
+        nodes = np.fromiter(chain.from_iterable(w.nodes for w in walks), np.int64,
+                            int(lengths.sum()))
+        waits = np.zeros(nodes.size)
+        waits[self.node_staffed[nodes]] = list(chain.from_iterable(w.waits for w in walks))
+        return WalkTable(
+            np.fromiter((w.client for w in walks), np.int64, n),
+            np.fromiter((w.firm for w in walks), np.int64, n),
+            np.array([w.key for w in walks], dtype=np.uint64),
+            np.fromiter((w.need_at for w in walks), float, n),
+            np.fromiter((w.ended_at for w in walks), float, n),
+            np.fromiter((w.completed for w in walks), bool, n),
+            np.fromiter((w.churn_draw for w in walks), float, n),
+            lengths, nodes, waits)
+
+    def _evaluate(self, walks: WalkTable) -> None:
         """Evaluate walks of distinct clients with the functions of ``cxsim.psychology``."""
         p = self.cfg.psychology
         state = self.state
-        firms = np.array([w.firm for w in walks], dtype=np.int64)
-        stayed = state.firm[np.array([w.client for w in walks], dtype=np.int64)] == firms
+        stayed = state.firm[walks.client] == walks.firm
         if not stayed.all():
-            walks = [w for w, kept in zip(walks, stayed.tolist()) if kept]
-            if not walks:
+            if not stayed.any():
                 return
-            firms = firms[stayed]
-        n = len(walks)
-        clients = np.array([w.client for w in walks], dtype=np.int64)
-        seeds = np.array([w.key for w in walks], dtype=np.uint64)
-        ended = np.array([w.ended_at for w in walks])
-        completed = np.array([w.completed for w in walks])
-        lengths = np.array([len(w.nodes) for w in walks], dtype=np.int64)
-        total = int(lengths.sum())
-        nodes = np.array(list(chain.from_iterable(w.nodes for w in walks)), dtype=np.int64)
-        waits = np.zeros(total)
-        waits[self.node_staffed[nodes]] = list(chain.from_iterable(w.waits for w in walks))
-        starts = np.zeros(n, dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
+            walks = walks.take(stayed)
+        clients, firms, seeds = walks.client, walks.firm, walks.key
+        ended, completed, lengths = walks.ended, walks.completed, walks.lengths
+        nodes, waits = walks.nodes, walks.waits
+        total = nodes.size
+        starts = walks.starts()
 
         expectation = state.expectation[np.repeat(clients, lengths)]
         segment = state.segment[clients]
@@ -808,7 +964,7 @@ class Engine:
                                             self.segments.switching_cost[segment])
         else:
             churn_p = psy.churn_probability(memory, trust, p.base_churn, 0.0, 0.0)
-        churned = np.array([w.churn_draw for w in walks]) < churn_p
+        churned = walks.churn_draw < churn_p
         rels.churned_at[rel[churned]] = ended[churned]
         leaving = clients[churned]
         if leaving.size:
@@ -817,68 +973,67 @@ class Engine:
             if len(self.firms) > 1:
                 self._switch(leaving, ended[churned], seeds[churned])
 
-        cells = firms * self._n_months + month
-        size = len(self.firms) * self._n_months
-
-        def add(name: str, weights: np.ndarray) -> None:
-            self.monthly[name] += np.bincount(cells, weights, size).reshape(
-                len(self.firms), self._n_months)
-
-        add("purchases", completed.astype(float))
-        n_segments = len(self.segments.names)
-        by_segment = (firms * n_segments + segment) * self._n_months + month
-        cells_by_segment = len(self.firms) * n_segments * self._n_months
-        for name, weights in (("purchases", completed), ("revenue", revenue),
-                              ("margin", margin), ("churned", churned),
-                              ("nps_answers", np.ones(n)), ("promoters", answers >= 9),
-                              ("detractors", answers <= 6)):
-            self.segment_monthly[name] += np.bincount(
-                by_segment, np.asarray(weights, dtype=float), cells_by_segment).reshape(
-                len(self.firms), n_segments, self._n_months)
-        add("abandoned", (~completed).astype(float))
-        add("revenue", revenue)
-        add("margin", margin)
-        add("churned", churned.astype(float))
-        add("nps_answers", np.ones(n))
-        add("promoters", (answers >= 9).astype(float))
-        add("detractors", (answers <= 6).astype(float))
-        add("cost_to_serve", np.add.reduceat(self.node_cost[nodes], starts))
-        add("nps_surveyed", surveyed.astype(float))
-        add("promoters_measured", (surveyed & (measured >= 9)).astype(float))
-        add("detractors_measured", (surveyed & (measured <= 6)).astype(float))
-        seen = np.repeat(surveyed, lengths)
-        self._seen_affect += np.bincount(nodes[seen], felt[seen], self.n_nodes)
-        self._seen_visits += np.bincount(nodes[seen], minlength=self.n_nodes)
-
-        counted = np.repeat(ended >= self._warmup, lengths)
-        if counted.any():
-            at = nodes[counted]
-            stats = self.node_stats
-            stats["visits"] += np.bincount(at, minlength=self.n_nodes)
-            stats["waited"] += np.bincount(at, waits[counted] > 0.0, self.n_nodes)
-            stats["wait_sum"] += np.bincount(at, waits[counted], self.n_nodes)
-            stats["affect_sum"] += np.bincount(at, felt[counted], self.n_nodes)
-            stats["quality_sum"] += np.bincount(at, quality[counted], self.n_nodes)
-            stats["failures"] += np.bincount(at, failed[counted], self.n_nodes)
-            stats["recoveries"] += np.bincount(at, recovered[counted], self.n_nodes)
+        self._walk_ledger.append((
+            (firms * len(self.segments.names) + segment) * self._n_months + month,
+            completed, revenue, margin, churned, answers, surveyed, measured,
+            np.add.reduceat(self.node_cost[nodes], starts)))
+        self._visit_ledger.append((nodes, lengths, surveyed, ended, waits, felt, quality,
+                                   failed, recovered))
 
         if self.cfg.sim.record_journeys:
             self._journal.append({
                 "client": clients, "firm": firms,
-                "need_at": np.fromiter((w.need_at for w in walks), float, n),
+                "need_at": walks.need_at,
                 "ended_at": ended, "completed": completed, "visits": lengths,
                 "memory": memory, "nps": answers, "churned": churned,
             })
 
-    # ------------------------------------------------------------ word of mouth
-    def _on_talk(self, event: simpy.Event) -> None:
-        """End of a day: clients pass on what they felt about the walks evaluated since."""
-        self._flush()
-        if self._outbox:
-            self._deliver()
-        if self.env.now + 1.0 < self._horizon:
-            self.env.timeout(1.0).callbacks.append(self._on_talk)
+    def _book(self) -> None:
+        """Add the walks evaluated since the last sample to the monthly and touchpoint books.
 
+        Read only at samples, reviews and the end, so they are summed once a
+        month over every walk evaluated since, not at every evaluation.
+        """
+        if self._walk_ledger:
+            cells, completed, revenue, margin, churned, answers, surveyed, measured, cost = (
+                np.concatenate(column) for column in zip(*self._walk_ledger))
+            self._walk_ledger = []
+            shape = (len(self.firms), len(self.segments.names), self._n_months)
+            size = math.prod(shape)
+
+            def count(weights: np.ndarray | None) -> np.ndarray:
+                return np.bincount(cells, weights, size).reshape(shape)
+
+            for name, weights in (("purchases", completed), ("revenue", revenue),
+                                  ("margin", margin), ("churned", churned),
+                                  ("nps_answers", None), ("promoters", answers >= 9),
+                                  ("detractors", answers <= 6)):
+                by_segment = count(weights)
+                self.segment_monthly[name] += by_segment
+                self.monthly[name] += by_segment.sum(axis=1)
+            for name, weights in (("abandoned", ~completed), ("cost_to_serve", cost),
+                                  ("nps_surveyed", surveyed),
+                                  ("promoters_measured", surveyed & (measured >= 9)),
+                                  ("detractors_measured", surveyed & (measured <= 6))):
+                self.monthly[name] += count(weights).sum(axis=1)
+        if self._visit_ledger:
+            nodes, lengths, surveyed, ended, waits, felt, quality, failed, recovered = (
+                np.concatenate(column) for column in zip(*self._visit_ledger))
+            self._visit_ledger = []
+            n = self.n_nodes
+            seen = np.repeat(surveyed, lengths)
+            self._seen_affect += np.bincount(nodes[seen], felt[seen], n)
+            self._seen_visits += np.bincount(nodes[seen], minlength=n)
+            counted = np.repeat(ended >= self._warmup, lengths)
+            at = nodes[counted]
+            stats = self.node_stats
+            stats["visits"] += np.bincount(at, minlength=n)
+            for name, weights in (("waited", waits > 0.0), ("wait_sum", waits),
+                                  ("affect_sum", felt), ("quality_sum", quality),
+                                  ("failures", failed), ("recoveries", recovered)):
+                stats[name] += np.bincount(at, weights[counted], n)
+
+    # ------------------------------------------------------------ word of mouth
     def _deliver(self) -> None:
         """Promoters recommend, detractors warn, each to neighbours drawn at random.
 
@@ -922,7 +1077,6 @@ class Engine:
             now = self.env.now
             for client, firm in zip(who.tolist(), firms[converts][first].tolist()):
                 self._acquire(client, firm, now, SOURCE_REFERRAL)
-            self._schedule_acquisition()
 
     def _switch(self, clients: np.ndarray, when: np.ndarray, seeds: np.ndarray) -> None:
         """Clients who left a firm move to another firm they know, or leave the market."""
@@ -939,6 +1093,7 @@ class Engine:
     def _on_sample(self, event: simpy.Event) -> None:
         month = event._value
         self._flush()
+        self._book()
         self._return_to_market(month)
         state = self.state
         n_firms = len(self.firms)
@@ -969,6 +1124,8 @@ class Engine:
             self._review(month)
         if self._progress is not None:
             self._progress(min((month + 1) * self._month, self._horizon))
+        self._acquire_until(min(math.floor(self.env.now) + 1, (month + 2) * self._month,
+                                self._horizon))
 
     def _return_to_market(self, month: int) -> None:
         """Clients who left the category come back as prospects at ``market.return_per_year``.
@@ -985,7 +1142,6 @@ class Engine:
         if back.size:
             self.state.firm[back] = PROSPECT
             self._enter_pool(back)
-            self._schedule_acquisition()
         self.monthly["returned"][:, month] = back.size
 
     # ------------------------------------------------------------------- run
@@ -994,14 +1150,13 @@ class Engine:
         self._progress = progress
         env = self.env
         state = self.state
-        for client in np.flatnonzero(state.firm >= 0).tolist():
-            firm = int(state.firm[client])
+        clients = np.flatnonzero(state.firm >= 0)
+        firms = state.firm[clients].astype(np.int64)
+        for client, firm in zip(clients.tolist(), firms.tolist()):
             state.relationship[client] = self.relationships.add(client, firm, 0.0,
                                                                 SOURCE_INITIAL)
-            self._start_walk(client, firm, 0.0)
-        self._schedule_acquisition()
-        if self._talking:
-            env.timeout(1.0).callbacks.append(self._on_talk)
+        self._plan_needs(clients, firms, np.zeros(clients.size))
+        env.timeout(0.0, value=0).callbacks.append(self._on_day)
         for month, workshop in self._workshops:
             env.timeout(month * self._month, value=workshop).callbacks.append(self._on_workshop)
         last = None
@@ -1019,6 +1174,7 @@ class Engine:
         return self._results()
 
     def _results(self) -> Results:
+        self._book()
         measured = self._horizon - self._warmup
         mean_queue = np.array([
             s.area / measured if s is not None else np.nan for s in self._stations])

@@ -26,7 +26,7 @@ import numpy as np
 
 __all__ = ["CLIENT_STEP", "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "key", "keys", "mix",
            "normals",
-           "poissons", "uniform", "uniforms"]
+           "poissons", "positions", "uniform", "uniforms"]
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment, odd and close to 2**64 / phi
@@ -54,24 +54,44 @@ def uniform(seed: int, index: int) -> float:
     return (mix((seed + (index + 1) * GOLDEN) & MASK) >> 11) * TO_UNIT
 
 
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11))
+_MIX_1, _MIX_2, _GOLDEN, _ONE = np.uint64(MIX_1), np.uint64(MIX_2), np.uint64(GOLDEN), np.uint64(1)
+
+
 def _mix_array(z: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX_1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX_2)
-    return z ^ (z >> np.uint64(31))
+    """:func:`mix` on a uint64 array (array arithmetic wraps modulo 2**64 silently)."""
+    a, b, c, _ = _SHIFTS
+    t = z >> a
+    t ^= z
+    t *= _MIX_1
+    z = t >> b
+    z ^= t
+    z *= _MIX_2
+    t = z >> c
+    t ^= z
+    return t
 
 
 def _step(z: np.ndarray, i: np.ndarray | int) -> np.ndarray:
-    """``z + (i + 1) * GOLDEN`` modulo 2**64, for arrays (uint64 arithmetic wraps)."""
-    with np.errstate(over="ignore"):
-        return z + (np.asarray(i, dtype=np.uint64) + np.uint64(1)) * np.uint64(GOLDEN)
+    """``z + (i + 1) * GOLDEN`` modulo 2**64, for arrays."""
+    if np.ndim(i) == 0:
+        return z + np.uint64(((int(i) + 1) * GOLDEN) & MASK)
+    return z + (np.asarray(i, dtype=np.uint64) + _ONE) * _GOLDEN
 
 
 def keys(stream: int, clients: np.ndarray, numbers: np.ndarray | int) -> np.ndarray:
     """:func:`key` for arrays of clients and numbers (uint64)."""
-    with np.errstate(over="ignore"):
-        start = np.uint64(stream) + np.asarray(clients, dtype=np.uint64) * np.uint64(CLIENT_STEP)
+    start = np.asarray(clients, dtype=np.uint64) * np.uint64(CLIENT_STEP) + np.uint64(stream)
     return _mix_array(_step(start, numbers))
+
+
+def _unit(z: np.ndarray) -> np.ndarray:
+    return (z >> _SHIFTS[3]) * TO_UNIT
+
+
+def positions(seeds: np.ndarray, index: np.ndarray | int) -> np.ndarray:
+    """:func:`uniform` for arrays: position *index* of the sequences seeded by *seeds*."""
+    return _unit(_mix_array(_step(np.asarray(seeds, dtype=np.uint64), index)))
 
 
 def uniforms(seeds: np.ndarray, salt: int, index: np.ndarray | int) -> np.ndarray:
@@ -81,15 +101,16 @@ def uniforms(seeds: np.ndarray, salt: int, index: np.ndarray | int) -> np.ndarra
     sequences (its psychology, its word of mouth, its survey).
     """
     sub = _mix_array(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(salt))
-    return (_mix_array(_step(sub, index)) >> np.uint64(11)) * TO_UNIT
+    return _unit(_mix_array(_step(sub, index)))
 
 
 def normals(seeds: np.ndarray, salt: int, index: np.ndarray | int, sd: np.ndarray | float
             ) -> np.ndarray:
     """Normal draws with standard deviation *sd*, by Box & Muller (1958) from positions 2i, 2i+1."""
+    sub = _mix_array(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(salt))
     index = np.asarray(index, dtype=np.uint64) * np.uint64(2)
-    u = uniforms(seeds, salt, index)
-    v = uniforms(seeds, salt, index + np.uint64(1))
+    u = _unit(_mix_array(_step(sub, index)))
+    v = _unit(_mix_array(_step(sub, index + _ONE)))
     return sd * np.sqrt(-2.0 * np.log1p(-u)) * np.cos(2.0 * np.pi * v)
 
 
