@@ -35,6 +35,8 @@ REPEATS = 3
 WARMUP = ["market.size=1000", "sim.years=0.1"]  # imports and first-call costs, not timed
 # 1. throughput, one firm alone on each shipped journey; one run takes 2-10 s
 THROUGHPUT = ["scenario=solo", "market.size=10000", "sim.years=3"]
+# 1c. the same at 100,000 clients, over a tenth of the horizon (about the same visits)
+THROUGHPUT_LARGE = ["scenario=solo", "market.size=100000", "sim.years=0.3"]
 # 1b. throughput of the default market: two firms, small world, word of mouth on
 DUEL = ["scenario=duel", "network=small_world", "market.size=10000", "sim.years=3"]
 # 2. memory per client at small sizes (the earlier method), default scenario
@@ -94,6 +96,15 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    resources, in one environment (*clients* lists them per firm). Word of
    mouth, choice, switching and management are model logic the skeleton does
    not do. Same target.
+
+   **1c. Throughput, one firm, 100k clients** (`{" ".join(THROUGHPUT_LARGE)}`):
+   table 1 at ten times the clients over a tenth of the horizon, so about
+   the same number of visits. The engine walks each day's needs in one
+   batch and evaluates finished walks once a day (when clients talk), so it
+   pays a fixed cost per simulated day; at 10k clients that cost is
+   spread over ~130 walks a day, at 100k over ~1,300. The skeleton pays per
+   client process and per event, and its event heap grows with the market.
+   Same target.
 2. **Memory per client, 10k-100k** (`{" ".join(MEMORY)}`, default scenario):
    peak RSS (`getrusage(RUSAGE_SELF).ru_maxrss`) of a fresh process that
    imports cxsim and runs one scenario, at market sizes
@@ -145,6 +156,10 @@ TABLES = {
         "paired"]),
     "throughput_duel": ("## 1b. Throughput, two firms", [
         "date (UTC)", "commit", "machine", "firms: journey", "clients", "engine visits",
+        "engine visits/s", "skeleton visits", "skeleton visits/s", "engine/skeleton",
+        "paired"]),
+    "throughput_large": ("## 1c. Throughput, one firm, 100k clients", [
+        "date (UTC)", "commit", "machine", "journey", "clients", "engine visits",
         "engine visits/s", "skeleton visits", "skeleton visits/s", "engine/skeleton",
         "paired"]),
     "memory": ("## 2. Memory per client, 10k-100k", [
@@ -206,14 +221,15 @@ def _alternate(label: str, cfg, skeleton_run) -> dict:
             "skeleton_visits": bare_visits, "skeleton_s": bare}
 
 
-def child_throughput(journey: str) -> dict:
+def child_throughput(journey: str, large: bool = False) -> dict:
     """One firm on *journey*: engine and skeleton, alternately, in this process."""
     import skeleton
 
     import cxsim
 
     _warm_up()
-    cfg = cxsim.compose([*THROUGHPUT, f"firms.acme.journey={journey}"])
+    cfg = cxsim.compose([*(THROUGHPUT_LARGE if large else THROUGHPUT),
+                         f"firms.acme.journey={journey}"])
     journey_map = skeleton.load(cfg, "acme")
     m = _alternate(journey, cfg,
                    lambda clients: skeleton.simulate(cfg, journey_map, clients["acme"]))
@@ -536,6 +552,7 @@ def write_results(new: dict[str, list[list[str]]]) -> None:
 # ------------------------------------------------------------------- main
 def _child(kind: str, rest: list[str]) -> dict:
     return {"throughput": lambda: child_throughput(rest[0]),
+            "throughput_large": lambda: child_throughput(rest[0], large=True),
             "duel": child_duel,
             "memory": lambda: child_memory(int(rest[0])),
             "scaling": lambda: child_scaling(int(rest[0])),
@@ -544,13 +561,20 @@ def _child(kind: str, rest: list[str]) -> dict:
             "collector": lambda: child_collector(rest[0])}[kind]()
 
 
+def _journeys() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "configs" / "journey").glob("*.yaml"))
+
+
 def measure(name: str, key: list[str]) -> list[list[str]]:
     """New rows of table *name*, each measured in fresh subprocesses."""
     if name == "throughput":
         print(f"throughput, one firm ({' '.join(THROUGHPUT)}), best of {REPEATS}:",
               file=sys.stderr)
-        journeys = sorted(p.stem for p in (ROOT / "configs" / "journey").glob("*.yaml"))
-        return [key + throughput_row(_spawn("throughput", j)) for j in journeys]
+        return [key + throughput_row(_spawn("throughput", j)) for j in _journeys()]
+    if name == "throughput_large":
+        print(f"throughput, one firm ({' '.join(THROUGHPUT_LARGE)}), best of {REPEATS}:",
+              file=sys.stderr)
+        return [key + throughput_row(_spawn("throughput_large", j)) for j in _journeys()]
     if name == "throughput_duel":
         print(f"throughput, two firms ({' '.join(DUEL)}), best of {REPEATS}:", file=sys.stderr)
         return [key + duel_row(_spawn("duel"))]

@@ -84,14 +84,8 @@ from cxsim.market import (
 from cxsim.network import build_network
 from cxsim.results import Results
 from cxsim.streams import (
-    GOLDEN,
-    MASK,
-    MIX_1,
-    MIX_2,
-    TO_UNIT,
     key,
     keys,
-    mix,
     normals,
     poissons,
     positions,
@@ -181,14 +175,17 @@ class _Walk(simpy.Event):
     churn_draw = 1.0
 
     def __init__(self, client: int, firm: int, need_at: float, key: int,
-                 nodes: list[int], position: int = 2) -> None:
+                 nodes: list[int], position: int = 2, draws: list[float] | None = None
+                 ) -> None:
         self.client = client
         self.firm = firm
         self.need_at = need_at
         self.nodes = nodes
         self.waits: list[float] = []
         self.key = key  # seeds the walk's draws (cxsim.streams)
-        self.draw = (key + position * GOLDEN) & MASK  # the next draw is at *position*
+        self.position = position  # where draws[0] is in the walk's sequence
+        self.draws = [] if draws is None else draws  # the sequence from there, as needed
+        self.next = 0  # index in draws of the walk's next draw
 
 
 class Engine:
@@ -530,12 +527,18 @@ class Engine:
             env, arrive = self.env, [self._on_arrive]
             now = env.now
             visited = walked.visit_nodes.tolist()
-            for i in np.flatnonzero(arrived).tolist():
-                walk = _Walk(int(clients[i]), int(firms[i]), float(times[i]), int(seeds[i]),
-                             visited[bounds[i]:bounds[i + 1]], int(walked.position[i]))
-                walk.node = int(walked.node[i])
+            at = np.flatnonzero(arrived)
+            position = walked.position[at]
+            ahead = walked.draws[at].tolist()
+            for i, client, firm, need, seed, start, draws, node, t in zip(
+                    at.tolist(), clients[at].tolist(), firms[at].tolist(), times[at].tolist(),
+                    seeds[at].tolist(), position.tolist(), ahead, walked.node[at].tolist(),
+                    walked.time[at].tolist()):
+                walk = _Walk(client, firm, need, seed, visited[bounds[i]:bounds[i + 1]], start,
+                             draws[start - 2:])
+                walk.node = node
                 walk.callbacks = arrive
-                env.schedule(walk, simpy.events.NORMAL, float(walked.time[i]) - now)
+                env.schedule(walk, simpy.events.NORMAL, t - now)
         if arrived.all():
             return
         over = ~arrived
@@ -581,14 +584,11 @@ class Engine:
         return bound + 1e-12
 
     def _stretch(self, walk: _Walk, node: int, t: float) -> None:
-        """Walk from *node* at day *t* through unstaffed touchpoints in one step.
-
-        This is the hot path: the walk's draws (SplitMix64 of its key and
-        position, ``cxsim.streams``) are computed inline, not by a call.
-        """
+        """Walk from *node* at day *t* through unstaffed touchpoints in one step."""
         info = self._node_info
         log1p = math.log1p
-        z0 = walk.draw
+        draws = walk.draws
+        i = walk.next
         nodes = walk.nodes
         outcome = 0  # 0: staffed touchpoint reached, 1: exit, 2: abandoned
         while True:
@@ -596,10 +596,8 @@ class Engine:
             if staffed:
                 break
             nodes.append(node)
-            z0 = z = (z0 + GOLDEN) & MASK
-            z = ((z ^ (z >> 30)) * MIX_1) & MASK
-            z = ((z ^ (z >> 27)) * MIX_2) & MASK
-            t -= mean * log1p(-((z ^ (z >> 31)) >> 11) * TO_UNIT)
+            t -= mean * log1p(-(draws[i] if i < len(draws) else self._more(walk)))
+            i += 1
             if is_exit:
                 outcome = 1
                 break
@@ -607,21 +605,26 @@ class Engine:
                 node = nexts[0]
                 t += delays[0]
                 continue
-            z0 = z = (z0 + GOLDEN) & MASK
-            z = ((z ^ (z >> 30)) * MIX_1) & MASK
-            z = ((z ^ (z >> 27)) * MIX_2) & MASK
-            k = bisect_right(cum, ((z ^ (z >> 31)) >> 11) * TO_UNIT)
+            k = bisect_right(cum, draws[i] if i < len(draws) else self._more(walk))
+            i += 1
             if k == len(nexts):
                 outcome = 2
                 break
             node = nexts[k]
             t += delays[k]
-        walk.draw = z0
+        walk.next = i
         if outcome:
             return self._walk_over(walk, t, outcome == 1)
         walk.node = node
         walk.callbacks = [self._on_arrive]
         self.env.schedule(walk, simpy.events.NORMAL, max(t - self.env.now, 0.0))
+
+    def _more(self, walk: _Walk) -> float:
+        """The walk's next draw once those computed ahead are used up."""
+        draws = walk.draws
+        u = uniform(walk.key, walk.position + len(draws))
+        draws.append(u)
+        return u
 
     def _on_arrive(self, walk: _Walk) -> None:
         """A walk reaches a staffed touchpoint: queue, service and the rest of its stretch.
@@ -636,8 +639,10 @@ class Engine:
         station = self._stations[node]
         free = station.free
         start = free[0] if free[0] > now else now
-        walk.draw = z = (walk.draw + GOLDEN) & MASK
-        done = start - self._service[node] * math.log1p(-(mix(z) >> 11) * TO_UNIT)
+        draws, i = walk.draws, walk.next
+        walk.next = i + 2
+        u = draws[i] if i < len(draws) else self._more(walk)
+        done = start - self._service[node] * math.log1p(-u)
         heapq.heapreplace(free, done)
         if start > now:
             low = now if now > self._warmup else self._warmup
@@ -651,12 +656,18 @@ class Engine:
             return self._end(walk, done, True)
         if sure:
             k = 0
+            walk.next = i + 1
         else:
-            walk.draw = z = (z + GOLDEN) & MASK
-            k = bisect_right(cum, (mix(z) >> 11) * TO_UNIT)
+            k = bisect_right(cum, draws[i + 1] if i + 1 < len(draws) else self._more(walk))
         if k == len(nexts):
             return self._end(walk, done, False)
-        self._stretch(walk, nexts[k], done + delays[k])
+        node = nexts[k]
+        if self._staffed[node]:
+            walk.node = node
+            walk.callbacks = [self._on_arrive]
+            self.env.schedule(walk, simpy.events.NORMAL, done + delays[k] - now)
+            return
+        self._stretch(walk, node, done + delays[k])
 
     def _walk_over(self, walk: _Walk, t: float, completed: bool) -> None:
         """The walk ends at day *t* >= now, in an unstaffed stretch.
@@ -854,6 +865,10 @@ class Engine:
         clients = table.client
         np.subtract.at(self._unresolved_counts,
                        clients[table.churn_draw < self._churn_bounds_of[clients]], 1)
+        ranked = np.sort(clients)
+        if not (ranked[1:] == ranked[:-1]).any():  # one walk per client: one pass
+            self._evaluate(table)
+            return
         order = np.argsort(table.ended, kind="stable")
         by_client = np.argsort(clients[order], kind="stable")
         grouped = clients[order][by_client]
@@ -861,11 +876,7 @@ class Engine:
         n = len(table)
         rank = np.empty(n, dtype=np.int64)
         rank[by_client] = np.arange(n) - np.repeat(first, np.diff(np.append(first, n)))
-        rounds = int(rank.max()) + 1
-        if rounds == 1:
-            self._evaluate(table.take(order))
-            return
-        for k in range(rounds):
+        for k in range(int(rank.max()) + 1):
             self._evaluate(table.take(order[rank == k]))
 
     def _table(self, walks: list[_Walk]) -> WalkTable:

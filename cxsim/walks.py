@@ -21,7 +21,7 @@ import numpy as np
 
 from cxsim.streams import positions
 
-__all__ = ["Routes", "Stretches", "WalkTable", "stretch"]
+__all__ = ["BLOCK", "Routes", "Stretches", "WalkTable", "stretch"]
 
 
 class Routes:
@@ -60,8 +60,9 @@ class Stretches:
     Walk *i* reached staffed touchpoint ``node[i]`` at day ``time[i]`` when
     ``node[i] >= 0``; otherwise it ended at ``time[i]``, at an exit when
     ``completed[i]``, else abandoned. ``position[i]`` is the next unused
-    position of its sequence. Its visits are ``visit_nodes`` where
-    ``visit_walk == i``, in the order made.
+    position of its sequence; ``draws[i]`` holds its positions 2 to
+    ``BLOCK + 1``. Its visits are ``visit_nodes`` where ``visit_walk == i``,
+    in the order made.
     """
 
     node: np.ndarray
@@ -70,6 +71,19 @@ class Stretches:
     position: np.ndarray
     visit_walk: np.ndarray
     visit_nodes: np.ndarray
+    draws: np.ndarray
+
+
+BLOCK = 24  # draws computed per walk at once: a walk of the shipped journeys makes ~4-12
+
+
+def _next(draws: np.ndarray, seeds: np.ndarray, walks: np.ndarray, position: np.ndarray
+          ) -> np.ndarray:
+    """Position *position* of each walk's sequence, from its block while it lasts."""
+    column = position - 2
+    if column.size and column.max() < BLOCK:
+        return draws[walks, column]
+    return positions(seeds[walks], position)
 
 
 def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndarray
@@ -79,6 +93,7 @@ def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndar
     *seeds* are the walks' keys; each walk's draws start at position 2.
     """
     n = seeds.size
+    draws = positions(seeds[:, None], np.arange(2, BLOCK + 2))
     node = start.astype(np.int64, copy=True)
     time = times.astype(float, copy=True)
     position = np.full(n, 2, dtype=np.int64)
@@ -98,7 +113,7 @@ def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndar
         walk_log.append(going)
         node_log.append(here)
         at = position[going]
-        u = positions(seeds[going], at)
+        u = _next(draws, seeds, going, at)
         time[going] -= routes.service[here] * np.log1p(-u)
         at += 1
         ending = routes.is_exit[here]
@@ -109,7 +124,7 @@ def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndar
         choosing = ~routes.sure[here]
         edge = np.zeros(going.size, dtype=np.int64)
         if choosing.any():
-            u = positions(seeds[going[choosing]], at[choosing])
+            u = _next(draws, seeds, going[choosing], at[choosing])
             at[choosing] += 1
             edge[choosing] = (routes.cumulative[here[choosing]] <= u[:, None]).sum(axis=1)
         position[going] = at
@@ -124,7 +139,7 @@ def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndar
         walks, visited = walks[order], visited[order]
     else:
         walks = visited = np.empty(0, dtype=np.int64)
-    return Stretches(stopped, time, completed, position, walks, visited)
+    return Stretches(stopped, time, completed, position, walks, visited, draws)
 
 
 _COLUMNS = ("client", "firm", "key", "need_at", "ended", "completed", "churn_draw", "lengths")

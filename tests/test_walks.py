@@ -8,7 +8,7 @@ import pytest
 from cxsim.config import config_dir
 from cxsim.journey import Journey, load_journey
 from cxsim.streams import keys, uniform
-from cxsim.walks import Routes, WalkTable, stretch
+from cxsim.walks import BLOCK, Routes, WalkTable, stretch
 
 STREAM = 0x0F1E_2D3C_4B5A_6978
 
@@ -81,3 +81,28 @@ def test_taking_walks_takes_their_visits():
     both = WalkTable.concat([walks.take(np.array([3])), walks.take(np.array([0]))])
     assert both.client.tolist() == [3, 0] and both.nodes.tolist() == [50, 0, 10]
     assert both.starts().tolist() == [0, 1]
+
+
+def test_long_walks_go_on_past_the_block_of_draws():
+    """A loop that is left with probability 0.1: many walks need more than BLOCK draws."""
+    routes = Routes([False, False], [0.5, 0.1], [False, True], [[0, 1]], [[0.9, 1.0]], [[0.0, 1.0]])
+    n = 500
+    seeds = keys(STREAM, np.arange(n), 1)
+    walked = stretch(routes, seeds, np.zeros(n, dtype=np.int64), np.zeros(n))
+    counts = np.bincount(walked.visit_walk, minlength=n)
+    assert (walked.position > BLOCK + 2).any()
+    for i in range(n):
+        seed, position, t = int(seeds[i]), 2, 0.0
+        loops = 0
+        while True:
+            t -= 0.5 * math.log1p(-uniform(seed, position))
+            position += 1
+            if uniform(seed, position) >= 0.9:
+                break
+            position += 1
+            loops += 1
+        t += 1.0 - 0.1 * math.log1p(-uniform(seed, position + 1))
+        assert counts[i] == loops + 2
+        assert walked.completed[i]
+        assert walked.time[i] == pytest.approx(t, rel=1e-12)
+    assert walked.draws[:, 0].tolist() == [uniform(int(s), 2) for s in seeds]
