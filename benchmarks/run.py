@@ -46,7 +46,7 @@ MEMORY = ["sim.years=0.25"]
 SCALING = {10_000: 0.5, 100_000: 0.5, 1_000_000: 0.5}
 # 5. replications: (label, overrides, replications); workers=1 and workers=2 each
 REPLICATIONS = [
-    ("demo", [], 8),  # issue 6's figure: 8 replications of the demo
+    ("demo", [], 20),  # 20 replications of the demo (8 in rows before 9d1f59c)
     ("10k clients, 1 year", ["sim.years=1"], 20),  # 20 demos are too slow for make bench
 ]
 # 6. collector: a real sweep of this many one-firm jobs, then cxsim.collect.collect on it
@@ -135,10 +135,10 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
 5. **Replications**: wall time of `cxsim.replicate(cfg, n, workers=w)` for
    w = 1 and w = 2 (spawned worker processes, their start-up included), one
    run each in one process; **speed-up** = time(w=1) / time(w=2). The `demo`
-   row is 8 replications of the default scenario: target speed-up >=
-   {TARGETS["speedup"]} on 2 cores. The 20-replication row uses a smaller setting
-   (its overrides are listed) because 20 full demos twice would take about
-   10 minutes. *identical* says whether both ensembles' summaries are equal.
+   row is 20 replications of the default scenario (8 in the rows before
+   9d1f59c, when a demo took twice as long): target speed-up >=
+   {TARGETS["speedup"]} on 2 cores. The second row runs a smaller setting (its
+   overrides are listed). *identical* says whether both ensembles' summaries are equal.
    *cores used* is the CPU time (this process and its workers, user + system)
    over the wall time: about 1 and 2 on an idle machine; less means other
    processes took the cores and the speed-up says little.

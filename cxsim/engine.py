@@ -166,17 +166,16 @@ class _Walk(simpy.Event):
     callback, instead of a new ``Timeout`` for every step.
     """
 
+    __slots__ = ("callbacks", "client", "firm", "need_at", "nodes", "waits", "key", "position",
+                 "draws", "next", "node", "ended_at", "completed", "checked", "churn_draw")
     _ok = True
     _defused = False
-    node = -1
-    ended_at = 0.0
-    completed = False
-    checked = False
-    churn_draw = 1.0
 
     def __init__(self, client: int, firm: int, need_at: float, key: int,
                  nodes: list[int], position: int = 2, draws: list[float] | None = None
                  ) -> None:
+        self.node = -1
+        self.checked = False
         self.client = client
         self.firm = firm
         self.need_at = need_at
@@ -229,7 +228,7 @@ class Engine:
 
         size = self.state.size
         self._need_means = self.segments.mean_days_between_needs[self.state.segment]
-        self._need_mean = self._need_means.tolist()
+        self._need_mean = array("d", self._need_means.tobytes())  # 8 B per client, not 32
         # the need calendar: per client, the day of its next need and that walk's firm and key
         self._next_need = np.full(size, np.inf)
         self._need_firm = np.zeros(size, dtype=np.int16)
@@ -243,7 +242,7 @@ class Engine:
         self._unresolved = bytearray(size)  # per client: pending walks that may churn
         self._unresolved_counts = np.frombuffer(self._unresolved, dtype=np.uint8)
         self._churn_bounds_of = self._churn_bounds()[self.state.segment]
-        self._churn_bound = self._churn_bounds_of.tolist()
+        self._churn_bound = array("d", self._churn_bounds_of.tobytes())
         self._n_prospects = 0
         self._build_clock()
         segs = self.segments
@@ -703,6 +702,7 @@ class Engine:
             heapq.heappush(self._ending, (t, self._ending_count, walk))
         else:
             self._ended.append(walk)
+        walk.draws = None  # its draws are spent; it may wait weeks for its evaluation
         client = walk.client
         draw = walk.churn_draw = uniform(walk.key, 1)
         if draw < self._churn_bound[client]:
