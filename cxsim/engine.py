@@ -105,6 +105,7 @@ KEYED = ("walks", "acquisition", "returns")
 # purposes that share a walk's key (cxsim.streams.uniforms salts them apart)
 _PSYCHOLOGY, _FAILURE, _NPS, _SURVEY, _TALK, _SWITCH = range(1, 7)
 _MONTHS_PER_QUARTER = 3
+_LEDGER_VISITS = 250_000  # evaluated visits held before booking them (~10 MB of ledger)
 _SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
                    SOURCE_REFERRAL: "acquisitions_referral",
                    SOURCE_SWITCH: "acquisitions_switch"}
@@ -153,15 +154,11 @@ class _Station:
         self.area = 0.0
 
 
-def _ended_at(walk: _Walk) -> float:
-    return walk.ended_at
-
-
 class _Walk(simpy.Event):
     """One client walking one journey; also the walk's one pending event.
 
     A walk has at most one event scheduled at a time (its arrival at a
-    staffed touchpoint, its end of service, or its end), so the walk itself
+    staffed touchpoint, or its end), so the walk itself
     is scheduled with :meth:`simpy.Environment.schedule` and handed to the
     callback, instead of a new ``Timeout`` for every step.
     """
@@ -253,6 +250,7 @@ class Engine:
         self._journal: list[dict[str, np.ndarray]] = []
         self._walk_ledger: list[tuple[np.ndarray, ...]] = []  # evaluated walks, not yet booked
         self._visit_ledger: list[tuple[np.ndarray, ...]] = []
+        self._ledger_visits = 0
         self._start_budgets()
 
     # ----------------------------------------------------------------- set-up
@@ -470,8 +468,8 @@ class Engine:
         """The next needs of the walks that ended after the day they were walked on."""
         clients, firms, ended = (np.array(column) for column in zip(*self._later))
         self._later = []
-        client = self.state.firm[clients] == firms
-        clients, firms, ended = clients[client], firms[client], ended[client]
+        still = self.state.firm[clients] == firms
+        clients, firms, ended = clients[still], firms[still], ended[still]
         last = clients.size - 1 - np.unique(clients[::-1], return_index=True)[1]
         if last.size < clients.size:  # a client back with its firm within a day: its last walk
             clients, firms, ended = clients[last], firms[last], ended[last]
@@ -503,9 +501,9 @@ class Engine:
             need = self._next_need[due]
             self._next_need[due] = np.inf
             firms = self._need_firm[due].astype(np.int64)
-            client = self.state.firm[due] == firms
-            if not client.all():
-                due, need, firms = due[client], need[client], firms[client]
+            still = self.state.firm[due] == firms
+            if not still.all():
+                due, need, firms = due[still], need[still], firms[still]
             self._walk_batch(due, firms, self._need_key[due], need)
         if day + 1 < self._horizon:
             self.env.timeout(1.0, value=day + 1).callbacks.append(self._on_day)
@@ -990,6 +988,9 @@ class Engine:
             np.add.reduceat(self.node_cost[nodes], starts)))
         self._visit_ledger.append((nodes, lengths, surveyed, ended, waits, felt, quality,
                                    failed, recovered))
+        self._ledger_visits += total
+        if self._ledger_visits > _LEDGER_VISITS:
+            self._book()
 
         if self.cfg.sim.record_journeys:
             self._journal.append({
@@ -1002,9 +1003,11 @@ class Engine:
     def _book(self) -> None:
         """Add the walks evaluated since the last sample to the monthly and touchpoint books.
 
-        Read only at samples, reviews and the end, so they are summed once a
-        month over every walk evaluated since, not at every evaluation.
+        Read only at samples, reviews and the end, so they are summed there
+        over every walk evaluated since, not at every evaluation (and
+        sooner in a large market, to hold the ledgers' memory down).
         """
+        self._ledger_visits = 0
         if self._walk_ledger:
             cells, completed, revenue, margin, churned, answers, surveyed, measured, cost = (
                 np.concatenate(column) for column in zip(*self._walk_ledger))
