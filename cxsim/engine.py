@@ -224,8 +224,10 @@ class Engine:
         self._build_events()
 
         size = self.state.size
-        self._need_means = self.segments.mean_days_between_needs[self.state.segment]
-        self._need_mean = array("d", self._need_means.tobytes())  # 8 B per client, not 32
+        # per client, as a typed array (scalar reads give floats) and a numpy view of it
+        self._need_mean = array("d", self.segments.mean_days_between_needs[
+            self.state.segment].tobytes())
+        self._need_means = np.frombuffer(self._need_mean)
         # the need calendar: per client, the day of its next need and that walk's firm and key
         self._next_need = np.full(size, np.inf)
         self._need_firm = np.zeros(size, dtype=np.int16)
@@ -238,8 +240,8 @@ class Engine:
         self._later: list[tuple[int, int, float]] = []  # walks ending after today: next needs
         self._unresolved = bytearray(size)  # per client: pending walks that may churn
         self._unresolved_counts = np.frombuffer(self._unresolved, dtype=np.uint8)
-        self._churn_bounds_of = self._churn_bounds()[self.state.segment]
-        self._churn_bound = array("d", self._churn_bounds_of.tobytes())
+        self._churn_bound = array("d", self._churn_bounds()[self.state.segment].tobytes())
+        self._churn_bounds_of = np.frombuffer(self._churn_bound)
         self._n_prospects = 0
         self._build_clock()
         segs = self.segments
@@ -414,6 +416,10 @@ class Engine:
                 firm.workshop(workshop.will, workshop.power, workshop.being)
         self._refresh_firms()
 
+    def _sample_time(self, month: int) -> float:
+        """When month *month*'s sample is taken: its end, or the horizon."""
+        return min((month + 1) * self._month, self._horizon)
+
     def _month_of(self, t: float) -> int:
         return min(int(t // self._month), self._n_months - 1)
 
@@ -441,7 +447,11 @@ class Engine:
             self._need_firm[client] = firm
             self._need_key[client] = seed
         else:
-            self._stretch(_Walk(client, firm, t, seed, []), self._entry[firm], t)
+            self._walk_now(client, firm, t, seed)
+
+    def _walk_now(self, client: int, firm: int, t: float, seed: int) -> None:
+        """A need today, after the day's batch: walked one step at a time from the entry."""
+        self._stretch(_Walk(client, firm, t, seed, []), self._entry[firm], t)
 
     def _plan_needs(self, clients: np.ndarray, firms: np.ndarray, after: np.ndarray) -> None:
         """:meth:`_start_walk` for distinct *clients* whose walks ended at days *after*."""
@@ -462,7 +472,7 @@ class Engine:
         if not later.all():
             for client, firm, t, seed in zip(clients[~later].tolist(), firms[~later].tolist(),
                                              need[~later].tolist(), seeds[~later].tolist()):
-                self._stretch(_Walk(client, firm, t, seed, []), self._entry[firm], t)
+                self._walk_now(client, firm, t, seed)
 
     def _plan_later(self) -> None:
         """The next needs of the walks that ended after the day they were walked on."""
@@ -491,10 +501,10 @@ class Engine:
                 self._deliver()
         if self._later:
             self._plan_later()
-        following = (int(day // self._month) + 1) * self._month
-        if following <= day:
-            following += self._month
-        self._acquire_until(min(day + 1, following, self._horizon))
+        month = int(day // self._month)
+        if self._sample_time(month) <= day:  # that sample was taken at the day's start
+            month += 1
+        self._acquire_until(min(day + 1, self._sample_time(month)))
         self._today = day
         due = np.flatnonzero(self._next_need < day + 1)
         if due.size:
@@ -1137,9 +1147,8 @@ class Engine:
         if self.cfg.management.review and (month + 1) % _MONTHS_PER_QUARTER == 0:
             self._review(month)
         if self._progress is not None:
-            self._progress(min((month + 1) * self._month, self._horizon))
-        self._acquire_until(min(math.floor(self.env.now) + 1, (month + 2) * self._month,
-                                self._horizon))
+            self._progress(self._sample_time(month))
+        self._acquire_until(min(math.floor(self.env.now) + 1, self._sample_time(month + 1)))
 
     def _return_to_market(self, month: int) -> None:
         """Clients who left the category come back as prospects at ``market.return_per_year``.
@@ -1175,7 +1184,7 @@ class Engine:
             env.timeout(month * self._month, value=workshop).callbacks.append(self._on_workshop)
         last = None
         for month in range(self._n_months):
-            t = min((month + 1) * self._month, self._horizon)
+            t = self._sample_time(month)
             last = env.timeout(t, value=month)
             last.callbacks.append(self._on_sample)
         collecting = gc.isenabled()

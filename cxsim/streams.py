@@ -89,6 +89,11 @@ def _unit(z: np.ndarray) -> np.ndarray:
     return (z >> _SHIFTS[3]) * TO_UNIT
 
 
+def _salted(seeds: np.ndarray, salt: int) -> np.ndarray:
+    """The seeds of the sequences a salt (a purpose) derives from *seeds*."""
+    return _mix_array(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(salt))
+
+
 def positions(seeds: np.ndarray, index: np.ndarray | int) -> np.ndarray:
     """:func:`uniform` for arrays: position *index* of the sequences seeded by *seeds*."""
     return _unit(_mix_array(_step(np.asarray(seeds, dtype=np.uint64), index)))
@@ -100,14 +105,13 @@ def uniforms(seeds: np.ndarray, salt: int, index: np.ndarray | int) -> np.ndarra
     The salt names a purpose, so one walk's key seeds several independent
     sequences (its psychology, its word of mouth, its survey).
     """
-    sub = _mix_array(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(salt))
-    return _unit(_mix_array(_step(sub, index)))
+    return _unit(_mix_array(_step(_salted(seeds, salt), index)))
 
 
 def normals(seeds: np.ndarray, salt: int, index: np.ndarray | int, sd: np.ndarray | float
             ) -> np.ndarray:
     """Normal draws with standard deviation *sd*, by Box & Muller (1958) from positions 2i, 2i+1."""
-    sub = _mix_array(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(salt))
+    sub = _salted(seeds, salt)
     index = np.asarray(index, dtype=np.uint64) * np.uint64(2)
     u = _unit(_mix_array(_step(sub, index)))
     v = _unit(_mix_array(_step(sub, index + _ONE)))
