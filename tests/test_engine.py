@@ -12,6 +12,7 @@ import pandas as pd
 
 import cxsim
 from cxsim.engine import KEYED, STREAMS, root_seed, spawn_streams, stream_keys
+from tests.validation.conftest import within_bound
 
 
 def _frames(results):
@@ -79,21 +80,41 @@ def test_streams_are_spawned_in_a_fixed_order():
     assert len(set(keys.values())) == len(KEYED)
 
 
-def test_visits_follow_the_journey_routing(small_cfg):
-    """Visits per touchpoint per completed or abandoned walk match the absorbing chain."""
+def test_visits_follow_the_journey_routing():
+    """Visits per touchpoint per walk match the absorbing chain, over replications.
+
+    Each replication gives, per touchpoint, visits per visit to the entry (one
+    per walk) over the walks ended after warm-up; the SE is the spread of
+    these ratios across replications, not a Poisson guess (with the chat ->
+    app loop and a ratio of correlated counts, the spread measured was 0.3
+    to 0.9 times the Poisson SE). The market is stationary (no acquisition, churn
+    or talk, a warm-up longer than a walk): with a growing client base the
+    horizon cuts off the long walks still under way and keeps the short ones,
+    which biased app_use by -0.4% at one year (4.5 SE of 10 replications).
+    """
     from cxsim.config import config_dir
     from cxsim.journey import load_journey
 
     cfg = cxsim.compose(["scenario=solo", "market.size=4000", "sim.years=1",
-                         "firms.acme.journey=subscription"])
-    results = cxsim.run(cfg)
+                         "sim.warmup_years=0.25", "firms.acme.journey=subscription",
+                         "firms.acme.initial_share=1", "firms.acme.acquisition_share=0",
+                         "market.organic_acquisition_per_year=0", "market.return_per_year=0",
+                         "network=none", "psychology.emotions=false", "psychology.base_churn=0",
+                         "management.review=false"])
     journey = load_journey("subscription", config_dir() / "journey")
     expected = journey.expected_visits()
-    entry_visits = results.touchpoints.visits.iloc[journey.entry]
-    observed = results.touchpoints.visits.to_numpy() / entry_visits
-    walks = entry_visits
-    se = np.sqrt(np.maximum(expected, 1e-3) / walks) * 3
-    assert np.all(np.abs(observed - expected) < 4 * se + 1e-9)
+    observed = []
+    for replication in range(10):
+        visits = cxsim.run(cfg, replication=replication).touchpoints.visits.to_numpy()
+        observed.append(visits / visits[journey.entry])
+    observed = np.array(observed)
+    for node, name in enumerate(journey.touchpoints):
+        if node == journey.entry:
+            continue  # 1 by construction
+        try:  # |mean - expected| <= 4 SE, and 4 SE within 3% of the expected visits
+            within_bound(observed[:, node], expected[node], 0.03)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
 
 
 def test_more_staff_means_shorter_waits():
