@@ -95,12 +95,16 @@ def _clv_final_year(final_year: pd.DataFrame, discount_rate: float) -> float:
 
 
 def crossover_month(differences: np.ndarray, level: float = 0.95) -> int | None:
-    """First month after which the paired CI of a difference stays above 0 to the horizon.
+    """First month from which on the paired CI of a difference stays above 0 to the horizon.
 
     *differences* holds one row per replication and one column per month
     (e.g. the share of one firm minus the other's, on common random
-    numbers). Returns the month index, or None if the lower bound is not
-    above 0 in the last month.
+    numbers). Returns the 0-based index of the first month of the last run
+    of months whose lower bound is strictly above 0 (a bound of exactly 0 is
+    not above; a series that crosses twice counts from its last crossing;
+    0 if above from the first month), or None if the lower bound is not
+    above 0 in the last month. With fewer than 2 rows there is no interval,
+    and so None.
     """
     differences = np.asarray(differences, dtype=float)
     low = np.array([mean_ci(differences[:, m], level)[1] for m in range(differences.shape[1])])
