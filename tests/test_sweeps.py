@@ -236,7 +236,7 @@ def test_ray_launcher_gives_the_same_collected_table(basic_sweep, tmp_path):
 
 
 def test_submitit_local_launcher_gives_the_same_collected_table(basic_sweep, tmp_path):
-    """Runs when hydra-submitit-launcher is installed; SLURM runs the same code."""
+    """The ``dev`` extra installs hydra-submitit-launcher; SLURM runs the same code."""
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     table = _sweep_with(["hydra/launcher=submitit_local"], tmp_path / "sweep")
     pd.testing.assert_frame_equal(table, basic_sweep)
