@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-distributed bench lint clean
+.PHONY: demo test test-distributed bench facts lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ test-distributed: $(STAMP)
 		"hydra-core>=1.3.2,<1.4"
 	$(BIN)/python -c "import hydra_plugins.hydra_ray_launcher"  # fail here, not skip
 	$(BIN)/python -m pytest -p no:xdist -q -rs tests/test_sweeps.py -k "ray_launcher"
+
+# The stylised facts measured afresh (CXSIM_REFRESH_FACTS: record, do not compare with the
+# docs), then the table "What emerges, from what, and what kills it" in docs/model.md.
+facts: $(STAMP)
+	CXSIM_REFRESH_FACTS=1 $(BIN)/python -m pytest -n 2 -q tests/test_stylised_facts.py
+	$(BIN)/python tests/facts.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

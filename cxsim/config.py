@@ -33,10 +33,10 @@ __all__ = [
     "EventConfig",
     "ExperimentConfig",
     "Config",
+    "DAYS_PER_YEAR",
     "NEEDS",
     "METRICS",
     "INCENTIVES",
-    "ORGS",
     "PRESET_GROUPS",
     "register_configs",
     "to_config",
@@ -89,14 +89,14 @@ class MarketConfig:
     contact_salience: float = 0.3  # utility of being the firm whose sales contact prompts a choice
 
 
+DAYS_PER_YEAR = 365.25
+"""Julian year: every ``_per_year`` key is converted to days with it."""
 NEEDS = ("price", "speed", "assortment", "relationship")
 """What a segment's clients always want (seed 001); the offer's attributes match them."""
 METRICS = {"sales": 0.0, "nps": 0.8, "clv": 1.0}
 """KPIs management can steer by, with their client orientation (culture's target)."""
 INCENTIVES = {"transactions": 0.0, "measured_nps": 0.6, "clv": 1.0}
 """What the front line can be paid on, with their client orientation."""
-ORGS = {"no_cco": 0.3, "cco": 1.0}
-"""Org charts, with their client orientation; seed 001 "org chart is destiny"."""
 PRESET_GROUPS = ("strategy", "funding", "org")
 """Firm presets: YAML files ``configs/<group>/<name>.yaml`` filling a firm's unset levers."""
 
@@ -142,6 +142,7 @@ class FirmConfig:
     alignment: float | None = None  # 1: budget split as the strategy declares; seed 000
     # from the org preset
     cx_floor: float | None = None  # CX budget kept at least this share of last year's mean
+    org_culture: float | None = None  # client orientation the org chart gives culture, [0, 1]
 
 
 @dataclass
@@ -203,6 +204,8 @@ class ManagementConfig:
     initial_culture: float = 0.5  # every firm starts from the same history
     initial_capability: float = 0.5  # touchpoints as built at day 0: the funding level of 5%
     initial_pressure: float = 0.25  # sales pressure at day 0: the balanced preset's
+    initial_speed: float = 0.6  # speed delivered at day 0: the balanced preset's
+    initial_assortment: float = 0.55  # assortment delivered at day 0: the balanced preset's
     initial_relationship: float = 0.5  # relationship delivered at day 0: the balanced preset's
     initial_power: float = 0.5  # recovery chance at day 0: the balanced preset's
     nps_coaching: float = 0.5  # chance a front line paid on measured NPS lifts an answer
@@ -434,7 +437,7 @@ def validate(cfg: Config) -> None:
             if value is None:
                 raise ConfigError(f"{k}.{lever}", "is not set by the firm or its presets")
             _number(f"{k}.{lever}", value, 0, 1)
-        for lever, names in (("metric", METRICS), ("incentive", INCENTIVES), ("org", ORGS)):
+        for lever, names in (("metric", METRICS), ("incentive", INCENTIVES)):
             if getattr(firm, lever) not in names:
                 raise ConfigError(f"{k}.{lever}", f"must be one of {', '.join(names)}",
                                   getattr(firm, lever))
@@ -479,9 +482,10 @@ def validate(cfg: Config) -> None:
             continue
         _number(f"management.{f.name}", getattr(cfg.management, f.name), 0)
     for key in ("misaligned_cx_share", "split_reversion", "max_cut", "kpi_steer",
-                "initial_culture", "initial_capability", "initial_pressure",
-                "initial_relationship", "initial_power", "nps_coaching", "survey_floor",
-                "base_turnover", "new_hire_skill", "learning_rate", "initial_skill", "being_rate"):
+                "initial_culture", "initial_capability", "initial_pressure", "initial_speed",
+                "initial_assortment", "initial_relationship", "initial_power", "nps_coaching",
+                "survey_floor", "base_turnover", "new_hire_skill", "learning_rate",
+                "initial_skill", "being_rate"):
         _number(f"management.{key}", getattr(cfg.management, key), 0, 1)
     _number("management.culture_lag_quarters", cfg.management.culture_lag_quarters, 0,
             low_open=True)

@@ -244,10 +244,6 @@ class Engine:
         self._churn_bounds_of = np.frombuffer(self._churn_bound)
         self._n_prospects = 0
         self._build_clock()
-        segs = self.segments
-        self._rational_value = np.column_stack([
-            rational_value(segs.needs, f.cfg.price_level, f.cfg.offer, segs.identifiability)
-            for f in self.firms])
         self._price = np.array([f.cfg.price_level for f in self.firms])
         self._journal: list[dict[str, np.ndarray]] = []
         self._walk_ledger: list[tuple[np.ndarray, ...]] = []  # evaluated walks, not yet booked
@@ -377,7 +373,11 @@ class Engine:
         gain = self.cfg.market.sales_pressure_revenue_gain
         self._upsell = np.array([1.0 + gain * f.pressure for f in firms])
         self._coaching = np.array([f.coaching for f in firms])
-        self._personal = np.array([f.relationship * f.will for f in firms])
+        self._personal = np.array([f.offer["relationship"] * f.will for f in firms])
+        segments = self.segments
+        self._rational_value = np.column_stack([  # the offer as delivered so far, not declared
+            rational_value(segments.needs, f.cfg.price_level, f.offer, segments.identifiability)
+            for f in firms])
         self._survey_share = np.array([f.survey_share for f in firms])
 
     def _review(self, month: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cxsim.config import INCENTIVES, METRICS, ORGS, Config, FirmConfig
+from cxsim.config import DAYS_PER_YEAR, INCENTIVES, METRICS, NEEDS, Config, FirmConfig
 from cxsim.errors import ConfigError
 from cxsim.journey import Journey, load_journey
 
@@ -24,8 +24,6 @@ __all__ = [
     "effective_pressure", "coaching_probability", "survey_share", "reviewed_split",
     "floored_cx_budget", "reallocated_weights", "clv_estimate",
 ]
-
-DAYS_PER_YEAR = 365.25
 
 
 def acquisition_hazard(
@@ -109,7 +107,8 @@ def culture_target(communication: float, metric: float, incentive: float, cx_sha
     The mean of communication, the metric's and the incentive's orientation
     (``cxsim.config.METRICS``, ``INCENTIVES``), the strategy's (CX share of
     the budget and the absence of sales pressure) and the org chart's
-    (``ORGS``). Culture is not a setting: it moves toward this, with a lag.
+    (``org_culture``, from the org preset). Culture is not a setting: it
+    moves toward this, with a lag.
     """
     strategy = (cx_share + 1.0 - sales_pressure) / 2.0
     return (communication + metric + incentive + strategy + org) / 5.0
@@ -268,8 +267,9 @@ class Firm:
     ``money`` (CX money per touchpoint, as shares) and ``capability`` (what
     the touchpoints deliver: it moves toward what the money buys at the
     speed of execution, seed 000, so CX spend pays off over quarters), and
-    likewise the ``pressure``, ``relationship`` and ``power`` the front line
-    delivers: every firm starts from the same history.
+    likewise the ``pressure`` and ``power`` the front line delivers and the
+    ``offer`` (speed, assortment, relationship) clients see and choose by:
+    every firm starts from the same history.
     """
 
     def __init__(self, name: str, cfg: FirmConfig, scenario: Config, journey_dir: Path) -> None:
@@ -296,12 +296,13 @@ class Firm:
         m = self.management
         self.metric_orientation = METRICS[cfg.metric]
         self.incentive_orientation = INCENTIVES[cfg.incentive]
-        self.org_orientation = ORGS[cfg.org]
+        self.org_orientation = cfg.org_culture
         self.declared_pressure = effective_pressure(
             cfg.sales_pressure, cfg.incentive == "transactions", cfg.incentive_granularity,
             m.incentive_motivation)
         self.pressure = m.initial_pressure
-        self.relationship = m.initial_relationship
+        self.offer = {"speed": m.initial_speed, "assortment": m.initial_assortment,
+                      "relationship": m.initial_relationship}
         self.execution_rate = execution_rate(cfg.execution)
         self.coaching = coaching_probability(cfg.incentive == "measured_nps",
                                              cfg.incentive_granularity, cfg.listening,
@@ -336,6 +337,10 @@ class Firm:
             money[self.journey.touchpoints.index(tp)] = weight
         return money / money.sum()
 
+    def declared_offer(self) -> dict[str, float]:
+        """The offer the strategy declares: speed, assortment and relationship levels."""
+        return {attribute: self.cfg.offer.get(attribute, 0.0) for attribute in NEEDS[1:]}
+
     def set_budget(self, revenue: float) -> None:
         """Next quarter's budgets from a quarter's *revenue* (the CCO floor applied)."""
         self.budget = self.cfg.budget_share * revenue
@@ -366,7 +371,7 @@ class Firm:
             self.intensity = self.cfg.budget_share * self.split
             self.capability = self.funded_level()
             self.pressure = self.declared_pressure
-            self.relationship = self.cfg.offer.get("relationship", 0.0)
+            self.offer = self.declared_offer()
             self.power = self.cfg.power
 
     @property
@@ -411,8 +416,9 @@ class Firm:
         self.money = reallocated_weights(self.money, seen_visits, seen_affect, cfg.reallocation)
         self.capability = approach(self.capability, self.funded_level(), self.execution_rate)
         self.pressure = approach(self.pressure, self.declared_pressure, self.execution_rate)
-        self.relationship = approach(self.relationship, cfg.offer.get("relationship", 0.0),
-                                     self.execution_rate)
+        declared = self.declared_offer()
+        self.offer = {attribute: approach(level, declared[attribute], self.execution_rate)
+                      for attribute, level in self.offer.items()}
 
         target = culture_target(cfg.communication, self.metric_orientation,
                                 self.incentive_orientation, self.split, self.pressure,

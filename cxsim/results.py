@@ -26,7 +26,12 @@
 ``summary``
     One row per firm: ``clv_mean`` with a 95% Student-t interval over the
     relationships acquired after warm-up, ``retention_annual``, ``nps_true``,
-    ``active_final``, totals of revenue, margin and spend.
+    ``active_final``, totals of revenue, margin and spend. Word of mouth
+    twice: ``referral_share`` (referral over marketing + referral
+    acquisitions, which the budget split moves) and
+    ``referrals_per_client_year`` (referral acquisitions per active
+    client-year, month-end stocks times month lengths: what each client's
+    talk brings, whatever the acquisition budget).
 
 Every row carries ``run_id``, ``seed``, ``replication`` (the spawn key) and
 ``config_hash``.
@@ -45,7 +50,7 @@ import pandas as pd
 import yaml
 from scipy.special import stdtrit
 
-from cxsim.config import Config, as_plain
+from cxsim.config import DAYS_PER_YEAR, Config, as_plain
 
 __all__ = ["Results", "mean_ci", "crossover_month"]
 
@@ -270,6 +275,9 @@ class Results:
             measured = _nps(monthly, "promoters_measured", "detractors_measured", "nps_surveyed",
                             f, first_month)
             new = ts.acquisitions_marketing.sum() + ts.acquisitions_referral.sum()
+            month_days_run = np.diff(np.concatenate([[first_month * month_days],
+                                                     ts.t_days.to_numpy()]))
+            client_years = float(ts.active_clients @ month_days_run) / DAYS_PER_YEAR
             final_year = timeseries[timeseries.firm == name].iloc[-12:]
             cx_spend = ts.cx_spend.sum()
             rows.append({
@@ -286,6 +294,8 @@ class Results:
                 "revenue_share_final_year": _ratio(final_year.revenue.sum(), timeseries.revenue[
                     timeseries.month >= final_year.month.iloc[0]].sum()),
                 "referral_share": _ratio(ts.acquisitions_referral.sum(), new),
+                "referrals_per_client_year": _ratio(ts.acquisitions_referral.sum(),
+                                                    client_years),
                 "clv_final_year": _clv_final_year(final_year, discount_rate),
                 "return_on_cx_spend": _ratio(ts.margin.sum(), cx_spend),
                 "active_final": int(active[-1]),

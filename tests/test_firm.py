@@ -150,3 +150,36 @@ def test_cx_split_puts_the_money_where_it_says():
     plain = to_config(cxsim.compose(solo))
     even = Firm("acme", plain.firms["acme"], plain, config_dir() / "journey")
     assert np.allclose(even.money, even.visit_share)
+
+
+def test_the_offer_clients_weigh_is_the_one_delivered_so_far():
+    """The declared offer reaches clients at the execution rate, from the shared history."""
+    from cxsim.config import config_dir
+    from cxsim.firm import Firm
+
+    scenario = to_config(cxsim.compose([*TINY, "firms.client_first.execution=0.75"]))
+    m = scenario.management
+    firm = Firm("client_first", scenario.firms["client_first"], scenario,
+                config_dir() / "journey")
+    assert firm.offer == {"speed": m.initial_speed, "assortment": m.initial_assortment,
+                          "relationship": m.initial_relationship}
+    firm.start(1_000_000.0)
+    unheard = np.full(firm.journey.n_touchpoints, np.nan)
+    for _ in range(4):
+        firm.review(1_000_000.0, 1_000_000.0, 0.0, unheard, np.zeros_like(unheard))
+    declared = firm.declared_offer()
+    assert declared["relationship"] == 0.8
+    assert firm.offer["relationship"] == pytest.approx(
+        declared["relationship"] - 0.25 * (declared["relationship"] - m.initial_relationship))
+    frozen = to_config(cxsim.compose([*TINY, "management.review=false"]))
+    stays = Firm("client_first", frozen.firms["client_first"], frozen, config_dir() / "journey")
+    stays.start(1_000_000.0)
+    assert stays.offer == stays.declared_offer()
+
+
+def test_an_org_chart_pulls_culture_by_its_own_key():
+    cco = to_config(cxsim.compose(["firms.sales_first.org=cco"])).firms["sales_first"]
+    assert (cco.cx_floor, cco.org_culture) == (0.95, 1.0)
+    culture_only = to_config(cxsim.compose(["firms.sales_first.org_culture=1.0"]))
+    assert (culture_only.firms["sales_first"].cx_floor,
+            culture_only.firms["sales_first"].org_culture) == (0.0, 1.0)
