@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import fields
@@ -52,6 +51,7 @@ from tqdm import tqdm
 from cxsim.collect import FAILED, expand_sweep, job_status, override_hash
 from cxsim.config import Config, compose, config_dir, register_configs, to_config
 from cxsim.errors import ConfigError
+from cxsim.files import write_text
 from cxsim.results import TABLES, Results
 
 __all__ = ["main"]
@@ -226,9 +226,7 @@ def _discard(out: Path, written: list[Path]) -> None:
 
 
 def _mark_failed(out: Path, reason: str) -> None:
-    tmp = out / f".{FAILED}.partial"
-    tmp.write_text(reason + "\n")
-    os.replace(tmp, out / FAILED)
+    write_text(out / FAILED, reason + "\n")
 
 
 def _reason(error: Exception) -> str:
@@ -271,7 +269,13 @@ def _task(cfg: DictConfig) -> None:
         runs = _replications(scenario)
         results = _combine(runs, job, overrides)
         written = write_figures(runs[0], out)
-        results.save(out)  # tables, then meta.json last
+        report = scenario.experiment.report
+        if report or (report is None and not sweeping):
+            from cxsim.report.page import write
+            from cxsim.report.run import page_of
+
+            written.append(write(page_of(results), out / "report.html"))
+        results.save(out)  # tables, then meta.json last: a complete run has its report
     except Exception as error:
         _discard(out, written)
         reason = _reason(error)

@@ -8,7 +8,10 @@
 
 runs both scenarios (``--common`` overrides, then ``--a`` or ``--b``) on
 common random numbers (:func:`cxsim.compare`), prints the paired table and
-writes it to ``DIR/comparison.csv`` and ``DIR/comparison.parquet``.
+writes into ``DIR``: the table (``comparison.csv``, ``comparison.parquet``),
+both scenarios' per-replication summaries and monthly series, the HTML
+report (``report.html``) and, last, ``comparison.json`` (what ran): a
+directory without it is not a finished comparison.
 
 Exit status 0 on success, 2 on bad input: one line on stderr,
 ``cxsim-compare: error: ...``, no traceback, nothing written.
@@ -17,7 +20,6 @@ Exit status 0 on success, 2 on bad input: one line on stderr,
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -27,6 +29,7 @@ import pandas as pd
 from cxsim.config import compose
 from cxsim.errors import ConfigError
 from cxsim.experiment import compare
+from cxsim.report.comparison import Compared, save_comparison
 
 __all__ = ["main"]
 
@@ -57,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--metrics", nargs="+", default=None, metavar="METRIC",
                         help="summary metrics to report (default: all numeric ones)")
     parser.add_argument("--out", required=True, type=Path,
-                        help="directory for comparison.csv and comparison.parquet")
+                        help="directory for the paired table, the runs' tables and report.html")
     return parser
 
 
@@ -66,13 +69,19 @@ def _number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
-def _write(table: pd.DataFrame, out: Path) -> None:
-    """Write each file under a temporary name and move it into place."""
-    for name, write in (("comparison.csv", lambda p: table.to_csv(p, index=False)),
-                        ("comparison.parquet", lambda p: table.to_parquet(p, index=False))):
-        tmp = out / f".{name}.partial"
-        write(tmp)
-        os.replace(tmp, out / name)
+def _meta(args: argparse.Namespace, cfg_a, cfg_b) -> dict:
+    """What ran, for the report and for ``comparison.json``."""
+    from datetime import UTC, datetime
+
+    from cxsim import __version__
+    from cxsim.config import as_plain, config_hash, to_config
+
+    a, b = to_config(cfg_a), to_config(cfg_b)
+    return {"common": args.common, "a": args.a, "b": args.b, "seed": a.seed,
+            "replications": args.replications, "days_per_month": a.sim.days_per_month,
+            "config_hash_a": config_hash(a), "config_hash_b": config_hash(b),
+            "config_a": as_plain(a), "config_b": as_plain(b), "cxsim_version": __version__,
+            "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,8 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as error:
         _fail(str(error))
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
-        _write(table, args.out)
+        save_comparison(Compared(comparison, _meta(args, cfg_a, cfg_b)), args.out)
     except OSError as error:
         _fail(f"cannot write to --out {str(args.out)!r}: {error.strerror or error}")
     with pd.option_context("display.width", 200, "display.max_columns", None,

@@ -239,6 +239,8 @@ class ExperimentConfig:
     """How a job of the ``cxsim`` command runs its scenario (``docs/scaling.md``)."""
 
     replications: int = 1  # replication i on SeedSequence(seed, spawn_key=(i,)), as replicate()
+    report: bool | None = None  # report.html in the run's folder; unset: yes, but not per
+    #   job of a -m sweep (thousands of Morris jobs would each pay for one)
 
 
 @dataclass
@@ -497,6 +499,9 @@ def validate(cfg: Config) -> None:
 
     validate_network(cfg.network, m.size)
     _number("experiment.replications", cfg.experiment.replications, 1, integer=True)
+    if cfg.experiment.report is not None and not isinstance(cfg.experiment.report, bool):
+        raise ConfigError("experiment.report", "must be true, false or null",
+                          cfg.experiment.report)
 
     s = cfg.sim
     _number("sim.years", s.years, 0, 200, low_open=True)

@@ -51,8 +51,9 @@ import yaml
 from scipy.special import stdtrit
 
 from cxsim.config import DAYS_PER_YEAR, Config, as_plain
+from cxsim.files import atomic_write
 
-__all__ = ["Results", "mean_ci", "crossover_month"]
+__all__ = ["Results", "mean_ci", "ratio_ci", "crossover_month"]
 
 TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys")
 _SOURCES = ("initial", "marketing", "referral", "switch")
@@ -69,6 +70,26 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     half = stdtrit(values.size - 1, 0.5 + level / 2) * values.std(ddof=1) / np.sqrt(
         values.size)
     return mean, mean - half, mean + half
+
+
+def ratio_ci(top: np.ndarray, bottom: np.ndarray, level: float = 0.95
+             ) -> tuple[float, float, float]:
+    """Ratio of two paired means, ``mean(top) / mean(bottom)``, with a delta-method interval.
+
+    ``se = sd(top - r bottom) / (sqrt(n) |mean(bottom)|)``: the linearised
+    variance of a ratio estimator (Cochran 1977, *Sampling Techniques*, 3rd
+    ed., 6.3), with n - 1 degrees of freedom. NaN bounds with fewer than 2
+    pairs, NaN throughout when the bottom mean is 0.
+    """
+    top, bottom = np.asarray(top, dtype=float), np.asarray(bottom, dtype=float)
+    if top.size == 0 or bottom.mean() == 0:
+        return float("nan"), float("nan"), float("nan")
+    r = float(top.mean() / bottom.mean())
+    if top.size < 2:
+        return r, float("nan"), float("nan")
+    se = (top - r * bottom).std(ddof=1) / (np.sqrt(top.size) * abs(bottom.mean()))
+    half = float(stdtrit(top.size - 1, 0.5 + level / 2) * se)
+    return r, r - half, r + half
 
 
 def _nps(monthly: dict[str, np.ndarray], promoters: str, detractors: str, answers: str,
@@ -323,9 +344,7 @@ class Results:
         (out / "meta.json").unlink(missing_ok=True)
 
         def put(name: str, write) -> None:
-            tmp = out / f".{name}.partial"
-            write(tmp)
-            os.replace(tmp, out / name)
+            atomic_write(out / name, write)
 
         for table in TABLES:
             frame = getattr(self, table)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import ndtri, stdtrit
 
-from cxsim.results import mean_ci
+from cxsim.results import mean_ci, ratio_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "model.md"
@@ -76,23 +76,11 @@ class Estimate:
 
 
 def ratio(top: np.ndarray, bottom: np.ndarray) -> Estimate:
-    """Ratio of two paired means with a delta-method 95% interval.
-
-    ``r = mean(top) / mean(bottom)``, ``se = sd(top - r bottom) / (sqrt(n) |mean(bottom)|)``:
-    the linearised variance of a ratio estimator (Cochran 1977, *Sampling
-    Techniques*, 6.3), with n - 1 degrees of freedom.
-    """
-    top, bottom = np.asarray(top, dtype=float), np.asarray(bottom, dtype=float)
-    n = top.size
-    r = top.mean() / bottom.mean()
-    sd = float((top - r * bottom).std(ddof=1) / abs(bottom.mean()))
-    half = stdtrit(n - 1, 0.975) * sd / math.sqrt(n)
-    return Estimate(float(r), float(r - half), float(r + half), n, sd)
-
-
-def shrunk(control: Estimate, effect: Estimate, share: float = 0.25) -> bool:
-    """Did the effect vanish in the control: its CI covers 0, or it is at most *share* of it?"""
-    return control.covers_zero or abs(control.mean) <= share * abs(effect.mean)
+    """Ratio of two paired means with its delta-method 95% interval (``ratio_ci``)."""
+    r, low, high = ratio_ci(top, bottom)
+    half = (high - low) / 2
+    n = np.asarray(top).size
+    return Estimate(r, low, high, n, float(half / stdtrit(n - 1, 0.975) * math.sqrt(n)))
 
 
 @dataclass(frozen=True)

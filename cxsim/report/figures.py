@@ -1,4 +1,4 @@
-"""Figures and the console summary of a run."""
+"""PNG figures and the console summary of one run."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ def _plot_by_firm(results: Results, path: Path, column: str, scale: float, ylabe
                   title: str) -> Path:
     """One line per firm of a monthly *column* of the timeseries."""
     fig, ax = plt.subplots(figsize=(7, 4))
+    days_per_month = float(results.meta.get("days_per_month")
+                           or results.config["sim"]["days_per_month"])
     for firm, rows in results.timeseries.groupby("firm", sort=False):
-        ax.plot(rows.t_days / 30.4375, scale * rows[column], label=str(firm))
-    ax.set_xlabel("month")
+        ax.plot(rows.t_days / days_per_month, scale * rows[column], label=str(firm))
+    ax.set_xlabel(f"month ({days_per_month:g} days)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -1,0 +1,132 @@
+"""The answer in plain words: sentences generated from estimates, never beyond them.
+
+Every number carries its 95% interval; a difference whose interval holds 0
+is said to be "not distinguishable from no difference"; a value that could
+not be estimated (no answers, one replication) is said to be so. The
+functions are pure: estimates in, sentences out, so each wording rule has a
+unit test on synthetic numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Estimate", "number", "interval", "difference", "lead", "crossover"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with its 95% interval over *n* replications (bounds NaN when n < 2)."""
+
+    mean: float
+    low: float = math.nan
+    high: float = math.nan
+    n: int = 1
+
+    @property
+    def known(self) -> bool:
+        return math.isfinite(self.mean)
+
+    @property
+    def has_interval(self) -> bool:
+        return math.isfinite(self.low) and math.isfinite(self.high)
+
+    @property
+    def sign(self) -> int:
+        """+1 or -1 if the interval excludes 0, else 0 (also without an interval)."""
+        if not self.has_interval:
+            return 0
+        return 1 if self.low > 0 else -1 if self.high < 0 else 0
+
+
+def number(value: float, unit: str = "", digits: int = 0) -> str:
+    """A number as the page shows it: separators, fixed digits, the unit after it."""
+    if not math.isfinite(value):
+        return "n/a"
+    text = f"{value:,.{digits}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]
+    return f"{text}{unit}"
+
+
+def interval(estimate: Estimate, unit: str = "", digits: int = 0) -> str:
+    """``12 (95% CI 10 to 14)``; a single replication says it has no interval."""
+    if not estimate.known:
+        return "not estimable"
+    value = number(estimate.mean, unit, digits)
+    if not estimate.has_interval:
+        return f"{value} (one replication: no interval)"
+    return f"{value} ({_bounds(estimate.low, estimate.high, digits)})"
+
+
+def _bounds(low: float, high: float, digits: int) -> str:
+    return f"95% CI {number(low, '', digits)} to {number(high, '', digits)}"
+
+
+def difference(subject: str, what: str, estimate: Estimate, unit: str = "",
+               digits: int = 0) -> str:
+    """``{subject} changes {what} by +12 (95% CI 3 to 21).`` or says there is no evidence."""
+    if not estimate.known:
+        return f"The change in {what} could not be estimated."
+    if not estimate.has_interval:
+        return (f"{subject} changes {what} by {number(estimate.mean, unit, digits)} in a "
+                "single replication: without an interval this says nothing about chance.")
+    direction = {1: "raises", -1: "lowers", 0: "changes"}[estimate.sign]
+    size = number(abs(estimate.mean) if estimate.sign else estimate.mean, unit, digits)
+    bounds = _bounds(estimate.low, estimate.high, digits)
+    if estimate.sign == 0:
+        return (f"{subject} {direction} {what} by {size} ({bounds}): not distinguishable "
+                "from no difference.")
+    return f"{subject} {direction} {what} by {size} ({bounds})."
+
+
+def lead(metric: str, shares: dict[str, Estimate], gap: Estimate | None, unit: str = "",
+         digits: int = 0) -> str:
+    """Who leads on *metric* and by how much (*gap*: first firm minus second, paired)."""
+    known = {firm: e for firm, e in shares.items() if e.known}
+    if not known:
+        return f"{metric.capitalize()} could not be estimated."
+    if len(known) == 1:
+        (firm, e), = known.items()
+        return f"{firm}'s {metric} is {interval(e, unit, digits)}."
+    first, second = list(known)[:2]
+    if gap is None or not gap.known:
+        return (f"{first}'s {metric} is {interval(known[first], unit, digits)}, "
+                f"{second}'s {interval(known[second], unit, digits)}.")
+    if not gap.has_interval:
+        leader = first if gap.mean > 0 else second
+        if gap.mean == 0:
+            return f"{first} and {second} are level on {metric} in a single replication."
+        return (f"{leader} leads on {metric} by {number(abs(gap.mean), unit, digits)} in a "
+                "single replication: without an interval this says nothing about chance.")
+    if gap.sign == 0:
+        return (f"On {metric}, {first} minus {second} is {number(gap.mean, unit, digits)} "
+                f"({_bounds(gap.low, gap.high, digits)}): not distinguishable from no "
+                "difference.")
+    if gap.sign > 0:
+        leader, other, low, high = first, second, gap.low, gap.high
+    else:
+        leader, other, low, high = second, first, -gap.high, -gap.low
+    return (f"{leader} leads {other} on {metric} by {number(abs(gap.mean), unit, digits)} "
+            f"({_bounds(low, high, digits)}).")
+
+
+def crossover(leader: str, other: str, month: int | None, months: int,
+              replications: int) -> str:
+    """The crossover month in words (``cxsim.results.crossover_month``)."""
+    if replications < 2:
+        return "With one replication there is no interval, so no crossover month is claimed."
+    if month is None:
+        return (f"{leader}'s share lead over {other} is not above 0 with 95% confidence "
+                "by the last month: no crossover.")
+    if month == 0:
+        return f"{leader} leads {other} in share from the first month to the last."
+    return (f"{leader} overtakes {other} in share at month {month} of {months}: from then "
+            "on the 95% CI of the paired difference stays above 0.")
+
+
+def join(sentences: Sequence[str]) -> list[str]:
+    """The answer's sentences, empty ones left out."""
+    return [s for s in sentences if s]

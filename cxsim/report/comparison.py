@@ -1,0 +1,169 @@
+"""The page of a paired comparison (``cxsim-compare --out DIR``): what changed, and what it did.
+
+A comparison directory holds the paired table, both scenarios' summaries
+and monthly series (``a_summary.parquet`` ...), and, written last,
+``comparison.json`` (both scenarios' overrides and resolved configs, the
+seed and the replications): a directory without it is not a finished
+comparison.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxsim.errors import ConfigError
+from cxsim.experiment import Comparison, Ensemble
+from cxsim.files import atomic_write, write_text
+from cxsim.report import answer, charts
+from cxsim.report.page import Page, table_from_frame
+from cxsim.report.run import CLV_NOTE, assumption_tables, estimate, kpi_frame
+from cxsim.results import ratio_ci
+
+__all__ = ["Compared", "save_comparison", "load_comparison", "comparison_page", "MARKER"]
+
+MARKER = "comparison.json"
+"""Written last by :func:`save_comparison`: its presence says the comparison is whole."""
+_TABLES = ("summary", "timeseries")
+
+
+@dataclass
+class Compared:
+    """A finished comparison and what produced it."""
+
+    comparison: Comparison
+    meta: dict  # common, a, b (override lists), seed, replications, configs, version, created
+
+
+def save_comparison(compared: Compared, out: Path, report: bool = True) -> None:
+    """Write the tables, the report, then ``comparison.json`` last."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).unlink(missing_ok=True)
+    table = compared.comparison.table()
+    atomic_write(out / "comparison.csv", lambda p: table.to_csv(p, index=False))
+    atomic_write(out / "comparison.parquet", lambda p: table.to_parquet(p, index=False))
+    for label, ensemble in (("a", compared.comparison.a), ("b", compared.comparison.b)):
+        for name in _TABLES:
+            frame = getattr(ensemble, name)
+            atomic_write(out / f"{label}_{name}.parquet",
+                         lambda p, f=frame: f.to_parquet(p, index=False))
+    if report:
+        from cxsim.report.page import write
+
+        write(comparison_page(compared), out / "report.html")
+    write_text(out / MARKER, json.dumps(compared.meta, indent=2, default=str) + "\n")
+
+
+def load_comparison(directory: Path) -> Compared:
+    """Read a directory written by :func:`save_comparison`."""
+    directory = Path(directory)
+    if not (directory / MARKER).is_file():
+        raise ConfigError(str(directory), f"holds no finished comparison (no {MARKER})")
+    meta = json.loads((directory / MARKER).read_text())
+    ensembles = [Ensemble(*(pd.read_parquet(directory / f"{label}_{name}.parquet")
+                            for name in _TABLES)) for label in ("a", "b")]
+    return Compared(Comparison(*ensembles), meta)
+
+
+def _paired(compared: Compared, column: str, firm: str, scale: float = 1.0) -> answer.Estimate:
+    a, b = (e.summary[e.summary.firm == firm].set_index("replication")[column]
+            for e in (compared.comparison.a, compared.comparison.b))
+    return estimate(scale * (b - a).to_numpy(dtype=float))
+
+
+def changed(meta: dict) -> str:
+    a, b = meta.get("a") or [], meta.get("b") or []
+    only_b = [o for o in b if o not in a]
+    only_a = [o for o in a if o not in b]
+    if not only_a and not only_b:
+        return "Scenarios a and b have the same overrides: any difference is chance."
+    text = "Scenario b sets " + ", ".join(only_b) if only_b else "Scenario b drops"
+    if only_a:
+        text += ("; scenario a sets " if only_b else " ") + ", ".join(only_a)
+    return text + "."
+
+
+def comparison_sentences(compared: Compared) -> list[str]:
+    firms = list(dict.fromkeys(compared.comparison.a.summary.firm))
+    sentences = [changed(compared.meta)]
+    for firm in firms[:2]:
+        subject = f"For {firm}, b"
+        sentences.append(" ".join([
+            answer.difference(subject, "CLV now", _paired(compared, "clv_final_year", firm),
+                              " per client", 0),
+            answer.difference("It", "final market share",
+                              _paired(compared, "share_final", firm, 100.0), " points", 1),
+            answer.difference("It", "true NPS", _paired(compared, "nps_true", firm), "", 1),
+        ]))
+    return answer.join(sentences)
+
+
+def incremental_return(compared: Compared, firm: str) -> answer.Estimate:
+    """Paired difference in margin over paired difference in CX spend (delta-method CI)."""
+    a, b = (e.summary[e.summary.firm == firm].set_index("replication")
+            for e in (compared.comparison.a, compared.comparison.b))
+    margin = (b.margin_total - a.margin_total).to_numpy(dtype=float)
+    spend = (b.cx_spend_total - a.cx_spend_total).to_numpy(dtype=float)
+    if spend.size < 2 or not np.any(spend):
+        return answer.Estimate(float("nan"))
+    mean, low, high = ratio_ci(margin, spend)
+    return answer.Estimate(mean, low, high, int(spend.size))
+
+
+def comparison_page(compared: Compared) -> Page:
+    meta = compared.meta
+    a, b = compared.comparison.a, compared.comparison.b
+    n = a.n
+    both = pd.concat([a.summary.assign(scenario="a"), b.summary.assign(scenario="b")])
+    both["scenario"] = both["scenario"] + ": " + both["firm"].astype(str)
+    shown, raw = kpi_frame(both, "scenario")
+    tables = [table_from_frame(f"Key figures per scenario and firm (mean and 95% CI over {n} "
+                               "replications)", shown, CLV_NOTE, "kpis", "kpis.csv", raw)]
+    rows = []
+    for firm in dict.fromkeys(a.summary.firm):
+        r = incremental_return(compared, firm)
+        rows.append({"firm": str(firm),
+                     "incremental return: extra margin per extra unit of CX spend, b - a":
+                     answer.interval(r, "", 2) if r.known else
+                     "not estimable (CX spend did not change)"})
+    tables.append(table_from_frame("Return on the change in CX spend", pd.DataFrame(rows),
+                                   "The paired difference in margin divided by the paired "
+                                   "difference in CX spend (b minus a), with a delta-method "
+                                   "95% CI.", "return", "return.csv"))
+    series = {}
+    for label, ensemble in (("a", a), ("b", b)):
+        for firm in dict.fromkeys(ensemble.timeseries.firm):
+            series[f"{label}: {firm}"] = ensemble.timeseries[ensemble.timeseries.firm == firm]
+    days_per_month = float(meta.get("days_per_month") or
+                           meta["config_a"]["sim"]["days_per_month"])
+    page_charts = [charts.share_over_time(series, days_per_month),
+                   charts.clv_by_firm(both, "scenario"),
+                   charts.nps_true_and_measured(both, "scenario"),
+                   charts.spend_by_quarter(series, days_per_month),
+                   charts.acquisitions_by_source(series)]
+    common = meta.get("common") or []
+    command = ("cxsim-compare" + (" --common " + " ".join(common) if common else "")
+               + (" --a " + " ".join(meta["a"]) if meta.get("a") else "")
+               + (" --b " + " ".join(meta["b"]) if meta.get("b") else "")
+               + f" -n {n}")
+    return Page(
+        title="cxsim: scenario a against scenario b",
+        subtitle=f"{n} paired replications on common random numbers",
+        answer=comparison_sentences(compared),
+        tables=tables,
+        charts=page_charts,
+        assumptions=assumption_tables(meta["config_a"], meta["config_b"]),
+        command=command,
+        provenance=[("seed", str(meta.get("seed"))), ("replications", str(n)),
+                    ("config hash a", str(meta.get("config_hash_a"))),
+                    ("config hash b", str(meta.get("config_hash_b"))),
+                    ("cxsim version", str(meta.get("cxsim_version"))),
+                    ("written", str(meta.get("created")))],
+    )
+
+

@@ -1,0 +1,165 @@
+"""The HTML report: its sentences, its numbers, its escaping and its bad input."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxsim
+from cxsim.experiment import Ensemble
+from cxsim.files import atomic_write
+from cxsim.report import answer, write_report
+from cxsim.report.page import render
+from cxsim.report.run import KPIS, kpi_frame, page_of, run_sentences
+from cxsim.results import Results
+
+E = answer.Estimate
+HOSTILE = ("<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>")
+
+
+# ---------------------------------------------------------------- sentences
+def test_an_interval_that_straddles_zero_is_no_difference():
+    text = answer.difference("b", "CLV now", E(3.0, -2.0, 8.0, 10), "", 0)
+    assert "not distinguishable from no difference" in text
+    assert "95% CI -2 to 8" in text
+    sure = answer.difference("b", "CLV now", E(5.0, 2.0, 8.0, 10), "", 0)
+    assert sure.startswith("b raises CLV now by 5") and "not distinguishable" not in sure
+    lower = answer.difference("b", "CLV now", E(-5.0, -8.0, -2.0, 10), "", 0)
+    assert lower.startswith("b lowers CLV now by 5 (95% CI -8 to -2)")
+
+
+def test_a_nan_metric_is_said_to_be_unknown():
+    assert "could not be estimated" in answer.difference("b", "NPS", E(math.nan), "", 1)
+    assert answer.interval(E(math.nan)) == "not estimable"
+    assert "could not be estimated" in answer.lead("NPS", {"a": E(math.nan)}, None)
+
+
+def test_one_replication_claims_no_interval():
+    text = answer.difference("b", "CLV now", E(5.0, math.nan, math.nan, 1), "", 0)
+    assert "single replication" in text and "CI" not in text
+    assert answer.interval(E(5.0)) == "5 (one replication: no interval)"
+    assert "no crossover month is claimed" in answer.crossover("a", "b", None, 24, 1)
+    lead = answer.lead("share", {"a": E(60.0), "b": E(40.0)}, E(20.0), " points", 1)
+    assert "single replication" in lead
+
+
+def test_a_tie_names_no_leader():
+    tie = answer.lead("share", {"a": E(50.0, 49, 51, 5), "b": E(50.0, 49, 51, 5)},
+                      E(0.0, -1.0, 1.0, 5), " points", 1)
+    assert "not distinguishable from no difference" in tie and "leads" not in tie
+    assert "level" in answer.lead("share", {"a": E(50.0), "b": E(50.0)}, E(0.0))
+
+
+def test_two_firms_name_the_leader_with_the_interval_in_its_favour():
+    text = answer.lead("share", {"a": E(40.0, 39, 41, 5), "b": E(60.0, 59, 61, 5)},
+                       E(-20.0, -22.0, -18.0, 5), " points", 1)
+    assert text == "b leads a on share by 20.0 points (95% CI 18.0 to 22.0)."
+
+
+def test_one_firm_is_described_not_compared():
+    text = answer.lead("share", {"solo": E(70.0, 68.0, 72.0, 4)}, None, "%", 1)
+    assert text == "solo's share is 70.0% (95% CI 68.0 to 72.0)."
+
+
+# ---------------------------------------------------------- pages from runs
+@pytest.fixture(scope="module")
+def duel() -> Results:
+    """Three replications of a small duel combined as ``cxsim`` combines a job's runs."""
+    cfg = cxsim.compose(["market.size=600", "sim.years=2"])
+    runs = [cxsim.run(cfg, replication=i) for i in range(3)]
+    tables = {name: pd.concat([getattr(r, name) for r in runs], ignore_index=True)
+              for name in ("timeseries", "segments", "clients", "touchpoints", "summary")}
+    return Results(**tables, meta=runs[0].meta, config=runs[0].config)
+
+
+def test_the_kpi_table_shows_the_ensembles_means_and_intervals(duel):
+    shown, raw = kpi_frame(duel.summary)
+    table = Ensemble(duel.summary, duel.timeseries).table()
+    for column, name, scale, unit, digits in KPIS:
+        for firm in ("sales_first", "client_first"):
+            row = table[(table.firm == firm) & (table.metric == column)].iloc[0]
+            value = raw[(raw.firm == firm) & (raw.kpi == name)].iloc[0]
+            assert value["mean"] == pytest.approx(scale * row["mean"], nan_ok=True)
+            assert value["ci_low"] == pytest.approx(scale * row["ci_low"], nan_ok=True)
+            cell = shown.loc[shown[""] == name, firm].item()
+            expected = answer.interval(E(scale * row["mean"], scale * row["ci_low"],
+                                         scale * row["ci_high"], 3), unit, digits)
+            assert cell == expected
+
+
+def test_the_answer_follows_the_paired_share_difference(duel):
+    s = duel.summary.pivot(index="replication", columns="firm", values="share_final")
+    gap = 100 * (s.client_first - s.sales_first)
+    sentences = run_sentences(duel.summary, duel.timeseries)
+    mean, low, high = cxsim.results.mean_ci(gap.to_numpy())
+    leader = "client_first" if mean > 0 else "sales_first"
+    if low > 0 or high < 0:
+        assert sentences[0].startswith(f"{leader} leads")
+        assert f"by {abs(mean):.1f} points" in sentences[0]
+    else:
+        assert "not distinguishable from no difference" in sentences[0]
+
+
+def test_a_hostile_name_is_text_never_markup(duel):
+    firms = {"sales_first": HOSTILE[0], "client_first": HOSTILE[1]}
+    renamed = Results(
+        **{name: getattr(duel, name).replace({"firm": firms})
+           for name in ("timeseries", "segments", "clients", "summary")},
+        touchpoints=duel.touchpoints.replace({"firm": firms}).assign(
+            touchpoint=lambda t: np.where(t.touchpoint == "delivery", HOSTILE[0], t.touchpoint)),
+        meta=duel.meta,
+        config={**duel.config, "firms": {firms[k]: v for k, v in duel.config["firms"].items()}})
+    html = render(page_of(renamed))
+    for name in HOSTILE:
+        assert name not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()
+
+
+# ---------------------------------------------------------------- bad input
+def report(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cxsim.report.cli", *args],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("make, rule", [
+    (lambda d: d / "missing", "does not exist"),
+    (lambda d: (d / "a.parquet").write_text("x") and d, "no finished result"),
+    (lambda d: (d / "FAILED").write_text("boom") and d, "failed run"),
+    (lambda d: (d / "comparison.parquet").write_text("x") and d, "unfinished comparison"),
+    (lambda d: (d / "table.csv").write_text("x") and d, "no finished result"),
+    (lambda d: d, "is not a cxsim run, comparison or experiment"),
+])
+def test_bad_paths_get_one_line_and_nothing_written(tmp_path, make, rule):
+    target = make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = report(str(target))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and rule in done.stderr
+    assert done.stderr.startswith("cxsim-report: error: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_write_that_fails_leaves_no_half_file(tmp_path):
+    def broken(path: Path) -> None:
+        path.write_text("<html>half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(tmp_path / "report.html", broken)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_saved_run_reports_from_its_folder(duel, tmp_path):
+    duel.save(tmp_path / "run")
+    out = write_report(tmp_path / "run", tmp_path / "page.html")
+    html = out.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "The answer" in html
+    assert "http://" not in html and "https://" not in html

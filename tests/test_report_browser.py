@@ -1,0 +1,165 @@
+"""The report in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+Playwright is launched with the system browser (its own browser download
+cannot be reached from every machine). Without Chromium the tests skip
+with a reason, except where ``CI=true``: there they fail, so CI never
+passes them unseen (``.ci/run`` installs Chromium).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import cxsim
+from cxsim.config import as_plain, to_config
+from cxsim.experiment import Ensemble
+from cxsim.report import write_report
+from cxsim.report.comparison import Compared, comparison_page
+from cxsim.report.page import write
+from cxsim.report.run import KPIS, page_of
+from cxsim.results import Results, mean_ci
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HOSTILE = ("<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is not installed, and CI=true: browser tests must run")
+        pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, path: Path, width: int = 1280):
+    """The page at *path*, with every request, console error and dialog recorded."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    seen = {"requests": [], "errors": [], "dialogs": []}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+
+    def dismiss(dialog) -> None:
+        seen["dialogs"].append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.goto(path.resolve().as_uri())
+    page.wait_for_load_state("load")
+    return page, seen
+
+
+def assert_offline(seen: dict) -> None:
+    outside = [u for u in seen["requests"] if not u.startswith(("file://", "data:"))]
+    assert outside == [] and seen["errors"] == [] and seen["dialogs"] == []
+
+
+@pytest.fixture(scope="module")
+def duel(tmp_path_factory) -> tuple[Results, Path]:
+    cfg = cxsim.compose(["market.size=600", "sim.years=2"])
+    runs = [cxsim.run(cfg, replication=i) for i in range(3)]
+    tables = {name: pd.concat([getattr(r, name) for r in runs], ignore_index=True)
+              for name in ("timeseries", "segments", "clients", "touchpoints", "summary")}
+    results = Results(**tables, meta=runs[0].meta, config=runs[0].config)
+    folder = tmp_path_factory.mktemp("run")
+    results.save(folder)
+    return results, write_report(folder)
+
+
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n.replace(",", "")) for n in NUMBER.findall(text.replace("95% CI", ""))]
+
+
+def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, duel):
+    results, path = duel
+    page, seen = open_page(browser, path)
+    assert_offline(seen)
+    headers = page.locator("#kpis thead th").all_inner_texts()
+    rows = page.locator("#kpis tbody tr").all()
+    table = Ensemble(results.summary, results.timeseries).table()
+    checked = 0
+    for row in rows:
+        cells = row.locator("td").all_inner_texts()
+        spec = next(k for k in KPIS if k[1] == cells[0])
+        column, _, scale, _, digits = spec
+        for firm, text in zip(headers[1:], cells[1:]):
+            stats = table[(table.firm == firm) & (table.metric == column)].iloc[0]
+            expected = [round(scale * stats[k], digits) for k in ("mean", "ci_low", "ci_high")]
+            assert numbers(text) == pytest.approx(expected, abs=10 ** -digits / 2), (firm, column)
+            checked += 1
+    assert checked == 2 * len(KPIS)
+    share = results.summary.pivot(index="replication", columns="firm", values="share_final")
+    mean, low, high = mean_ci(100 * (share.sales_first - share.client_first).to_numpy())
+    sentence = page.locator("#answer .sentence").first.inner_text()
+    if "not distinguishable" in sentence:
+        expected = [mean, low, high]
+    else:  # the leader's lead, its interval turned toward the leader
+        expected = [mean, low, high] if mean > 0 else [-mean, -high, -low]
+    assert numbers(sentence) == pytest.approx([round(x, 1) for x in expected], abs=0.051)
+    page.close()
+
+
+def test_a_hostile_name_stays_text_in_the_browser(browser, duel, tmp_path):
+    results, _ = duel
+    firms = {"sales_first": HOSTILE[0], "client_first": HOSTILE[1]}
+    renamed = Results(
+        **{name: getattr(results, name).replace({"firm": firms})
+           for name in ("timeseries", "segments", "clients", "summary")},
+        touchpoints=results.touchpoints.replace({"firm": firms}),
+        meta=results.meta,
+        config={**results.config, "firms": {firms[k]: v
+                                            for k, v in results.config["firms"].items()}})
+    path = write(page_of(renamed), tmp_path / "hostile.html")
+    page, seen = open_page(browser, path)
+    assert_offline(seen)
+    assert page.locator("#kpis thead th").all_inner_texts()[1:] == list(HOSTILE)
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("script").count() == 0
+    assert HOSTILE[0] in page.locator("#answer").inner_text()
+    page.close()
+
+
+def test_a_phone_sees_no_horizontal_scroll_and_a_desktop_gets_a_screenshot(browser, duel,
+                                                                           tmp_path):
+    _, path = duel
+    page, _ = open_page(browser, path, width=375)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.close()
+    page, _ = open_page(browser, path)
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    page.close()
+
+
+def test_the_comparison_report_loads_offline_and_names_what_changed(browser, tmp_path):
+    common = ["market.size=500", "sim.years=1"]
+    a = cxsim.compose([*common, "firms.sales_first.org=no_cco"])
+    b = cxsim.compose([*common, "firms.sales_first.org=cco"])
+    comparison = cxsim.compare(a, b, 3, progress=False)
+    meta = {"common": common, "a": ["firms.sales_first.org=no_cco"],
+            "b": ["firms.sales_first.org=cco"], "seed": 0, "replications": 3,
+            "config_a": as_plain(to_config(a)), "config_b": as_plain(to_config(b))}
+    path = write(comparison_page(Compared(comparison, meta)), tmp_path / "compare.html")
+    page, seen = open_page(browser, path)
+    assert_offline(seen)
+    assert "firms.sales_first.org=cco" in page.locator("#answer").inner_text()
+    differs = page.locator("tr.differs td.name").all_inner_texts()
+    assert set(differs) == {"org", "cx_floor", "org_culture"}
+    page.close()
