@@ -50,6 +50,7 @@ from typing import Any, NoReturn
 import pandas as pd
 
 from cxsim.errors import ConfigError
+from cxsim.files import atomic_write
 from cxsim.results import TABLES
 
 __all__ = [
@@ -160,10 +161,7 @@ class Sweep:
         ]
         written = []
         for name, write in files:
-            tmp = out / f".{name}.partial"
-            write(tmp)
-            os.replace(tmp, out / name)
-            written.append(out / name)
+            written.append(atomic_write(out / name, write))
         return written
 
 

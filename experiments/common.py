@@ -50,6 +50,8 @@ from tqdm import tqdm
 
 import cxsim
 from cxsim.config import to_config
+from cxsim.files import atomic_write, write_text
+from cxsim.report import write_report
 from cxsim.results import mean_ci
 
 matplotlib.use("Agg")
@@ -251,18 +253,6 @@ def _parser(exp: Experiment) -> argparse.ArgumentParser:
 
 
 # ----------------------------------------------------------------- running
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Call *write* on a temporary name beside *path*, then move it into place."""
-    tmp = path.with_name(f".{path.name}.partial")
-    write(tmp)
-    os.replace(tmp, path)
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write *text* to *path* under a temporary name, then move it into place."""
-    atomic_write(path, lambda p: p.write_text(text))
-
-
 def _with_params(frame: pd.DataFrame, cell: Cell, overrides: list[str]) -> pd.DataFrame:
     front = {"cell": cell.name, **cell.params}
     extra = pd.DataFrame({k: [v] * len(frame) for k, v in front.items()}, index=frame.index)
@@ -392,6 +382,7 @@ def main(directory: str | os.PathLike, argv: Sequence[str] | None,
     for draw in figures:
         draw(outcome, found)
     write_text(outcome.out / "summary.md", summary(outcome, found))
+    write_report(outcome.out)  # report.html from the summary, tables and figures above
     print(f"wrote {outcome.out}", file=sys.stderr)
     return outcome
 

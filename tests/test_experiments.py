@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 import cxsim
 from cxsim.config import to_config
+from cxsim.report.experiment import answer_bullets
 from experiments import common
 
 ROOT = Path(__file__).resolve().parents[1] / "experiments"
@@ -111,6 +113,11 @@ def test_experiment_runs_end_to_end_at_tiny_size(name, tmp_path):
     meta = json.loads((tmp_path / "run.json").read_text())
     assert meta["tiny"] and meta["replications"] == REPLICATIONS
     assert meta["market_size"] == 300
+    page = (tmp_path / "report.html").read_text()
+    for sentence in answer_bullets(text):
+        assert escape(sentence) in page, f"report.html of {name} should state {sentence!r}"
+    for figure in figures:
+        assert f"Figure {Path(figure).stem.replace('_', ' ')}" in page
 
 
 def test_replot_redraws_from_the_saved_tables(tmp_path):

@@ -85,7 +85,8 @@ def chart_from_figure(fig, alt: str, caption: str) -> Chart:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    with plt.rc_context({"svg.fonttype": "none"}):  # text as text: smaller, faster
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return Chart(f"data:image/svg+xml;base64,{encoded}", alt, caption)
