@@ -53,6 +53,8 @@ REPLICATIONS = [
 COLLECT_JOBS = 100
 COLLECT_SWEEP = ["scenario=solo", "market.size=100", "sim.years=0.25",
                  f"seed=range(0,{COLLECT_JOBS})"]
+REPORT_SETTING = ["market.size=1000", "sim.years=3"]
+REPORT_REPLICATIONS = 10
 TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0), "kb_per_client_1m": 1.0,
            "exponent": 1.1, "speedup": 1.7}  # (now, later) where two
 
@@ -129,9 +131,9 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    `nbytes`) per client, and **network share** its part of that slope.
    Target: <= {TARGETS["kb_per_client_1m"]:g} KB/client.
 4. **Demo wall time**: seconds of `cxsim.run(cxsim.compose())`, the default
-   `make demo` scenario (10,000 clients, 5 years, two firms; no file output,
-   no figures), best and median of {REPEATS}, in a process warmed up by a small
-   run.
+   scenario (10,000 clients, 5 years, two firms; no file output, no
+   figures), best and median of {REPEATS}, in a process warmed up by a small
+   run. It was `make demo` until the trainer's demo (table 7).
 5. **Replications**: wall time of `cxsim.replicate(cfg, n, workers=w)` for
    w = 1 and w = 2 (spawned worker processes, their start-up included), one
    run each in one process; **speed-up** = time(w=1) / time(w=2). The `demo`
@@ -147,6 +149,12 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    folder), then `cxsim.collect.collect` of its summaries in a fresh process,
    best of {REPEATS}: **collect (s)**, **ms/job**, and **overhead** = collect
    time / sweep wall time, the share a user pays to get one tidy table.
+7. **Report and the trainer's demo**: **report (s)**, seconds to build and write
+   the HTML report of a finished comparison of {REPORT_REPLICATIONS} paired
+   replications (`{" ".join(REPORT_SETTING)}`), best of {REPEATS}, in a
+   process that has built one before (target under 2 s); **demo (s)**, the
+   wall time of `cxsim-demo` (`make demo` once installed) in a fresh process,
+   its worker start-up included (target under 60 s on 2 cores).
 """
 
 TABLES = {
@@ -177,6 +185,8 @@ TABLES = {
     "collector": ("## 6. Collector overhead", [
         "date (UTC)", "commit", "machine", "jobs", "rows", "sweep wall (s)", "collect (s)",
         "ms/job", "overhead"]),
+    "report": ("## 7. Report and the trainer's demo", [
+        "date (UTC)", "commit", "machine", "report (s)", "report size (KB)", "demo (s)"]),
 }
 
 
@@ -307,6 +317,50 @@ def child_demo() -> dict:
         del results
         _log(f"demo: {times[-1]:.2f} s")
     return {"visits": visits, "seconds": times}
+
+
+def child_report() -> dict:
+    """Best-of time of the report of a finished 10-replication comparison."""
+    import tempfile
+
+    import cxsim
+    from cxsim.config import as_plain, to_config
+    from cxsim.report.comparison import Compared, comparison_page
+    from cxsim.report.page import write
+
+    a = cxsim.compose(REPORT_SETTING)
+    b = cxsim.compose([*REPORT_SETTING, "firms.sales_first.org=cco"])
+    comparison = cxsim.compare(a, b, REPORT_REPLICATIONS, progress=False)
+    compared = Compared(comparison, {"a": [], "b": ["firms.sales_first.org=cco"], "seed": 0,
+                                     "config_a": as_plain(to_config(a)),
+                                     "config_b": as_plain(to_config(b))})
+    times = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "report.html"
+        write(comparison_page(compared), path)
+        for _ in range(REPEATS):
+            start = time.perf_counter()
+            write(comparison_page(compared), path)
+            times.append(time.perf_counter() - start)
+        size = path.stat().st_size
+    _log(f"report: {min(times):.2f} s, {size / 1024:.0f} KB")
+    return {"seconds": times, "bytes": size}
+
+
+def _demo_wall() -> float:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "cxsim-demo"), "--out", folder],
+                       check=True, capture_output=True)
+        seconds = time.perf_counter() - start
+    _log(f"cxsim-demo: {seconds:.1f} s")
+    return seconds
+
+
+def report_row(m: dict, demo_seconds: float) -> list[str]:
+    return [f"{min(m['seconds']):.2f}", f"{m['bytes'] / 1024:.0f}", f"{demo_seconds:.1f}"]
 
 
 def child_replications(index: int) -> dict:
@@ -558,7 +612,8 @@ def _child(kind: str, rest: list[str]) -> dict:
             "scaling": lambda: child_scaling(int(rest[0])),
             "demo": child_demo,
             "replications": lambda: child_replications(int(rest[0])),
-            "collector": lambda: child_collector(rest[0])}[kind]()
+            "collector": lambda: child_collector(rest[0]),
+            "report": child_report}[kind]()
 
 
 def _journeys() -> list[str]:
@@ -602,6 +657,10 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
     if name == "collector":
         print(f"collector, a sweep of {COLLECT_JOBS} jobs:", file=sys.stderr)
         return [key + collector_row(_collector())]
+    if name == "report":
+        print(f"report of a {REPORT_REPLICATIONS}-replication comparison, best of {REPEATS}; "
+              "then cxsim-demo:", file=sys.stderr)
+        return [key + report_row(_spawn("report"), _demo_wall())]
     raise ValueError(name)
 
 

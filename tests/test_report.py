@@ -163,3 +163,15 @@ def test_a_saved_run_reports_from_its_folder(duel, tmp_path):
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and "The answer" in html
     assert "http://" not in html and "https://" not in html
+
+
+def test_the_demo_prints_both_markets_and_writes_its_report(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "cxsim.demo", "--clients", "300", "--years",
+                           "1.5", "--replications", "2", "--workers", "1", "--out",
+                           str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("- In ")]
+    assert [line.split(" (")[0] for line in lines] == ["- In recurring_b2b",
+                                                       "- In one_off_consumer"]
+    page = (tmp_path / "report.html").read_text()
+    assert "Market share over time: one_off_consumer" in page

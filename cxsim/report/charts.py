@@ -65,8 +65,8 @@ def share_over_time(series: dict[str, pd.DataFrame], days_per_month: float,
     ax.legend(fontsize=8)
     fig.tight_layout()
     names = ", ".join(series)
-    return chart_from_figure(fig, f"Line chart of market share by month for {names}, with "
-                             f"95% confidence bands.{mark}",
+    return chart_from_figure(fig, f"{title}: line chart of the share of active clients by "
+                             f"month for {names}, with 95% confidence bands.{mark}",
                              "Mean over replications; the band is the 95% CI." + mark)
 
 
