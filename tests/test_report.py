@@ -175,3 +175,16 @@ def test_the_demo_prints_both_markets_and_writes_its_report(tmp_path):
                                                        "- In one_off_consumer"]
     page = (tmp_path / "report.html").read_text()
     assert "Market share over time: one_off_consumer" in page
+
+
+def test_an_experiments_answer_comes_from_its_summary():
+    from cxsim.report.experiment import answer_bullets
+
+    with_answer = ("# T\n\nSize.\n\n## Answer\n\nThe best is **better**: 5 (95% CI 1 to 9).\n"
+                   "It holds.\n\n| a | b |\n| --- | --- |\n\n- one `bullet`\n  continued\n\n"
+                   "## How to read it\n\n- not this\n")
+    assert answer_bullets(with_answer) == ["The best is better: 5 (95% CI 1 to 9). It holds.",
+                                           "one bullet continued"]
+    by_section = ("# T\n\nSize.\n\n- first\n\n## rule\n\n- a\n- b\n\n## How to read it\n\n"
+                  "- not this\n")
+    assert answer_bullets(by_section) == ["first", "rule: a", "rule: b"]

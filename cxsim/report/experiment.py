@@ -21,23 +21,56 @@ from cxsim.report.run import CLV_NOTE, kpi_frame
 
 __all__ = ["experiment_page", "answer_bullets"]
 
+MAX_COLUMNS = 12
+"""A grid or a Morris design has more cells than a table can show: its figures say it."""
+
 
 def answer_bullets(markdown: str) -> list[str]:
-    """The bullets under ``## Answer`` as plain sentences (emphasis and code marks dropped)."""
-    lines = markdown.splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if line.strip().lower() == "## answer")
-    except StopIteration:
-        return []
-    bullets: list[str] = []
-    for line in lines[start + 1:]:
+    """The experiment's answer, as plain sentences (emphasis and code marks dropped).
+
+    The bullets and paragraphs under ``## Answer`` if there is one; else
+    every bullet outside "How to read it", those under a heading prefixed
+    with it (``recurring B2B (the rule): ...``). Tables are left to the
+    page's own table.
+    """
+    sections: list[tuple[str, list[str]]] = [("", [])]
+    for line in markdown.splitlines():
         if line.startswith("## "):
-            break
+            sections.append((line[3:].strip(), []))
+        elif not line.startswith("# "):
+            sections[-1][1].append(line)
+    answer = [lines for title, lines in sections if title.lower() == "answer"]
+    if answer:
+        return [_plain(t) for t in _items(answer[0], paragraphs=True)]
+    found = []
+    for title, lines in sections:
+        if title.lower().startswith("how to read"):
+            continue
+        found += [_plain(f"{title}: {t}" if title else t) for t in _items(lines, False)]
+    return found
+
+
+def _items(lines: list[str], paragraphs: bool) -> list[str]:
+    """Bullets (with their continuation lines) and, if asked, paragraphs; no tables."""
+    items: list[str] = []
+    open_item = False  # the last item goes on until a blank line or a table
+    for line in lines:
+        text = line.strip()
         if line.startswith(("- ", "* ")):
-            bullets.append(line[2:].strip())
-        elif line.startswith("  ") and bullets:
-            bullets[-1] += " " + line.strip()
-    return [re.sub(r"(\*\*|`)", "", b) for b in bullets]
+            items.append(line[2:].strip())
+            open_item = True
+        elif not text or text.startswith("|"):
+            open_item = False
+        elif open_item:
+            items[-1] += " " + text
+        elif paragraphs:
+            items.append(text)
+            open_item = True
+    return items
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"(\*\*|`)", "", text)
 
 
 def _title(markdown: str, fallback: str) -> str:
@@ -60,7 +93,7 @@ def experiment_page(directory: Path) -> Page:
              if (directory / "table.parquet").is_file()
              else pd.read_csv(directory / "table.csv") if (directory / "table.csv").is_file()
              else None)
-    if table is not None:
+    if table is not None and table.groupby(["cell", "firm"]).ngroups <= MAX_COLUMNS:
         label = table["cell"].astype(str) + ": " + table["firm"].astype(str)
         shown, raw = kpi_frame(table.assign(cell_firm=label), "cell_firm")
         shown = shown.rename(columns={"cell_firm": "cell: firm"})
