@@ -45,10 +45,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pandas as pd
 
+from cxsim.commandline import Parser, fail
 from cxsim.errors import ConfigError
 from cxsim.files import atomic_write
 from cxsim.results import TABLES
@@ -365,20 +366,8 @@ def _line(exc: BaseException) -> str:
 
 
 # ------------------------------------------------------------------ command
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, like every other bad input."""
-
-    def error(self, message: str) -> NoReturn:
-        _fail(message)
-
-
-def _fail(message: str) -> NoReturn:
-    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
-    sys.exit(2)
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Merge the jobs of a cxsim sweep "
+    parser = Parser(prog=PROG, description="Merge the jobs of a cxsim sweep "
                      "(cxsim --multirun ...) into one table, and list the jobs that failed, "
                      "did not finish or never started.")
     parser.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
@@ -399,11 +388,11 @@ def main(argv: list[str] | None = None) -> None:
             raise ConfigError("--out", "must be a directory", str(args.out))
         sweep = collect(args.sweep_dir, args.table)
     except ConfigError as error:
-        _fail(str(error))
+        fail(PROG, str(error))
     try:
         written = sweep.write(args.out)
     except OSError as error:
-        _fail(f"cannot write to {str(args.out or args.sweep_dir)!r}: "
+        fail(PROG, f"cannot write to {str(args.out or args.sweep_dir)!r}: "
               f"{error.strerror or error}")
     jobs = sweep.jobs
     problems = sweep.problems

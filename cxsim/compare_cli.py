@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import pandas as pd
 
+from cxsim.commandline import Parser, fail
 from cxsim.config import compose
 from cxsim.errors import ConfigError
 from cxsim.experiment import compare
@@ -36,20 +36,8 @@ __all__ = ["main"]
 PROG = "cxsim-compare"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, like every other bad input."""
-
-    def error(self, message: str) -> NoReturn:
-        _fail(message)
-
-
-def _fail(message: str) -> NoReturn:
-    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
-    sys.exit(2)
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Compare two scenarios on common random numbers "
+    parser = Parser(prog=PROG, description="Compare two scenarios on common random numbers "
                      "and print the paired differences (b - a) with 95% confidence intervals.")
     for flag, what in (("--a", "scenario a"), ("--b", "scenario b"), ("--common", "both")):
         parser.add_argument(flag, nargs="+", action="extend", default=[], metavar="OVERRIDE",
@@ -96,11 +84,11 @@ def main(argv: list[str] | None = None) -> None:
                              progress=sys.stderr.isatty())
         table = comparison.table(args.metrics)
     except ConfigError as error:
-        _fail(str(error))
+        fail(PROG, str(error))
     try:
         save_comparison(Compared(comparison, _meta(args, cfg_a, cfg_b)), args.out)
     except OSError as error:
-        _fail(f"cannot write to --out {str(args.out)!r}: {error.strerror or error}")
+        fail(PROG, f"cannot write to --out {str(args.out)!r}: {error.strerror or error}")
     with pd.option_context("display.width", 200, "display.max_columns", None,
                            "display.float_format", _number):
         print(table.to_string(index=False))

@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -49,6 +49,7 @@ import yaml
 from tqdm import tqdm
 
 import cxsim
+from cxsim.commandline import Parser, fail
 from cxsim.config import to_config
 from cxsim.files import atomic_write, write_text
 from cxsim.report import write_report
@@ -219,16 +220,6 @@ def load(directory: str | os.PathLike, tiny: bool = False) -> Experiment:
 
 
 # --------------------------------------------------------------- arguments
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        fail(self.prog, message)
-
-
-def fail(prog: str, message: str) -> NoReturn:
-    """Print one line ``PROG: error: MESSAGE`` and exit with status 2."""
-    print(f"{prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
-    sys.exit(2)
-
 
 def _parser(exp: Experiment) -> argparse.ArgumentParser:
     parser = Parser(prog=f"experiments/{exp.directory.name}/run.py",

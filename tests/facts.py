@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import ndtri, stdtrit
 
+from cxsim.files import write_text
 from cxsim.results import mean_ci, ratio_ci
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,10 +108,7 @@ class Row:
 def record(name: str, rows: list[Row]) -> None:
     """Store a fact's rows and check ``docs/model.md`` shows them (unless refreshing)."""
     STORE.mkdir(exist_ok=True)
-    path = STORE / f"{name}.json"
-    tmp = path.with_suffix(".partial")
-    tmp.write_text(json.dumps([asdict(row) for row in rows], indent=2))
-    os.replace(tmp, path)
+    write_text(STORE / f"{name}.json", json.dumps([asdict(row) for row in rows], indent=2))
     if os.environ.get("CXSIM_REFRESH_FACTS"):
         return
     shown = table_lines(DOCS.read_text())

@@ -91,20 +91,7 @@ def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, d
     results, path = duel
     page, seen = open_page(browser, path)
     assert_offline(seen)
-    headers = page.locator("#kpis thead th").all_inner_texts()
-    rows = page.locator("#kpis tbody tr").all()
-    table = Ensemble(results.summary, results.timeseries).table()
-    checked = 0
-    for row in rows:
-        cells = row.locator("td").all_inner_texts()
-        spec = next(k for k in KPIS if k[1] == cells[0])
-        column, _, scale, _, digits = spec
-        for firm, text in zip(headers[1:], cells[1:]):
-            stats = table[(table.firm == firm) & (table.metric == column)].iloc[0]
-            expected = [round(scale * stats[k], digits) for k in ("mean", "ci_low", "ci_high")]
-            assert numbers(text) == pytest.approx(expected, abs=10 ** -digits / 2), (firm, column)
-            checked += 1
-    assert checked == 2 * len(KPIS)
+    assert_kpis_match(page, results.summary.assign(where=results.summary.firm))
     share = results.summary.pivot(index="replication", columns="firm", values="share_final")
     mean, low, high = mean_ci(100 * (share.sales_first - share.client_first).to_numpy())
     sentence = page.locator("#answer .sentence").first.inner_text()
@@ -162,4 +149,47 @@ def test_the_comparison_report_loads_offline_and_names_what_changed(browser, tmp
     assert "firms.sales_first.org=cco" in page.locator("#answer").inner_text()
     differs = page.locator("tr.differs td.name").all_inner_texts()
     assert set(differs) == {"org", "cx_floor", "org_culture"}
+    both = pd.concat([comparison.a.summary.assign(where="a"),
+                      comparison.b.summary.assign(where="b")])
+    assert_kpis_match(page, both.assign(where=both["where"] + ": " + both["firm"]))
+    paired = comparison.table()
+    for sentence, firm in zip(page.locator("#answer .sentence").all_inner_texts()[1:],
+                              ("sales_first", "client_first")):
+        shown = numbers(sentence)
+        for k, (metric, scale, digits) in enumerate((("clv_final_year", 1, 0),
+                                                    ("share_final", 100, 1),
+                                                    ("nps_true", 1, 1))):
+            row = paired[(paired.firm == firm) & (paired.metric == metric)].iloc[0]
+            expected = [round(scale * row[c], digits) for c in ("diff", "ci_low", "ci_high")]
+            got = shown[3 * k:3 * k + 3]
+            if expected[1] > 0 or expected[2] < 0:  # "raises"/"lowers by" the size
+                expected[0] = abs(expected[0])
+            assert got == pytest.approx(expected, abs=10 ** -digits / 2 + 1e-9), (firm, metric)
     page.close()
+
+
+def assert_kpis_match(page, summary: pd.DataFrame) -> None:
+    """Every KPI cell read back from the DOM equals the ensemble's mean and 95% CI."""
+    headers = page.locator("#kpis thead th").all_inner_texts()
+    table = Ensemble(summary.drop(columns="firm").rename(columns={"where": "firm"}),
+                     pd.DataFrame()).table()
+    checked = 0
+    for row in page.locator("#kpis tbody tr").all():
+        cells = row.locator("td").all_inner_texts()
+        column, _, scale, _, digits = next(k for k in KPIS if k[1] == cells[0])
+        for group, text in zip(headers[1:], cells[1:]):
+            stats = table[(table.firm == group) & (table.metric == column)].iloc[0]
+            expected = [round(scale * stats[k], digits) for k in ("mean", "ci_low", "ci_high")]
+            assert numbers(text) == pytest.approx(expected, abs=10 ** -digits / 2), (group,
+                                                                                     column)
+            checked += 1
+    assert checked == (len(headers) - 1) * len(KPIS)
+
+
+def test_an_experiments_committed_report_loads_offline(browser):
+    root = Path(__file__).resolve().parents[1] / "experiments"
+    for path in sorted(root.glob("*/results/report.html")):
+        page, seen = open_page(browser, path)
+        assert_offline(seen)
+        assert page.locator("#answer .sentence").count() >= 1, path
+        page.close()

@@ -13,11 +13,10 @@ success, 2 on bad input: one line on stderr, no traceback, nothing written.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
 
+from cxsim.commandline import Parser, fail
 from cxsim.errors import ConfigError
 
 __all__ = ["main"]
@@ -25,21 +24,11 @@ __all__ = ["main"]
 PROG = "cxsim-report"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        _fail(message)
-
-
-def _fail(message: str) -> NoReturn:
-    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
-    sys.exit(2)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``cxsim-report``; *argv* defaults to ``sys.argv[1:]``."""
     from cxsim.report import write_report
 
-    parser = _Parser(prog=PROG, description="Write one self-contained HTML report of a "
+    parser = Parser(prog=PROG, description="Write one self-contained HTML report of a "
                      "finished cxsim run, comparison or experiment.")
     parser.add_argument("path", type=Path, help="run, comparison or experiment results folder")
     parser.add_argument("--out", type=Path, default=None,
@@ -48,9 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         out = write_report(args.path, args.out)
     except ConfigError as error:
-        _fail(str(error))
+        fail(PROG, str(error))
     except OSError as error:
-        _fail(f"cannot write the report: {error.strerror or error}")
+        fail(PROG, f"cannot write the report: {error.strerror or error}")
     print(out)
 
 
