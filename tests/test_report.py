@@ -188,3 +188,19 @@ def test_an_experiments_answer_comes_from_its_summary():
     by_section = ("# T\n\nSize.\n\n- first\n\n## rule\n\n- a\n- b\n\n## How to read it\n\n"
                   "- not this\n")
     assert answer_bullets(by_section) == ["first", "rule: a", "rule: b"]
+
+
+@pytest.mark.parametrize("overrides, says", [
+    (["scenario=solo"], "acme ends with"),
+    (["market.organic_acquisition_per_year=0", "network=none",
+      "firms.client_first.initial_share=0", "firms.client_first.budget_share=0"],
+     "single replication"),
+])
+def test_a_page_renders_for_one_firm_one_replication_and_a_firm_without_clients(overrides, says):
+    results = cxsim.run(cxsim.compose(["market.size=300", "sim.years=0.5", *overrides]))
+    html = render(page_of(results))
+    assert says in html and "The answer" in html
+    if "firms.client_first.initial_share=0" in overrides:
+        assert results.summary.set_index("firm").loc["client_first", "active_final"] == 0
+        assert "n/a" in html or "not estimable" in html
+    assert "(one replication: no interval)" in html

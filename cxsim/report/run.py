@@ -63,7 +63,7 @@ def kpi_frame(summary: pd.DataFrame, label: str = "firm") -> tuple[pd.DataFrame,
 
 def _paired(summary: pd.DataFrame, column: str, first: str, second: str,
             scale: float = 1.0) -> answer.Estimate:
-    wide = summary.pivot_table(index="replication", columns="firm", values=column)
+    wide = summary.pivot_table(index="replication", columns="firm", values=column, dropna=False)
     return estimate(scale * (wide[first] - wide[second]).to_numpy(dtype=float))
 
 
@@ -98,7 +98,8 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame) -> list[str]:
 
 def share_lead(ts: pd.DataFrame, leader: str, other: str) -> np.ndarray:
     """Per replication (rows) and month (columns), *leader*'s share minus *other*'s, in points."""
-    wide = ts.pivot_table(index="replication", columns=["firm", "month"], values="share")
+    wide = ts.pivot_table(index="replication", columns=["firm", "month"], values="share",
+                          dropna=False)
     return 100 * (wide[leader] - wide[other]).to_numpy(dtype=float)
 
 
