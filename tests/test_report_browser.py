@@ -23,7 +23,7 @@ from cxsim.report import write_report
 from cxsim.report.comparison import Compared, comparison_page
 from cxsim.report.page import write
 from cxsim.report.run import KPIS, page_of
-from cxsim.results import Results, mean_ci
+from cxsim.results import Results, crossover_month, mean_ci
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE = ("<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>")
@@ -92,14 +92,25 @@ def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, d
     page, seen = open_page(browser, path)
     assert_offline(seen)
     assert_kpis_match(page, results.summary.assign(where=results.summary.firm))
-    share = results.summary.pivot(index="replication", columns="firm", values="share_final")
-    mean, low, high = mean_ci(100 * (share.sales_first - share.client_first).to_numpy())
-    sentence = page.locator("#answer .sentence").first.inner_text()
-    if "not distinguishable" in sentence:
-        expected = [mean, low, high]
-    else:  # the leader's lead, its interval turned toward the leader
-        expected = [mean, low, high] if mean > 0 else [-mean, -high, -low]
-    assert numbers(sentence) == pytest.approx([round(x, 1) for x in expected], abs=0.051)
+    sentences = page.locator("#answer .sentence").all_inner_texts()
+    for sentence, (column, scale, digits) in zip(sentences, (("share_final", 100, 1),
+                                                             ("clv_final_year", 1, 0))):
+        wide = results.summary.pivot(index="replication", columns="firm", values=column)
+        mean, low, high = mean_ci(scale * (wide.sales_first - wide.client_first).to_numpy())
+        if "not distinguishable" in sentence:
+            expected = [mean, low, high]
+        else:  # the leader's lead, its interval turned toward the leader
+            expected = [mean, low, high] if mean > 0 else [-mean, -high, -low]
+        assert numbers(sentence) == pytest.approx([round(x, digits) for x in expected],
+                                                  abs=10 ** -digits / 2 + 1e-9), column
+    shares = results.summary.groupby("firm").share_final.mean()
+    leader, other = sorted(["sales_first", "client_first"], key=lambda f: -shares[f])
+    wide = results.timeseries.pivot_table(index="replication", columns=["firm", "month"],
+                                          values="share")
+    month = crossover_month(100 * (wide[leader] - wide[other]).to_numpy())
+    last = sentences[-1]
+    assert (f"at month {month} of" in last) if month else ("no crossover" in last
+                                                           or "from the first month" in last)
     page.close()
 
 
