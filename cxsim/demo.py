@@ -23,8 +23,7 @@ from cxsim.config import as_plain, compose, to_config
 from cxsim.experiment import Ensemble, replicate
 from cxsim.report import charts
 from cxsim.report.page import Page, table_from_frame, write
-from cxsim.report.run import CLV_NOTE, assumption_tables, kpi_frame, run_sentences, share_lead
-from cxsim.results import crossover_month
+from cxsim.report.run import CLV_NOTE, assumption_tables, kpi_frame, leading, run_sentences
 
 __all__ = ["main", "MARKETS"]
 
@@ -43,9 +42,7 @@ def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command:
         answer.append(f"In {market} ({MARKETS[market]}): " + " ".join(sentences))
         ts = ensemble.timeseries
         firms = list(dict.fromkeys(ts.firm))
-        shares = ensemble.summary.groupby("firm").share_final.mean()
-        leader, other = sorted(firms[:2], key=lambda f: -shares[f])
-        month = crossover_month(share_lead(ts, leader, other)) if ensemble.n >= 2 else None
+        month = leading(ensemble.summary, ts)[3]
         series_charts.append(charts.share_over_time(
             {f: ts[ts.firm == f] for f in firms}, days_per_month, month,
             title=f"Market share over time: {market}"))

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
 import cxsim
@@ -18,9 +16,10 @@ from cxsim.report import answer, write_report
 from cxsim.report.page import render
 from cxsim.report.run import KPIS, kpi_frame, page_of, run_sentences
 from cxsim.results import Results
+from tests.reports import HOSTILE, hostile
+from tests.reports import duel as finished_duel
 
 E = answer.Estimate
-HOSTILE = ("<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>")
 
 
 # ---------------------------------------------------------------- sentences
@@ -70,12 +69,7 @@ def test_one_firm_is_described_not_compared():
 # ---------------------------------------------------------- pages from runs
 @pytest.fixture(scope="module")
 def duel() -> Results:
-    """Three replications of a small duel combined as ``cxsim`` combines a job's runs."""
-    cfg = cxsim.compose(["market.size=600", "sim.years=2"])
-    runs = [cxsim.run(cfg, replication=i) for i in range(3)]
-    tables = {name: pd.concat([getattr(r, name) for r in runs], ignore_index=True)
-              for name in ("timeseries", "segments", "clients", "touchpoints", "summary")}
-    return Results(**tables, meta=runs[0].meta, config=runs[0].config)
+    return finished_duel()
 
 
 def test_the_kpi_table_shows_the_ensembles_means_and_intervals(duel):
@@ -107,15 +101,7 @@ def test_the_answer_follows_the_paired_share_difference(duel):
 
 
 def test_a_hostile_name_is_text_never_markup(duel):
-    firms = {"sales_first": HOSTILE[0], "client_first": HOSTILE[1]}
-    renamed = Results(
-        **{name: getattr(duel, name).replace({"firm": firms})
-           for name in ("timeseries", "segments", "clients", "summary")},
-        touchpoints=duel.touchpoints.replace({"firm": firms}).assign(
-            touchpoint=lambda t: np.where(t.touchpoint == "delivery", HOSTILE[0], t.touchpoint)),
-        meta=duel.meta,
-        config={**duel.config, "firms": {firms[k]: v for k, v in duel.config["firms"].items()}})
-    html = render(page_of(renamed))
+    html = render(page_of(hostile(duel, touchpoint="delivery")))
     for name in HOSTILE:
         assert name not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html

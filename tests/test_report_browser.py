@@ -24,9 +24,10 @@ from cxsim.report.comparison import Compared, comparison_page
 from cxsim.report.page import write
 from cxsim.report.run import KPIS, page_of
 from cxsim.results import Results, crossover_month, mean_ci
+from tests.reports import HOSTILE, hostile
+from tests.reports import duel as finished_duel
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-HOSTILE = ("<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -70,11 +71,7 @@ def assert_offline(seen: dict) -> None:
 
 @pytest.fixture(scope="module")
 def duel(tmp_path_factory) -> tuple[Results, Path]:
-    cfg = cxsim.compose(["market.size=600", "sim.years=2"])
-    runs = [cxsim.run(cfg, replication=i) for i in range(3)]
-    tables = {name: pd.concat([getattr(r, name) for r in runs], ignore_index=True)
-              for name in ("timeseries", "segments", "clients", "touchpoints", "summary")}
-    results = Results(**tables, meta=runs[0].meta, config=runs[0].config)
+    results = finished_duel()
     folder = tmp_path_factory.mktemp("run")
     results.save(folder)
     return results, write_report(folder)
@@ -116,15 +113,7 @@ def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, d
 
 def test_a_hostile_name_stays_text_in_the_browser(browser, duel, tmp_path):
     results, _ = duel
-    firms = {"sales_first": HOSTILE[0], "client_first": HOSTILE[1]}
-    renamed = Results(
-        **{name: getattr(results, name).replace({"firm": firms})
-           for name in ("timeseries", "segments", "clients", "summary")},
-        touchpoints=results.touchpoints.replace({"firm": firms}),
-        meta=results.meta,
-        config={**results.config, "firms": {firms[k]: v
-                                            for k, v in results.config["firms"].items()}})
-    path = write(page_of(renamed), tmp_path / "hostile.html")
+    path = write(page_of(hostile(results)), tmp_path / "hostile.html")
     page, seen = open_page(browser, path)
     assert_offline(seen)
     assert page.locator("#kpis thead th").all_inner_texts()[1:] == list(HOSTILE)

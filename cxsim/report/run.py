@@ -83,10 +83,8 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame) -> list[str]:
     first, second = firms[:2]
     share_gap = _paired(summary, "share_final", first, second, 100.0)
     clv_gap = _paired(summary, "clv_final_year", first, second)
-    leader, other = (first, second) if share_gap.mean >= 0 else (second, first)
-    by_month = share_lead(ts, leader, other)
+    leader, other, by_month, month = leading(summary, ts)
     months = by_month.shape[1]
-    month = crossover_month(by_month) if n >= 2 else None
     sentences = [answer.lead("final market share", per, share_gap, " points", 1),
                  answer.lead("CLV now", clv, clv_gap, " per client", 0)]
     if months > 12:
@@ -94,6 +92,18 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame) -> list[str]:
         sentences.append(answer.lead("share in the first year", per, first_year, " points", 1))
     sentences.append(answer.crossover(leader, other, month, months, n))
     return answer.join(sentences)
+
+
+def leading(summary: pd.DataFrame, ts: pd.DataFrame
+            ) -> tuple[str, str, np.ndarray, int | None]:
+    """The first two firms as final-share leader and other (the first on a tie), the leader's
+    lead by replication and month (points), and its crossover month (None with n < 2)."""
+    first, second = list(dict.fromkeys(summary.firm))[:2]
+    shares = summary.groupby("firm").share_final.mean()
+    leader, other = (first, second) if shares[first] >= shares[second] else (second, first)
+    by_month = share_lead(ts, leader, other)
+    month = crossover_month(by_month) if summary.replication.nunique() >= 2 else None
+    return leader, other, by_month, month
 
 
 def share_lead(ts: pd.DataFrame, leader: str, other: str) -> np.ndarray:
@@ -120,11 +130,7 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
         "Key figures per firm" + (f" (mean and 95% CI over {n} replications)" if n > 1 else ""),
         shown, CLV_NOTE, "kpis", "kpis.csv", raw)
     series = {f: ts[ts.firm == f] for f in firms}
-    month = None
-    if len(firms) >= 2 and n >= 2:
-        shares = summary.groupby("firm").share_final.mean()
-        leader, other = sorted(firms[:2], key=lambda f: -shares[f])
-        month = crossover_month(share_lead(ts, leader, other))
+    month = leading(summary, ts)[3] if len(firms) >= 2 else None
     page_charts = [
         charts.share_over_time(series, days_per_month, month),
         charts.clv_by_firm(summary),
