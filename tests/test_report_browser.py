@@ -90,10 +90,18 @@ def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, d
     assert_offline(seen)
     assert_kpis_match(page, results.summary.assign(where=results.summary.firm))
     sentences = page.locator("#answer .sentence").all_inner_texts()
-    for sentence, (column, scale, digits) in zip(sentences, (("share_final", 100, 1),
-                                                             ("clv_final_year", 1, 0))):
+    assert len(sentences) == 4  # share, CLV now, first-year share, crossover
+    by_month = results.timeseries.pivot_table(index="replication", columns=["firm", "month"],
+                                              values="share")
+    first_year = 100 * (by_month.sales_first - by_month.client_first).iloc[:, :12].mean(axis=1)
+    gaps = {}
+    for column, scale in (("share_final", 100), ("clv_final_year", 1)):
         wide = results.summary.pivot(index="replication", columns="firm", values=column)
-        mean, low, high = mean_ci(scale * (wide.sales_first - wide.client_first).to_numpy())
+        gaps[column] = scale * (wide.sales_first - wide.client_first).to_numpy()
+    for sentence, (gap, digits) in zip(sentences, ((gaps["share_final"], 1),
+                                                   (gaps["clv_final_year"], 0),
+                                                   (first_year.to_numpy(), 1))):
+        mean, low, high = mean_ci(gap)
         if "not distinguishable" in sentence:
             expected = [mean, low, high]
         else:  # the leader's lead, its interval turned toward the leader
@@ -108,6 +116,21 @@ def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, d
     last = sentences[-1]
     assert (f"at month {month} of" in last) if month else ("no crossover" in last
                                                            or "from the first month" in last)
+    page.close()
+
+
+def test_the_report_prints_without_its_download_link_and_with_every_chart(browser, duel,
+                                                                         tmp_path):
+    _, path = duel
+    page, seen = open_page(browser, path)
+    assert page.locator("a.download").first.is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator("a.download").first.is_visible()
+    assert page.locator("figure img").count() >= 6
+    assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    pdf = page.pdf(path=str(tmp_path / "report.pdf"), format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+    assert_offline(seen)
     page.close()
 
 
