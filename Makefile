@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-distributed bench facts lint clean
+.PHONY: demo test test-distributed bench facts golden lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test-distributed: $(STAMP)
 facts: $(STAMP)
 	CXSIM_REFRESH_FACTS=1 $(BIN)/python -m pytest -n 2 -q tests/test_stylised_facts.py
 	$(BIN)/python tests/facts.py
+
+# The golden figures re-run and rewritten (tests/test_golden.py): only in a commit that
+# changes the model or its draws on purpose, and says why.
+golden: $(STAMP)
+	CXSIM_REFRESH_GOLDEN=1 $(BIN)/python -m pytest -n 2 -q tests/test_golden.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
