@@ -54,6 +54,10 @@ COLLECT_JOBS = 100
 COLLECT_SWEEP = ["scenario=solo", "market.size=100", "sim.years=0.25",
                  f"seed=range(0,{COLLECT_JOBS})"]
 REPORT_SETTING = ["market.size=1000", "sim.years=3"]
+# 8. small markets: (clients, years) of the default duel in recurring_b2b
+SMALL = [(1_000, 2.0), (2_000, 3.0), (10_000, 5.0)]
+SMALL_MARKET = ["market=recurring_b2b"]
+SMALL_REPLICATIONS = 10
 REPORT_REPLICATIONS = 10
 TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0), "kb_per_client_1m": 1.0,
            "exponent": 1.1, "speedup": 1.7}  # (now, later) where two
@@ -155,6 +159,14 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    process that has built one before (target under 2 s); **demo (s)**, the
    wall time of `cxsim-demo` (`make demo` once installed) in a fresh process,
    its worker start-up included (target under 60 s on 2 cores).
+8. **Small markets** (the default duel in `{" ".join(SMALL_MARKET)}`, at
+   {", ".join(f"{n:,} clients x {y:g} years" for n, y in SMALL)}; one fresh process
+   per size, warmed up): **one run (s)**, the best of {REPEATS} of `cxsim.run(cfg)`;
+   **per replication (s)**, the wall time of `cxsim.replicate(cfg, {SMALL_REPLICATIONS},
+   workers=1)` over {SMALL_REPLICATIONS}. Small runs are what the what-if page, the demo,
+   sensitivity sweeps and the test suite are made of. Targets (engine issue, from
+   the first rows, e861998): >= 10x less time per replication at 2,000 x 3 y, >= 3x
+   faster one run at 10,000 x 5 y.
 """
 
 TABLES = {
@@ -187,6 +199,9 @@ TABLES = {
         "ms/job", "overhead"]),
     "report": ("## 7. Report and the trainer's demo", [
         "date (UTC)", "commit", "machine", "report (s)", "report size (KB)", "demo (s)"]),
+    "small": ("## 8. Small markets", [
+        "date (UTC)", "commit", "machine", "clients", "years", "visits", "one run (s)",
+        "per replication (s)"]),
 }
 
 
@@ -345,6 +360,37 @@ def child_report() -> dict:
         size = path.stat().st_size
     _log(f"report: {min(times):.2f} s, {size / 1024:.0f} KB")
     return {"seconds": times, "bytes": size}
+
+
+def child_small(index: int) -> dict:
+    """Best-of time of one small run, then the time per replication of ten."""
+    import gc
+
+    import cxsim
+
+    size, years = SMALL[index]
+    _warm_up()
+    cfg = cxsim.compose([*SMALL_MARKET, f"market.size={size}", f"sim.years={years}"])
+    times, visits = [], 0
+    for _ in range(REPEATS):
+        gc.collect()
+        start = time.perf_counter()
+        results = cxsim.run(cfg)
+        times.append(time.perf_counter() - start)
+        visits = int(results.touchpoints.visits.sum())
+    gc.collect()
+    start = time.perf_counter()
+    cxsim.replicate(cfg, SMALL_REPLICATIONS, workers=1, progress=False)
+    per = (time.perf_counter() - start) / SMALL_REPLICATIONS
+    _log(f"{size:,} clients x {years:g} y: one run {min(times):.2f} s, "
+         f"{per:.2f} s per replication")
+    return {"size": size, "years": years, "visits": visits, "seconds": times,
+            "per_replication": per}
+
+
+def small_row(m: dict) -> list[str]:
+    return [f"{m['size']:,}", f"{m['years']:g}", f"{m['visits']:,}",
+            f"{min(m['seconds']):.2f}", f"{m['per_replication']:.2f}"]
 
 
 def _demo_wall() -> float:
@@ -613,7 +659,8 @@ def _child(kind: str, rest: list[str]) -> dict:
             "demo": child_demo,
             "replications": lambda: child_replications(int(rest[0])),
             "collector": lambda: child_collector(rest[0]),
-            "report": child_report}[kind]()
+            "report": child_report,
+            "small": lambda: child_small(int(rest[0]))}[kind]()
 
 
 def _journeys() -> list[str]:
@@ -661,6 +708,10 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
         print(f"report of a {REPORT_REPLICATIONS}-replication comparison, best of {REPEATS}; "
               "then cxsim-demo:", file=sys.stderr)
         return [key + report_row(_spawn("report"), _demo_wall())]
+    if name == "small":
+        print(f"small markets, best of {REPEATS}, then {SMALL_REPLICATIONS} replications:",
+              file=sys.stderr)
+        return [key + small_row(_spawn("small", str(i))) for i in range(len(SMALL))]
     raise ValueError(name)
 
 
