@@ -59,6 +59,9 @@ SMALL = [(1_000, 2.0), (2_000, 3.0), (10_000, 5.0)]
 SMALL_MARKET = ["market=recurring_b2b"]
 SMALL_REPLICATIONS = 10
 REPORT_REPLICATIONS = 10
+# 9. network generators: cxsim's and networkx's, one fresh process per build
+NETWORKS = ["small_world", "scale_free"]
+NETWORK_SIZE = 1_000_000
 TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0), "kb_per_client_1m": 1.0,
            "exponent": 1.1, "speedup": 1.7}  # (now, later) where two
 
@@ -167,6 +170,22 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    sensitivity sweeps and the test suite are made of. Targets (engine issue, from
    the first rows, e861998): >= 10x less time per replication at 2,000 x 3 y, >= 3x
    faster one run at 10,000 x 5 y.
+9. **Network generators** ({" and ".join(f"`network={k}`" for k in NETWORKS)} at
+   {NETWORK_SIZE:,} clients, with their configs' `mean_degree` and
+   `rewire_probability`): why `cxsim/network.py` writes its own. **cxsim (s)**
+   is `cxsim.network.build_network` as the engine calls it (that config, the
+   engine's `network` random stream); **networkx (s)** is
+   `networkx.watts_strogatz_graph(n, k, p, seed)` or
+   `networkx.barabasi_albert_graph(n, k / 2, seed)` with the same parameters.
+   Each build runs once, in a fresh process of its own, after a
+   1,000-client build by the same generator. **peak (MB)** is that process's
+   peak RSS (`getrusage(RUSAGE_SELF).ru_maxrss`) minus its RSS
+   (`/proc/self/statm`) just before the build: the finished graph and
+   whatever the generator held on the way, numpy's arrays and Python's
+   objects alike. The **ratios** are networkx over cxsim. The times are
+   single runs in separate processes, not ratios inside one: on a loaded
+   machine they move (cxsim's small world took 0.5 to 1.0 s in fresh
+   processes minutes apart), the peaks hardly do.
 """
 
 TABLES = {
@@ -202,6 +221,9 @@ TABLES = {
     "small": ("## 8. Small markets", [
         "date (UTC)", "commit", "machine", "clients", "years", "visits", "one run (s)",
         "per replication (s)"]),
+    "networks": ("## 9. Network generators", [
+        "date (UTC)", "commit", "machine", "kind", "nodes", "cxsim (s)", "networkx (s)",
+        "time ratio", "cxsim peak (MB)", "networkx peak (MB)", "memory ratio"]),
 }
 
 
@@ -391,6 +413,60 @@ def child_small(index: int) -> dict:
 def small_row(m: dict) -> list[str]:
     return [f"{m['size']:,}", f"{m['years']:g}", f"{m['visits']:,}",
             f"{min(m['seconds']):.2f}", f"{m['per_replication']:.2f}"]
+
+
+def _rss_kb() -> int:
+    """This process's resident set size now, in KB (Linux)."""
+    import resource
+
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() // 1024
+
+
+def child_network(kind: str, library: str) -> dict:
+    """One build of the *kind* network at ``NETWORK_SIZE`` clients by *library*."""
+    import gc
+    import resource
+
+    import networkx as nx
+
+    import cxsim
+    from cxsim.config import to_config
+    from cxsim.engine import root_seed, spawn_streams
+    from cxsim.network import build_network
+
+    cfg = to_config(cxsim.compose([f"network={kind}", f"market.size={NETWORK_SIZE}"]))
+    net, seed = cfg.network, cfg.seed
+    k, p = net.mean_degree, float(net.rewire_probability)
+    builders = {
+        "cxsim": lambda n: build_network(net, n, spawn_streams(root_seed(seed))["network"]),
+        "networkx": lambda n: (nx.watts_strogatz_graph(n, k, p, seed=seed)
+                               if kind == "small_world"
+                               else nx.barabasi_albert_graph(n, k // 2, seed=seed)),
+    }
+    build = builders[library]
+    build(1000)  # first-call costs, not timed
+    gc.collect()
+    before, peak_before = _rss_kb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    graph = build(cfg.market.size)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    edges = graph.num_edges if library == "cxsim" else graph.number_of_edges()
+    _log(f"{kind}, {library}: {seconds:.2f} s, {(peak - before) / 1024:.0f} MB peak, "
+         f"{edges:,} edges")
+    return {"kind": kind, "library": library, "size": cfg.market.size, "k": k, "p": p,
+            "seconds": seconds, "peak_kb": peak - before, "peak_before_kb": peak_before,
+            "rss_before_kb": before, "edges": edges}
+
+
+def network_row(ours: dict, theirs: dict) -> list[str]:
+    model = (f"Watts-Strogatz, k = {ours['k']}, p = {ours['p']:g}"
+             if ours["kind"] == "small_world" else f"Barabasi-Albert, m = {ours['k'] // 2}")
+    return [f"{ours['kind']} ({model})", f"{ours['size']:,}", f"{ours['seconds']:.2f}",
+            f"{theirs['seconds']:.1f}", f"{theirs['seconds'] / ours['seconds']:.0f}x",
+            f"{ours['peak_kb'] / 1024:.0f}", f"{theirs['peak_kb'] / 1024:.0f}",
+            f"{theirs['peak_kb'] / ours['peak_kb']:.1f}x"]
 
 
 def _demo_wall() -> float:
@@ -660,7 +736,8 @@ def _child(kind: str, rest: list[str]) -> dict:
             "replications": lambda: child_replications(int(rest[0])),
             "collector": lambda: child_collector(rest[0]),
             "report": child_report,
-            "small": lambda: child_small(int(rest[0]))}[kind]()
+            "small": lambda: child_small(int(rest[0])),
+            "network": lambda: child_network(*rest)}[kind]()
 
 
 def _journeys() -> list[str]:
@@ -712,6 +789,11 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
         print(f"small markets, best of {REPEATS}, then {SMALL_REPLICATIONS} replications:",
               file=sys.stderr)
         return [key + small_row(_spawn("small", str(i))) for i in range(len(SMALL))]
+    if name == "networks":
+        print(f"network generators at {NETWORK_SIZE:,} clients, cxsim then networkx, "
+              "one fresh process per build:", file=sys.stderr)
+        return [key + network_row(_spawn("network", kind, "cxsim"),
+                                  _spawn("network", kind, "networkx")) for kind in NETWORKS]
     raise ValueError(name)
 
 
