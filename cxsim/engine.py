@@ -68,8 +68,14 @@ import numpy as np
 import simpy
 
 from cxsim import psychology as psy
-from cxsim.config import Config, config_hash, to_config
-from cxsim.firm import DAYS_PER_YEAR, Firm, clv_estimate, rational_value
+from cxsim.config import DAYS_PER_YEAR, Config, config_hash, to_config
+from cxsim.firm import (
+    Firm,
+    frontline_quality_shift,
+    measured_kpi,
+    rational_value,
+    upsell_factor,
+)
 from cxsim.market import (
     GONE,
     PROSPECT,
@@ -364,14 +370,14 @@ class Engine:
         p = self.cfg.psychology
         firms = self.firms
         self.node_funding = np.concatenate([f.capability for f in firms])
-        per_firm = np.array([p.frontline_gain * (f.frontline - 0.5)
-                             - p.pressure_quality_cost * f.pressure for f in firms])
+        per_firm = np.array([frontline_quality_shift(f.frontline, f.pressure, p.frontline_gain,
+                                                     p.pressure_quality_cost) for f in firms])
         self.node_shift = np.where(self.node_staffed, per_firm[self.node_firm], 0.0)
         self.node_noise_sd = p.perception_noise_sd * np.array(
             [1.5 - f.being for f in firms])[self.node_firm]
         self.node_recovery = np.array([f.power for f in firms])[self.node_firm]
         gain = self.cfg.market.sales_pressure_revenue_gain
-        self._upsell = np.array([1.0 + gain * f.pressure for f in firms])
+        self._upsell = np.array([upsell_factor(gain, f.pressure) for f in firms])
         self._coaching = np.array([f.coaching for f in firms])
         self._personal = np.array([f.offer["relationship"] * f.will for f in firms])
         segments = self.segments
@@ -390,17 +396,11 @@ class Engine:
         rate = self.cfg.sim.discount_rate / 4.0
         for f, firm in enumerate(self.firms):
             revenue = float(m["revenue"][f, quarter].sum())
-            if firm.cfg.metric == "nps":
-                surveyed = m["nps_surveyed"][f, quarter].sum()
-                kpi = (100.0 * (m["promoters_measured"][f, quarter].sum()
-                                - m["detractors_measured"][f, quarter].sum()) / surveyed
-                       if surveyed else 0.0)
-            elif firm.cfg.metric == "clv":
-                active = max(float(m["active_clients"][f, quarter].mean()), 1.0)
-                churn = min(float(m["churned"][f, quarter].sum()) / active, 1.0)
-                kpi = clv_estimate(float(m["margin"][f, quarter].sum()) / active, churn, rate)
-            else:
-                kpi = revenue
+            kpi = measured_kpi(
+                firm.cfg.metric, revenue, m["promoters_measured"][f, quarter].sum(),
+                m["detractors_measured"][f, quarter].sum(), m["nps_surveyed"][f, quarter].sum(),
+                float(m["margin"][f, quarter].sum()), float(m["churned"][f, quarter].sum()),
+                float(m["active_clients"][f, quarter].mean()), rate)
             nodes = self.node_firm == f
             firm.review(revenue, float(normal[f]), kpi, seen[nodes], self._seen_visits[nodes])
         self._seen_affect[:] = 0.0
@@ -814,15 +814,8 @@ class Engine:
                                      outside)
         if contacted is not None:
             utility[np.arange(len(clients)), contacted] += self.cfg.market.contact_salience
-        scores = np.where(state.aware[clients], self.cfg.market.choice_sharpness * utility,
-                          -np.inf)
-        if outside:
-            scores = np.column_stack([np.zeros(len(clients)), scores])
-        scores -= scores.max(axis=1, keepdims=True)
-        odds = np.exp(scores)
-        cumulative = np.cumsum(odds, axis=1)
-        picks = (cumulative < (draws * cumulative[:, -1])[:, None]).sum(axis=1)
-        return picks - 1 if outside else picks
+        return psy.logit_choice(utility, state.aware[clients], self.cfg.market.choice_sharpness,
+                                draws, outside)
 
     def _acquire(self, client: int, firm: int, t: float, source: int) -> None:
         """*client*, a prospect or a switcher, becomes *firm*'s client at day *t*."""
@@ -963,7 +956,7 @@ class Engine:
         heard = uniforms(seeds, _SURVEY, np.arange(2)[:, None])
         surveyed = heard[0] < self._survey_share[firms]
         coached = surveyed & (answers <= 8) & (heard[1] < self._coaching[firms])
-        measured = np.where(coached, np.minimum(answers + 2, 10), answers)
+        measured = psy.coached_answer(answers, coached)
 
         month = np.minimum((ended // self._month).astype(np.int64), self._n_months - 1)
         revenue = np.where(completed, self.segments.order_value[segment] * self._price[firms]
@@ -975,7 +968,7 @@ class Engine:
         rels.purchases[rel] += completed
         rels.revenue[rel] += revenue
         rels.margin[rel] += margin
-        rels.clv[rel] += margin * np.exp(-rate * (ended - rels.acquired_at[rel]))
+        rels.clv[rel] += psy.discounted(margin, rate, ended - rels.acquired_at[rel])
 
         if p.emotions:
             churn_p = psy.churn_probability(memory, trust, p.base_churn, p.churn_memory_weight,
@@ -1094,7 +1087,8 @@ class Engine:
         state.attitude[heard, firms] = np.clip(state.attitude[heard, firms], -1.0, 1.0)
         state.aware[heard, firms] = True
         converts = praise & (state.firm[heard] == PROSPECT)
-        persuaded = market.referral_conversion * (1.0 + state.attitude[heard, firms])
+        persuaded = psy.referral_persuasion(market.referral_conversion,
+                                            state.attitude[heard, firms])
         converts &= persuasion < persuaded
         if converts.any():
             who, first = np.unique(heard[converts], return_index=True)

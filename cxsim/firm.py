@@ -15,6 +15,7 @@ import numpy as np
 from cxsim.config import DAYS_PER_YEAR, INCENTIVES, METRICS, NEEDS, Config, FirmConfig
 from cxsim.errors import ConfigError
 from cxsim.journey import Journey, load_journey
+from cxsim.psychology import clv_estimate, nps_from_counts
 
 __all__ = [
     "Firm", "acquisition_hazard", "funding_level", "node_funding", "staff_capacity",
@@ -22,7 +23,8 @@ __all__ = [
     "execution_rate", "will_target", "being_target", "staff_turnover", "update_skill",
     "frontline_level",
     "effective_pressure", "coaching_probability", "survey_share", "reviewed_split",
-    "floored_cx_budget", "reallocated_weights", "clv_estimate",
+    "floored_cx_budget", "reallocated_weights", "frontline_quality_shift", "upsell_factor",
+    "measured_kpi",
 ]
 
 
@@ -238,14 +240,33 @@ def reallocated_weights(money: np.ndarray, visits: np.ndarray, seen_affect: np.n
     return (1.0 - rate) * money + rate * shortfall / shortfall.sum()
 
 
-def clv_estimate(margin_per_client: float, churn_rate: float, discount_rate: float) -> float:
-    """Per-period CLV with constant retention: ``m * r / (1 + d - r)``, ``r = 1 - churn``.
+def frontline_quality_shift(frontline: float, pressure: float, gain: float,
+                            pressure_cost: float) -> float:
+    """Quality a staffed touchpoint gains from the front line: ``gain * (frontline - 0.5)``,
+    less ``pressure_cost * pressure`` (a rushed, pushy visit is a worse one; seed 000)."""
+    return gain * (frontline - 0.5) - pressure_cost * pressure
 
-    Gupta, S. & Lehmann, D. R. (2003). Customers as assets. *Journal of
-    Interactive Marketing* 17(1), 9-24. What a firm steering by CLV reads.
+
+def upsell_factor(revenue_gain: float, pressure: float) -> float:
+    """Order value multiplier from sales pressure: ``1 + revenue_gain * pressure``."""
+    return 1.0 + revenue_gain * pressure
+
+
+def measured_kpi(metric: str, revenue: float, promoters: float, detractors: float,
+                 surveyed: float, margin: float, churned: float, active: float,
+                 discount_rate: float) -> float:
+    """The quarter's KPI a firm steers by, as it can measure it.
+
+    ``nps``: measured NPS of the answers it heard (0 with none heard);
+    ``clv``: :func:`cxsim.psychology.clv_estimate` from the quarter's margin
+    and churn per active client (at least one); otherwise revenue.
     """
-    retention = 1.0 - churn_rate
-    return margin_per_client * retention / (1.0 + discount_rate - retention)
+    if metric == "nps":
+        return float(nps_from_counts(promoters, detractors, surveyed)) if surveyed else 0.0
+    if metric == "clv":
+        active = max(active, 1.0)
+        return clv_estimate(margin / active, min(churned / active, 1.0), discount_rate)
+    return revenue
 
 
 def staff_capacity(journey_staff: int, scale: float) -> int:

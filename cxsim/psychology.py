@@ -22,9 +22,14 @@ __all__ = [
     "update_trust",
     "update_attitude",
     "nps_answer",
-    "nps_score",
+    "coached_answer",
+    "nps_from_counts",
     "churn_probability",
     "choice_utility",
+    "logit_choice",
+    "referral_persuasion",
+    "discounted",
+    "clv_estimate",
 ]
 
 
@@ -261,17 +266,28 @@ def nps_answer(
     return np.clip(score, 0, 10).astype(np.int8)
 
 
-def nps_score(answers: np.ndarray) -> float:
-    """Net Promoter Score: % promoters (9-10) minus % detractors (0-6); NaN if no answers.
+def coached_answer(answers: np.ndarray, coached: np.ndarray, lift: int = 2) -> np.ndarray:
+    """The answer the firm records: a coached client's answer lifted by *lift*, at most 10.
+
+    Seed 000: a front line paid on measured NPS asks for the score it needs,
+    so the measure rises while the client's view (``answers``) does not.
+    """
+    return np.where(coached, np.minimum(answers + lift, 10), answers)
+
+
+def nps_from_counts(promoters: np.ndarray | float, detractors: np.ndarray | float,
+                    answers: np.ndarray | float) -> np.ndarray | float:
+    """Net Promoter Score: % promoters (9-10) minus % detractors (0-6); NaN with no answers.
+
+    ``100 * (promoters - detractors) / answers`` on counts, so monthly books
+    and any window of them give the score of the answers they hold.
 
     References
     ----------
     Reichheld (2003), see :func:`nps_answer`.
     """
-    answers = np.asarray(answers)
-    if answers.size == 0:
-        return float("nan")
-    return 100.0 * (np.mean(answers >= 9) - np.mean(answers <= 6))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100.0 * (np.asarray(promoters) - np.asarray(detractors)) / np.asarray(answers)
 
 
 def churn_probability(
@@ -332,3 +348,54 @@ def choice_utility(
         + (1.0 - w) * np.asarray(rational_value)
         - np.asarray(switching_cost) * np.asarray(is_switch, dtype=float)
     )
+
+
+def logit_choice(utility: np.ndarray, aware: np.ndarray, sharpness: float, draws: np.ndarray,
+                 outside: bool = False) -> np.ndarray:
+    """Index of the option each row picks, by multinomial logit over the options it knows.
+
+    ``P(j) = exp(s u_j) / sum_k exp(s u_k)`` over the known options (McFadden
+    1974), sampled by inverse transform with one uniform per row (*draws*).
+    With *outside*, an option of utility 0 comes first and is returned as -1
+    (leaving the market).
+
+    References
+    ----------
+    McFadden, D. (1974). Conditional logit analysis of qualitative choice
+    behavior. In P. Zarembka (ed.), *Frontiers in Econometrics*, 105-142.
+    """
+    scores = np.where(aware, sharpness * utility, -np.inf)
+    if outside:
+        scores = np.column_stack([np.zeros(len(scores)), scores])
+    scores -= scores.max(axis=1, keepdims=True)
+    cumulative = np.cumsum(np.exp(scores), axis=1)
+    picks = (cumulative < (draws * cumulative[:, -1])[:, None]).sum(axis=1)
+    return picks - 1 if outside else picks
+
+
+def referral_persuasion(conversion: float, attitude: np.ndarray) -> np.ndarray:
+    """Chance a recommended prospect becomes a client: ``conversion * (1 + attitude)``.
+
+    A recommendation persuades in proportion to what the prospect already
+    thinks of the firm (attitude in [-1, 1], after the message): word of
+    mouth as the imitation term of Bass (1969), weighted by attitude.
+    """
+    return conversion * (1.0 + attitude)
+
+
+def discounted(value: np.ndarray, rate_per_day: float, days: np.ndarray) -> np.ndarray:
+    """*value* received *days* after acquisition, discounted continuously to that moment:
+    a relationship's realised CLV is the sum of its discounted margins (Gupta & Lehmann 2003).
+    """
+    return value * np.exp(-rate_per_day * days)
+
+
+def clv_estimate(margin_per_client: float, churn_rate: float, discount_rate: float) -> float:
+    """Per-period CLV with constant retention: ``m * r / (1 + d - r)``, ``r = 1 - churn``.
+
+    Gupta, S. & Lehmann, D. R. (2003). Customers as assets. *Journal of
+    Interactive Marketing* 17(1), 9-24. What a firm steering by CLV reads,
+    and the CLV now of a firm's final year.
+    """
+    retention = 1.0 - churn_rate
+    return margin_per_client * retention / (1.0 + discount_rate - retention)

@@ -52,6 +52,7 @@ from scipy.special import stdtrit
 
 from cxsim.config import DAYS_PER_YEAR, Config, as_plain
 from cxsim.files import atomic_write
+from cxsim.psychology import clv_estimate, nps_from_counts
 
 __all__ = ["Results", "mean_ci", "ratio_ci", "crossover_month"]
 
@@ -95,11 +96,9 @@ def ratio_ci(top: np.ndarray, bottom: np.ndarray, level: float = 0.95
 def _nps(monthly: dict[str, np.ndarray], promoters: str, detractors: str, answers: str,
          firm: int, first_month: int) -> float:
     """NPS over months *first_month* on: % promoters minus % detractors (Reichheld 2003)."""
-    n = monthly[answers][firm][first_month:].sum()
-    if n == 0:
-        return np.nan
-    return 100.0 * (monthly[promoters][firm][first_month:].sum()
-                    - monthly[detractors][firm][first_month:].sum()) / n
+    return float(nps_from_counts(monthly[promoters][firm][first_month:].sum(),
+                                 monthly[detractors][firm][first_month:].sum(),
+                                 monthly[answers][firm][first_month:].sum()))
 
 
 def _ratio(top: float, bottom: float) -> float:
@@ -107,17 +106,14 @@ def _ratio(top: float, bottom: float) -> float:
 
 
 def _clv_final_year(final_year: pd.DataFrame, discount_rate: float) -> float:
-    """CLV from the final year's margin per client and churn, ``m r / (1 + d - r)``.
-
-    Gupta & Lehmann (2003), *Customers as assets*, J. Interactive Marketing
-    17(1): the value of a client at the relationship the firm has *now*, so
-    firms are compared on the same footing whenever their clients came.
-    """
+    """CLV now: :func:`cxsim.psychology.clv_estimate` of the final year's margin per client
+    and churn, the value of a client at the relationship the firm has *now*, so firms are
+    compared on the same footing whenever their clients came."""
     active = final_year.active_clients.mean()
     if active <= 0:
         return np.nan
-    retention = max(1.0 - final_year.churned.sum() / active, 0.0)
-    return float(final_year.margin.sum() / active * retention / (1.0 + discount_rate - retention))
+    churn = min(final_year.churned.sum() / active, 1.0)
+    return float(clv_estimate(final_year.margin.sum() / active, churn, discount_rate))
 
 
 def crossover_month(differences: np.ndarray, level: float = 0.95) -> int | None:
@@ -187,11 +183,11 @@ class Results:
             flat = values.reshape(-1)
             ts[name] = flat.astype(np.int64) if name in ints else flat
         with np.errstate(invalid="ignore", divide="ignore"):
-            ts["nps_true"] = 100.0 * (monthly["promoters"] - monthly["detractors"]).reshape(
-                -1) / monthly["nps_answers"].reshape(-1)
-            ts["nps_measured"] = 100.0 * (
-                monthly["promoters_measured"] - monthly["detractors_measured"]).reshape(
-                -1) / monthly["nps_surveyed"].reshape(-1)
+            ts["nps_true"] = nps_from_counts(monthly["promoters"], monthly["detractors"],
+                                             monthly["nps_answers"]).reshape(-1)
+            ts["nps_measured"] = nps_from_counts(
+                monthly["promoters_measured"], monthly["detractors_measured"],
+                monthly["nps_surveyed"]).reshape(-1)
             ts["perception_gap"] = ts["nps_measured"] - ts["nps_true"]
             active = monthly["active_clients"]
             ts["share"] = (active / active.sum(axis=0)).reshape(-1)
@@ -270,8 +266,8 @@ class Results:
         with np.errstate(invalid="ignore", divide="ignore"):
             active = monthly["active_clients"]
             table["share"] = (active / active.sum(axis=0)).reshape(-1)
-            table["nps_true"] = (100.0 * (monthly["promoters"] - monthly["detractors"])
-                                 / monthly["nps_answers"]).reshape(-1)
+            table["nps_true"] = nps_from_counts(monthly["promoters"], monthly["detractors"],
+                                                monthly["nps_answers"]).reshape(-1)
         return pd.DataFrame({**ids, **table})
 
     @staticmethod

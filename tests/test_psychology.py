@@ -515,7 +515,7 @@ def test_attitude_rate_extremes(attitude, memory):
 
 
 # --------------------------------------------------------------------------- #
-# nps_answer and nps_score
+# nps_answer, coached_answer and nps_from_counts
 # --------------------------------------------------------------------------- #
 
 NPS_PARAMS = st.tuples(fl(0.0, 10.0), fl(0.0, 10.0))
@@ -565,18 +565,31 @@ def test_nps_answer_hand_values():
         ([9, 9, 9, 5], 50.0),
     ],
 )
-def test_nps_score_hand_examples(answers, expected):
-    assert psy.nps_score(np.array(answers, dtype=np.int8)) == pytest.approx(expected)
+def test_nps_from_counts_hand_examples(answers, expected):
+    assert psy.nps_from_counts(*counts(answers)) == pytest.approx(expected)
 
 
-def test_nps_score_empty_is_nan():
-    assert math.isnan(psy.nps_score(np.array([], dtype=np.int8)))
+def counts(answers) -> tuple[int, int, int]:
+    answers = np.asarray(answers)
+    return int((answers >= 9).sum()), int((answers <= 6).sum()), answers.size
+
+
+def test_nps_from_counts_of_no_answers_is_nan():
+    assert math.isnan(psy.nps_from_counts(0, 0, 0))
+    monthly = psy.nps_from_counts(np.array([3, 0]), np.array([1, 0]), np.array([5, 0]))
+    assert monthly[0] == 40.0 and math.isnan(monthly[1])
+
+
+def test_a_coached_answer_rises_by_two_up_to_ten_and_only_when_coached():
+    answers = np.array([0, 6, 8, 9, 10, 7])
+    coached = np.array([True, True, True, True, True, False])
+    assert psy.coached_answer(answers, coached).tolist() == [2, 8, 10, 10, 10, 7]
 
 
 @PSY
 @given(answers=hnp.arrays(np.int8, st.integers(1, 50), elements=st.integers(0, 10)))
-def test_nps_score_matches_definition(answers):
-    score = psy.nps_score(answers)
+def test_nps_from_counts_matches_definition(answers):
+    score = float(psy.nps_from_counts(*counts(answers)))
     values = answers.tolist()
     promoters = sum(v >= 9 for v in values)
     detractors = sum(v <= 6 for v in values)
