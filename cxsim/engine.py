@@ -68,6 +68,7 @@ import numpy as np
 import simpy
 
 from cxsim import psychology as psy
+from cxsim.books import MONTHS_PER_QUARTER, Books
 from cxsim.config import DAYS_PER_YEAR, Config, config_hash, to_config
 from cxsim.firm import (
     Firm,
@@ -87,6 +88,7 @@ from cxsim.market import (
     Relationships,
     Segments,
 )
+from cxsim.months import Months
 from cxsim.network import build_network
 from cxsim.results import Results
 from cxsim.streams import (
@@ -110,8 +112,6 @@ KEYED = ("walks", "acquisition", "returns")
 
 # purposes that share a walk's key (cxsim.streams.uniforms salts them apart)
 _PSYCHOLOGY, _FAILURE, _NPS, _SURVEY, _TALK, _SWITCH = range(1, 7)
-_MONTHS_PER_QUARTER = 3
-_LEDGER_VISITS = 250_000  # evaluated visits held before booking them (~10 MB of ledger)
 _SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
                    SOURCE_REFERRAL: "acquisitions_referral",
                    SOURCE_SWITCH: "acquisitions_switch"}
@@ -221,13 +221,12 @@ class Engine:
             (self.segments.social_influence > 0).any())
         self._outbox: list[tuple[np.ndarray, ...]] = []
 
-        self._horizon = cfg.sim.years * DAYS_PER_YEAR
-        self._warmup = cfg.sim.warmup_years * DAYS_PER_YEAR
-        self._month = cfg.sim.days_per_month
-        self._n_months = max(1, math.ceil(self._horizon / self._month - 1e-9))
+        self.months = months = Months(cfg)
+        self._horizon = months.horizon
+        self._month = months.days
+        self._warmup = months.warmup
         self._build_nodes()
-        self._build_accumulators()
-        self._build_events()
+        self.books = Books(len(self.firms), len(self.segments.names), self.n_nodes, months)
 
         size = self.state.size
         # per client, as a typed array (scalar reads give floats) and a numpy view of it
@@ -252,9 +251,6 @@ class Engine:
         self._build_clock()
         self._price = np.array([f.cfg.price_level for f in self.firms])
         self._journal: list[dict[str, np.ndarray]] = []
-        self._walk_ledger: list[tuple[np.ndarray, ...]] = []  # evaluated walks, not yet booked
-        self._visit_ledger: list[tuple[np.ndarray, ...]] = []
-        self._ledger_visits = 0
         self._start_budgets()
 
     # ----------------------------------------------------------------- set-up
@@ -303,56 +299,13 @@ class Engine:
         ]
         self.n_nodes = n
 
-    def _build_accumulators(self) -> None:
-        shape = (len(self.firms), self._n_months)
-        self.monthly = {
-            name: np.zeros(shape)
-            for name in ("acquisitions", "acquisitions_marketing", "acquisitions_referral",
-                         "acquisitions_switch", "churned", "purchases",
-                         "abandoned", "revenue", "margin", "cost_to_serve", "onboarding_cost",
-                         "acquisition_spend", "nps_answers", "promoters", "detractors",
-                         "active_clients", "prospects", "left_market", "mean_memory", "mean_trust",
-                         "mean_expectation", "cx_spend", "returned", "nps_surveyed",
-                         "promoters_measured", "detractors_measured", "culture", "will",
-                         "power", "being", "skill", "funding", "cx_budget_split")
-        }
-        segments = len(self.segments.names)
-        self.segment_monthly = {
-            name: np.zeros((len(self.firms), segments, self._n_months))
-            for name in ("active_clients", "acquisitions", "churned", "purchases", "revenue",
-                         "margin", "nps_answers", "promoters", "detractors")
-        }
-        self._seen_affect = np.zeros(self.n_nodes)
-        self._seen_visits = np.zeros(self.n_nodes)
-        self.node_stats = {
-            name: np.zeros(self.n_nodes)
-            for name in ("visits", "waited", "wait_sum", "affect_sum", "quality_sum", "failures",
-                         "recoveries")
-        }
-
-    def _build_events(self) -> None:
-        """Per month, the shocks' factors on order value and need rate; the workshops."""
-        self._order_factor = np.ones(self._n_months)
-        self._need_factor = np.ones(self._n_months)
-        self._workshops: list[tuple[int, object]] = []
-        for event in self.cfg.events.values():
-            if event.kind == "shock":
-                months = slice(event.start_month, event.start_month + event.months)
-                self._order_factor[months] *= event.order_value_factor
-                self._need_factor[months] *= event.need_rate_factor
-            else:
-                self._workshops.append((event.start_month, event))
-        self._need_slowdowns = 1.0 / self._need_factor
-        self._need_slowdown = self._need_slowdowns.tolist()
-        self._shocked = bool((self._need_factor != 1.0).any())
-
     def _normal_revenue(self) -> np.ndarray:
         """Per firm, what its active clients bring in a normal quarter (no shock, no upsell)."""
         state, segs = self.state, self.segments
         active = state.firm >= 0
         segment = state.segment[active]
         firms = state.firm[active]
-        quarter = _MONTHS_PER_QUARTER * self._month
+        quarter = MONTHS_PER_QUARTER * self._month
         cycles = self._normal_cycles
         per_client = (segs.order_value[segment] * self._price[firms] * cycles[0][firms]
                       * quarter / (segs.mean_days_between_needs[segment] + cycles[1][firms]))
@@ -388,11 +341,10 @@ class Engine:
 
     def _review(self, month: int) -> None:
         """End of a quarter: each firm reviews its budgets and front line (``Firm.review``)."""
-        m = self.monthly
-        quarter = slice(month + 1 - _MONTHS_PER_QUARTER, month + 1)
+        m = self.books.monthly
+        quarter = slice(month + 1 - MONTHS_PER_QUARTER, month + 1)
         normal = self._normal_revenue()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            seen = self._seen_affect / self._seen_visits
+        seen, visits = self.books.seen_since_review()
         rate = self.cfg.sim.discount_rate / 4.0
         for f, firm in enumerate(self.firms):
             revenue = float(m["revenue"][f, quarter].sum())
@@ -402,9 +354,7 @@ class Engine:
                 float(m["margin"][f, quarter].sum()), float(m["churned"][f, quarter].sum()),
                 float(m["active_clients"][f, quarter].mean()), rate)
             nodes = self.node_firm == f
-            firm.review(revenue, float(normal[f]), kpi, seen[nodes], self._seen_visits[nodes])
-        self._seen_affect[:] = 0.0
-        self._seen_visits[:] = 0.0
+            firm.review(revenue, float(normal[f]), kpi, seen[nodes], visits[nodes])
         self._refresh_firms()
         self._set_hazards()
 
@@ -415,13 +365,6 @@ class Engine:
             if workshop.firm is None or workshop.firm == firm.name:
                 firm.workshop(workshop.will, workshop.power, workshop.being)
         self._refresh_firms()
-
-    def _sample_time(self, month: int) -> float:
-        """When month *month*'s sample is taken: its end, or the horizon."""
-        return min((month + 1) * self._month, self._horizon)
-
-    def _month_of(self, t: float) -> int:
-        return min(int(t // self._month), self._n_months - 1)
 
     # ------------------------------------------------------------------ walks
     def _start_walk(self, client: int, firm: int, t: float, need_now: bool = False) -> None:
@@ -437,8 +380,8 @@ class Engine:
         seed = key(self._walk_stream, client, number)
         if not need_now:
             gap = -math.log1p(-uniform(seed, 0)) * self._need_mean[client]
-            if self._shocked:
-                gap *= self._need_slowdown[min(int(t // self._month), self._n_months - 1)]
+            if self.months.shocked:
+                gap *= self.months.need_slowdown.item(self.months.of(t))
             t += gap
         if t >= self._horizon:
             return
@@ -459,9 +402,8 @@ class Engine:
         self._walk_numbers[clients] = numbers + 1
         seeds = keys(self._walk_stream, clients, numbers)
         gap = -np.log1p(-positions(seeds, 0)) * self._need_means[clients]
-        if self._shocked:
-            month = np.minimum((after // self._month).astype(np.int64), self._n_months - 1)
-            gap *= self._need_slowdowns[month]
+        if self.months.shocked:
+            gap *= self.months.need_slowdown[self.months.index(after)]
         need = after + gap
         later = need >= self._today + 1
         planned = later & (need < self._horizon)
@@ -502,9 +444,9 @@ class Engine:
         if self._later:
             self._plan_later()
         month = int(day // self._month)
-        if self._sample_time(month) <= day:  # that sample was taken at the day's start
+        if self.months.sample_time(month) <= day:  # that sample was taken at the day's start
             month += 1
-        self._acquire_until(min(day + 1, self._sample_time(month)))
+        self._acquire_until(min(day + 1, self.months.sample_time(month)))
         self._today = day
         due = np.flatnonzero(self._next_need < day + 1)
         if due.size:
@@ -825,11 +767,8 @@ class Engine:
         state.firm[client] = firm
         state.aware[client, firm] = True
         state.relationship[client] = self.relationships.add(client, firm, t, source)
-        m = self._month_of(t)
-        self.monthly["acquisitions"][firm, m] += 1
-        self.segment_monthly["acquisitions"][firm, state.segment[client], m] += 1
-        self.monthly[_SOURCE_COLUMNS[source]][firm, m] += 1
-        self.monthly["onboarding_cost"][firm, m] += self.firms[firm].cfg.onboarding_cost
+        self.books.acquired(firm, state.segment[client], t, _SOURCE_COLUMNS[source],
+                            self.firms[firm].cfg.onboarding_cost)
         need_now = self.cfg.market.first_need_at_acquisition and source != SOURCE_SWITCH
         self._next_need[client] = np.inf  # a need planned for its old firm is void
         self._start_walk(client, firm, t, need_now)
@@ -958,9 +897,9 @@ class Engine:
         coached = surveyed & (answers <= 8) & (heard[1] < self._coaching[firms])
         measured = psy.coached_answer(answers, coached)
 
-        month = np.minimum((ended // self._month).astype(np.int64), self._n_months - 1)
+        month = self.months.index(ended)
         revenue = np.where(completed, self.segments.order_value[segment] * self._price[firms]
-                           * self._upsell[firms] * self._order_factor[month], 0.0)
+                           * self._upsell[firms] * self.months.order_factor[month], 0.0)
         margin = revenue * self.segments.margin[segment]
         rel = state.relationship[clients]
         rels = self.relationships
@@ -985,15 +924,10 @@ class Engine:
             if len(self.firms) > 1:
                 self._switch(leaving, ended[churned], seeds[churned])
 
-        self._walk_ledger.append((
-            (firms * len(self.segments.names) + segment) * self._n_months + month,
-            completed, revenue, margin, churned, answers, surveyed, measured,
-            np.add.reduceat(self.node_cost[nodes], starts)))
-        self._visit_ledger.append((nodes, lengths, surveyed, ended, waits, felt, quality,
-                                   failed, recovered))
-        self._ledger_visits += total
-        if self._ledger_visits > _LEDGER_VISITS:
-            self._book()
+        self.books.record(
+            (self.books.cell(firms, segment, month), completed, revenue, margin, churned,
+             answers, surveyed, measured, np.add.reduceat(self.node_cost[nodes], starts)),
+            (nodes, lengths, surveyed, ended, waits, felt, quality, failed, recovered))
 
         if self.cfg.sim.record_journeys:
             self._journal.append({
@@ -1002,53 +936,6 @@ class Engine:
                 "ended_at": ended, "completed": completed, "visits": lengths,
                 "memory": memory, "nps": answers, "churned": churned,
             })
-
-    def _book(self) -> None:
-        """Add the walks evaluated since the last sample to the monthly and touchpoint books.
-
-        Read only at samples, reviews and the end, so they are summed there
-        over every walk evaluated since, not at every evaluation (and
-        sooner in a large market, to hold the ledgers' memory down).
-        """
-        self._ledger_visits = 0
-        if self._walk_ledger:
-            cells, completed, revenue, margin, churned, answers, surveyed, measured, cost = (
-                np.concatenate(column) for column in zip(*self._walk_ledger))
-            self._walk_ledger = []
-            shape = (len(self.firms), len(self.segments.names), self._n_months)
-            size = math.prod(shape)
-
-            def count(weights: np.ndarray | None) -> np.ndarray:
-                return np.bincount(cells, weights, size).reshape(shape)
-
-            for name, weights in (("purchases", completed), ("revenue", revenue),
-                                  ("margin", margin), ("churned", churned),
-                                  ("nps_answers", None), ("promoters", answers >= 9),
-                                  ("detractors", answers <= 6)):
-                by_segment = count(weights)
-                self.segment_monthly[name] += by_segment
-                self.monthly[name] += by_segment.sum(axis=1)
-            for name, weights in (("abandoned", ~completed), ("cost_to_serve", cost),
-                                  ("nps_surveyed", surveyed),
-                                  ("promoters_measured", surveyed & (measured >= 9)),
-                                  ("detractors_measured", surveyed & (measured <= 6))):
-                self.monthly[name] += count(weights).sum(axis=1)
-        if self._visit_ledger:
-            nodes, lengths, surveyed, ended, waits, felt, quality, failed, recovered = (
-                np.concatenate(column) for column in zip(*self._visit_ledger))
-            self._visit_ledger = []
-            n = self.n_nodes
-            seen = np.repeat(surveyed, lengths)
-            self._seen_affect += np.bincount(nodes[seen], felt[seen], n)
-            self._seen_visits += np.bincount(nodes[seen], minlength=n)
-            counted = np.repeat(ended >= self._warmup, lengths)
-            at = nodes[counted]
-            stats = self.node_stats
-            stats["visits"] += np.bincount(at, minlength=n)
-            for name, weights in (("waited", waits > 0.0), ("wait_sum", waits),
-                                  ("affect_sum", felt), ("quality_sum", quality),
-                                  ("failures", failed), ("recoveries", recovered)):
-                stats[name] += np.bincount(at, weights[counted], n)
 
     # ------------------------------------------------------------ word of mouth
     def _deliver(self) -> None:
@@ -1111,38 +998,21 @@ class Engine:
     def _on_sample(self, event: simpy.Event) -> None:
         month = event._value
         self._flush()
-        self._book()
+        self.books.book()
         self._return_to_market(month)
         state = self.state
-        n_firms = len(self.firms)
         active = state.firm >= 0
-        mine = state.firm[active]
-        counts = np.bincount(mine, minlength=n_firms)
-        m = self.monthly
-        m["active_clients"][:, month] = counts
-        n_segments = len(self.segments.names)
-        self.segment_monthly["active_clients"][:, :, month] = np.bincount(
-            mine * n_segments + state.segment[active], minlength=n_firms * n_segments).reshape(
-            n_firms, n_segments)
-        m["prospects"][:, month] = self._n_prospects
-        m["left_market"][:, month] = np.count_nonzero(state.firm == GONE)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for name, values in (("mean_memory", state.memory), ("mean_trust", state.trust),
-                                 ("mean_expectation", state.expectation)):
-                m[name][:, month] = np.bincount(mine, values[active], n_firms) / counts
-        share_of_quarter = min(self._month, self._horizon - month * self._month) / (
-            _MONTHS_PER_QUARTER * self._month)
-        for f, firm in enumerate(self.firms):
-            m["cx_spend"][f, month] = firm.cx_budget * share_of_quarter
-            m["acquisition_spend"][f, month] = firm.acquisition_budget * share_of_quarter
-            for name in ("culture", "will", "power", "being", "skill", "funding"):
-                m[name][f, month] = getattr(firm, name)
-            m["cx_budget_split"][f, month] = firm.split
-        if self.cfg.management.review and (month + 1) % _MONTHS_PER_QUARTER == 0:
+        self.books.sample(month, state.firm[active], state.segment[active],
+                          {"mean_memory": state.memory[active],
+                           "mean_trust": state.trust[active],
+                           "mean_expectation": state.expectation[active]},
+                          self._n_prospects, np.count_nonzero(state.firm == GONE), self.firms)
+        if self.cfg.management.review and (month + 1) % MONTHS_PER_QUARTER == 0:
             self._review(month)
         if self._progress is not None:
-            self._progress(self._sample_time(month))
-        self._acquire_until(min(math.floor(self.env.now) + 1, self._sample_time(month + 1)))
+            self._progress(self.months.sample_time(month))
+        self._acquire_until(min(math.floor(self.env.now) + 1,
+                                self.months.sample_time(month + 1)))
 
     def _return_to_market(self, month: int) -> None:
         """Clients who left the category come back as prospects at ``market.return_per_year``.
@@ -1159,7 +1029,7 @@ class Engine:
         if back.size:
             self.state.firm[back] = PROSPECT
             self._enter_pool(back)
-        self.monthly["returned"][:, month] = back.size
+        self.books.monthly["returned"][:, month] = back.size
 
     # ------------------------------------------------------------------- run
     def run(self, progress: Callable[[float], None] | None = None) -> Results:
@@ -1174,11 +1044,11 @@ class Engine:
                                                                 SOURCE_INITIAL)
         self._plan_needs(clients, firms, np.zeros(clients.size))
         env.timeout(0.0, value=0).callbacks.append(self._on_day)
-        for month, workshop in self._workshops:
+        for month, workshop in self.months.workshops:
             env.timeout(month * self._month, value=workshop).callbacks.append(self._on_workshop)
         last = None
-        for month in range(self._n_months):
-            t = self._sample_time(month)
+        for month in range(self.months.n):
+            t = self.months.sample_time(month)
             last = env.timeout(t, value=month)
             last.callbacks.append(self._on_sample)
         collecting = gc.isenabled()
@@ -1191,7 +1061,7 @@ class Engine:
         return self._results()
 
     def _results(self) -> Results:
-        self._book()
+        self.books.book()
         measured = self._horizon - self._warmup
         mean_queue = np.array([
             s.area / measured if s is not None else np.nan for s in self._stations])
@@ -1207,12 +1077,12 @@ class Engine:
             replication=self.replication,
             config_hash=config_hash(self.cfg),
             firm_names=[f.name for f in self.firms],
-            months=self._n_months,
+            months=self.months.n,
             month_days=self._month,
             horizon_days=self._horizon,
             warmup_days=self._warmup,
-            monthly=self.monthly,
-            segment_monthly=self.segment_monthly,
+            monthly=self.books.monthly,
+            segment_monthly=self.books.segment_monthly,
             segment_names=list(self.segments.names),
             relationships=self.relationships.columns(),
             touchpoints={
@@ -1223,7 +1093,7 @@ class Engine:
                 "staffed": np.array(self._staffed),
                 "staff": capacity,
                 "mean_queue_length": mean_queue,
-                **self.node_stats,
+                **self.books.touchpoint,
             },
             journeys=journal,
             prospects_final=self._n_prospects,

@@ -29,7 +29,7 @@ def test_same_seed_gives_identical_results(small_cfg):
 def test_booking_evaluated_walks_early_changes_no_figure(small_cfg, monkeypatch):
     """A large market books its ledgers before the month's sample; the books must not care."""
     at_samples = cxsim.run(small_cfg)
-    monkeypatch.setattr("cxsim.engine._LEDGER_VISITS", 50)
+    monkeypatch.setattr("cxsim.books.LEDGER_VISITS", 50)
     early = cxsim.run(small_cfg)
     for name, frame in _frames(at_samples).items():
         pd.testing.assert_frame_equal(frame, _frames(early)[name], check_exact=False,
