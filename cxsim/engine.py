@@ -92,6 +92,9 @@ from cxsim.months import Months
 from cxsim.network import build_network
 from cxsim.results import Results
 from cxsim.streams import (
+    Prospect,
+    Salt,
+    Walk,
     key,
     keys,
     normals,
@@ -110,8 +113,6 @@ STREAMS = ("population", "network")
 KEYED = ("walks", "acquisition", "returns")
 """Keys of the draws made while the run goes on, one per client and event (``cxsim.streams``)."""
 
-# purposes that share a walk's key (cxsim.streams.uniforms salts them apart)
-_PSYCHOLOGY, _FAILURE, _NPS, _SURVEY, _TALK, _SWITCH = range(1, 7)
 _SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
                    SOURCE_REFERRAL: "acquisitions_referral",
                    SOURCE_SWITCH: "acquisitions_switch"}
@@ -175,7 +176,7 @@ class _Walk(simpy.Event):
     _defused = False
 
     def __init__(self, client: int, firm: int, need_at: float, key: int,
-                 nodes: list[int], position: int = 2, draws: list[float] | None = None
+                 nodes: list[int], position: int = Walk.STEPS, draws: list[float] | None = None
                  ) -> None:
         self.node = -1
         self.checked = False
@@ -379,7 +380,7 @@ class Engine:
         self._walks_started[client] = number + 1
         seed = key(self._walk_stream, client, number)
         if not need_now:
-            gap = -math.log1p(-uniform(seed, 0)) * self._need_mean[client]
+            gap = -math.log1p(-uniform(seed, Walk.NEED_GAP)) * self._need_mean[client]
             if self.months.shocked:
                 gap *= self.months.need_slowdown.item(self.months.of(t))
             t += gap
@@ -401,7 +402,7 @@ class Engine:
         numbers = self._walk_numbers[clients]
         self._walk_numbers[clients] = numbers + 1
         seeds = keys(self._walk_stream, clients, numbers)
-        gap = -np.log1p(-positions(seeds, 0)) * self._need_means[clients]
+        gap = -np.log1p(-positions(seeds, Walk.NEED_GAP)) * self._need_means[clients]
         if self.months.shocked:
             gap *= self.months.need_slowdown[self.months.index(after)]
         need = after + gap
@@ -484,7 +485,7 @@ class Engine:
                     seeds[at].tolist(), position.tolist(), ahead, walked.node[at].tolist(),
                     walked.time[at].tolist()):
                 walk = _Walk(client, firm, need, seed, visited[bounds[i]:bounds[i + 1]], start,
-                             draws[start - 2:])
+                             draws[start - Walk.STEPS:])
                 walk.node = node
                 walk.callbacks = arrive
                 env.schedule(walk, simpy.events.NORMAL, t - now)
@@ -493,7 +494,7 @@ class Engine:
         over = ~arrived
         clients, firms, seeds = clients[over], firms[over], seeds[over]
         ended = walked.time[over]
-        churn_draw = positions(seeds, 1)
+        churn_draw = positions(seeds, Walk.CHURN)
         self._unresolved_counts[clients[churn_draw < self._churn_bounds_of[clients]]] += 1
         nodes = walked.visit_nodes[over[walked.visit_walk]]
         self._pending.append(WalkTable(
@@ -654,7 +655,7 @@ class Engine:
             self._ended.append(walk)
         walk.draws = None  # its draws are spent; it may wait weeks for its evaluation
         client = walk.client
-        draw = walk.churn_draw = uniform(walk.key, 1)
+        draw = walk.churn_draw = uniform(walk.key, Walk.CHURN)
         if draw < self._churn_bound[client]:
             self._unresolved[client] += 1
         if t >= self._today + 1:  # its next need is planned with the others at the day's start
@@ -696,7 +697,8 @@ class Engine:
 
     def _enter_pool(self, clients: np.ndarray) -> None:
         numbers = np.frombuffer(self._walks_started, dtype=np.uint32)[clients]
-        threshold = -np.log1p(-uniforms(keys(self._acq_stream, clients, numbers), 0, 0))
+        threshold = -np.log1p(-uniforms(keys(self._acq_stream, clients, numbers), 0,
+                                        Prospect.THRESHOLD))
         level = self._level_now() + threshold
         self._trigger[clients] = level
         self._n_prospects += clients.size
@@ -732,10 +734,11 @@ class Engine:
                           self.env.now)
         seeds = keys(self._acq_stream, clients, self._walk_numbers[clients])
         exposed = np.searchsorted(np.cumsum(self._hazards),
-                                  uniforms(seeds, 0, 1) * self._rate, side="right")
+                                  uniforms(seeds, 0, Prospect.EXPOSURE) * self._rate,
+                                  side="right")
         exposed = np.minimum(exposed, len(self._hazards) - 1)
         self.state.aware[clients, exposed] = True
-        firms = self._choose(clients, uniforms(seeds, 0, 2), contacted=exposed)
+        firms = self._choose(clients, uniforms(seeds, 0, Prospect.CHOICE), contacted=exposed)
         for client, firm, t in zip(clients.tolist(), firms.tolist(), when.tolist()):
             self._acquire(client, firm, t, SOURCE_MARKETING)
 
@@ -856,7 +859,7 @@ class Engine:
         segment = state.segment[clients]
         visit_seeds = np.repeat(seeds, lengths)
         visit = np.arange(total) - np.repeat(starts, lengths)
-        noise = normals(visit_seeds, _PSYCHOLOGY, visit, self.node_noise_sd[nodes])
+        noise = normals(visit_seeds, Salt.PSYCHOLOGY, visit, self.node_noise_sd[nodes])
         personal = p.personal_gain * self._personal[firms] * (
             self.segments.identifiability[segment])
         quality = psy.perceived_quality(
@@ -864,7 +867,7 @@ class Engine:
             + np.repeat(personal, lengths), self.node_funding[nodes], waits, noise,
             p.funding_gain, p.wait_penalty, p.wait_tolerance_days,
         )
-        u = uniforms(visit_seeds, _FAILURE, 2 * visit + np.arange(2)[:, None])
+        u = uniforms(visit_seeds, Salt.FAILURE, 2 * visit + np.arange(2)[:, None])
         failed = u[0] < self.node_failure[nodes]
         recovered = failed & (u[1] < self.node_recovery[nodes])
         quality = psy.failure_outcome(quality, failed, recovered, p.failure_penalty,
@@ -886,13 +889,13 @@ class Engine:
         state.attitude[clients, firms] = attitude
         state.memory[clients] = memory
         answers = psy.nps_answer(memory, attitude, trust,
-                                 normals(seeds, _NPS, 0, p.nps_noise_sd),
+                                 normals(seeds, Salt.NPS, 0, p.nps_noise_sd),
                                  p.nps_neutral, p.nps_slope)
         state.nps[clients] = answers
         if self._talking:
             loud = (answers >= 9) | (answers <= 6)
             self._outbox.append((clients[loud], firms[loud], answers[loud] >= 9, seeds[loud]))
-        heard = uniforms(seeds, _SURVEY, np.arange(2)[:, None])
+        heard = uniforms(seeds, Salt.SURVEY, np.arange(2)[:, None])
         surveyed = heard[0] < self._survey_share[firms]
         coached = surveyed & (answers <= 8) & (heard[1] < self._coaching[firms])
         measured = psy.coached_answer(answers, coached)
@@ -957,15 +960,15 @@ class Engine:
         self._outbox = []
         market, state = self.cfg.market, self.state
         rate = self.segments.social_influence[state.segment[senders]]
-        counts = poissons(uniforms(seeds, _TALK, 0),
+        counts = poissons(uniforms(seeds, Salt.TALK, 0),
                           np.where(praise, rate, rate * market.warning_ratio))
         if not counts.any():
             return
         senders, firms, praise, seeds = (np.repeat(a, counts)
                                          for a in (senders, firms, praise, seeds))
         message = np.arange(senders.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        heard = self.network.neighbours_at(senders, uniforms(seeds, _TALK, 1 + 2 * message))
-        persuasion = uniforms(seeds, _TALK, 2 + 2 * message)
+        heard = self.network.neighbours_at(senders, uniforms(seeds, Salt.TALK, 1 + 2 * message))
+        persuasion = uniforms(seeds, Salt.TALK, 2 + 2 * message)
         reached = heard >= 0
         heard, firms, praise = heard[reached], firms[reached], praise[reached]
         persuasion = persuasion[reached]
@@ -989,7 +992,7 @@ class Engine:
         if not known.any():
             return
         clients, when = clients[known], when[known]
-        picks = self._choose(clients, uniforms(seeds[known], _SWITCH, 0), outside=True)
+        picks = self._choose(clients, uniforms(seeds[known], Salt.SWITCH, 0), outside=True)
         for client, firm, t in zip(clients.tolist(), picks.tolist(), when.tolist()):
             if firm >= 0:  # dated when it left the old firm, in the same month's books
                 self._acquire(client, firm, t, SOURCE_SWITCH)

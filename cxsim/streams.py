@@ -22,11 +22,40 @@ number generators. *OOPSLA 2014*, 453-472.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
-__all__ = ["CLIENT_STEP", "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "key", "keys", "mix",
-           "normals",
-           "poissons", "positions", "uniform", "uniforms"]
+__all__ = ["CLIENT_STEP", "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "Walk", "Salt",
+           "Prospect", "key", "keys", "mix", "normals", "poissons", "positions", "uniform",
+           "uniforms"]
+
+
+class Walk(IntEnum):
+    """Positions in a walk's own sequence (seeded by ``key(walks, client, walk number)``)."""
+
+    NEED_GAP = 0  # days from the last walk's end to this walk's need
+    CHURN = 1  # the uniform its churn probability is compared with, drawn when it ends
+    STEPS = 2  # service times, self-service times and route choices, in the order made
+
+
+class Salt(IntEnum):
+    """Purposes that derive their own sequences from a walk's key (:func:`uniforms`)."""
+
+    PSYCHOLOGY = 1  # perception noise, a normal per visit
+    FAILURE = 2  # per visit: does it fail, is the failure recovered
+    NPS = 3  # the answer's noise
+    SURVEY = 4  # is the answer heard; is it coached
+    TALK = 5  # how many messages; to which neighbour; does each persuade
+    SWITCH = 6  # which firm a leaving client picks
+
+
+class Prospect(IntEnum):
+    """Positions in a prospect's sequence (``key(acquisition, client, walk number)``, salt 0)."""
+
+    THRESHOLD = 0  # its Exp(1) threshold on the pool's hazard clock
+    EXPOSURE = 1  # which firm's marketing reached it
+    CHOICE = 2  # the firm it picks
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment, odd and close to 2**64 / phi

@@ -4,9 +4,9 @@ An unstaffed stretch of a walk (route choices, edge delays, self-service
 times) is private to its client, so every walk whose need arises on one day
 can walk it together, one numpy pass per step, until it reaches a staffed
 touchpoint (where it meets other clients and gets an event) or ends. The
-draws are the walk's own keyed sequence (``cxsim.streams``): position 0 is
-the need gap, 1 the churn draw, 2 onwards the times and routes in the order
-the walk makes them, so a walk goes the same way whether it is walked here
+draws are the walk's own keyed sequence, laid out by ``cxsim.streams.Walk``
+(the need gap, the churn draw, then the times and routes in the order the
+walk makes them), so a walk goes the same way whether it is walked here
 or one step at a time by the engine.
 
 Finished walks travel as a :class:`WalkTable` (columns, visits flattened in
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cxsim.streams import positions
+from cxsim.streams import Walk, positions
 
 __all__ = ["BLOCK", "Routes", "Stretches", "WalkTable", "stretch"]
 
@@ -80,7 +80,7 @@ BLOCK = 24  # draws computed per walk at once: a walk of the shipped journeys ma
 def _next(draws: np.ndarray, seeds: np.ndarray, walks: np.ndarray, position: np.ndarray
           ) -> np.ndarray:
     """Position *position* of each walk's sequence, from its block while it lasts."""
-    column = position - 2
+    column = position - Walk.STEPS
     if column.size and column.max() < BLOCK:
         return draws[walks, column]
     return positions(seeds[walks], position)
@@ -90,13 +90,13 @@ def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndar
             ) -> Stretches:
     """Walk each walk from node *start* at day *times* through unstaffed touchpoints.
 
-    *seeds* are the walks' keys; each walk's draws start at position 2.
+    *seeds* are the walks' keys; each walk's draws start at position ``Walk.STEPS``.
     """
     n = seeds.size
-    draws = positions(seeds[:, None], np.arange(2, BLOCK + 2))
+    draws = positions(seeds[:, None], np.arange(Walk.STEPS, BLOCK + Walk.STEPS))
     node = start.astype(np.int64, copy=True)
     time = times.astype(float, copy=True)
-    position = np.full(n, 2, dtype=np.int64)
+    position = np.full(n, Walk.STEPS, dtype=np.int64)
     completed = np.zeros(n, dtype=bool)
     stopped = np.full(n, -1, dtype=np.int64)
     walk_log: list[np.ndarray] = []
