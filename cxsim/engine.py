@@ -70,13 +70,8 @@ import simpy
 from cxsim import psychology as psy
 from cxsim.books import MONTHS_PER_QUARTER, Books
 from cxsim.config import DAYS_PER_YEAR, Config, config_hash, to_config
-from cxsim.firm import (
-    Firm,
-    frontline_quality_shift,
-    measured_kpi,
-    rational_value,
-    upsell_factor,
-)
+from cxsim.evaluation import Decisions, Levers, Touchpoints, evaluate, in_walk_order
+from cxsim.firm import Firm, measured_kpi
 from cxsim.market import (
     GONE,
     PROSPECT,
@@ -97,7 +92,6 @@ from cxsim.streams import (
     Walk,
     key,
     keys,
-    normals,
     poissons,
     positions,
     uniform,
@@ -250,7 +244,6 @@ class Engine:
         self._churn_bounds_of = np.frombuffer(self._churn_bound)
         self._n_prospects = 0
         self._build_clock()
-        self._price = np.array([f.cfg.price_level for f in self.firms])
         self._journal: list[dict[str, np.ndarray]] = []
         self._start_budgets()
 
@@ -263,20 +256,12 @@ class Engine:
             n += firm.journey.n_touchpoints
         self._offset = offsets
         self._entry = [off + f.journey.entry for off, f in zip(offsets, self.firms)]
+        self.touchpoints = Touchpoints.of(self.firms)
 
         def cat(attr: str) -> np.ndarray:
             return np.concatenate([getattr(f.journey, attr) for f in self.firms])
 
-        self.node_firm = np.concatenate(
-            [np.full(f.journey.n_touchpoints, i, dtype=np.int64) for i, f in enumerate(self.firms)]
-        )
-        self.node_base_quality = cat("base_quality")
-        self.node_hygiene = cat("hygiene")
-        self.node_delighter = cat("delighter")
-        self.node_cost = cat("cost_per_visit")
-        self.node_failure = cat("failure_probability")
-        self.node_staffed = cat("staffed")
-        self._staffed = self.node_staffed.tolist()
+        self._staffed = self.touchpoints.staffed.tolist()
         self._service = cat("service_days").tolist()
         self._entries = np.array(self._entry, dtype=np.int64)
         is_exit = cat("is_exit").tolist()
@@ -308,7 +293,8 @@ class Engine:
         firms = state.firm[active]
         quarter = MONTHS_PER_QUARTER * self._month
         cycles = self._normal_cycles
-        per_client = (segs.order_value[segment] * self._price[firms] * cycles[0][firms]
+        price = np.array([f.cfg.price_level for f in self.firms])
+        per_client = (segs.order_value[segment] * price[firms] * cycles[0][firms]
                       * quarter / (segs.mean_days_between_needs[segment] + cycles[1][firms]))
         return np.bincount(firms, per_client, len(self.firms))
 
@@ -320,25 +306,8 @@ class Engine:
         self._refresh_firms()
 
     def _refresh_firms(self) -> None:
-        """Copy the firms' levers and front line into the per-node and per-firm arrays."""
-        p = self.cfg.psychology
-        firms = self.firms
-        self.node_funding = np.concatenate([f.capability for f in firms])
-        per_firm = np.array([frontline_quality_shift(f.frontline, f.pressure, p.frontline_gain,
-                                                     p.pressure_quality_cost) for f in firms])
-        self.node_shift = np.where(self.node_staffed, per_firm[self.node_firm], 0.0)
-        self.node_noise_sd = p.perception_noise_sd * np.array(
-            [1.5 - f.being for f in firms])[self.node_firm]
-        self.node_recovery = np.array([f.power for f in firms])[self.node_firm]
-        gain = self.cfg.market.sales_pressure_revenue_gain
-        self._upsell = np.array([upsell_factor(gain, f.pressure) for f in firms])
-        self._coaching = np.array([f.coaching for f in firms])
-        self._personal = np.array([f.offer["relationship"] * f.will for f in firms])
-        segments = self.segments
-        self._rational_value = np.column_stack([  # the offer as delivered so far, not declared
-            rational_value(segments.needs, f.cfg.price_level, f.offer, segments.identifiability)
-            for f in firms])
-        self._survey_share = np.array([f.survey_share for f in firms])
+        """Read the firms' levers and front line anew (after a review or a workshop)."""
+        self.levers = Levers.of(self.firms, self.cfg, self.touchpoints, self.segments)
 
     def _review(self, month: int) -> None:
         """End of a quarter: each firm reviews its budgets and front line (``Firm.review``)."""
@@ -354,7 +323,7 @@ class Engine:
                 m["detractors_measured"][f, quarter].sum(), m["nps_surveyed"][f, quarter].sum(),
                 float(m["margin"][f, quarter].sum()), float(m["churned"][f, quarter].sum()),
                 float(m["active_clients"][f, quarter].mean()), rate)
-            nodes = self.node_firm == f
+            nodes = self.touchpoints.firm == f
             firm.review(revenue, float(normal[f]), kpi, seen[nodes], visits[nodes])
         self._refresh_firms()
         self._set_hazards()
@@ -754,7 +723,7 @@ class Engine:
         state = self.state
         segment = state.segment[clients]
         weight = self.segments.emotional_weight[segment][:, None]
-        utility = psy.choice_utility(state.attitude[clients], self._rational_value[segment],
+        utility = psy.choice_utility(state.attitude[clients], self.levers.rational_value[segment],
                                      weight, self.segments.switching_cost[segment][:, None],
                                      outside)
         if contacted is not None:
@@ -808,19 +777,11 @@ class Engine:
         clients = table.client
         np.subtract.at(self._unresolved_counts,
                        clients[table.churn_draw < self._churn_bounds_of[clients]], 1)
-        ranked = np.sort(clients)
-        if not (ranked[1:] == ranked[:-1]).any():  # one walk per client: one pass
-            self._evaluate(table)
-            return
-        order = np.argsort(table.ended, kind="stable")
-        by_client = np.argsort(clients[order], kind="stable")
-        grouped = clients[order][by_client]
-        first = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
-        n = len(table)
-        rank = np.empty(n, dtype=np.int64)
-        rank[by_client] = np.arange(n) - np.repeat(first, np.diff(np.append(first, n)))
-        for k in range(int(rank.max()) + 1):
-            self._evaluate(table.take(order[rank == k]))
+        for walks in in_walk_order(table):
+            decisions = evaluate(walks, self.state, self.segments, self.touchpoints, self.levers,
+                                 self.cfg, self.months, self.relationships.acquired_at)
+            if decisions is not None:
+                self._apply(decisions)
 
     def _table(self, walks: list[_Walk]) -> WalkTable:
         """Walks that went on one at a time, as columns."""
@@ -829,7 +790,7 @@ class Engine:
         nodes = np.fromiter(chain.from_iterable(w.nodes for w in walks), np.int64,
                             int(lengths.sum()))
         waits = np.zeros(nodes.size)
-        waits[self.node_staffed[nodes]] = list(chain.from_iterable(w.waits for w in walks))
+        waits[self.touchpoints.staffed[nodes]] = list(chain.from_iterable(w.waits for w in walks))
         return WalkTable(
             np.fromiter((w.client for w in walks), np.int64, n),
             np.fromiter((w.firm for w in walks), np.int64, n),
@@ -840,104 +801,47 @@ class Engine:
             np.fromiter((w.churn_draw for w in walks), float, n),
             lengths, nodes, waits)
 
-    def _evaluate(self, walks: WalkTable) -> None:
-        """Evaluate walks of distinct clients with the functions of ``cxsim.psychology``."""
-        p = self.cfg.psychology
-        state = self.state
-        stayed = state.firm[walks.client] == walks.firm
-        if not stayed.all():
-            if not stayed.any():
-                return
-            walks = walks.take(stayed)
-        clients, firms, seeds = walks.client, walks.firm, walks.key
-        ended, completed, lengths = walks.ended, walks.completed, walks.lengths
-        nodes, waits = walks.nodes, walks.waits
-        total = nodes.size
-        starts = walks.starts()
-
-        expectation = state.expectation[np.repeat(clients, lengths)]
-        segment = state.segment[clients]
-        visit_seeds = np.repeat(seeds, lengths)
-        visit = np.arange(total) - np.repeat(starts, lengths)
-        noise = normals(visit_seeds, Salt.PSYCHOLOGY, visit, self.node_noise_sd[nodes])
-        personal = p.personal_gain * self._personal[firms] * (
-            self.segments.identifiability[segment])
-        quality = psy.perceived_quality(
-            self.node_base_quality[nodes] + self.node_shift[nodes]
-            + np.repeat(personal, lengths), self.node_funding[nodes], waits, noise,
-            p.funding_gain, p.wait_penalty, p.wait_tolerance_days,
-        )
-        u = uniforms(visit_seeds, Salt.FAILURE, 2 * visit + np.arange(2)[:, None])
-        failed = u[0] < self.node_failure[nodes]
-        recovered = failed & (u[1] < self.node_recovery[nodes])
-        quality = psy.failure_outcome(quality, failed, recovered, p.failure_penalty,
-                                      p.recovery_share)
-        gap = psy.disconfirmation(quality, expectation)
-        felt = psy.affect(gap, quality, p.loss_aversion, p.affect_sensitivity,
-                          p.affect_level_weight, p.reference_quality)
-        hygiene, delighter = self.node_hygiene[nodes], self.node_delighter[nodes]
-        basics = np.repeat(psy.hygiene_met(gap, hygiene, starts), lengths)
-        felt = psy.kano_shape(felt, hygiene, delighter, basics, p.kano_strong, p.kano_weak)
-        memory = psy.peak_end_memory(felt, starts)
-        experienced = np.add.reduceat(quality, starts) / lengths
-
-        state.expectation[clients] = psy.adapt_expectation(
-            state.expectation[clients], experienced, p.expectation_rate)
-        trust = psy.update_trust(state.trust[clients], memory, p.trust_gain, p.trust_loss)
-        state.trust[clients] = trust
-        attitude = psy.update_attitude(state.attitude[clients, firms], memory, p.attitude_rate)
-        state.attitude[clients, firms] = attitude
-        state.memory[clients] = memory
-        answers = psy.nps_answer(memory, attitude, trust,
-                                 normals(seeds, Salt.NPS, 0, p.nps_noise_sd),
-                                 p.nps_neutral, p.nps_slope)
+    def _apply(self, decided: Decisions) -> None:
+        """Write what an evaluation decided: client state, relationships, churn and
+        switching, the books' ledgers, word of mouth to deliver, the journal."""
+        state, walks = self.state, decided.walks
+        clients, firms, ended, completed = walks.client, walks.firm, walks.ended, walks.completed
+        state.expectation[clients] = decided.expectation
+        state.trust[clients] = decided.trust
+        state.attitude[clients, firms] = decided.attitude
+        state.memory[clients] = decided.memory
+        answers = decided.answer
         state.nps[clients] = answers
         if self._talking:
             loud = (answers >= 9) | (answers <= 6)
-            self._outbox.append((clients[loud], firms[loud], answers[loud] >= 9, seeds[loud]))
-        heard = uniforms(seeds, Salt.SURVEY, np.arange(2)[:, None])
-        surveyed = heard[0] < self._survey_share[firms]
-        coached = surveyed & (answers <= 8) & (heard[1] < self._coaching[firms])
-        measured = psy.coached_answer(answers, coached)
-
-        month = self.months.index(ended)
-        revenue = np.where(completed, self.segments.order_value[segment] * self._price[firms]
-                           * self._upsell[firms] * self.months.order_factor[month], 0.0)
-        margin = revenue * self.segments.margin[segment]
+            self._outbox.append((clients[loud], firms[loud], answers[loud] >= 9,
+                                 walks.key[loud]))
         rel = state.relationship[clients]
         rels = self.relationships
-        rate = self.cfg.sim.discount_rate / DAYS_PER_YEAR
         rels.purchases[rel] += completed
-        rels.revenue[rel] += revenue
-        rels.margin[rel] += margin
-        rels.clv[rel] += psy.discounted(margin, rate, ended - rels.acquired_at[rel])
-
-        if p.emotions:
-            churn_p = psy.churn_probability(memory, trust, p.base_churn, p.churn_memory_weight,
-                                            p.churn_trust_weight,
-                                            self.segments.switching_cost[segment])
-        else:
-            churn_p = psy.churn_probability(memory, trust, p.base_churn, 0.0, 0.0)
-        churned = walks.churn_draw < churn_p
+        rels.revenue[rel] += decided.revenue
+        rels.margin[rel] += decided.margin
+        rels.clv[rel] += decided.clv
+        churned = decided.churned
         rels.churned_at[rel[churned]] = ended[churned]
         leaving = clients[churned]
         if leaving.size:
             state.firm[leaving] = GONE
             state.aware[leaving, firms[churned]] = False
             if len(self.firms) > 1:
-                self._switch(leaving, ended[churned], seeds[churned])
-
-        self.books.record(
-            (self.books.cell(firms, segment, month), completed, revenue, margin, churned,
-             answers, surveyed, measured, np.add.reduceat(self.node_cost[nodes], starts)),
-            (nodes, lengths, surveyed, ended, waits, felt, quality, failed, recovered))
-
+                self._switch(leaving, ended[churned], walks.key[churned])
+        books = self.books
+        books.record(
+            (books.cell(firms, decided.segment, decided.month), completed, decided.revenue,
+             decided.margin, churned, answers, decided.surveyed, decided.measured,
+             decided.cost),
+            (walks.nodes, walks.lengths, decided.surveyed, ended, walks.waits, decided.felt,
+             decided.quality, decided.failed, decided.recovered))
         if self.cfg.sim.record_journeys:
             self._journal.append({
-                "client": clients, "firm": firms,
-                "need_at": walks.need_at,
-                "ended_at": ended, "completed": completed, "visits": lengths,
-                "memory": memory, "nps": answers, "churned": churned,
+                "client": clients, "firm": firms, "need_at": walks.need_at, "ended_at": ended,
+                "completed": completed, "visits": walks.lengths, "memory": decided.memory,
+                "nps": answers, "churned": churned,
             })
 
     # ------------------------------------------------------------ word of mouth
@@ -1089,7 +993,7 @@ class Engine:
             segment_names=list(self.segments.names),
             relationships=self.relationships.columns(),
             touchpoints={
-                "firm": self.node_firm,
+                "firm": self.touchpoints.firm,
                 "touchpoint": [tp for f in self.firms for tp in f.journey.touchpoints],
                 "stage": [s for f in self.firms for s in f.journey.stages],
                 "channel": [c for f in self.firms for c in f.journey.channels],

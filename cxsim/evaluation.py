@@ -1,0 +1,205 @@
+"""Evaluation: how finished walks felt, and what each client decides because of it.
+
+A walk's visits depend on the client's expectation, which changes only
+when a walk is evaluated, so finished walks wait and are evaluated together
+with the functions of ``cxsim.psychology``: one walk per client per pass
+(:func:`in_walk_order`), each pass a function from the walks, the client
+state and the firms' levers to a record of :class:`Decisions`: the new
+state of each client, its answer, whether it was heard, what it paid,
+whether it churned. The engine applies the record; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cxsim import psychology as psy
+from cxsim.config import DAYS_PER_YEAR, Config
+from cxsim.firm import Firm, frontline_quality_shift, rational_value, upsell_factor
+from cxsim.market import ClientState, Segments
+from cxsim.months import Months
+from cxsim.streams import Salt, normals, uniforms
+from cxsim.walks import WalkTable
+
+__all__ = ["Touchpoints", "Levers", "Decisions", "evaluate", "in_walk_order"]
+
+
+@dataclass
+class Touchpoints:
+    """Every firm's touchpoints as one set of arrays (global node numbers, firm by firm)."""
+
+    firm: np.ndarray
+    base_quality: np.ndarray
+    hygiene: np.ndarray
+    delighter: np.ndarray
+    cost: np.ndarray
+    failure: np.ndarray
+    staffed: np.ndarray
+
+    @classmethod
+    def of(cls, firms: list[Firm]) -> Touchpoints:
+        def cat(attr: str) -> np.ndarray:
+            return np.concatenate([getattr(f.journey, attr) for f in firms])
+
+        return cls(
+            np.concatenate([np.full(f.journey.n_touchpoints, i, dtype=np.int64)
+                            for i, f in enumerate(firms)]),
+            cat("base_quality"), cat("hygiene"), cat("delighter"), cat("cost_per_visit"),
+            cat("failure_probability"), cat("staffed"))
+
+
+@dataclass
+class Levers:
+    """The firms' levers and front line as the evaluation reads them: per touchpoint
+    (funding, quality shift, perception noise, recovery) and per firm; changed at reviews
+    and workshops only."""
+
+    funding: np.ndarray
+    shift: np.ndarray
+    noise_sd: np.ndarray
+    recovery: np.ndarray
+    price: np.ndarray
+    upsell: np.ndarray
+    coaching: np.ndarray
+    personal: np.ndarray
+    survey_share: np.ndarray
+    rational_value: np.ndarray  # segment x firm: the offer as delivered so far, not declared
+
+    @classmethod
+    def of(cls, firms: list[Firm], cfg: Config, touchpoints: Touchpoints,
+           segments: Segments) -> Levers:
+        p = cfg.psychology
+        node_firm = touchpoints.firm
+        per_firm = np.array([frontline_quality_shift(f.frontline, f.pressure, p.frontline_gain,
+                                                     p.pressure_quality_cost) for f in firms])
+        gain = cfg.market.sales_pressure_revenue_gain
+        return cls(
+            funding=np.concatenate([f.capability for f in firms]),
+            shift=np.where(touchpoints.staffed, per_firm[node_firm], 0.0),
+            noise_sd=p.perception_noise_sd * np.array([1.5 - f.being for f in firms])[node_firm],
+            recovery=np.array([f.power for f in firms])[node_firm],
+            price=np.array([f.cfg.price_level for f in firms]),
+            upsell=np.array([upsell_factor(gain, f.pressure) for f in firms]),
+            coaching=np.array([f.coaching for f in firms]),
+            personal=np.array([f.offer["relationship"] * f.will for f in firms]),
+            survey_share=np.array([f.survey_share for f in firms]),
+            rational_value=np.column_stack([
+                rational_value(segments.needs, f.cfg.price_level, f.offer,
+                               segments.identifiability) for f in firms]))
+
+
+@dataclass
+class Decisions:
+    """What a pass of evaluation decided, per walk (and per visit where said)."""
+
+    walks: WalkTable  # the walks whose clients were still the firm's clients
+    segment: np.ndarray
+    month: np.ndarray
+    expectation: np.ndarray
+    trust: np.ndarray
+    attitude: np.ndarray
+    memory: np.ndarray
+    answer: np.ndarray
+    surveyed: np.ndarray
+    measured: np.ndarray
+    revenue: np.ndarray
+    margin: np.ndarray
+    clv: np.ndarray  # the margin discounted to the relationship's start
+    churned: np.ndarray
+    cost: np.ndarray  # cost to serve the walk
+    felt: np.ndarray  # per visit
+    quality: np.ndarray  # per visit
+    failed: np.ndarray  # per visit
+    recovered: np.ndarray  # per visit
+
+
+def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
+             touchpoints: Touchpoints, levers: Levers, cfg: Config, months: Months,
+             acquired_at: np.ndarray) -> Decisions | None:
+    """Evaluate walks of distinct clients; None when none of their clients is still there.
+
+    *acquired_at* is the day each relationship began (indexed by relationship).
+    """
+    p = cfg.psychology
+    stayed = state.firm[walks.client] == walks.firm
+    if not stayed.all():
+        if not stayed.any():
+            return None
+        walks = walks.take(stayed)
+    clients, firms, seeds = walks.client, walks.firm, walks.key
+    ended, completed, lengths = walks.ended, walks.completed, walks.lengths
+    nodes, waits = walks.nodes, walks.waits
+    total = nodes.size
+    starts = walks.starts()
+
+    expectation = state.expectation[np.repeat(clients, lengths)]
+    segment = state.segment[clients]
+    visit_seeds = np.repeat(seeds, lengths)
+    visit = np.arange(total) - np.repeat(starts, lengths)
+    noise = normals(visit_seeds, Salt.PSYCHOLOGY, visit, levers.noise_sd[nodes])
+    personal = p.personal_gain * levers.personal[firms] * segments.identifiability[segment]
+    quality = psy.perceived_quality(
+        touchpoints.base_quality[nodes] + levers.shift[nodes] + np.repeat(personal, lengths),
+        levers.funding[nodes], waits, noise, p.funding_gain, p.wait_penalty,
+        p.wait_tolerance_days,
+    )
+    u = uniforms(visit_seeds, Salt.FAILURE, 2 * visit + np.arange(2)[:, None])
+    failed = u[0] < touchpoints.failure[nodes]
+    recovered = failed & (u[1] < levers.recovery[nodes])
+    quality = psy.failure_outcome(quality, failed, recovered, p.failure_penalty,
+                                  p.recovery_share)
+    gap = psy.disconfirmation(quality, expectation)
+    felt = psy.affect(gap, quality, p.loss_aversion, p.affect_sensitivity,
+                      p.affect_level_weight, p.reference_quality)
+    hygiene, delighter = touchpoints.hygiene[nodes], touchpoints.delighter[nodes]
+    basics = np.repeat(psy.hygiene_met(gap, hygiene, starts), lengths)
+    felt = psy.kano_shape(felt, hygiene, delighter, basics, p.kano_strong, p.kano_weak)
+    memory = psy.peak_end_memory(felt, starts)
+    experienced = np.add.reduceat(quality, starts) / lengths
+
+    new_expectation = psy.adapt_expectation(state.expectation[clients], experienced,
+                                            p.expectation_rate)
+    trust = psy.update_trust(state.trust[clients], memory, p.trust_gain, p.trust_loss)
+    attitude = psy.update_attitude(state.attitude[clients, firms], memory, p.attitude_rate)
+    answers = psy.nps_answer(memory, attitude, trust, normals(seeds, Salt.NPS, 0, p.nps_noise_sd),
+                             p.nps_neutral, p.nps_slope)
+    heard = uniforms(seeds, Salt.SURVEY, np.arange(2)[:, None])
+    surveyed = heard[0] < levers.survey_share[firms]
+    coached = surveyed & (answers <= 8) & (heard[1] < levers.coaching[firms])
+    measured = psy.coached_answer(answers, coached)
+
+    month = months.index(ended)
+    revenue = np.where(completed, segments.order_value[segment] * levers.price[firms]
+                       * levers.upsell[firms] * months.order_factor[month], 0.0)
+    margin = revenue * segments.margin[segment]
+    rel = state.relationship[clients]
+    clv = psy.discounted(margin, cfg.sim.discount_rate / DAYS_PER_YEAR,
+                         ended - acquired_at[rel])
+    if p.emotions:
+        churn_p = psy.churn_probability(memory, trust, p.base_churn, p.churn_memory_weight,
+                                        p.churn_trust_weight, segments.switching_cost[segment])
+    else:
+        churn_p = psy.churn_probability(memory, trust, p.base_churn, 0.0, 0.0)
+    return Decisions(
+        walks, segment, month, new_expectation, trust, attitude, memory, answers, surveyed,
+        measured, revenue, margin, clv, walks.churn_draw < churn_p,
+        np.add.reduceat(touchpoints.cost[nodes], starts), felt, quality, failed, recovered)
+
+
+def in_walk_order(table: WalkTable) -> list[WalkTable]:
+    """*table* cut into passes of distinct clients: each client's first walk (by end), then
+    its second, and so on, so a client's walks are evaluated in the order it walked them."""
+    clients = table.client
+    ranked = np.sort(clients)
+    if not (ranked[1:] == ranked[:-1]).any():  # one walk per client: one pass
+        return [table]
+    order = np.argsort(table.ended, kind="stable")
+    by_client = np.argsort(clients[order], kind="stable")
+    grouped = clients[order][by_client]
+    first = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    n = len(table)
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_client] = np.arange(n) - np.repeat(first, np.diff(np.append(first, n)))
+    return [table.take(order[rank == k]) for k in range(int(rank.max()) + 1)]
