@@ -68,6 +68,7 @@ import numpy as np
 import simpy
 
 from cxsim import psychology as psy
+from cxsim.acquisition import ProspectPool, choose
 from cxsim.books import MONTHS_PER_QUARTER, Books
 from cxsim.config import DAYS_PER_YEAR, Config, config_hash, to_config
 from cxsim.evaluation import Decisions, Levers, Touchpoints, evaluate, in_walk_order
@@ -87,17 +88,16 @@ from cxsim.months import Months
 from cxsim.network import build_network
 from cxsim.results import Results
 from cxsim.streams import (
-    Prospect,
     Salt,
     Walk,
     key,
     keys,
-    poissons,
     positions,
     uniform,
     uniforms,
 )
 from cxsim.walks import Routes, WalkTable, stretch
+from cxsim.word_of_mouth import deliver
 
 __all__ = ["KEYED", "STREAMS", "root_seed", "spawn_streams", "stream_keys", "Engine", "simulate"]
 
@@ -242,8 +242,8 @@ class Engine:
         self._unresolved_counts = np.frombuffer(self._unresolved, dtype=np.uint8)
         self._churn_bound = array("d", self._churn_bounds()[self.state.segment].tobytes())
         self._churn_bounds_of = np.frombuffer(self._churn_bound)
-        self._n_prospects = 0
-        self._build_clock()
+        self.pool = ProspectPool(size, self._keys["acquisition"], self._walk_numbers)
+        self.pool.enter(self.state.prospects(), 0.0)
         self._journal: list[dict[str, np.ndarray]] = []
         self._start_budgets()
 
@@ -410,7 +410,7 @@ class Engine:
         if self._talking and day >= 1:
             self._flush()
             if self._outbox:
-                self._deliver()
+                self._talk()
         if self._later:
             self._plan_later()
         month = int(day // self._month)
@@ -633,48 +633,10 @@ class Engine:
             self._start_walk(client, walk.firm, t)
 
     # ------------------------------------------------------------ acquisition
-    def _build_clock(self) -> None:
-        """Every prospect has its own exponential clock on one shared hazard clock.
-
-        Between two reviews each prospect's marketing hazard is the same
-        (``sum(self._hazards)`` per day), so the pool's cumulative hazard is a
-        line; a prospect entering the pool draws an Exp(1) threshold above
-        the line's current level and is won when the line reaches it. This is
-        the pool's Gillespie process, but a prospect's threshold belongs to it
-        (keyed by client and walk number): a lever that changes the hazard
-        changes *when* each prospect is won, not *who* comes next.
-        """
-        self._acq_stream = self._keys["acquisition"]
-        self._clock_level = 0.0
-        self._clock_day = 0.0
-        self._rate = 0.0
-        self._trigger = np.full(self.state.size, np.inf)
-        self._queue = np.empty(0, dtype=np.int64)  # prospects by threshold, from _head on
-        self._queue_level = np.empty(0)
-        self._head = 0
-        self._enter_pool(self.state.prospects())
-
-    def _level_now(self) -> float:
-        return self._clock_level + self._rate * (self.env.now - self._clock_day)
-
     def _set_hazards(self) -> None:
-        """Each firm's per-prospect hazard for the quarter; the clock's slope changes now."""
-        self._clock_level = self._level_now()
-        self._clock_day = self.env.now
-        self._hazards = [f.acquisition_hazard(self.cfg, self._n_prospects) for f in self.firms]
-        self._rate = sum(self._hazards)
-
-    def _enter_pool(self, clients: np.ndarray) -> None:
-        numbers = np.frombuffer(self._walks_started, dtype=np.uint32)[clients]
-        threshold = -np.log1p(-uniforms(keys(self._acq_stream, clients, numbers), 0,
-                                        Prospect.THRESHOLD))
-        level = self._level_now() + threshold
-        self._trigger[clients] = level
-        self._n_prospects += clients.size
-        queue = np.concatenate([self._queue[self._head:], clients])
-        levels = np.concatenate([self._queue_level[self._head:], level])
-        order = np.argsort(levels, kind="stable")
-        self._queue, self._queue_level, self._head = queue[order], levels[order], 0
+        """Each firm's per-prospect hazard for the quarter (``Firm.acquisition_hazard``)."""
+        self.pool.set_hazards([f.acquisition_hazard(self.cfg, self.pool.size)
+                               for f in self.firms], self.env.now)
 
     def _acquire_until(self, end: float) -> None:
         """Win every prospect whose threshold the pool's clock passes by day *end*.
@@ -686,56 +648,22 @@ class Engine:
         next monthly sample: the books and the sample see each client change
         at its own time.
         """
-        if self._rate <= 0.0 or end <= self.env.now:
+        won = self.pool.due(end, self.env.now, self.state.firm)
+        if won is None:
             return
-        head = self._head
-        top = self._clock_level + self._rate * (end - self._clock_day)
-        stop = head + int(np.searchsorted(self._queue_level[head:], top, side="right"))
-        if stop == head:
-            return
-        self._head = stop
-        clients, levels = self._queue[head:stop], self._queue_level[head:stop]
-        won = (self.state.firm[clients] == PROSPECT) & (self._trigger[clients] == levels)
-        clients, levels = clients[won], levels[won]
-        if not clients.size:
-            return
-        when = np.maximum(self._clock_day + (levels - self._clock_level) / self._rate,
-                          self.env.now)
-        seeds = keys(self._acq_stream, clients, self._walk_numbers[clients])
-        exposed = np.searchsorted(np.cumsum(self._hazards),
-                                  uniforms(seeds, 0, Prospect.EXPOSURE) * self._rate,
-                                  side="right")
-        exposed = np.minimum(exposed, len(self._hazards) - 1)
+        clients, when = won
+        exposed, draws = self.pool.reached(clients)
         self.state.aware[clients, exposed] = True
-        firms = self._choose(clients, uniforms(seeds, 0, Prospect.CHOICE), contacted=exposed)
+        firms = choose(self.state, self.segments, self.levers.rational_value, self.cfg.market,
+                       clients, draws, contacted=exposed)
         for client, firm, t in zip(clients.tolist(), firms.tolist(), when.tolist()):
             self._acquire(client, firm, t, SOURCE_MARKETING)
-
-    def _choose(self, clients: np.ndarray, draws: np.ndarray, outside: bool = False,
-                contacted: np.ndarray | None = None) -> np.ndarray:
-        """Firm each client picks among those it knows, by logit on utility.
-
-        With *outside*, leaving the market is an option of utility 0 and is
-        returned as -1. A switch costs the segment's switching cost (seed 002).
-        The firm whose sales contact prompted each choice (*contacted*) gains
-        ``market.contact_salience``: it is in the room when the client decides.
-        """
-        state = self.state
-        segment = state.segment[clients]
-        weight = self.segments.emotional_weight[segment][:, None]
-        utility = psy.choice_utility(state.attitude[clients], self.levers.rational_value[segment],
-                                     weight, self.segments.switching_cost[segment][:, None],
-                                     outside)
-        if contacted is not None:
-            utility[np.arange(len(clients)), contacted] += self.cfg.market.contact_salience
-        return psy.logit_choice(utility, state.aware[clients], self.cfg.market.choice_sharpness,
-                                draws, outside)
 
     def _acquire(self, client: int, firm: int, t: float, source: int) -> None:
         """*client*, a prospect or a switcher, becomes *firm*'s client at day *t*."""
         state = self.state
         if state.firm[client] == PROSPECT:
-            self._n_prospects -= 1
+            self.pool.size -= 1
         state.firm[client] = firm
         state.aware[client, firm] = True
         state.relationship[client] = self.relationships.add(client, firm, t, source)
@@ -845,49 +773,16 @@ class Engine:
             })
 
     # ------------------------------------------------------------ word of mouth
-    def _deliver(self) -> None:
-        """Promoters recommend, detractors warn, each to neighbours drawn at random.
-
-        A promoter sends Poisson(social influence) messages, a detractor
-        ``warning_ratio`` times as many; each goes to a uniformly drawn
-        neighbour, so influence is a share of one's neighbours, not a count. A
-        message makes the hearer aware of the firm and moves its attitude; a
-        recommended prospect becomes a client with probability
-        ``referral_conversion * (1 + attitude)``: a recommendation persuades
-        in proportion to what the prospect already thinks of the firm (its
-        attitude after the message, in [-1, 1]). On a complete network with
-        every client a promoter and no attitude shift, a prospect's referral
-        hazard is ``need rate * influence * conversion * (share adopted)``:
-        the imitation term of Bass (1969).
-        """
+    def _talk(self) -> None:
+        """Deliver the word of mouth of the walks evaluated since yesterday
+        (``cxsim.word_of_mouth``); the prospects it persuades join now."""
         senders, firms, praise, seeds = (np.concatenate(column) for column in zip(*self._outbox))
         self._outbox = []
-        market, state = self.cfg.market, self.state
-        rate = self.segments.social_influence[state.segment[senders]]
-        counts = poissons(uniforms(seeds, Salt.TALK, 0),
-                          np.where(praise, rate, rate * market.warning_ratio))
-        if not counts.any():
-            return
-        senders, firms, praise, seeds = (np.repeat(a, counts)
-                                         for a in (senders, firms, praise, seeds))
-        message = np.arange(senders.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        heard = self.network.neighbours_at(senders, uniforms(seeds, Salt.TALK, 1 + 2 * message))
-        persuasion = uniforms(seeds, Salt.TALK, 2 + 2 * message)
-        reached = heard >= 0
-        heard, firms, praise = heard[reached], firms[reached], praise[reached]
-        persuasion = persuasion[reached]
-        shift = np.where(praise, market.message_attitude_shift, -market.message_attitude_shift)
-        np.add.at(state.attitude, (heard, firms), shift)
-        state.attitude[heard, firms] = np.clip(state.attitude[heard, firms], -1.0, 1.0)
-        state.aware[heard, firms] = True
-        converts = praise & (state.firm[heard] == PROSPECT)
-        persuaded = psy.referral_persuasion(market.referral_conversion,
-                                            state.attitude[heard, firms])
-        converts &= persuasion < persuaded
-        if converts.any():
-            who, first = np.unique(heard[converts], return_index=True)
+        joined = deliver(senders, firms, praise, seeds, self.state, self.segments, self.network,
+                         self.cfg.market)
+        if joined is not None:
             now = self.env.now
-            for client, firm in zip(who.tolist(), firms[converts][first].tolist()):
+            for client, firm in zip(joined[0].tolist(), joined[1].tolist()):
                 self._acquire(client, firm, now, SOURCE_REFERRAL)
 
     def _switch(self, clients: np.ndarray, when: np.ndarray, seeds: np.ndarray) -> None:
@@ -896,7 +791,8 @@ class Engine:
         if not known.any():
             return
         clients, when = clients[known], when[known]
-        picks = self._choose(clients, uniforms(seeds[known], Salt.SWITCH, 0), outside=True)
+        picks = choose(self.state, self.segments, self.levers.rational_value, self.cfg.market,
+                       clients, uniforms(seeds[known], Salt.SWITCH, 0), outside=True)
         for client, firm, t in zip(clients.tolist(), picks.tolist(), when.tolist()):
             if firm >= 0:  # dated when it left the old firm, in the same month's books
                 self._acquire(client, firm, t, SOURCE_SWITCH)
@@ -913,7 +809,7 @@ class Engine:
                           {"mean_memory": state.memory[active],
                            "mean_trust": state.trust[active],
                            "mean_expectation": state.expectation[active]},
-                          self._n_prospects, np.count_nonzero(state.firm == GONE), self.firms)
+                          self.pool.size, np.count_nonzero(state.firm == GONE), self.firms)
         if self.cfg.management.review and (month + 1) % MONTHS_PER_QUARTER == 0:
             self._review(month)
         if self._progress is not None:
@@ -935,7 +831,7 @@ class Engine:
         back = gone[uniforms(keys(self._keys["returns"], gone, month), 0, 0) < chance]
         if back.size:
             self.state.firm[back] = PROSPECT
-            self._enter_pool(back)
+            self.pool.enter(back, self.env.now)
         self.books.monthly["returned"][:, month] = back.size
 
     # ------------------------------------------------------------------- run
@@ -1003,7 +899,7 @@ class Engine:
                 **self.books.touchpoint,
             },
             journeys=journal,
-            prospects_final=self._n_prospects,
+            prospects_final=self.pool.size,
         )
 
 

@@ -1,0 +1,118 @@
+"""Acquisition: the prospect pool's hazard clock, and the choice among firms a client knows.
+
+Every prospect has its own exponential clock on one shared hazard clock.
+Between two reviews each prospect's marketing hazard is the same (the sum
+of the firms' hazards per day), so the pool's cumulative hazard is a line;
+a prospect entering the pool draws an Exp(1) threshold above the line's
+current level and is won when the line reaches it. This is the pool's
+Gillespie process, but a prospect's threshold belongs to it (keyed by
+client and walk number): a lever that changes the hazard changes *when*
+each prospect is won, not *who* comes next.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cxsim import psychology as psy
+from cxsim.config import MarketConfig
+from cxsim.market import PROSPECT, ClientState, Segments
+from cxsim.streams import Prospect, keys, uniforms
+
+__all__ = ["ProspectPool", "choose"]
+
+
+class ProspectPool:
+    """The prospects in line to be won by marketing, ordered by threshold.
+
+    *key* is the run's acquisition stream; *walk_numbers* the clients' walk
+    counters (a prospect's draws are keyed by its client and walk number, so
+    a client who returns to the market draws anew).
+    """
+
+    def __init__(self, size: int, key: int, walk_numbers: np.ndarray) -> None:
+        self.key = key
+        self.walk_numbers = walk_numbers
+        self.size = 0  # prospects in the pool
+        self._level = 0.0
+        self._day = 0.0
+        self.rate = 0.0
+        self.hazards: list[float] = []
+        self._trigger = np.full(size, np.inf)
+        self._queue = np.empty(0, dtype=np.int64)  # prospects by threshold, from _head on
+        self._queue_level = np.empty(0)
+        self._head = 0
+
+    def level(self, now: float) -> float:
+        """The pool's cumulative hazard at day *now*."""
+        return self._level + self.rate * (now - self._day)
+
+    def set_hazards(self, hazards: list[float], now: float) -> None:
+        """Each firm's per-prospect hazard from day *now* on: the clock's slope changes."""
+        self._level = self.level(now)
+        self._day = now
+        self.hazards = hazards
+        self.rate = sum(hazards)
+
+    def enter(self, clients: np.ndarray, now: float) -> None:
+        """*clients* become prospects at day *now*, each with its own threshold."""
+        numbers = self.walk_numbers[clients]
+        threshold = -np.log1p(-uniforms(keys(self.key, clients, numbers), 0,
+                                        Prospect.THRESHOLD))
+        level = self.level(now) + threshold
+        self._trigger[clients] = level
+        self.size += clients.size
+        queue = np.concatenate([self._queue[self._head:], clients])
+        levels = np.concatenate([self._queue_level[self._head:], level])
+        order = np.argsort(levels, kind="stable")
+        self._queue, self._queue_level, self._head = queue[order], levels[order], 0
+
+    def due(self, end: float, now: float, firm: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Prospects whose thresholds the clock passes from *now* to day *end*, and when.
+
+        *firm* is every client's firm: a client who left the pool another way
+        (a referral) or re-entered it since is skipped.
+        """
+        if self.rate <= 0.0 or end <= now:
+            return None
+        head = self._head
+        top = self._level + self.rate * (end - self._day)
+        stop = head + int(np.searchsorted(self._queue_level[head:], top, side="right"))
+        if stop == head:
+            return None
+        self._head = stop
+        clients, levels = self._queue[head:stop], self._queue_level[head:stop]
+        won = (firm[clients] == PROSPECT) & (self._trigger[clients] == levels)
+        clients, levels = clients[won], levels[won]
+        if not clients.size:
+            return None
+        return clients, np.maximum(self._day + (levels - self._level) / self.rate, now)
+
+    def reached(self, clients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which firm's marketing reached each won prospect, and its uniform for choosing."""
+        seeds = keys(self.key, clients, self.walk_numbers[clients])
+        exposed = np.searchsorted(np.cumsum(self.hazards),
+                                  uniforms(seeds, 0, Prospect.EXPOSURE) * self.rate,
+                                  side="right")
+        return np.minimum(exposed, len(self.hazards) - 1), uniforms(seeds, 0, Prospect.CHOICE)
+
+
+def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
+           market: MarketConfig, clients: np.ndarray, draws: np.ndarray, outside: bool = False,
+           contacted: np.ndarray | None = None) -> np.ndarray:
+    """Firm each client picks among those it knows, by logit on utility.
+
+    With *outside*, leaving the market is an option of utility 0 and is
+    returned as -1. A switch costs the segment's switching cost (seed 002).
+    The firm whose sales contact prompted each choice (*contacted*) gains
+    ``market.contact_salience``: it is in the room when the client decides.
+    """
+    segment = state.segment[clients]
+    weight = segments.emotional_weight[segment][:, None]
+    utility = psy.choice_utility(state.attitude[clients], rational_value[segment], weight,
+                                 segments.switching_cost[segment][:, None], outside)
+    if contacted is not None:
+        utility[np.arange(len(clients)), contacted] += market.contact_salience
+    return psy.logit_choice(utility, state.aware[clients], market.choice_sharpness, draws,
+                            outside)
