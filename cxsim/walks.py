@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cxsim.journey import Journey
 from cxsim.streams import Walk, positions
 
 __all__ = ["BLOCK", "Routes", "Stretches", "WalkTable", "stretch"]
@@ -51,6 +52,30 @@ class Routes:
             self.cumulative[i, :len(cum)] = cum
             self.following[i, :len(nxt)] = nxt
             self.delay[i, :len(d)] = d
+        # the same table as one tuple per node, for walks that go on one step at a time:
+        # (staffed, mean service days, is exit, one sure edge, next nodes, cumulative, delays)
+        self.info = [(st, sv, end, bool(sure), nxt, cum, d) for st, sv, end, sure, nxt, cum, d
+                     in zip(staffed, service, is_exit, self.sure.tolist(), following,
+                            cumulative, delays)]
+
+    @classmethod
+    def of(cls, journeys: list[Journey]) -> tuple[Routes, list[int]]:
+        """The routing table of several journeys numbered one after the other, and each
+        journey's entry touchpoint in that numbering."""
+        offsets = np.cumsum([0] + [j.n_touchpoints for j in journeys])[:-1].tolist()
+
+        def cat(attr: str) -> list:
+            return [x for j in journeys for x in getattr(j, attr)]
+
+        routes = cls(
+            np.concatenate([j.staffed for j in journeys]).tolist(),
+            np.concatenate([j.service_days for j in journeys]).tolist(),
+            np.concatenate([j.is_exit for j in journeys]).tolist(),
+            [[off + k for k in nxt] for off, j in zip(offsets, journeys)
+             for nxt in j.next_touchpoints],
+            [list(c) for c in cat("cumulative_probability")],
+            [list(d) for d in cat("delay_days")])
+        return routes, [off + j.entry for off, j in zip(offsets, journeys)]
 
 
 @dataclass
