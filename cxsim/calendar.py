@@ -91,19 +91,15 @@ class Station:
         self.area = 0.0
 
 
-class _Walk(simpy.Event):
-    """One client walking one journey; also the walk's one pending event.
+class _Walk:
+    """One client walking one journey: where it is, what it drew, what it met.
 
-    A walk has at most one event scheduled at a time (its arrival at a
-    staffed touchpoint, or its end), so the walk itself
-    is scheduled with :meth:`simpy.Environment.schedule` and handed to the
-    callback, instead of a new ``Timeout`` for every step.
+    A walk has at most one event pending at a time (its arrival at a staffed
+    touchpoint, or its end): a SimPy ``Timeout`` whose value is the walk.
     """
 
-    __slots__ = ("callbacks", "client", "firm", "need_at", "nodes", "waits", "key", "position",
+    __slots__ = ("client", "firm", "need_at", "nodes", "waits", "key", "position",
                  "draws", "next", "node", "ended_at", "completed", "checked", "churn_draw")
-    _ok = True
-    _defused = False
 
     def __init__(self, client: int, firm: int, need_at: float, key: int,
                  nodes: list[int], position: int = Walk.STEPS, draws: list[float] | None = None
@@ -297,8 +293,8 @@ class Calendar:
         arrived = walked.node >= 0
         if arrived.any():
             bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
-            env, arrive = self.env, [self._on_arrive]
-            now = env.now
+            timeout, arrive = self.env.timeout, self._on_arrive
+            now = self.env.now
             visited = walked.visit_nodes.tolist()
             at = np.flatnonzero(arrived)
             position = walked.position[at]
@@ -310,8 +306,7 @@ class Calendar:
                 walk = _Walk(client, firm, need, seed, visited[bounds[i]:bounds[i + 1]], start,
                              draws[start - Walk.STEPS:])
                 walk.node = node
-                walk.callbacks = arrive
-                env.schedule(walk, simpy.events.NORMAL, t - now)
+                timeout(t - now, walk).callbacks.append(arrive)
         if arrived.all():
             return
         over = ~arrived
@@ -370,8 +365,7 @@ class Calendar:
         if outcome:
             return self._walk_over(walk, t, outcome == 1)
         walk.node = node
-        walk.callbacks = [self._on_arrive]
-        self.env.schedule(walk, simpy.events.NORMAL, max(t - self.env.now, 0.0))
+        self.env.timeout(max(t - self.env.now, 0.0), walk).callbacks.append(self._on_arrive)
 
     def _more(self, walk: _Walk) -> float:
         """The walk's next draw once those computed ahead are used up."""
@@ -380,12 +374,13 @@ class Calendar:
         draws.append(u)
         return u
 
-    def _on_arrive(self, walk: _Walk) -> None:
+    def _on_arrive(self, event: simpy.Timeout) -> None:
         """A walk reaches a staffed touchpoint: queue, service and the rest of its stretch.
 
         Arrivals come in time order, so the station knows at once when this
         client's service starts and ends; the walk goes on from there.
         """
+        walk = event.value
         if not walk.checked and not self._still_walking(walk):
             return
         now = self.env.now
@@ -418,8 +413,7 @@ class Calendar:
         node = nexts[k]
         if self._staffed[node]:
             walk.node = node
-            walk.callbacks = [self._on_arrive]
-            self.env.schedule(walk, simpy.events.NORMAL, done + delays[k] - now)
+            self.env.timeout(done + delays[k] - now, walk).callbacks.append(self._on_arrive)
             return
         self._stretch(walk, node, done + delays[k])
 
@@ -435,16 +429,16 @@ class Calendar:
             self._end(walk, t, completed)
             return
         walk.completed = completed
-        walk.callbacks = [self._on_end]
-        self.env.schedule(walk, simpy.events.NORMAL, max(t - self.env.now, 0.0))
+        self.env.timeout(max(t - self.env.now, 0.0), walk).callbacks.append(self._on_end)
 
-    def _on_end(self, walk: _Walk) -> None:
+    def _on_end(self, event: simpy.Timeout) -> None:
         """The only event of a walk that met no queue.
 
         Its client may still have an unevaluated walk before it; both wait for
         the next flush, which evaluates them in order. Walks of a client known
         to have left are dropped here.
         """
+        walk = event.value
         if self.state.firm[walk.client] == walk.firm:
             self._end(walk, self.env.now, walk.completed)
 

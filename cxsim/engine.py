@@ -1,56 +1,47 @@
-"""The event loop: SimPy orchestrates time; the equations live elsewhere.
+"""The orchestrator: SimPy keeps the time; the rooms below hold the model.
+
+One replication of one scenario is wired from these rooms, each one concern:
+
+* ``cxsim.calendar`` — needs, walks and the staffed touchpoints where
+  clients queue (the only per-visit events);
+* ``cxsim.evaluation`` — finished walks and the client state in, a record
+  of decisions out (how it felt, the answer, what was paid, churn);
+* ``cxsim.acquisition`` and ``cxsim.word_of_mouth`` — how prospects are won:
+  the pool's hazard clock, the choice among firms, referrals;
+* ``cxsim.books`` and ``cxsim.months`` — the monthly, segment and
+  touchpoint books, and the month grid they share;
+* ``cxsim.firm`` and ``cxsim.psychology`` — every equation, called here and
+  never rewritten.
 
 Which events exist, and why nothing else needs one
 --------------------------------------------------
 An event is scheduled only where one client's timing can affect another's,
 or where the run must look at the state:
 
-* **arrival at a staffed touchpoint** — the queue there is shared, so the
-  moment of arrival matters to everyone in it. Arrivals come in time order,
-  so the client's wait and end of service follow at once (FIFO,
-  :class:`_Station`): the end of service needs no event of its own, and the
-  walk goes on from there;
+* **arrival at a staffed touchpoint** (``cxsim.calendar``) — the queue is
+  shared, so the moment of arrival matters to everyone in it;
 * **start of a day** — word of mouth about the walks evaluated since the
-  day before; the day's marketing conversions, each dated when the prospect
-  pool's hazard clock reaches that prospect's own threshold
-  (:meth:`Engine._build_clock`: the hazards change only at reviews, a
-  prospect's choice only with word of mouth, so a day's conversions are
-  known at its start); then every need that arises that day, walked
-  together on arrays (``cxsim.walks``) up to its first staffed touchpoint;
+  day before; the day's marketing conversions (the hazards change only at
+  reviews, a prospect's choice only with word of mouth, so a day's
+  conversions are known at its start); then every need that arises that
+  day, walked together on arrays up to its first staffed touchpoint;
 * **end of a walk** that meets no staffed touchpoint and started after its
-  day's batch (a need less than a day after the last walk, or a first need
-  at acquisition): its client's next walk starts from there;
-* **monthly sample**, and the workshops of ``events``.
+  day's batch: its client's next walk starts from there;
+* **monthly sample** (and, every third month, the firms' quarterly
+  review), and the workshops of ``events``.
 
-Nothing else needs an event. A need is private to its client, so it is not
-one: when a walk ends, the next need's day is drawn and the need waits in
-a calendar (one day and key per client) for its day's batch. An unstaffed
-stretch (route choices, delays, self-service time) is computed in one step,
-with at most one event where it ends; a walk that meets no staffed
-touchpoint in a batch needs no event at all, its end is buffered for the
-evaluation and its next need drawn at once. A need planned for a client
-who has meanwhile left is dropped when its day comes.
-
-How a visit felt is computed later, in batches (a *flush*): a walk's
-visits depend on the client's expectation, which changes only when a walk
-is evaluated, so finished walks wait in a buffer and are evaluated together
-with the functions of ``cxsim.psychology``, each client's walks in the order
-it walked them: at the start of each day when clients talk, before each
-monthly sample and at the horizon. The result is the same as evaluating
-each walk as it ends; the monthly books are summed at the samples. One
-decision cannot wait:
-whether a client who is about to join a queue is still a client. Its churn
-draw is made when its last walk ends; only when that draw falls below the
-highest churn probability any walk can produce is the buffer flushed first.
+Finished walks are evaluated in batches (a *flush*): at the start of each
+day when clients talk, before each monthly sample and workshop, at the
+horizon, and whenever a client who may have churned is about to join a
+queue. The result is the same as evaluating each walk as it ends.
 
 Randomness: what is drawn once at set-up (population, network) comes from
 generators spawned in a fixed order (:data:`STREAMS`); every draw made as
 the run goes is keyed by its client and event (:data:`KEYED`,
-``cxsim.streams``): a walk's need gap, times, routes, perceptions, churn
-draw, NPS noise, survey, word of mouth and switch choice all derive from
-the key (client, walk number). So adding a mechanism never shifts another's
-draws, and two scenarios compared on one seed give each client the same
-numbers for as long as the lever leaves its path alone.
+``cxsim.streams``, whose enums name each draw's place). So adding a
+mechanism never shifts another's draws, and two scenarios compared on one
+seed give each client the same numbers for as long as the lever leaves its
+path alone.
 """
 
 from __future__ import annotations
@@ -83,11 +74,7 @@ from cxsim.market import (
 from cxsim.months import Months
 from cxsim.network import build_network
 from cxsim.results import Results
-from cxsim.streams import (
-    Salt,
-    keys,
-    uniforms,
-)
+from cxsim.streams import Salt, keys, uniforms
 from cxsim.walks import Routes
 from cxsim.word_of_mouth import deliver
 
@@ -218,7 +205,7 @@ class Engine:
 
     def _on_workshop(self, event: simpy.Event) -> None:
         self._flush()
-        workshop = event._value
+        workshop = event.value
         for firm in self.firms:
             if workshop.firm is None or workshop.firm == firm.name:
                 firm.workshop(workshop.will, workshop.power, workshop.being)
@@ -230,10 +217,9 @@ class Engine:
         to its first staffed touchpoint.
 
         The batch runs before any of its walks' events, which are all today
-        or later; a walk that meets no staffed touchpoint needs no event at
-        all (:meth:`_walk_batch`).
+        or later (:meth:`cxsim.calendar.Calendar.walk_day`).
         """
-        day = event._value
+        day = event.value
         if self._talking and day >= 1:
             self._flush()
             if self._outbox:
@@ -375,7 +361,7 @@ class Engine:
 
     # --------------------------------------------------------------- samples
     def _on_sample(self, event: simpy.Event) -> None:
-        month = event._value
+        month = event.value
         self._flush()
         self.books.book()
         self._return_to_market(month)
