@@ -13,8 +13,7 @@ from cxsim.config import Config, compose
 from cxsim.errors import ConfigError
 from cxsim.experiment import Comparison, Ensemble, compare, replicate
 from cxsim.results import Results
-
-__version__ = "0.1.0"
+from cxsim.version import __version__
 
 __all__ = ["ConfigError", "Results", "compose", "run", "replicate", "compare", "Ensemble",
            "Comparison", "__version__"]

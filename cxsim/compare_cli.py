@@ -61,8 +61,8 @@ def _meta(args: argparse.Namespace, cfg_a, cfg_b) -> dict:
     """What ran, for the report and for ``comparison.json``."""
     from datetime import UTC, datetime
 
-    from cxsim import __version__
     from cxsim.config import as_plain, config_hash, to_config
+    from cxsim.version import __version__
 
     a, b = to_config(cfg_a), to_config(cfg_b)
     return {"common": args.common, "a": args.a, "b": args.b, "seed": a.seed,

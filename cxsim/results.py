@@ -53,6 +53,7 @@ from scipy.special import stdtrit
 from cxsim.config import DAYS_PER_YEAR, Config, as_plain
 from cxsim.files import atomic_write
 from cxsim.psychology import clv_estimate, nps_from_counts
+from cxsim.version import __version__
 
 __all__ = ["Results", "mean_ci", "ratio_ci", "crossover_month"]
 
@@ -135,12 +136,6 @@ def crossover_month(differences: np.ndarray, level: float = 0.95) -> int | None:
         return None
     below = np.flatnonzero(~above)
     return int(below[-1] + 1) if below.size else 0
-
-
-def _version() -> str:
-    from cxsim import __version__
-
-    return __version__
 
 
 @dataclass
@@ -242,7 +237,7 @@ class Results:
         meta = {
             "run_id": run_id, "seed": cfg.seed, "replication": replication,
             "spawn_key": [replication], "config_hash": config_hash,
-            "cxsim_version": _version(), "horizon_days": horizon_days,
+            "cxsim_version": __version__, "horizon_days": horizon_days,
             "warmup_days": warmup_days, "days_per_month": month_days,
         }
         return cls(timeseries, segments, clients, touchpoints_df, summary, journeys_df, meta,

@@ -133,3 +133,11 @@ def test_save_and_load_round_trip(small_cfg, tmp_path):
         pd.testing.assert_frame_equal(frame, _frames(back)[name])
     assert back.meta == results.meta
     assert back.config == results.config
+
+
+def test_the_version_is_the_packages():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert cxsim.__version__ == pyproject["project"]["version"]
