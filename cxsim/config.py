@@ -4,7 +4,12 @@ Units are fixed: time in days (``sim.years`` and ``sim.warmup_years`` in years),
 money per purchase, rates per year where the key says ``_per_year``,
 probabilities and shares in [0, 1]. The YAML files in ``configs/`` mirror
 these defaults group by group; every default names its source or reason.
-Values are checked once, by :func:`validate`, before a run starts.
+Values are checked once, by :func:`validate`, before a run starts. Each
+numeric setting declares the values it may take beside its default
+(:func:`within`): lower bounds from what the quantity means, upper bounds
+where the model stops meaning anything (a purchase worth more than 1e9, a
+need once a century), so every total the run computes stays finite. The
+what-if page builds its inputs from the same bounds (:func:`bounds_of`).
 """
 
 from __future__ import annotations
@@ -47,22 +52,100 @@ __all__ = [
     "compose",
     "apply_presets",
     "preset_names",
+    "Bounds",
+    "within",
+    "bounds_of",
+    "MAX_CLIENTS",
+    "MAX_SEED",
 ]
+
+MAX_CLIENTS = 100_000_000  # a hundred times the largest market benchmarked (1M, make bench)
+MAX_SEED = 2**63 - 1  # seeds are stored as signed 64-bit integers (Parquet)
+MAX_MONTHS = 100_000  # more than any horizon: sim.years <= 200 at sim.days_per_month >= 1
+
+
+_INTERVAL = re.compile(r"([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])( integer)?")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The values a numeric setting may take: ``[low, high]``, either end open, and
+    whether it must be an integer. Written as its interval (``"(0, 1]"``)."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Bounds:
+        opening, low, high, closing, kind = _INTERVAL.fullmatch(text).groups()
+        number = int if kind else float  # integers stay exact (a seed's 2**63 - 1)
+        return cls(number(low), number(high), opening == "(", closing == ")", kind is not None)
+
+    def __str__(self) -> str:
+        def end(x: float) -> str:
+            return f"{int(x):,}" if abs(x) >= 1e4 and float(x).is_integer() else f"{x:g}"
+
+        return (f"{'(' if self.low_open else '['}{end(self.low)}, {end(self.high)}"
+                f"{')' if self.high_open else ']'}")
+
+    def check(self, key: str, value: Any) -> None:
+        """Raise :class:`ConfigError` naming *key* unless *value* is within."""
+        kind = "an integer" if self.integer else "a number"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, f"must be {kind}", value)
+        if self.integer and not isinstance(value, int):
+            raise ConfigError(key, "must be an integer", value)
+        if not math.isfinite(value):
+            raise ConfigError(key, "must be finite", value)
+        if (value < self.low or value > self.high or (self.low_open and value == self.low)
+                or (self.high_open and value == self.high)):
+            raise ConfigError(key, f"must be in {self}", value)
+
+
+def within(default: Any, interval: str) -> Any:
+    """A dataclass field with *default* whose values must lie in *interval*
+    (``"[0, 1]"``, ``"(0, 365]"``, ``"[1, 100] integer"``)."""
+    return field(default=default, metadata={"bounds": Bounds.parse(interval)})
+
+
+def bounds_of(section: type, name: str) -> Bounds | None:
+    """The bounds a setting of *section* (a config dataclass) declares, if numeric."""
+    return next((f.metadata.get("bounds") for f in fields(section) if f.name == name), None)
+
+
+def _check_section(key: str, section: Any, skip: tuple[str, ...] = ()) -> None:
+    """Every bounded field of the dataclass *section*, at config key *key*."""
+    for f in fields(section):
+        bounds = f.metadata.get("bounds")
+        value = getattr(section, f.name)
+        if bounds is not None and f.name not in skip and value is not None:
+            bounds.check(f"{key}.{f.name}" if key else f.name, value)
 
 
 @dataclass
 class SegmentConfig:
     """A group of clients who want and behave alike."""
 
-    share: float = 1.0  # share of the market's clients; one segment by default
-    mean_days_between_needs: float = 45.0  # days; a B2B account needs something ~8x a year
-    order_value: float = 100.0  # money per purchase at price level 1; a unit, scale freely
-    margin: float = 0.3  # share of the order value kept; typical services gross margin
-    emotional_weight: float = 0.8  # seed 000: "as much as 80% of the decision" is emotional
-    switching_cost: float = 0.5  # churn-logit units; seed 002: switching is costly for clients
-    initial_expectation: float = 0.65  # quality in [0, 1] a new client expects; near base quality
-    social_influence: float = 1.0  # messages a promoter passes on per journey; seed 001 "influence"
-    identifiability: float = 0.8  # seed 001: can the firm recognise and personalise for them
+    share: float = within(1.0, "[0, 1]")  # share of the market's clients; one segment by default
+    mean_days_between_needs: float = within(45.0, "(0, 36525]")  # days; a B2B account needs
+    #   something ~8x a year
+    order_value: float = within(100.0, "[0, 1e9]")  # money per purchase at price level 1; a unit,
+    #   scale freely
+    margin: float = within(0.3, "[0, 1]")  # share of the order value kept; typical services gross
+    #   margin
+    emotional_weight: float = within(0.8, "[0, 1]")  # seed 000: "as much as 80% of the decision" is
+    #   emotional
+    switching_cost: float = within(0.5, "[0, 50]")  # churn-logit units; seed 002: switching is
+    #   costly for clients
+    initial_expectation: float = within(0.65, "[0, 1]")  # quality in [0, 1] a new client expects;
+    #   near base quality
+    social_influence: float = within(1.0, "[0, 100]")  # messages a promoter passes on per journey;
+    #   seed 001 "influence"
+    identifiability: float = within(0.8, "[0, 1]")  # seed 001: can the firm recognise and
+    #   personalise for them
     needs: dict[str, float] = field(default_factory=lambda: {
         "price": 0.3, "speed": 0.2, "assortment": 0.2, "relationship": 0.3,
     })  # seed 001 "what core clients always want"; weights summing to 1
@@ -72,21 +155,31 @@ class SegmentConfig:
 class MarketConfig:
     """Who the clients are and how they respond to a firm's acquisition spend."""
 
-    size: int = 10_000  # clients; small enough for a demo in seconds
+    size: int = within(10_000, f"[1, {MAX_CLIENTS}] integer")  # clients; small enough for a demo in
+    #   seconds
     segments: dict[str, SegmentConfig] = field(default_factory=lambda: {"core": SegmentConfig()})
-    organic_acquisition_per_year: float = 0.05  # per prospect; word of mouth and search, no spend
-    max_paid_acquisition_per_year: float = 1.0  # per prospect; at saturation paid contacts reach
+    organic_acquisition_per_year: float = within(0.05, "[0, 365]")  # per prospect; word of mouth
+    #   and search, no spend
+    max_paid_acquisition_per_year: float = within(1.0, "[0, 365]")  # per prospect; at saturation
+    #   paid contacts reach
     # a prospect about once a year, so spend, not word of mouth, leads the first year
-    acquisition_spend_scale: float = 100.0  # money per prospect per year for 63% of the max;
+    acquisition_spend_scale: float = within(100.0, "(0, 1e9]")  # money per prospect per year for
+    #   63% of the max;
     # about what a balanced firm's default budget spends, so spend still matters at the margin
-    return_per_year: float = 0.5  # a client who left the category is a prospect again in ~2 years
+    return_per_year: float = within(0.5, "[0, 365]")  # a client who left the category is a prospect
+    #   again in ~2 years
     first_need_at_acquisition: bool = True  # an acquired client buys at once (first purchase)
-    warning_ratio: float = 2.0  # detractors tell ~2x as many as promoters; TARP (1986)
-    referral_conversion: float = 0.1  # chance one recommendation turns a prospect into a client
-    message_attitude_shift: float = 0.1  # attitude moved by one message heard
-    choice_sharpness: float = 5.0  # logit scale of the choice between firms; chosen, not fitted
-    sales_pressure_revenue_gain: float = 0.1  # order value added at full sales pressure; upsell
-    contact_salience: float = 0.3  # utility of being the firm whose sales contact prompts a choice
+    warning_ratio: float = within(2.0, "[0, 100]")  # detractors tell ~2x as many as promoters; TARP
+    #   (1986)
+    referral_conversion: float = within(0.1, "[0, 1]")  # chance one recommendation turns a prospect
+    #   into a client
+    message_attitude_shift: float = within(0.1, "[0, 2]")  # attitude moved by one message heard
+    choice_sharpness: float = within(5.0, "[0, 1000]")  # logit scale of the choice between firms;
+    #   chosen, not fitted
+    sales_pressure_revenue_gain: float = within(0.1, "[0, 10]")  # order value added at full sales
+    #   pressure; upsell
+    contact_salience: float = within(0.3, "[0, 10]")  # utility of being the firm whose sales
+    #   contact prompts a choice
 
 
 DAYS_PER_YEAR = 365.25
@@ -115,34 +208,49 @@ class FirmConfig:
     strategy: str = "balanced"  # preset in configs/strategy/
     funding: str = "aligned"  # preset in configs/funding/
     org: str | None = None  # preset in configs/org/; unset: the strategy preset's org
-    price_level: float = 1.0  # multiplies the segment's order value
-    initial_share: float = 0.3  # share of the market already its clients at day 0
-    onboarding_cost: float = 50.0  # money per new client; seed 002: costly for the provider
-    growth_target: float = 0.05  # sales target: last year's quarter x (1 + this)
+    price_level: float = within(1.0, "(0, 100]")  # multiplies the segment's order value
+    initial_share: float = within(0.3, "[0, 1]")  # share of the market already its clients at day 0
+    onboarding_cost: float = within(50.0, "[0, 1e9]")  # money per new client; seed 002: costly for
+    #   the provider
+    growth_target: float = within(0.05, "(-1, 100]")  # sales target: last year's quarter x (1 +
+    #   this)
     scale_staff: bool = True  # scale journey staff by market.size / reference_clients
     staff: dict[str, int] = field(default_factory=dict)  # absolute staff per touchpoint
     cx_split: dict[str, float] = field(default_factory=dict)  # day-0 CX money per touchpoint,
     #   as weights; empty: money follows expected visits (no touchpoint favoured)
     # levers from the strategy preset
-    communication: float | None = None  # clarity and cadence of the client message, [0, 1]
+    communication: float | None = within(None, "[0, 1]")  # clarity and cadence of the client
+    #   message, [0, 1]
     metric: str | None = None  # what management steers by: sales, nps or clv
     incentive: str | None = None  # what the front line is paid on: transactions, measured_nps, clv
-    incentive_granularity: float | None = None  # 1: on the employee's own clients; seed 001
-    acquisition_share: float | None = None  # declared share of the budget for acquisition
-    sales_pressure: float | None = None  # push at staffed touchpoints: revenue now, worse feelings
+    incentive_granularity: float | None = within(None, "[0, 1]")  # 1: on the employee's own
+    #   clients; seed 001
+    acquisition_share: float | None = within(None, "[0, 1]")  # declared share of the budget for
+    #   acquisition
+    sales_pressure: float | None = within(None, "[0, 1]")  # push at staffed touchpoints: revenue
+    #   now, worse feelings
     offer: dict[str, float] | None = None  # speed, assortment, relationship levels in [0, 1]
-    reallocation: float | None = None  # CX money moved to the worst touchpoints per quarter
-    execution: float | None = None  # seed 000: share of the strategy's gap closed per year
-    will: float | None = None  # seed 003: front line's ownership of the strategy at day 0
-    power: float | None = None  # seed 003: tools and autonomy; chance a failure is recovered
-    being: float | None = None  # seed 003: feeling valued at day 0
-    listening: float | None = None  # seed 004: share of clients the firm hears, [0, 1]
+    reallocation: float | None = within(None, "[0, 1]")  # CX money moved to the worst touchpoints
+    #   per quarter
+    execution: float | None = within(None, "[0, 1]")  # seed 000: share of the strategy's gap closed
+    #   per year
+    will: float | None = within(None, "[0, 1]")  # seed 003: front line's ownership of the strategy
+    #   at day 0
+    power: float | None = within(None, "[0, 1]")  # seed 003: tools and autonomy; chance a failure
+    #   is recovered
+    being: float | None = within(None, "[0, 1]")  # seed 003: feeling valued at day 0
+    listening: float | None = within(None, "[0, 1]")  # seed 004: share of clients the firm hears,
+    #   [0, 1]
     # from the funding preset
-    budget_share: float | None = None  # acquisition + CX budget as a share of revenue
-    alignment: float | None = None  # 1: budget split as the strategy declares; seed 000
+    budget_share: float | None = within(None, "[0, 1]")  # acquisition + CX budget as a share of
+    #   revenue
+    alignment: float | None = within(None, "[0, 1]")  # 1: budget split as the strategy declares;
+    #   seed 000
     # from the org preset
-    cx_floor: float | None = None  # CX budget kept at least this share of last year's mean
-    org_culture: float | None = None  # client orientation the org chart gives culture, [0, 1]
+    cx_floor: float | None = within(None, "[0, 1]")  # CX budget kept at least this share of last
+    #   year's mean
+    org_culture: float | None = within(None, "[0, 1]")  # client orientation the org chart gives
+    #   culture, [0, 1]
 
 
 @dataclass
@@ -150,42 +258,58 @@ class PsychologyConfig:
     """Parameters of the client's equations in ``cxsim.psychology``."""
 
     emotions: bool = True  # false: churn is the constant base_churn (validation tests)
-    loss_aversion: float = 2.25  # Tversky & Kahneman (1992)
-    affect_sensitivity: float = 3.0  # a 0.2 shortfall feels like -0.87; chosen for spread
-    affect_level_weight: float = 0.5  # weight of quality itself; Anderson & Sullivan (1993)
-    reference_quality: float = 0.5  # quality that feels neutral once expected; scale midpoint
-    perception_noise_sd: float = 0.08  # quality units; visit-to-visit variation
-    funding_gain: float = 0.1  # quality added at full CX funding
-    wait_penalty: float = 0.3  # quality lost to a long wait; Maister (1985)
-    wait_tolerance_days: float = 0.02  # about 30 minutes before a wait really hurts
-    failure_penalty: float = 0.4  # quality lost when a visit fails
-    recovery_share: float = 0.6  # share of it a recovery wins back; Matos et al. (2007)
-    kano_strong: float = 1.5  # weight of a hygiene shortfall / delighter excess; Kano (1984)
-    kano_weak: float = 0.4  # weight of hygiene excess / delighter shortfall; Kano (1984)
-    expectation_rate: float = 0.2  # drift of expectation toward experience; Helson (1964)
-    initial_trust: float = 0.5  # a new client's trust; neutral
-    trust_gain: float = 0.1  # trust gained per good journey; Slovic (1993): slow to build
-    trust_loss: float = 0.4  # trust lost per bad journey; Slovic (1993): quick to lose
-    attitude_rate: float = 0.3  # weight of the latest journey in attitude
-    nps_neutral: float = 7.5  # answer of a neutral client: a passive; Reichheld (2003)
-    nps_slope: float = 5.0  # answer points per unit of latent satisfaction
-    nps_noise_sd: float = 1.0  # answer points; survey noise
-    base_churn: float = 0.05  # per purchase for a neutral client; ~30% a year at 8 needs
-    churn_memory_weight: float = 1.5  # churn-logit per unit of remembered affect
-    churn_trust_weight: float = 2.0  # churn-logit per unit of trust
-    personal_gain: float = 0.1  # quality added by a relationship offer to a recognised client
-    frontline_gain: float = 0.2  # quality per unit of front-line will and skill above 0.5
-    pressure_quality_cost: float = 0.1  # quality lost at a staffed visit at full sales pressure
+    loss_aversion: float = within(2.25, "[1, 100]")  # Tversky & Kahneman (1992)
+    affect_sensitivity: float = within(3.0, "[0, 100]")  # a 0.2 shortfall feels like -0.87; chosen
+    #   for spread
+    affect_level_weight: float = within(0.5, "[0, 100]")  # weight of quality itself; Anderson &
+    #   Sullivan (1993)
+    reference_quality: float = within(0.5, "[0, 1]")  # quality that feels neutral once expected;
+    #   scale midpoint
+    perception_noise_sd: float = within(0.08, "[0, 10]")  # quality units; visit-to-visit variation
+    funding_gain: float = within(0.1, "[0, 10]")  # quality added at full CX funding
+    wait_penalty: float = within(0.3, "[0, 10]")  # quality lost to a long wait; Maister (1985)
+    wait_tolerance_days: float = within(0.02, "(0, 365]")  # about 30 minutes before a wait really
+    #   hurts
+    failure_penalty: float = within(0.4, "[0, 10]")  # quality lost when a visit fails
+    recovery_share: float = within(0.6, "[0, 1]")  # share of it a recovery wins back; Matos et al.
+    #   (2007)
+    kano_strong: float = within(1.5, "[0, 100]")  # weight of a hygiene shortfall / delighter
+    #   excess; Kano (1984)
+    kano_weak: float = within(0.4, "[0, 100]")  # weight of hygiene excess / delighter shortfall;
+    #   Kano (1984)
+    expectation_rate: float = within(0.2, "[0, 1]")  # drift of expectation toward experience;
+    #   Helson (1964)
+    initial_trust: float = within(0.5, "[0, 1]")  # a new client's trust; neutral
+    trust_gain: float = within(0.1, "[0, 1]")  # trust gained per good journey; Slovic (1993): slow
+    #   to build
+    trust_loss: float = within(0.4, "[0, 1]")  # trust lost per bad journey; Slovic (1993): quick to
+    #   lose
+    attitude_rate: float = within(0.3, "[0, 100]")  # weight of the latest journey in attitude
+    nps_neutral: float = within(7.5, "[0, 10]")  # answer of a neutral client: a passive; Reichheld
+    #   (2003)
+    nps_slope: float = within(5.0, "[0, 100]")  # answer points per unit of latent satisfaction
+    nps_noise_sd: float = within(1.0, "[0, 100]")  # answer points; survey noise
+    base_churn: float = within(0.05, "[0, 1]")  # per purchase for a neutral client; ~30% a year at
+    #   8 needs
+    churn_memory_weight: float = within(1.5, "[0, 100]")  # churn-logit per unit of remembered
+    #   affect
+    churn_trust_weight: float = within(2.0, "[0, 100]")  # churn-logit per unit of trust
+    personal_gain: float = within(0.1, "[0, 10]")  # quality added by a relationship offer to a
+    #   recognised client
+    frontline_gain: float = within(0.2, "[0, 10]")  # quality per unit of front-line will and skill
+    #   above 0.5
+    pressure_quality_cost: float = within(0.1, "[0, 10]")  # quality lost at a staffed visit at full
+    #   sales pressure
 
 
 @dataclass
 class SimConfig:
     """Horizon, discounting and output options."""
 
-    years: float = 5.0  # horizon; long enough for relationships to show
-    warmup_years: float = 0.0  # statistics leave out this start-up period
-    discount_rate: float = 0.1  # per year, continuous; a typical cost of capital
-    days_per_month: float = 30.4375  # 365.25 / 12: the metric sampling period
+    years: float = within(5.0, "(0, 200]")  # horizon; long enough for relationships to show
+    warmup_years: float = within(0.0, "[0, 200]")  # statistics leave out this start-up period
+    discount_rate: float = within(0.1, "[0, 10]")  # per year, continuous; a typical cost of capital
+    days_per_month: float = within(30.4375, "[1, 366]")  # 365.25 / 12: the metric sampling period
     record_journeys: bool = False  # keep one row per journey in Results.journeys
 
 
@@ -194,29 +318,44 @@ class ManagementConfig:
     """The quarterly review and the front line's dynamics, shared by all firms."""
 
     review: bool = True  # false: budgets and front line stay as at day 0 (validation tests)
-    funding_half_share: float = 0.05  # CX spend / revenue giving half the funding effect
-    misaligned_cx_share: float = 0.2  # CX share of an unaligned budget: where money always went
-    split_reversion: float = 0.5  # per quarter, budget split drifts back to the declared one
-    cut_sensitivity: float = 2.0  # share of CX moved to acquisition per unit of sales shortfall
-    max_cut: float = 0.5  # at most this share of the CX budget moved in one quarter
-    kpi_steer: float = 0.05  # budget share moved to CX when an NPS/CLV firm's KPI falls
-    culture_lag_quarters: float = 4.0  # seed 001: culture follows the other levers, slowly
-    initial_culture: float = 0.5  # every firm starts from the same history
-    initial_capability: float = 0.5  # touchpoints as built at day 0: the funding level of 5%
-    initial_pressure: float = 0.25  # sales pressure at day 0: the balanced preset's
-    initial_speed: float = 0.6  # speed delivered at day 0: the balanced preset's
-    initial_assortment: float = 0.55  # assortment delivered at day 0: the balanced preset's
-    initial_relationship: float = 0.5  # relationship delivered at day 0: the balanced preset's
-    initial_power: float = 0.5  # recovery chance at day 0: the balanced preset's
-    nps_coaching: float = 0.5  # chance a front line paid on measured NPS lifts an answer
-    survey_floor: float = 0.1  # share of clients heard with no listening at all
-    incentive_motivation: float = 0.2  # will added by granular client incentives (SMART "A")
-    base_turnover: float = 0.05  # staff leaving per quarter when fully valued
-    turnover_sensitivity: float = 0.15  # extra turnover per quarter at being 0; seed 003
-    new_hire_skill: float = 0.3  # skill of a newcomer: staff who leave take their skill
-    learning_rate: float = 0.1  # skill gap closed per quarter on the job
-    initial_skill: float = 0.6  # near the steady state at being 0.5
-    being_rate: float = 0.5  # being's gap to its target closed per quarter
+    funding_half_share: float = within(0.05, "(0, 10]")  # CX spend / revenue giving half the
+    #   funding effect
+    misaligned_cx_share: float = within(0.2, "[0, 1]")  # CX share of an unaligned budget: where
+    #   money always went
+    split_reversion: float = within(0.5, "[0, 1]")  # per quarter, budget split drifts back to the
+    #   declared one
+    cut_sensitivity: float = within(2.0, "[0, 100]")  # share of CX moved to acquisition per unit of
+    #   sales shortfall
+    max_cut: float = within(0.5, "[0, 1]")  # at most this share of the CX budget moved in one
+    #   quarter
+    kpi_steer: float = within(0.05, "[0, 1]")  # budget share moved to CX when an NPS/CLV firm's KPI
+    #   falls
+    culture_lag_quarters: float = within(4.0, "(0, 400]")  # seed 001: culture follows the other
+    #   levers, slowly
+    initial_culture: float = within(0.5, "[0, 1]")  # every firm starts from the same history
+    initial_capability: float = within(0.5, "[0, 1]")  # touchpoints as built at day 0: the funding
+    #   level of 5%
+    initial_pressure: float = within(0.25, "[0, 1]")  # sales pressure at day 0: the balanced
+    #   preset's
+    initial_speed: float = within(0.6, "[0, 1]")  # speed delivered at day 0: the balanced preset's
+    initial_assortment: float = within(0.55, "[0, 1]")  # assortment delivered at day 0: the
+    #   balanced preset's
+    initial_relationship: float = within(0.5, "[0, 1]")  # relationship delivered at day 0: the
+    #   balanced preset's
+    initial_power: float = within(0.5, "[0, 1]")  # recovery chance at day 0: the balanced preset's
+    nps_coaching: float = within(0.5, "[0, 1]")  # chance a front line paid on measured NPS lifts an
+    #   answer
+    survey_floor: float = within(0.1, "[0, 1]")  # share of clients heard with no listening at all
+    incentive_motivation: float = within(0.2, "[0, 100]")  # will added by granular client
+    #   incentives (SMART "A")
+    base_turnover: float = within(0.05, "[0, 1]")  # staff leaving per quarter when fully valued
+    turnover_sensitivity: float = within(0.15, "[0, 1]")  # extra turnover per quarter at being 0;
+    #   seed 003
+    new_hire_skill: float = within(0.3, "[0, 1]")  # skill of a newcomer: staff who leave take their
+    #   skill
+    learning_rate: float = within(0.1, "[0, 1]")  # skill gap closed per quarter on the job
+    initial_skill: float = within(0.6, "[0, 1]")  # near the steady state at being 0.5
+    being_rate: float = within(0.5, "[0, 1]")  # being's gap to its target closed per quarter
 
 
 @dataclass
@@ -224,21 +363,22 @@ class EventConfig:
     """A scheduled event: a revenue ``shock`` or a front-line ``workshop`` (seed 003)."""
 
     kind: str = "shock"  # shock or workshop
-    start_month: int = 12  # first month it acts, 0-based
-    months: int = 6  # how long a shock lasts
-    order_value_factor: float = 0.7  # shock: multiplies order values
-    need_rate_factor: float = 0.8  # shock: multiplies how often needs arise
+    start_month: int = within(12, f"[0, {MAX_MONTHS}] integer")  # first month it acts, 0-based
+    months: int = within(6, f"[1, {MAX_MONTHS}] integer")  # how long a shock lasts
+    order_value_factor: float = within(0.7, "[0, 100]")  # shock: multiplies order values
+    need_rate_factor: float = within(0.8, "(0, 100]")  # shock: multiplies how often needs arise
     firm: str | None = None  # workshop: which firm (unset: all)
-    will: float = 0.2  # workshop: added to will
-    power: float = 0.1  # workshop: added to power
-    being: float = 0.2  # workshop: added to being
+    will: float = within(0.2, "[-1, 1]")  # workshop: added to will
+    power: float = within(0.1, "[-1, 1]")  # workshop: added to power
+    being: float = within(0.2, "[-1, 1]")  # workshop: added to being
 
 
 @dataclass
 class ExperimentConfig:
     """How a job of the ``cxsim`` command runs its scenario (``docs/scaling.md``)."""
 
-    replications: int = 1  # replication i on SeedSequence(seed, spawn_key=(i,)), as replicate()
+    replications: int = within(1, "[1, 100000] integer")  # replication i on SeedSequence(seed,
+    #   spawn_key=(i,)), as replicate()
     report: bool | None = None  # report.html in the run's folder; unset: yes, but not per
     #   job of a -m sweep (thousands of Morris jobs would each pay for one)
 
@@ -247,7 +387,7 @@ class ExperimentConfig:
 class Config:
     """A whole scenario: the market, its firms, the client model and the run."""
 
-    seed: int = 0  # root of all random streams
+    seed: int = within(0, f"[0, {MAX_SEED}] integer")  # root of all random streams
     market: MarketConfig = field(default_factory=MarketConfig)
     firms: dict[str, FirmConfig] = field(default_factory=lambda: {"acme": FirmConfig()})
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -355,177 +495,107 @@ def _omegaconf_reason(exc: Exception) -> str:
     return text
 
 
-def _number(key: str, value: Any, low: float | None = None, high: float | None = None,
-            low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
-    kind = "an integer" if integer else "a number"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(key, f"must be {kind}", value)
-    if integer and not isinstance(value, int):
-        raise ConfigError(key, "must be an integer", value)
-    if not math.isfinite(value):
-        raise ConfigError(key, "must be finite", value)
-    lo = "(" if low_open else "["
-    hi = ")" if high_open else "]"
-    rng = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ConfigError(key, f"must be in {rng}", value)
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ConfigError(key, f"must be in {rng}", value)
-
-
-_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+_NAME = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 def _name(key: str, name: Any) -> None:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ConfigError(key, "must be a name of letters, digits, '_' or '-'", name)
 
 
+_SHARE = Bounds(0.0, 1.0)
+_STAFF = Bounds.parse("[1, 100000] integer")  # people at one touchpoint
+_WEIGHT = Bounds.parse("[0, 1e6]")  # a touchpoint's share of CX money, before normalising
+
+
+def _flag(key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(key, "must be true or false", value)
+
+
 def validate(cfg: Config) -> None:
-    """Check every value's range and the rules between values; raise ConfigError."""
-    _number("seed", cfg.seed, 0, integer=True)
+    """Check every value against its bounds and the rules between values; raise ConfigError."""
+    _check_section("", cfg)
     m = cfg.market
-    _number("market.size", m.size, 1, integer=True)
+    _check_section("market", m)
     if not m.segments:
         raise ConfigError("market.segments", "must name at least one segment", {})
     for name, seg in m.segments.items():
-        _name(f"market.segments.{name}", name)
         k = f"market.segments.{name}"
-        _number(f"{k}.share", seg.share, 0, 1)
-        _number(f"{k}.mean_days_between_needs", seg.mean_days_between_needs, 0, low_open=True)
-        _number(f"{k}.order_value", seg.order_value, 0)
-        _number(f"{k}.margin", seg.margin, 0, 1)
-        _number(f"{k}.emotional_weight", seg.emotional_weight, 0, 1)
-        _number(f"{k}.switching_cost", seg.switching_cost, 0)
-        _number(f"{k}.initial_expectation", seg.initial_expectation, 0, 1)
-        _number(f"{k}.social_influence", seg.social_influence, 0)
-        _number(f"{k}.identifiability", seg.identifiability, 0, 1)
+        _name(k, name)
+        _check_section(k, seg)
         for need, weight in seg.needs.items():
             if need not in NEEDS:
                 raise ConfigError(f"{k}.needs.{need}", f"is not a need (needs: {', '.join(NEEDS)})")
-            _number(f"{k}.needs.{need}", weight, 0, 1)
+            _SHARE.check(f"{k}.needs.{need}", weight)
         if abs(sum(seg.needs.values()) - 1.0) > 1e-6:
             raise ConfigError(f"{k}.needs", "must sum to 1", round(sum(seg.needs.values()), 9))
     total = sum(s.share for s in m.segments.values())
     if abs(total - 1.0) > 1e-6:
         raise ConfigError("market.segments.*.share", "must sum to 1", round(total, 9))
-    _number("market.organic_acquisition_per_year", m.organic_acquisition_per_year, 0)
-    _number("market.max_paid_acquisition_per_year", m.max_paid_acquisition_per_year, 0)
-    _number("market.acquisition_spend_scale", m.acquisition_spend_scale, 0, low_open=True)
-    if not isinstance(m.first_need_at_acquisition, bool):
-        raise ConfigError("market.first_need_at_acquisition", "must be true or false",
-                          m.first_need_at_acquisition)
-    _number("market.warning_ratio", m.warning_ratio, 0)
-    _number("market.referral_conversion", m.referral_conversion, 0, 1)
-    _number("market.message_attitude_shift", m.message_attitude_shift, 0, 2)
-    _number("market.choice_sharpness", m.choice_sharpness, 0)
-    _number("market.return_per_year", m.return_per_year, 0)
-    _number("market.sales_pressure_revenue_gain", m.sales_pressure_revenue_gain, 0)
-    _number("market.contact_salience", m.contact_salience, 0)
+    _flag("market.first_need_at_acquisition", m.first_need_at_acquisition)
 
     if not cfg.firms:
         raise ConfigError("firms", "must name at least one firm", {})
     for name, firm in cfg.firms.items():
-        _name(f"firms.{name}", name)
         k = f"firms.{name}"
+        _name(k, name)
         if not isinstance(firm.journey, str) or not firm.journey.strip():
             raise ConfigError(f"{k}.journey", "must be a journey name or a file path", firm.journey)
-        _number(f"{k}.price_level", firm.price_level, 0, low_open=True)
-        _number(f"{k}.initial_share", firm.initial_share, 0, 1)
-        _number(f"{k}.onboarding_cost", firm.onboarding_cost, 0)
-        _number(f"{k}.growth_target", firm.growth_target, -1, low_open=True)
-        for lever in sorted(_LEVERS - {"metric", "incentive", "offer"}):
-            value = getattr(firm, lever)
-            if value is None:
+        for lever in sorted(_LEVERS):
+            if getattr(firm, lever) is None:
                 raise ConfigError(f"{k}.{lever}", "is not set by the firm or its presets")
-            _number(f"{k}.{lever}", value, 0, 1)
+        _check_section(k, firm)
         for lever, names in (("metric", METRICS), ("incentive", INCENTIVES)):
             if getattr(firm, lever) not in names:
                 raise ConfigError(f"{k}.{lever}", f"must be one of {', '.join(names)}",
                                   getattr(firm, lever))
-        if firm.offer is None:
-            raise ConfigError(f"{k}.offer", "is not set by the firm or its presets")
         for attribute, level in firm.offer.items():
             if attribute not in NEEDS[1:]:
                 raise ConfigError(f"{k}.offer.{attribute}", "is not an offer attribute "
                                   f"({', '.join(NEEDS[1:])}; price comes from price_level)")
-            _number(f"{k}.offer.{attribute}", level, 0, 1)
+            _SHARE.check(f"{k}.offer.{attribute}", level)
         for tp, staff in firm.staff.items():
-            _number(f"{k}.staff.{tp}", staff, 1, integer=True)
+            _STAFF.check(f"{k}.staff.{tp}", staff)
         for tp, weight in firm.cx_split.items():
-            _number(f"{k}.cx_split.{tp}", weight, 0)
+            _WEIGHT.check(f"{k}.cx_split.{tp}", weight)
         if firm.cx_split and sum(firm.cx_split.values()) <= 0:
             raise ConfigError(f"{k}.cx_split", "must give some touchpoint a weight above 0")
     initial = sum(f.initial_share for f in cfg.firms.values())
     if initial > 1.0 + 1e-9:
         raise ConfigError("firms.*.initial_share", "must sum to at most 1", round(initial, 9))
 
-    p = cfg.psychology
-    for f in fields(PsychologyConfig):
-        value = getattr(p, f.name)
-        if f.name == "emotions":
-            if not isinstance(value, bool):
-                raise ConfigError("psychology.emotions", "must be true or false", value)
-            continue
-        _number(f"psychology.{f.name}", value, 0)
-    for key in ("initial_trust", "expectation_rate", "attitude_rate", "recovery_share",
-                "reference_quality",
-                "base_churn", "trust_gain", "trust_loss"):
-        _number(f"psychology.{key}", getattr(p, key), 0, 1)
-    _number("psychology.nps_neutral", p.nps_neutral, 0, 10)
-    _number("psychology.wait_tolerance_days", p.wait_tolerance_days, 0, low_open=True)
-    _number("psychology.loss_aversion", p.loss_aversion, 1)
-
-    for f in fields(ManagementConfig):
-        if f.name == "review":
-            if not isinstance(cfg.management.review, bool):
-                raise ConfigError("management.review", "must be true or false",
-                                  cfg.management.review)
-            continue
-        _number(f"management.{f.name}", getattr(cfg.management, f.name), 0)
-    for key in ("misaligned_cx_share", "split_reversion", "max_cut", "kpi_steer",
-                "initial_culture", "initial_capability", "initial_pressure", "initial_speed",
-                "initial_assortment", "initial_relationship", "initial_power", "nps_coaching",
-                "survey_floor", "base_turnover", "new_hire_skill", "learning_rate",
-                "initial_skill", "being_rate"):
-        _number(f"management.{key}", getattr(cfg.management, key), 0, 1)
-    _number("management.culture_lag_quarters", cfg.management.culture_lag_quarters, 0,
-            low_open=True)
-    _number("management.funding_half_share", cfg.management.funding_half_share, 0,
-            low_open=True)
+    _flag("psychology.emotions", cfg.psychology.emotions)
+    _check_section("psychology", cfg.psychology)
+    _flag("management.review", cfg.management.review)
+    _check_section("management", cfg.management)
     if cfg.management.base_turnover + cfg.management.turnover_sensitivity > 1:
         raise ConfigError("management.turnover_sensitivity",
                           "plus base_turnover must be at most 1 (a share of staff per quarter)")
 
     validate_network(cfg.network, m.size)
-    _number("experiment.replications", cfg.experiment.replications, 1, integer=True)
+    _check_section("experiment", cfg.experiment)
     if cfg.experiment.report is not None and not isinstance(cfg.experiment.report, bool):
         raise ConfigError("experiment.report", "must be true, false or null",
                           cfg.experiment.report)
 
     s = cfg.sim
-    _number("sim.years", s.years, 0, 200, low_open=True)
-    _number("sim.warmup_years", s.warmup_years, 0)
+    _check_section("sim", s)
+    _flag("sim.record_journeys", s.record_journeys)
     if s.warmup_years >= s.years:
         raise ConfigError("sim.warmup_years", f"must be less than sim.years ({s.years})",
                           s.warmup_years)
-    _number("sim.discount_rate", s.discount_rate, 0)
-    _number("sim.days_per_month", s.days_per_month, 1)
-    months = math.ceil(s.years * 365.25 / s.days_per_month - 1e-9)
+    months = math.ceil(s.years * DAYS_PER_YEAR / s.days_per_month - 1e-9)
     for name, event in cfg.events.items():
         k = f"events.{name}"
         _name(k, name)
         if event.kind not in ("shock", "workshop"):
             raise ConfigError(f"{k}.kind", "must be shock or workshop", event.kind)
-        _number(f"{k}.start_month", event.start_month, 0, months - 1, integer=True)
-        _number(f"{k}.months", event.months, 1, integer=True)
+        _check_section(k, event)
+        Bounds(0, months - 1, integer=True).check(f"{k}.start_month", event.start_month)
         if event.kind == "shock" and event.start_month + event.months > months:
             raise ConfigError(f"{k}", f"must end within the horizon of {months} months "
                               "(start_month + months)", event.start_month + event.months)
-        _number(f"{k}.order_value_factor", event.order_value_factor, 0)
-        _number(f"{k}.need_rate_factor", event.need_rate_factor, 0, low_open=True)
-        for lever in ("will", "power", "being"):
-            _number(f"{k}.{lever}", getattr(event, lever), -1, 1)
         if event.firm is not None and event.firm not in cfg.firms:
             raise ConfigError(f"{k}.firm", f"names no firm (firms: {', '.join(cfg.firms)})",
                               event.firm)

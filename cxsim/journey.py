@@ -378,7 +378,7 @@ def available_journeys(journey_dir: Path | str) -> list[str]:
     if not directory.is_dir():
         return []
     return sorted(
-        p.stem for p in directory.glob("*.yaml") if p.is_file() and _NAME_RE.match(p.stem)
+        p.stem for p in directory.glob("*.yaml") if p.is_file() and _NAME_RE.fullmatch(p.stem)
     )
 
 
@@ -408,7 +408,7 @@ def load_journey(spec: str, journey_dir: Path | str) -> Journey:
     """
     if not isinstance(spec, str):
         raise ConfigError("journey", "must be a shipped journey name or a file path", spec)
-    if _NAME_RE.match(spec):
+    if _NAME_RE.fullmatch(spec):
         path = Path(journey_dir) / f"{spec}.yaml"
         if not path.is_file():
             names = available_journeys(journey_dir)
@@ -639,7 +639,7 @@ def journey_from_mapping(data: Any, source: str) -> Journey:
         )
     touchpoints: dict[str, dict[str, Any]] = {}
     for tp_name, raw in raw_touchpoints.items():
-        if not isinstance(tp_name, str) or not _NAME_RE.match(tp_name):
+        if not isinstance(tp_name, str) or not _NAME_RE.fullmatch(tp_name):
             raise ConfigError(
                 where_key("touchpoints"),
                 f"touchpoint names must be strings matching {NAME_PATTERN}",

@@ -1095,7 +1095,7 @@ def _read_graphml(path: Path, where: str) -> tuple[int, np.ndarray, np.ndarray]:
     ) as exc:
         raise ConfigError(where, f"is not valid GraphML ({exc!r})") from None
     nodes = list(graph.nodes)
-    if nodes and all(_INT.match(str(node)) for node in nodes):
+    if nodes and all(_INT.fullmatch(str(node)) for node in nodes):
         numbers = [int(str(node)) for node in nodes]
         if len(set(numbers)) != len(numbers):
             raise ConfigError(where, "has two node ids with the same integer value")

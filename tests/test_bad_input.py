@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 import subprocess
@@ -75,6 +76,11 @@ def _journey(add_touchpoints: tuple[str, ...] = (), add_edges: tuple[tuple, ...]
 
 # name -> (journey mapping, or raw YAML text; message pattern with {path} for the file)
 JOURNEYS: dict[str, tuple[dict[str, Any] | str, str]] = {
+    "touchpoint-name-ending-in-a-newline": (
+        _journey(add_touchpoints=("desk2\n",), add_edges=(("desk2\n", "done", 1.0),
+                                                          ("start", "desk2\n", 0.1))),
+        "touchpoint names must be strings matching",
+    ),
     "edge-to-unknown-touchpoint": (
         _journey(add_edges=(("desk", "nowhere", 0.1),)),
         "edge #3 in {path} field 'to' must name a known touchpoint (start, desk, done); "
@@ -155,8 +161,8 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         ["psychology.emotions=maybe"],
         esc("config key 'psychology.emotions' is invalid: Value 'maybe' is not a valid bool"),
     ),
-    "size-negative": (["market.size=-5"], esc("market.size must be in [1, inf]; got -5")),
-    "seed-negative": (["seed=-1"], esc("seed must be in [0, inf]; got -1")),
+    "size-negative": (["market.size=-5"], esc("market.size must be in [1, 100,000,000]; got -5")),
+    "seed-negative": (["seed=-1"], esc("seed must be in [0, 9,223,372,036,854,775,807]; got -1")),
     "years-zero": (["sim.years=0"], esc("sim.years must be in (0, 200]; got 0.0")),
     "churn-probability-above-1": (
         ["psychology.base_churn=1.5"],
@@ -277,7 +283,7 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     ),
     "staff-zero": (
         ["+firms.acme.staff.support=0"],
-        esc("firms.acme.staff.support must be in [1, inf]; got 0"),
+        esc("firms.acme.staff.support must be in [1, 100,000]; got 0"),
     ),
     "cx-split-unknown-touchpoint": (
         ["+firms.acme.cx_split.nowhere=1"],
@@ -285,12 +291,48 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     ),
     "cx-split-negative": (
         ["+firms.acme.cx_split.support=-1"],
-        esc("firms.acme.cx_split.support must be in [0, inf]; got -1"),
+        esc("firms.acme.cx_split.support must be in [0, 1,000,000]; got -1"),
     ),
     "cx-split-all-zero": (
         ["+firms.acme.cx_split.support=0"],
         esc("firms.acme.cx_split must give some touchpoint a weight above 0"),
     ),
+    # escapes a fuzz found: values the model cannot mean, bounded beside their fields
+    "staff-overflowing": (
+        ["+firms.acme.staff.support=100000000000000000000"],
+        esc("firms.acme.staff.support must be in [1, 100,000]; got 100000000000000000000"),
+    ),
+    "staff-a-billion": (
+        ["+firms.acme.staff.support=1000000000"],
+        esc("firms.acme.staff.support must be in [1, 100,000]; got 1000000000"),
+    ),
+    "seed-beyond-64-bits": (
+        ["seed=18446744073709551616"],
+        esc("seed must be in [0, 9,223,372,036,854,775,807]; got 18446744073709551616"),
+    ),
+    "order-value-huge": (
+        ["market.segments.core.order_value=1e308"],
+        esc("market.segments.core.order_value must be in [0, 1,000,000,000]; got 1e+308"),
+    ),
+    "price-level-huge": (
+        ["firms.acme.price_level=1e308"], esc("firms.acme.price_level must be in (0, 100]")),
+    "revenue-gain-huge": (
+        ["market.sales_pressure_revenue_gain=1e308"],
+        esc("market.sales_pressure_revenue_gain must be in [0, 10]")),
+    "days-per-month-huge": (
+        ["sim.days_per_month=1e308"], esc("sim.days_per_month must be in [1, 366]")),
+    "shock-factor-huge": (
+        ["+events.s.kind=shock", "+events.s.start_month=0", "+events.s.months=1",
+         "+events.s.order_value_factor=1e308"],
+        esc("events.s.order_value_factor must be in [0, 100]")),
+    "cx-split-huge": (
+        ["+firms.acme.cx_split.support=1e308"],
+        esc("firms.acme.cx_split.support must be in [0, 1,000,000]")),
+    "onboarding-cost-huge": (
+        ["firms.acme.onboarding_cost=1e308"],
+        esc("firms.acme.onboarding_cost must be in [0, 1,000,000,000]")),
+    "size-beyond-any-machine": (
+        ["market.size=2147483647"], esc("market.size must be in [1, 100,000,000]")),
 }
 
 
@@ -430,3 +472,28 @@ def test_cli_good_run_writes_a_result_that_loads(tmp_path):
     saved = json.loads((out / "summary.json").read_text())
     assert json.loads(results.summary.to_json(orient="records")) == saved
     assert [row["firm"] for row in saved] == ["sales_first", "client_first"]
+
+
+def test_every_numeric_setting_declares_finite_bounds():
+    """A float or integer setting without an upper bound let 1e308 through to the engine."""
+    from dataclasses import fields
+
+    from cxsim import config
+
+    sections = (config.SegmentConfig, config.MarketConfig, config.FirmConfig,
+                config.PsychologyConfig, config.SimConfig, config.ManagementConfig,
+                config.EventConfig, config.ExperimentConfig, config.Config)
+    unbounded = [f"{section.__name__}.{f.name}" for section in sections for f in fields(section)
+                 if f.type.split(" |")[0] in ("float", "int")
+                 and not math.isfinite(getattr(config.bounds_of(section, f.name), "high",
+                                                math.inf))]
+    assert unbounded == []
+    assert str(config.bounds_of(config.SegmentConfig, "mean_days_between_needs")) == "(0, 36,525]"
+
+
+@pytest.mark.parametrize("name", ["acme\n", "acme\t", "a b"])
+def test_a_name_with_a_trailing_newline_or_space_is_refused(name):
+    cfg = cxsim.compose(TINY)
+    cfg.firms = {name: cfg.firms["acme"]}
+    with pytest.raises(ConfigError, match="must be a name of letters, digits"):
+        cxsim.run(cfg)

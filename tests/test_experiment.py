@@ -151,7 +151,7 @@ def test_command_prints_and_saves_the_paired_table(small, tmp_path, capsys):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--a", "market.sise=3"], "config key 'market.sise' is not a known setting"),
-    (["--common", "market.size=-5"], "market.size must be in [1, inf]; got -5"),
+    (["--common", "market.size=-5"], "market.size must be in [1, 100,000,000]; got -5"),
     (["-n", "0"], "n must be an integer >= 1; got 0"),
     (["-n", "x"], "argument -n/--replications: invalid int value: 'x'"),
     (["--a", "seed=1"], "seed must be the same in both scenarios"),

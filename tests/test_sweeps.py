@@ -252,7 +252,7 @@ def test_zero_replications_exit_2_before_anything_is_written(tmp_path):
 
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "cxsim: error: experiment.replications must be in [1, inf]; got 0"]
+        "cxsim: error: experiment.replications must be in [1, 100,000]; got 0"]
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == []
 
