@@ -72,12 +72,12 @@ def _fail(error: ConfigError | str) -> NoReturn:
 
 
 def _check(overrides: list[str]) -> None:
-    """Compose and validate one run (journeys and staff included); exit 2 if it is bad."""
-    from cxsim.engine import Engine
+    """Compose and validate one run (journeys and staff included, no engine built); exit 2
+    if it is bad."""
+    from cxsim.scenario import validate
 
     try:
-        scenario = to_config(compose(overrides))
-        Engine(scenario, 0, config_dir() / "journey")
+        validate(compose(overrides))
     except ConfigError as error:
         _fail(error)
 

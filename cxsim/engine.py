@@ -57,7 +57,8 @@ import simpy
 from cxsim.acquisition import ProspectPool, choose
 from cxsim.books import MONTHS_PER_QUARTER, Books
 from cxsim.calendar import Calendar, churn_bounds
-from cxsim.config import DAYS_PER_YEAR, Config, config_hash, to_config
+from cxsim.config import DAYS_PER_YEAR, Config, config_dir, config_hash
+from cxsim.errors import ConfigError
 from cxsim.evaluation import Decisions, Levers, Touchpoints, evaluate, in_walk_order
 from cxsim.firm import Firm, measured_kpi
 from cxsim.market import (
@@ -74,6 +75,7 @@ from cxsim.market import (
 from cxsim.months import Months
 from cxsim.network import build_network
 from cxsim.results import Results
+from cxsim.scenario import validate
 from cxsim.streams import Salt, keys, uniforms
 from cxsim.walks import Routes
 from cxsim.word_of_mouth import deliver
@@ -470,9 +472,9 @@ class Engine:
 def simulate(cfg: Config, replication: int = 0, journey_dir: Path | None = None,
              progress: Callable[[float], None] | None = None) -> Results:
     """Run replication *replication* of *cfg* (validated here) and return its results."""
-    from cxsim.config import config_dir
-
-    cfg = to_config(cfg)
-    engine = Engine(cfg, replication, journey_dir or config_dir() / "journey")
+    if isinstance(replication, bool) or not isinstance(replication, int) or replication < 0:
+        raise ConfigError("replication", "must be an integer >= 0", replication)
+    folder = journey_dir or config_dir() / "journey"
+    engine = Engine(validate(cfg, folder), replication, folder)
     return engine.run(progress)
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from cxsim.config import DAYS_PER_YEAR, INCENTIVES, METRICS, NEEDS, Config, FirmConfig
-from cxsim.errors import ConfigError
 from cxsim.journey import Journey, load_journey
 from cxsim.psychology import clv_estimate, nps_from_counts
 
@@ -302,16 +301,8 @@ class Firm:
         capacity = np.zeros(self.journey.n_touchpoints, dtype=np.int64)
         for i in np.flatnonzero(self.journey.staffed):
             capacity[i] = staff_capacity(int(self.journey.staff[i]), scale)
-        for tp, staff in cfg.staff.items():
-            if tp not in self.journey.touchpoints:
-                raise ConfigError(
-                    f"firms.{name}.staff.{tp}",
-                    f"names no touchpoint of journey '{self.journey.name}'",
-                )
-            i = self.journey.touchpoints.index(tp)
-            if not self.journey.staffed[i]:
-                raise ConfigError(f"firms.{name}.staff.{tp}", "names an unstaffed touchpoint")
-            capacity[i] = staff
+        for tp, staff in cfg.staff.items():  # names checked by cxsim.scenario.validate
+            capacity[self.journey.touchpoints.index(tp)] = staff
         self.capacity = capacity
 
         m = self.management
@@ -352,9 +343,6 @@ class Firm:
             return self.visit_share.copy()
         money = np.zeros(self.journey.n_touchpoints)
         for tp, weight in split.items():
-            if tp not in self.journey.touchpoints:
-                raise ConfigError(f"firms.{self.name}.cx_split.{tp}",
-                                  f"names no touchpoint of journey '{self.journey.name}'")
             money[self.journey.touchpoints.index(tp)] = weight
         return money / money.sum()
 

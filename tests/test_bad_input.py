@@ -497,3 +497,23 @@ def test_a_name_with_a_trailing_newline_or_space_is_refused(name):
     cfg.firms = {name: cfg.firms["acme"]}
     with pytest.raises(ConfigError, match="must be a name of letters, digits"):
         cxsim.run(cfg)
+
+
+@pytest.mark.parametrize("replication", [-1, 1.5, True])
+def test_a_replication_that_is_not_a_count_is_refused(replication):
+    with pytest.raises(ConfigError, match="replication must be an integer >= 0"):
+        cxsim.run(cxsim.compose(TINY), replication=replication)
+
+
+def test_the_cli_checks_a_sweeps_jobs_without_building_an_engine(monkeypatch):
+    """One validation pass, journeys and names included; no engine (nor network) is built."""
+    from cxsim import cli, engine
+
+    def no_engine(*args, **kwargs):
+        raise AssertionError("an engine was built to validate a job")
+
+    monkeypatch.setattr(engine, "Engine", no_engine)
+    cli._check(TINY)  # a good job passes
+    with pytest.raises(SystemExit) as exit_:
+        cli._check([*TINY, "+firms.acme.staff.nowhere=3"])
+    assert exit_.value.code == 2
