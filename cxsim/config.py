@@ -18,9 +18,10 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
@@ -422,9 +423,41 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="cxsim_schema", node=_Schema)
 
 
+def _stray_key(node: Any, section: type, prefix: str = "") -> str | None:
+    """The first key of *node* that the dataclass *section* (or a section inside it) lacks.
+
+    Hydra's ``+`` adds any key, and merging into the schema then drops what it
+    does not know: a mistyped lever (``+psychology.base_chrun=0.9``) would run
+    the default. Open mappings (firms, segments, events) are checked entry by
+    entry against their own dataclass.
+    """
+    if not isinstance(node, Mapping):
+        return None
+    hints = get_type_hints(section)
+    for key in node:
+        if not isinstance(key, str) or key not in hints:
+            return f"{prefix}{key}"
+        kind = hints[key]
+        value = node[key]
+        if is_dataclass(kind):
+            stray = _stray_key(value, kind, f"{prefix}{key}.")
+        elif get_origin(kind) is dict and is_dataclass(get_args(kind)[1]) and isinstance(
+                value, Mapping):
+            stray = next((found for name in value if (found := _stray_key(
+                value[name], get_args(kind)[1], f"{prefix}{key}.{name}.")) is not None), None)
+        else:
+            stray = None
+        if stray is not None:
+            return stray
+    return None
+
+
 def to_config(cfg: Config | DictConfig | dict) -> Config:
     """Turn a composed config into validated dataclasses."""
     if not isinstance(cfg, Config):
+        stray = _stray_key(cfg, Config)
+        if stray is not None:
+            raise ConfigError(f"config key '{stray}'", "is not a known setting")
         try:
             base = OmegaConf.structured(Config)
             base.firms, base.events, base.market.segments = {}, {}, {}  # mappings: no union

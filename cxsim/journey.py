@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 import xml.etree.ElementTree as ElementTree
 from bisect import bisect_right
 from collections.abc import Mapping
@@ -108,6 +109,8 @@ JOURNEY_SUFFIXES = (".yaml", ".yml", ".graphml", ".xml")
 
 _NAME_RE = re.compile(NAME_PATTERN)
 _PROBABILITY_TOLERANCE = 1e-9
+MAX_TOUCHPOINTS = 1_000  # shipped journeys hold 6-12; the visit solve is dense, O(n^3)
+MAX_VISITS_PER_WALK = 1_000.0  # a walk of the shipped journeys makes 4-12 visits
 
 _TOP_REQUIRED = ("name", "entry", "exits", "touchpoints")
 _TOP_FIELDS = (*_TOP_REQUIRED, "description", "reference_clients", "edges")
@@ -446,7 +449,16 @@ def _load_path(path: Path) -> Journey:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML loader that rejects duplicate mapping keys."""
+    """Safe YAML loader that rejects duplicate mapping keys, and aliases (a few hundred
+    bytes of nested aliases expand to gigabytes: a journey map has no use for them)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"found an alias (*{event.anchor}): a journey file may not use "
+                "anchors and aliases", event.start_mark)
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -467,6 +479,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _refuse_duplicate_nodes(path: Path, source: str) -> None:
+    """networkx merges two ``<node id="desk">`` into one; YAML refuses a duplicate key, and
+    so does this."""
+    seen: set[str] = set()
+    for _, element in ElementTree.iterparse(path):
+        if element.tag.rsplit("}", 1)[-1] == "node":
+            node = element.get("id")
+            if node in seen:
+                raise ConfigError(f"journey file {source}",
+                                  "must not declare a touchpoint twice (GraphML node id)", node)
+            seen.add(node)
+
+
 def _read_yaml_mapping(path: Path, source: str) -> Any:
     """Parse a YAML journey file (safe loader, no duplicate keys)."""
     try:
@@ -483,6 +508,7 @@ def _read_yaml_mapping(path: Path, source: str) -> Any:
 def _read_graphml_mapping(path: Path, source: str) -> dict[str, Any]:
     """Parse a GraphML journey file into the same mapping form as YAML."""
     try:
+        _refuse_duplicate_nodes(path, source)
         graph = nx.read_graphml(path, force_multigraph=True)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"journey file {source}", f"cannot be read ({exc})") from None
@@ -637,6 +663,10 @@ def journey_from_mapping(data: Any, source: str) -> Journey:
             "touchpoints must be a non-empty mapping of touchpoint name -> fields",
             _short(raw_touchpoints),
         )
+    if len(raw_touchpoints) > MAX_TOUCHPOINTS:
+        raise ConfigError(where_key("touchpoints"),
+                          f"must hold at most {MAX_TOUCHPOINTS:,} touchpoints",
+                          len(raw_touchpoints))
     touchpoints: dict[str, dict[str, Any]] = {}
     for tp_name, raw in raw_touchpoints.items():
         if not isinstance(tp_name, str) or not _NAME_RE.fullmatch(tp_name):
@@ -685,7 +715,7 @@ def journey_from_mapping(data: Any, source: str) -> Journey:
 
     _check_structure(graph, source, entry_name, exit_names)
     nx.freeze(graph)
-    return _compile(
+    journey = _compile(
         graph,
         name=name,
         source=source,
@@ -694,6 +724,28 @@ def journey_from_mapping(data: Any, source: str) -> Journey:
         exits=tuple(index[e] for e in exit_names),
         reference_clients=reference_clients,
     )
+    _check_walk_length(journey, source)
+    return journey
+
+
+def _check_walk_length(journey: Journey, source: str) -> None:
+    """A walk must end after a sensible number of visits on average.
+
+    A loop left with a probability within the rounding tolerance of 0 passes
+    the structural checks (an exit is reachable) yet walks almost forever,
+    and makes ``I - P`` singular or nearly so.
+    """
+    try:
+        visits = float(journey.expected_visits().sum())
+    except np.linalg.LinAlgError:
+        visits = math.inf
+    if not math.isfinite(visits) or not 0 < visits <= MAX_VISITS_PER_WALK:
+        raise ConfigError(
+            f"journey file {source}",
+            f"must end a walk after at most {MAX_VISITS_PER_WALK:,.0f} visits on average "
+            "(a loop is left with too small a probability)",
+            round(visits) if math.isfinite(visits) else "no end",
+        )
 
 
 def _check_structure(graph: nx.DiGraph, source: str, entry: str, exits: list[str]) -> None:
@@ -961,7 +1013,8 @@ def _optional_string(value: Any, where: str) -> str:
 
 
 def _short(value: Any) -> Any:
-    """Summarise containers for messages so a whole file is never echoed."""
-    if isinstance(value, Mapping | list | tuple | set) and len(repr(value)) > 80:
+    """Summarise containers for messages so a whole file is never echoed (the length of a
+    bounded repr, so a huge value is never written out to be measured)."""
+    if isinstance(value, Mapping | list | tuple | set) and len(reprlib.repr(value)) > 80:
         return f"<{type(value).__name__} of {len(value)} items>"
     return value

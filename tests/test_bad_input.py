@@ -76,6 +76,28 @@ def _journey(add_touchpoints: tuple[str, ...] = (), add_edges: tuple[tuple, ...]
 
 # name -> (journey mapping, or raw YAML text; message pattern with {path} for the file)
 JOURNEYS: dict[str, tuple[dict[str, Any] | str, str]] = {
+    "exit-within-rounding-of-zero": (  # passed the checks, then numpy's LinAlgError
+        _journey(drop_edges=(("start", "desk"),),
+                 add_edges=(("start", "start", 1.0), ("start", "desk", 1e-10))),
+        "journey file {path} must end a walk after at most 1,000 visits on average "
+        "(a loop is left with too small a probability)",
+    ),
+    "loop-left-almost-never": (  # ran for minutes, memory growing
+        _journey(drop_edges=(("start", "desk"),),
+                 add_edges=(("start", "start", 0.9999999), ("start", "desk", 1e-7))),
+        "journey file {path} must end a walk after at most 1,000 visits on average",
+    ),
+    "yaml-aliases": (  # nested aliases in a few hundred bytes expand to gigabytes
+        "name: &n tiny\ndescription: *n\n" + yaml.safe_dump(
+            {k: v for k, v in _JOURNEY.items() if k not in ("name", "description")},
+            sort_keys=False),
+        "journey file {path} is not valid YAML (found an alias (*n): a journey file may not "
+        "use anchors and aliases",
+    ),
+    "too-many-touchpoints": (  # a dense 10k x 10k solve: 3 GiB and 27 s
+        _journey(add_touchpoints=tuple(f"t{i}" for i in range(1_000))),
+        "must hold at most 1,000 touchpoints; got 1003",
+    ),
     "touchpoint-name-ending-in-a-newline": (
         _journey(add_touchpoints=("desk2\n",), add_edges=(("desk2\n", "done", 1.0),
                                                           ("start", "desk2\n", 0.1))),
@@ -429,6 +451,12 @@ CLI_CASES: dict[str, tuple[list[str], str] | None] = {
     )
 }
 CLI_CASES["edge-to-unknown-touchpoint"] = None
+for _typo, _key in (("+psychology.base_chrun=0.9", "psychology.base_chrun"),
+                    ("+market.sise=3", "market.sise"), ("++market.sise=3", "market.sise"),
+                    ("+foo=bar", "foo"), ("+x._target_=os.system", "x")):
+    # Hydra's + adds any key; merged into the schema it vanished and the default ran
+    CLI_CASES[f"added-unknown-key {_typo}"] = (
+        [_typo], esc(f"config key '{_key}' is not a known setting"))
 CLI_CASES["bad-job-in-a-sweep"] = (
     ["-m", "psychology.base_churn=0.1,1.5"],
     esc("psychology.base_churn must be in [0, 1]; got 1.5"),
@@ -517,3 +545,17 @@ def test_the_cli_checks_a_sweeps_jobs_without_building_an_engine(monkeypatch):
     with pytest.raises(SystemExit) as exit_:
         cli._check([*TINY, "+firms.acme.staff.nowhere=3"])
     assert exit_.value.code == 2
+
+
+def test_a_graphml_journey_declaring_a_touchpoint_twice_is_refused(tmp_path):
+    """networkx merged the two nodes silently; YAML already refused a duplicate key."""
+    from cxsim.journey import journey_from_mapping, journey_to_graphml
+
+    path = tmp_path / "twice.graphml"
+    journey_to_graphml(journey_from_mapping(_journey(), "tiny"), path)
+    text = path.read_text()
+    first = text.index("<node ")
+    node = text[first:text.index("</node>", first) + len("</node>")]
+    path.write_text(text.replace(node, node + node, 1))
+    with pytest.raises(ConfigError, match="must not declare a touchpoint twice"):
+        _compose_and_run([*TINY, f"firms.acme.journey={path}"])
