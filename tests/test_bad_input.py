@@ -559,3 +559,14 @@ def test_a_graphml_journey_declaring_a_touchpoint_twice_is_refused(tmp_path):
     path.write_text(text.replace(node, node + node, 1))
     with pytest.raises(ConfigError, match="must not declare a touchpoint twice"):
         _compose_and_run([*TINY, f"firms.acme.journey={path}"])
+
+
+def test_a_market_too_large_for_memory_is_refused_before_it_is_built(monkeypatch):
+    from cxsim import scenario
+
+    monkeypatch.setattr(scenario, "available_memory", lambda: 2 * 2**30)
+    with pytest.raises(ConfigError, match=r"market.size needs about 2\.5 GiB of memory "
+                                          r"\(1,200 bytes per client\), more than the 2\.0 GiB "
+                                          r"available; got 2000000"):
+        scenario.validate(cxsim.compose([*TINY, "market.size=2000000"]))
+    scenario.validate(cxsim.compose([*TINY, "market.size=1000000"]))  # 1.4 GiB: fits
