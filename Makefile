@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-distributed bench facts golden lint clean
+.PHONY: demo test test-distributed bench facts golden fuzz lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ facts: $(STAMP)
 # changes the model or its draws on purpose, and says why.
 golden: $(STAMP)
 	CXSIM_REFRESH_GOLDEN=1 $(BIN)/python -m pytest -n 2 -q tests/test_golden.py
+
+# Generated bad input, thousands of cases (tests/fuzz.py); the table goes to outputs/fuzz.md.
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz.py --cases 5000
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
+import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import fields
 from pathlib import Path
@@ -117,23 +119,67 @@ def _runs(argv: list[str]) -> list[list[str]] | None:
     if args is None:
         return None
     overrides = [o for o in args.overrides if not _is_hydra_override(o)]
-    return _sweep(overrides) if args.multirun else [overrides]
+    if not args.multirun:
+        return [overrides]
+    other_sweeper = any(o.split("=", 1)[0].lstrip("+~") == "hydra/sweeper"
+                        for o in args.overrides)
+    return None if other_sweeper else _sweep(overrides)
 
 
-def _sweep(overrides: list[str]) -> list[list[str]] | None:
-    """Expand comma, ``range`` and ``choice`` sweeps into jobs, as Hydra's basic sweeper does."""
+def _sweep(overrides: list[str]) -> list[list[str]]:
+    """Expand comma, ``range``, ``choice`` and ``glob`` sweeps into jobs, as Hydra's basic
+    sweeper does; a sweep it cannot run, or one of no job, is bad input (exit 2)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Glob
 
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception:  # a syntax error: composing the raw overrides names it
         return [overrides]
-    if any(o.is_sweep_override() and not o.is_discrete_sweep() for o in parsed):
-        return [overrides]  # interval sweeps: composing says what is wrong
-    try:
-        return expand_sweep(overrides)
-    except Exception:  # e.g. glob() needs Hydra's config loader: each job checks itself
-        return None
+    lines = []
+    for override, line in zip(parsed, overrides):
+        if override.is_sweep_override() and not override.is_discrete_sweep():
+            _fail(ConfigError(f"override '{line}'", "is an interval sweep, which the basic "
+                              "sweeper cannot run (give a list, range() or choice(), or "
+                              "choose a sweeper with hydra/sweeper=...)"))
+        if isinstance(override.value(), Glob):
+            line = _globbed(override, line)
+        lines.append(line)
+    jobs = expand_sweep(lines)
+    if not jobs:
+        _fail(ConfigError("overrides", "make a sweep of no job"))
+    return jobs
+
+
+def _globbed(override, line: str) -> str:
+    """A ``glob()`` override as the list of config group options it selects."""
+    group = config_dir() / override.key_or_group.replace(".", "/")
+    if not group.is_dir():
+        _fail(ConfigError(f"override '{line}'", f"globs '{override.key_or_group}', which is "
+                          "not a config group (glob() selects a group's options)"))
+    chosen = override.value().filter(sorted(p.stem for p in group.glob("*.yaml")))
+    if not chosen:
+        _fail(ConfigError(f"override '{line}'", "selects no option of its config group"))
+    return f"{line.split('=', 1)[0]}={','.join(chosen)}"
+
+
+def _check_output_dir(argv: list[str]) -> None:
+    """Exit 2 if the folder the run or sweep would write to cannot be created: the one a
+    ``hydra.run.dir`` / ``hydra.sweep.dir`` override names (up to its first ``${``), or
+    else the working directory."""
+    args = _parse(argv)
+    key = "hydra.sweep.dir" if args is not None and args.multirun else "hydra.run.dir"
+    named = next((o.split("=", 1)[1] for o in argv if o.split("=", 1)[0].lstrip("+~") == key),
+                 None)
+    folder = Path(named.split("${", 1)[0].strip("'\"") or ".") if named else Path.cwd()
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:  # a probe that leaves no trace: permissions alone do not say (root, /proc)
+        os.rmdir(tempfile.mkdtemp(prefix=".cxsim-probe-", dir=existing))
+    except OSError as error:
+        where = f"{key} '{named}'" if named else f"working directory '{folder}'"
+        _fail(ConfigError(where, f"cannot be written to ({error.strerror})"))
 
 
 def _quote(text: str) -> str:
@@ -295,6 +341,8 @@ def main() -> None:
     runs = _runs(argv)
     for overrides in runs or []:
         _check(overrides)
+    if runs is not None:
+        _check_output_dir(argv)
     OmegaConf.register_new_resolver(RESOLVER, _job_dir_name, replace=True)
     extra, where = _sweep_location(argv, runs)
     if where is not None:

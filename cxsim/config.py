@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from cxsim.errors import ConfigError
 from cxsim.network import NetworkConfig, validate_network
@@ -221,7 +221,7 @@ class FirmConfig:
     #   as weights; empty: money follows expected visits (no touchpoint favoured)
     # levers from the strategy preset
     communication: float | None = within(None, "[0, 1]")  # clarity and cadence of the client
-    #   message, [0, 1]
+    #   message
     metric: str | None = None  # what management steers by: sales, nps or clv
     incentive: str | None = None  # what the front line is paid on: transactions, measured_nps, clv
     incentive_granularity: float | None = within(None, "[0, 1]")  # 1: on the employee's own
@@ -240,8 +240,8 @@ class FirmConfig:
     power: float | None = within(None, "[0, 1]")  # seed 003: tools and autonomy; chance a failure
     #   is recovered
     being: float | None = within(None, "[0, 1]")  # seed 003: feeling valued at day 0
-    listening: float | None = within(None, "[0, 1]")  # seed 004: share of clients the firm hears,
-    #   [0, 1]
+    listening: float | None = within(None, "[0, 1]")  # seed 004: share of clients the firm
+    #   hears
     # from the funding preset
     budget_share: float | None = within(None, "[0, 1]")  # acquisition + CX budget as a share of
     #   revenue
@@ -423,41 +423,47 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="cxsim_schema", node=_Schema)
 
 
-def _stray_key(node: Any, section: type, prefix: str = "") -> str | None:
-    """The first key of *node* that the dataclass *section* (or a section inside it) lacks.
+def _shape_error(node: Any, section: type, prefix: str = "") -> ConfigError | None:
+    """The first key of *node* the dataclass *section* (or one inside it) lacks, or the first
+    mapping setting given something else.
 
     Hydra's ``+`` adds any key, and merging into the schema then drops what it
     does not know: a mistyped lever (``+psychology.base_chrun=0.9``) would run
     the default. Open mappings (firms, segments, events) are checked entry by
     entry against their own dataclass.
     """
-    if not isinstance(node, Mapping):
-        return None
     hints = get_type_hints(section)
     for key in node:
         if not isinstance(key, str) or key not in hints:
-            return f"{prefix}{key}"
-        kind = hints[key]
-        value = node[key]
+            return ConfigError(f"config key '{prefix}{key}'", "is not a known setting")
+        kind, value = hints[key], node[key]
+        args = get_args(kind)
+        mapping = is_dataclass(kind) or get_origin(kind) is dict or dict in map(get_origin, args)
+        if mapping and value is not None and not isinstance(value, Mapping):
+            return ConfigError(f"config key '{prefix}{key}'", "must be a mapping of names to "
+                               "values", _plain(value))
         if is_dataclass(kind):
-            stray = _stray_key(value, kind, f"{prefix}{key}.")
-        elif get_origin(kind) is dict and is_dataclass(get_args(kind)[1]) and isinstance(
-                value, Mapping):
-            stray = next((found for name in value if (found := _stray_key(
-                value[name], get_args(kind)[1], f"{prefix}{key}.{name}.")) is not None), None)
+            error = _shape_error(value, kind, f"{prefix}{key}.")
+        elif get_origin(kind) is dict and is_dataclass(args[1]):
+            error = next((found for name in value if isinstance(value[name], Mapping) and (
+                found := _shape_error(value[name], args[1], f"{prefix}{key}.{name}."))), None)
         else:
-            stray = None
-        if stray is not None:
-            return stray
+            error = None
+        if error is not None:
+            return error
     return None
+
+
+def _plain(value: Any) -> Any:
+    return OmegaConf.to_container(value) if isinstance(value, DictConfig | ListConfig) else value
 
 
 def to_config(cfg: Config | DictConfig | dict) -> Config:
     """Turn a composed config into validated dataclasses."""
     if not isinstance(cfg, Config):
-        stray = _stray_key(cfg, Config)
-        if stray is not None:
-            raise ConfigError(f"config key '{stray}'", "is not a known setting")
+        error = _shape_error(cfg, Config) if isinstance(cfg, Mapping) else None
+        if error is not None:
+            raise error
         try:
             base = OmegaConf.structured(Config)
             base.firms, base.events, base.market.segments = {}, {}, {}  # mappings: no union
@@ -666,7 +672,18 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
     from hydra.core.global_hydra import GlobalHydra
 
     register_configs()
+    if overrides is not None and (isinstance(overrides, str) or not all(
+            isinstance(o, str) for o in overrides)):
+        raise ConfigError("overrides", "must be a list of override strings, e.g. "
+                          "['market.size=500']", overrides)
     overrides = list(overrides or [])
+    for override in overrides:
+        key, _, value = override.partition("=")
+        group = config_dir() / key.lstrip("+~")
+        if group.is_dir() and value.strip() in ("null", "~", ""):
+            options = sorted(p.stem for p in group.glob("*.yaml"))
+            raise ConfigError(f"override '{override}'", "must name an option of its config "
+                              f"group (available: {', '.join(options)})")
     try:
         if GlobalHydra.instance().is_initialized():
             return hydra_compose("config", overrides=overrides)

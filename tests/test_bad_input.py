@@ -414,7 +414,8 @@ def test_initial_shares_of_two_firms_must_sum_to_at_most_1():
 
 def test_unknown_key_in_a_new_firm():
     cfg = _with(firms={"b": {"recovery": 0.5}})
-    with pytest.raises(ConfigError, match=esc("config key 'firms.b.recovery' is invalid")):
+    with pytest.raises(ConfigError,
+                       match=esc("config key 'firms.b.recovery' is not a known setting")):
         cxsim.run(cfg)
 
 
@@ -451,17 +452,49 @@ CLI_CASES: dict[str, tuple[list[str], str] | None] = {
     )
 }
 CLI_CASES["edge-to-unknown-touchpoint"] = None
+# Checked by the command's own entry point in this process (cheaper than a subprocess);
+# the subprocess cases above show the same path ends in exit status 2 and one line.
+IN_PROCESS_CLI_CASES: dict[str, tuple[list[str], str]] = {
+    "glob-of-a-plain-key": (  # launched no job and exited 0
+        ["-m", "seed=glob(*)"],
+        esc("override 'seed=glob(*)' globs 'seed', which is not a config group")),
+    "glob-of-no-option": (
+        ["-m", "market=glob(nothing*)"],
+        esc("override 'market=glob(nothing*)' selects no option of its config group")),
+    "interval-sweep": (  # said "requires --multirun" although -m was given
+        ["-m", "seed=interval(0,1)"],
+        esc("override 'seed=interval(0,1)' is an interval sweep, which the basic sweeper "
+            "cannot run")),
+    "unwritable-run-dir": (  # a FileNotFoundError traceback
+        ["hydra.run.dir=/proc/nope"], esc("hydra.run.dir '/proc/nope' cannot be written to")),
+    "unwritable-sweep-dir": (
+        ["-m", "hydra.sweep.dir=/proc/nope"],
+        esc("hydra.sweep.dir '/proc/nope' cannot be written to")),
+}
 for _typo, _key in (("+psychology.base_chrun=0.9", "psychology.base_chrun"),
                     ("+market.sise=3", "market.sise"), ("++market.sise=3", "market.sise"),
                     ("+foo=bar", "foo"), ("+x._target_=os.system", "x")):
     # Hydra's + adds any key; merged into the schema it vanished and the default ran
-    CLI_CASES[f"added-unknown-key {_typo}"] = (
+    IN_PROCESS_CLI_CASES[f"added-unknown-key {_typo}"] = (
         [_typo], esc(f"config key '{_key}' is not a known setting"))
-CLI_CASES["bad-job-in-a-sweep"] = (
-    ["-m", "psychology.base_churn=0.1,1.5"],
-    esc("psychology.base_churn must be in [0, 1]; got 1.5"),
-)
+CLI_CASES["added-unknown-key"] = IN_PROCESS_CLI_CASES["added-unknown-key +foo=bar"]
 
+
+@pytest.mark.parametrize("case", list(IN_PROCESS_CLI_CASES))
+def test_cli_entry_point_refuses_with_one_line(tmp_path, monkeypatch, capsys, case):
+    from cxsim import cli
+
+    args, message = IN_PROCESS_CLI_CASES[case]
+    options = [a for a in args if a.startswith("-")]
+    overrides = [a for a in args if not a.startswith("-")]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["cxsim", *options, *TINY, *overrides])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and re.search(message, lines[0]), lines
+    assert list(tmp_path.iterdir()) == []
 
 @pytest.mark.parametrize("case", list(CLI_CASES))
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, case):
@@ -570,3 +603,26 @@ def test_a_market_too_large_for_memory_is_refused_before_it_is_built(monkeypatch
                                           r"available; got 2000000"):
         scenario.validate(cxsim.compose([*TINY, "market.size=2000000"]))
     scenario.validate(cxsim.compose([*TINY, "market.size=1000000"]))  # 1.4 GiB: fits
+
+
+def test_a_glob_sweep_is_expanded_to_its_config_group_options():
+    from cxsim.cli import _runs
+
+    jobs = _runs(["-m", "market=glob(*,exclude=[mixed,default])", "seed=1,2"])
+    assert sorted(map(tuple, jobs)) == [
+        ("market=one_off_consumer", "seed=1"), ("market=one_off_consumer", "seed=2"),
+        ("market=recurring_b2b", "seed=1"), ("market=recurring_b2b", "seed=2")]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["firms.acme.offer=[1]"], "config key 'firms.acme.offer' must be a mapping of names to "
+                               "values; got [1]"),
+    (["market=null"], "override 'market=null' must name an option of its config group "
+                      "(available: default, mixed, one_off_consumer, recurring_b2b)"),
+    ([5], "overrides must be a list of override strings"),
+    ("market.size=3", "overrides must be a list of override strings"),
+])
+def test_a_malformed_override_names_itself(overrides, message):
+    """These raised a TypeError from the error handler, or a message naming no key."""
+    with pytest.raises(ConfigError, match=esc(message)):
+        _compose_and_run(overrides if isinstance(overrides, str) else [*TINY, *overrides])
