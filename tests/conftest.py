@@ -21,3 +21,19 @@ def write_journey(directory: Path, name: str, text: str) -> Path:
     path = directory / f"{name}.yaml"
     path.write_text(textwrap.dedent(text))
     return path
+
+
+SLOW_FIRST = ("tests/test_stylised_facts.py", "tests/validation/test_queueing.py",
+              "tests/validation/test_ensemble_ci.py", "tests/validation/test_bass.py",
+              "tests/test_fuzz.py", "tests/validation/test_clv.py", "tests/test_differential.py")
+"""Modules whose tests take 20-200 s each (``pytest --durations``). Collected first, so the
+two workers of ``make test`` start them first and finish together, instead of one worker
+starting a 200 s test when the other has nothing left."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: each module keeps its own order
