@@ -95,11 +95,13 @@ class _Walk:
     """One client walking one journey: where it is, what it drew, what it met.
 
     A walk has at most one event pending at a time (its arrival at a staffed
-    touchpoint, or its end): a SimPy ``Timeout`` whose value is the walk.
+    touchpoint, or its end): a SimPy ``Timeout`` whose value is the walk, made
+    once and scheduled again for each later step (:meth:`Calendar._at`).
     """
 
     __slots__ = ("client", "firm", "need_at", "nodes", "waits", "key", "position",
-                 "draws", "next", "node", "ended_at", "completed", "checked", "churn_draw")
+                 "draws", "next", "node", "ended_at", "completed", "checked", "churn_draw",
+                 "event")
 
     def __init__(self, client: int, firm: int, need_at: float, key: int,
                  nodes: list[int], position: int = Walk.STEPS, draws: list[float] | None = None
@@ -115,6 +117,7 @@ class _Walk:
         self.position = position  # where draws[0] is in the walk's sequence
         self.draws = [] if draws is None else draws  # the sequence from there, as needed
         self.next = 0  # index in draws of the walk's next draw
+        self.event: simpy.Timeout | None = None
 
 
 class Calendar:
@@ -306,7 +309,8 @@ class Calendar:
                 walk = _Walk(client, firm, need, seed, visited[bounds[i]:bounds[i + 1]], start,
                              draws[start - Walk.STEPS:])
                 walk.node = node
-                timeout(t - now, walk).callbacks.append(arrive)
+                walk.event = timeout(t - now, walk)
+                walk.event.callbacks.append(arrive)
         if arrived.all():
             return
         over = ~arrived
@@ -365,7 +369,22 @@ class Calendar:
         if outcome:
             return self._walk_over(walk, t, outcome == 1)
         walk.node = node
-        self.env.timeout(max(t - self.env.now, 0.0), walk).callbacks.append(self._on_arrive)
+        self._at(walk, max(t - self.env.now, 0.0), self._on_arrive)
+
+    def _at(self, walk: _Walk, delay: float, handler: Callable[[simpy.Timeout], None]) -> None:
+        """Schedule *walk*'s next event *delay* days from now, to be handled by *handler*.
+
+        Its ``Timeout`` is made at its first event and, once processed, scheduled
+        again (``Environment.schedule``) with a new callback list: one object per
+        walk instead of one per staffed visit.
+        """
+        event = walk.event
+        if event is None:
+            walk.event = event = self.env.timeout(delay, walk)
+            event.callbacks.append(handler)
+        else:
+            event.callbacks = [handler]
+            self.env.schedule(event, simpy.events.NORMAL, delay)
 
     def _more(self, walk: _Walk) -> float:
         """The walk's next draw once those computed ahead are used up."""
@@ -413,7 +432,7 @@ class Calendar:
         node = nexts[k]
         if self._staffed[node]:
             walk.node = node
-            self.env.timeout(done + delays[k] - now, walk).callbacks.append(self._on_arrive)
+            self._at(walk, done + delays[k] - now, self._on_arrive)
             return
         self._stretch(walk, node, done + delays[k])
 
@@ -429,7 +448,7 @@ class Calendar:
             self._end(walk, t, completed)
             return
         walk.completed = completed
-        self.env.timeout(max(t - self.env.now, 0.0), walk).callbacks.append(self._on_end)
+        self._at(walk, max(t - self.env.now, 0.0), self._on_end)
 
     def _on_end(self, event: simpy.Timeout) -> None:
         """The only event of a walk that met no queue.
