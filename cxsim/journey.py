@@ -109,6 +109,8 @@ JOURNEY_SUFFIXES = (".yaml", ".yml", ".graphml", ".xml")
 
 _NAME_RE = re.compile(NAME_PATTERN)
 _PROBABILITY_TOLERANCE = 1e-9
+MAX_STAFF = 100_000  # people at one touchpoint, as firms.<name>.staff allows
+MAX_REFERENCE_CLIENTS = 100_000_000  # as market.size allows
 MAX_TOUCHPOINTS = 1_000  # shipped journeys hold 6-12; the visit solve is dense, O(n^3)
 MAX_VISITS_PER_WALK = 1_000.0  # a walk of the shipped journeys makes 4-12 visits
 
@@ -653,8 +655,8 @@ def journey_from_mapping(data: Any, source: str) -> Journey:
     reference_clients = DEFAULT_REFERENCE_CLIENTS
     if data.get("reference_clients") is not None:
         reference_clients = _integer(
-            data["reference_clients"], where_key("reference_clients"), "reference_clients", 1
-        )
+            data["reference_clients"], where_key("reference_clients"), "reference_clients", 1,
+            MAX_REFERENCE_CLIENTS)
 
     raw_touchpoints = data["touchpoints"]
     if not isinstance(raw_touchpoints, Mapping) or not raw_touchpoints:
@@ -867,11 +869,11 @@ def _touchpoint(name: str, raw: Any, where: str) -> dict[str, Any]:
     if staffed:
         if raw.get("staff") is None:
             raise ConfigError(where, "staff (an integer >= 1) is required when staffed is true")
-        fields["staff"] = _integer(raw["staff"], where, "staff", 1)
+        fields["staff"] = _integer(raw["staff"], where, "staff", 1, MAX_STAFF)
     elif "staff" in raw:
         raise ConfigError(where, "staff is only allowed when staffed is true", raw["staff"])
     fields["service_days"] = _number(
-        raw["service_days"], where, "service_days", low=0.0, low_open=True
+        raw["service_days"], where, "service_days", low=0.0, high=365.0, low_open=True
     )
     fields["base_quality"] = _number(raw["base_quality"], where, "base_quality", low=0.0, high=1.0)
     kind = raw.get("kind", "neutral")
@@ -879,7 +881,7 @@ def _touchpoint(name: str, raw: Any, where: str) -> dict[str, Any]:
         raise ConfigError(where, f"kind must be one of {', '.join(KINDS)}", kind)
     fields["kind"] = kind
     fields["cost_per_visit"] = _number(
-        raw.get("cost_per_visit", 0.0), where, "cost_per_visit", low=0.0
+        raw.get("cost_per_visit", 0.0), where, "cost_per_visit", low=0.0, high=1e9
     )
     fields["failure_probability"] = _number(
         raw.get("failure_probability", DEFAULT_FAILURE_PROBABILITY),
@@ -914,7 +916,8 @@ def _edge(
         "probability": _number(
             raw["probability"], where, "probability", low=0.0, high=1.0, low_open=True
         ),
-        "delay_days": _number(raw.get("delay_days", 0.0), where, "delay_days", low=0.0),
+        "delay_days": _number(raw.get("delay_days", 0.0), where, "delay_days", low=0.0,
+                              high=3650.0),
     }
     return frm, to, attrs
 
@@ -987,12 +990,13 @@ def _number(
     return number
 
 
-def _integer(value: Any, where: str, key: str, minimum: int) -> int:
-    """Validate an integer >= ``minimum``."""
+def _integer(value: Any, where: str, key: str, minimum: int, maximum: int) -> int:
+    """Validate an integer in ``[minimum, maximum]``."""
+    rule = f"{key} must be an integer in [{minimum:,}, {maximum:,}]"
     if not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
-        raise ConfigError(where, f"{key} must be an integer >= {minimum}", value)
-    if value < minimum:
-        raise ConfigError(where, f"{key} must be an integer >= {minimum}", value)
+        raise ConfigError(where, rule, value)
+    if not minimum <= value <= maximum:
+        raise ConfigError(where, rule, value)
     return int(value)
 
 

@@ -94,6 +94,18 @@ JOURNEYS: dict[str, tuple[dict[str, Any] | str, str]] = {
         "journey file {path} is not valid YAML (found an alias (*n): a journey file may not "
         "use anchors and aliases",
     ),
+    "cost-per-visit-huge": (  # put inf in the tables
+        _journey(touchpoints={**_JOURNEY["touchpoints"],
+                              "desk": {**_JOURNEY["touchpoints"]["desk"],
+                                       "cost_per_visit": 1e308}}),
+        "touchpoint 'desk' in {path} cost_per_visit must be in [0, 1e+09]; got 1e+308",
+    ),
+    "staff-huge-in-a-journey": (
+        _journey(touchpoints={**_JOURNEY["touchpoints"],
+                              "desk": {**_JOURNEY["touchpoints"]["desk"], "staff": 10**20}}),
+        "touchpoint 'desk' in {path} staff must be an integer in [1, 100,000]; "
+        "got 100000000000000000000",
+    ),
     "too-many-touchpoints": (  # a dense 10k x 10k solve: 3 GiB and 27 s
         _journey(add_touchpoints=tuple(f"t{i}" for i in range(1_000))),
         "must hold at most 1,000 touchpoints; got 1003",
