@@ -63,6 +63,7 @@ the simulation's hot path (see :meth:`Journey.step`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import reprlib
@@ -441,7 +442,14 @@ def load_journey(spec: str, journey_dir: Path | str) -> Journey:
 
 
 def _load_path(path: Path) -> Journey:
-    """Read a YAML or GraphML file into a mapping and validate it."""
+    """Read a YAML or GraphML file into a mapping and validate it (once per file version:
+    a journey is immutable, and parsing YAML in Python costs ~10 ms, paid by every run)."""
+    stat = path.stat()
+    return _load_version(path, path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_version(path: Path, resolved: Path, mtime_ns: int, size: int) -> Journey:
     source = str(path)
     if path.suffix.lower() in (".graphml", ".xml"):
         data = _read_graphml_mapping(path, source)

@@ -8,7 +8,7 @@ import pytest
 import cxsim
 from tests.fuzz import GOOD, Case, attempt, explore, table
 
-CASES = 200
+CASES = 100
 
 
 @pytest.mark.xdist_group("fuzz")
