@@ -337,13 +337,12 @@ def child_scaling(size: int) -> dict:
             "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
-def child_demo() -> dict:
+def _best_of(cfg, label: str) -> tuple[list[float], int]:
+    """Wall times of REPEATS runs of *cfg* in this process, and the visits of one."""
     import gc
 
     import cxsim
 
-    _warm_up()
-    cfg = cxsim.compose()
     times, visits = [], 0
     for _ in range(REPEATS):
         gc.collect()
@@ -352,7 +351,15 @@ def child_demo() -> dict:
         times.append(time.perf_counter() - start)
         visits = int(results.touchpoints.visits.sum())
         del results
-        _log(f"demo: {times[-1]:.2f} s")
+        _log(f"{label}: {times[-1]:.2f} s")
+    return times, visits
+
+
+def child_demo() -> dict:
+    import cxsim
+
+    _warm_up()
+    times, visits = _best_of(cxsim.compose(), "demo")
     return {"visits": visits, "seconds": times}
 
 
@@ -393,13 +400,7 @@ def child_small(index: int) -> dict:
     size, years = SMALL[index]
     _warm_up()
     cfg = cxsim.compose([*SMALL_MARKET, f"market.size={size}", f"sim.years={years}"])
-    times, visits = [], 0
-    for _ in range(REPEATS):
-        gc.collect()
-        start = time.perf_counter()
-        results = cxsim.run(cfg)
-        times.append(time.perf_counter() - start)
-        visits = int(results.touchpoints.visits.sum())
+    times, visits = _best_of(cfg, f"{size:,} clients x {years:g} y")
     gc.collect()
     start = time.perf_counter()
     cxsim.replicate(cfg, SMALL_REPLICATIONS, workers=1, progress=False)
