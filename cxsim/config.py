@@ -679,6 +679,10 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
     overrides = list(overrides or [])
     for override in overrides:
         key, _, value = override.partition("=")
+        if "oc.env" in value.replace(" ", ""):
+            raise ConfigError(f"override '{key}=...'", "may not read an environment variable "
+                              "(oc.env): its value would be written into the run's "
+                              "config.yaml and meta.json")
         group = config_dir() / key.lstrip("+~")
         if group.is_dir() and value.strip() in ("null", "~", ""):
             options = sorted(p.stem for p in group.glob("*.yaml"))

@@ -638,3 +638,12 @@ def test_a_malformed_override_names_itself(overrides, message):
     """These raised a TypeError from the error handler, or a message naming no key."""
     with pytest.raises(ConfigError, match=esc(message)):
         _compose_and_run(overrides if isinstance(overrides, str) else [*TINY, *overrides])
+
+
+def test_an_override_may_not_read_the_environment():
+    """The value would land in config.yaml, meta.json and messages: a shared folder would
+    carry the secret. Refused, and the message does not echo the value."""
+    with pytest.raises(ConfigError, match=esc("override 'sim.years=...' may not read an "
+                                              "environment variable")) as info:
+        cxsim.compose(["sim.years=${oc.env:SECRET_TOKEN}"])
+    assert "SECRET_TOKEN" not in str(info.value)
