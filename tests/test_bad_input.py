@@ -29,6 +29,7 @@ from omegaconf import OmegaConf
 
 import cxsim
 from cxsim import ConfigError
+from tests.fuzz import JOURNEY
 
 TINY = ["scenario=solo", "market.size=200", "sim.years=0.1"]
 SHIPPED = "one_off_retail, professional_services, subscription"
@@ -43,23 +44,7 @@ def esc(text: str) -> str:
 # --------------------------------------------------------------------------- #
 
 _TOUCHPOINT = {"stage": "use", "channel": "web", "service_days": 0.01, "base_quality": 0.7}
-_JOURNEY: dict[str, Any] = {
-    "name": "tiny",
-    "entry": "start",
-    "exits": ["done"],
-    "touchpoints": {
-        "start": {"stage": "awareness", "channel": "web", "service_days": 0.01,
-                  "base_quality": 0.7},
-        "desk": {"stage": "support", "channel": "phone", "staffed": True, "staff": 2,
-                 "service_days": 0.05, "base_quality": 0.6},
-        "done": {"stage": "renewal", "channel": "web", "service_days": 0.01,
-                 "base_quality": 0.7},
-    },
-    "edges": [
-        {"from": "start", "to": "desk", "probability": 0.9},
-        {"from": "desk", "to": "done", "probability": 1.0},
-    ],
-}
+_JOURNEY: dict[str, Any] = JOURNEY  # the valid start -> desk -> done journey
 
 
 def _journey(add_touchpoints: tuple[str, ...] = (), add_edges: tuple[tuple, ...] = (),
