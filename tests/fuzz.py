@@ -132,30 +132,28 @@ def journey_cases(draw) -> Case:
     for _ in range(draw(st.integers(1, 3))):
         where = draw(st.sampled_from(["touchpoint", "edge", "top", "add_edge", "rename"]))
         value = draw(JOURNEY_VALUES)
-        if where == "touchpoint":
-            tp = draw(st.sampled_from(list(data["touchpoints"])))
+        touchpoints = data.get("touchpoints")
+        edges = data.get("edges")
+        nodes = list(touchpoints) if isinstance(touchpoints, dict) else []
+        if where == "touchpoint" and nodes:
+            tp = draw(st.sampled_from(nodes))
             field = draw(st.sampled_from(["service_days", "base_quality", "staff", "staffed",
                                           "hygiene", "delighter", "cost_per_visit",
                                           "failure_probability", "stage", "unknown_field"]))
-            if isinstance(data["touchpoints"][tp], dict):
-                data["touchpoints"][tp][field] = value
-        elif where == "edge" and data["edges"]:
-            edge = draw(st.sampled_from(range(len(data["edges"]))))
-            data["edges"][edge][draw(st.sampled_from(["probability", "from", "to",
-                                                      "delay_days"]))] = value
+            if isinstance(touchpoints[tp], dict):
+                touchpoints[tp][field] = value
+        elif where == "edge" and isinstance(edges, list) and edges:
+            edge = edges[draw(st.sampled_from(range(len(edges))))]
+            if isinstance(edge, dict):
+                edge[draw(st.sampled_from(["probability", "from", "to", "delay_days"]))] = value
         elif where == "top":
             data[draw(st.sampled_from(["name", "entry", "exits", "touchpoints", "edges",
                                        "reference_clients", "extra"]))] = value
-        elif where == "add_edge":
-            nodes = list(data["touchpoints"]) if isinstance(data["touchpoints"], dict) else []
-            if nodes:
-                data.setdefault("edges", [])
-                if isinstance(data["edges"], list):
-                    data["edges"].append({"from": draw(st.sampled_from(nodes)),
-                                          "to": draw(st.sampled_from(nodes)),
-                                          "probability": value})
-        elif isinstance(data["touchpoints"], dict) and "desk" in data["touchpoints"]:
-            data["touchpoints"][str(value)] = data["touchpoints"].pop("desk")
+        elif where == "add_edge" and nodes and isinstance(edges, list):
+            edges.append({"from": draw(st.sampled_from(nodes)),
+                          "to": draw(st.sampled_from(nodes)), "probability": value})
+        elif where == "rename" and "desk" in nodes:
+            touchpoints[str(value)] = touchpoints.pop("desk")
     return Case((), False, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
