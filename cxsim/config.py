@@ -309,8 +309,9 @@ class SimConfig:
 
     years: float = within(5.0, "(0, 200]")  # horizon; long enough for relationships to show
     warmup_years: float = within(0.0, "[0, 200]")  # statistics leave out this start-up period
-    discount_rate: float = within(0.1, "(0, 10]")  # per year, continuous; a typical cost of
-    #   capital (above 0: a client never lost has a finite CLV only if the future is discounted)
+    discount_rate: float = within(0.1, "[0.0001, 10]")  # per year, continuous; a typical cost
+    #   of capital (a client never lost has a finite CLV only if the future is discounted, and
+    #   1 + d - 1 must not round to 0)
     days_per_month: float = within(30.4375, "[1, 366]")  # 365.25 / 12: the metric sampling period
     record_journeys: bool = False  # keep one row per journey in Results.journeys
 

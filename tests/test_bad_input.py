@@ -318,7 +318,7 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     ),
     # escapes a fuzz found: values the model cannot mean, bounded beside their fields
     "discount-rate-zero": (  # a client never lost had an infinite CLV now (1 + d - r = 0)
-        ["sim.discount_rate=0"], esc("sim.discount_rate must be in (0, 10]; got 0.0")),
+        ["sim.discount_rate=0"], esc("sim.discount_rate must be in [0.0001, 10]; got 0.0")),
     "staff-overflowing": (
         ["+firms.acme.staff.support=100000000000000000000"],
         esc("firms.acme.staff.support must be in [1, 100,000]; got 100000000000000000000"),
