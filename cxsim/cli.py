@@ -51,7 +51,15 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from cxsim.collect import FAILED, expand_sweep, job_status, override_hash
-from cxsim.config import Config, compose, config_dir, register_configs, to_config
+from cxsim.commandline import fail
+from cxsim.config import (
+    Config,
+    compose,
+    config_dir,
+    group_options,
+    register_configs,
+    to_config,
+)
 from cxsim.errors import ConfigError
 from cxsim.files import write_text
 from cxsim.results import TABLES, Results
@@ -68,9 +76,7 @@ _SUMMARY_METRICS = ("share_final", "clv_mean", "clv_final_year", "retention_annu
 
 
 def _fail(error: ConfigError | str) -> NoReturn:
-    message = " ".join(str(error).split())  # one line, whatever the message holds
-    print(f"cxsim: error: {message}", file=sys.stderr)
-    sys.exit(2)
+    fail("cxsim", str(error))
 
 
 def _check(overrides: list[str]) -> None:
@@ -153,11 +159,11 @@ def _sweep(overrides: list[str]) -> list[list[str]]:
 
 def _globbed(override, line: str) -> str:
     """A ``glob()`` override as the list of config group options it selects."""
-    group = config_dir() / override.key_or_group.replace(".", "/")
-    if not group.is_dir():
+    options = group_options(override.key_or_group.replace(".", "/"))
+    if options is None:
         _fail(ConfigError(f"override '{line}'", f"globs '{override.key_or_group}', which is "
                           "not a config group (glob() selects a group's options)"))
-    chosen = override.value().filter(sorted(p.stem for p in group.glob("*.yaml")))
+    chosen = override.value().filter(options)
     if not chosen:
         _fail(ConfigError(f"override '{line}'", "selects no option of its config group"))
     return f"{line.split('=', 1)[0]}={','.join(chosen)}"

@@ -27,6 +27,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from cxsim.errors import ConfigError
+from cxsim.journey import NAME_PATTERN
 from cxsim.network import NetworkConfig, validate_network
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
     "config_dir",
     "compose",
     "apply_presets",
-    "preset_names",
+    "group_options",
     "Bounds",
     "within",
     "bounds_of",
@@ -484,9 +485,11 @@ _LEVERS = {f.name for f in fields(FirmConfig)} - {
     "growth_target", "scale_staff", "staff", "cx_split"}
 
 
-def preset_names(group: str) -> list[str]:
-    """Names of the shipped presets of *group* (``strategy``, ``funding`` or ``org``)."""
-    return sorted(p.stem for p in (config_dir() / group).glob("*.yaml"))
+def group_options(group: str) -> list[str] | None:
+    """Names of the shipped options of config group *group* (``market``, ``strategy``, a
+    ``a/b`` subgroup), or None if *group* is not one."""
+    folder = config_dir() / group
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else None
 
 
 def _load_preset(firm_name: str, group: str, name: Any) -> dict[str, Any]:
@@ -497,7 +500,7 @@ def _load_preset(firm_name: str, group: str, name: Any) -> dict[str, Any]:
     path = config_dir() / group / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(key, f"names no {group} preset (available: "
-                          f"{', '.join(preset_names(group))})", name)
+                          f"{', '.join(group_options(group))})", name)
     values = yaml.safe_load(path.read_text()) or {}
     allowed = _LEVERS | ({"org"} if group == "strategy" else set())
     for lever in values:
@@ -536,7 +539,7 @@ def _omegaconf_reason(exc: Exception) -> str:
     return text
 
 
-_NAME = re.compile(r"[A-Za-z0-9_\-]+")
+_NAME = re.compile(NAME_PATTERN)  # the journey's rule for touchpoints, for every name
 
 
 def _name(key: str, name: Any) -> None:
@@ -685,9 +688,8 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
             raise ConfigError(f"override '{key}=...'", "may not read an environment variable "
                               "(oc.env): its value would be written into the run's "
                               "config.yaml and meta.json")
-        group = config_dir() / key.lstrip("+~")
-        if group.is_dir() and value.strip() in ("null", "~", ""):
-            options = sorted(p.stem for p in group.glob("*.yaml"))
+        options = group_options(key.lstrip("+~"))
+        if options is not None and value.strip() in ("null", "~", ""):
             raise ConfigError(f"override '{override}'", "must name an option of its config "
                               f"group (available: {', '.join(options)})")
     try:
