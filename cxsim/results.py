@@ -103,7 +103,11 @@ def _nps(monthly: dict[str, np.ndarray], promoters: str, detractors: str, answer
 
 
 def _ratio(top: float, bottom: float) -> float:
-    return float(top / bottom) if bottom else np.nan
+    """*top* per unit of *bottom*; undefined (NaN) when *bottom* is 0 or so near it that the
+    ratio overflows (a CX budget share of 5e-324 spends nothing, as one of 0 does)."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        ratio = float(np.float64(top) / bottom) if bottom else np.nan
+    return ratio if np.isfinite(ratio) else np.nan
 
 
 def _clv_final_year(final_year: pd.DataFrame, discount_rate: float) -> float:

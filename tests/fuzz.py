@@ -1,9 +1,10 @@
 """Bad input, generated: a careless or hostile user's overrides and journeys.
 
 Each case mutates the valid tiny scenario (``TINY``) with one to three
-overrides, or replaces its journey with a mutated copy of a valid one, and
-is tried in a worker process under a time and an address-space limit. A
-case must end in one of two ways:
+overrides, replaces its journey with a mutated copy of a valid one, or sets
+one to four settings at or just inside an end of their declared bounds
+(valid but extreme: these reach a run), and is tried in a worker process
+under a time and an address-space limit. A case must end in one of two ways:
 
 * ``error``: a :class:`cxsim.ConfigError` whose message is one line and
   names a key, an override, a file or a touchpoint;
@@ -27,7 +28,7 @@ import resource
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import yaml
@@ -157,7 +158,56 @@ def journey_cases(draw) -> Case:
     return Case((), False, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
-CASES = st.one_of(override_cases(), override_cases(), journey_cases())
+def _edges() -> list[tuple[str, list[float]]]:
+    """Every bounded setting's key with values at its ends and just inside them."""
+    import math
+
+    from cxsim import config
+
+    sections = [("market.segments.core", config.SegmentConfig), ("market", config.MarketConfig),
+                ("firms.acme", config.FirmConfig), ("psychology", config.PsychologyConfig),
+                ("management", config.ManagementConfig), ("sim", config.SimConfig),
+                ("+events.e", config.EventConfig)]
+    edges = []
+    for key, section in sections:
+        for f in fields(section):
+            bounds = f.metadata.get("bounds")
+            if bounds is None or f"{key}.{f.name}" in WORK:
+                continue
+            if bounds.integer:
+                values = [bounds.low, bounds.low + 1, bounds.high - 1, bounds.high]
+            else:
+                values = [bounds.low, math.nextafter(bounds.low, math.inf),
+                          math.nextafter(bounds.high, -math.inf), bounds.high,
+                          bounds.low + (bounds.high - bounds.low) * 1e-6]
+            values = [v for v in values if bounds.low <= v <= bounds.high
+                      and not (bounds.low_open and v == bounds.low)
+                      and not (bounds.high_open and v == bounds.high)]
+            edges.append((f"{key}.{f.name}", values))
+    return edges
+
+
+WORK = {"market.size", "sim.years", "sim.warmup_years"}  # their far ends ask for a huge run
+
+
+@st.composite
+def edge_cases(draw) -> Case:
+    """Valid but extreme: one to four settings at or just inside an end of their bounds.
+    Each must run to a finite result or be refused with its one line."""
+    overrides = []
+    for _ in range(draw(st.integers(1, 4))):
+        key, values = draw(st.sampled_from(EDGES))
+        if key.startswith("+events.e") and not any(o.startswith("+events.e.kind") for o in
+                                                   overrides):
+            overrides.append("+events.e.kind=" + draw(st.sampled_from(["shock", "workshop"])))
+            if key != "+events.e.start_month":  # the default, month 12, is past TINY's horizon
+                overrides.append("+events.e.start_month=0")
+        overrides.append(f"{key}={draw(st.sampled_from(values))!r}")
+    return Case(tuple(dict.fromkeys(overrides)))
+
+
+EDGES = _edges()
+CASES = st.one_of(override_cases(), override_cases(), journey_cases(), edge_cases())
 
 
 # ------------------------------------------------------------------ worker

@@ -634,3 +634,16 @@ def test_an_override_may_not_read_the_environment():
                                               "environment variable")) as info:
         cxsim.compose(["sim.years=${oc.env:SECRET_TOKEN}"])
     assert "SECRET_TOKEN" not in str(info.value)
+
+
+def test_a_cx_budget_too_small_to_divide_by_has_no_return_not_an_infinite_one():
+    """Found by the fuzz's edge cases: a budget share of 5e-324 spends ~1e-321, and margin
+    over it overflowed to inf; it is as undefined as the return on a budget of 0."""
+    tiny = cxsim.run(cxsim.compose(["scenario=solo", "market.size=150", "sim.years=0.1",
+                                    "firms.acme.budget_share=5e-324"])).summary
+    none = cxsim.run(cxsim.compose(["scenario=solo", "market.size=150", "sim.years=0.1",
+                                    "firms.acme.budget_share=0"])).summary
+    assert math.isnan(tiny.return_on_cx_spend.iloc[0])
+    assert math.isnan(none.return_on_cx_spend.iloc[0])
+    numbers = tiny.select_dtypes("number").drop(columns="return_on_cx_spend").iloc[0]
+    assert all(math.isfinite(x) for x in numbers.dropna())
