@@ -16,19 +16,24 @@ One replication of one scenario is wired from these rooms, each one concern:
 Which events exist, and why nothing else needs one
 --------------------------------------------------
 An event is scheduled only where one client's timing can affect another's,
-or where the run must look at the state:
+or where the run must look at the state. The run's own events are SimPy's:
 
-* **arrival at a staffed touchpoint** (``cxsim.calendar``) — the queue is
-  shared, so the moment of arrival matters to everyone in it;
 * **start of a day** — word of mouth about the walks evaluated since the
   day before; the day's marketing conversions (the hazards change only at
   reviews, a prospect's choice only with word of mouth, so a day's
   conversions are known at its start); then every need that arises that
   day, walked together on arrays up to its first staffed touchpoint;
-* **end of a walk** that meets no staffed touchpoint and started after its
-  day's batch: its client's next walk starts from there;
 * **monthly sample** (and, every third month, the firms' quarterly
   review), and the workshops of ``events``.
+
+The walks' events are the calendar's, on its own compiled heap
+(``cxsim.visits``), which each of the run's events first brings up to its
+time (:meth:`cxsim.calendar.Calendar.advance`), in the order SimPy would:
+
+* **arrival at a staffed touchpoint** — the queue is shared, so the moment
+  of arrival matters to everyone in it;
+* **end of a walk** that meets no staffed touchpoint and started after its
+  day's batch: its client's next walk starts from there.
 
 Finished walks are evaluated in batches (a *flush*): at the start of each
 day when clients talk, before each monthly sample and workshop, at the
@@ -150,14 +155,14 @@ class Engine:
         routes, entries = Routes.of([f.journey for f in self.firms])
         segment = self.state.segment
         self.calendar = Calendar(
-            self.env, routes, entries, np.concatenate([f.capacity for f in self.firms]),
+            routes, entries, np.concatenate([f.capacity for f in self.firms]),
             self.state, self.segments.mean_days_between_needs[segment],
             churn_bounds(cfg, self.segments)[segment], months, self._keys["walks"],
             self._flush)
         self.books = Books(len(self.firms), len(self.segments.names),
                            self.touchpoints.firm.size, months)
         self.pool = ProspectPool(self.state.size, self._keys["acquisition"],
-                                 self.calendar.walk_numbers.all)
+                                 self.calendar.walk_numbers)
         self.pool.enter(self.state.prospects(), 0.0)
         self._journal: list[dict[str, np.ndarray]] = []
         self._start_budgets()
@@ -206,6 +211,7 @@ class Engine:
         self._set_hazards()
 
     def _on_workshop(self, event: simpy.Event) -> None:
+        self.calendar.advance(self.env.now)
         self._flush()
         workshop = event.value
         for firm in self.firms:
@@ -222,6 +228,7 @@ class Engine:
         or later (:meth:`cxsim.calendar.Calendar.walk_day`).
         """
         day = event.value
+        self.calendar.advance(day)
         if self._talking and day >= 1:
             self._flush()
             if self._outbox:
@@ -284,7 +291,7 @@ class Engine:
         first pending walk of every client in one pass, then the second, and
         so on; a walk whose client left after an earlier one is dropped.
         """
-        table = self.calendar.finished(self.env.now)
+        table = self.calendar.finished()
         if table is None:
             return
         for walks in in_walk_order(table):
@@ -364,6 +371,7 @@ class Engine:
     # --------------------------------------------------------------- samples
     def _on_sample(self, event: simpy.Event) -> None:
         month = event.value
+        self.calendar.advance(self.env.now)
         self._flush()
         self.books.book()
         self._return_to_market(month)
@@ -432,9 +440,9 @@ class Engine:
         self.books.book()
         months = self.months
         measured = months.horizon - months.warmup
-        stations = self.calendar.stations
-        mean_queue = np.array([s.area / measured if s is not None else np.nan for s in stations])
-        capacity = np.array([len(s.free) if s is not None else 0 for s in stations])
+        capacity = self.calendar.capacity
+        mean_queue = np.where(self.touchpoints.staffed, self.calendar.queue_area / measured,
+                              np.nan)
         journal = None
         if self.cfg.sim.record_journeys:
             journal = {k: np.concatenate([j[k] for j in self._journal]) if self._journal
