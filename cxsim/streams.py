@@ -25,10 +25,11 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+from numba import njit, vectorize
 
 __all__ = ["CLIENT_STEP", "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "Walk", "Salt",
-           "Prospect", "key", "keys", "mix", "normals", "poissons", "positions", "uniform",
-           "uniforms"]
+           "Prospect", "compiled_key", "compiled_mix", "compiled_uniform", "key", "keys", "mix",
+           "normals", "poissons", "positions", "uniform", "uniforms"]
 
 
 class Walk(IntEnum):
@@ -83,49 +84,63 @@ def uniform(seed: int, index: int) -> float:
     return (mix((seed + (index + 1) * GOLDEN) & MASK) >> 11) * TO_UNIT
 
 
-_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11))
-_MIX_1, _MIX_2, _GOLDEN, _ONE = np.uint64(MIX_1), np.uint64(MIX_2), np.uint64(GOLDEN), np.uint64(1)
+_G, _C = np.uint64(GOLDEN), np.uint64(CLIENT_STEP)
+_M1, _M2, _ONE = np.uint64(MIX_1), np.uint64(MIX_2), np.uint64(1)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
-def _mix_array(z: np.ndarray) -> np.ndarray:
-    """:func:`mix` on a uint64 array (array arithmetic wraps modulo 2**64 silently)."""
-    a, b, c, _ = _SHIFTS
-    t = z >> a
-    t ^= z
-    t *= _MIX_1
-    z = t >> b
-    z ^= t
-    z *= _MIX_2
-    t = z >> c
-    t ^= z
-    return t
+@njit(cache=True)
+def compiled_mix(z: np.uint64) -> np.uint64:
+    """:func:`mix` compiled (numba), on a uint64 that wraps modulo 2**64."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
 
 
-def _step(z: np.ndarray, i: np.ndarray | int) -> np.ndarray:
-    """``z + (i + 1) * GOLDEN`` modulo 2**64, for arrays."""
-    if np.ndim(i) == 0:
-        return z + np.uint64(((int(i) + 1) * GOLDEN) & MASK)
-    return z + (np.asarray(i, dtype=np.uint64) + _ONE) * _GOLDEN
+@njit(cache=True)
+def compiled_key(stream: np.uint64, client: int, number: int) -> np.uint64:
+    """:func:`key` compiled, for loops written with numba (``cxsim.visits``)."""
+    return compiled_mix(stream + np.uint64(client) * _C + (np.uint64(number) + _ONE) * _G)
+
+
+@njit(cache=True)
+def compiled_uniform(seed: np.uint64, index: int) -> float:
+    """:func:`uniform` compiled, for loops written with numba (``cxsim.visits``)."""
+    return np.float64(compiled_mix(seed + (np.uint64(index) + _ONE) * _G) >> _S11) * TO_UNIT
+
+
+# numpy ufuncs (broadcasting like any other), taken out of numba's wrapper, which costs more
+# than the work on a day's few dozen walks
+@vectorize(["uint64(uint64, uint64, uint64)"], cache=True)
+def _keys(stream, client, number):
+    return compiled_key(stream, client, number)
+
+
+@vectorize(["float64(uint64, uint64)"], cache=True)
+def _positions(seed, index):
+    return compiled_uniform(seed, index)
+
+
+@vectorize(["float64(uint64, uint64, uint64)"], cache=True)
+def _uniforms(seed, salt, index):
+    return compiled_uniform(compiled_mix(seed ^ salt), index)
+
+
+_keys, _positions, _uniforms = _keys.ufunc, _positions.ufunc, _uniforms.ufunc
+
+
+def _words(x: np.ndarray | int) -> np.ndarray:
+    return np.asarray(x, dtype=np.uint64)
 
 
 def keys(stream: int, clients: np.ndarray, numbers: np.ndarray | int) -> np.ndarray:
     """:func:`key` for arrays of clients and numbers (uint64)."""
-    start = np.asarray(clients, dtype=np.uint64) * np.uint64(CLIENT_STEP) + np.uint64(stream)
-    return _mix_array(_step(start, numbers))
-
-
-def _unit(z: np.ndarray) -> np.ndarray:
-    return (z >> _SHIFTS[3]) * TO_UNIT
-
-
-def _salted(seeds: np.ndarray, salt: int) -> np.ndarray:
-    """The seeds of the sequences a salt (a purpose) derives from *seeds*."""
-    return _mix_array(np.asarray(seeds, dtype=np.uint64) ^ np.uint64(salt))
+    return _keys(np.uint64(stream), _words(clients), _words(numbers))
 
 
 def positions(seeds: np.ndarray, index: np.ndarray | int) -> np.ndarray:
     """:func:`uniform` for arrays: position *index* of the sequences seeded by *seeds*."""
-    return _unit(_mix_array(_step(np.asarray(seeds, dtype=np.uint64), index)))
+    return _positions(_words(seeds), _words(index))
 
 
 def uniforms(seeds: np.ndarray, salt: int, index: np.ndarray | int) -> np.ndarray:
@@ -134,16 +149,15 @@ def uniforms(seeds: np.ndarray, salt: int, index: np.ndarray | int) -> np.ndarra
     The salt names a purpose, so one walk's key seeds several independent
     sequences (its psychology, its word of mouth, its survey).
     """
-    return _unit(_mix_array(_step(_salted(seeds, salt), index)))
+    return _uniforms(_words(seeds), np.uint64(salt), _words(index))
 
 
 def normals(seeds: np.ndarray, salt: int, index: np.ndarray | int, sd: np.ndarray | float
             ) -> np.ndarray:
     """Normal draws with standard deviation *sd*, by Box & Muller (1958) from positions 2i, 2i+1."""
-    sub = _salted(seeds, salt)
-    index = np.asarray(index, dtype=np.uint64) * np.uint64(2)
-    u = _unit(_mix_array(_step(sub, index)))
-    v = _unit(_mix_array(_step(sub, index + _ONE)))
+    index = _words(index) * np.uint64(2)
+    u = uniforms(seeds, salt, index)
+    v = uniforms(seeds, salt, index + _ONE)
     return sd * np.sqrt(-2.0 * np.log1p(-u)) * np.cos(2.0 * np.pi * v)
 
 

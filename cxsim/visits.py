@@ -13,7 +13,7 @@ whose last walk may have made it leave joins a queue, the loop stops and
 the calendar evaluates first (``cxsim.calendar``).
 
 The draws are the walk's own keyed sequence (``cxsim.streams``, the same
-SplitMix64 written for numba below), so a walk goes the same way here as on
+SplitMix64, compiled), so a walk goes the same way here as on
 arrays or in a reference walk one step at a time.
 
 All state is in numpy arrays held by :class:`Visits`; the compiled functions
@@ -27,14 +27,11 @@ import math
 import numpy as np
 from numba import njit
 
-from cxsim.streams import CLIENT_STEP, GOLDEN, MIX_1, MIX_2, TO_UNIT, Walk
+from cxsim.streams import Walk, compiled_key, compiled_uniform
 from cxsim.walks import Routes, WalkTable
 
 __all__ = ["Visits"]
 
-_G, _C, _M1, _M2 = np.uint64(GOLDEN), np.uint64(CLIENT_STEP), np.uint64(MIX_1), np.uint64(MIX_2)
-_S30, _S27, _S31, _S11, _ONE = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11),
-                                np.uint64(1))
 _NEED_GAP, _CHURN, _STEPS = int(Walk.NEED_GAP), int(Walk.CHURN), int(Walk.STEPS)
 
 ARRIVE, END = 0, 1  # a walk's pending event: its arrival at a staffed touchpoint, or its end
@@ -50,25 +47,6 @@ HEAP, SEQUENCE, FREE, FINISHED, LATER, POOL = range(6)
 # why the loop returned
 DONE, EVALUATE, GROW = 0, 1, 2
 NONE = (-1.0, np.uint64(0))  # no need today
-
-
-@njit(cache=True)
-def _mix(z):
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
-
-
-@njit(cache=True)
-def _uniform(seed, index):
-    """``cxsim.streams.uniform``."""
-    return np.float64(_mix(seed + (np.uint64(index) + _ONE) * _G) >> _S11) * TO_UNIT
-
-
-@njit(cache=True)
-def _key(stream, client, number):
-    """``cxsim.streams.key``."""
-    return _mix(stream + np.uint64(client) * _C + (np.uint64(number) + _ONE) * _G)
 
 
 # ------------------------------------------------------------------ the event heap
@@ -187,9 +165,9 @@ def _plan(walks, clients, params, counters, client, firm, t, today, need_now):
         params[5]
     number = clients[WALK_NUMBER][client]
     clients[WALK_NUMBER][client] = number + 1
-    seed = _key(stream, client, number)
+    seed = compiled_key(stream, client, number)
     if not need_now:
-        gap = -math.log1p(-_uniform(seed, _NEED_GAP)) * clients[NEED_MEAN][client]
+        gap = -math.log1p(-compiled_uniform(seed, _NEED_GAP)) * clients[NEED_MEAN][client]
         if slowdown.size:
             gap *= slowdown[min(int(t // days), months - 1)]
         t += gap
@@ -213,7 +191,7 @@ def _end(walks, clients, params, out, counters, slot, t, completed, today):
         walks[FLAGS][slot] |= COMPLETED
     else:
         walks[FLAGS][slot] &= ~COMPLETED
-    draw = _uniform(walks[KEY][slot], _CHURN)
+    draw = compiled_uniform(walks[KEY][slot], _CHURN)
     walks[CHURN][slot] = draw
     finished, later_client, later_firm, later_t = out
     finished[counters[FINISHED]] = slot
@@ -239,14 +217,14 @@ def _stretch(routes, walks, pool, heap, counters, clients, params, out, now, slo
     outcome = 0  # 0: staffed touchpoint reached, 1: exit, 2: abandoned
     while not staffed[node]:
         pool = _visit(walks, pool, counters, slot, node, 0.0)
-        t -= service[node] * math.log1p(-_uniform(key, i))
+        t -= service[node] * math.log1p(-compiled_uniform(key, i))
         i += 1
         if is_exit[node]:
             outcome = 1
             break
         k = 0
         if not sure[node]:
-            u = _uniform(key, i)
+            u = compiled_uniform(key, i)
             i += 1
             while k < degree[node] and cumulative[node, k] <= u:
                 k += 1
@@ -335,7 +313,7 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
         i = walks[POSITION][slot]
         walks[POSITION][slot] = i + 2
         key = walks[KEY][slot]
-        done = start - service[node] * math.log1p(-_uniform(key, i))
+        done = start - service[node] * math.log1p(-compiled_uniform(key, i))
         free[first] = done
         if start > now:
             low = now if now > warmup else warmup
@@ -349,7 +327,7 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
             if sure[node]:
                 walks[POSITION][slot] = i + 1
             else:
-                u = _uniform(key, i + 1)
+                u = compiled_uniform(key, i + 1)
                 while k < degree[node] and cumulative[node, k] <= u:
                     k += 1
             ended = k == degree[node]

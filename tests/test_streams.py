@@ -10,6 +10,8 @@ from cxsim.streams import (
     GOLDEN,
     MASK,
     TO_UNIT,
+    compiled_key,
+    compiled_uniform,
     key,
     keys,
     mix,
@@ -103,3 +105,13 @@ def test_neighbours_at_needs_one_uniform_per_sender():
     net = build_network(NetworkConfig(kind="complete"), 5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="u must have the senders' shape"):
         net.neighbours_at(np.array([0, 1]), np.array([0.5]))
+
+
+def test_the_compiled_draws_are_the_scalar_sequence():
+    """The compiled loop of cxsim.visits draws with compiled_key/compiled_uniform: the
+    same numbers as the definition, bit for bit."""
+    for client, number in [(0, 0), (5, 2), (999_999, 65_000)]:
+        seed = key(STREAM, client, number)
+        assert int(compiled_key(np.uint64(STREAM), client, number)) == seed
+        assert [compiled_uniform(np.uint64(seed), i) for i in range(5)] == [
+            uniform(seed, i) for i in range(5)]
