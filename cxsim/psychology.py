@@ -54,7 +54,8 @@ def perceived_quality(
     Maister, D. H. (1985). The psychology of waiting lines. In Czepiel,
     Solomon & Surprenant (eds.), *The Service Encounter*, 113-123.
     """
-    wait_cost = wait_penalty * -np.expm1(-np.asarray(wait_days) / wait_tolerance_days)
+    with np.errstate(over="ignore"):  # a tolerance of 1e-320 days: every wait is intolerable
+        wait_cost = wait_penalty * -np.expm1(-np.asarray(wait_days) / wait_tolerance_days)
     q = np.asarray(base_quality) + funding_gain * np.asarray(funding) - wait_cost + noise
     return np.clip(q, 0.0, 1.0)
 

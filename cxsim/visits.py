@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from cxsim.streams import Walk, compiled_key, compiled_uniform
-from cxsim.walks import Routes, WalkTable
+from cxsim.walks import EXIT, STAFFED, Routes, WalkTable, edge, walk_on
 
 __all__ = ["Visits"]
 
@@ -209,38 +209,21 @@ def _end(walks, clients, params, out, counters, slot, t, completed, today):
 @njit(cache=True)
 def _stretch(routes, walks, pool, heap, counters, clients, params, out, now, slot, node, t,
              today):
-    """Walk from *node* at day *t* through unstaffed touchpoints in one step; returns
-    the pool and, if the walk ended and its client's next need falls today, that need."""
-    staffed, service, is_exit, sure, degree, cumulative, following, delay = routes[:8]
-    key = walks[KEY][slot]
-    i = walks[POSITION][slot]
-    outcome = 0  # 0: staffed touchpoint reached, 1: exit, 2: abandoned
-    while not staffed[node]:
-        pool = _visit(walks, pool, counters, slot, node, 0.0)
-        t -= service[node] * math.log1p(-compiled_uniform(key, i))
-        i += 1
-        if is_exit[node]:
-            outcome = 1
-            break
-        k = 0
-        if not sure[node]:
-            u = compiled_uniform(key, i)
-            i += 1
-            while k < degree[node] and cumulative[node, k] <= u:
-                k += 1
-            if k == degree[node]:
-                outcome = 2
-                break
-        t += delay[node, k]
-        node = following[node, k]
-    walks[POSITION][slot] = i
-    if outcome == 0:
+    """Walk from *node* at day *t* through unstaffed touchpoints (``cxsim.walks.walk_on``);
+    returns the pool and, if the walk ended and its client's next need falls today, that
+    need."""
+    where, node, t, position, n, visited = walk_on(
+        routes[0], walks[KEY][slot], walks[POSITION][slot], node, t, np.empty(16, np.int64), 0)
+    for v in range(n):
+        pool = _visit(walks, pool, counters, slot, visited[v], 0.0)
+    walks[POSITION][slot] = position
+    if where == STAFFED:
         walks[NODE][slot] = node
         walks[KIND][slot] = ARRIVE
     elif walks[FLAGS][slot] & CHECKED:  # it met a queue: over now, evaluated once t has come
-        return pool, _end(walks, clients, params, out, counters, slot, t, outcome == 1, today)
+        return pool, _end(walks, clients, params, out, counters, slot, t, where == EXIT, today)
     else:  # it met none: its end is its only event
-        if outcome == 1:
+        if where == EXIT:
             walks[FLAGS][slot] |= COMPLETED
         walks[KIND][slot] = END
     _schedule(heap, counters, now, max(t - now, 0.0), slot)
@@ -257,7 +240,7 @@ def _walk_now(routes, walks, pool, heap, counters, clients, params, out, now, cl
         return pool
     slot = _new_walk(walks, counters, client, firm, t, seed, _STEPS)
     pool, _ = _stretch(routes, walks, pool, heap, counters, clients, params, out, now, slot,
-                       routes[8][firm], t, today)
+                       routes[1][firm], t, today)
     return pool
 
 
@@ -276,7 +259,7 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
     :data:`GROW`: make room and call again), the time of the last event and
     the visit pool.
     """
-    staffed, service, is_exit, sure, degree, cumulative, following, delay = routes[:8]
+    staffed, service, is_exit, sure, degree, cumulative, following, delay = routes[0]
     free_start, free, area = stations
     horizon, warmup = params[0], params[1]
     now = -1.0
@@ -327,9 +310,7 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
             if sure[node]:
                 walks[POSITION][slot] = i + 1
             else:
-                u = compiled_uniform(key, i + 1)
-                while k < degree[node] and cumulative[node, k] <= u:
-                    k += 1
+                k = edge(cumulative, degree, node, compiled_uniform(key, i + 1))
             ended = k == degree[node]
         if ended:
             need = _end(walks, clients, params, out, counters, slot, done, is_exit[node],
@@ -417,9 +398,7 @@ class Visits:
                  firm_of: np.ndarray, need_mean: np.ndarray, churn_bound: np.ndarray, months,
                  stream: int) -> None:
         size = firm_of.size
-        self.routes = (routes.staffed, routes.service, routes.is_exit, routes.sure,
-                       routes.degree, routes.cumulative, routes.following, routes.delay,
-                       np.array(entries, dtype=np.int64))
+        self.routes = (routes.arrays, np.array(entries, dtype=np.int64))
         self.clients = (firm_of, np.zeros(size, np.int32), churn_bound.astype(float),
                         need_mean.astype(float), np.zeros(size, np.uint32),
                         np.full(size, np.inf), np.zeros(size, np.int16),

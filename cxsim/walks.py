@@ -1,28 +1,34 @@
-"""Walks computed in batches: a day's needs walk their unstaffed stretches on arrays.
+"""Walks through unstaffed touchpoints: the routing table and the one compiled loop
+that walks it.
 
 An unstaffed stretch of a walk (route choices, edge delays, self-service
-times) is private to its client, so every walk whose need arises on one day
-can walk it together, one numpy pass per step, until it reaches a staffed
-touchpoint (where it meets other clients and gets an event) or ends. The
-draws are the walk's own keyed sequence, laid out by ``cxsim.streams.Walk``
-(the need gap, the churn draw, then the times and routes in the order the
-walk makes them), so a walk goes the same way whether it is walked here
-or one step at a time by the engine.
+times) is private to its client. :func:`walk_on` walks one walk through
+it, compiled (numba), until the walk reaches a staffed touchpoint (where it
+meets other clients) or ends; the day's batch (:func:`stretch`, every need
+of a day) and the walks in flight (``cxsim.visits``) both call it, so there
+is one routing rule. The draws are the walk's own keyed sequence, laid out
+by ``cxsim.streams.Walk`` (the need gap, the churn draw, then the times and
+routes in the order the walk makes them), so a walk goes the same way
+wherever it is walked; :meth:`cxsim.journey.Journey.step` is the same rule
+on one journey, the reference the tests hold these loops to.
 
 Finished walks travel as a :class:`WalkTable` (columns, visits flattened in
-walk order) to the evaluation in ``cxsim.engine``.
+walk order) to the evaluation (``cxsim.evaluation``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from cxsim.journey import Journey
-from cxsim.streams import Walk, positions
+from cxsim.streams import Walk, compiled_uniform
 
-__all__ = ["BLOCK", "Routes", "Stretches", "WalkTable", "stretch"]
+__all__ = ["ABANDONED", "EXIT", "STAFFED", "Routes", "Stretches", "WalkTable", "edge", "stretch",
+           "walk_on"]
 
 
 class Routes:
@@ -52,11 +58,9 @@ class Routes:
             self.cumulative[i, :len(cum)] = cum
             self.following[i, :len(nxt)] = nxt
             self.delay[i, :len(d)] = d
-        # the same table as one tuple per node, for walks that go on one step at a time:
-        # (staffed, mean service days, is exit, one sure edge, next nodes, cumulative, delays)
-        self.info = [(st, sv, end, bool(sure), nxt, cum, d) for st, sv, end, sure, nxt, cum, d
-                     in zip(staffed, service, is_exit, self.sure.tolist(), following,
-                            cumulative, delays)]
+        self.arrays = (self.staffed, self.service, self.is_exit, self.sure, self.degree,
+                       self.cumulative, self.following, self.delay)
+        """The table as compiled code takes it (:func:`walk_on`)."""
 
     @classmethod
     def of(cls, journeys: list[Journey]) -> tuple[Routes, list[int]]:
@@ -85,9 +89,8 @@ class Stretches:
     Walk *i* reached staffed touchpoint ``node[i]`` at day ``time[i]`` when
     ``node[i] >= 0``; otherwise it ended at ``time[i]``, at an exit when
     ``completed[i]``, else abandoned. ``position[i]`` is the next unused
-    position of its sequence; ``draws[i]`` holds its positions 2 to
-    ``BLOCK + 1``. Its visits are ``visit_nodes`` where ``visit_walk == i``,
-    in the order made.
+    position of its sequence. Its visits are ``visit_nodes`` where
+    ``visit_walk == i``, in the order made.
     """
 
     node: np.ndarray
@@ -96,75 +99,87 @@ class Stretches:
     position: np.ndarray
     visit_walk: np.ndarray
     visit_nodes: np.ndarray
-    draws: np.ndarray
 
 
-BLOCK = 24  # draws computed per walk at once: a walk of the shipped journeys makes ~4-12
+STAFFED, EXIT, ABANDONED = 0, 1, 2  # where a stretch stops
+_FIRST_STEP = int(Walk.STEPS)
 
 
-def _next(draws: np.ndarray, seeds: np.ndarray, walks: np.ndarray, position: np.ndarray
-          ) -> np.ndarray:
-    """Position *position* of each walk's sequence, from its block while it lasts."""
-    column = position - Walk.STEPS
-    if column.size and column.max() < BLOCK:
-        return draws[walks, column]
-    return positions(seeds[walks], position)
+@njit(cache=True)
+def edge(cumulative, degree, node, u):
+    """The edge a route draw *u* takes from *node*: ``count(cumulative <= u)``; the
+    degree when the client abandons (``bisect_right``, as ``Journey.step``)."""
+    k = 0
+    while k < degree[node] and cumulative[node, k] <= u:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def walk_on(routes, key, position, node, t, visited, n):
+    """Walk from *node* at day *t* through unstaffed touchpoints, drawing from position
+    *position* of the sequence seeded by *key*.
+
+    Each touchpoint visited is written to ``visited[n], visited[n + 1], ...``
+    (the array doubles when full). Returns where it stopped (:data:`STAFFED`,
+    :data:`EXIT` or :data:`ABANDONED`), the staffed touchpoint reached (or
+    the last one visited), the day, the next unused position, the new *n*
+    and *visited*.
+    """
+    staffed, service, is_exit, sure, degree, cumulative, following, delay = routes
+    while not staffed[node]:
+        if n == visited.size:
+            grown = np.empty(2 * visited.size + 16, visited.dtype)
+            grown[:n] = visited
+            visited = grown
+        visited[n] = node
+        n += 1
+        t -= service[node] * math.log1p(-compiled_uniform(key, position))
+        position += 1
+        if is_exit[node]:
+            return EXIT, node, t, position, n, visited
+        k = 0
+        if not sure[node]:
+            k = edge(cumulative, degree, node, compiled_uniform(key, position))
+            position += 1
+            if k == degree[node]:
+                return ABANDONED, node, t, position, n, visited
+        t += delay[node, k]
+        node = following[node, k]
+    return STAFFED, node, t, position, n, visited
+
+
+@njit(cache=True)
+def _stretch_all(routes, seeds, start, times):
+    count = seeds.size
+    node = np.full(count, -1, np.int64)
+    time = np.empty(count)
+    completed = np.zeros(count, np.bool_)
+    position = np.empty(count, np.int64)
+    lengths = np.zeros(count, np.int64)
+    visited = np.empty(4 * count + 16, np.int64)
+    n = 0
+    for i in range(count):
+        first = n
+        where, at, t, next_position, n, visited = walk_on(
+            routes, seeds[i], _FIRST_STEP, start[i], times[i], visited, n)
+        if where == STAFFED:
+            node[i] = at
+        completed[i] = where == EXIT
+        time[i], position[i], lengths[i] = t, next_position, n - first
+    return node, time, completed, position, lengths, visited[:n].copy()
 
 
 def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndarray
             ) -> Stretches:
-    """Walk each walk from node *start* at day *times* through unstaffed touchpoints.
-
-    *seeds* are the walks' keys; each walk's draws start at position ``Walk.STEPS``.
-    """
-    n = seeds.size
-    draws = positions(seeds[:, None], np.arange(Walk.STEPS, BLOCK + Walk.STEPS))
-    node = start.astype(np.int64, copy=True)
-    time = times.astype(float, copy=True)
-    position = np.full(n, Walk.STEPS, dtype=np.int64)
-    completed = np.zeros(n, dtype=bool)
-    stopped = np.full(n, -1, dtype=np.int64)
-    walk_log: list[np.ndarray] = []
-    node_log: list[np.ndarray] = []
-    going = np.arange(n)
-    here = node
-    while going.size:
-        staffed = routes.staffed[here]
-        if staffed.any():
-            stopped[going[staffed]] = here[staffed]
-            going, here = going[~staffed], here[~staffed]
-            if not going.size:
-                break
-        walk_log.append(going)
-        node_log.append(here)
-        at = position[going]
-        u = _next(draws, seeds, going, at)
-        time[going] -= routes.service[here] * np.log1p(-u)
-        at += 1
-        ending = routes.is_exit[here]
-        if ending.any():
-            completed[going[ending]] = True
-            position[going[ending]] = at[ending]
-            going, here, at = going[~ending], here[~ending], at[~ending]
-        choosing = ~routes.sure[here]
-        edge = np.zeros(going.size, dtype=np.int64)
-        if choosing.any():
-            u = _next(draws, seeds, going[choosing], at[choosing])
-            at[choosing] += 1
-            edge[choosing] = (routes.cumulative[here[choosing]] <= u[:, None]).sum(axis=1)
-        position[going] = at
-        on = edge < routes.degree[here]
-        going, here, edge = going[on], here[on], edge[on]
-        time[going] += routes.delay[here, edge]
-        here = routes.following[here, edge]
-    if walk_log:
-        walks = np.concatenate(walk_log)
-        visited = np.concatenate(node_log)
-        order = np.argsort(walks, kind="stable")
-        walks, visited = walks[order], visited[order]
-    else:
-        walks = visited = np.empty(0, dtype=np.int64)
-    return Stretches(stopped, time, completed, position, walks, visited, draws)
+    """Walk each walk from node *start* at day *times* through unstaffed touchpoints
+    (:func:`walk_on`). *seeds* are the walks' keys; each walk's draws start at
+    position ``Walk.STEPS``."""
+    node, time, completed, position, lengths, visited = _stretch_all(
+        routes.arrays, np.asarray(seeds, dtype=np.uint64), np.asarray(start, dtype=np.int64),
+        np.asarray(times, dtype=float))
+    return Stretches(node, time, completed, position,
+                     np.repeat(np.arange(seeds.size), lengths), visited)
 
 
 _COLUMNS = ("client", "firm", "key", "need_at", "ended", "completed", "churn_draw", "lengths")
