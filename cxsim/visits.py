@@ -245,7 +245,7 @@ def _walk_now(routes, walks, pool, heap, counters, clients, params, out, now, cl
 
 
 @njit(cache=True)
-def _room(walks, counters, out):
+def _has_room(walks, counters, out):
     return counters[FREE] >= 2 and counters[FINISHED] + 2 <= out[0].size and \
         counters[LATER] + 2 <= out[1].size
 
@@ -264,7 +264,7 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
     horizon, warmup = params[0], params[1]
     now = -1.0
     while counters[HEAP] > 0 and heap[0][0] < until:
-        if not _room(walks, counters, out):
+        if not _has_room(walks, counters, out):
             return GROW, now, pool
         t, order, slot = _pop(heap, counters)
         now = t
@@ -435,7 +435,7 @@ class Visits:
         self.counters[FREE] = free + new - old
         return walks
 
-    def _room(self, walks: int = 2) -> None:
+    def _make_room(self, walks: int = 2) -> None:
         """Grow what the next steps could fill: slots and heap, the buffers of ended walks."""
         counters = self.counters
         if counters[FREE] < walks:
@@ -459,7 +459,7 @@ class Visits:
             why, now, self.pool = advance(*self._state(), self.stations, float(until),
                                           int(today))
             if why == GROW:
-                self._room()
+                self._make_room()
             elif why == EVALUATE:
                 self.now = float(now)
                 evaluate()
@@ -468,19 +468,21 @@ class Visits:
         self.now = float(until)
 
     def start_walk(self, client: int, firm: int, t: float, today: int, need_now: bool) -> None:
-        self._room()
+        """``Calendar.start_walk``: the client's next need, walked now if it falls today."""
+        self._make_room()
         self.pool = start_walk(*self._state(), self.now, int(client), int(firm), float(t),
                                int(today), bool(need_now))
 
     def walk_now(self, client: int, firm: int, t: float, seed: int, today: int) -> None:
-        self._room()
+        """A need today at day *t* whose walk key *seed* is drawn already."""
+        self._make_room()
         self.pool = walk_now(*self._state(), self.now, int(client), int(firm), float(t),
                              np.uint64(seed), int(today))
 
     def arrive(self, clients, firms, needs, seeds, positions, nodes, times, lengths, visited
                ) -> None:
         """Walks of a day's batch that reached a staffed touchpoint (``cxsim.walks``)."""
-        self._room(clients.size + 2)
+        self._make_room(clients.size + 2)
         self.pool = arrive(self.walks, self.pool, self.heap, self.counters, float(self.now),
                            clients.astype(np.int64), firms.astype(np.int64), needs,
                            seeds.astype(np.uint64), positions.astype(np.int64),
