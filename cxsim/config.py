@@ -64,6 +64,7 @@ __all__ = [
 MAX_CLIENTS = 100_000_000  # a hundred times the largest market benchmarked (1M, make bench)
 MAX_SEED = 2**63 - 1  # seeds are stored as signed 64-bit integers (Parquet)
 MAX_MONTHS = 100_000  # more than any horizon: sim.years <= 200 at sim.days_per_month >= 1
+MAX_MESSAGES = 700  # a Poisson count inverted from exp(-rate), which underflows past ~745
 
 
 _INTERVAL = re.compile(r"([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])( integer)?")
@@ -574,6 +575,10 @@ def validate(cfg: Config) -> None:
             _SHARE.check(f"{k}.needs.{need}", weight)
         if abs(sum(seg.needs.values()) - 1.0) > 1e-6:
             raise ConfigError(f"{k}.needs", "must sum to 1", round(sum(seg.needs.values()), 9))
+        if seg.social_influence * max(m.warning_ratio, 1.0) > MAX_MESSAGES:
+            raise ConfigError(f"{k}.social_influence", "times market.warning_ratio (what a "
+                              f"detractor tells) must be at most {MAX_MESSAGES} messages a "
+                              "journey", seg.social_influence * m.warning_ratio)
     total = sum(s.share for s in m.segments.values())
     if abs(total - 1.0) > 1e-6:
         raise ConfigError("market.segments.*.share", "must sum to 1", round(total, 9))

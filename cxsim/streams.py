@@ -161,20 +161,28 @@ def normals(seeds: np.ndarray, salt: int, index: np.ndarray | int, sd: np.ndarra
     return sd * np.sqrt(-2.0 * np.log1p(-u)) * np.cos(2.0 * np.pi * v)
 
 
+@vectorize(["int64(float64, float64, float64)"], cache=True)
+def _poisson_count(u, rate, none):
+    if u < none:
+        return 0
+    count, term, below = 0, none, none
+    while True:
+        count += 1
+        term = term * rate / count
+        below = below + term
+        if u < below or term <= 0.0:
+            return count
+
+
+_poisson_count = _poisson_count.ufunc
+
+
 def poissons(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Poisson counts with mean *rate* from uniforms *u*, by inverting the CDF.
 
-    One draw per count keeps a sender's messages tied to its own key; the
-    loop runs to the largest count, a handful at the rates of word of mouth.
+    One draw per count keeps a sender's messages tied to its own key. The
+    chance of no message, ``exp(-rate)``, is numpy's; the sums of the CDF are
+    compiled (numba), the same operations in the same order.
     """
     rate = np.broadcast_to(np.asarray(rate, dtype=float), np.shape(u))
-    count = np.zeros(np.shape(u), dtype=np.int64)
-    term = np.exp(-rate)
-    below = term.copy()
-    going = u >= below
-    while going.any():
-        count[going] += 1
-        term = np.where(going, term * rate / np.maximum(count, 1), 0.0)
-        below = below + term
-        going &= (u >= below) & (term > 0.0)
-    return count
+    return _poisson_count(u, rate, np.exp(-rate))

@@ -319,6 +319,11 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     # escapes a fuzz found: values the model cannot mean, bounded beside their fields
     "discount-rate-zero": (  # a client never lost had an infinite CLV now (1 + d - r = 0)
         ["sim.discount_rate=0"], esc("sim.discount_rate must be in [0.0001, 10]; got 0.0")),
+    "messages-beyond-the-poisson-draw": (  # exp(-rate) underflowed: 10,000 became 1 message
+        ["market.segments.core.social_influence=100", "market.warning_ratio=8"],
+        esc("market.segments.core.social_influence times market.warning_ratio (what a detractor "
+            "tells) must be at most 700 messages a journey; got 800.0"),
+    ),
     "staff-overflowing": (
         ["+firms.acme.staff.support=100000000000000000000"],
         esc("firms.acme.staff.support must be in [1, 100,000]; got 100000000000000000000"),
