@@ -394,6 +394,9 @@ class Visits:
     months : the month grid; stream : the run's ``walks`` key.
     """
 
+    START = (256, 4096)
+    """Room at first for walks in flight and their visits; each doubles when full."""
+
     def __init__(self, routes: Routes, entries: list[int], capacity: np.ndarray,
                  firm_of: np.ndarray, need_mean: np.ndarray, churn_bound: np.ndarray, months,
                  stream: int) -> None:
@@ -410,13 +413,14 @@ class Visits:
         self.stations = (np.concatenate(([0], np.cumsum(staff))), np.zeros(int(staff.sum())),
                          np.zeros(staff.size))
         self.counters = np.zeros(6, dtype=np.int64)
-        self.walks = self._slots(0, 256)
-        self.heap = (np.empty(256), np.empty(256, np.int64), np.empty(256, np.int64))
-        links = np.arange(1, 4097)
+        walks, visits = self.START
+        self.walks = self._slots(0, walks)
+        self.heap = (np.empty(walks), np.empty(walks, np.int64), np.empty(walks, np.int64))
+        links = np.arange(1, visits + 1)
         links[-1] = -1
-        self.pool = (np.empty(4096, np.int64), np.empty(4096), links)
-        self.out = (np.empty(256, np.int64), np.empty(256, np.int64), np.empty(256, np.int64),
-                    np.empty(256))
+        self.pool = (np.empty(visits, np.int64), np.empty(visits), links)
+        self.out = (np.empty(walks, np.int64), np.empty(walks, np.int64),
+                    np.empty(walks, np.int64), np.empty(walks))
         self.now = 0.0
 
     def _slots(self, old: int, new: int) -> tuple[np.ndarray, ...]:

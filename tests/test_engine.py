@@ -36,6 +36,17 @@ def test_booking_evaluated_walks_early_changes_no_figure(small_cfg, monkeypatch)
                                       rtol=1e-9)
 
 
+def test_growing_the_walks_in_flight_changes_no_figure(small_cfg, monkeypatch):
+    """The compiled loop (cxsim.visits) starts with room for 256 walks in flight and 4,096
+    visits and doubles what fills up. Started with room for one of each, its slots, heap,
+    buffers and visit pool grow many times; the run must not notice."""
+    roomy = cxsim.run(small_cfg)
+    monkeypatch.setattr("cxsim.visits.Visits.START", (1, 1))
+    grown = cxsim.run(small_cfg)
+    for name, frame in _frames(roomy).items():
+        pd.testing.assert_frame_equal(frame, _frames(grown)[name], check_exact=True)
+
+
 def test_different_seed_gives_different_results(small_cfg):
     other = cxsim.compose(["market.size=2000", "sim.years=1", "seed=1"])
     a, b = cxsim.run(small_cfg), cxsim.run(other)
