@@ -29,12 +29,11 @@ from cxsim import psychology as psy
 from cxsim.config import Config
 from cxsim.market import ClientState, Segments
 from cxsim.months import Months
-from cxsim.streams import Walk, keys, positions
+from cxsim.streams import Walk, positions
 from cxsim.visits import (
     CHURN_BOUND,
     NEED_FIRM,
     NEED_KEY,
-    NEED_MEAN,
     NEXT_NEED,
     UNRESOLVED,
     WALK_NUMBER,
@@ -86,17 +85,13 @@ class Calendar:
                  months: Months, walk_key: int, evaluate: Callable[[], None]) -> None:
         self._routes = routes
         self._entries = np.array(entries, dtype=np.int64)
-        self.capacity = np.where(routes.staffed, capacity, 0).astype(np.int64)
         self.state = state
-        self.months = months
-        self._horizon = months.horizon
-        self._walk_stream = walk_key
         self._flush = evaluate
         self._visits = visits = Visits(routes, entries, capacity, state.firm, need_mean,
                                        churn_bound, months, walk_key)
+        self.capacity = np.diff(visits.stations[0])  # staff per touchpoint, 0 where unstaffed
         columns = visits.clients
         self.walk_numbers = columns[WALK_NUMBER]
-        self._need_mean = columns[NEED_MEAN]
         self._churn_bound = columns[CHURN_BOUND]
         self._unresolved = columns[UNRESOLVED]  # walks ended whose churn could go either way
         # per client, the day of its next need and that walk's firm and key
@@ -176,23 +171,7 @@ class Calendar:
 
     def plan_needs(self, clients: np.ndarray, firms: np.ndarray, after: np.ndarray) -> None:
         """:meth:`start_walk` for distinct *clients* whose walks ended at days *after*."""
-        numbers = self.walk_numbers[clients]
-        self.walk_numbers[clients] = numbers + 1
-        seeds = keys(self._walk_stream, clients, numbers)
-        gap = -np.log1p(-positions(seeds, Walk.NEED_GAP)) * self._need_mean[clients]
-        if self.months.shocked:
-            gap *= self.months.need_slowdown[self.months.index(after)]
-        need = after + gap
-        later = need >= self._today + 1
-        planned = later & (need < self._horizon)
-        at = clients[planned]
-        self._next_need[at] = need[planned]
-        self._need_firm[at] = firms[planned]
-        self._need_key[at] = seeds[planned]
-        if not later.all():
-            for client, firm, t, seed in zip(clients[~later].tolist(), firms[~later].tolist(),
-                                             need[~later].tolist(), seeds[~later].tolist()):
-                self._visits.walk_now(client, firm, t, seed, self._today)
+        self._visits.plan_needs(clients, firms, after, self._today)
 
     def plan_later(self) -> None:
         """The next needs of the walks that ended after the day they were walked on."""

@@ -27,7 +27,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from cxsim.errors import ConfigError
-from cxsim.journey import NAME_PATTERN
+from cxsim.journey import MAX_CLIENTS, MAX_STAFF, NAME_PATTERN
 from cxsim.network import NetworkConfig, validate_network
 
 __all__ = [
@@ -61,7 +61,6 @@ __all__ = [
     "MAX_SEED",
 ]
 
-MAX_CLIENTS = 100_000_000  # a hundred times the largest market benchmarked (1M, make bench)
 MAX_SEED = 2**63 - 1  # seeds are stored as signed 64-bit integers (Parquet)
 MAX_MONTHS = 100_000  # more than any horizon: sim.years <= 200 at sim.days_per_month >= 1
 MAX_MESSAGES = 700  # a Poisson count inverted from exp(-rate), which underflows past ~745
@@ -549,7 +548,7 @@ def _name(key: str, name: Any) -> None:
 
 
 _SHARE = Bounds(0.0, 1.0)
-_STAFF = Bounds.parse("[1, 100000] integer")  # people at one touchpoint
+_STAFF = Bounds.parse(f"[1, {MAX_STAFF}] integer")  # people at one touchpoint
 _WEIGHT = Bounds.parse("[0, 1e6]")  # a touchpoint's share of CX money, before normalising
 
 

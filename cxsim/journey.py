@@ -110,8 +110,9 @@ JOURNEY_SUFFIXES = (".yaml", ".yml", ".graphml", ".xml")
 
 _NAME_RE = re.compile(NAME_PATTERN)
 _PROBABILITY_TOLERANCE = 1e-9
-MAX_STAFF = 100_000  # people at one touchpoint, as firms.<name>.staff allows
-MAX_REFERENCE_CLIENTS = 100_000_000  # as market.size allows
+MAX_STAFF = 100_000  # people at one touchpoint, here and in firms.<name>.staff
+MAX_CLIENTS = 100_000_000  # a hundred times the largest market benchmarked (1M, make bench):
+#   market.size and a journey's reference_clients
 MAX_TOUCHPOINTS = 1_000  # shipped journeys hold 6-12; the visit solve is dense, O(n^3)
 MAX_VISITS_PER_WALK = 1_000.0  # a walk of the shipped journeys makes 4-12 visits
 
@@ -664,7 +665,7 @@ def journey_from_mapping(data: Any, source: str) -> Journey:
     if data.get("reference_clients") is not None:
         reference_clients = _integer(
             data["reference_clients"], where_key("reference_clients"), "reference_clients", 1,
-            MAX_REFERENCE_CLIENTS)
+            MAX_CLIENTS)
 
     raw_touchpoints = data["touchpoints"]
     if not isinstance(raw_touchpoints, Mapping) or not raw_touchpoints:

@@ -337,11 +337,14 @@ def start_walk(routes, walks, pool, heap, counters, clients, params, out, now, c
 
 
 @njit(cache=True)
-def walk_now(routes, walks, pool, heap, counters, clients, params, out, now, client, firm, t,
-             seed, today):
-    """A need today whose key is drawn already (``Calendar.plan_needs``)."""
-    return _walk_now(routes, walks, pool, heap, counters, clients, params, out, now, client, firm,
-                     (t, seed), today)
+def plan_needs(routes, walks, pool, heap, counters, clients, params, out, now, who, firms, after,
+               today):
+    """:func:`start_walk` for distinct clients *who* whose walks ended at days *after*."""
+    for i in range(who.size):
+        need = _plan(walks, clients, params, counters, who[i], firms[i], after[i], today, False)
+        pool = _walk_now(routes, walks, pool, heap, counters, clients, params, out, now, who[i],
+                         firms[i], need, today)
+    return pool
 
 
 @njit(cache=True)
@@ -477,11 +480,12 @@ class Visits:
         self.pool = start_walk(*self._state(), self.now, int(client), int(firm), float(t),
                                int(today), bool(need_now))
 
-    def walk_now(self, client: int, firm: int, t: float, seed: int, today: int) -> None:
-        """A need today at day *t* whose walk key *seed* is drawn already."""
-        self._make_room()
-        self.pool = walk_now(*self._state(), self.now, int(client), int(firm), float(t),
-                             np.uint64(seed), int(today))
+    def plan_needs(self, clients: np.ndarray, firms: np.ndarray, after: np.ndarray,
+                   today: int) -> None:
+        """``Calendar.plan_needs``: each client's next need, walked now if it falls today."""
+        self._make_room(clients.size + 2)
+        self.pool = plan_needs(*self._state(), self.now, clients.astype(np.int64),
+                               firms.astype(np.int64), np.asarray(after, dtype=float), int(today))
 
     def arrive(self, clients, firms, needs, seeds, positions, nodes, times, lengths, visited
                ) -> None:
