@@ -325,9 +325,9 @@ def child_scaling(size: int) -> dict:
     cfg = cxsim.compose([f"market.size={size}", f"sim.years={years}"])
     gc.collect()
     start = time.perf_counter()
-    engine = Engine(to_config(cfg), 0, config_dir() / "journey")
+    engine = Engine(to_config(cfg), [0], config_dir() / "journey")
     built = time.perf_counter()
-    results = engine.run()
+    (results,) = engine.run()
     end = time.perf_counter()
     visits = int(results.touchpoints.visits.sum())
     _log(f"{size:,} clients, {years:g} years: build {built - start:.2f} s, "

@@ -25,12 +25,13 @@ __all__ = ["ProspectPool", "choose"]
 class ProspectPool:
     """The prospects in line to be won by marketing, ordered by threshold.
 
-    *key* is the run's acquisition stream; *walk_numbers* the clients' walk
+    *key* holds each client's word of the run's acquisition stream
+    (``streams.client_streams``); *walk_numbers* the clients' walk
     counters (a prospect's draws are keyed by its client and walk number, so
     a client who returns to the market draws anew).
     """
 
-    def __init__(self, size: int, key: int, walk_numbers: np.ndarray) -> None:
+    def __init__(self, size: int, key: np.ndarray, walk_numbers: np.ndarray) -> None:
         self.key = key
         self.walk_numbers = walk_numbers
         self.size = 0  # prospects in the pool
@@ -57,7 +58,7 @@ class ProspectPool:
     def enter(self, clients: np.ndarray, now: float) -> None:
         """*clients* become prospects at day *now*, each with its own threshold."""
         numbers = self.walk_numbers[clients]
-        threshold = -np.log1p(-uniforms(keys(self.key, clients, numbers), 0,
+        threshold = -np.log1p(-uniforms(keys(self.key[clients], clients, numbers), 0,
                                         Prospect.THRESHOLD))
         level = self.level(now) + threshold
         self._trigger[clients] = level
@@ -91,7 +92,7 @@ class ProspectPool:
 
     def reached(self, clients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which firm's marketing reached each won prospect, and its uniform for choosing."""
-        seeds = keys(self.key, clients, self.walk_numbers[clients])
+        seeds = keys(self.key[clients], clients, self.walk_numbers[clients])
         exposed = np.searchsorted(np.cumsum(self.hazards),
                                   uniforms(seeds, 0, Prospect.EXPOSURE) * self.rate,
                                   side="right")
@@ -103,16 +104,22 @@ def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
            contacted: np.ndarray | None = None) -> np.ndarray:
     """Firm each client picks among those it knows, by logit on utility.
 
-    With *outside*, leaving the market is an option of utility 0 and is
-    returned as -1. A switch costs the segment's switching cost (seed 002).
-    The firm whose sales contact prompted each choice (*contacted*) gains
+    *rational_value* is per segment and firm (every replication's firms); a
+    client chooses among its own replication's. With *outside*, leaving the
+    market is an option of utility 0 and is returned as -1. A switch costs
+    the segment's switching cost (seed 002). The firm whose sales contact
+    prompted each choice (*contacted*, a column of ``state.attitude``) gains
     ``market.contact_salience``: it is in the room when the client decides.
     """
     segment = state.segment[clients]
     weight = segments.emotional_weight[segment][:, None]
-    utility = psy.choice_utility(state.attitude[clients], rational_value[segment], weight,
+    first = state.first_firm(clients)
+    columns = first[:, None] + np.arange(state.attitude.shape[1])
+    offer = rational_value[segment[:, None], columns]
+    utility = psy.choice_utility(state.attitude[clients], offer, weight,
                                  segments.switching_cost[segment][:, None], outside)
     if contacted is not None:
         utility[np.arange(len(clients)), contacted] += market.contact_salience
-    return psy.logit_choice(utility, state.aware[clients], market.choice_sharpness, draws,
-                            outside)
+    picks = psy.logit_choice(utility, state.aware[clients], market.choice_sharpness, draws,
+                             outside)
+    return np.where(picks >= 0, picks + first, picks)

@@ -36,19 +36,22 @@ TOUCHPOINT = ("visits", "waited", "wait_sum", "affect_sum", "quality_sum", "fail
 LEVERS = ("culture", "will", "power", "being", "skill", "funding")
 """A firm's state read at each sample."""
 MONTHS_PER_QUARTER = 3
-LEDGER_VISITS = 250_000  # evaluated visits held before booking them (~10 MB of ledger)
+LEDGER_VISITS = 250_000  # evaluated visits held per replication before booking them (~10 MB)
 
 
 class Books:
-    """Monthly, segment and touchpoint books of one run.
+    """Monthly, segment and touchpoint books of one run (of its *replications* side by side,
+    whose firms and touchpoints are numbered on one axis).
 
     *seen_affect* and *seen_visits* hold, per touchpoint, the affect of the
     visits of walks the firm heard about since its last review: what its
     quarterly reallocation can see.
     """
 
-    def __init__(self, n_firms: int, n_segments: int, n_nodes: int, months: Months) -> None:
+    def __init__(self, n_firms: int, n_segments: int, n_nodes: int, months: Months,
+                 replications: int = 1) -> None:
         self.months = months
+        self._limit = LEDGER_VISITS * replications
         self.shape = (n_firms, n_segments, months.n)
         self.monthly = {name: np.zeros((n_firms, months.n)) for name in MONTHLY}
         self.segment_monthly = {name: np.zeros(self.shape) for name in SEGMENT_MONTHLY}
@@ -59,14 +62,14 @@ class Books:
         self._visits: list[tuple[np.ndarray, ...]] = []
         self._held = 0
 
-    def acquired(self, firm: int, segment: int, t: float, source_column: str,
-                 onboarding_cost: float) -> None:
-        """One client won by *firm* at day *t*."""
-        m = self.months.of(t)
-        self.monthly["acquisitions"][firm, m] += 1
-        self.segment_monthly["acquisitions"][firm, segment, m] += 1
-        self.monthly[source_column][firm, m] += 1
-        self.monthly["onboarding_cost"][firm, m] += onboarding_cost
+    def acquired(self, firms: np.ndarray, segments: np.ndarray, t: np.ndarray,
+                 source_column: str, onboarding_cost: np.ndarray) -> None:
+        """Clients won by *firms* at days *t* (one each), each costing its onboarding."""
+        m = self.months.index(t)
+        for name in ("acquisitions", source_column):
+            np.add.at(self.monthly[name], (firms, m), 1)
+        np.add.at(self.segment_monthly["acquisitions"], (firms, segments, m), 1)
+        np.add.at(self.monthly["onboarding_cost"], (firms, m), onboarding_cost)
 
     def record(self, walks: tuple[np.ndarray, ...], visits: tuple[np.ndarray, ...]) -> None:
         """Ledger one evaluation: per walk (cell, completed, revenue, margin, churned, answer,
@@ -75,7 +78,7 @@ class Books:
         self._walks.append(walks)
         self._visits.append(visits)
         self._held += visits[0].size
-        if self._held > LEDGER_VISITS:
+        if self._held > self._limit:
             self.book()
 
     def cell(self, firms: np.ndarray, segments: np.ndarray, months: np.ndarray) -> np.ndarray:

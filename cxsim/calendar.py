@@ -76,13 +76,16 @@ class Calendar:
     need_mean : per client, mean days between needs.
     churn_bound : per client, :func:`churn_bounds` of its segment.
     months : the month grid (horizon, warm-up, shocks that slow needs).
-    walk_key : the run's ``walks`` stream.
-    evaluate : called before a walk whose client may have churned joins a queue.
+    walk_key : per client, its word of the run's ``walks`` stream
+        (``streams.client_streams``).
+    evaluate : called with the client before a walk whose client may have churned joins a
+        queue.
     """
 
     def __init__(self, routes: Routes, entries: list[int], capacity: np.ndarray,
                  state: ClientState, need_mean: np.ndarray, churn_bound: np.ndarray,
-                 months: Months, walk_key: int, evaluate: Callable[[], None]) -> None:
+                 months: Months, walk_key: np.ndarray, evaluate: Callable[[int], None]
+                 ) -> None:
         self._routes = routes
         self._entries = np.array(entries, dtype=np.int64)
         self.state = state
@@ -115,9 +118,9 @@ class Calendar:
         """Bring every walk up to day *until*: the run's own event at *until* comes next."""
         self._visits.advance(until, self._today, self._flush)
 
-    def void_need(self, client: int) -> None:
-        """Forget *client*'s planned need (it was for a firm it has left)."""
-        self._next_need[client] = np.inf
+    def void_needs(self, clients: np.ndarray) -> None:
+        """Forget the clients' planned needs (they were for firms they have left)."""
+        self._next_need[clients] = np.inf
 
     def walk_day(self, day: int) -> None:
         """Walk every need of *day* together up to its first staffed touchpoint.
@@ -137,15 +140,18 @@ class Calendar:
                 due, need, firms = due[still], need[still], firms[still]
             self._walk_batch(due, firms, self._need_key[due], need)
 
-    def finished(self) -> WalkTable | None:
-        """Every walk over by now not yet handed out, as one table."""
-        ended = self._visits.collect()
+    def finished(self, clients: range | None = None) -> WalkTable | None:
+        """Every walk over by now not yet handed out, as one table; only those of
+        *clients* (a range of ids: one replication of several run side by side) if given."""
+        ended = self._visits.collect(clients)
         if ended is not None:
             self._pending.append(ended)
         if not self._pending:
             return None
         pending = WalkTable.concat(self._pending)
         due = pending.ended <= self.now
+        if clients is not None:
+            due &= (pending.client >= clients.start) & (pending.client < clients.stop)
         if due.all():
             table = pending
             self._pending = []
@@ -159,19 +165,17 @@ class Calendar:
                        1)
         return table
 
-    def start_walk(self, client: int, firm: int, t: float, need_now: bool = False) -> None:
-        """The client's next need arises after day *t* (at *t* with *need_now*).
+    def plan_needs(self, clients: np.ndarray, firms: np.ndarray, after: np.ndarray,
+                   need_now: bool = False) -> None:
+        """The next needs of distinct *clients*, each arising after its day *after* (at it,
+        with *need_now*).
 
-        The walk's key (its client and walk number) seeds every draw the walk
+        A walk's key (its client and walk number) seeds every draw the walk
         makes, the gap to its need first; a shock slows needs from the month
-        *t* is in. A need on a day still to come waits in the calendar for
-        that day's batch (:meth:`walk_day`); one on today is walked now.
+        the day is in. A need on a day still to come waits in the calendar
+        for that day's batch (:meth:`walk_day`); one on today is walked now.
         """
-        self._visits.start_walk(client, firm, t, self._today, need_now)
-
-    def plan_needs(self, clients: np.ndarray, firms: np.ndarray, after: np.ndarray) -> None:
-        """:meth:`start_walk` for distinct *clients* whose walks ended at days *after*."""
-        self._visits.plan_needs(clients, firms, after, self._today)
+        self._visits.plan_needs(clients, firms, after, self._today, need_now)
 
     def plan_later(self) -> None:
         """The next needs of the walks that ended after the day they were walked on."""

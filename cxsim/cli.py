@@ -53,6 +53,7 @@ from tqdm import tqdm
 from cxsim.collect import FAILED, expand_sweep, job_status, override_hash
 from cxsim.commandline import fail
 from cxsim.config import (
+    DAYS_PER_YEAR,
     Config,
     compose,
     config_dir,
@@ -227,21 +228,23 @@ def _job_dir_name(overrides) -> str:
 
 # ------------------------------------------------------------------ one job
 def _replications(scenario: Config) -> list[Results]:
-    """Run replications 0..n-1 of *scenario* with a progress bar over simulated days."""
-    from cxsim.engine import simulate
+    """Run replications 0..n-1 of *scenario* (side by side, ``experiment.chunks``) with a
+    progress bar over simulated days."""
+    from cxsim.engine import simulate_replications
+    from cxsim.experiment import chunks
 
     n = scenario.experiment.replications
-    days = round(scenario.sim.years * 365.25)
-    runs = []
+    days = round(scenario.sim.years * DAYS_PER_YEAR)
+    runs: list[Results] = []
     with tqdm(total=days * n, unit="day", desc="simulating", file=sys.stderr,
               disable=None) as bar:
-        for i in range(n):
+        for chunk in chunks(scenario, range(n), 1):
 
-            def advance(day: float, start: int = i * days) -> None:
-                bar.update(start + round(day) - bar.n)
+            def advance(day: float, start: int = len(runs) * days, k: int = len(chunk)) -> None:
+                bar.update(start + round(day) * k - bar.n)
 
-            runs.append(simulate(scenario, replication=i, progress=advance))
-            bar.update((i + 1) * days - bar.n)
+            runs.extend(simulate_replications(scenario, chunk, progress=advance))
+            bar.update(len(runs) * days - bar.n)
     return runs
 
 

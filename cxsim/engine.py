@@ -53,7 +53,8 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -78,14 +79,15 @@ from cxsim.market import (
     Segments,
 )
 from cxsim.months import Months
-from cxsim.network import build_network
+from cxsim.network import SocialNetwork, build_network
 from cxsim.results import Results
 from cxsim.scenario import validate
-from cxsim.streams import Salt, keys, uniforms
+from cxsim.streams import Salt, client_streams, keys, uniforms
 from cxsim.walks import Routes
 from cxsim.word_of_mouth import deliver
 
-__all__ = ["KEYED", "STREAMS", "root_seed", "spawn_streams", "stream_keys", "Engine", "simulate"]
+__all__ = ["KEYED", "STREAMS", "root_seed", "spawn_streams", "stream_keys", "Engine", "simulate",
+           "simulate_replications"]
 
 STREAMS = ("population", "network")
 """Generators spawned in this order from the run's root seed: what is drawn once, at set-up."""
@@ -123,29 +125,48 @@ def stream_keys(root: np.random.SeedSequence) -> dict[str, int]:
 
 
 class Engine:
-    """One replication of one scenario.
+    """Replications of one scenario, side by side.
+
+    Each replication is a block of the clients' axis (replication ``i`` of
+    the list holds clients ``i * size .. (i + 1) * size - 1`` and firms
+    ``i * F .. (i + 1) * F - 1``) with its own population, network, firms,
+    prospect pool and keyed draws (``streams.client_streams``); nothing
+    links two blocks, and each block's events keep their order. So each
+    replication's results are those of its own run, bit for bit, while the
+    day's array work and the Python around it are paid once for all of them.
 
     Parameters
     ----------
     cfg : a validated :class:`cxsim.config.Config`.
-    replication : replication index *i*; its root seed is
+    replications : replication indices; replication *i*'s root seed is
         ``SeedSequence(cfg.seed, spawn_key=(i,))``.
     journey_dir : folder of the shipped journey maps.
     """
 
-    def __init__(self, cfg: Config, replication: int, journey_dir: Path) -> None:
+    def __init__(self, cfg: Config, replications: Sequence[int], journey_dir: Path) -> None:
         self.cfg = cfg
-        self.replication = replication
-        self.root = root_seed(cfg.seed, replication)
-        rng = spawn_streams(self.root)
-        self.firms = [Firm(name, f, cfg, journey_dir) for name, f in cfg.firms.items()]
+        self.replications = list(replications)
+        roots = [root_seed(cfg.seed, i) for i in self.replications]
+        rngs = [spawn_streams(root) for root in roots]
+        size = cfg.market.size
+        self.blocks = [range(i * size, (i + 1) * size) for i in range(len(roots))]
+        self.n_firms = len(cfg.firms)  # per replication
+        self.firms = [Firm(name, f, cfg, journey_dir)
+                      for _ in roots for name, f in cfg.firms.items()]
+        self._onboarding_cost = np.array([f.cfg.onboarding_cost for f in self.firms])
         self.segments = Segments(cfg)
-        self.state = ClientState(cfg, self.segments, rng["population"])
-        self.relationships = Relationships(cfg.market.size * 2)
+        self.state = ClientState.side_by_side([ClientState(cfg, self.segments, rng["population"])
+                                               for rng in rngs])
+        self.relationships = Relationships(self.state.size * 2)
         self.env = simpy.Environment()
 
-        self._keys = stream_keys(self.root)
-        self.network = build_network(cfg.network, cfg.market.size, rng["network"])
+        keyed = [stream_keys(root) for root in roots]
+        self._keys = {name: np.concatenate([client_streams(k[name], block.start, size)
+                                            for k, block in zip(keyed, self.blocks)])
+                      for name in KEYED}
+        self.network = SocialNetwork.side_by_side([build_network(cfg.network, size,
+                                                                 rng["network"])
+                                                   for rng in rngs])
         self._talking = cfg.network.kind != "none" and bool(
             (self.segments.social_influence > 0).any())
         self._outbox: list[tuple[np.ndarray, ...]] = []
@@ -158,14 +179,24 @@ class Engine:
             routes, entries, np.concatenate([f.capacity for f in self.firms]),
             self.state, self.segments.mean_days_between_needs[segment],
             churn_bounds(cfg, self.segments)[segment], months, self._keys["walks"],
-            self._flush)
+            self._evaluate_before_queue)
         self.books = Books(len(self.firms), len(self.segments.names),
-                           self.touchpoints.firm.size, months)
-        self.pool = ProspectPool(self.state.size, self._keys["acquisition"],
-                                 self.calendar.walk_numbers)
-        self.pool.enter(self.state.prospects(), 0.0)
+                           self.touchpoints.firm.size, months, len(self.blocks))
+        self.pools = [ProspectPool(self.state.size, self._keys["acquisition"],
+                                   self.calendar.walk_numbers) for _ in self.blocks]
+        for pool, prospects in zip(self.pools, self._by_block(self.state.prospects())):
+            pool.enter(prospects, 0.0)
         self._journal: list[dict[str, np.ndarray]] = []
         self._start_budgets()
+
+    def _by_block(self, clients: np.ndarray) -> list[np.ndarray]:
+        """*clients* split by replication, each part in the given order."""
+        block = clients // self.cfg.market.size
+        return [clients[block == i] for i in range(len(self.blocks))]
+
+    def _per_firm(self, per_block: Sequence[int] | np.ndarray) -> np.ndarray:
+        """A figure of each replication, repeated for each of its firms."""
+        return np.repeat(np.asarray(per_block), self.n_firms)
 
     def _normal_revenue(self) -> np.ndarray:
         """Per firm, what its active clients bring in a normal quarter (no shock, no upsell)."""
@@ -245,8 +276,10 @@ class Engine:
     # ------------------------------------------------------------ acquisition
     def _set_hazards(self) -> None:
         """Each firm's per-prospect hazard for the quarter (``Firm.acquisition_hazard``)."""
-        self.pool.set_hazards([f.acquisition_hazard(self.cfg, self.pool.size)
-                               for f in self.firms], self.env.now)
+        f = self.n_firms
+        for i, pool in enumerate(self.pools):
+            pool.set_hazards([firm.acquisition_hazard(self.cfg, pool.size)
+                              for firm in self.firms[i * f:(i + 1) * f]], self.env.now)
 
     def _acquire_until(self, end: float) -> None:
         """Win every prospect whose threshold the pool's clock passes by day *end*.
@@ -258,40 +291,53 @@ class Engine:
         next monthly sample: the books and the sample see each client change
         at its own time.
         """
-        won = self.pool.due(end, self.env.now, self.state.firm)
-        if won is None:
+        wins = []
+        for pool in self.pools:
+            won = pool.due(end, self.env.now, self.state.firm)
+            if won is not None:
+                wins.append((*won, *pool.reached(won[0])))
+        if not wins:
             return
-        clients, when = won
-        exposed, draws = self.pool.reached(clients)
+        clients, when, exposed, draws = (np.concatenate(column) for column in zip(*wins))
         self.state.aware[clients, exposed] = True
         firms = choose(self.state, self.segments, self.levers.rational_value, self.cfg.market,
                        clients, draws, contacted=exposed)
-        for client, firm, t in zip(clients.tolist(), firms.tolist(), when.tolist()):
-            self._acquire(client, firm, t, SOURCE_MARKETING)
+        self._acquire(clients, firms, when, SOURCE_MARKETING)
 
-    def _acquire(self, client: int, firm: int, t: float, source: int) -> None:
-        """*client*, a prospect or a switcher, becomes *firm*'s client at day *t*."""
+    def _acquire(self, clients: np.ndarray, firms: np.ndarray, t: np.ndarray, source: int
+                 ) -> None:
+        """Distinct *clients*, prospects or switchers, become the clients of *firms* at days
+        *t*, in this order."""
         state = self.state
-        if state.firm[client] == PROSPECT:
-            self.pool.size -= 1
-        state.firm[client] = firm
-        state.aware[client, firm] = True
-        state.relationship[client] = self.relationships.add(client, firm, t, source)
-        self.books.acquired(firm, state.segment[client], t, _SOURCE_COLUMNS[source],
-                            self.firms[firm].cfg.onboarding_cost)
+        prospects = clients[state.firm[clients] == PROSPECT]
+        if prospects.size:
+            won = np.bincount(prospects // self.cfg.market.size, minlength=len(self.pools))
+            for pool, n in zip(self.pools, won.tolist()):
+                pool.size -= n
+        state.firm[clients] = firms
+        state.aware[clients, state.column(firms)] = True
+        state.relationship[clients] = self.relationships.add(clients, firms, t, source)
+        self.books.acquired(firms, state.segment[clients], t, _SOURCE_COLUMNS[source],
+                            self._onboarding_cost[firms])
         need_now = self.cfg.market.first_need_at_acquisition and source != SOURCE_SWITCH
-        self.calendar.void_need(client)  # a need planned for its old firm is void
-        self.calendar.start_walk(client, firm, t, need_now)
+        self.calendar.void_needs(clients)  # a need planned for its old firm is void
+        self.calendar.plan_needs(clients, firms, t, need_now)
 
     # ------------------------------------------------------- batch psychology
-    def _flush(self) -> None:
-        """Evaluate every walk that has ended, in vectorised passes.
+    def _evaluate_before_queue(self, client: int) -> None:
+        """*client*, who may have left, is about to join a queue: evaluate its
+        replication's ended walks (the others' wait for their own moments)."""
+        self._flush(self.blocks[client // self.cfg.market.size])
+
+    def _flush(self, clients: range | None = None) -> None:
+        """Evaluate every walk that has ended (of *clients* only, if given), in
+        vectorised passes.
 
         A client's walks are evaluated in the order it walked them: the
         first pending walk of every client in one pass, then the second, and
         so on; a walk whose client left after an earlier one is dropped.
         """
-        table = self.calendar.finished()
+        table = self.calendar.finished(clients)
         if table is None:
             return
         for walks in in_walk_order(table):
@@ -307,7 +353,7 @@ class Engine:
         clients, firms, ended, completed = walks.client, walks.firm, walks.ended, walks.completed
         state.expectation[clients] = decided.expectation
         state.trust[clients] = decided.trust
-        state.attitude[clients, firms] = decided.attitude
+        state.attitude[clients, state.column(firms)] = decided.attitude
         state.memory[clients] = decided.memory
         answers = decided.answer
         state.nps[clients] = answers
@@ -326,8 +372,8 @@ class Engine:
         leaving = clients[churned]
         if leaving.size:
             state.firm[leaving] = GONE
-            state.aware[leaving, firms[churned]] = False
-            if len(self.firms) > 1:
+            state.aware[leaving, state.column(firms[churned])] = False
+            if self.n_firms > 1:
                 self._switch(leaving, ended[churned], walks.key[churned])
         books = self.books
         books.record(
@@ -352,9 +398,9 @@ class Engine:
         joined = deliver(senders, firms, praise, seeds, self.state, self.segments, self.network,
                          self.cfg.market)
         if joined is not None:
-            now = self.env.now
-            for client, firm in zip(joined[0].tolist(), joined[1].tolist()):
-                self._acquire(client, firm, now, SOURCE_REFERRAL)
+            clients, firms = joined
+            self._acquire(clients, firms, np.full(clients.size, float(self.env.now)),
+                          SOURCE_REFERRAL)
 
     def _switch(self, clients: np.ndarray, when: np.ndarray, seeds: np.ndarray) -> None:
         """Clients who left a firm move to another firm they know, or leave the market."""
@@ -364,9 +410,9 @@ class Engine:
         clients, when = clients[known], when[known]
         picks = choose(self.state, self.segments, self.levers.rational_value, self.cfg.market,
                        clients, uniforms(seeds[known], Salt.SWITCH, 0), outside=True)
-        for client, firm, t in zip(clients.tolist(), picks.tolist(), when.tolist()):
-            if firm >= 0:  # dated when it left the old firm, in the same month's books
-                self._acquire(client, firm, t, SOURCE_SWITCH)
+        stay = picks >= 0  # dated when it left the old firm, in the same month's books
+        if stay.any():
+            self._acquire(clients[stay], picks[stay], when[stay], SOURCE_SWITCH)
 
     # --------------------------------------------------------------- samples
     def _on_sample(self, event: simpy.Event) -> None:
@@ -377,11 +423,14 @@ class Engine:
         self._return_to_market(month)
         state = self.state
         active = state.firm >= 0
+        gone = np.bincount(np.flatnonzero(state.firm == GONE) // self.cfg.market.size,
+                           minlength=len(self.blocks))
         self.books.sample(month, state.firm[active], state.segment[active],
                           {"mean_memory": state.memory[active],
                            "mean_trust": state.trust[active],
                            "mean_expectation": state.expectation[active]},
-                          self.pool.size, np.count_nonzero(state.firm == GONE), self.firms)
+                          self._per_firm([pool.size for pool in self.pools]),
+                          self._per_firm(gone), self.firms)
         if self.cfg.management.review and (month + 1) % MONTHS_PER_QUARTER == 0:
             self._review(month)
         if self._progress is not None:
@@ -400,23 +449,25 @@ class Engine:
             return
         gone = np.flatnonzero(self.state.firm == GONE)
         chance = -math.expm1(-rate * self.months.days / DAYS_PER_YEAR)
-        back = gone[uniforms(keys(self._keys["returns"], gone, month), 0, 0) < chance]
-        if back.size:
-            self.state.firm[back] = PROSPECT
-            self.pool.enter(back, self.env.now)
-        self.books.monthly["returned"][:, month] = back.size
+        back = gone[uniforms(keys(self._keys["returns"][gone], gone, month), 0, 0) < chance]
+        self.state.firm[back] = PROSPECT
+        returned = []
+        for pool, clients in zip(self.pools, self._by_block(back)):
+            if clients.size:
+                pool.enter(clients, self.env.now)
+            returned.append(clients.size)
+        self.books.monthly["returned"][:, month] = self._per_firm(returned)
 
     # ------------------------------------------------------------------- run
-    def run(self, progress: Callable[[float], None] | None = None) -> Results:
-        """Simulate the horizon and return the results."""
+    def run(self, progress: Callable[[float], None] | None = None) -> list[Results]:
+        """Simulate the horizon and return each replication's results, in order."""
         self._progress = progress
         env = self.env
         state = self.state
         clients = np.flatnonzero(state.firm >= 0)
         firms = state.firm[clients].astype(np.int64)
-        for client, firm in zip(clients.tolist(), firms.tolist()):
-            state.relationship[client] = self.relationships.add(client, firm, 0.0,
-                                                                SOURCE_INITIAL)
+        state.relationship[clients] = self.relationships.add(clients, firms, 0.0,
+                                                             SOURCE_INITIAL)
         self.calendar.plan_needs(clients, firms, np.zeros(clients.size))
         env.timeout(0.0, value=0).callbacks.append(self._on_day)
         for month, workshop in self.months.workshops:
@@ -436,53 +487,83 @@ class Engine:
                 gc.enable()
         return self._results()
 
-    def _results(self) -> Results:
+    def _results(self) -> list[Results]:
         self.books.book()
         months = self.months
         measured = months.horizon - months.warmup
         capacity = self.calendar.capacity
         mean_queue = np.where(self.touchpoints.staffed, self.calendar.queue_area / measured,
                               np.nan)
+        names = ("client", "firm", "need_at", "ended_at", "completed", "visits", "memory", "nps",
+                 "churned")
         journal = None
         if self.cfg.sim.record_journeys:
             journal = {k: np.concatenate([j[k] for j in self._journal]) if self._journal
-                       else np.array([]) for k in ("client", "firm", "need_at", "ended_at",
-                                                   "completed", "visits", "memory", "nps",
-                                                   "churned")}
-        return Results.from_run(
-            cfg=self.cfg,
-            replication=self.replication,
-            config_hash=config_hash(self.cfg),
-            firm_names=[f.name for f in self.firms],
-            months=self.months.n,
-            month_days=months.days,
-            horizon_days=months.horizon,
-            warmup_days=months.warmup,
-            monthly=self.books.monthly,
-            segment_monthly=self.books.segment_monthly,
-            segment_names=list(self.segments.names),
-            relationships=self.relationships.columns(),
-            touchpoints={
-                "firm": self.touchpoints.firm,
-                "touchpoint": [tp for f in self.firms for tp in f.journey.touchpoints],
-                "stage": [s for f in self.firms for s in f.journey.stages],
-                "channel": [c for f in self.firms for c in f.journey.channels],
-                "staffed": self.touchpoints.staffed,
-                "staff": capacity,
-                "mean_queue_length": mean_queue,
-                **self.books.touchpoint,
-            },
-            journeys=journal,
-            prospects_final=self.pool.size,
-        )
+                       else np.array([]) for k in names}
+        relationships = self.relationships.columns()
+        node_firm = self.touchpoints.firm
+        f = self.n_firms
+        out = []
+        for i, (replication, clients) in enumerate(zip(self.replications, self.blocks)):
+            firms = slice(i * f, (i + 1) * f)
+            nodes = (node_firm >= firms.start) & (node_firm < firms.stop)
+            own = partial(_own_rows, clients=clients, first_firm=firms.start)
+
+            out.append(Results.from_run(
+                cfg=self.cfg,
+                replication=replication,
+                config_hash=config_hash(self.cfg),
+                firm_names=[firm.name for firm in self.firms[firms]],
+                months=self.months.n,
+                month_days=months.days,
+                horizon_days=months.horizon,
+                warmup_days=months.warmup,
+                monthly={k: v[firms] for k, v in self.books.monthly.items()},
+                segment_monthly={k: v[firms] for k, v in self.books.segment_monthly.items()},
+                segment_names=list(self.segments.names),
+                relationships=own(relationships),
+                touchpoints={
+                    "firm": node_firm[nodes] - firms.start,
+                    "touchpoint": [tp for firm in self.firms[firms]
+                                   for tp in firm.journey.touchpoints],
+                    "stage": [s for firm in self.firms[firms] for s in firm.journey.stages],
+                    "channel": [c for firm in self.firms[firms] for c in firm.journey.channels],
+                    "staffed": self.touchpoints.staffed[nodes],
+                    "staff": capacity[nodes],
+                    "mean_queue_length": mean_queue[nodes],
+                    **{k: v[nodes] for k, v in self.books.touchpoint.items()},
+                },
+                journeys=None if journal is None else own(journal),
+                prospects_final=self.pools[i].size,
+            ))
+        return out
+
+
+def _own_rows(table: dict[str, np.ndarray], clients: range, first_firm: int
+              ) -> dict[str, np.ndarray]:
+    """The rows of *table* whose client is in *clients* (one replication's block), with
+    that replication's own client and firm numbers."""
+    rows = (table["client"] >= clients.start) & (table["client"] < clients.stop)
+    mine = {k: v[rows] for k, v in table.items()}
+    mine["client"] = mine["client"] - clients.start
+    mine["firm"] = mine["firm"] - first_firm
+    return mine
 
 
 def simulate(cfg: Config, replication: int = 0, journey_dir: Path | None = None,
              progress: Callable[[float], None] | None = None) -> Results:
     """Run replication *replication* of *cfg* (validated here) and return its results."""
-    if isinstance(replication, bool) or not isinstance(replication, int) or replication < 0:
-        raise ConfigError("replication", "must be an integer >= 0", replication)
-    folder = journey_dir or config_dir() / "journey"
-    engine = Engine(validate(cfg, folder), replication, folder)
-    return engine.run(progress)
+    return simulate_replications(cfg, [replication], journey_dir, progress)[0]
 
+
+def simulate_replications(cfg: Config, replications: Sequence[int],
+                          journey_dir: Path | None = None,
+                          progress: Callable[[float], None] | None = None) -> list[Results]:
+    """Run *replications* of *cfg* (validated here) side by side in one engine; each
+    one's results equal :func:`simulate`'s for it. *progress* gets the simulated day."""
+    for replication in replications:
+        if isinstance(replication, bool) or not isinstance(replication, int) or replication < 0:
+            raise ConfigError("replication", "must be an integer >= 0", replication)
+    folder = journey_dir or config_dir() / "journey"
+    engine = Engine(validate(cfg, folder), replications, folder)
+    return engine.run(progress)

@@ -162,7 +162,8 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
     new_expectation = psy.adapt_expectation(state.expectation[clients], experienced,
                                             p.expectation_rate)
     trust = psy.update_trust(state.trust[clients], memory, p.trust_gain, p.trust_loss)
-    attitude = psy.update_attitude(state.attitude[clients, firms], memory, p.attitude_rate)
+    attitude = psy.update_attitude(state.attitude[clients, state.column(firms)], memory,
+                                   p.attitude_rate)
     answers = psy.nps_answer(memory, attitude, trust, normals(seeds, Salt.NPS, 0, p.nps_noise_sd),
                              p.nps_neutral, p.nps_slope)
     heard = uniforms(seeds, Salt.SURVEY, np.arange(2)[:, None])
@@ -190,7 +191,11 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
 
 def in_walk_order(table: WalkTable) -> list[WalkTable]:
     """*table* cut into passes of distinct clients: each client's first walk (by end), then
-    its second, and so on, so a client's walks are evaluated in the order it walked them."""
+    its second, and so on, so a client's walks are evaluated in the order it walked them.
+
+    Within a pass the walks keep the table's order: a client's passes depend on its own
+    walks only, not on how many another client has (replications side by side).
+    """
     clients = table.client
     ranked = np.sort(clients)
     if not (ranked[1:] == ranked[:-1]).any():  # one walk per client: one pass
@@ -201,5 +206,5 @@ def in_walk_order(table: WalkTable) -> list[WalkTable]:
     first = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
     n = len(table)
     rank = np.empty(n, dtype=np.int64)
-    rank[by_client] = np.arange(n) - np.repeat(first, np.diff(np.append(first, n)))
-    return [table.take(order[rank == k]) for k in range(int(rank.max()) + 1)]
+    rank[order[by_client]] = np.arange(n) - np.repeat(first, np.diff(np.append(first, n)))
+    return [table.take(np.flatnonzero(rank == k)) for k in range(int(rank.max()) + 1)]

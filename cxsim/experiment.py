@@ -7,13 +7,16 @@ an :class:`Ensemble` with Student-t intervals across replications.
 :func:`compare` runs two scenarios on common random numbers and returns a
 :class:`Comparison` of their paired differences.
 
-Replications run in worker processes when ``workers > 1``. Each one depends
-only on its config and its index, and results are kept in replication order,
-so the numbers never depend on ``workers``.
+Replications of a small market run side by side, several in one engine
+(``cxsim.engine.Engine``: the day's work is paid once for all of them), and
+in worker processes when ``workers > 1``. Each one depends only on its
+config and its index, whichever engine and process it runs in, and results
+are kept in replication order, so the numbers never depend on ``workers``.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import sys
 from collections.abc import Sequence
@@ -30,11 +33,14 @@ from cxsim.config import Config, to_config
 from cxsim.errors import ConfigError
 from cxsim.results import mean_ci
 
-__all__ = ["Ensemble", "Comparison", "replicate", "compare"]
+__all__ = ["BATCH_CLIENTS", "Ensemble", "Comparison", "chunks", "replicate", "compare"]
 
 _IDS = ("run_id", "seed", "replication", "config_hash")
 """Columns every result row carries: they identify a run, they are not metrics."""
 _LEVEL = 0.95
+BATCH_CLIENTS = 40_000
+"""Most clients one engine holds for replications side by side: at 2,000 clients, 20
+replications share each day's work; a chunk's arrays stay tens of megabytes (docs/scaling.md)."""
 
 
 @dataclass
@@ -184,37 +190,54 @@ def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, work
 
 
 # ------------------------------------------------------------------ running
-def _run_one(cfg: Config, replication: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summary and timeseries of one replication."""
-    from cxsim.engine import simulate
+def chunks(cfg: Config, replications: Sequence[int], workers: int) -> list[list[int]]:
+    """*replications* cut into the chunks one engine each runs side by side: at most
+    :data:`BATCH_CLIENTS` clients per engine, and enough chunks to keep *workers* busy."""
+    replications = list(replications)
+    size = max(1, min(BATCH_CLIENTS // cfg.market.size, math.ceil(len(replications) / workers)))
+    return [replications[k:k + size] for k in range(0, len(replications), size)]
 
-    results = simulate(cfg, replication=replication)
-    return results.summary, results.timeseries
+
+def _run_chunk(cfg: Config, replications: list[int]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Summary and timeseries of each replication of a chunk."""
+    from cxsim.engine import simulate_replications
+
+    return [(r.summary, r.timeseries) for r in simulate_replications(cfg, replications)]
 
 
 def _run_all(jobs: list[tuple[Config, int]], workers: int, progress: bool
              ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """Run *jobs* (config, replication) and return their results in job order."""
+    work = []  # (config, replications, index of the first job)
+    start = 0
+    while start < len(jobs):
+        cfg = jobs[start][0]
+        stop = start
+        while stop < len(jobs) and jobs[stop][0] is cfg:
+            stop += 1
+        for chunk in chunks(cfg, [r for _, r in jobs[start:stop]], workers):
+            work.append((cfg, chunk, start))
+            start += len(chunk)
+    out: list = [None] * len(jobs)
     with tqdm(total=len(jobs), unit="run", desc="replications", file=sys.stderr,
               disable=not progress) as bar:
         if workers == 1:
-            out = []
-            for cfg, replication in jobs:
-                out.append(_run_one(cfg, replication))
-                bar.update()
+            for cfg, chunk, first in work:
+                out[first:first + len(chunk)] = _run_chunk(cfg, chunk)
+                bar.update(len(chunk))
             return out
-        out = [None] * len(jobs)
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
-            futures = {pool.submit(_run_one, cfg, replication): k
-                       for k, (cfg, replication) in enumerate(jobs)}
+        with ProcessPoolExecutor(min(workers, len(work)), mp_context=context) as pool:
+            futures = {pool.submit(_run_chunk, cfg, chunk): (first, len(chunk))
+                       for cfg, chunk, first in work}
             for future in as_completed(futures):
+                first, n = futures[future]
                 try:
-                    out[futures[future]] = future.result()
+                    out[first:first + n] = future.result()
                 except ConfigError:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
-                bar.update()
+                bar.update(n)
         return out
 
 

@@ -54,6 +54,11 @@ class Segments:
 class ClientState:
     """The state of every client, sized for all firms of the market.
 
+    Replications run side by side (:meth:`side_by_side`) put their clients
+    on one axis and number their firms on one axis too (replication r's
+    firm f is ``r * F + f``), while ``attitude`` and ``aware`` keep one
+    column per firm of the market (:meth:`column`).
+
     Parameters
     ----------
     cfg : the validated scenario.
@@ -85,10 +90,35 @@ class ClientState:
         self.memory = np.zeros(size)
         self.nps = np.full(size, -1, dtype=np.int8)
         self.relationship = np.full(size, -1, dtype=np.int64)
+        self.block = size  # clients per replication
+
+    _COLUMNS = ("segment", "firm", "expectation", "trust", "attitude", "aware", "memory", "nps",
+                "relationship")
+
+    @classmethod
+    def side_by_side(cls, states: list[ClientState]) -> ClientState:
+        """The clients of several replications on one axis, block after block."""
+        n_firms = states[0].attitude.shape[1]
+        both = cls.__new__(cls)
+        for name in cls._COLUMNS:
+            setattr(both, name, np.concatenate([getattr(s, name) for s in states]))
+        offsets = np.repeat(np.arange(len(states)) * n_firms, [s.size for s in states])
+        mine = both.firm >= 0
+        both.firm[mine] += offsets[mine].astype(both.firm.dtype)
+        both.block = states[0].size
+        return both
 
     @property
     def size(self) -> int:
         return self.firm.size
+
+    def column(self, firms: np.ndarray | int) -> np.ndarray | int:
+        """The column of ``attitude`` and ``aware`` that holds each firm."""
+        return firms % self.attitude.shape[1]
+
+    def first_firm(self, clients: np.ndarray) -> np.ndarray:
+        """The number of the first firm of each client's replication."""
+        return clients // self.block * self.attitude.shape[1]
 
     def prospects(self) -> np.ndarray:
         """Ids of the clients who are no firm's client yet."""
@@ -123,26 +153,29 @@ class Relationships:
     _COLUMNS = ("client", "firm", "source", "acquired_at", "churned_at", "purchases", "revenue",
                 "margin", "clv")
 
-    def add(self, client: int, firm: int, t: float, source: int) -> int:
-        """Open a relationship at day *t*; return its row."""
-        if self.n == self.client.size:
+    def add(self, clients: np.ndarray, firms: np.ndarray, t: np.ndarray | float, source: int
+            ) -> np.ndarray:
+        """Open a relationship for each client (with its firm, at its day *t*); return the
+        rows, in the given order."""
+        k = clients.size
+        if self.n + k > self.client.size:
             for name in self._COLUMNS:
                 old = getattr(self, name)
-                new = np.empty(2 * old.size, dtype=old.dtype)
+                new = np.empty(max(2 * old.size, self.n + k), dtype=old.dtype)
                 new[: old.size] = old
                 setattr(self, name, new)
-        r = self.n
-        self.client[r] = client
-        self.firm[r] = firm
-        self.source[r] = source
-        self.acquired_at[r] = t
-        self.churned_at[r] = np.nan
-        self.purchases[r] = 0
-        self.revenue[r] = 0.0
-        self.margin[r] = 0.0
-        self.clv[r] = 0.0
-        self.n += 1
-        return r
+        rows = np.arange(self.n, self.n + k)
+        self.client[rows] = clients
+        self.firm[rows] = firms
+        self.source[rows] = source
+        self.acquired_at[rows] = t
+        self.churned_at[rows] = np.nan
+        self.purchases[rows] = 0
+        self.revenue[rows] = 0.0
+        self.margin[rows] = 0.0
+        self.clv[rows] = 0.0
+        self.n += k
+        return rows
 
     def columns(self) -> dict[str, np.ndarray]:
         """The filled part of every column."""

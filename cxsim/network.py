@@ -247,10 +247,14 @@ class SocialNetwork:
         Neighbour ids. Every undirected edge appears twice (once in each
         endpoint's row), there are no self loops and no duplicates, and each
         row is sorted ascending. ``None`` for ``complete`` and ``none``.
+    block : int, optional
+        For ``complete``: every client talks to every other one of its block
+        of ``block`` consecutive ids (replications side by side,
+        :meth:`side_by_side`); *size* by default.
 
     Attributes
     ----------
-    kind, size, indptr, indices
+    kind, size, indptr, indices, block
         As above. The arrays are made read-only.
 
     Notes
@@ -266,7 +270,7 @@ class SocialNetwork:
        Press, 2010, sec. 9.4.
     """
 
-    __slots__ = ("kind", "size", "indptr", "indices")
+    __slots__ = ("kind", "size", "indptr", "indices", "block")
 
     def __init__(
         self,
@@ -274,6 +278,7 @@ class SocialNetwork:
         size: int,
         indptr: np.ndarray | None = None,
         indices: np.ndarray | None = None,
+        block: int | None = None,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
@@ -299,6 +304,31 @@ class SocialNetwork:
         self.size = int(size)
         self.indptr = indptr
         self.indices = indices
+        self.block = self.size if block is None else int(block)
+        if self.size and not (1 <= self.block and self.size % self.block == 0):
+            raise ValueError(f"block must divide size {self.size}; got {block!r}")
+
+    @classmethod
+    def side_by_side(cls, networks: list[SocialNetwork]) -> SocialNetwork:
+        """Networks of equal size on one axis of clients, with no edge between them.
+
+        The replications of a batch (``cxsim.engine``) each talk over their
+        own network; a ``complete`` one stays complete within its block of
+        ``block`` clients.
+        """
+        first = networks[0]
+        size = sum(n.size for n in networks)
+        if first.kind == "complete":
+            return cls("complete", size, block=first.size)
+        if not first.stores_edges:
+            return cls(first.kind, size)
+        offsets = np.cumsum([0] + [n.size for n in networks[:-1]])
+        starts = np.cumsum([0] + [n.indices.size for n in networks[:-1]])
+        indptr = np.concatenate([networks[0].indptr[:1]] + [
+            n.indptr[1:] + start for n, start in zip(networks, starts)])
+        indices = np.concatenate([n.indices + np.int32(offset)
+                                  for n, offset in zip(networks, offsets)])
+        return cls(first.kind, size, indptr.astype(np.int64), indices.astype(np.int32))
 
     # ------------------------------------------------------------------ #
     @classmethod
@@ -349,7 +379,7 @@ class SocialNetwork:
     def num_edges(self) -> int:
         """Number of undirected edges (``size (size - 1) / 2`` for ``complete``)."""
         if self.kind == "complete":
-            return self.size * (self.size - 1) // 2
+            return self.size * (self.block - 1) // 2
         if self.indptr is None:
             return 0
         return int(self.indices.size // 2)
@@ -368,7 +398,7 @@ class SocialNetwork:
            Press, 2010, sec. 6.9.
         """
         if self.kind == "complete":
-            return np.full(self.size, max(self.size - 1, 0), dtype=np.int64)
+            return np.full(self.size, max(self.block - 1, 0), dtype=np.int64)
         if self.indptr is None:
             return np.zeros(self.size, dtype=np.int64)
         return np.diff(self.indptr)
@@ -401,8 +431,9 @@ class SocialNetwork:
             raise IndexError(f"client id must be an integer in [0, {self.size}); got {i!r}")
         i = int(i)
         if self.kind == "complete":
-            others = np.arange(self.size - 1, dtype=np.int32)
-            others[i:] += 1
+            first = i - i % self.block
+            others = np.arange(first, first + self.block - 1, dtype=np.int32)
+            others[i - first:] += 1
             return others
         if self.indptr is None:
             return np.empty(0, dtype=np.int32)
@@ -479,11 +510,12 @@ class SocialNetwork:
         if lo < 0 or hi >= self.size:
             bad = lo if lo < 0 else hi
             raise IndexError(f"senders must be client ids in [0, {self.size}); got {bad}")
-        if self.kind == "none" or (self.kind == "complete" and self.size < 2):
+        if self.kind == "none" or (self.kind == "complete" and self.block < 2):
             return np.full(s.shape, -1, dtype=np.int64)
         if self.kind == "complete":
-            other = offsets(np.full(s.shape, self.size - 1, dtype=np.int64), None)
-            return other + (other >= s)
+            own = s % self.block
+            other = offsets(np.full(s.shape, self.block - 1, dtype=np.int64), None)
+            return s - own + other + (other >= own)
         start = self.indptr[s]
         deg = (self.indptr[s + 1] - start).astype(np.int64)
         if deg.min() > 0:
@@ -508,8 +540,10 @@ class SocialNetwork:
            Press, 2010, sec. 9.4.
         """
         if self.kind == "complete":
-            u, v = np.triu_indices(self.size, k=1)
-            return u.astype(np.int64), v.astype(np.int64)
+            u, v = np.triu_indices(self.block, k=1)
+            first = np.repeat(np.arange(0, self.size, self.block), u.size)
+            return (np.tile(u, self.size // self.block) + first).astype(np.int64), \
+                (np.tile(v, self.size // self.block) + first).astype(np.int64)
         if self.indptr is None:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         src = np.repeat(np.arange(self.size, dtype=np.int64), self.degree())

@@ -28,8 +28,8 @@ import numpy as np
 from numba import njit, vectorize
 
 __all__ = ["CLIENT_STEP", "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "Walk", "Salt",
-           "Prospect", "compiled_key", "compiled_mix", "compiled_uniform", "key", "keys", "mix",
-           "normals", "poissons", "positions", "uniform", "uniforms"]
+           "Prospect", "client_streams", "compiled_key", "compiled_mix", "compiled_uniform", "key",
+           "keys", "mix", "normals", "poissons", "positions", "uniform", "uniforms"]
 
 
 class Walk(IntEnum):
@@ -133,9 +133,24 @@ def _words(x: np.ndarray | int) -> np.ndarray:
     return np.asarray(x, dtype=np.uint64)
 
 
-def keys(stream: int, clients: np.ndarray, numbers: np.ndarray | int) -> np.ndarray:
-    """:func:`key` for arrays of clients and numbers (uint64)."""
-    return _keys(np.uint64(stream), _words(clients), _words(numbers))
+def keys(stream: np.ndarray | int, clients: np.ndarray, numbers: np.ndarray | int
+         ) -> np.ndarray:
+    """:func:`key` for arrays of clients and numbers (uint64); *stream* may be one word
+    per client (:func:`client_streams`)."""
+    return _keys(_words(stream), _words(clients), _words(numbers))
+
+
+def client_streams(stream: int, first: int, size: int) -> np.ndarray:
+    """Words that key clients ``first .. first + size - 1`` as *stream*'s clients ``0 ..
+    size - 1``: ``key(word, first + i, n) == key(stream, i, n)``.
+
+    Replications run side by side in one engine number their clients on
+    one axis; each block keeps the draws of its own run, bit for bit,
+    because a client's step on the key's lattice can be taken back out of
+    the stream (modulo 2**64).
+    """
+    word = (stream - first * CLIENT_STEP) & MASK
+    return np.full(size, word, dtype=np.uint64)
 
 
 def positions(seeds: np.ndarray, index: np.ndarray | int) -> np.ndarray:

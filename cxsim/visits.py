@@ -40,8 +40,8 @@ CHECKED, FLUSHED, COMPLETED = 1, 2, 4  # a walk's flags
 CLIENT, FIRM, NEED_AT, KEY, POSITION, NODE, KIND, FLAGS, ENDED, HEAD, TAIL, LENGTH, CHURN, \
     FREE_SLOTS = range(14)
 # a client's columns
-FIRM_OF, UNRESOLVED, CHURN_BOUND, NEED_MEAN, WALK_NUMBER, NEXT_NEED, NEED_FIRM, NEED_KEY = \
-    range(8)
+FIRM_OF, UNRESOLVED, CHURN_BOUND, NEED_MEAN, WALK_NUMBER, NEXT_NEED, NEED_FIRM, NEED_KEY, \
+    STREAM = range(9)
 # the counters
 HEAP, SEQUENCE, FREE, FINISHED, LATER, POOL = range(6)
 # why the loop returned
@@ -158,14 +158,13 @@ def _free_walk(walks, pool, counters, slot):
 
 @njit(cache=True)
 def _plan(walks, clients, params, counters, client, firm, t, today, need_now):
-    """``Calendar.start_walk``: the client's next need after day *t* (at *t* with
+    """``Calendar.plan_needs`` for one client: its next need after day *t* (at *t* with
     *need_now*). A need on a later day waits in the calendar; one today is returned
     with its walk's key, to be walked now (:data:`NONE` otherwise)."""
-    horizon, days, months, slowdown, stream = params[0], params[2], params[3], params[4], \
-        params[5]
+    horizon, days, months, slowdown = params[0], params[2], params[3], params[4]
     number = clients[WALK_NUMBER][client]
     clients[WALK_NUMBER][client] = number + 1
-    seed = compiled_key(stream, client, number)
+    seed = compiled_key(clients[STREAM][client], client, number)
     if not need_now:
         gap = -math.log1p(-compiled_uniform(seed, _NEED_GAP)) * clients[NEED_MEAN][client]
         if slowdown.size:
@@ -256,8 +255,9 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
 
     Returns why it stopped (:data:`DONE`; :data:`EVALUATE`: a client who may
     have left is about to join a queue, evaluate first and call again;
-    :data:`GROW`: make room and call again), the time of the last event and
-    the visit pool.
+    :data:`GROW`: make room and call again), the time of the last event, the
+    client of the walk that asks for the evaluation (-1 if none) and the
+    visit pool.
     """
     staffed, service, is_exit, sure, degree, cumulative, following, delay = routes[0]
     free_start, free, area = stations
@@ -265,7 +265,7 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
     now = -1.0
     while counters[HEAP] > 0 and heap[0][0] < until:
         if not _has_room(walks, counters, out):
-            return GROW, now, pool
+            return GROW, now, -1, pool
         t, order, slot = _pop(heap, counters)
         now = t
         client, firm, flags = walks[CLIENT][slot], walks[FIRM][slot], walks[FLAGS][slot]
@@ -282,7 +282,7 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
             if clients[UNRESOLVED][client] and not flags & FLUSHED:
                 walks[FLAGS][slot] = flags | FLUSHED
                 _push(heap, counters, t, order, slot)
-                return EVALUATE, now, pool
+                return EVALUATE, now, client, pool
             walks[FLAGS][slot] = flags | CHECKED
             if clients[FIRM_OF][client] != firm:
                 _free_walk(walks, pool, counters, slot)
@@ -324,24 +324,17 @@ def advance(routes, walks, pool, heap, counters, clients, params, out, stations,
                                   slot, following[node, k], done + delay[node, k], today)
         pool = _walk_now(routes, walks, pool, heap, counters, clients, params, out, now, client,
                          firm, need, today)
-    return DONE, now, pool
-
-
-@njit(cache=True)
-def start_walk(routes, walks, pool, heap, counters, clients, params, out, now, client, firm, t,
-               today, need_now):
-    """``Calendar.start_walk`` from Python (an acquisition, a walk ended on a batch)."""
-    need = _plan(walks, clients, params, counters, client, firm, t, today, need_now)
-    return _walk_now(routes, walks, pool, heap, counters, clients, params, out, now, client, firm,
-                     need, today)
+    return DONE, now, -1, pool
 
 
 @njit(cache=True)
 def plan_needs(routes, walks, pool, heap, counters, clients, params, out, now, who, firms, after,
-               today):
-    """:func:`start_walk` for distinct clients *who* whose walks ended at days *after*."""
+               today, need_now):
+    """``Calendar.plan_needs``: each client's next need after its day in *after* (at it with
+    *need_now*), walked now if it falls today."""
     for i in range(who.size):
-        need = _plan(walks, clients, params, counters, who[i], firms[i], after[i], today, False)
+        need = _plan(walks, clients, params, counters, who[i], firms[i], after[i], today,
+                     need_now)
         pool = _walk_now(routes, walks, pool, heap, counters, clients, params, out, now, who[i],
                          firms[i], need, today)
     return pool
@@ -363,10 +356,21 @@ def arrive(walks, pool, heap, counters, now, clients, firms, needs, seeds, posit
 
 
 @njit(cache=True)
-def collect(walks, pool, counters, out):
-    """The walks that ended, as the columns of a ``WalkTable``; their slots freed."""
-    n = counters[FINISHED]
-    slots = out[0][:n]
+def collect(walks, pool, counters, out, first, stop):
+    """The walks that ended whose clients are *first* .. *stop* - 1, as the columns of a
+    ``WalkTable``; their slots freed, the others' left in order."""
+    finished = out[0]
+    slots = np.empty(counters[FINISHED], np.int64)
+    n = rest = 0
+    for i in range(counters[FINISHED]):
+        slot = finished[i]
+        if first <= walks[CLIENT][slot] < stop:
+            slots[n] = slot
+            n += 1
+        else:
+            finished[rest] = slot
+            rest += 1
+    slots = slots[:n]
     lengths = walks[LENGTH][slots].copy()
     nodes, waits = np.empty(lengths.sum(), np.int64), np.empty(lengths.sum())
     v = 0
@@ -381,7 +385,7 @@ def collect(walks, pool, counters, out):
                (walks[FLAGS][slots] & COMPLETED) != 0, walks[CHURN][slots], lengths, nodes, waits)
     for slot in slots:
         _free_walk(walks, pool, counters, slot)
-    counters[FINISHED] = 0
+    counters[FINISHED] = rest
     return columns
 
 
@@ -394,7 +398,8 @@ class Visits:
     capacity : staff per touchpoint (0 where unstaffed).
     firm_of : ``ClientState.firm``, read as the run changes it.
     need_mean, churn_bound : per client (``cxsim.calendar``).
-    months : the month grid; stream : the run's ``walks`` key.
+    months : the month grid.
+    stream : per client, its word of the run's ``walks`` key (``streams.client_streams``).
     """
 
     START = (256, 4096)
@@ -402,16 +407,16 @@ class Visits:
 
     def __init__(self, routes: Routes, entries: list[int], capacity: np.ndarray,
                  firm_of: np.ndarray, need_mean: np.ndarray, churn_bound: np.ndarray, months,
-                 stream: int) -> None:
+                 stream: np.ndarray) -> None:
         size = firm_of.size
         self.routes = (routes.arrays, np.array(entries, dtype=np.int64))
         self.clients = (firm_of, np.zeros(size, np.int32), churn_bound.astype(float),
                         need_mean.astype(float), np.zeros(size, np.uint32),
                         np.full(size, np.inf), np.zeros(size, np.int16),
-                        np.zeros(size, np.uint64))
+                        np.zeros(size, np.uint64), stream.astype(np.uint64))
         slowdown = months.need_slowdown if months.shocked else np.empty(0)
         self.params = (float(months.horizon), float(months.warmup), float(months.days),
-                       int(months.n), slowdown, np.uint64(stream))
+                       int(months.n), slowdown)
         staff = np.where(routes.staffed, capacity, 0).astype(np.int64)
         self.stations = (np.concatenate(([0], np.cumsum(staff))), np.zeros(int(staff.sum())),
                          np.zeros(staff.size))
@@ -460,32 +465,28 @@ class Visits:
                 self.params, self.out)
 
     def advance(self, until: float, today: int, evaluate) -> None:
-        """Every walk event before day *until*, in time order; *evaluate* is called (with
-        :attr:`now` at the event) before a client who may have left joins a queue."""
+        """Every walk event before day *until*, in time order; *evaluate* is called with
+        the client (and :attr:`now` at the event) before a client who may have left joins
+        a queue."""
         while True:
-            why, now, self.pool = advance(*self._state(), self.stations, float(until),
-                                          int(today))
+            why, now, client, self.pool = advance(*self._state(), self.stations, float(until),
+                                                  int(today))
             if why == GROW:
                 self._make_room()
             elif why == EVALUATE:
                 self.now = float(now)
-                evaluate()
+                evaluate(int(client))
             else:
                 break
         self.now = float(until)
 
-    def start_walk(self, client: int, firm: int, t: float, today: int, need_now: bool) -> None:
-        """``Calendar.start_walk``: the client's next need, walked now if it falls today."""
-        self._make_room()
-        self.pool = start_walk(*self._state(), self.now, int(client), int(firm), float(t),
-                               int(today), bool(need_now))
-
     def plan_needs(self, clients: np.ndarray, firms: np.ndarray, after: np.ndarray,
-                   today: int) -> None:
+                   today: int, need_now: bool) -> None:
         """``Calendar.plan_needs``: each client's next need, walked now if it falls today."""
         self._make_room(clients.size + 2)
         self.pool = plan_needs(*self._state(), self.now, clients.astype(np.int64),
-                               firms.astype(np.int64), np.asarray(after, dtype=float), int(today))
+                               firms.astype(np.int64), np.asarray(after, dtype=float),
+                               int(today), bool(need_now))
 
     def arrive(self, clients, firms, needs, seeds, positions, nodes, times, lengths, visited
                ) -> None:
@@ -497,11 +498,16 @@ class Visits:
                            nodes.astype(np.int64), times, lengths.astype(np.int64),
                            visited.astype(np.int64))
 
-    def collect(self) -> WalkTable | None:
-        """The walks that have ended (some may end later than now), as a table."""
+    def collect(self, clients: range | None = None) -> WalkTable | None:
+        """The walks that have ended (some may end later than now), as a table; only
+        those of *clients* (a range of ids) if given."""
         if not self.counters[FINISHED]:
             return None
-        return WalkTable(*collect(self.walks, self.pool, self.counters, self.out))
+        first, stop = (0, self.clients[0].size) if clients is None else (clients.start,
+                                                                         clients.stop)
+        table = WalkTable(*collect(self.walks, self.pool, self.counters, self.out, first,
+                                   stop))
+        return table if len(table) else None
 
     def later(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Walks that ended after the day they were walked on: clients, firms, days."""

@@ -43,12 +43,13 @@ def deliver(senders: np.ndarray, firms: np.ndarray, praise: np.ndarray, seeds: n
     heard, firms, praise = heard[reached], firms[reached], praise[reached]
     persuasion = persuasion[reached]
     shift = np.where(praise, market.message_attitude_shift, -market.message_attitude_shift)
-    np.add.at(state.attitude, (heard, firms), shift)
-    state.attitude[heard, firms] = np.clip(state.attitude[heard, firms], -1.0, 1.0)
-    state.aware[heard, firms] = True
+    column = state.column(firms)
+    np.add.at(state.attitude, (heard, column), shift)
+    state.attitude[heard, column] = np.clip(state.attitude[heard, column], -1.0, 1.0)
+    state.aware[heard, column] = True
     converts = praise & (state.firm[heard] == PROSPECT)
     converts &= persuasion < psy.referral_persuasion(market.referral_conversion,
-                                                     state.attitude[heard, firms])
+                                                     state.attitude[heard, column])
     if not converts.any():
         return None
     who, first = np.unique(heard[converts], return_index=True)

@@ -9,9 +9,20 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import cxsim
-from cxsim.engine import KEYED, STREAMS, root_seed, spawn_streams, stream_keys
+from cxsim.config import to_config
+from cxsim.engine import (
+    KEYED,
+    STREAMS,
+    root_seed,
+    simulate_replications,
+    spawn_streams,
+    stream_keys,
+)
+from cxsim.results import TABLES
+from cxsim.streams import client_streams
 from tests.validation.conftest import within_bound
 
 
@@ -45,6 +56,42 @@ def test_growing_the_walks_in_flight_changes_no_figure(small_cfg, monkeypatch):
     grown = cxsim.run(small_cfg)
     for name, frame in _frames(roomy).items():
         pd.testing.assert_frame_equal(frame, _frames(grown)[name], check_exact=True)
+
+
+SIDE_BY_SIDE = {
+    "duel, returns, journeys": ["market.size=700", "sim.years=1", "market.return_per_year=1",
+                                "sim.record_journeys=true"],
+    "solo, complete network": ["scenario=solo", "market.size=500", "sim.years=1",
+                               "network=complete"],
+    "recurring_b2b, shock and workshop": [
+        "market=recurring_b2b", "market.size=600", "sim.years=1", "+events.s.kind=shock",
+        "+events.s.start_month=3", "+events.s.months=3", "+events.s.need_rate_factor=0.7",
+        "+events.w.kind=workshop", "+events.w.start_month=5", "+events.w.firm=client_first"],
+}
+
+
+@pytest.mark.parametrize("overrides", SIDE_BY_SIDE.values(), ids=SIDE_BY_SIDE.keys())
+def test_replications_side_by_side_are_the_runs_alone(overrides):
+    """One engine running replications 2, 0 and 5 side by side gives each one the results
+    of its own run, bit for bit, every table."""
+    cfg = to_config(cxsim.compose(overrides))
+    together = simulate_replications(cfg, [2, 0, 5])
+    for replication, results in zip([2, 0, 5], together):
+        alone = cxsim.run(cfg, replication=replication)
+        for name in TABLES:
+            if getattr(alone, name) is not None:
+                pd.testing.assert_frame_equal(getattr(results, name), getattr(alone, name),
+                                              check_exact=True, obj=name)
+
+
+def test_replications_side_by_side_need_each_their_own_keys(monkeypatch):
+    """Negative control: were every block keyed as block 0, replications after the first
+    would draw another client's numbers, and the comparison above would fail."""
+    cfg = to_config(cxsim.compose(SIDE_BY_SIDE["duel, returns, journeys"]))
+    monkeypatch.setattr("cxsim.engine.client_streams",
+                        lambda stream, first, size: client_streams(stream, 0, size))
+    second = simulate_replications(cfg, [2, 0])[1]
+    assert not second.clients.equals(cxsim.run(cfg, replication=0).clients)
 
 
 def test_different_seed_gives_different_results(small_cfg):

@@ -371,6 +371,39 @@ def test_complete_draws_any_other_client_uniformly():
     assert ((got >= 0) & (got < 7) & (got != senders)).all()
 
 
+def test_networks_side_by_side_keep_their_own_edges():
+    """Replications run side by side talk over the union of their networks, nothing between."""
+    cfg = NetworkConfig(kind="small_world", mean_degree=4, rewire_probability=0.3)
+    parts = [build_network(cfg, 50, rng(seed)) for seed in (1, 2, 3)]
+    union = SocialNetwork.side_by_side(parts)
+    assert union.size == 150 and union.num_edges == sum(p.num_edges for p in parts)
+    for b, part in enumerate(parts):
+        for i in (0, 17, 49):
+            assert union.neighbours(50 * b + i).tolist() == (part.neighbours(i) + 50 * b).tolist()
+    senders = np.arange(150)
+    u = rng(4).random(150)
+    assert union.neighbours_at(senders, u).tolist() == np.concatenate(
+        [part.neighbours_at(senders[:50], u[50 * b:50 * b + 50]) + 50 * b
+         for b, part in enumerate(parts)]).tolist()
+
+
+def test_complete_networks_side_by_side_talk_within_their_block():
+    parts = [build_network(NetworkConfig(kind="complete"), 6, rng()) for _ in range(3)]
+    union = SocialNetwork.side_by_side(parts)
+    assert union.block == 6 and union.num_edges == 3 * 15
+    assert union.neighbours(8).tolist() == [6, 7, 9, 10, 11]
+    assert (union.degree() == 5).all()
+    u, v = union.edges()
+    assert u.size == 45 and (u // 6 == v // 6).all()
+    got = union.neighbours_at(np.full(30_000, 8), rng(5).random(30_000))
+    counts = np.bincount(got, minlength=18)
+    assert counts[:6].sum() == counts[12:].sum() == counts[8] == 0
+    assert stats.chisquare(counts[[6, 7, 9, 10, 11]]).pvalue > 1e-3
+    alone = parts[0].neighbours_at(np.arange(6), np.linspace(0, 0.99, 6))
+    assert union.neighbours_at(np.arange(12, 18), np.linspace(0, 0.99, 6)).tolist() == (
+        alone + 12).tolist()
+
+
 def test_draw_edge_cases():
     isolated = SocialNetwork.from_edges("file", 4, np.array([0]), np.array([1]))
     got = isolated.draw_neighbours(np.array([0, 1, 2, 3, 0]), rng())

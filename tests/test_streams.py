@@ -10,6 +10,7 @@ from cxsim.streams import (
     GOLDEN,
     MASK,
     TO_UNIT,
+    client_streams,
     compiled_key,
     compiled_uniform,
     key,
@@ -30,6 +31,19 @@ def test_scalar_and_array_keys_agree():
     numbers = np.array([0, 3, 0, 65_000])
     assert keys(STREAM, clients, numbers).tolist() == [
         key(STREAM, int(c), int(n)) for c, n in zip(clients, numbers)]
+
+
+def test_a_block_of_clients_keeps_its_own_streams_keys():
+    """Replications side by side number their clients on one axis; client ``first + i``
+    keyed by its block's word draws what client ``i`` of the stream draws alone."""
+    first, size = 3 * 2_000, 2_000
+    words = client_streams(STREAM, first, size)
+    clients = np.array([0, 1, 1_234, 1_999])
+    numbers = np.array([0, 5, 17, 65_000])
+    assert keys(words[clients], first + clients, numbers).tolist() == [
+        key(STREAM, int(c), int(n)) for c, n in zip(clients, numbers)]
+    assert int(compiled_key(words[7], first + 7, 3)) == key(STREAM, 7, 3)
+    assert keys(words[:1], first, 0)[0] != key(STREAM, first, 0)  # the word is what moves
 
 
 def test_array_uniforms_are_the_scalar_sequence():

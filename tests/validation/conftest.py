@@ -27,9 +27,14 @@ def within_bound(estimates: np.ndarray, truth: float, relative_bound: float) -> 
 
 
 def replicate(overrides: list[str], n: int) -> list[cxsim.Results]:
-    """Replications 0..n-1 of one composed scenario."""
-    cfg = cxsim.compose(overrides)
-    return [cxsim.run(cfg, replication=i) for i in range(n)]
+    """Replications 0..n-1 of one composed scenario, side by side (each one's results
+    are those of ``cxsim.run(cfg, replication=i)``)."""
+    from cxsim.config import to_config
+    from cxsim.engine import simulate_replications
+    from cxsim.experiment import chunks
+
+    cfg = to_config(cxsim.compose(overrides))
+    return [r for chunk in chunks(cfg, range(n), 1) for r in simulate_replications(cfg, chunk)]
 
 
 @pytest.fixture
