@@ -166,7 +166,8 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    {", ".join(f"{n:,} clients x {y:g} years" for n, y in SMALL)}; one fresh process
    per size, warmed up): **one run (s)**, the best of {REPEATS} of `cxsim.run(cfg)`;
    **per replication (s)**, the wall time of `cxsim.replicate(cfg, {SMALL_REPLICATIONS},
-   workers=1)` over {SMALL_REPLICATIONS}. Small runs are what the what-if page, the demo,
+   workers=1)` over {SMALL_REPLICATIONS} (since e937f9c side by side in one engine, in
+   chunks of up to 40,000 clients: docs/scaling.md). Small runs are what the what-if page, the demo,
    sensitivity sweeps and the test suite are made of. Targets (engine issue, from
    the first rows, e861998): >= 10x less time per replication at 2,000 x 3 y, >= 3x
    faster one run at 10,000 x 5 y.
