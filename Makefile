@@ -4,18 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-distributed bench facts golden fuzz lint clean
+.PHONY: demo studio test test-distributed bench facts golden fuzz lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,experiments]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,experiments,studio]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cxsim-demo
+
+# The what-if page on 127.0.0.1 (its URL is printed; Ctrl+C stops it).
+studio: $(STAMP)
+	$(BIN)/cxsim-studio
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

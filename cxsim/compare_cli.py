@@ -29,7 +29,7 @@ from cxsim.commandline import Parser, fail
 from cxsim.config import compose
 from cxsim.errors import ConfigError
 from cxsim.experiment import compare
-from cxsim.report.comparison import Compared, save_comparison
+from cxsim.report.comparison import Compared, comparison_meta, save_comparison
 
 __all__ = ["main"]
 
@@ -57,21 +57,6 @@ def _number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
-def _meta(args: argparse.Namespace, cfg_a, cfg_b) -> dict:
-    """What ran, for the report and for ``comparison.json``."""
-    from datetime import UTC, datetime
-
-    from cxsim.config import as_plain, config_hash, to_config
-    from cxsim.version import __version__
-
-    a, b = to_config(cfg_a), to_config(cfg_b)
-    return {"common": args.common, "a": args.a, "b": args.b, "seed": a.seed,
-            "replications": args.replications, "days_per_month": a.sim.days_per_month,
-            "config_hash_a": config_hash(a), "config_hash_b": config_hash(b),
-            "config_a": as_plain(a), "config_b": as_plain(b), "cxsim_version": __version__,
-            "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``cxsim-compare``; *argv* defaults to ``sys.argv[1:]``."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
@@ -86,7 +71,8 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as error:
         fail(PROG, str(error))
     try:
-        save_comparison(Compared(comparison, _meta(args, cfg_a, cfg_b)), args.out)
+        save_comparison(Compared(comparison, comparison_meta(
+            args.common, args.a, args.b, args.replications, cfg_a, cfg_b)), args.out)
     except OSError as error:
         fail(PROG, f"cannot write to --out {str(args.out)!r}: {error.strerror or error}")
     with pd.option_context("display.width", 200, "display.max_columns", None,

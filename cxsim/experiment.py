@@ -33,7 +33,8 @@ from cxsim.config import Config, to_config
 from cxsim.errors import ConfigError
 from cxsim.results import mean_ci
 
-__all__ = ["BATCH_CLIENTS", "Ensemble", "Comparison", "chunks", "replicate", "compare"]
+__all__ = ["BATCH_CLIENTS", "Ensemble", "Comparison", "chunks", "ensemble_of", "replicate",
+           "compare"]
 
 _IDS = ("run_id", "seed", "replication", "config_hash")
 """Columns every result row carries: they identify a run, they are not metrics."""
@@ -149,7 +150,7 @@ def replicate(cfg: Config | DictConfig, n: int, workers: int = 1,
     _check_counts(n, workers)
     scenario = to_config(cfg)
     runs = _run_all([(scenario, i) for i in range(n)], workers, progress)
-    return _ensemble(runs)
+    return ensemble_of(runs)
 
 
 def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, workers: int = 1,
@@ -186,7 +187,7 @@ def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, work
                           "(common random numbers)", (a.seed, b.seed))
     jobs = [(a, i) for i in range(n)] + [(b, i) for i in range(n)]
     runs = _run_all(jobs, workers, progress)
-    return Comparison(_ensemble(runs[:n]), _ensemble(runs[n:]))
+    return Comparison(ensemble_of(runs[:n]), ensemble_of(runs[n:]))
 
 
 # ------------------------------------------------------------------ running
@@ -241,7 +242,8 @@ def _run_all(jobs: list[tuple[Config, int]], workers: int, progress: bool
         return out
 
 
-def _ensemble(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> Ensemble:
+def ensemble_of(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> Ensemble:
+    """The :class:`Ensemble` of runs given as (summary, timeseries), in their order."""
     summaries, timeseries = zip(*runs)
     return Ensemble(pd.concat(summaries, ignore_index=True),
                     pd.concat(timeseries, ignore_index=True))

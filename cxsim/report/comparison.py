@@ -24,7 +24,8 @@ from cxsim.report.page import Page, table_from_frame
 from cxsim.report.run import CLV_NOTE, assumption_tables, estimate, kpi_frame
 from cxsim.results import ratio_ci
 
-__all__ = ["Compared", "save_comparison", "load_comparison", "comparison_page", "MARKER"]
+__all__ = ["Compared", "comparison_meta", "save_comparison", "load_comparison",
+           "comparison_page", "MARKER"]
 
 MARKER = "comparison.json"
 """Written last by :func:`save_comparison`: its presence says the comparison is whole."""
@@ -37,6 +38,24 @@ class Compared:
 
     comparison: Comparison
     meta: dict  # common, a, b (override lists), seed, replications, configs, version, created
+
+
+def comparison_meta(common: list[str], a: list[str], b: list[str], replications: int,
+                    cfg_a, cfg_b) -> dict:
+    """What ran, for the report and for ``comparison.json``: both scenarios' overrides
+    and resolved configs, the seed, the replications, the version and the time."""
+    from datetime import UTC, datetime
+
+    from cxsim.config import as_plain, config_hash, to_config
+    from cxsim.version import __version__
+
+    a_cfg, b_cfg = to_config(cfg_a), to_config(cfg_b)
+    return {"common": list(common), "a": list(a), "b": list(b), "seed": a_cfg.seed,
+            "replications": replications, "days_per_month": a_cfg.sim.days_per_month,
+            "config_hash_a": config_hash(a_cfg), "config_hash_b": config_hash(b_cfg),
+            "config_a": as_plain(a_cfg), "config_b": as_plain(b_cfg),
+            "cxsim_version": __version__,
+            "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def save_comparison(compared: Compared, out: Path, report: bool = True) -> None:

@@ -1,0 +1,58 @@
+"""The studio's answer to a what-if: the verdict in words, the paired differences, the shares.
+
+Rendered from a template with autoescaping, from the same builders as the
+comparison report (``cxsim.report``), so the page says what the report says.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cxsim.experiment import Comparison
+from cxsim.report import answer, charts
+from cxsim.report.comparison import Compared, comparison_sentences
+from cxsim.report.run import leading
+
+__all__ = ["DIFFERENCES", "answer_html", "differences"]
+
+DIFFERENCES = (("clv_final_year", "CLV now", 1.0, " per client", 0),
+               ("share_final", "final market share", 100.0, " points", 1),
+               ("nps_true", "true NPS", 1.0, "", 1),
+               ("nps_measured", "measured NPS", 1.0, "", 1))
+"""What the page shows of B - A per firm: column, words, scale, unit, digits."""
+
+_ENVIRONMENT = Environment(loader=PackageLoader("cxsim.studio", "templates"),
+                           autoescape=select_autoescape(default=True, default_for_string=True),
+                           trim_blocks=True, lstrip_blocks=True)
+
+
+def differences(comparison: Comparison) -> pd.DataFrame:
+    """Per firm and metric of :data:`DIFFERENCES`: B - A with its 95% CI, as shown and raw."""
+    table = comparison.table([column for column, *_ in DIFFERENCES])
+    words = {column: rest for column, *rest in DIFFERENCES}
+    rows = []
+    for row in table.itertuples(index=False):
+        what, scale, unit, digits = words[row.metric]
+        estimate = answer.Estimate(scale * row.diff, scale * row.ci_low, scale * row.ci_high,
+                                   int(row.n))
+        rows.append({"firm": row.firm, "metric": what, "shown": answer.interval(
+            estimate, unit, digits), "diff": estimate.mean, "ci_low": estimate.low,
+            "ci_high": estimate.high, "n": estimate.n})
+    return pd.DataFrame(rows)
+
+
+def answer_html(compared: Compared, planned: int) -> str:
+    """The answer block for the pairs finished so far (of *planned*)."""
+    comparison = compared.comparison
+    days_per_month = float(compared.meta["days_per_month"])
+    shares = []
+    for label, ensemble in (("A", comparison.a), ("B", comparison.b)):
+        _, _, _, month = leading(ensemble.summary, ensemble.timeseries)
+        series = {f"{label}: {firm}": ensemble.timeseries[ensemble.timeseries.firm == firm]
+                  for firm in dict.fromkeys(ensemble.timeseries.firm)}
+        shares.append(charts.share_over_time(series, days_per_month, month,
+                                             f"Market share over time, scenario {label}"))
+    return _ENVIRONMENT.get_template("answer.html.j2").render(
+        pairs=comparison.a.n, planned=planned, sentences=comparison_sentences(compared),
+        differences=differences(comparison), charts=shares)

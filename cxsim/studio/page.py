@@ -1,0 +1,285 @@
+"""The studio page (Panel) and its server: ``cxsim-studio`` serves it on 127.0.0.1.
+
+Panel was chosen after trying it beside Solara: it serves its JavaScript from
+the installed package (no request leaves the machine), runs a blocking step
+in a thread from an async handler while the page stays live, and syncs
+widgets with the URL's query string, so a what-if is a link. Every session
+has its own page; the worker processes (``cxsim.studio.runs``) are shared,
+one comparison at a time, and a waiting page says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+import sys
+import threading
+
+import panel as pn
+
+from cxsim.commandline import Parser, fail
+from cxsim.config import config_dir, group_options
+from cxsim.errors import ConfigError
+from cxsim.report.comparison import Compared, comparison_meta, comparison_page
+from cxsim.report.page import render
+from cxsim.studio.answer import answer_html
+from cxsim.studio.runs import Workers, stream
+from cxsim.studio.what_if import (
+    CHOICES,
+    LIVE_SIZE,
+    NUMBERS,
+    SEGMENT_LEVERS,
+    Setting,
+    WhatIf,
+    firms,
+    lever_bounds,
+    segments,
+)
+
+__all__ = ["Studio", "main"]
+
+PROG = "cxsim-studio"
+AS_IN_A = "as in A"
+PRESET_JOURNEY = "the preset's"
+_WORKERS: Workers | None = None
+_WORKERS_LOCK = threading.Lock()
+
+
+def shared_workers() -> Workers:
+    """The server's worker processes, started on the first Run."""
+    global _WORKERS
+    with _WORKERS_LOCK:
+        if _WORKERS is None:
+            _WORKERS = Workers(2)
+        return _WORKERS
+
+
+def _number(name: str, lever: str, value: float | None, placeholder: str = ""):
+    bounds = lever_bounds(lever)
+    kind = pn.widgets.IntInput if bounds.integer else pn.widgets.FloatInput
+    return kind(label=name, value=value, start=bounds.low, end=bounds.high,
+                placeholder=placeholder, width=170)
+
+
+class Studio:
+    """One browser session's page: the setting, scenario B, Run and the answer."""
+
+    def __init__(self) -> None:
+        self.firms = firms()
+        self.market = pn.widgets.Select(label="market", options=group_options("market"),
+                                        value=Setting.market, width=170)
+        self.journey = pn.widgets.Select(label="journey (every firm)",
+                                         options=[PRESET_JOURNEY, *group_options("journey")],
+                                         width=170)
+        self.clients = _number("clients", "size", LIVE_SIZE["clients"])
+        self.years = _number("years", "years", LIVE_SIZE["years"])
+        self.replications = pn.widgets.IntInput(label="paired replications",
+                                                value=LIVE_SIZE["replications"], start=2,
+                                                end=100, width=170)
+        self.segment_box = pn.Column()
+        self.segment_levers: dict[tuple[str, str], pn.widgets.Widget] = {}
+        self.b_levers: dict[tuple[str, str], pn.widgets.Widget] = {}
+        columns = []
+        for firm in self.firms:
+            widgets = []
+            for lever, options in CHOICES.items():
+                w = pn.widgets.Select(label=lever, options=[AS_IN_A, *options], width=170)
+                self.b_levers[firm, lever] = w
+                widgets.append(w)
+            for lever in NUMBERS:
+                w = _number(lever, lever, None, AS_IN_A)
+                self.b_levers[firm, lever] = w
+                widgets.append(w)
+            columns.append(pn.Column(f"**{firm}**", *widgets))
+        self.overrides = pn.pane.Markdown("", css_classes=["overrides"])
+        self.command = pn.pane.Markdown("", css_classes=["command"])
+        self.error = pn.pane.Alert("", alert_type="danger", visible=False,
+                                   css_classes=["error"])
+        self.run = pn.widgets.Button(label="Run", color="primary", css_classes=["run"])
+        self.cancel = pn.widgets.Button(label="Cancel", disabled=True, css_classes=["cancel"])
+        self.progress = pn.indicators.Progress(value=0, max=LIVE_SIZE["replications"],
+                                               width=300)
+        self.status = pn.pane.Str("Set a what-if and press Run.", css_classes=["status"])
+        self.answer = pn.pane.HTML("", css_classes=["answer-pane"], sizing_mode="stretch_width")
+        self.download = pn.widgets.FileDownload(callback=self._report, filename="report.html",
+                                                label="Download report", disabled=True)
+        self._compared: Compared | None = None
+        self._stop = threading.Event()
+        self._running = False
+        self._sync_url()
+        self._segments()
+        self.market.param.watch(lambda _: self._segments(), "value")
+        for w in self._inputs():
+            w.param.watch(lambda _: self._describe(), "value")
+        self._describe()
+        self.run.on_click(self._on_run)
+        self.cancel.on_click(self._on_cancel)
+        if pn.state.curdoc is not None:
+            pn.state.on_session_destroyed(lambda _: self._stop.set())
+        self.view = pn.Column(
+            "# cxsim studio: what if?",
+            "Scenario A is the setting; scenario B changes the levers you set below. Both "
+            "run on common random numbers; the answer is the paired difference B - A with "
+            "its 95% interval.",
+            pn.Row(pn.Column("### Setting", self.market, self.journey, self.clients, self.years,
+                             self.replications, self.segment_box),
+                   pn.Column("### Scenario B", pn.Row(*columns))),
+            self.overrides, self.error, pn.Row(self.run, self.cancel, self.download),
+            self.progress, self.status, self.answer, self.command)
+
+    # ------------------------------------------------------------------ state
+    def _inputs(self) -> list:
+        return [self.market, self.journey, self.clients, self.years, self.replications,
+                *self.b_levers.values()]
+
+    def _sync_url(self) -> None:
+        """The what-if lives in the query string: a link opens the same page."""
+        if pn.state.location is None:
+            return
+        pn.state.location.sync(self.market, {"value": "market"})
+        pn.state.location.sync(self.journey, {"value": "journey"})
+        pn.state.location.sync(self.clients, {"value": "clients"})
+        pn.state.location.sync(self.years, {"value": "years"})
+        pn.state.location.sync(self.replications, {"value": "n"})
+        for (firm, lever), w in self.b_levers.items():
+            pn.state.location.sync(w, {"value": f"b.{firm}.{lever}"})
+
+    def _segments(self) -> None:
+        """One row of the segment levers per segment of the chosen market, at its values."""
+        self.segment_levers = {}
+        rows = []
+        for name, values in segments(self.market.value).items():
+            widgets = []
+            for lever in SEGMENT_LEVERS:
+                w = _number(f"{name}: {lever.replace('_', ' ')}", lever, values[lever])
+                w.param.watch(lambda _: self._describe(), "value")
+                self.segment_levers[name, lever] = w
+                widgets.append(w)
+            rows.append(pn.Column(*widgets))
+        self.segment_box.objects = rows
+        self._describe()
+
+    def what_if(self) -> WhatIf:
+        preset = segments(self.market.value)
+        changed: dict[str, dict[str, float]] = {}
+        for (name, lever), w in self.segment_levers.items():
+            if w.value is not None and name in preset and w.value != preset[name][lever]:
+                changed.setdefault(name, {})[lever] = float(w.value)
+        journey = self.journey.value if self.journey.value in group_options("journey") else None
+        setting = Setting(self.market.value, changed, journey, self.clients.value,
+                          self.years.value, self.replications.value)
+        b: dict[str, dict[str, object]] = {}
+        for (firm, lever), w in self.b_levers.items():
+            if w.value is not None and w.value != AS_IN_A:
+                b.setdefault(firm, {})[lever] = (float(w.value) if lever in NUMBERS
+                                                 else w.value)
+        return WhatIf(setting, b)
+
+    def _describe(self) -> None:
+        if not hasattr(self, "command"):
+            return
+        what_if = self.what_if()
+        listed = what_if.b_overrides()
+        self.overrides.object = ("**B differs from A by:** " + ", ".join(
+            f"`{o}`" for o in listed) if listed else "**B is A so far**: set a lever above.")
+        self.command.object = f"**Reproduce it:**\n\n```\n{what_if.command()}\n```"
+
+    # ------------------------------------------------------------------ running
+    async def _on_run(self, _event) -> None:
+        if self._running:
+            self._stop.set()
+            while self._running:
+                await asyncio.sleep(0.05)
+        self.error.visible = False
+        what_if = self.what_if()
+        try:
+            cfg_a, cfg_b = what_if.configs(config_dir() / "journey")
+        except ConfigError as error:
+            self.error.object = str(error)
+            self.error.visible = True
+            return
+        n = what_if.setting.replications
+        meta = comparison_meta(what_if.setting.overrides(), [], what_if.b_overrides(), n,
+                               cfg_a, cfg_b)
+        self._stop = stop = threading.Event()
+        self._running = True
+        self.run.disabled, self.cancel.disabled = False, False
+        self.progress.max, self.progress.value = n, 0
+        workers = shared_workers()
+        try:
+            if not workers.lock.acquire(blocking=False):
+                self.status.object = ("Waiting: another comparison is running on these "
+                                      "cores; this one starts when it ends.")
+                while not workers.lock.acquire(blocking=False):
+                    if stop.is_set():
+                        return
+                    await asyncio.sleep(0.1)
+            try:
+                self.status.object = f"Running {n} pairs..."
+                pairs = stream(workers, cfg_a, cfg_b, n, stop)
+                while True:
+                    comparison = await asyncio.to_thread(next, pairs, None)
+                    if comparison is None or stop.is_set():
+                        break
+                    self._compared = Compared(comparison, meta)
+                    self.answer.object = answer_html(self._compared, n)
+                    self.progress.value = comparison.a.n
+                    self.download.disabled = False
+                if stop.is_set():
+                    await asyncio.to_thread(workers.restart)
+                    self.status.object = "Cancelled; the workers were stopped."
+                else:
+                    self.status.object = f"Done: {n} pairs."
+            finally:
+                workers.lock.release()
+        except Exception as error:  # a worker's failure, shown beside Run, never a traceback
+            self.error.object = f"The run failed: {error}"
+            self.error.visible = True
+        finally:
+            self._running = False
+            self.cancel.disabled = True
+
+    def _on_cancel(self, _event) -> None:
+        self._stop.set()
+
+    def _report(self) -> io.BytesIO:
+        if self._compared is None:
+            return io.BytesIO(b"")
+        return io.BytesIO(render(comparison_page(self._compared)).encode("utf-8"))
+
+
+def page() -> pn.viewable.Viewable:
+    """A fresh page for one browser session."""
+    return Studio().view
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``cxsim-studio``: serve the page on 127.0.0.1 and print its URL."""
+    parser = Parser(prog=PROG, description="The what-if page in the browser, on this machine.")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if not 0 <= args.port <= 65535:
+        fail(PROG, f"--port: must be in [0, 65535], got {args.port}")
+    port = args.port or _free_port()
+    pn.extension(notifications=False)
+    print(f"cxsim studio: http://127.0.0.1:{port}/ (Ctrl+C stops it)", flush=True)
+    try:
+        pn.serve({"/": page}, address="127.0.0.1", port=port, show=False,
+                 websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
+                 title="cxsim studio", verbose=False)
+    except OSError as error:
+        fail(PROG, f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}")
+    finally:
+        if _WORKERS is not None:
+            _WORKERS.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""The studio: the what-if as overrides, answers streamed from warm workers, and the page in
+a real browser (headless Chromium driven by Playwright, as in test_report_browser)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cxsim
+from cxsim.config import to_config
+from cxsim.errors import ConfigError
+from cxsim.studio.answer import differences
+from cxsim.studio.runs import pair_chunks
+from cxsim.studio.what_if import Setting, WhatIf, lever_bounds
+from tests.test_report_browser import ARGS, CHROMIUM
+
+TINY = Setting(clients=300, years=1.0, replications=3)
+CCO = {"sales_first": {"org": "cco"}}
+
+
+def test_a_what_if_is_cxsims_own_overrides_and_command():
+    what_if = WhatIf(TINY, {"sales_first": {"org": "cco", "price_level": 1.1}})
+    assert what_if.setting.overrides() == ["market=recurring_b2b", "market.size=300",
+                                           "sim.years=1"]
+    assert what_if.b_overrides() == ["firms.sales_first.org=cco",
+                                     "firms.sales_first.price_level=1.1"]
+    assert what_if.command() == (
+        "cxsim-compare --common market=recurring_b2b market.size=300 sim.years=1 --b "
+        "firms.sales_first.org=cco firms.sales_first.price_level=1.1 -n 3 --workers 2 "
+        "--out studio-comparison")
+    a, b = what_if.configs()
+    assert a.firms["sales_first"].org != "cco" and b.firms["sales_first"].org == "cco"
+
+
+def test_a_bad_lever_is_the_configs_own_one_line_error():
+    with pytest.raises(ConfigError, match=r"firms\.sales_first\.price_level.*\(0, 100\]"):
+        WhatIf(TINY, {"sales_first": {"price_level": 0.0}}).configs()
+    with pytest.raises(ConfigError, match="replications"):
+        WhatIf(Setting(replications=1)).configs()
+    assert lever_bounds("price_level").low_open and lever_bounds("size").integer
+
+
+def test_pairs_come_first_two_then_in_chunks_for_the_workers():
+    assert pair_chunks(10, 2) == [[0, 1], [2, 3, 4, 5], [6, 7, 8, 9]]
+    assert pair_chunks(2, 2) == [[0, 1]]
+    assert sum(pair_chunks(25, 4), []) == list(range(25))
+
+
+def test_the_differences_are_the_paired_table_scaled():
+    a, b = WhatIf(TINY, CCO).configs()
+    comparison = cxsim.compare(a, b, 3, progress=False)
+    shown = differences(comparison)
+    table = comparison.table(["share_final"]).set_index("firm")
+    share = shown[shown.metric == "final market share"].set_index("firm")
+    assert np.allclose(share["diff"], 100 * table["diff"])
+    assert share["shown"].str.contains("points").all()
+
+
+# ------------------------------------------------------------------ in a browser
+@pytest.fixture(scope="module")
+def studio():
+    """``cxsim-studio`` on a free port; its URL and process."""
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is not installed, and CI=true: browser tests must run")
+        pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)
+    line = server.stdout.readline()
+    url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    yield url, server
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def open_studio(chromium, url: str, query: str):
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    seen = {"outside": [], "errors": []}
+
+    def request(r) -> None:
+        if not r.url.startswith(("data:", "blob:")) and urllib.parse.urlsplit(
+                r.url).hostname != "127.0.0.1":
+            seen["outside"].append(r.url)
+
+    page.on("request", request)
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.goto(url + "?" + query)
+    page.get_by_text("Set a what-if and press Run.").wait_for(timeout=60_000)
+    return page, seen
+
+
+def _workers(server) -> set[int]:
+    """The server's worker processes (spawned pool members, not its resource tracker)."""
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server.pid)],
+                         capture_output=True, text=True).stdout
+    return {int(line.split()[0]) for line in out.splitlines()
+            if "spawn_main" in line and "resource_tracker" not in line}
+
+
+@pytest.mark.xdist_group("studio")
+def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
+    """B sets a CCO at the sales-focused firm (through the link, as a colleague would get
+    it); the numbers on the page equal cxsim.compare's with the same overrides and seed;
+    nothing leaves 127.0.0.1; no console error."""
+    url, _ = studio
+    page, seen = open_studio(chromium, url, "clients=300&years=1&n=3&b.sales_first.org=cco")
+    page.get_by_text("firms.sales_first.org=cco").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Done: 3 pairs.").wait_for(timeout=120_000)
+    rows = page.locator("table.differences tr[data-metric]")
+    shown = {(rows.nth(i).get_attribute("data-firm"), rows.nth(i).get_attribute("data-metric")):
+             float(rows.nth(i).get_attribute("data-diff")) for i in range(rows.count())}
+    a, b = WhatIf(TINY, CCO).configs()
+    expected = differences(cxsim.compare(a, b, 3, progress=False))
+    assert len(shown) == len(expected) == 8
+    for row in expected.itertuples():
+        assert shown[row.firm, row.metric] == pytest.approx(row.diff, rel=1e-12, abs=1e-12)
+    page.get_by_text(re.compile("cxsim-compare --common market=recurring_b2b "
+                                "market.size=300")).first.wait_for(timeout=10_000)
+    assert seen == {"outside": [], "errors": []}
+    page.close()
+
+
+@pytest.mark.xdist_group("studio")
+def test_a_bad_lever_shows_the_one_line_error_beside_run(studio, chromium):
+    url, _ = studio
+    page, seen = open_studio(chromium, url, "clients=300&years=1&n=3&b.sales_first.price_level=0")
+    page.get_by_role("button", name="Run").click()
+    error = page.get_by_text(re.compile(r"firms\.sales_first\.price_level.*must be in "
+                                        r"\(0, 100\]"))
+    error.first.wait_for(timeout=30_000)
+    assert page.get_by_text("Traceback").count() == 0
+    assert seen == {"outside": [], "errors": []}
+    page.close()
+
+
+@pytest.mark.xdist_group("studio")
+def test_cancel_stops_the_workers_mid_run(studio, chromium):
+    url, server = studio
+    page, seen = open_studio(chromium, url, "clients=3000&years=3&n=40")
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Running 40 pairs...").wait_for(timeout=60_000)
+    running = _workers(server)
+    assert len(running) == 2
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Cancelled; the workers were stopped.").wait_for(timeout=60_000)
+    assert running.isdisjoint(_workers(server))  # fresh, idle workers replace them
+    assert page.locator(".answer").count() == 0 or int(
+        page.locator(".answer").get_attribute("data-pairs")) < 40
+    assert seen == {"outside": [], "errors": []}
+    page.close()
+
+
+def test_the_studio_page_builds_without_a_server():
+    """The page object alone: its what-if starts as the live default, B equal to A."""
+    from cxsim.studio.page import Studio
+
+    studio = Studio()
+    what_if = studio.what_if()
+    assert what_if.changes == {} and what_if.setting == Setting()
+    assert to_config(cxsim.compose(what_if.setting.overrides())).market.size == 2_000
