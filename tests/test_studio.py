@@ -68,15 +68,16 @@ def test_the_differences_are_the_paired_table_scaled():
 
 # ------------------------------------------------------------------ in a browser
 @pytest.fixture(scope="module")
-def studio():
-    """``cxsim-studio`` on a free port; its URL and process."""
+def studio(tmp_path_factory):
+    """``cxsim-studio`` on a free port, started in a folder of its own (uploads land there);
+    its URL and process."""
     if CHROMIUM is None:
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is not installed, and CI=true: browser tests must run")
         pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped")
     server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              start_new_session=True)
+                              start_new_session=True, cwd=tmp_path_factory.mktemp("studio"))
     line = server.stdout.readline()
     url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
     deadline = time.monotonic() + 60
@@ -146,8 +147,76 @@ def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
     assert len(shown) == len(expected) == 8
     for row in expected.itertuples():
         assert shown[row.firm, row.metric] == pytest.approx(row.diff, rel=1e-12, abs=1e-12)
-    page.get_by_text(re.compile("cxsim-compare --common market=recurring_b2b "
-                                "market.size=300")).first.wait_for(timeout=10_000)
+    assert page.locator("textarea").first.input_value().startswith(
+        "cxsim-compare --common market=recurring_b2b market.size=300 sim.years=1 --b "
+        "firms.sales_first.org=cco -n 3")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download report").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "scenario a against scenario b" in report and "firms.sales_first.org=cco" in report
+    assert seen == {"outside": [], "errors": []}
+    page.close()
+
+
+def _shown(page) -> dict[tuple[str, str], float]:
+    rows = page.locator("table.differences tr[data-metric]")
+    return {(rows.nth(i).get_attribute("data-firm"), rows.nth(i).get_attribute("data-metric")):
+            float(rows.nth(i).get_attribute("data-diff")) for i in range(rows.count())}
+
+
+@pytest.mark.xdist_group("studio")
+def test_two_pages_at_once_get_their_own_answers(studio, chromium):
+    """On two cores the second page waits, says so, then gets its own answer."""
+    url, _ = studio
+    levers = {"b.sales_first.org=cco": {"sales_first": {"org": "cco"}},
+              "b.client_first.price_level=1.2": {"client_first": {"price_level": 1.2}}}
+    pages = [open_studio(chromium, url, f"clients=300&years=1&n=3&{query}")
+             for query in levers]
+    for page, _ in pages:
+        page.get_by_role("button", name="Run").click()
+    pages[1][0].get_by_text(re.compile("Waiting: another comparison")).wait_for(timeout=30_000)
+    for (page, seen), changes in zip(pages, levers.values()):
+        page.get_by_text("Done: 3 pairs.").wait_for(timeout=120_000)
+        a, b = WhatIf(TINY, changes).configs()
+        expected = differences(cxsim.compare(a, b, 3, progress=False))
+        shown = _shown(page)
+        for row in expected.itertuples():
+            assert shown[row.firm, row.metric] == pytest.approx(row.diff, rel=1e-12, abs=1e-12)
+        assert seen == {"outside": [], "errors": []}
+        page.close()
+
+
+@pytest.mark.xdist_group("studio")
+def test_an_uploaded_journey_is_checked_and_kept_by_its_content(studio, chromium):
+    url, _ = studio
+    page, seen = open_studio(chromium, url, "clients=300&years=1&n=2")
+    upload = page.locator("input[type=file]")
+    upload.set_input_files(files=[{"name": "<b>mine</b>.yaml", "mimeType": "text/yaml",
+                                   "buffer": b"name: mine\ntouchpoints: {}\n"}])
+    page.get_by_text(re.compile("is missing required field 'entry'")).wait_for(timeout=30_000)
+    shipped = (Path(cxsim.__file__).parent.parent / "configs" / "journey"
+               / "subscription.yaml").read_bytes()
+    upload.set_input_files(files=[{"name": "mine.yaml", "mimeType": "text/yaml",
+                                   "buffer": shipped}])
+    from playwright.sync_api import expect
+
+    expect(page.locator("textarea").first).to_have_value(
+        re.compile(r"firms\.sales_first\.journey=studio-journeys/journey-[0-9a-f]{12}\.yaml"),
+        timeout=30_000)
+    assert page.get_by_text(re.compile("is missing required field")).count() == 0
+    assert seen == {"outside": [], "errors": []}
+    page.close()
+
+
+@pytest.mark.xdist_group("studio")
+def test_the_trainer_tells_the_rule_then_the_exception(studio, chromium):
+    url, _ = studio
+    page, seen = open_studio(chromium, url, "clients=300&years=1&n=2")
+    page.get_by_role("button", name="Trainer: the rule, then the exception").click()
+    page.get_by_text("Done: the rule, then the exception.").wait_for(timeout=120_000)
+    chapters = page.locator(".chapter h3")
+    assert [chapters.nth(i).inner_text() for i in range(chapters.count())] == [
+        "The rule: recurring_b2b", "The exception: one_off_consumer"]
     assert seen == {"outside": [], "errors": []}
     page.close()
 

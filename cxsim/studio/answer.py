@@ -9,12 +9,13 @@ from __future__ import annotations
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cxsim.experiment import Comparison
+from cxsim.experiment import Comparison, Ensemble
 from cxsim.report import answer, charts
 from cxsim.report.comparison import Compared, comparison_sentences
-from cxsim.report.run import leading
+from cxsim.report.page import Chart
+from cxsim.report.run import leading, run_sentences
 
-__all__ = ["DIFFERENCES", "answer_html", "differences"]
+__all__ = ["DIFFERENCES", "answer_html", "differences", "story_html"]
 
 DIFFERENCES = (("clv_final_year", "CLV now", 1.0, " per client", 0),
                ("share_final", "final market share", 100.0, " points", 1),
@@ -42,17 +43,36 @@ def differences(comparison: Comparison) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _shares(ensemble: Ensemble, days_per_month: float, label: str, title: str) -> Chart:
+    """Each firm's market share over time, 95% bands, the crossover marked (two firms)."""
+    month = None
+    if ensemble.summary.firm.nunique() >= 2:
+        _, _, _, month = leading(ensemble.summary, ensemble.timeseries)
+    series = {f"{label}{firm}": ensemble.timeseries[ensemble.timeseries.firm == firm]
+              for firm in dict.fromkeys(ensemble.timeseries.firm)}
+    return charts.share_over_time(series, days_per_month, month, title)
+
+
 def answer_html(compared: Compared, planned: int) -> str:
     """The answer block for the pairs finished so far (of *planned*)."""
     comparison = compared.comparison
     days_per_month = float(compared.meta["days_per_month"])
-    shares = []
-    for label, ensemble in (("A", comparison.a), ("B", comparison.b)):
-        _, _, _, month = leading(ensemble.summary, ensemble.timeseries)
-        series = {f"{label}: {firm}": ensemble.timeseries[ensemble.timeseries.firm == firm]
-                  for firm in dict.fromkeys(ensemble.timeseries.firm)}
-        shares.append(charts.share_over_time(series, days_per_month, month,
-                                             f"Market share over time, scenario {label}"))
+    shares = [_shares(ensemble, days_per_month, f"{label}: ",
+                      f"Market share over time, scenario {label}")
+              for label, ensemble in (("A", comparison.a), ("B", comparison.b))]
     return _ENVIRONMENT.get_template("answer.html.j2").render(
         pairs=comparison.a.n, planned=planned, sentences=comparison_sentences(compared),
         differences=differences(comparison), charts=shares)
+
+
+def story_html(chapters: list[tuple[str, Ensemble]], days_per_month: float, planned: int
+               ) -> str:
+    """The trainer's story: for each market (title, ensemble), who leads and when it
+    crossed over, in words and as market share over time."""
+    shown = []
+    for title, ensemble in chapters:
+        two = ensemble.summary.firm.nunique() >= 2
+        sentences = run_sentences(ensemble.summary, ensemble.timeseries) if two else []
+        shown.append((title, ensemble.n, sentences,
+                      _shares(ensemble, days_per_month, "", f"Market share over time: {title}")))
+    return _ENVIRONMENT.get_template("story.html.j2").render(chapters=shown, planned=planned)

@@ -21,12 +21,14 @@ import panel as pn
 from cxsim.commandline import Parser, fail
 from cxsim.config import config_dir, group_options
 from cxsim.errors import ConfigError
+from cxsim.experiment import Ensemble
 from cxsim.report.comparison import Compared, comparison_meta, comparison_page
 from cxsim.report.page import render
-from cxsim.studio.answer import answer_html
-from cxsim.studio.runs import Workers, stream
+from cxsim.studio.answer import answer_html, story_html
+from cxsim.studio.runs import Workers, compare_stream, stream
 from cxsim.studio.what_if import (
     CHOICES,
+    EVENTS,
     LIVE_SIZE,
     NUMBERS,
     SEGMENT_LEVERS,
@@ -34,6 +36,7 @@ from cxsim.studio.what_if import (
     WhatIf,
     firms,
     lever_bounds,
+    save_journey,
     segments,
 )
 
@@ -42,6 +45,14 @@ __all__ = ["Studio", "main"]
 PROG = "cxsim-studio"
 AS_IN_A = "as in A"
 PRESET_JOURNEY = "the preset's"
+NO_EVENT = "none"
+EVERY_FIRM = "every firm"
+COPY = """
+const text = command.value;
+if (navigator.clipboard && window.isSecureContext) {
+  navigator.clipboard.writeText(text).catch(() => {});
+}
+"""
 _WORKERS: Workers | None = None
 _WORKERS_LOCK = threading.Lock()
 
@@ -62,6 +73,12 @@ def _number(name: str, lever: str, value: float | None, placeholder: str = ""):
                 placeholder=placeholder, width=170)
 
 
+def _message(css: str) -> pn.pane.Str:
+    """A one-line error shown beside its input, as plain text (never markup)."""
+    return pn.pane.Str("", visible=False, css_classes=[css],
+                       styles={"color": "#b00020", "white-space": "pre-wrap"})
+
+
 class Studio:
     """One browser session's page: the setting, scenario B, Run and the answer."""
 
@@ -72,6 +89,8 @@ class Studio:
         self.journey = pn.widgets.Select(label="journey (every firm)",
                                          options=[PRESET_JOURNEY, *group_options("journey")],
                                          width=170)
+        self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False, width=170)
+        self.upload_error = _message("upload-error")
         self.clients = _number("clients", "size", LIVE_SIZE["clients"])
         self.years = _number("years", "years", LIVE_SIZE["years"])
         self.replications = pn.widgets.IntInput(label="paired replications",
@@ -92,12 +111,22 @@ class Studio:
                 self.b_levers[firm, lever] = w
                 widgets.append(w)
             columns.append(pn.Column(f"**{firm}**", *widgets))
+        self.event = pn.widgets.Select(label="event in B", options=[NO_EVENT, *EVENTS],
+                                       width=170)
+        self.event_month = _number("from month", "start_month", 6)
+        self.event_firm = pn.widgets.Select(label="workshop at", options=[EVERY_FIRM,
+                                                                          *self.firms],
+                                            width=170)
         self.overrides = pn.pane.Markdown("", css_classes=["overrides"])
-        self.command = pn.pane.Markdown("", css_classes=["command"])
-        self.error = pn.pane.Alert("", alert_type="danger", visible=False,
-                                   css_classes=["error"])
+        self.command = pn.widgets.TextAreaInput(label="the cxsim-compare command that "
+                                                "reproduces it", disabled=True,
+                                                sizing_mode="stretch_width", height=70)
+        self.copy = pn.widgets.Button(label="Copy command")
+        self.copy.js_on_click(args={"command": self.command}, code=COPY)
+        self.error = _message("error")
         self.run = pn.widgets.Button(label="Run", color="primary", css_classes=["run"])
         self.cancel = pn.widgets.Button(label="Cancel", disabled=True, css_classes=["cancel"])
+        self.trainer = pn.widgets.Button(label="Trainer: the rule, then the exception")
         self.progress = pn.indicators.Progress(value=0, max=LIVE_SIZE["replications"],
                                                width=300)
         self.status = pn.pane.Str("Set a what-if and press Run.", css_classes=["status"])
@@ -105,6 +134,7 @@ class Studio:
         self.download = pn.widgets.FileDownload(callback=self._report, filename="report.html",
                                                 label="Download report", disabled=True)
         self._compared: Compared | None = None
+        self._uploaded: str | None = None
         self._stop = threading.Event()
         self._running = False
         self._sync_url()
@@ -112,9 +142,11 @@ class Studio:
         self.market.param.watch(lambda _: self._segments(), "value")
         for w in self._inputs():
             w.param.watch(lambda _: self._describe(), "value")
+        self.upload.param.watch(self._on_upload, "value")
         self._describe()
         self.run.on_click(self._on_run)
-        self.cancel.on_click(self._on_cancel)
+        self.cancel.on_click(lambda _: self._stop.set())
+        self.trainer.on_click(self._on_trainer)
         if pn.state.curdoc is not None:
             pn.state.on_session_destroyed(lambda _: self._stop.set())
         self.view = pn.Column(
@@ -122,26 +154,29 @@ class Studio:
             "Scenario A is the setting; scenario B changes the levers you set below. Both "
             "run on common random numbers; the answer is the paired difference B - A with "
             "its 95% interval.",
-            pn.Row(pn.Column("### Setting", self.market, self.journey, self.clients, self.years,
-                             self.replications, self.segment_box),
-                   pn.Column("### Scenario B", pn.Row(*columns))),
-            self.overrides, self.error, pn.Row(self.run, self.cancel, self.download),
-            self.progress, self.status, self.answer, self.command)
+            pn.Row(pn.Column("### Setting", self.market, self.journey,
+                             "or upload a journey (YAML)", self.upload, self.upload_error,
+                             self.clients, self.years, self.replications, self.segment_box),
+                   pn.Column("### Scenario B", pn.Row(*columns),
+                             pn.Row(self.event, self.event_month, self.event_firm))),
+            self.overrides, self.error,
+            pn.Row(self.run, self.cancel, self.download, self.trainer),
+            self.progress, self.status, self.answer, self.command, self.copy)
 
     # ------------------------------------------------------------------ state
     def _inputs(self) -> list:
         return [self.market, self.journey, self.clients, self.years, self.replications,
-                *self.b_levers.values()]
+                self.event, self.event_month, self.event_firm, *self.b_levers.values()]
 
     def _sync_url(self) -> None:
         """The what-if lives in the query string: a link opens the same page."""
         if pn.state.location is None:
             return
-        pn.state.location.sync(self.market, {"value": "market"})
-        pn.state.location.sync(self.journey, {"value": "journey"})
-        pn.state.location.sync(self.clients, {"value": "clients"})
-        pn.state.location.sync(self.years, {"value": "years"})
-        pn.state.location.sync(self.replications, {"value": "n"})
+        for w, key in ((self.market, "market"), (self.journey, "journey"),
+                       (self.clients, "clients"), (self.years, "years"),
+                       (self.replications, "n"), (self.event, "event"),
+                       (self.event_month, "event_month"), (self.event_firm, "event_firm")):
+            pn.state.location.sync(w, {"value": key})
         for (firm, lever), w in self.b_levers.items():
             pn.state.location.sync(w, {"value": f"b.{firm}.{lever}"})
 
@@ -160,6 +195,18 @@ class Studio:
         self.segment_box.objects = rows
         self._describe()
 
+    def _on_upload(self, event) -> None:
+        """Keep a valid uploaded journey for every firm; show why an invalid one is not."""
+        self.upload_error.object, self.upload_error.visible = "", False
+        if not event.new:
+            return
+        try:
+            self._uploaded = str(save_journey(event.new))
+        except ConfigError as error:
+            self._uploaded = None
+            self.upload_error.object, self.upload_error.visible = str(error), True
+        self._describe()
+
     def what_if(self) -> WhatIf:
         preset = segments(self.market.value)
         changed: dict[str, dict[str, float]] = {}
@@ -167,45 +214,39 @@ class Studio:
             if w.value is not None and name in preset and w.value != preset[name][lever]:
                 changed.setdefault(name, {})[lever] = float(w.value)
         journey = self.journey.value if self.journey.value in group_options("journey") else None
-        setting = Setting(self.market.value, changed, journey, self.clients.value,
-                          self.years.value, self.replications.value)
+        setting = Setting(self.market.value, changed, self._uploaded or journey,
+                          self.clients.value, self.years.value, self.replications.value)
         b: dict[str, dict[str, object]] = {}
         for (firm, lever), w in self.b_levers.items():
             if w.value is not None and w.value != AS_IN_A:
                 b.setdefault(firm, {})[lever] = (float(w.value) if lever in NUMBERS
                                                  else w.value)
-        return WhatIf(setting, b)
+        event = None
+        if self.event.value in EVENTS:
+            firm = self.event_firm.value if self.event_firm.value in self.firms else None
+            event = (self.event.value, int(self.event_month.value or 0), firm)
+        return WhatIf(setting, b, event)
 
     def _describe(self) -> None:
-        if not hasattr(self, "command"):
+        if not hasattr(self, "copy"):
             return
         what_if = self.what_if()
         listed = what_if.b_overrides()
         self.overrides.object = ("**B differs from A by:** " + ", ".join(
             f"`{o}`" for o in listed) if listed else "**B is A so far**: set a lever above.")
-        self.command.object = f"**Reproduce it:**\n\n```\n{what_if.command()}\n```"
+        self.command.value = what_if.command()
 
     # ------------------------------------------------------------------ running
-    async def _on_run(self, _event) -> None:
+    async def _exclusive(self, work) -> None:
+        """Run *work(workers, stop)* alone on the shared workers: a new Run stops this
+        page's old one; another page's run is waited for, and the page says so."""
         if self._running:
             self._stop.set()
             while self._running:
                 await asyncio.sleep(0.05)
-        self.error.visible = False
-        what_if = self.what_if()
-        try:
-            cfg_a, cfg_b = what_if.configs(config_dir() / "journey")
-        except ConfigError as error:
-            self.error.object = str(error)
-            self.error.visible = True
-            return
-        n = what_if.setting.replications
-        meta = comparison_meta(what_if.setting.overrides(), [], what_if.b_overrides(), n,
-                               cfg_a, cfg_b)
         self._stop = stop = threading.Event()
         self._running = True
-        self.run.disabled, self.cancel.disabled = False, False
-        self.progress.max, self.progress.value = n, 0
+        self.cancel.disabled = False
         workers = shared_workers()
         try:
             if not workers.lock.acquire(blocking=False):
@@ -213,35 +254,80 @@ class Studio:
                                       "cores; this one starts when it ends.")
                 while not workers.lock.acquire(blocking=False):
                     if stop.is_set():
+                        self.status.object = "Cancelled before it started."
                         return
                     await asyncio.sleep(0.1)
             try:
-                self.status.object = f"Running {n} pairs..."
-                pairs = stream(workers, cfg_a, cfg_b, n, stop)
-                while True:
-                    comparison = await asyncio.to_thread(next, pairs, None)
-                    if comparison is None or stop.is_set():
-                        break
-                    self._compared = Compared(comparison, meta)
-                    self.answer.object = answer_html(self._compared, n)
-                    self.progress.value = comparison.a.n
-                    self.download.disabled = False
+                await work(workers, stop)
                 if stop.is_set():
                     await asyncio.to_thread(workers.restart)
                     self.status.object = "Cancelled; the workers were stopped."
-                else:
-                    self.status.object = f"Done: {n} pairs."
             finally:
                 workers.lock.release()
         except Exception as error:  # a worker's failure, shown beside Run, never a traceback
-            self.error.object = f"The run failed: {error}"
-            self.error.visible = True
+            self.error.object, self.error.visible = f"The run failed: {error}", True
         finally:
             self._running = False
             self.cancel.disabled = True
 
-    def _on_cancel(self, _event) -> None:
-        self._stop.set()
+    async def _on_run(self, _event) -> None:
+        self.error.visible = False
+        what_if = self.what_if()
+        try:
+            cfg_a, cfg_b = what_if.configs(config_dir() / "journey")
+        except ConfigError as error:
+            self.error.object, self.error.visible = str(error), True
+            return
+        n = what_if.setting.replications
+        meta = comparison_meta(what_if.setting.overrides(), [], what_if.b_overrides(), n,
+                               cfg_a, cfg_b)
+
+        async def work(workers: Workers, stop: threading.Event) -> None:
+            self.progress.max, self.progress.value = n, 0
+            self.status.object = f"Running {n} pairs..."
+            pairs = compare_stream(workers, cfg_a, cfg_b, n, stop)
+            while (comparison := await asyncio.to_thread(next, pairs, None)) is not None:
+                self._compared = Compared(comparison, meta)
+                self.answer.object = answer_html(self._compared, n)
+                self.progress.value = comparison.a.n
+                self.download.disabled = False
+            if not stop.is_set():
+                self.status.object = f"Done: {n} pairs."
+
+        await self._exclusive(work)
+
+    async def _on_trainer(self, _event) -> None:
+        """Seed 001's story in two runs: relationship focus wins where clients come back,
+        are recognised and talk (the rule); sales focus where they do not (the exception)."""
+        self.error.visible = False
+        n = self.replications.value
+        setting = [f"market.size={self.clients.value}", f"sim.years={self.years.value:g}"]
+        chapters = [("The rule: recurring_b2b", ["market=recurring_b2b"]),
+                    ("The exception: one_off_consumer", ["market=one_off_consumer"])]
+        try:
+            configs = [WhatIf.scenario(setting + market) for _, market in chapters]
+        except ConfigError as error:
+            self.error.object, self.error.visible = str(error), True
+            return
+
+        async def work(workers: Workers, stop: threading.Event) -> None:
+            self.progress.max, self.progress.value = 2 * n, 0
+            told: list[tuple[str, Ensemble]] = []
+            for (title, _), cfg in zip(chapters, configs):
+                self.status.object = f"Running {title.lower()}, {n} replications..."
+                runs = stream(workers, {"a": cfg}, n, stop)
+                last = None
+                while (ensembles := await asyncio.to_thread(next, runs, None)) is not None:
+                    last = ensembles["a"]
+                    self.answer.object = story_html([*told, (title, last)],
+                                                    cfg.sim.days_per_month, n)
+                    self.progress.value = len(told) * n + last.n
+                if stop.is_set() or last is None:
+                    return
+                told.append((title, last))
+            self.status.object = "Done: the rule, then the exception."
+
+        await self._exclusive(work)
 
     def _report(self) -> io.BytesIO:
         if self._compared is None:
@@ -269,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         fail(PROG, f"--port: must be in [0, 65535], got {args.port}")
     port = args.port or _free_port()
     pn.extension(notifications=False)
+    shared_workers()  # warm before the first Run: each worker pays cxsim's import once
     print(f"cxsim studio: http://127.0.0.1:{port}/ (Ctrl+C stops it)", flush=True)
     try:
         pn.serve({"/": page}, address="127.0.0.1", port=port, show=False,

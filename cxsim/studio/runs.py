@@ -22,9 +22,9 @@ from collections.abc import Iterator
 import pandas as pd
 
 from cxsim.config import Config
-from cxsim.experiment import Comparison, ensemble_of
+from cxsim.experiment import Comparison, Ensemble, ensemble_of
 
-__all__ = ["Workers", "pair_chunks", "stream"]
+__all__ = ["Workers", "compare_stream", "pair_chunks", "stream"]
 
 FIRST_PAIRS = 2
 """Pairs in the first chunk: the fewest that give an interval."""
@@ -76,9 +76,10 @@ def pair_chunks(n: int, workers: int) -> list[list[int]]:
     return [first] + [rest[k:k + size] for k in range(0, len(rest), size)]
 
 
-def stream(workers: Workers, cfg_a: Config, cfg_b: Config, n: int, cancel: threading.Event
-           ) -> Iterator[Comparison]:
-    """The comparison of the pairs finished so far, each time more pairs finish.
+def stream(workers: Workers, scenarios: dict[str, Config], n: int, cancel: threading.Event
+           ) -> Iterator[dict[str, Ensemble]]:
+    """Each scenario's ensemble of the replications finished in all of them so far (the
+    pairs, for two), each time more finish.
 
     Stops quietly when *cancel* is set (the caller restarts the workers).
     A worker's error is raised here.
@@ -86,11 +87,12 @@ def stream(workers: Workers, cfg_a: Config, cfg_b: Config, n: int, cancel: threa
     done: queue.Queue = queue.Queue()
     chunks = pair_chunks(n, workers.processes)
     for chunk in chunks:
-        workers.submit("a", cfg_a, chunk, done)
-        workers.submit("b", cfg_b, chunk, done)
-    finished: dict[str, dict[int, tuple[pd.DataFrame, pd.DataFrame]]] = {"a": {}, "b": {}}
-    paired = 0
-    for _ in range(2 * len(chunks)):
+        for label, cfg in scenarios.items():
+            workers.submit(label, cfg, chunk, done)
+    finished: dict[str, dict[int, tuple[pd.DataFrame, pd.DataFrame]]] = {
+        label: {} for label in scenarios}
+    complete = 0
+    for _ in range(len(scenarios) * len(chunks)):
         while True:
             if cancel.is_set():
                 return
@@ -103,7 +105,15 @@ def stream(workers: Workers, cfg_a: Config, cfg_b: Config, n: int, cancel: threa
             raise item
         label, replications, runs = item
         finished[label].update(zip(replications, runs))
-        pairs = sorted(set(finished["a"]) & set(finished["b"]))
-        if len(pairs) > paired:
-            paired = len(pairs)
-            yield Comparison(*(ensemble_of([finished[s][r] for r in pairs]) for s in "ab"))
+        ready = sorted(set.intersection(*(set(runs) for runs in finished.values())))
+        if len(ready) > complete:
+            complete = len(ready)
+            yield {label: ensemble_of([runs[r] for r in ready])
+                   for label, runs in finished.items()}
+
+
+def compare_stream(workers: Workers, cfg_a: Config, cfg_b: Config, n: int,
+                   cancel: threading.Event) -> Iterator[Comparison]:
+    """:func:`stream` of scenarios a and b, as the comparison of the pairs finished so far."""
+    for ensembles in stream(workers, {"a": cfg_a, "b": cfg_b}, n, cancel):
+        yield Comparison(ensembles["a"], ensembles["b"])

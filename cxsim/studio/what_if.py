@@ -8,6 +8,7 @@ presets and declared bounds (``cxsim.config``), never from a second copy.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from cxsim.config import (
     INCENTIVES,
     Bounds,
     Config,
+    EventConfig,
     FirmConfig,
     MarketConfig,
     SegmentConfig,
@@ -27,9 +29,12 @@ from cxsim.config import (
     to_config,
 )
 from cxsim.errors import ConfigError
+from cxsim.files import atomic_write
+from cxsim.journey import load_journey
 from cxsim.scenario import validate
 
-__all__ = ["CHOICES", "NUMBERS", "SEGMENT_LEVERS", "Setting", "WhatIf", "lever_bounds"]
+__all__ = ["CHOICES", "EVENTS", "NUMBERS", "SEGMENT_LEVERS", "UPLOADS", "Setting", "WhatIf",
+           "lever_bounds", "save_journey"]
 
 CHOICES = {
     "strategy": tuple(group_options("strategy")),
@@ -42,6 +47,13 @@ NUMBERS = ("budget_share", "listening", "execution", "price_level")
 """A firm's levers set by number in scenario B (bounds: :func:`lever_bounds`)."""
 SEGMENT_LEVERS = ("mean_days_between_needs", "social_influence", "identifiability")
 """The three levers of a segment that decide who wins (seed 001's rule and its exception)."""
+EVENTS = ("shock", "workshop")
+"""What scenario B may add: a revenue shock to the market, or a front-line workshop (seed 003),
+with the event's own defaults (``configs``: ``EventConfig``) from the month chosen."""
+UPLOADS = Path("studio-journeys")
+"""Where the page keeps uploaded journeys (under the folder it was started in), each named by
+its content's hash: the command it offers points there."""
+MAX_UPLOAD = 1_000_000  # bytes; the shipped journeys are about 3 KB
 LIVE_SIZE = {"clients": 2_000, "years": 3.0, "replications": 10}
 """The page's default size: a first answer in seconds, 10 pairs in about 10 s on 2 cores
 (``benchmarks/RESULTS.md``, the studio's rows)."""
@@ -49,7 +61,7 @@ LIVE_SIZE = {"clients": 2_000, "years": 3.0, "replications": 10}
 
 def lever_bounds(lever: str) -> Bounds:
     """The declared bounds of a firm's or a segment's numeric lever, or of a size."""
-    for section in (FirmConfig, SegmentConfig, MarketConfig, SimConfig):
+    for section in (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig):
         bounds = bounds_of(section, lever)
         if bounds is not None:
             return bounds
@@ -92,10 +104,12 @@ def segments(market: str) -> dict[str, dict[str, float]]:
 
 @dataclass
 class WhatIf:
-    """A setting, and what scenario B changes: ``changes[firm][lever] = value``."""
+    """A setting, and what scenario B changes: ``changes[firm][lever] = value``, and an
+    optional event ``(kind, start month, firm or None)``."""
 
     setting: Setting = field(default_factory=Setting)
     changes: dict[str, dict[str, object]] = field(default_factory=dict)
+    event: tuple[str, int, str | None] | None = None
 
     def b_overrides(self) -> list[str]:
         out = []
@@ -103,7 +117,17 @@ class WhatIf:
             for lever, value in levers.items():
                 text = f"{value:g}" if isinstance(value, float) else str(value)
                 out.append(f"firms.{firm}.{lever}={text}")
+        if self.event is not None:
+            kind, month, firm = self.event
+            out += [f"+events.b_{kind}.kind={kind}", f"+events.b_{kind}.start_month={month}"]
+            if kind == "workshop" and firm is not None:
+                out.append(f"+events.b_{kind}.firm={firm}")
         return out
+
+    @staticmethod
+    def scenario(overrides: list[str], journey_dir: Path | None = None) -> Config:
+        """One scenario composed from *overrides* and validated (journeys included)."""
+        return validate(to_config(compose(overrides)), journey_dir or config_dir() / "journey")
 
     def configs(self, journey_dir: Path | None = None) -> tuple[Config, Config]:
         """Both scenarios composed and validated (journeys, staff and names included).
@@ -114,9 +138,8 @@ class WhatIf:
             Naming the key and the rule broken, as ``cxsim-compare`` would.
         """
         common = self.setting.overrides()
-        folder = journey_dir or config_dir() / "journey"
-        a = validate(to_config(compose(common)), folder)
-        b = validate(to_config(compose(common + self.b_overrides())), folder)
+        a = self.scenario(common, journey_dir)
+        b = self.scenario(common + self.b_overrides(), journey_dir)
         replications = self.setting.replications
         if isinstance(replications, bool) or not isinstance(replications, int) or not (
                 2 <= replications <= 1000):
@@ -131,3 +154,28 @@ class WhatIf:
             words += ["--b", *self.b_overrides()]
         words += ["-n", str(self.setting.replications), "--workers", str(workers), "--out", out]
         return shlex.join(words)
+
+
+def save_journey(data: bytes, folder: Path = UPLOADS) -> Path:
+    """Keep an uploaded YAML journey if it is a valid one; return where it is.
+
+    Parsed as data only (YAML's safe loader, no tags), validated like any
+    journey, and written under *folder* with a name made from its content's
+    hash, never from the uploader's file name.
+
+    Raises
+    ------
+    ConfigError
+        Naming the rule the upload breaks (nothing is kept).
+    """
+    if len(data) > MAX_UPLOAD:
+        raise ConfigError("uploaded journey", f"must be at most {MAX_UPLOAD:,} bytes", len(data))
+    path = folder / f"journey-{hashlib.sha256(data).hexdigest()[:12]}.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    try:
+        load_journey(str(path), config_dir() / "journey")
+    except ConfigError:
+        path.unlink(missing_ok=True)
+        raise
+    return path
