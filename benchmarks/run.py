@@ -187,6 +187,13 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    single runs in separate processes, not ratios inside one: on a loaded
    machine they move (cxsim's small world took 0.5 to 1.0 s in fresh
    processes minutes apart), the peaks hardly do.
+10. **The studio page** (`make bench-studio`, not `make bench`: it needs Chromium):
+   `cxsim-studio` started in a fresh process (**server up**: until it answers), its page
+   opened in headless Chromium at the page's default live size with B setting a CCO at
+   the sales-focused firm, and Run pressed {REPEATS} times: seconds from the click to
+   the **first answer** with a 95% interval (two pairs) and to **all pairs**, median
+   (each press). The workers start with the server, so the first press finds them warm.
+   Targets (studio issue): first answer within 5 s, 10 pairs within 20 s, on 2 cores.
 """
 
 TABLES = {
@@ -225,7 +232,12 @@ TABLES = {
     "networks": ("## 9. Network generators", [
         "date (UTC)", "commit", "machine", "kind", "nodes", "cxsim (s)", "networkx (s)",
         "time ratio", "cxsim peak (MB)", "networkx peak (MB)", "memory ratio"]),
+    "studio": ("## 10. The studio page", [
+        "date (UTC)", "commit", "machine", "clients", "years", "pairs", "server up (s)",
+        "first answer (s)", "all pairs (s)"]),
 }
+BROWSER_TABLES = ("studio",)
+"""Measured only when asked for (``make bench-studio``): they need Chromium."""
 
 
 # ---------------------------------------------------------------- children
@@ -728,6 +740,22 @@ def write_results(new: dict[str, list[list[str]]]) -> None:
 
 
 # ------------------------------------------------------------------- main
+def child_studio() -> dict:
+    """The studio page driven in Chromium (``benchmarks/studio.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from studio import measure as studio
+
+    return studio(REPEATS)
+
+
+def studio_row(m: dict) -> list[str]:
+    def runs(values: list[float]) -> str:
+        return f"{statistics.median(values):.1f} ({', '.join(f'{v:.1f}' for v in values)})"
+
+    return [f"{m['clients']:,}", f"{m['years']:g}", str(m["pairs"]), f"{m['serve_s']:.1f}",
+            runs(m["first_s"]), runs(m["done_s"])]
+
+
 def _child(kind: str, rest: list[str]) -> dict:
     return {"throughput": lambda: child_throughput(rest[0]),
             "throughput_large": lambda: child_throughput(rest[0], large=True),
@@ -739,7 +767,8 @@ def _child(kind: str, rest: list[str]) -> dict:
             "collector": lambda: child_collector(rest[0]),
             "report": child_report,
             "small": lambda: child_small(int(rest[0])),
-            "network": lambda: child_network(*rest)}[kind]()
+            "network": lambda: child_network(*rest),
+            "studio": child_studio}[kind]()
 
 
 def _journeys() -> list[str]:
@@ -796,6 +825,9 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
               "one fresh process per build:", file=sys.stderr)
         return [key + network_row(_spawn("network", kind, "cxsim"),
                                   _spawn("network", kind, "networkx")) for kind in NETWORKS]
+    if name == "studio":
+        print(f"the studio page in Chromium, Run pressed {REPEATS} times:", file=sys.stderr)
+        return [key + studio_row(_spawn("studio"))]
     raise ValueError(name)
 
 
@@ -815,8 +847,8 @@ def main() -> None:
     started = time.perf_counter()
     commit, code = git_commit(), code_state()
     key = [datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), commit, machine()]
-    new = {name: measure(name, key) if not args.only or name in args.only else []
-           for name in TABLES}
+    asked = args.only or [name for name in TABLES if name not in BROWSER_TABLES]
+    new = {name: measure(name, key) if name in asked else [] for name in TABLES}
     if code_state() != code:  # someone edited or committed the code meanwhile
         print(f"warning: cxsim, configs or benchmarks changed during the run (started at "
               f"{commit}, now {git_commit()}); the rows say so", file=sys.stderr)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +67,20 @@ def test_the_differences_are_the_paired_table_scaled():
 
 
 # ------------------------------------------------------------------ in a browser
+def _wait_for_port(url: str, seconds: float = 120) -> None:
+    """Until the server accepts connections (a page request would build a page)."""
+    port = urllib.parse.urlsplit(url).port
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
     """``cxsim-studio`` on a free port, started in a folder of its own (uploads land there);
@@ -80,15 +94,7 @@ def studio(tmp_path_factory):
                               start_new_session=True, cwd=tmp_path_factory.mktemp("studio"))
     line = server.stdout.readline()
     url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    _wait_for_port(url)
     yield url, server
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
@@ -116,8 +122,8 @@ def open_studio(chromium, url: str, query: str):
     page.on("request", request)
     page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    page.goto(url + "?" + query)
-    page.get_by_text("Set a what-if and press Run.").wait_for(timeout=60_000)
+    page.goto(url + "?" + query, timeout=120_000)
+    page.get_by_text("Set a what-if and press Run.").wait_for(timeout=120_000)
     return page, seen
 
 
@@ -131,12 +137,16 @@ def _workers(server) -> set[int]:
 
 @pytest.mark.xdist_group("studio")
 def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
-    """B sets a CCO at the sales-focused firm (through the link, as a colleague would get
-    it); the numbers on the page equal cxsim.compare's with the same overrides and seed;
-    nothing leaves 127.0.0.1; no console error."""
+    """B sets a CCO at the sales-focused firm (its org menu, the first of the two); the
+    link then holds it; the numbers on the page equal cxsim.compare's with the same
+    overrides and seed; nothing leaves 127.0.0.1; no console error."""
     url, _ = studio
-    page, seen = open_studio(chromium, url, "clients=300&years=1&n=3&b.sales_first.org=cco")
+    page, seen = open_studio(chromium, url, "clients=300&years=1&n=3")
+    orgs = page.locator("select").filter(has=page.locator("option", has_text="no_cco"))
+    assert orgs.count() == 2  # sales_first's, then client_first's
+    orgs.first.select_option("cco")
     page.get_by_text("firms.sales_first.org=cco").first.wait_for(timeout=30_000)
+    page.wait_for_url(re.compile(r"b\.sales_first\.org=cco"), timeout=30_000)
     page.get_by_role("button", name="Run").click()
     page.get_by_text("Done: 3 pairs.").wait_for(timeout=120_000)
     rows = page.locator("table.differences tr[data-metric]")
@@ -168,17 +178,19 @@ def _shown(page) -> dict[tuple[str, str], float]:
 def test_two_pages_at_once_get_their_own_answers(studio, chromium):
     """On two cores the second page waits, says so, then gets its own answer."""
     url, _ = studio
-    levers = {"b.sales_first.org=cco": {"sales_first": {"org": "cco"}},
-              "b.client_first.price_level=1.2": {"client_first": {"price_level": 1.2}}}
-    pages = [open_studio(chromium, url, f"clients=300&years=1&n=3&{query}")
-             for query in levers]
+    first = Setting(clients=1500, years=2.0, replications=4)  # still running when the second
+    asked = [(first, "clients=1500&years=2&n=4&b.sales_first.org=cco", CCO),
+             (TINY, "clients=300&years=1&n=3&b.client_first.price_level=1.2",
+              {"client_first": {"price_level": 1.2}})]
+    pages = [open_studio(chromium, url, query) for _, query, _ in asked]
     for page, _ in pages:
         page.get_by_role("button", name="Run").click()
     pages[1][0].get_by_text(re.compile("Waiting: another comparison")).wait_for(timeout=30_000)
-    for (page, seen), changes in zip(pages, levers.values()):
-        page.get_by_text("Done: 3 pairs.").wait_for(timeout=120_000)
-        a, b = WhatIf(TINY, changes).configs()
-        expected = differences(cxsim.compare(a, b, 3, progress=False))
+    for (page, seen), (setting, _, changes) in zip(pages, asked):
+        n = setting.replications
+        page.get_by_text(f"Done: {n} pairs.").wait_for(timeout=120_000)
+        a, b = WhatIf(setting, changes).configs()
+        expected = differences(cxsim.compare(a, b, n, progress=False))
         shown = _shown(page)
         for row in expected.itertuples():
             assert shown[row.firm, row.metric] == pytest.approx(row.diff, rel=1e-12, abs=1e-12)

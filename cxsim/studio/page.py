@@ -58,7 +58,7 @@ _WORKERS_LOCK = threading.Lock()
 
 
 def shared_workers() -> Workers:
-    """The server's worker processes, started on the first Run."""
+    """The server's worker processes, shared by its pages (started with the server)."""
     global _WORKERS
     with _WORKERS_LOCK:
         if _WORKERS is None:

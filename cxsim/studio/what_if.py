@@ -8,6 +8,7 @@ presets and declared bounds (``cxsim.config``), never from a second copy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shlex
 from dataclasses import dataclass, field
@@ -90,13 +91,16 @@ class Setting:
         return out
 
 
-def firms() -> list[str]:
+@functools.cache
+def firms() -> tuple[str, ...]:
     """The firms of the default scenario (the duel), in config order."""
-    return list(to_config(compose()).firms)
+    return tuple(to_config(compose()).firms)
 
 
+@functools.lru_cache(maxsize=32)
 def segments(market: str) -> dict[str, dict[str, float]]:
-    """Each segment of a market preset and the value of each of its :data:`SEGMENT_LEVERS`."""
+    """Each segment of a market preset and the value of each of its :data:`SEGMENT_LEVERS`
+    (read once per server: a page reads them at every change; do not modify)."""
     cfg = to_config(compose([f"market={market}"]))
     return {name: {lever: float(getattr(segment, lever)) for lever in SEGMENT_LEVERS}
             for name, segment in cfg.market.segments.items()}

@@ -1,0 +1,82 @@
+"""The studio page timed as a user meets it: press Run in a real browser, wait for the answer.
+
+``make bench-studio`` (``benchmarks/run.py --only studio``) calls :func:`measure` in a
+fresh process: it starts ``cxsim-studio`` on a free port, opens the page in headless
+Chromium (Debian's package, driven by Playwright) at the page's default live size with a
+what-if in the link, and presses Run several times. Each press is timed from the click to
+the first answer with an interval (two pairs) and to the last pair. The page after the
+last press is saved as the README's screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "studio.png"
+"""The page after the last press: the README's picture."""
+QUERY = "b.sales_first.org=cco"  # a CCO at the sales-focused firm: the issue's example
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _serve() -> tuple[subprocess.Popen, str, float]:
+    started = time.perf_counter()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)
+    url = re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline()).group(0)
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, url, time.perf_counter() - started
+        except OSError:
+            time.sleep(0.05)
+
+
+def measure(repeats: int) -> dict:
+    """Seconds from Run to the first answer and to all pairs, per press; server start-up."""
+    from playwright.sync_api import sync_playwright
+
+    from cxsim.studio.what_if import LIVE_SIZE
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("bench-studio needs Chromium (apt-get install chromium)")
+    n = LIVE_SIZE["replications"]
+    server, url, serving = _serve()
+    first, done = [], []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}?{QUERY}", timeout=120_000)
+            page.get_by_text("Set a what-if and press Run.").wait_for(timeout=60_000)
+            for _ in range(repeats):
+                page.evaluate("() => { for (const e of document.querySelectorAll('*')) "
+                              "if (e.shadowRoot) for (const s of e.shadowRoot"
+                              ".querySelectorAll('section.answer')) s.remove(); }")
+                start = time.perf_counter()
+                page.get_by_role("button", name="Run").click()
+                page.locator("section.answer").first.wait_for(timeout=120_000)
+                first.append(time.perf_counter() - start)
+                page.get_by_text(f"Done: {n} pairs.").wait_for(timeout=300_000)
+                done.append(time.perf_counter() - start)
+                page.wait_for_timeout(500)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return {"clients": LIVE_SIZE["clients"], "years": LIVE_SIZE["years"], "pairs": n,
+            "serve_s": serving, "first_s": first, "done_s": done,
+            "first_median": statistics.median(first), "done_median": statistics.median(done)}
