@@ -284,6 +284,7 @@ class Studio:
 
         async def work(workers: Workers, stop: threading.Event) -> None:
             self.progress.max, self.progress.value = n, 0
+            self.answer.object, self.download.disabled = "", True
             self.status.object = f"Running {n} pairs..."
             pairs = compare_stream(workers, cfg_a, cfg_b, n, stop)
             while (comparison := await asyncio.to_thread(next, pairs, None)) is not None:
@@ -312,6 +313,7 @@ class Studio:
 
         async def work(workers: Workers, stop: threading.Event) -> None:
             self.progress.max, self.progress.value = 2 * n, 0
+            self.answer.object, self.download.disabled = "", True
             told: list[tuple[str, Ensemble]] = []
             for (title, _), cfg in zip(chapters, configs):
                 self.status.object = f"Running {title.lower()}, {n} replications..."

@@ -31,7 +31,13 @@ FIRST_PAIRS = 2
 
 
 def _warm() -> None:
-    import cxsim.engine  # noqa: F401  (its compiled functions load from the cache)
+    """A worker's start: cxsim imported and its compiled functions loaded (from numba's
+    cache, on their first call) by a run of a few clients, so the first answer waits for
+    neither."""
+    from cxsim.config import compose, to_config
+    from cxsim.engine import simulate
+
+    simulate(to_config(compose(["market.size=50", "sim.years=0.25"])))
 
 
 def _run(label: str, cfg: Config, replications: list[int]
