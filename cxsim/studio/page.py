@@ -20,6 +20,7 @@ import panel as pn
 
 from cxsim.commandline import Parser, fail
 from cxsim.config import config_dir, group_options
+from cxsim.demo import YEARS as STORY_YEARS
 from cxsim.errors import ConfigError
 from cxsim.experiment import Ensemble
 from cxsim.report.comparison import Compared, comparison_meta, comparison_page
@@ -302,6 +303,7 @@ class Studio:
         are recognised and talk (the rule); sales focus where they do not (the exception)."""
         self.error.visible = False
         n = self.replications.value
+        self.years.value = max(self.years.value or 0.0, STORY_YEARS)  # as make demo: it shows
         setting = [f"market.size={self.clients.value}", f"sim.years={self.years.value:g}"]
         chapters = [("The rule: recurring_b2b", ["market=recurring_b2b"]),
                     ("The exception: one_off_consumer", ["market=one_off_consumer"])]
