@@ -246,19 +246,55 @@ def test_a_bad_lever_shows_the_one_line_error_beside_run(studio, chromium):
     page.close()
 
 
-@pytest.mark.xdist_group("studio")
-def test_cancel_stops_the_workers_mid_run(studio, chromium):
+LONG = 40  # pairs of a run that is still going when the test steps in
+
+
+def _long_run(studio, chromium):
+    """A page running a long comparison: the page, what it saw, the workers running it."""
     url, server = studio
-    page, seen = open_studio(chromium, url, "clients=3000&years=3&n=40")
+    page, seen = open_studio(chromium, url, f"clients=3000&years=3&n={LONG}")
     page.get_by_role("button", name="Run").click()
-    page.get_by_text("Running 40 pairs...").wait_for(timeout=60_000)
+    page.get_by_text(f"Running {LONG} pairs...").wait_for(timeout=60_000)
     running = _workers(server)
     assert len(running) == 2
+    return page, seen, running
+
+
+@pytest.mark.xdist_group("studio")
+def test_cancel_stops_the_workers_mid_run(studio, chromium):
+    page, seen, running = _long_run(studio, chromium)
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("Cancelled; the workers were stopped.").wait_for(timeout=60_000)
-    assert running.isdisjoint(_workers(server))  # fresh, idle workers replace them
-    assert page.locator(".answer").count() == 0 or int(
-        page.locator(".answer").get_attribute("data-pairs")) < 40
+    assert running.isdisjoint(_workers(studio[1]))  # fresh, idle workers replace them
+    answer = page.locator("section.answer")
+    assert answer.count() == 0 or int(answer.get_attribute("data-pairs")) < LONG
+    assert seen == {"outside": [], "errors": []}
+    page.close()
+
+
+@pytest.mark.xdist_group("studio")
+def test_closing_the_tab_stops_its_work(studio, chromium):
+    page, _, running = _long_run(studio, chromium)
+    page.close()
+    deadline = time.monotonic() + 60
+    while not running.isdisjoint(_workers(studio[1])):
+        assert time.monotonic() < deadline, "the closed tab's run still holds the workers"
+        time.sleep(0.2)
+
+
+@pytest.mark.xdist_group("studio")
+def test_a_new_run_stops_the_old_one(studio, chromium):
+    """Run again before the first ends: the first run's workers are stopped, and the page
+    shows the second run's answer."""
+    page, seen, running = _long_run(studio, chromium)
+    replications = page.locator("input").filter(
+        has=page.locator(f"xpath=self::*[@value='{LONG}']"))
+    replications.first.fill("2")
+    replications.first.press("Enter")
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Done: 2 pairs.").wait_for(timeout=120_000)
+    assert running.isdisjoint(_workers(studio[1]))
+    assert page.locator("section.answer").get_attribute("data-pairs") == "2"
     assert seen == {"outside": [], "errors": []}
     page.close()
 

@@ -364,7 +364,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         pn.serve({"/": page}, address="127.0.0.1", port=port, show=False,
                  websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
-                 title="cxsim studio", verbose=False)
+                 title="cxsim studio", verbose=False,
+                 # a closed tab's session, and its run, end within about 17 s; a shorter
+                 # lifetime ended new sessions before a loaded browser connected to them
+                 check_unused_sessions_milliseconds=2000,
+                 unused_session_lifetime_milliseconds=15_000)
     except OSError as error:
         fail(PROG, f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}")
     finally:
