@@ -41,6 +41,9 @@ def _serve() -> tuple[subprocess.Popen, str, float]:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return server, url, time.perf_counter() - started
         except OSError:
+            if time.perf_counter() - started > 120:
+                os.killpg(server.pid, signal.SIGTERM)
+                raise
             time.sleep(0.05)
 
 

@@ -92,12 +92,17 @@ def studio(tmp_path_factory):
     server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               start_new_session=True, cwd=tmp_path_factory.mktemp("studio"))
-    line = server.stdout.readline()
-    url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
-    _wait_for_port(url)
-    yield url, server
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        _wait_for_port(url)
+        yield url, server
+    finally:  # the server and its workers go, whether the set-up or the tests failed
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import signal
 import socket
 import sys
 import threading
@@ -360,6 +361,7 @@ def main(argv: list[str] | None = None) -> None:
     port = args.port or _free_port()
     pn.extension(notifications=False)
     shared_workers()  # warm before the first Run: each worker pays cxsim's import once
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as on Ctrl+C: workers too
     print(f"cxsim studio: http://127.0.0.1:{port}/ (Ctrl+C stops it)", flush=True)
     try:
         pn.serve({"/": page}, address="127.0.0.1", port=port, show=False,
