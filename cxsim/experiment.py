@@ -33,8 +33,8 @@ from cxsim.config import Config, to_config
 from cxsim.errors import ConfigError
 from cxsim.results import mean_ci
 
-__all__ = ["BATCH_CLIENTS", "Ensemble", "Comparison", "chunks", "ensemble_of", "replicate",
-           "compare"]
+__all__ = ["BATCH_CLIENTS", "BATCH_REPLICATIONS", "Ensemble", "Comparison", "chunks",
+           "ensemble_of", "replicate", "compare"]
 
 _IDS = ("run_id", "seed", "replication", "config_hash")
 """Columns every result row carries: they identify a run, they are not metrics."""
@@ -42,6 +42,9 @@ _LEVEL = 0.95
 BATCH_CLIENTS = 40_000
 """Most clients one engine holds for replications side by side: at 2,000 clients, 20
 replications share each day's work; a chunk's arrays stay tens of megabytes (docs/scaling.md)."""
+BATCH_REPLICATIONS = 64
+"""Most replications side by side in one engine, whatever the market's size: each has its
+own prospect pool (a Python loop per day, and one clock entry per client of the engine)."""
 
 
 @dataclass
@@ -193,9 +196,11 @@ def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, work
 # ------------------------------------------------------------------ running
 def chunks(cfg: Config, replications: Sequence[int], workers: int) -> list[list[int]]:
     """*replications* cut into the chunks one engine each runs side by side: at most
-    :data:`BATCH_CLIENTS` clients per engine, and enough chunks to keep *workers* busy."""
+    :data:`BATCH_CLIENTS` clients and :data:`BATCH_REPLICATIONS` replications per engine,
+    and enough chunks to keep *workers* busy."""
     replications = list(replications)
-    size = max(1, min(BATCH_CLIENTS // cfg.market.size, math.ceil(len(replications) / workers)))
+    size = max(1, min(BATCH_CLIENTS // cfg.market.size, BATCH_REPLICATIONS,
+                      math.ceil(len(replications) / workers)))
     return [replications[k:k + size] for k in range(0, len(replications), size)]
 
 

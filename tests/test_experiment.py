@@ -164,3 +164,19 @@ def test_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, messag
     err = capsys.readouterr().err
     assert err.startswith(f"cxsim-compare: error: {message}") and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_replications_run_side_by_side_in_bounded_chunks_for_the_workers():
+    """Chunks cover the replications in order, hold at most BATCH_CLIENTS clients and
+    BATCH_REPLICATIONS replications each, and are at least as many as the workers."""
+    from cxsim.config import to_config
+    from cxsim.experiment import BATCH_CLIENTS, BATCH_REPLICATIONS, chunks
+
+    for size, n, workers in [(2_000, 10, 1), (2_000, 10, 2), (10_000, 10, 1), (50, 500, 1),
+                             (100_000, 3, 2), (2_000, 1, 4)]:
+        cfg = to_config(cxsim.compose([f"market.size={size}"]))
+        cut = chunks(cfg, range(n), workers)
+        assert [r for chunk in cut for r in chunk] == list(range(n))
+        assert all(len(c) * size <= max(BATCH_CLIENTS, size) for c in cut)
+        assert all(len(c) <= BATCH_REPLICATIONS for c in cut)
+        assert len(cut) >= min(workers, n)
