@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,experiments,studio]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,experiments,studio,calibrate]"
 	touch $(STAMP)
 
 demo: $(STAMP)
