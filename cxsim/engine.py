@@ -191,7 +191,7 @@ class Engine:
 
     def _by_block(self, clients: np.ndarray) -> list[np.ndarray]:
         """*clients* split by replication, each part in the given order."""
-        block = clients // self.cfg.market.size
+        block = self.state.replication(clients)
         return [clients[block == i] for i in range(len(self.blocks))]
 
     def _per_firm(self, per_block: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -311,7 +311,7 @@ class Engine:
         state = self.state
         prospects = clients[state.firm[clients] == PROSPECT]
         if prospects.size:
-            won = np.bincount(prospects // self.cfg.market.size, minlength=len(self.pools))
+            won = np.bincount(state.replication(prospects), minlength=len(self.pools))
             for pool, n in zip(self.pools, won.tolist()):
                 pool.size -= n
         state.firm[clients] = firms
@@ -327,7 +327,7 @@ class Engine:
     def _evaluate_before_queue(self, client: int) -> None:
         """*client*, who may have left, is about to join a queue: evaluate its
         replication's ended walks (the others' wait for their own moments)."""
-        self._flush(self.blocks[client // self.cfg.market.size])
+        self._flush(self.blocks[self.state.replication(client)])
 
     def _flush(self, clients: range | None = None) -> None:
         """Evaluate every walk that has ended (of *clients* only, if given), in
@@ -423,7 +423,7 @@ class Engine:
         self._return_to_market(month)
         state = self.state
         active = state.firm >= 0
-        gone = np.bincount(np.flatnonzero(state.firm == GONE) // self.cfg.market.size,
+        gone = np.bincount(state.replication(np.flatnonzero(state.firm == GONE)),
                            minlength=len(self.blocks))
         self.books.sample(month, state.firm[active], state.segment[active],
                           {"mean_memory": state.memory[active],

@@ -151,8 +151,7 @@ def replicate(cfg: Config | DictConfig, n: int, workers: int = 1,
     *progress* shows a bar over replications on stderr.
     """
     _check_counts(n, workers)
-    scenario = to_config(cfg)
-    runs = _run_all([(scenario, i) for i in range(n)], workers, progress)
+    (runs,) = _run_all([to_config(cfg)], n, workers, progress)
     return ensemble_of(runs)
 
 
@@ -188,9 +187,7 @@ def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, work
     if a.seed != b.seed:
         raise ConfigError("seed", "must be the same in both scenarios of a paired comparison "
                           "(common random numbers)", (a.seed, b.seed))
-    jobs = [(a, i) for i in range(n)] + [(b, i) for i in range(n)]
-    runs = _run_all(jobs, workers, progress)
-    return Comparison(ensemble_of(runs[:n]), ensemble_of(runs[n:]))
+    return Comparison(*(ensemble_of(runs) for runs in _run_all([a, b], n, workers, progress)))
 
 
 # ------------------------------------------------------------------ running
@@ -211,39 +208,31 @@ def _run_chunk(cfg: Config, replications: list[int]) -> list[tuple[pd.DataFrame,
     return [(r.summary, r.timeseries) for r in simulate_replications(cfg, replications)]
 
 
-def _run_all(jobs: list[tuple[Config, int]], workers: int, progress: bool
-             ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Run *jobs* (config, replication) and return their results in job order."""
-    work = []  # (config, replications, index of the first job)
-    start = 0
-    while start < len(jobs):
-        cfg = jobs[start][0]
-        stop = start
-        while stop < len(jobs) and jobs[stop][0] is cfg:
-            stop += 1
-        for chunk in chunks(cfg, [r for _, r in jobs[start:stop]], workers):
-            work.append((cfg, chunk, start))
-            start += len(chunk)
-    out: list = [None] * len(jobs)
-    with tqdm(total=len(jobs), unit="run", desc="replications", file=sys.stderr,
+def _run_all(scenarios: list[Config], n: int, workers: int, progress: bool
+             ) -> list[list[tuple[pd.DataFrame, pd.DataFrame]]]:
+    """Replications 0..n-1 of each scenario, in chunks (:func:`chunks`); per scenario,
+    the runs in replication order."""
+    work = [(k, cfg, chunk) for k, cfg in enumerate(scenarios)
+            for chunk in chunks(cfg, range(n), workers)]
+    out: list[list] = [[None] * n for _ in scenarios]
+    with tqdm(total=n * len(scenarios), unit="run", desc="replications", file=sys.stderr,
               disable=not progress) as bar:
         if workers == 1:
-            for cfg, chunk, first in work:
-                out[first:first + len(chunk)] = _run_chunk(cfg, chunk)
+            for k, cfg, chunk in work:
+                out[k][chunk[0]:chunk[-1] + 1] = _run_chunk(cfg, chunk)
                 bar.update(len(chunk))
             return out
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(workers, len(work)), mp_context=context) as pool:
-            futures = {pool.submit(_run_chunk, cfg, chunk): (first, len(chunk))
-                       for cfg, chunk, first in work}
+            futures = {pool.submit(_run_chunk, cfg, chunk): (k, chunk) for k, cfg, chunk in work}
             for future in as_completed(futures):
-                first, n = futures[future]
+                k, chunk = futures[future]
                 try:
-                    out[first:first + n] = future.result()
+                    out[k][chunk[0]:chunk[-1] + 1] = future.result()
                 except ConfigError:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
-                bar.update(n)
+                bar.update(len(chunk))
         return out
 
 

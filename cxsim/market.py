@@ -116,9 +116,13 @@ class ClientState:
         """The column of ``attitude`` and ``aware`` that holds each firm."""
         return firms % self.attitude.shape[1]
 
+    def replication(self, clients: np.ndarray | int) -> np.ndarray | int:
+        """The position of each client's replication among those side by side."""
+        return clients // self.block
+
     def first_firm(self, clients: np.ndarray) -> np.ndarray:
         """The number of the first firm of each client's replication."""
-        return clients // self.block * self.attitude.shape[1]
+        return self.replication(clients) * self.attitude.shape[1]
 
     def prospects(self) -> np.ndarray:
         """Ids of the clients who are no firm's client yet."""
@@ -164,7 +168,7 @@ class Relationships:
                 new = np.empty(max(2 * old.size, self.n + k), dtype=old.dtype)
                 new[: old.size] = old
                 setattr(self, name, new)
-        rows = np.arange(self.n, self.n + k)
+        rows = slice(self.n, self.n + k)
         self.client[rows] = clients
         self.firm[rows] = firms
         self.source[rows] = source
@@ -175,7 +179,7 @@ class Relationships:
         self.margin[rows] = 0.0
         self.clv[rows] = 0.0
         self.n += k
-        return rows
+        return np.arange(rows.start, rows.stop)
 
     def columns(self) -> dict[str, np.ndarray]:
         """The filled part of every column."""

@@ -42,6 +42,12 @@ def test_a_what_if_is_cxsims_own_overrides_and_command():
     assert a.firms["sales_first"].org != "cco" and b.firms["sales_first"].org == "cco"
 
 
+def test_an_event_alone_is_what_b_changes_in_the_command():
+    what_if = WhatIf(TINY, {}, ("shock", 3, None))
+    assert what_if.command().split(" --b ")[1].startswith(
+        "+events.b_shock.kind=shock +events.b_shock.start_month=3 -n 3")
+
+
 def test_a_bad_lever_is_the_configs_own_one_line_error():
     with pytest.raises(ConfigError, match=r"firms\.sales_first\.price_level.*\(0, 100\]"):
         WhatIf(TINY, {"sales_first": {"price_level": 0.0}}).configs()
@@ -154,9 +160,7 @@ def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
     page.wait_for_url(re.compile(r"b\.sales_first\.org=cco"), timeout=30_000)
     page.get_by_role("button", name="Run").click()
     page.get_by_text("Done: 3 pairs.").wait_for(timeout=120_000)
-    rows = page.locator("table.differences tr[data-metric]")
-    shown = {(rows.nth(i).get_attribute("data-firm"), rows.nth(i).get_attribute("data-metric")):
-             float(rows.nth(i).get_attribute("data-diff")) for i in range(rows.count())}
+    shown = _shown(page)
     a, b = WhatIf(TINY, CCO).configs()
     expected = differences(cxsim.compare(a, b, 3, progress=False))
     assert len(shown) == len(expected) == 8

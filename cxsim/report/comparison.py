@@ -10,6 +10,7 @@ comparison.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from cxsim.report.page import Page, table_from_frame
 from cxsim.report.run import CLV_NOTE, assumption_tables, estimate, kpi_frame
 from cxsim.results import ratio_ci
 
-__all__ = ["Compared", "comparison_meta", "save_comparison", "load_comparison",
+__all__ = ["Compared", "compare_command", "comparison_meta", "save_comparison", "load_comparison",
            "comparison_page", "MARKER"]
 
 MARKER = "comparison.json"
@@ -38,6 +39,16 @@ class Compared:
 
     comparison: Comparison
     meta: dict  # common, a, b (override lists), seed, replications, configs, version, created
+
+
+def compare_command(common: list[str], a: list[str], b: list[str], n: int,
+                    *options: str) -> str:
+    """The ``cxsim-compare`` command line of a comparison (shell-quoted), then *options*."""
+    words = ["cxsim-compare"]
+    for flag, overrides in (("--common", common), ("--a", a), ("--b", b)):
+        if overrides:
+            words += [flag, *overrides]
+    return shlex.join([*words, "-n", str(n), *options])
 
 
 def comparison_meta(common: list[str], a: list[str], b: list[str], replications: int,
@@ -166,10 +177,7 @@ def comparison_page(compared: Compared) -> Page:
                    charts.spend_by_quarter(series, days_per_month),
                    charts.acquisitions_by_source(series)]
     common = meta.get("common") or []
-    command = ("cxsim-compare" + (" --common " + " ".join(common) if common else "")
-               + (" --a " + " ".join(meta["a"]) if meta.get("a") else "")
-               + (" --b " + " ".join(meta["b"]) if meta.get("b") else "")
-               + f" -n {n}")
+    command = compare_command(common, meta.get("a") or [], meta.get("b") or [], n)
     return Page(
         title="cxsim: scenario a against scenario b",
         subtitle=f"{n} paired replications on common random numbers",

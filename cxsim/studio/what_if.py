@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from cxsim.config import (
 from cxsim.errors import ConfigError
 from cxsim.files import atomic_write
 from cxsim.journey import load_journey
+from cxsim.report.comparison import compare_command
 from cxsim.scenario import validate
 
 __all__ = ["CHOICES", "EVENTS", "NUMBERS", "SEGMENT_LEVERS", "UPLOADS", "Setting", "WhatIf",
@@ -154,11 +154,9 @@ class WhatIf:
 
     def command(self, workers: int = 2, out: str = "studio-comparison") -> str:
         """The ``cxsim-compare`` command line that runs this comparison exactly."""
-        words = ["cxsim-compare", "--common", *self.setting.overrides()]
-        if self.changes:
-            words += ["--b", *self.b_overrides()]
-        words += ["-n", str(self.setting.replications), "--workers", str(workers), "--out", out]
-        return shlex.join(words)
+        return compare_command(self.setting.overrides(), [], self.b_overrides(),
+                               self.setting.replications, "--workers", str(workers), "--out",
+                               out)
 
 
 def save_journey(data: bytes, folder: Path = UPLOADS) -> Path:
