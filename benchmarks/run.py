@@ -62,6 +62,8 @@ REPORT_REPLICATIONS = 10
 # 9. network generators: cxsim's and networkx's, one fresh process per build
 NETWORKS = ["small_world", "scale_free"]
 NETWORK_SIZE = 1_000_000
+# 11. cxsim-calibrate on a synthetic log (benchmarks/calibration_log.py)
+CALIBRATION_CUSTOMERS = 1_000_000
 TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0), "kb_per_client_1m": 1.0,
            "exponent": 1.1, "speedup": 1.7}  # (now, later) where two
 
@@ -195,6 +197,13 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    the **first answer** with a 95% interval (two pairs) and to **all pairs**, median
    (each press). The workers start with the server, so the first press finds them warm.
    Targets (studio issue): first answer within 5 s, 10 pairs within 20 s, on 2 cores.
+11. **Calibrating to a transaction log**: `cxsim-calibrate -n 0` (the fits, the
+   per-customer table, the preset and the report without the simulated check) on a
+   synthetic Parquet log of {CALIBRATION_CUSTOMERS:,} customers buying as the BG/NBD says
+   (`benchmarks/calibration_log.py`), best of {REPEATS} whole commands, Python's start and
+   imports included; **read** and **fits** are the command's own timings (`fit.json`).
+   The last column checks the fit: fitted parameters against those that made the log
+   (days, not continuous time, so not exactly). Target (calibration issue): under 30 s.
 """
 
 TABLES = {
@@ -236,6 +245,9 @@ TABLES = {
     "studio": ("## 10. The studio page", [
         "date (UTC)", "commit", "machine", "clients", "years", "pairs", "server up (s)",
         "first answer (s)", "all pairs (s)"]),
+    "calibration": ("## 11. Calibrating to a transaction log", [
+        "date (UTC)", "commit", "machine", "customers", "transactions", "read (s)", "fits (s)",
+        "whole command (s)", "BG/NBD r, α, a, b: fitted (true)"]),
 }
 BROWSER_TABLES = ("studio",)
 """Measured only when asked for (``make bench-studio``): they need Chromium."""
@@ -769,7 +781,40 @@ def _child(kind: str, rest: list[str]) -> dict:
             "report": child_report,
             "small": lambda: child_small(int(rest[0])),
             "network": lambda: child_network(*rest),
-            "studio": child_studio}[kind]()
+            "studio": child_studio,
+            "calibration": child_calibration}[kind]()
+
+
+def child_calibration() -> dict:
+    """``cxsim-calibrate`` on a synthetic log of a million customers (written first, not
+    timed), best of REPEATS whole commands; read and fit times from its fit.json."""
+    import tempfile
+
+    sys.path.insert(0, str(HERE))
+    from calibration_log import ALPHA, A, B, R, write_log
+
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "log.parquet"
+        transactions = write_log(log, CALIBRATION_CUSTOMERS)
+        runs = []
+        for _ in range(REPEATS):
+            start = time.perf_counter()
+            subprocess.run([str(Path(sys.executable).parent / "cxsim-calibrate"), str(log),
+                            "--end", "2020-06-30", "--out", f"{folder}/mine.yaml", "--results",
+                            f"{folder}/out", "-n", "0"], check=True, capture_output=True)
+            runs.append(time.perf_counter() - start)
+            _log(f"cxsim-calibrate, {CALIBRATION_CUSTOMERS:,} customers: {runs[-1]:.1f} s")
+        meta = json.loads((Path(folder) / "out" / "fit.json").read_text())
+    fitted = meta["fits"][0]["bgnbd"]
+    return {"customers": meta["customers"], "transactions": transactions,
+            "read": meta["seconds"]["read"], "fit": meta["seconds"]["fit"], "runs": runs,
+            "fitted": [fitted[k] for k in ("r", "alpha", "a", "b")], "true": [R, ALPHA, A, B]}
+
+
+def calibration_row(m: dict) -> list[str]:
+    pairs = ", ".join(f"{f:.3g} ({t:g})" for f, t in zip(m["fitted"], m["true"]))
+    return [f"{m['customers']:,}", f"{m['transactions']:,}", f"{m['read']:.1f}",
+            f"{m['fit']:.1f}", f"{min(m['runs']):.1f}", pairs]
 
 
 def _journeys() -> list[str]:
@@ -826,6 +871,10 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
               "one fresh process per build:", file=sys.stderr)
         return [key + network_row(_spawn("network", kind, "cxsim"),
                                   _spawn("network", kind, "networkx")) for kind in NETWORKS]
+    if name == "calibration":
+        print(f"cxsim-calibrate on {CALIBRATION_CUSTOMERS:,} customers, best of {REPEATS}:",
+              file=sys.stderr)
+        return [key + calibration_row(_spawn("calibration"))]
     if name == "studio":
         print(f"the studio page in Chromium, Run pressed {REPEATS} times:", file=sys.stderr)
         return [key + studio_row(_spawn("studio"))]

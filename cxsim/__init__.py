@@ -15,8 +15,8 @@ from cxsim.experiment import Comparison, Ensemble, compare, replicate
 from cxsim.results import Results
 from cxsim.version import __version__
 
-__all__ = ["ConfigError", "Results", "compose", "run", "replicate", "compare", "Ensemble",
-           "Comparison", "__version__"]
+__all__ = ["ConfigError", "Results", "compose", "run", "replicate", "compare", "calibrate",
+           "Ensemble", "Comparison", "__version__"]
 
 
 def run(cfg: Config | DictConfig, replication: int = 0,
@@ -28,3 +28,10 @@ def run(cfg: Config | DictConfig, replication: int = 0,
     from cxsim.engine import simulate
 
     return simulate(cfg, replication=replication, progress=progress)
+
+
+def calibrate(log, calibration_end, **options):
+    """Calibrate a market to a transaction log: :func:`cxsim.calibration.calibrate`."""
+    from cxsim.calibration import calibrate as fit
+
+    return fit(log, calibration_end, **options)

@@ -63,10 +63,11 @@ class Books:
         self._held = 0
 
     def acquired(self, firms: np.ndarray, segments: np.ndarray, t: np.ndarray,
-                 source_column: str, onboarding_cost: np.ndarray) -> None:
-        """Clients won by *firms* at days *t* (one each), each costing its onboarding."""
+                 source_column: str | None, onboarding_cost: np.ndarray) -> None:
+        """Clients won by *firms* at days *t* (one each), each costing its onboarding; counted
+        by source too unless *source_column* is None (a cohort's clients joining)."""
         m = self.months.index(t)
-        for name in ("acquisitions", source_column):
+        for name in ("acquisitions", source_column)[: 1 if source_column is None else 2]:
             np.add.at(self.monthly[name], (firms, m), 1)
         np.add.at(self.segment_monthly["acquisitions"], (firms, segments, m), 1)
         np.add.at(self.monthly["onboarding_cost"], (firms, m), onboarding_cost)

@@ -44,8 +44,8 @@ from cxsim.walks import Routes, WalkTable, stretch
 __all__ = ["Calendar", "churn_bounds"]
 
 
-def churn_bounds(cfg: Config, segments: Segments) -> np.ndarray:
-    """Per segment, the highest churn probability any walk can produce.
+def churn_bounds(cfg: Config, state: ClientState, segments: Segments) -> np.ndarray:
+    """Per client, the highest churn probability any of its walks can produce.
 
     A walk's churn is decided by a uniform draw *u* made when it ends,
     against a probability known only once the walk is evaluated. If *u*
@@ -54,13 +54,13 @@ def churn_bounds(cfg: Config, segments: Segments) -> np.ndarray:
     least -1 and trust at least 0, and churn falls with both.
     """
     p = cfg.psychology
-    switching = segments.switching_cost
     if p.emotions:
+        switching = segments.switching_cost[state.segment]
         bound = psy.churn_probability(np.full(switching.shape, -1.0), np.zeros(switching.shape),
-                                      p.base_churn, p.churn_memory_weight,
+                                      state.dropout, p.churn_memory_weight,
                                       p.churn_trust_weight, switching)
     else:
-        bound = np.full(switching.shape, p.base_churn)
+        bound = state.dropout.copy()
     return bound + 1e-12
 
 
@@ -74,7 +74,7 @@ class Calendar:
     capacity : staff per touchpoint (0 where unstaffed).
     state : the clients; a walk goes on only while ``state.firm`` is its firm.
     need_mean : per client, mean days between needs.
-    churn_bound : per client, :func:`churn_bounds` of its segment.
+    churn_bound : per client, :func:`churn_bounds`.
     months : the month grid (horizon, warm-up, shocks that slow needs).
     walk_key : per client, its word of the run's ``walks`` stream
         (``streams.client_streams``).

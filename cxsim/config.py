@@ -32,6 +32,10 @@ from cxsim.network import NetworkConfig, validate_network
 
 __all__ = [
     "SegmentConfig",
+    "PurchaseRateConfig",
+    "DropoutConfig",
+    "SpendConfig",
+    "DROPOUT_AFTER",
     "MarketConfig",
     "FirmConfig",
     "PsychologyConfig",
@@ -128,14 +132,56 @@ def _check_section(key: str, section: Any, skip: tuple[str, ...] = ()) -> None:
 
 
 @dataclass
+class PurchaseRateConfig:
+    """How often a segment's clients buy, client by client: while a client is alive its needs
+    come at Poisson rate λ, and λ ~ Gamma(r, α) across clients (the BG/NBD of Fader, Hardie &
+    Lee 2005). Rates are per year, so α is in years."""
+
+    r: float = within(1.0, "(0, 1e6]")  # the Gamma's shape; 1: exponential spread of rates
+    alpha_years: float = within(0.125, "(0, 1e6]")  # the Gamma's rate, in years: mean λ = r / α,
+    #   8 needs a year as a 45-day segment
+
+
+@dataclass
+class DropoutConfig:
+    """Each client's own chance of leaving after a purchase, p ~ Beta(a, b) across a
+    segment's clients (BG/NBD; Fader, Hardie & Lee 2005); the baseline the emotions move,
+    in place of ``psychology.base_churn``."""
+
+    a: float = within(1.0, "(0, 1e6]")  # the Beta's first shape
+    b: float = within(19.0, "(0, 1e6]")  # the second; mean a / (a + b) = 0.05, base_churn's
+
+
+@dataclass
+class SpendConfig:
+    """Spend per purchase, client by client (the Gamma–Gamma of Colombo & Jiang 1999 and
+    Fader, Hardie & Lee 2005, JMR 42(4)): a client's purchases are Gamma(p, ν), ν ~ Gamma(q,
+    γ) across clients; mean spend p·γ / (q − 1) at price level 1."""
+
+    p: float = within(6.0, "(0, 1e6]")  # shape of one client's spends; CDNOW's is about 6
+    q: float = within(4.0, "(1, 1e6]")  # shape of ν across clients; above 1, a finite mean
+    gamma: float = within(50.0, "(0, 1e9]")  # rate's scale: mean spend p·γ/(q−1) = 100
+
+
+DROPOUT_AFTER = ("walk", "repeat_purchase")
+"""Which walks a client may leave after: any walk, or (BG/NBD) only a completed one that
+is not its relationship's first purchase."""
+
+
+@dataclass
 class SegmentConfig:
     """A group of clients who want and behave alike."""
 
     share: float = within(1.0, "[0, 1]")  # share of the market's clients; one segment by default
-    mean_days_between_needs: float = within(45.0, "(0, 36525]")  # days; a B2B account needs
-    #   something ~8x a year
-    order_value: float = within(100.0, "[0, 1e9]")  # money per purchase at price level 1; a unit,
-    #   scale freely
+    mean_days_between_needs: float | None = within(45.0, "(0, 36525]")  # days; a B2B account
+    #   needs something ~8x a year; null when purchase_rate spreads the rate across clients
+    purchase_rate: PurchaseRateConfig | None = None  # rate per client ~ Gamma; none: every
+    #   client needs every mean_days_between_needs
+    dropout: DropoutConfig | None = None  # per-client dropout ~ Beta; none: psychology.base_churn
+    dropout_after: str = "walk"  # walk (any) or repeat_purchase (BG/NBD's rule)
+    order_value: float | None = within(100.0, "[0, 1e9]")  # money per purchase at price level 1;
+    #   a unit, scale freely; null when spend spreads it across clients and purchases
+    spend: SpendConfig | None = None  # Gamma–Gamma spend; none: every purchase is order_value
     margin: float = within(0.3, "[0, 1]")  # share of the order value kept; typical services gross
     #   margin
     emotional_weight: float = within(0.8, "[0, 1]")  # seed 000: "as much as 80% of the decision" is
@@ -171,6 +217,10 @@ class MarketConfig:
     return_per_year: float = within(0.5, "[0, 365]")  # a client who left the category is a prospect
     #   again in ~2 years
     first_need_at_acquisition: bool = True  # an acquired client buys at once (first purchase)
+    heterogeneity: bool = True  # false: every client at its segment's mean purchase rate,
+    #   dropout and spend (a control: what the spread across clients does)
+    cohort: Any = None  # who joins when, instead of a starting split: a CSV or Parquet file with
+    #   one row per client (acquired_day, and firm with several firms) or a list of days
     warning_ratio: float = within(2.0, "[0, 100]")  # detractors tell ~2x as many as promoters; TARP
     #   (1986)
     referral_conversion: float = within(0.1, "[0, 1]")  # chance one recommendation turns a prospect
@@ -441,11 +491,14 @@ def _shape_error(node: Any, section: type, prefix: str = "") -> ConfigError | No
             return ConfigError(f"config key '{prefix}{key}'", "is not a known setting")
         kind, value = hints[key], node[key]
         args = get_args(kind)
+        optional = [arg for arg in args if is_dataclass(arg)]
+        if get_origin(kind) is not dict and optional:  # a section that may be null
+            kind, args = optional[0], ()
         mapping = is_dataclass(kind) or get_origin(kind) is dict or dict in map(get_origin, args)
         if mapping and value is not None and not isinstance(value, Mapping):
             return ConfigError(f"config key '{prefix}{key}'", "must be a mapping of names to "
                                "values", _plain(value))
-        if is_dataclass(kind):
+        if is_dataclass(kind) and value is not None:
             error = _shape_error(value, kind, f"{prefix}{key}.")
         elif get_origin(kind) is dict and is_dataclass(args[1]):
             error = next((found for name in value if isinstance(value[name], Mapping) and (
@@ -557,6 +610,25 @@ def _flag(key: str, value: Any) -> None:
         raise ConfigError(key, "must be true or false", value)
 
 
+def _check_spread(k: str, seg: SegmentConfig) -> None:
+    """A segment's purchase rate and spend: one fixed value or one distribution, not both."""
+    for fixed, spread in (("mean_days_between_needs", "purchase_rate"),
+                          ("order_value", "spend")):
+        given = getattr(seg, fixed) is not None, getattr(seg, spread) is not None
+        if all(given):
+            raise ConfigError(f"{k}.{spread}", f"and {k}.{fixed} are both set: declare one "
+                              f"(set {fixed} to null to spread it across clients)")
+        if not any(given):
+            raise ConfigError(f"{k}.{fixed}", f"must be set, or {spread} declared")
+        if given[1]:
+            _check_section(f"{k}.{spread}", getattr(seg, spread))
+    if seg.dropout is not None:
+        _check_section(f"{k}.dropout", seg.dropout)
+    if seg.dropout_after not in DROPOUT_AFTER:
+        raise ConfigError(f"{k}.dropout_after", f"must be one of {', '.join(DROPOUT_AFTER)}",
+                          seg.dropout_after)
+
+
 def validate(cfg: Config) -> None:
     """Check every value against its bounds and the rules between values; raise ConfigError."""
     _check_section("", cfg)
@@ -574,6 +646,7 @@ def validate(cfg: Config) -> None:
             _SHARE.check(f"{k}.needs.{need}", weight)
         if abs(sum(seg.needs.values()) - 1.0) > 1e-6:
             raise ConfigError(f"{k}.needs", "must sum to 1", round(sum(seg.needs.values()), 9))
+        _check_spread(k, seg)
         if seg.social_influence * max(m.warning_ratio, 1.0) > MAX_MESSAGES:
             raise ConfigError(f"{k}.social_influence", "times market.warning_ratio (what a "
                               f"detractor tells) must be at most {MAX_MESSAGES} messages a "
@@ -582,6 +655,7 @@ def validate(cfg: Config) -> None:
     if abs(total - 1.0) > 1e-6:
         raise ConfigError("market.segments.*.share", "must sum to 1", round(total, 9))
     _flag("market.first_need_at_acquisition", m.first_need_at_acquisition)
+    _flag("market.heterogeneity", m.heterogeneity)
 
     if not cfg.firms:
         raise ConfigError("firms", "must name at least one firm", {})

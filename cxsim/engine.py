@@ -63,12 +63,14 @@ import simpy
 from cxsim.acquisition import ProspectPool, choose
 from cxsim.books import MONTHS_PER_QUARTER, Books
 from cxsim.calendar import Calendar, churn_bounds
+from cxsim.cohort import Cohort, load_cohort
 from cxsim.config import DAYS_PER_YEAR, Config, config_dir, config_hash
 from cxsim.errors import ConfigError
 from cxsim.evaluation import Decisions, Levers, Touchpoints, evaluate, in_walk_order
 from cxsim.firm import Firm, measured_kpi
 from cxsim.market import (
     GONE,
+    NOT_YET,
     PROSPECT,
     SOURCE_INITIAL,
     SOURCE_MARKETING,
@@ -155,8 +157,11 @@ class Engine:
                       for _ in roots for name, f in cfg.firms.items()]
         self._onboarding_cost = np.array([f.cfg.onboarding_cost for f in self.firms])
         self.segments = Segments(cfg)
-        self.state = ClientState.side_by_side([ClientState(cfg, self.segments, rng["population"])
-                                               for rng in rngs])
+        cohort = load_cohort(cfg)
+        self.state = ClientState.side_by_side([
+            ClientState(cfg, self.segments, rng["population"],
+                        None if cohort is None else cohort.segment) for rng in rngs])
+        self._cohort = self._schedule(cohort)
         self.relationships = Relationships(self.state.size * 2)
         self.env = simpy.Environment()
 
@@ -174,12 +179,10 @@ class Engine:
         self.months = months = Months(cfg)
         self.touchpoints = Touchpoints.of(self.firms)
         routes, entries = Routes.of([f.journey for f in self.firms])
-        segment = self.state.segment
         self.calendar = Calendar(
             routes, entries, np.concatenate([f.capacity for f in self.firms]),
-            self.state, self.segments.mean_days_between_needs[segment],
-            churn_bounds(cfg, self.segments)[segment], months, self._keys["walks"],
-            self._evaluate_before_queue)
+            self.state, self.state.need_mean, churn_bounds(cfg, self.state, self.segments),
+            months, self._keys["walks"], self._evaluate_before_queue)
         self.books = Books(len(self.firms), len(self.segments.names),
                            self.touchpoints.firm.size, months, len(self.blocks))
         self.pools = [ProspectPool(self.state.size, self._keys["acquisition"],
@@ -188,6 +191,31 @@ class Engine:
             pool.enter(prospects, 0.0)
         self._journal: list[dict[str, np.ndarray]] = []
         self._start_budgets()
+
+    def _schedule(self, cohort: Cohort | None) -> tuple[np.ndarray, ...] | None:
+        """Every replication's cohort clients, waiting for their days: (day, client, firm),
+        by day, a day's clients in client order."""
+        if cohort is None:
+            return None
+        state = self.state
+        state.firm[:] = NOT_YET
+        n = len(self.blocks)
+        day = np.tile(cohort.day, n)
+        client = np.arange(state.size)
+        firm = np.tile(cohort.firm, n) + state.first_firm(client)
+        order = np.argsort(day, kind="stable")
+        return day[order], client[order], firm[order]
+
+    def _arrive_until(self, end: float) -> None:
+        """The cohort clients whose day comes before *end* join their firms (*end* never
+        passes the next monthly sample, as for :meth:`_acquire_until`)."""
+        if self._cohort is None:
+            return
+        day, client, firm = self._cohort
+        k = int(np.searchsorted(day, end, side="left"))
+        if k:
+            self._cohort = day[k:], client[k:], firm[k:]
+            self._acquire(client[:k], firm[:k], day[:k], SOURCE_INITIAL)
 
     def _by_block(self, clients: np.ndarray) -> list[np.ndarray]:
         """*clients* split by replication, each part in the given order."""
@@ -200,15 +228,14 @@ class Engine:
 
     def _normal_revenue(self) -> np.ndarray:
         """Per firm, what its active clients bring in a normal quarter (no shock, no upsell)."""
-        state, segs = self.state, self.segments
+        state = self.state
         active = state.firm >= 0
-        segment = state.segment[active]
         firms = state.firm[active]
         quarter = MONTHS_PER_QUARTER * self.months.days
         cycles = self._normal_cycles
         price = np.array([f.cfg.price_level for f in self.firms])
-        per_client = (segs.order_value[segment] * price[firms] * cycles[0][firms]
-                      * quarter / (segs.mean_days_between_needs[segment] + cycles[1][firms]))
+        per_client = (state.order_value[active] * price[firms] * cycles[0][firms]
+                      * quarter / (state.need_mean[active] + cycles[1][firms]))
         return np.bincount(firms, per_client, len(self.firms))
 
     def _start_budgets(self) -> None:
@@ -268,6 +295,7 @@ class Engine:
         month = int(day // self.months.days)
         if self.months.sample_time(month) <= day:  # that sample was taken at the day's start
             month += 1
+        self._arrive_until(min(day + 1, self.months.sample_time(month)))
         self._acquire_until(min(day + 1, self.months.sample_time(month)))
         self.calendar.walk_day(day)
         if day + 1 < self.months.horizon:
@@ -317,7 +345,7 @@ class Engine:
         state.firm[clients] = firms
         state.aware[clients, state.column(firms)] = True
         state.relationship[clients] = self.relationships.add(clients, firms, t, source)
-        self.books.acquired(firms, state.segment[clients], t, _SOURCE_COLUMNS[source],
+        self.books.acquired(firms, state.segment[clients], t, _SOURCE_COLUMNS.get(source),
                             self._onboarding_cost[firms])
         need_now = self.cfg.market.first_need_at_acquisition and source != SOURCE_SWITCH
         self.calendar.void_needs(clients)  # a need planned for its old firm is void
@@ -342,7 +370,7 @@ class Engine:
             return
         for walks in in_walk_order(table):
             decisions = evaluate(walks, self.state, self.segments, self.touchpoints, self.levers,
-                                 self.cfg, self.months, self.relationships.acquired_at)
+                                 self.cfg, self.months, self.relationships)
             if decisions is not None:
                 self._apply(decisions)
 
@@ -435,8 +463,9 @@ class Engine:
             self._review(month)
         if self._progress is not None:
             self._progress(self.months.sample_time(month))
-        self._acquire_until(min(math.floor(self.env.now) + 1,
-                                self.months.sample_time(month + 1)))
+        rest_of_day = min(math.floor(self.env.now) + 1, self.months.sample_time(month + 1))
+        self._arrive_until(rest_of_day)
+        self._acquire_until(rest_of_day)
 
     def _return_to_market(self, month: int) -> None:
         """Clients who left the category come back as prospects at ``market.return_per_year``.

@@ -18,7 +18,7 @@ import numpy as np
 from cxsim import psychology as psy
 from cxsim.config import DAYS_PER_YEAR, Config
 from cxsim.firm import Firm, frontline_quality_shift, rational_value, upsell_factor
-from cxsim.market import ClientState, Segments
+from cxsim.market import ClientState, Relationships, Segments
 from cxsim.months import Months
 from cxsim.streams import Salt, normals, uniforms
 from cxsim.walks import WalkTable
@@ -117,10 +117,11 @@ class Decisions:
 
 def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
              touchpoints: Touchpoints, levers: Levers, cfg: Config, months: Months,
-             acquired_at: np.ndarray) -> Decisions | None:
+             relationships: Relationships) -> Decisions | None:
     """Evaluate walks of distinct clients; None when none of their clients is still there.
 
-    *acquired_at* is the day each relationship began (indexed by relationship).
+    *relationships* gives each walk's relationship its start (for CLV) and its purchases so
+    far (a segment whose clients leave only after a repeat purchase).
     """
     p = cfg.psychology
     stayed = state.firm[walks.client] == walks.firm
@@ -172,20 +173,26 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
     measured = psy.coached_answer(answers, coached)
 
     month = months.index(ended)
-    revenue = np.where(completed, segments.order_value[segment] * levers.price[firms]
-                       * levers.upsell[firms] * months.order_factor[month], 0.0)
+    spend = state.order_value[clients]
+    shape = state.spend_shape[clients]
+    if shape.any():
+        spend = psy.purchase_spend(spend, shape, uniforms(seeds, Salt.SPEND, 0))
+    revenue = np.where(completed, spend * levers.price[firms] * levers.upsell[firms]
+                       * months.order_factor[month], 0.0)
     margin = revenue * segments.margin[segment]
     rel = state.relationship[clients]
     clv = psy.discounted(margin, cfg.sim.discount_rate / DAYS_PER_YEAR,
-                         ended - acquired_at[rel])
+                         ended - relationships.acquired_at[rel])
+    dropout = state.dropout[clients]
     if p.emotions:
-        churn_p = psy.churn_probability(memory, trust, p.base_churn, p.churn_memory_weight,
+        churn_p = psy.churn_probability(memory, trust, dropout, p.churn_memory_weight,
                                         p.churn_trust_weight, segments.switching_cost[segment])
     else:
-        churn_p = psy.churn_probability(memory, trust, p.base_churn, 0.0, 0.0)
+        churn_p = psy.churn_probability(memory, trust, dropout, 0.0, 0.0)
+    may_leave = ~segments.repeat_only[segment] | (completed & (relationships.purchases[rel] > 0))
     return Decisions(
         walks, segment, month, new_expectation, trust, attitude, memory, answers, surveyed,
-        measured, revenue, margin, clv, walks.churn_draw < churn_p,
+        measured, revenue, margin, clv, (walks.churn_draw < churn_p) & may_leave,
         np.add.reduceat(touchpoints.cost[nodes], starts), felt, quality, failed, recovered)
 
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxsim.config import NEEDS, Config
+from cxsim.config import DAYS_PER_YEAR, NEEDS, Config
 
 __all__ = [
-    "PROSPECT", "GONE", "SOURCES", "SOURCE_INITIAL", "SOURCE_MARKETING", "SOURCE_REFERRAL",
-    "SOURCE_SWITCH", "Segments", "ClientState", "Relationships", "segment_counts",
+    "PROSPECT", "GONE", "NOT_YET", "SOURCES", "SOURCE_INITIAL", "SOURCE_MARKETING",
+    "SOURCE_REFERRAL", "SOURCE_SWITCH", "Segments", "ClientState", "Relationships",
+    "segment_counts",
 ]
 
 PROSPECT = -1
 """``ClientState.firm`` of a client who is no firm's client yet."""
 GONE = -2
 """``ClientState.firm`` of a client who has left the category."""
+NOT_YET = -3
+"""``ClientState.firm`` of a cohort's client before its day (``cxsim.cohort``)."""
 
 
 def segment_counts(shares: np.ndarray, size: int) -> np.ndarray:
@@ -34,14 +37,18 @@ def segment_counts(shares: np.ndarray, size: int) -> np.ndarray:
 
 
 class Segments:
-    """Per-segment parameters as arrays, indexed by segment id (config order)."""
+    """Per-segment parameters as arrays, indexed by segment id (config order).
+
+    A segment's purchase rate, dropout and spend are its clients' means; where it
+    declares a distribution across clients (``market.heterogeneity``), ``rate``,
+    ``dropout`` and ``spend`` hold it and each client draws its own
+    (:class:`ClientState`).
+    """
 
     def __init__(self, cfg: Config) -> None:
         segs = cfg.market.segments
         self.names: tuple[str, ...] = tuple(segs)
         self.share = np.array([s.share for s in segs.values()])
-        self.mean_days_between_needs = np.array([s.mean_days_between_needs for s in segs.values()])
-        self.order_value = np.array([s.order_value for s in segs.values()])
         self.margin = np.array([s.margin for s in segs.values()])
         self.emotional_weight = np.array([s.emotional_weight for s in segs.values()])
         self.switching_cost = np.array([s.switching_cost for s in segs.values()])
@@ -49,6 +56,22 @@ class Segments:
         self.initial_expectation = np.array([s.initial_expectation for s in segs.values()])
         self.identifiability = np.array([s.identifiability for s in segs.values()])
         self.needs = np.array([[s.needs.get(k, 0.0) for k in NEEDS] for s in segs.values()])
+        self.repeat_only = np.array([s.dropout_after == "repeat_purchase" for s in segs.values()])
+        spread = cfg.market.heterogeneity
+        self.rate = [s.purchase_rate if spread else None for s in segs.values()]
+        self.dropout = [s.dropout if spread else None for s in segs.values()]
+        self.spend = [s.spend if spread else None for s in segs.values()]
+        base = cfg.psychology.base_churn
+        self.mean_days_between_needs = np.array([
+            s.mean_days_between_needs if s.purchase_rate is None
+            else DAYS_PER_YEAR * s.purchase_rate.alpha_years / s.purchase_rate.r
+            for s in segs.values()])
+        self.mean_dropout = np.array([base if s.dropout is None
+                                      else s.dropout.a / (s.dropout.a + s.dropout.b)
+                                      for s in segs.values()])
+        self.order_value = np.array([s.order_value if s.spend is None
+                                     else s.spend.p * s.spend.gamma / (s.spend.q - 1.0)
+                                     for s in segs.values()])
 
 
 class ClientState:
@@ -65,15 +88,19 @@ class ClientState:
     segments : its segments.
     population : the run's ``population`` random stream (segment draw and
         starting split).
+    segment : each client's segment, when a cohort gives them (``cxsim.cohort``).
     """
 
-    def __init__(self, cfg: Config, segments: Segments, population: np.random.Generator) -> None:
+    def __init__(self, cfg: Config, segments: Segments, population: np.random.Generator,
+                 segment: np.ndarray | None = None) -> None:
         size = cfg.market.size
         n_firms = len(cfg.firms)
         counts = segment_counts(segments.share, size)
         self.segment = population.permutation(np.repeat(np.arange(counts.size), counts)).astype(
             np.int16
         )
+        if segment is not None:  # a cohort's own segments
+            self.segment = segment.astype(np.int16)
         self.firm = np.full(size, PROSPECT, dtype=np.int16)
         order = population.permutation(size)
         start = 0
@@ -91,9 +118,39 @@ class ClientState:
         self.nps = np.full(size, -1, dtype=np.int8)
         self.relationship = np.full(size, -1, dtype=np.int64)
         self.block = size  # clients per replication
+        self._draw_habits(segments, population)
+
+    def _draw_habits(self, segments: Segments, population: np.random.Generator) -> None:
+        """Each client's mean days between needs, dropout per purchase and mean spend per
+        purchase: its segment's, or its own draw where the segment spreads them.
+
+        λ ~ Gamma(r, α) per year and p ~ Beta(a, b) (Fader, Hardie & Lee 2005, the
+        BG/NBD); spend per purchase Gamma(p, ν) with ν ~ Gamma(q, γ) (the Gamma–Gamma),
+        so a client's mean spend is p / ν and ``spend_shape`` keeps p for the draw of each
+        purchase. Drawn after the segments and the split, segment by segment, so a
+        market that declares no distribution draws nothing more.
+        """
+        segment = self.segment
+        self.need_mean = segments.mean_days_between_needs[segment]
+        self.dropout = segments.mean_dropout[segment]
+        self.order_value = segments.order_value[segment]
+        self.spend_shape = np.zeros(self.size)
+        for s in range(len(segments.names)):
+            mine = np.flatnonzero(segment == s)
+            rate, dropout, spend = segments.rate[s], segments.dropout[s], segments.spend[s]
+            if rate is not None:
+                per_year = population.gamma(rate.r, 1.0 / rate.alpha_years, mine.size)
+                with np.errstate(divide="ignore"):
+                    self.need_mean[mine] = DAYS_PER_YEAR / per_year
+            if dropout is not None:
+                self.dropout[mine] = population.beta(dropout.a, dropout.b, mine.size)
+            if spend is not None:
+                self.order_value[mine] = spend.p / population.gamma(spend.q, 1.0 / spend.gamma,
+                                                                     mine.size)
+                self.spend_shape[mine] = spend.p
 
     _COLUMNS = ("segment", "firm", "expectation", "trust", "attitude", "aware", "memory", "nps",
-                "relationship")
+                "relationship", "need_mean", "dropout", "order_value", "spend_shape")
 
     @classmethod
     def side_by_side(cls, states: list[ClientState]) -> ClientState:
@@ -130,7 +187,8 @@ class ClientState:
 
 
 SOURCES = ("initial", "marketing", "referral", "switch")
-"""How a relationship began: a client at day 0, bought by spend, referred, or won from a rival."""
+"""How a relationship began: a client at day 0 (or on its cohort day), bought by spend,
+referred, or won from a rival."""
 SOURCE_INITIAL, SOURCE_MARKETING, SOURCE_REFERRAL, SOURCE_SWITCH = range(4)
 
 

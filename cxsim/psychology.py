@@ -9,6 +9,7 @@ is an integer 0-10.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import gammaincinv
 
 __all__ = [
     "perceived_quality",
@@ -294,7 +295,7 @@ def nps_from_counts(promoters: np.ndarray | float, detractors: np.ndarray | floa
 def churn_probability(
     memory: np.ndarray,
     trust: np.ndarray,
-    base: float,
+    base: np.ndarray | float,
     memory_weight: float,
     trust_weight: float,
     switching_cost: np.ndarray | float = 0.0,
@@ -305,7 +306,9 @@ def churn_probability(
     - switching_cost``: equal to *base* for a neutral memory at trust 0.5,
     falling with remembered experience, trust and the cost of switching
     (Burnham, Frels & Mahajan 2003). With both weights 0 and no switching
-    cost it is the constant *base*.
+    cost it is the constant *base*. *base* is each client's own dropout where its
+    segment spreads dropout across clients (BG/NBD's p), so the emotions move
+    every client's logit by the same amount from its own baseline.
 
     References
     ----------
@@ -314,12 +317,9 @@ def churn_probability(
     Rust, R. T. & Zahorik, A. J. (1993). Customer satisfaction, customer
     retention, and market share. *Journal of Retailing* 69(2), 193-215.
     """
-    shape = np.broadcast(np.asarray(memory), np.asarray(trust), np.asarray(switching_cost)).shape
-    if base <= 0.0:
-        return np.zeros(shape)
-    if base >= 1.0:
-        return np.ones(shape)
-    logit = np.log(base / (1.0 - base))
+    base = np.asarray(base, dtype=float)
+    with np.errstate(divide="ignore"):  # base 0 or 1: a logit of -inf or inf, p 0 or 1
+        logit = np.log(base / (1.0 - base))
     logit = (
         logit
         - memory_weight * np.asarray(memory)
@@ -400,3 +400,26 @@ def clv_estimate(margin_per_client: float, churn_rate: float, discount_rate: flo
     """
     retention = 1.0 - churn_rate
     return margin_per_client * retention / (1.0 + discount_rate - retention)
+
+
+def purchase_spend(mean: np.ndarray, shape: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """What each purchase spends at price level 1: *mean*, or where *shape* > 0 a
+    Gamma(shape, shape / mean) draw by inversion of the uniform *u*.
+
+    The Gamma–Gamma model (Colombo & Jiang 1999; Fader, Hardie & Lee 2005):
+    a client's purchases are Gamma(p, ν) around its own mean p / ν.
+
+    References
+    ----------
+    Colombo, R. & Jiang, W. (1999). A stochastic RFM model. *Journal of
+    Interactive Marketing* 13(3), 2-12.
+    Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: using
+    iso-value curves for customer base analysis. *Journal of Marketing
+    Research* 42(4), 415-430.
+    """
+    spread = shape > 0
+    if not spread.any():
+        return mean
+    out = np.array(mean, dtype=float)
+    out[spread] *= gammaincinv(shape[spread], u[spread]) / shape[spread]
+    return out

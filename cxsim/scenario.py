@@ -4,7 +4,8 @@
 against the bounds declared beside it and the rules between values
 (``cxsim.config``), then loads each firm's journey (``cxsim.journey``,
 which checks the map) and checks that the staff and CX money it names fall
-on touchpoints of that journey. The ``cxsim`` command runs it on every job
+on touchpoints of that journey, and reads the cohort if there is one
+(``cxsim.cohort``). The ``cxsim`` command runs it on every job
 of a sweep before Hydra starts, without building an engine or a network.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from cxsim.cohort import load_cohort
 from cxsim.config import Config, FirmConfig, config_dir, to_config
 from cxsim.errors import ConfigError
 from cxsim.journey import Journey, load_journey
@@ -33,6 +35,7 @@ def validate(cfg: Config | DictConfig | dict, journey_dir: Path | None = None) -
     folder = journey_dir or config_dir() / "journey"
     for name, firm in cfg.firms.items():
         check_journey_names(name, firm, load_journey(firm.journey, folder))
+    load_cohort(cfg)
     return cfg
 
 

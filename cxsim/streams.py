@@ -49,6 +49,7 @@ class Salt(IntEnum):
     SURVEY = 4  # is the answer heard; is it coached
     TALK = 5  # how many messages; to which neighbour; does each persuade
     SWITCH = 6  # which firm a leaving client picks
+    SPEND = 7  # what a purchase spends, where the segment spreads spend (Gamma–Gamma)
 
 
 class Prospect(IntEnum):

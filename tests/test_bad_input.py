@@ -262,8 +262,8 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     ),
     "unknown-config-group-option": (
         ["market=nope"],
-        esc("override 'market=nope' names no config in its group (available: default, mixed, "
-            "one_off_consumer, recurring_b2b)"),
+        esc("override 'market=nope' names no config in its group (available: cdnow, default, "
+            "mixed, one_off_consumer, recurring_b2b)"),
     ),
     "unknown-key": (["market.sise=3"], esc("config key 'market.sise' is not a known setting")),
     "unknown-firm-key": (
@@ -359,6 +359,49 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         esc("firms.acme.onboarding_cost must be in [0, 1,000,000,000]")),
     "size-beyond-any-machine": (
         ["market.size=2147483647"], esc("market.size must be in [1, 100,000,000]")),
+    # heterogeneous clients (BG/NBD and Gamma-Gamma) and cohorts
+    "rate-fixed-and-spread": (
+        ["market.segments.core.purchase_rate={r: 0.5, alpha_years: 0.1}"],
+        esc("market.segments.core.purchase_rate and market.segments.core.mean_days_between_needs"
+            " are both set: declare one")),
+    "rate-neither": (
+        ["market.segments.core.mean_days_between_needs=null"],
+        esc("market.segments.core.mean_days_between_needs must be set, or purchase_rate "
+            "declared")),
+    "spend-fixed-and-spread": (
+        ["market.segments.core.spend={p: 6, q: 4, gamma: 15}"],
+        esc("market.segments.core.spend and market.segments.core.order_value are both set")),
+    "rate-shape-zero": (
+        ["market.segments.core.mean_days_between_needs=null",
+         "market.segments.core.purchase_rate={r: 0, alpha_years: 0.1}"],
+        esc("market.segments.core.purchase_rate.r must be in (0, 1,000,000]; got 0")),
+    "dropout-shape-negative": (
+        ["market.segments.core.dropout={a: 0.8, b: -2}"],
+        esc("market.segments.core.dropout.b must be in (0, 1,000,000]; got -2")),
+    "spend-mean-infinite": (
+        ["market.segments.core.order_value=null", "market.segments.core.spend={p: 6, q: 1, "
+         "gamma: 15}"],
+        esc("market.segments.core.spend.q must be in (1, 1,000,000]; got 1")),
+    "rate-unknown-key": (
+        ["market.segments.core.mean_days_between_needs=null",
+         "market.segments.core.purchase_rate={r: 0.5, alfa: 0.1}"],
+        esc("config key 'market.segments.core.purchase_rate.alfa' is not a known setting")),
+    "dropout-after-unknown": (
+        ["market.segments.core.dropout_after=first"],
+        esc("market.segments.core.dropout_after must be one of walk, repeat_purchase")),
+    "cohort-with-a-starting-split": (
+        ["market.size=3", "network=none", "market.cohort=[0, 1, 2]"],
+        esc("firms.acme.initial_share must be 0 with market.cohort")),
+    "cohort-rows-not-clients": (
+        ["market.size=3", "network=none", "market.cohort=[0, 1]", "firms.acme.initial_share=0"],
+        esc("market.cohort must have one row per client (market.size = 3); got 2")),
+    "cohort-day-beyond-horizon": (
+        ["market.size=2", "network=none", "market.cohort=[0, 9000]",
+         "firms.acme.initial_share=0"],
+        esc("market.cohort row 2 acquired_day must be a number of days in [0, ")),
+    "cohort-missing-file": (
+        ["market.cohort=/no/such.csv", "firms.acme.initial_share=0"],
+        esc("market.cohort names no file; got '/no/such.csv'")),
 }
 
 
@@ -545,7 +588,8 @@ def test_every_numeric_setting_declares_finite_bounds():
 
     from cxsim import config
 
-    sections = (config.SegmentConfig, config.MarketConfig, config.FirmConfig,
+    sections = (config.SegmentConfig, config.PurchaseRateConfig, config.DropoutConfig,
+                config.SpendConfig, config.MarketConfig, config.FirmConfig,
                 config.PsychologyConfig, config.SimConfig, config.ManagementConfig,
                 config.EventConfig, config.ExperimentConfig, config.Config)
     unbounded = [f"{section.__name__}.{f.name}" for section in sections for f in fields(section)
@@ -612,7 +656,7 @@ def test_a_market_too_large_for_memory_is_refused_before_it_is_built(monkeypatch
 def test_a_glob_sweep_is_expanded_to_its_config_group_options():
     from cxsim.cli import _runs
 
-    jobs = _runs(["-m", "market=glob(*,exclude=[mixed,default])", "seed=1,2"])
+    jobs = _runs(["-m", "market=glob(*,exclude=[mixed,default,cdnow])", "seed=1,2"])
     assert sorted(map(tuple, jobs)) == [
         ("market=one_off_consumer", "seed=1"), ("market=one_off_consumer", "seed=2"),
         ("market=recurring_b2b", "seed=1"), ("market=recurring_b2b", "seed=2")]
@@ -622,7 +666,7 @@ def test_a_glob_sweep_is_expanded_to_its_config_group_options():
     (["firms.acme.offer=[1]"], "config key 'firms.acme.offer' must be a mapping of names to "
                                "values; got [1]"),
     (["market=null"], "override 'market=null' must name an option of its config group "
-                      "(available: default, mixed, one_off_consumer, recurring_b2b)"),
+                      "(available: cdnow, default, mixed, one_off_consumer, recurring_b2b)"),
     ([5], "overrides must be a list of override strings"),
     ("market.size=3", "overrides must be a list of override strings"),
 ])

@@ -66,6 +66,11 @@ def _where(table: pd.DataFrame) -> list[str]:
     return [common.num(common.ci(diff.difference)[0]), "relationship focus wins in"]
 
 
+def _cdnow(table: pd.DataFrame) -> list[str]:
+    share = _firm(table, "client_first", cell="cdnow").share_final
+    return [common.fmt_ci(common.ci(share), "%", 100), "calibration/report.html"]
+
+
 EXPERIMENTS: dict[str, tuple[list[str], list[str], Callable[[pd.DataFrame], list[str]]]] = {
     # name: (parameter columns, figures, the key numbers and words summary.md must quote)
     "transaction_vs_relationship": (["market"], ["share_over_time.png", "clv.png"], _tvr),
@@ -75,6 +80,7 @@ EXPERIMENTS: dict[str, tuple[list[str], list[str], Callable[[pd.DataFrame], list
     "referral_networks": (["network", "social_influence"], ["referrals.png"], _referral),
     "where_relationship_wins": (["days_between_needs", "social_influence"], ["heatmap.png"],
                                 _where),
+    "calibrated_cdnow": (["market"], ["share_over_time.png", "clv.png"], _cdnow),
 }
 
 
@@ -118,6 +124,18 @@ def test_experiment_runs_end_to_end_at_tiny_size(name, tmp_path):
         assert escape(sentence) in page, f"report.html of {name} should state {sentence!r}"
     for figure in figures:
         assert f"Figure {Path(figure).stem.replace('_', ' ')}" in page
+
+
+def test_the_cdnow_example_calibrates_first_and_leaves_the_shipped_preset(tmp_path):
+    """Its tiny run calibrates into the output folder, not configs/market/cdnow.yaml."""
+    shipped = ROOT.parent / "configs" / "market" / "cdnow.yaml"
+    before = shipped.read_bytes()
+    importlib.import_module("experiments.calibrated_cdnow.run").main(
+        ["--tiny", "--out", str(tmp_path), "--quiet"])
+    assert shipped.read_bytes() == before
+    assert (tmp_path / "cdnow.yaml").is_file()
+    assert "cumulative repeat purchases by week" in (tmp_path / "calibration" / "report.html"
+                                                ).read_text()
 
 
 def test_replot_redraws_from_the_saved_tables(tmp_path):

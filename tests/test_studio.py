@@ -48,6 +48,17 @@ def test_an_event_alone_is_what_b_changes_in_the_command():
         "+events.b_shock.kind=shock +events.b_shock.start_month=3 -n 3")
 
 
+def test_a_calibrated_market_offers_only_the_levers_it_sets():
+    """cdnow's segment spreads its purchase rate across clients (no mean_days_between_needs
+    to move): the page offers its other levers, and the what-if composes."""
+    from cxsim.studio.what_if import segments
+
+    assert segments("cdnow") == {"customers": {"social_influence": 1.0,
+                                               "identifiability": 0.8}}
+    a, _ = WhatIf(Setting(market="cdnow", clients=300, years=1.0, replications=3)).configs()
+    assert a.market.segments["customers"].purchase_rate is not None
+
+
 def test_a_bad_lever_is_the_configs_own_one_line_error():
     with pytest.raises(ConfigError, match=r"firms\.sales_first\.price_level.*\(0, 100\]"):
         WhatIf(TINY, {"sales_first": {"price_level": 0.0}}).configs()

@@ -33,7 +33,6 @@ from cxsim.studio.what_if import (
     EVENTS,
     LIVE_SIZE,
     NUMBERS,
-    SEGMENT_LEVERS,
     Setting,
     WhatIf,
     firms,
@@ -188,8 +187,8 @@ class Studio:
         rows = []
         for name, values in segments(self.market.value).items():
             widgets = []
-            for lever in SEGMENT_LEVERS:
-                w = _number(f"{name}: {lever.replace('_', ' ')}", lever, values[lever])
+            for lever, value in values.items():
+                w = _number(f"{name}: {lever.replace('_', ' ')}", lever, value)
                 w.param.watch(lambda _: self._describe(), "value")
                 self.segment_levers[name, lever] = w
                 widgets.append(w)

@@ -101,9 +101,11 @@ def firms() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=32)
 def segments(market: str) -> dict[str, dict[str, float]]:
     """Each segment of a market preset and the value of each of its :data:`SEGMENT_LEVERS`
+    it sets (a calibrated segment spreads its rate across clients: no one number to move)
     (read once per server: a page reads them at every change; do not modify)."""
     cfg = to_config(compose([f"market={market}"]))
-    return {name: {lever: float(getattr(segment, lever)) for lever in SEGMENT_LEVERS}
+    return {name: {lever: float(getattr(segment, lever)) for lever in SEGMENT_LEVERS
+                   if getattr(segment, lever) is not None}
             for name, segment in cfg.market.segments.items()}
 
 

@@ -11,26 +11,21 @@ files, its code is not used.
 
 from __future__ import annotations
 
-from importlib.metadata import distribution
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from cxsim.bgnbd import fit, log_likelihood
+from tests.validation.cdnow import CALIBRATION_END as END
+from tests.validation.cdnow import cdnow_log
 
 PAPER = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 PAPER_LL = -9582.4
-END = pd.Timestamp("1997-09-30")  # the 39 weeks of calibration, inclusive
 
 
 @pytest.fixture(scope="module")
 def cdnow() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Frequency, recency and age in weeks; a customer's same-day purchases are one."""
-    path = next(p for p in distribution("lifetimes").files if p.name == "CDNOW_sample.txt")
-    log = pd.read_csv(path.locate(), sep=r"\s+", header=None,
-                      names=["master", "customer", "date", "cds", "amount"], dtype={"date": str})
-    log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
+    log = cdnow_log()
     days = log[log.date <= END].drop_duplicates(["customer", "date"]).groupby("customer").date
     first, last, count = days.min(), days.max(), days.size()
     return ((count - 1).to_numpy(), ((last - first).dt.days / 7).to_numpy(),
@@ -67,3 +62,19 @@ def test_a_model_without_dropout_fits_worse(cdnow):
 
     best = minimize(nbd, np.zeros(2), method="Nelder-Mead")
     assert -best.fun < PAPER_LL - 50
+
+
+def test_the_grouped_sum_is_the_sum_of_the_formula(cdnow):
+    """The fit sums the likelihood over distinct histories (cxsim.bgnbd._Groups); it must be
+    the per-customer formula's sum, weights included."""
+    from cxsim.bgnbd import _Groups, distinct_rows
+
+    x, t_x, T = cdnow
+    weights = np.random.default_rng(1).integers(1, 4, x.size).astype(float)
+    for params in [PAPER.values(), (1.2, 0.5, 2.0, 0.4)]:
+        expected = weights @ log_likelihood(*params, x, t_x, T)
+        assert _Groups.of(x.astype(float), t_x, T, weights).total(*params) == pytest.approx(
+            expected, rel=1e-12)
+    (values,), at, counts = distinct_rows(np.array([3.0, 1.0, 3.0, 2.0]))
+    assert values.tolist() == [1, 2, 3] and at.tolist() == [2, 0, 2, 1]
+    assert counts.tolist() == [1, 1, 2]

@@ -1,0 +1,560 @@
+"""A market calibrated to a firm's own transaction log, and the check that it buys like it.
+
+From a log of (customer, date, amount) rows (``cxsim.transactions``), one
+fit per segment: how often each customer buys and when it silently stops
+(the BG/NBD, ``cxsim.bgnbd``), and what it spends (the Gamma–Gamma,
+``cxsim.gammagamma``). The fits become a market preset whose segments carry
+the fitted distributions (``cxsim market=NAME``), a per-customer table
+(probability still active, expected purchases next year, expected spend,
+expected CLV), and a check: the log's repeat purchases week by week and per
+customer, against the model's closed forms and against cxsim simulating the
+fitted market with each customer joining on its first purchase's day
+(emotions off, one firm, one touchpoint: the model the fit assumes),
+through the calibration period and the holdout after it. The check is
+reported, not tuned.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxsim import bgnbd, gammagamma
+from cxsim.config import (
+    DAYS_PER_YEAR,
+    SegmentConfig,
+    SimConfig,
+    as_plain,
+    config_dir,
+    to_config,
+)
+from cxsim.errors import ConfigError
+from cxsim.journey import NAME_PATTERN
+from cxsim.transactions import Summary, read_log, summarise, weekly_repeat_purchases
+
+__all__ = ["Calibration", "SegmentFit", "calibrate", "fit_segments", "market_preset",
+           "customer_table", "COUNTS"]
+
+WEEK = 7.0  # days: the log's unit of time, as in Fader, Hardie & Lee (2005)
+COUNTS = 7  # repeat purchases shown one by one, 0 .. 6, then 7 or more
+UNSEGMENTED = "customers"  # the segment's name when the log has no segment column
+CLV_YEARS = 10  # the horizon of the expected CLV; at 10% a year the rest is under 37%
+_JOURNEY = """\
+name: purchase
+reference_clients: 1
+entry: purchase
+exits: [purchase]
+touchpoints:
+  purchase:
+    stage: purchase
+    channel: web
+    staffed: false
+    service_days: 0.0001
+    base_quality: 0.7
+    failure_probability: 0.0
+"""
+
+
+@dataclass(frozen=True)
+class SegmentFit:
+    """One segment's fitted repeat buying (BG/NBD, time in weeks) and spend (Gamma–Gamma)."""
+
+    name: str
+    customers: int
+    repeat_buying: bgnbd.Fit
+    spend: gammagamma.Fit
+    spenders: int  # customers with a repeat purchase that spent something: the spend fit's
+    zero_spend: int  # calibration transactions that spent nothing
+
+
+@dataclass
+class Calibration:
+    """What :func:`calibrate` found; see the module docstring."""
+
+    fits: list[SegmentFit]
+    market: dict
+    customers: pd.DataFrame
+    weekly: pd.DataFrame
+    counts: pd.DataFrame
+    holdout: pd.DataFrame
+    totals: pd.DataFrame
+    cohort: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+
+def _segments(summary: Summary) -> list[tuple[str, np.ndarray]]:
+    """Each segment's name and customers (positions in *summary*)."""
+    if summary.segment is None:
+        return [(UNSEGMENTED, np.arange(summary.x.size))]
+    names = sorted(set(summary.segment.tolist()))
+    import re
+
+    for name in names:
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise ConfigError("segment column", "values must be names of letters, digits, '_' "
+                              "or '-' (they name the preset's segments)", name)
+    return [(name, np.flatnonzero(summary.segment == name)) for name in names]
+
+
+def fit_segments(summary: Summary) -> list[SegmentFit]:
+    """BG/NBD and Gamma–Gamma fits, one per segment of *summary* (weeks, the log's money).
+
+    The Gamma–Gamma uses the customers with a repeat purchase that spent
+    something, at the mean of those purchases.
+    """
+    fits = []
+    for name, mine in _segments(summary):
+        where = "transaction log" + ("" if summary.segment is None else f", segment '{name}'")
+        x, t_x, T = summary.x[mine], summary.t_x[mine], summary.T[mine]
+        if mine.size < 2:
+            raise ConfigError(where, "needs at least two customers to fit", int(mine.size))
+        if not (x > 0).any():
+            raise ConfigError(where, "has no repeat purchase in calibration, so repeat buying "
+                              "cannot be fitted")
+        try:
+            repeat = bgnbd.fit(x, t_x, T)
+        except ValueError:
+            raise ConfigError(where, "the BG/NBD fit does not converge (no finite maximum of "
+                              "the likelihood)") from None
+        value = summary.mean_value[mine]
+        paying = (x > 0) & np.isfinite(value) & (value > 0)
+        if paying.sum() < 2:
+            raise ConfigError(where, "needs at least two customers with a repeat purchase "
+                              "that spent something, to fit spend", int(paying.sum()))
+        try:
+            spend = gammagamma.fit(x[paying], value[paying])
+        except ValueError:
+            raise ConfigError(where, "the Gamma-Gamma spend fit does not converge") from None
+        if not spend.q > 1.0 or not all(map(math.isfinite, (spend.p, spend.gamma,
+                                                              repeat.log_likelihood))):
+            raise ConfigError(where, "the Gamma-Gamma spend fit gives no finite mean spend "
+                              "(q <= 1)", round(spend.q, 6))
+        fits.append(SegmentFit(name, int(mine.size), repeat, spend, int(paying.sum()),
+                               int(summary.zero_spend[mine].sum())))
+    return fits
+
+
+def _default_market() -> dict:
+    import yaml
+
+    return yaml.safe_load((config_dir() / "market" / "default.yaml").read_text())
+
+
+def market_preset(fits: list[SegmentFit]) -> dict:
+    """A market preset (the YAML of ``configs/market``) whose segments carry the fits.
+
+    Rates become per year (α in years, Fader et al.'s α is in weeks); clients
+    drop out only after a repeat purchase, as the BG/NBD says; everything the
+    log cannot tell (margin, needs, emotions) is the default market's.
+    """
+    market = _default_market()
+    template = market["segments"]["core"]
+    size = sum(f.customers for f in fits)
+    market["size"] = size
+    market["segments"] = {}
+    for f in fits:
+        b, s = f.repeat_buying, f.spend
+        segment = dict(template)
+        segment.update(
+            share=f.customers / size,
+            mean_days_between_needs=None,
+            purchase_rate={"r": b.r, "alpha_years": b.alpha * WEEK / DAYS_PER_YEAR},
+            dropout={"a": b.a, "b": b.b},
+            dropout_after="repeat_purchase",
+            order_value=None,
+            spend={"p": s.p, "q": s.q, "gamma": s.gamma},
+        )
+        market["segments"][f.name] = segment
+    return market
+
+
+def _preset_yaml(market: dict, fits: list[SegmentFit], source: str, end: str) -> str:
+    import yaml
+
+    lines = [f"# Calibrated by cxsim-calibrate to the transaction log {source}, calibration "
+             f"period to {end} inclusive.",
+             "# BG/NBD (Fader, Hardie & Lee 2005) and Gamma-Gamma spend, maximum likelihood;"
+             " the rest is the default market."]
+    for f in fits:
+        b, s = f.repeat_buying, f.spend
+        lines.append(f"# {f.name}: {f.customers:,} customers; r {b.r:.4g} (se {b.se[0]:.2g}), "
+                     f"alpha {b.alpha:.4g} weeks (se {b.se[1]:.2g}), a {b.a:.4g} (se "
+                     f"{b.se[2]:.2g}), b {b.b:.4g} (se {b.se[3]:.2g}), LL {b.log_likelihood:.1f};"
+                     f" spend p {s.p:.4g}, q {s.q:.4g}, gamma {s.gamma:.4g}")
+    return "\n".join(lines) + "\n" + yaml.safe_dump(market, sort_keys=False)
+
+
+def customer_table(summary: Summary, fits: list[SegmentFit], discount_rate: float,
+                   margin: float, clv_years: float = CLV_YEARS) -> pd.DataFrame:
+    """Per customer: what the CLV libraries report, from the fits, and its holdout
+    purchases, actual and expected given its calibration history (eq. 10).
+
+    ``expected_clv`` is margin × expected spend × the discounted expected
+    purchases of the next *clv_years* (monthly steps, continuous discounting
+    at *discount_rate* per year from the calibration end).
+    """
+    columns: dict[str, np.ndarray] = {
+        "customer": summary.customer,
+        "segment": (np.full(summary.x.size, UNSEGMENTED, dtype=object)
+                    if summary.segment is None else summary.segment),
+        "first_purchase": summary.first, "repeat_purchases": summary.x,
+        "recency_weeks": summary.t_x, "age_weeks": summary.T,
+        "mean_spend": summary.mean_value, "zero_spend": summary.zero_spend}
+    n = summary.x.size
+    alive, next_year, spend, clv, holdout = (np.empty(n) for _ in range(5))
+    months = np.arange(1, int(clv_years * 12) + 1) * (DAYS_PER_YEAR / 12 / WEEK)  # weeks
+    discount = np.exp(-discount_rate * (months - months[0] / 2) * WEEK / DAYS_PER_YEAR)
+    for f, (_, mine) in zip(fits, _segments(summary)):
+        b = f.repeat_buying
+        params = (b.r, b.alpha, b.a, b.b)
+        x, t_x, T = summary.x[mine], summary.t_x[mine], summary.T[mine]
+        alive[mine] = p = bgnbd.probability_alive(x, t_x, T, *params)
+        (x_pair, T_pair), at, _ = bgnbd.distinct_rows(x.astype(float), T)  # t-dependent part
+        times = np.array([DAYS_PER_YEAR / WEEK, summary.holdout_weeks, *months])
+        if_alive = bgnbd.expected_repeats_if_alive(times[None, :], x_pair[:, None],
+                                                   T_pair[:, None], *params)
+        next_year[mine] = if_alive[at, 0] * p
+        holdout[mine] = if_alive[at, 1] * p
+        discounted = np.diff(if_alive[:, 2:], axis=1, prepend=0.0) @ discount
+        spend[mine] = gammagamma.expected_spend(f.spend, x,
+                                                np.nan_to_num(summary.mean_value[mine]))
+        clv[mine] = margin * spend[mine] * discounted[at] * p
+    columns.update(probability_active=alive, expected_purchases_next_year=next_year,
+                   expected_spend=spend, expected_clv=clv, holdout_purchases=summary.holdout,
+                   expected_holdout_purchases=holdout)
+    return pd.DataFrame(columns)
+
+
+def _weeks(summary: Summary) -> tuple[int, np.ndarray]:
+    """Weeks of the log counted from its first day (the last may be partial), and each
+    customer's first day."""
+    origin = summary.first.min()
+    first_days = (summary.first - origin).astype(np.int64).astype(float)
+    end = int((summary.calibration_end - origin).astype(np.int64)) + 1
+    span = end + summary.holdout_weeks * summary.unit_days
+    return math.ceil(span / WEEK - 1e-9), first_days
+
+
+def _expected(summary: Summary, fits: list[SegmentFit], weeks: int, first_days: np.ndarray,
+              calibration_days: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """The closed forms over the cohort: expected repeat purchases by each week's end, the
+    expected number of customers with 0..6 and 7+ repeat purchases in calibration, and the
+    expected repeat purchases in calibration and in the holdout (eq. 7 and 8).
+
+    Each customer's time runs from the start of its first purchase's day to the end of a
+    period's last day, as in the log's counts and the simulation (the fit's T, as in the
+    paper, ends at the start of the calibration's last day).
+    """
+    weekly = np.zeros(weeks)
+    counts = np.zeros(COUNTS + 1)
+    calibration = total = 0.0
+    ends = WEEK * np.arange(1, weeks + 1)
+    span = calibration_days + summary.holdout_weeks * summary.unit_days
+    for f, (_, mine) in zip(fits, _segments(summary)):
+        params = (f.repeat_buying.r, f.repeat_buying.alpha, f.repeat_buying.a, f.repeat_buying.b)
+        days, many = np.unique(first_days[mine], return_counts=True)
+        ages = np.maximum(ends[None, :] - days[:, None], 0.0) / WEEK
+        weekly += many @ bgnbd.expected_repeats(ages, *params)
+        age = (calibration_days - days) / WEEK
+        calibration += many @ bgnbd.expected_repeats(age, *params)
+        total += many @ bgnbd.expected_repeats((span - days) / WEEK, *params)
+        probabilities = [many @ bgnbd.count_probability(x, age, *params) for x in range(COUNTS)]
+        counts += np.append(probabilities, mine.size - sum(probabilities))
+    return weekly, counts, (calibration, total - calibration)
+
+
+def _simulation_config(market: dict, cohort: Path, journey: Path, weeks: int, seed: int):
+    """The fitted market as the model it was fitted as: emotions off, one firm with one
+    touchpoint that never fails, nobody returning, nobody else acquired."""
+    import cxsim
+
+    cfg = as_plain(to_config(cxsim.compose([
+        "scenario=solo", f"firms.acme.journey={journey}", "firms.acme.initial_share=0",
+        "network=none", f"seed={seed}", f"sim.years={weeks * WEEK / DAYS_PER_YEAR!r}",
+        "management.review=false", "psychology.emotions=false", "sim.record_journeys=true"])))
+    cfg["market"] = {**market, "cohort": str(cohort), "return_per_year": 0.0,
+                     "organic_acquisition_per_year": 0.0, "max_paid_acquisition_per_year": 0.0}
+    return to_config(cfg)
+
+
+def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_weeks_end: int,
+              replications: int, seed: int, progress: bool) -> dict[str, np.ndarray]:
+    """Per replication: cumulative repeat purchases at each week's end, customers with 0..6
+    and 7+ repeat purchases in calibration, and repeat purchases in calibration and in the
+    holdout."""
+    from cxsim.engine import simulate_replications
+    from cxsim.experiment import chunks
+
+    size = market["size"]
+    weekly = np.empty((replications, weeks))
+    counts = np.empty((replications, COUNTS + 1))
+    holdout = np.empty(replications)
+    calibration_total = np.empty(replications)
+    with tempfile.TemporaryDirectory() as folder:
+        journey = Path(folder) / "purchase.yaml"
+        journey.write_text(_JOURNEY)
+        cohort_file = Path(folder) / "cohort.csv"
+        cohort.to_csv(cohort_file, index=False)
+        cfg = _simulation_config(market, cohort_file, journey, weeks, seed)
+        done = 0
+        for chunk in chunks(cfg, range(replications), 1):
+            for i, results in zip(chunk, simulate_replications(cfg, chunk)):
+                walks = results.journeys
+                walks = walks[walks.completed].sort_values(["client", "ended_at"],
+                                                           kind="stable")
+                repeat = walks.client.duplicated().to_numpy()
+                days = walks.ended_at.to_numpy()[repeat]
+                clients = walks.client.to_numpy()[repeat]
+                weekly[i] = np.searchsorted(np.sort(days), WEEK * np.arange(1, weeks + 1))
+                calibration = days < calibration_weeks_end
+                per_client = np.bincount(clients[calibration], minlength=size)
+                counts[i] = np.bincount(np.minimum(per_client, COUNTS), minlength=COUNTS + 1)
+                holdout[i] = (~calibration).sum()
+                calibration_total[i] = calibration.sum()
+            done += len(chunk)
+            if progress:
+                print(f"\rsimulated {done}/{replications} replications", end="",
+                      file=sys.stderr, flush=True)
+        if progress:
+            print(file=sys.stderr)
+    return {"weekly": weekly, "counts": counts, "calibration": calibration_total,
+            "holdout": holdout}
+
+
+def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over replications and the 2.5% and 97.5% quantiles (the band a reader expects
+    of a market's spread, not a CI of the mean)."""
+    return (values.mean(axis=0), np.quantile(values, 0.025, axis=0),
+            np.quantile(values, 0.975, axis=0))
+
+
+def calibrate(log: str | Path, calibration_end: str, *, customer: str = "customer",
+              date: str = "date", amount: str = "amount", segment: str | None = None,
+              date_format: str | None = None, replications: int = 20, seed: int = 0,
+              discount_rate: float = SimConfig.discount_rate,
+              margin: float = SegmentConfig.margin, progress: bool = False) -> Calibration:
+    """Calibrate a market to the transaction log *log* (CSV or Parquet); also ``cxsim.calibrate``.
+
+    Parameters
+    ----------
+    log : the file; one purchase a row.
+    calibration_end : the last day of the calibration period (inclusive); what follows,
+        to the log's last day, is the holdout.
+    customer, date, amount, segment : the log's column names; with *segment*, one fit
+        per segment and a market of several segments.
+    date_format : a ``strftime`` format for the dates (``%Y%m%d`` for CDNOW).
+    replications : simulations of the fitted market for the check (0: none).
+    seed : the simulations' seed.
+    discount_rate, margin : for the expected CLV (per year, continuous; share kept).
+
+    Returns
+    -------
+    Calibration : nothing is written; see :func:`write`.
+
+    Raises
+    ------
+    ConfigError : naming the column, row or rule of a bad log, or a fit that does not
+        converge.
+    """
+    for name, value, low in (("replications", replications, 0), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(name, f"must be an integer >= {low}", value)
+    for name, value in (("discount_rate", discount_rate), ("margin", margin)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                0 <= value <= 10 and math.isfinite(value)):
+            raise ConfigError(name, "must be a number in [0, 10]", value)
+    started = time.perf_counter()
+    table = read_log(log, customer, date, amount, segment, date_format)
+    summary = summarise(table, calibration_end, unit_days=WEEK)
+    read = time.perf_counter()
+    fits = fit_segments(summary)
+    market = market_preset(fits)
+    customers = customer_table(summary, fits, discount_rate, margin)
+    fitted = time.perf_counter()
+
+    weeks, first_days = _weeks(summary)
+    actual = weekly_repeat_purchases(table, summary, summary.calibration_end, weeks)
+    calibration_days = int((summary.calibration_end - summary.first.min()).astype(np.int64)) + 1
+    expected_weekly, expected_counts, expected_totals = _expected(summary, fits, weeks,
+                                                                  first_days, calibration_days)
+    cohort = pd.DataFrame({"acquired_day": first_days, "segment": customers.segment.to_numpy()})
+    if len(fits) == 1:
+        cohort = cohort.drop(columns="segment")
+    weekly = pd.DataFrame({"week": np.arange(1, weeks + 1), "actual": actual,
+                           "expected": expected_weekly})
+    counts = pd.DataFrame({"repeat_purchases": [*map(str, range(COUNTS)), f"{COUNTS}+"],
+                           "actual": np.bincount(np.minimum(summary.x, COUNTS),
+                                                 minlength=COUNTS + 1),
+                           "expected": expected_counts})
+    totals = pd.DataFrame({
+        "period": ["calibration", "holdout"],
+        "actual": [int(summary.x.sum()), int(summary.holdout.sum())],
+        "expected": list(expected_totals),
+        "expected_given_history": [np.nan, customers.expected_holdout_purchases.sum()]})
+    if replications:
+        simulated = _simulate(market, cohort, weeks, calibration_days, replications, seed,
+                              progress)
+        for frame, key in ((weekly, "weekly"), (counts, "counts")):
+            frame["simulated"], frame["simulated_low"], frame["simulated_high"] = _band(
+                simulated[key])
+        both = np.column_stack([simulated["calibration"], simulated["holdout"]])
+        totals["simulated"], totals["simulated_low"], totals["simulated_high"] = _band(both)
+    holdout = _holdout_by_count(summary, customers)
+    meta = {
+        "log": Path(log).name, "calibration_end": str(summary.calibration_end),
+        "customers": int(summary.x.size), "new_in_holdout_left_out": summary.dropped_new,
+        "weeks": weeks, "calibration_weeks": calibration_days / WEEK,
+        "holdout_weeks": summary.holdout_weeks, "replications": replications, "seed": seed,
+        "discount_rate": discount_rate, "margin": margin, "clv_years": CLV_YEARS,
+        "zero_spend_transactions": int(summary.zero_spend.sum()),
+        "seconds": {"read": round(read - started, 3), "fit": round(fitted - read, 3),
+                    "total": round(time.perf_counter() - started, 3)},
+        "fits": [{"segment": f.name, "customers": f.customers, "spenders": f.spenders,
+                  "zero_spend": f.zero_spend, "bgnbd": asdict(f.repeat_buying),
+                  "gamma_gamma": asdict(f.spend)} for f in fits],
+    }
+    return Calibration(fits, market, customers, weekly, counts, holdout, totals, cohort, meta)
+
+
+def _holdout_by_count(summary: Summary, customers: pd.DataFrame) -> pd.DataFrame:
+    """Mean holdout purchases per customer, actual and expected given its history, by its
+    calibration count (Fader et al. 2005, Fig. 4)."""
+    frame = pd.DataFrame({"group": np.minimum(summary.x, COUNTS), "actual": summary.holdout,
+                          "expected": customers.expected_holdout_purchases.to_numpy()})
+    out = frame.groupby("group").agg(customers=("actual", "size"), actual=("actual", "mean"),
+                                     expected=("expected", "mean")).reset_index()
+    out.insert(0, "repeat_purchases", [str(g) if g < COUNTS else f"{COUNTS}+"
+                                       for g in out.group])
+    return out.drop(columns="group")
+
+
+def write(calibration: Calibration, preset: str | Path, results: str | Path,
+          command: str = "") -> list[Path]:
+    """Write the calibration's files into *results* and the market preset to *preset*, each
+    whole; the preset last, so a preset on disk always has its evidence beside it."""
+    from cxsim.files import atomic_write, write_text
+    from cxsim.report.calibration import calibration_page, plt, weekly_figure
+    from cxsim.report.page import write as write_page
+
+    preset, results = Path(preset), Path(results)
+    results.mkdir(parents=True, exist_ok=True)
+    c = calibration
+    written = [atomic_write(results / "customers.parquet",
+                            lambda tmp: c.customers.to_parquet(tmp, index=False))]
+    for name, frame in (("weekly", c.weekly), ("counts", c.counts), ("holdout", c.holdout),
+                        ("totals", c.totals), ("cohort", c.cohort)):
+        written.append(write_text(results / f"{name}.csv", frame.to_csv(index=False)))
+    meta = {**c.meta, "preset": preset.name, "command": command}
+    written.append(write_text(results / "fit.json", json.dumps(meta, indent=2, default=str)))
+    written.append(write_page(calibration_page(c, preset.stem, command), results / "report.html"))
+    figure = weekly_figure(c.weekly, c.meta["calibration_weeks"])
+    try:
+        written.append(atomic_write(results / "repeat_purchases.png",
+                                    lambda tmp: figure.savefig(tmp, format="png", dpi=110)))
+    finally:
+        plt.close(figure)
+    preset.parent.mkdir(parents=True, exist_ok=True)
+    written.append(write_text(preset, _preset_yaml(c.market, c.fits, c.meta["log"],
+                                                   c.meta["calibration_end"])))
+    return written
+
+
+def _parser():
+    from cxsim.commandline import Parser
+
+    parser = Parser(prog=PROG, description="Calibrate a market to a transaction log: fit "
+                    "repeat buying (BG/NBD) and spend (Gamma-Gamma) per customer segment, "
+                    "write a market preset, a per-customer table and a report checking the "
+                    "fitted market against the log's own purchases.")
+    parser.add_argument("log", type=Path, help="the transaction log, CSV or Parquet")
+    parser.add_argument("--end", required=True, metavar="DATE",
+                        help="last day of the calibration period (inclusive), e.g. 1997-09-30")
+    parser.add_argument("--out", required=True, type=Path, metavar="PRESET.yaml",
+                        help="the market preset to write, e.g. configs/market/mine.yaml")
+    parser.add_argument("--results", type=Path, default=None, metavar="DIR",
+                        help="folder for the table, the report and the check (default: "
+                        "calibration/<preset name>)")
+    for flag, default in (("customer", "customer"), ("date", "date"), ("amount", "amount")):
+        parser.add_argument(f"--{flag}-column", default=default,
+                            help=f"the log's {flag} column (default {default})")
+    parser.add_argument("--segment-column", default=None,
+                        help="a column naming each customer's segment: one fit per segment")
+    parser.add_argument("--date-format", default=None,
+                        help="strftime format of the dates, e.g. %%Y%%m%%d (default: ISO dates)")
+    parser.add_argument("-n", "--replications", type=int, default=20,
+                        help="simulations of the fitted market for the check (default 20; 0: "
+                        "none)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the simulations")
+    parser.add_argument("--discount-rate", type=float, default=SimConfig.discount_rate,
+                        help="per year, for the expected CLV (default: the config's, "
+                        f"{SimConfig.discount_rate})")
+    parser.add_argument("--margin", type=float, default=SegmentConfig.margin,
+                        help=f"share of spend kept, for the expected CLV (default "
+                        f"{SegmentConfig.margin})")
+    return parser
+
+
+PROG = "cxsim-calibrate"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``cxsim-calibrate``; bad input is one line and exit status 2."""
+    import re
+    import shlex
+
+    from cxsim.commandline import fail
+
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    given = sys.argv[1:] if argv is None else argv
+    command = shlex.join([PROG, *given])
+    try:
+        if args.out.suffix not in (".yaml", ".yml") or not re.fullmatch(NAME_PATTERN,
+                                                                         args.out.stem):
+            raise ConfigError("--out", "must be a .yaml file whose name is a preset name "
+                              "(letters, digits, '_' or '-')", str(args.out))
+        results = args.results or Path("calibration") / args.out.stem
+        if results.exists() and not results.is_dir():
+            raise ConfigError("--results", "must be a folder", str(results))
+        found = calibrate(args.log, args.end, customer=args.customer_column,
+                          date=args.date_column, amount=args.amount_column,
+                          segment=args.segment_column, date_format=args.date_format,
+                          replications=args.replications, seed=args.seed,
+                          discount_rate=args.discount_rate, margin=args.margin,
+                          progress=sys.stderr.isatty())
+    except ConfigError as error:
+        fail(PROG, str(error))
+    try:
+        write(found, args.out, results, command)
+    except OSError as error:
+        fail(PROG, f"cannot write: {error.strerror or error}: {error.filename or ''}")
+    print(summary_text(found, args.out, results))
+
+
+def summary_text(found: Calibration, preset: Path, results: Path) -> str:
+    """What the command prints: the fits, the totals and where the files are."""
+    lines = []
+    for f in found.fits:
+        b, s = f.repeat_buying, f.spend
+        lines.append(f"{f.name}: {f.customers:,} customers; BG/NBD r {b.r:.3f}, alpha "
+                     f"{b.alpha:.3f} weeks, a {b.a:.3f}, b {b.b:.3f} (LL "
+                     f"{b.log_likelihood:,.1f}); spend p {s.p:.2f}, q {s.q:.2f}, gamma "
+                     f"{s.gamma:.2f}")
+    for row in found.totals.itertuples(index=False):
+        simulated = (f", simulated {row.simulated:,.0f}" if "simulated" in found.totals
+                     else "")
+        lines.append(f"{row.period} repeat purchases: actual {row.actual:,}, BG/NBD "
+                     f"{row.expected:,.0f}{simulated}")
+    return "\n".join([*lines, "", f"preset: {preset} (cxsim market={preset.stem})",
+                      f"results: {results}"])
+
+
+if __name__ == "__main__":
+    main()
