@@ -35,9 +35,9 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
-__all__ = ["Fit", "fit", "hessian", "distinct_rows", "log_likelihood", "expected_repeats",
-           "count_probability", "probability_alive", "expected_repeats_if_alive",
-           "conditional_expected_repeats"]
+__all__ = ["Fit", "fit", "maximise", "hessian", "distinct_rows", "log_likelihood",
+           "expected_repeats", "count_probability", "probability_alive",
+           "expected_repeats_if_alive", "conditional_expected_repeats"]
 
 
 def _common(r, alpha, a, b, x):
@@ -139,24 +139,37 @@ def fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | Non
     *weights* counts the customers each (x, t_x, T) stands for (default one
     each). The sum runs over distinct values (:class:`_Groups`), so a log of a
     million customers costs what its few hundred thousand distinct histories
-    cost. Standard errors come from the inverse of the observed information
-    (the Hessian of the negative log-likelihood, by central differences) on
-    the natural scale, by the delta method: se(θ) = θ · se(log θ). Raises
-    ValueError when the optimiser finds no finite maximum.
+    cost (:func:`maximise`). Raises ValueError when the optimiser finds no
+    finite maximum.
     """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     groups = _Groups.of(x, t_x, T, weights)
-    found = minimize(_negative, np.zeros(4), args=(groups,), method="Nelder-Mead",
+    params, se = maximise(lambda theta: _negative(theta, groups), 4, groups.customers,
+                          "the BG/NBD likelihood has no finite maximum for this log")
+    return Fit(*params.tolist(), tuple(se.tolist()), groups.total(*params))
+
+
+def maximise(mean_negative, n: int, customers: float, failure: str
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The maximum-likelihood parameters and their standard errors, given minus the mean
+    log-likelihood per customer as a function of the *n* log-parameters.
+
+    Nelder–Mead from 0 (every parameter 1), then BFGS; the standard errors come from
+    the inverse of the observed information (the Hessian of the negative total
+    log-likelihood, by central differences) on the natural scale, by the delta method:
+    se(θ) = θ · se(log θ). ValueError(*failure*) when no finite maximum is found.
+    """
+    found = minimize(mean_negative, np.zeros(n), method="Nelder-Mead",
                      options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000, "maxfev": 40_000})
-    found = minimize(_negative, found.x, args=(groups,), method="BFGS")
+    found = minimize(mean_negative, found.x, method="BFGS")
     theta = found.x
     if not (np.isfinite(found.fun) and np.all(np.abs(theta) < 30)):
-        raise ValueError("the BG/NBD likelihood has no finite maximum for this log")
-    information = groups.customers * hessian(lambda p: _negative(p, groups), theta)
+        raise ValueError(failure)
+    information = customers * hessian(mean_negative, theta)
     with np.errstate(invalid="ignore"):
         se_log = np.sqrt(np.diag(np.linalg.inv(information)))
     params = np.exp(theta)
-    return Fit(*params.tolist(), tuple((params * se_log).tolist()), groups.total(*params))
+    return params, params * se_log
 
 
 def hessian(f, theta: np.ndarray, step: float = 1e-4) -> np.ndarray:

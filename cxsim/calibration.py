@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import tempfile
 import time
@@ -33,6 +34,7 @@ from cxsim.config import (
     SegmentConfig,
     SimConfig,
     as_plain,
+    compose,
     config_dir,
     to_config,
 )
@@ -41,7 +43,7 @@ from cxsim.journey import NAME_PATTERN
 from cxsim.transactions import Summary, read_log, summarise, weekly_repeat_purchases
 
 __all__ = ["Calibration", "SegmentFit", "calibrate", "fit_segments", "market_preset",
-           "customer_table", "COUNTS"]
+           "customer_table", "write", "summary_text", "main", "COUNTS"]
 
 WEEK = 7.0  # days: the log's unit of time, as in Fader, Hardie & Lee (2005)
 COUNTS = 7  # repeat purchases shown one by one, 0 .. 6, then 7 or more
@@ -95,8 +97,6 @@ def _segments(summary: Summary) -> list[tuple[str, np.ndarray]]:
     if summary.segment is None:
         return [(UNSEGMENTED, np.arange(summary.x.size))]
     names = sorted(set(summary.segment.tolist()))
-    import re
-
     for name in names:
         if not re.fullmatch(NAME_PATTERN, name):
             raise ConfigError("segment column", "values must be names of letters, digits, '_' "
@@ -274,9 +274,7 @@ def _expected(summary: Summary, fits: list[SegmentFit], weeks: int, first_days: 
 def _simulation_config(market: dict, cohort: Path, journey: Path, weeks: int, seed: int):
     """The fitted market as the model it was fitted as: emotions off, one firm with one
     touchpoint that never fails, nobody returning, nobody else acquired."""
-    import cxsim
-
-    cfg = as_plain(to_config(cxsim.compose([
+    cfg = as_plain(to_config(compose([
         "scenario=solo", f"firms.acme.journey={journey}", "firms.acme.initial_share=0",
         "network=none", f"seed={seed}", f"sim.years={weeks * WEEK / DAYS_PER_YEAR!r}",
         "management.review=false", "psychology.emotions=false", "sim.record_journeys=true"])))
@@ -415,7 +413,7 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
         "holdout_weeks": summary.holdout_weeks, "replications": replications, "seed": seed,
         "discount_rate": discount_rate, "margin": margin, "clv_years": CLV_YEARS,
         "zero_spend_transactions": int(summary.zero_spend.sum()),
-        "seconds": {"read": round(read - started, 3), "fit": round(fitted - read, 3),
+        "seconds": {"read": round(read - started, 3), "fits_and_table": round(fitted - read, 3),
                     "total": round(time.perf_counter() - started, 3)},
         "fits": [{"segment": f.name, "customers": f.customers, "spenders": f.spenders,
                   "zero_spend": f.zero_spend, "bgnbd": asdict(f.repeat_buying),
@@ -507,7 +505,6 @@ PROG = "cxsim-calibrate"
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``cxsim-calibrate``; bad input is one line and exit status 2."""
-    import re
     import shlex
 
     from cxsim.commandline import fail

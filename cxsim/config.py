@@ -610,6 +610,13 @@ def _flag(key: str, value: Any) -> None:
         raise ConfigError(key, "must be true or false", value)
 
 
+def _spread_mean(spread: PurchaseRateConfig | SpendConfig) -> float:
+    """The mean days between needs (365.25 α / r) or the mean spend (p γ / (q − 1))."""
+    if isinstance(spread, PurchaseRateConfig):
+        return DAYS_PER_YEAR * spread.alpha_years / spread.r
+    return spread.p * spread.gamma / (spread.q - 1.0)
+
+
 def _check_spread(k: str, seg: SegmentConfig) -> None:
     """A segment's purchase rate and spend: one fixed value or one distribution, not both."""
     for fixed, spread in (("mean_days_between_needs", "purchase_rate"),
@@ -622,6 +629,11 @@ def _check_spread(k: str, seg: SegmentConfig) -> None:
             raise ConfigError(f"{k}.{fixed}", f"must be set, or {spread} declared")
         if given[1]:
             _check_section(f"{k}.{spread}", getattr(seg, spread))
+            mean = _spread_mean(getattr(seg, spread))
+            bounds = bounds_of(SegmentConfig, fixed)
+            if not bounds.low < mean <= bounds.high:
+                raise ConfigError(f"{k}.{spread}", f"must have a mean {fixed} in {bounds}, as "
+                                  f"{fixed} itself", mean)
     if seg.dropout is not None:
         _check_section(f"{k}.dropout", seg.dropout)
     if seg.dropout_after not in DROPOUT_AFTER:

@@ -27,10 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import gammaln
 
-from cxsim.bgnbd import hessian
+from cxsim.bgnbd import maximise
 
 __all__ = ["Fit", "expected_spend", "fit", "log_likelihood"]
 
@@ -113,26 +112,16 @@ def fit(x: np.ndarray, mean_value: np.ndarray) -> Fit:
     *x* is each customer's number of repeat transactions and *mean_value* their
     mean value; only customers with x ≥ 1 and a positive mean belong here (the
     caller filters), else the likelihood is undefined and a ValueError is raised.
-    Standard errors come from the inverse of the observed information (the
-    Hessian of the negative log-likelihood, by central differences) on the
-    natural scale, by the delta method: se(θ) = θ · se(log θ). A ValueError
-    also when the optimiser finds no finite maximum.
+    Standard errors as :func:`cxsim.bgnbd.maximise` gives them; a ValueError also
+    when the optimiser finds no finite maximum.
     """
     x, m = (np.asarray(v, dtype=float) for v in (x, mean_value))
     if not (np.all(x >= 1) and np.all(m > 0)):
         raise ValueError("the Gamma-Gamma needs x >= 1 and a positive mean value per customer")
     spends = _Spends.of(x, m)
-    found = minimize(_negative, np.zeros(3), args=(spends,), method="Nelder-Mead",
-                     options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000, "maxfev": 40_000})
-    found = minimize(_negative, found.x, args=(spends,), method="BFGS")
-    theta = found.x
-    if not (np.isfinite(found.fun) and np.all(np.abs(theta) < 30)):
-        raise ValueError("the Gamma-Gamma likelihood has no finite maximum for these spends")
-    information = spends.n * hessian(lambda t: _negative(t, spends), theta)
-    with np.errstate(invalid="ignore"):
-        se_log = np.sqrt(np.diag(np.linalg.inv(information)))
-    params = np.exp(theta)
-    return Fit(*params.tolist(), tuple((params * se_log).tolist()), spends.total(*params))
+    params, se = maximise(lambda theta: _negative(theta, spends), 3, spends.n,
+                          "the Gamma-Gamma likelihood has no finite maximum for these spends")
+    return Fit(*params.tolist(), tuple(se.tolist()), spends.total(*params))
 
 
 def expected_spend(fit_or_params: Fit | tuple[float, float, float], x: np.ndarray,

@@ -454,6 +454,35 @@ def series(timeseries: pd.DataFrame, metric: str, firm: str, cell: str) -> np.nd
     return mine.pivot_table(index="replication", columns="month", values=metric).to_numpy()
 
 
+def share_panels(outcome: Outcome, crossovers: dict[str, int | None], labels: dict[str, str],
+                 firms: Sequence[str], title: str) -> None:
+    """``share_over_time.png``: one panel per cell, each firm's market share by month (mean
+    and 95% CI band), the crossover month marked where there is one."""
+    bands = band(outcome.timeseries, "share")
+    cells = list(crossovers)
+    fig, axes = plt.subplots(1, len(cells), figsize=(5.5 * len(cells), 4), sharey=True,
+                             squeeze=False)
+    for ax, cell in zip(axes[0], cells):
+        for firm in firms:
+            b = bands[(bands.cell == cell) & (bands.firm == firm)]
+            color = FIRM_COLORS[firm]
+            ax.plot(b.month, b["mean"], color=color, label=firm)
+            ax.fill_between(b.month, b.ci_low, b.ci_high, color=color, alpha=0.25, lw=0)
+        month = crossovers[cell]
+        if month is not None:
+            ax.axvline(month, color="0.3", ls="--", lw=1)
+            ax.annotate(f"crossover: month {month}", (month, 0.02),
+                        xycoords=("data", "axes fraction"), xytext=(4, 0),
+                        textcoords="offset points", fontsize=8, color="0.3")
+        ax.set_title(labels.get(cell, cell), fontsize=10)
+        ax.set_xlabel("month (0 = first)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("market share (of active clients)")
+    axes[0][0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    save_figure(fig, outcome.out, "share_over_time.png")
+
+
 def save_figure(fig: Any, out: Path, name: str) -> Path:
     """Save *fig* as ``out/name`` (PNG, 120 dpi) and close it."""
     path = out / name

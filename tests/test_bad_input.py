@@ -382,6 +382,11 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         ["market.segments.core.order_value=null", "market.segments.core.spend={p: 6, q: 1, "
          "gamma: 15}"],
         esc("market.segments.core.spend.q must be in (1, 1,000,000]; got 1")),
+    "spend-mean-beyond-order-values": (
+        ["market.segments.core.order_value=null",
+         "market.segments.core.spend={p: 1000000, q: 1.5, gamma: 1000000}"],
+        esc("market.segments.core.spend must have a mean order_value in [0, 1,000,000,000], "
+            "as order_value itself; got 2000000000000.0")),
     "rate-unknown-key": (
         ["market.segments.core.mean_days_between_needs=null",
          "market.segments.core.purchase_rate={r: 0.5, alfa: 0.1}"],

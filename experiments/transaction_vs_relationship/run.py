@@ -58,29 +58,8 @@ def analyse(outcome: common.Outcome) -> dict:
 
 
 def share_figure(outcome: common.Outcome, found: dict) -> None:
-    bands = common.band(outcome.timeseries, "share")
-    cells = list(found)
-    fig, axes = plt.subplots(1, len(cells), figsize=(5.5 * len(cells), 4), sharey=True,
-                             squeeze=False)
-    for ax, cell in zip(axes[0], cells):
-        for firm in (A, B):
-            b = bands[(bands.cell == cell) & (bands.firm == firm)]
-            color = common.FIRM_COLORS[firm]
-            ax.plot(b.month, b["mean"], color=color, label=firm)
-            ax.fill_between(b.month, b.ci_low, b.ci_high, color=color, alpha=0.25, lw=0)
-        month = found[cell]["crossover"]
-        if month is not None:
-            ax.axvline(month, color="0.3", ls="--", lw=1)
-            ax.annotate(f"crossover: month {month}", (month, 0.02),
-                        xycoords=("data", "axes fraction"), xytext=(4, 0),
-                        textcoords="offset points", fontsize=8, color="0.3")
-        ax.set_title(LABELS.get(cell, cell), fontsize=10)
-        ax.set_xlabel("month (0 = first)")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("market share (of active clients)")
-    axes[0][0].legend(fontsize=8, loc="upper left")
-    fig.suptitle("Market share over time: mean of the replications, 95% CI band", fontsize=11)
-    common.save_figure(fig, outcome.out, "share_over_time.png")
+    common.share_panels(outcome, {cell: f["crossover"] for cell, f in found.items()}, LABELS,
+                        (A, B), "Market share over time: mean of the replications, 95% CI band")
 
 
 def clv_figure(outcome: common.Outcome, found: dict) -> None:
