@@ -142,9 +142,16 @@ BAD_LOGS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_LOGS))
-def test_a_bad_log_is_one_line_and_nothing_written(tmp_path, case):
+def test_a_bad_log_is_one_line_and_nothing_written(tmp_path, capsys, case):
     rows, message = BAD_LOGS[case]
-    _assert_refused(tmp_path, [str(_write_log(tmp_path, rows)), "--end", "2020-03-31"], message)
+    _assert_refused(tmp_path, [str(_write_log(tmp_path, rows)), "--end", "2020-03-31"], message,
+                    capsys=capsys)
+
+
+def test_the_console_command_refuses_without_a_traceback(tmp_path):
+    rows, message = BAD_LOGS["negative amount"]
+    _assert_refused(tmp_path, [str(_write_log(tmp_path, rows)), "--end", "2020-03-31"], message,
+                    in_process=False)
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -153,38 +160,44 @@ def test_a_bad_log_is_one_line_and_nothing_written(tmp_path, case):
     (["--end", "2020-03-31", "--amount-column", "spend"], "column 'spend'"),
     (["--end", "2020-03-31", "--out-name"], "unrecognized arguments"),
 ])
-def test_bad_flags_are_one_line_and_nothing_written(tmp_path, extra, message):
-    _assert_refused(tmp_path, [str(_write_log(tmp_path, GOOD)), *extra], message)
+def test_bad_flags_are_one_line_and_nothing_written(tmp_path, capsys, extra, message):
+    _assert_refused(tmp_path, [str(_write_log(tmp_path, GOOD)), *extra], message,
+                    capsys=capsys)
 
 
-def test_a_preset_name_that_is_no_name_is_refused(tmp_path):
+def test_a_preset_name_that_is_no_name_is_refused(tmp_path, capsys):
     _assert_refused(tmp_path, [str(_write_log(tmp_path, GOOD)), "--end", "2020-03-31"],
                     "--out must be a .yaml file whose name is a preset name",
-                    out=tmp_path / "my market.yaml")
+                    out=tmp_path / "my market.yaml", capsys=capsys)
 
 
-def test_a_fit_that_does_not_converge_is_refused(tmp_path, monkeypatch):
+def test_a_fit_that_does_not_converge_is_refused(tmp_path, monkeypatch, capsys):
     def diverge(*args, **kwargs):
         raise ValueError("no maximum")
 
     monkeypatch.setattr(calibration.bgnbd, "fit", diverge)
     _assert_refused(tmp_path, [str(_write_log(tmp_path, GOOD)), "--end", "2020-03-31"],
-                    "the BG/NBD fit does not converge", in_process=True)
+                    "the BG/NBD fit does not converge", capsys=capsys)
 
 
 def _assert_refused(tmp_path: Path, args: list[str], message: str, out: Path | None = None,
-                    in_process: bool = False) -> None:
+                    in_process: bool = True, capsys=None) -> None:
+    """The command exits 2 with one line naming *message*, and writes nothing: in this
+    process (quick), or as the console would run it (a fresh interpreter, no traceback)."""
     out = out or tmp_path / "preset" / "mine.yaml"
     argv = [*args, "--out", str(out), "--results", str(tmp_path / "results"), "-n", "1"]
     if in_process:
         with pytest.raises(SystemExit) as exit_info:
             calibration.main(argv)
         assert exit_info.value.code == 2
+        stderr = capsys.readouterr().err if capsys is not None else None
     else:
         done = subprocess.run([sys.executable, "-m", "cxsim.calibration", *argv],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, done.stderr
-        lines = done.stderr.strip().splitlines()
+        stderr = done.stderr
+    if stderr is not None:
+        lines = stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("cxsim-calibrate: error: ")
         assert message in lines[0], lines[0]
     assert not out.exists() and not (tmp_path / "results").exists()
