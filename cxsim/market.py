@@ -40,8 +40,8 @@ class Segments:
     """Per-segment parameters as arrays, indexed by segment id (config order).
 
     A segment's purchase rate, dropout and spend are its clients' means; where it
-    declares a distribution across clients (``market.heterogeneity``), ``rate``,
-    ``dropout`` and ``spend`` hold it and each client draws its own
+    declares a distribution across clients and ``market.heterogeneity`` is on,
+    ``rate``, ``dropout`` and ``spend`` hold it and each client draws its own
     (:class:`ClientState`).
     """
 
