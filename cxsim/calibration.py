@@ -43,7 +43,8 @@ from cxsim.journey import NAME_PATTERN
 from cxsim.transactions import Summary, read_log, summarise, weekly_repeat_purchases
 
 __all__ = ["Calibration", "SegmentFit", "calibrate", "fit_segments", "market_preset",
-           "customer_table", "write", "summary_text", "main", "COUNTS"]
+           "checked_preset",
+           "customer_table", "repeat_purchases", "write", "summary_text", "main", "COUNTS"]
 
 WEEK = 7.0  # days: the log's unit of time, as in Fader, Hardie & Lee (2005)
 COUNTS = 7  # repeat purchases shown one by one, 0 .. 6, then 7 or more
@@ -176,6 +177,17 @@ def market_preset(fits: list[SegmentFit]) -> dict:
     return market
 
 
+def checked_preset(market: dict) -> dict:
+    """*market* if a scenario can load it as its market; else ConfigError naming the fitted
+    key outside the config's bounds (a degenerate fit), so no preset is written that
+    cannot run."""
+    try:
+        to_config({**as_plain(to_config(compose(["network=none"]))), "market": market})
+    except ConfigError as error:
+        raise ConfigError("the fitted preset:", str(error)) from None
+    return market
+
+
 def _preset_yaml(market: dict, fits: list[SegmentFit], source: str, end: str) -> str:
     import yaml
 
@@ -233,14 +245,14 @@ def customer_table(summary: Summary, fits: list[SegmentFit], discount_rate: floa
     return pd.DataFrame(columns)
 
 
-def _weeks(summary: Summary) -> tuple[int, np.ndarray]:
-    """Weeks of the log counted from its first day (the last may be partial), and each
-    customer's first day."""
+def _weeks(summary: Summary) -> tuple[int, int, np.ndarray]:
+    """Weeks of the log counted from its first day (the last may be partial), the days of
+    calibration (its last one included), and each customer's first day."""
     origin = summary.first.min()
     first_days = (summary.first - origin).astype(np.int64).astype(float)
-    end = int((summary.calibration_end - origin).astype(np.int64)) + 1
-    span = end + summary.holdout_weeks * summary.unit_days
-    return math.ceil(span / WEEK - 1e-9), first_days
+    calibration_days = int((summary.calibration_end - origin).astype(np.int64)) + 1
+    span = calibration_days + summary.holdout_weeks * summary.unit_days
+    return math.ceil(span / WEEK - 1e-9), calibration_days, first_days
 
 
 def _expected(summary: Summary, fits: list[SegmentFit], weeks: int, first_days: np.ndarray,
@@ -283,7 +295,16 @@ def _simulation_config(market: dict, cohort: Path, journey: Path, weeks: int, se
     return to_config(cfg)
 
 
-def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_weeks_end: int,
+def repeat_purchases(results) -> tuple[np.ndarray, np.ndarray]:
+    """The day of every repeat purchase in a run's journeys, and its client: a client's
+    first completed walk is its trial, BG/NBD's time zero."""
+    walks = results.journeys
+    walks = walks[walks.completed].sort_values(["client", "ended_at"], kind="stable")
+    repeat = walks.client.duplicated().to_numpy()
+    return walks.ended_at.to_numpy()[repeat], walks.client.to_numpy()[repeat]
+
+
+def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_days: int,
               replications: int, seed: int, progress: bool) -> dict[str, np.ndarray]:
     """Per replication: cumulative repeat purchases at each week's end, customers with 0..6
     and 7+ repeat purchases in calibration, and repeat purchases in calibration and in the
@@ -305,14 +326,9 @@ def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_weeks_
         done = 0
         for chunk in chunks(cfg, range(replications), 1):
             for i, results in zip(chunk, simulate_replications(cfg, chunk)):
-                walks = results.journeys
-                walks = walks[walks.completed].sort_values(["client", "ended_at"],
-                                                           kind="stable")
-                repeat = walks.client.duplicated().to_numpy()
-                days = walks.ended_at.to_numpy()[repeat]
-                clients = walks.client.to_numpy()[repeat]
+                days, clients = repeat_purchases(results)
                 weekly[i] = np.searchsorted(np.sort(days), WEEK * np.arange(1, weeks + 1))
-                calibration = days < calibration_weeks_end
+                calibration = days < calibration_days
                 per_client = np.bincount(clients[calibration], minlength=size)
                 counts[i] = np.bincount(np.minimum(per_client, COUNTS), minlength=COUNTS + 1)
                 holdout[i] = (~calibration).sum()
@@ -374,13 +390,12 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
     summary = summarise(table, calibration_end, unit_days=WEEK)
     read = time.perf_counter()
     fits = fit_segments(summary)
-    market = market_preset(fits)
+    market = checked_preset(market_preset(fits))
     customers = customer_table(summary, fits, discount_rate, margin)
     fitted = time.perf_counter()
 
-    weeks, first_days = _weeks(summary)
+    weeks, calibration_days, first_days = _weeks(summary)
     actual = weekly_repeat_purchases(table, summary, summary.calibration_end, weeks)
-    calibration_days = int((summary.calibration_end - summary.first.min()).astype(np.int64)) + 1
     expected_weekly, expected_counts, expected_totals = _expected(summary, fits, weeks,
                                                                   first_days, calibration_days)
     cohort = pd.DataFrame({"acquired_day": first_days, "segment": customers.segment.to_numpy()})

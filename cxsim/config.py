@@ -141,6 +141,11 @@ class PurchaseRateConfig:
     alpha_years: float = within(0.125, "(0, 1e6]")  # the Gamma's rate, in years: mean λ = r / α,
     #   8 needs a year as a 45-day segment
 
+    @property
+    def mean_days_between_needs(self) -> float:
+        """Days between needs at the mean rate r / α per year."""
+        return DAYS_PER_YEAR * self.alpha_years / self.r
+
 
 @dataclass
 class DropoutConfig:
@@ -150,6 +155,11 @@ class DropoutConfig:
 
     a: float = within(1.0, "(0, 1e6]")  # the Beta's first shape
     b: float = within(19.0, "(0, 1e6]")  # the second; mean a / (a + b) = 0.05, base_churn's
+
+    @property
+    def mean(self) -> float:
+        """The mean dropout a / (a + b)."""
+        return self.a / (self.a + self.b)
 
 
 @dataclass
@@ -161,6 +171,11 @@ class SpendConfig:
     p: float = within(6.0, "(0, 1e6]")  # shape of one client's spends; CDNOW's is about 6
     q: float = within(4.0, "(1, 1e6]")  # shape of ν across clients; above 1, a finite mean
     gamma: float = within(50.0, "(0, 1e9]")  # rate's scale: mean spend p·γ/(q−1) = 100
+
+    @property
+    def mean(self) -> float:
+        """The mean spend per purchase p γ / (q − 1), at price level 1."""
+        return self.p * self.gamma / (self.q - 1.0)
 
 
 DROPOUT_AFTER = ("walk", "repeat_purchase")
@@ -610,13 +625,6 @@ def _flag(key: str, value: Any) -> None:
         raise ConfigError(key, "must be true or false", value)
 
 
-def _spread_mean(spread: PurchaseRateConfig | SpendConfig) -> float:
-    """The mean days between needs (365.25 α / r) or the mean spend (p γ / (q − 1))."""
-    if isinstance(spread, PurchaseRateConfig):
-        return DAYS_PER_YEAR * spread.alpha_years / spread.r
-    return spread.p * spread.gamma / (spread.q - 1.0)
-
-
 def _check_spread(k: str, seg: SegmentConfig) -> None:
     """A segment's purchase rate and spend: one fixed value or one distribution, not both."""
     for fixed, spread in (("mean_days_between_needs", "purchase_rate"),
@@ -629,7 +637,9 @@ def _check_spread(k: str, seg: SegmentConfig) -> None:
             raise ConfigError(f"{k}.{fixed}", f"must be set, or {spread} declared")
         if given[1]:
             _check_section(f"{k}.{spread}", getattr(seg, spread))
-            mean = _spread_mean(getattr(seg, spread))
+            section = getattr(seg, spread)
+            mean = (section.mean_days_between_needs if isinstance(section, PurchaseRateConfig)
+                    else section.mean)
             bounds = bounds_of(SegmentConfig, fixed)
             if not bounds.low < mean <= bounds.high:
                 raise ConfigError(f"{k}.{spread}", f"must have a mean {fixed} in {bounds}, as "

@@ -64,13 +64,10 @@ class Segments:
         base = cfg.psychology.base_churn
         self.mean_days_between_needs = np.array([
             s.mean_days_between_needs if s.purchase_rate is None
-            else DAYS_PER_YEAR * s.purchase_rate.alpha_years / s.purchase_rate.r
-            for s in segs.values()])
-        self.mean_dropout = np.array([base if s.dropout is None
-                                      else s.dropout.a / (s.dropout.a + s.dropout.b)
+            else s.purchase_rate.mean_days_between_needs for s in segs.values()])
+        self.mean_dropout = np.array([base if s.dropout is None else s.dropout.mean
                                       for s in segs.values()])
-        self.order_value = np.array([s.order_value if s.spend is None
-                                     else s.spend.p * s.spend.gamma / (s.spend.q - 1.0)
+        self.order_value = np.array([s.order_value if s.spend is None else s.spend.mean
                                      for s in segs.values()])
 
 

@@ -55,6 +55,16 @@ def test_the_preset_carries_the_fits_in_years(found):
     assert to_config(plain).market.size == 2357
 
 
+def test_a_fitted_preset_outside_the_configs_bounds_is_refused(found):
+    """A degenerate fit (here r beyond its bound) must not become a preset that cannot run."""
+    market = yaml.safe_load(yaml.safe_dump(found.market))
+    market["segments"]["customers"]["purchase_rate"]["r"] = 2e6
+    with pytest.raises(cxsim.ConfigError, match=r"the fitted preset: market\.segments\."
+                       r"customers\.purchase_rate\.r must be in"):
+        calibration.checked_preset(market)
+    assert calibration.checked_preset(found.market) is found.market
+
+
 def test_the_customer_table_is_the_papers_arithmetic(found):
     """Fader, Hardie & Lee's customer (x = 2, t_x = 30.43, T = 38.86 weeks) expects 1.226
     purchases in the next 39 weeks; the table's figures follow from the same functions."""

@@ -27,6 +27,7 @@ import pytest
 
 import cxsim
 from cxsim.bgnbd import count_probability, expected_repeats
+from cxsim.calibration import repeat_purchases
 from cxsim.config import DAYS_PER_YEAR, to_config
 from cxsim.engine import simulate_replications
 from cxsim.experiment import chunks
@@ -66,22 +67,13 @@ def _simulate(first_days: np.ndarray, journey, heterogeneity: bool,
             for res in simulate_replications(cfg, chunk)]
 
 
-def _repeat_purchases(results: cxsim.Results) -> tuple[np.ndarray, np.ndarray]:
-    """Days of every repeat purchase, and the client of each (a client's first purchase is
-    its trial, BG/NBD's time zero)."""
-    walks = results.journeys
-    walks = walks[walks.completed].sort_values(["client", "ended_at"], kind="stable")
-    repeat = walks.client.duplicated().to_numpy()
-    return walks.ended_at.to_numpy()[repeat], walks.client.to_numpy()[repeat]
-
-
 def _measure(runs: list[cxsim.Results], size: int) -> tuple[np.ndarray, np.ndarray]:
     """Per replication, the cumulative repeat purchases at each week's end, and the
     customers with 0..6 and 7+ repeat purchases in the calibration weeks."""
     weekly = np.empty((len(runs), WEEKS))
     counts = np.empty((len(runs), COUNTS + 1))
     for i, results in enumerate(runs):
-        days, clients = _repeat_purchases(results)
+        days, clients = repeat_purchases(results)
         weekly[i] = np.searchsorted(np.sort(days), 7.0 * np.arange(1, WEEKS + 1))
         per_client = np.bincount(clients[days < CALIBRATION_DAYS], minlength=size)
         counts[i] = np.bincount(np.minimum(per_client, COUNTS), minlength=COUNTS + 1)
