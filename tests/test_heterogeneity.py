@@ -127,3 +127,18 @@ def test_a_cohort_client_counts_from_the_sample_after_its_day():
         "psychology.base_churn=0", "psychology.emotions=false"]))
     assert results.timeseries.active_clients.tolist() == [2, 3, 4]
     assert results.timeseries.acquisitions.tolist() == [2, 1, 1]
+
+
+def test_a_cohort_file_gives_each_client_its_segment(tmp_path):
+    """Negative control built in: the mixed market's shares (40/60) would put 2 of 5 clients
+    in b2b by draw; the file says 4."""
+    pd.DataFrame({"acquired_day": [0.0, 1.0, 2.0, 3.0, 4.0],
+                  "firm": ["client_first"] * 5,
+                  "segment": ["b2b", "b2b", "b2b", "b2b", "consumer"]}
+                 ).to_csv(tmp_path / "cohort.csv", index=False)
+    results = cxsim.run(cxsim.compose([
+        "market=mixed", "market.size=5", "network=none", "sim.years=0.2",
+        f"market.cohort={tmp_path / 'cohort.csv'}", "firms.client_first.initial_share=0",
+        "firms.sales_first.initial_share=0"]))
+    joined = results.segments.groupby("segment").acquisitions.sum()
+    assert joined.to_dict() == {"b2b": 4, "consumer": 1}
