@@ -3,6 +3,7 @@ out; bad logs refused with one line and nothing written."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -217,3 +218,23 @@ def test_written_files_come_whole(found, tmp_path):
     written = write(found, tmp_path / "p.yaml", tmp_path / "r", "cxsim-calibrate ...")
     assert written[-1] == tmp_path / "p.yaml"
     assert not list(tmp_path.rglob(".*.partial"))
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"replications": -1}, "replications must be an integer >= 0"),
+    ({"seed": 1.5}, "seed must be an integer >= 0"),
+    ({"discount_rate": float("nan")}, "discount_rate must be a number in [0, 10]"),
+    ({"margin": 11}, "margin must be a number in [0, 10]"),
+])
+def test_bad_options_of_the_api_name_themselves(tmp_path, options, message):
+    with pytest.raises(cxsim.ConfigError, match=re.escape(message)):
+        cxsim.calibrate(_write_log(tmp_path, GOOD), "2020-03-31", **options)
+
+
+def test_a_segment_that_cannot_name_a_preset_segment_is_refused(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    pd.DataFrame({"customer": [r[0] for r in GOOD], "date": [r[1] for r in GOOD],
+                  "amount": [r[2] for r in GOOD], "tier": ["gold tier"] * len(GOOD)}
+                 ).to_csv(path, index=False)
+    _assert_refused(tmp_path, [str(path), "--end", "2020-03-31", "--segment-column", "tier"],
+                    "segment column values must be names", capsys=capsys)
