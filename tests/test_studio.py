@@ -67,6 +67,50 @@ def test_a_bad_lever_is_the_configs_own_one_line_error():
     assert lever_bounds("price_level").low_open and lever_bounds("size").integer
 
 
+def _query(text: str) -> dict[str, list[bytes]]:
+    """A link's query as the server hands it to the page (key to raw values)."""
+    return {key: [v.encode() for v in values]
+            for key, values in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
+
+
+def test_a_link_written_before_the_page_read_its_own_opens_the_same_what_if():
+    """As Panel's URL syncing wrote them: every key, floats as 1.0, the menus' words."""
+    from cxsim.studio.page import Studio
+
+    old = ("market=one_off_consumer&journey=subscription&clients=300&years=1.0&n=3"
+           "&event=workshop&event_month=4&event_firm=client_first"
+           "&b.sales_first.strategy=as+in+A&b.sales_first.org=cco"
+           "&b.client_first.price_level=1.2")
+    studio = Studio(_query(old))
+    assert studio.link_error.text == ""
+    assert studio.what_if() == WhatIf(
+        Setting("one_off_consumer", {}, "subscription", 300, 1.0, 3),
+        {"sales_first": {"org": "cco"}, "client_first": {"price_level": 1.2}},
+        ("workshop", 4, "client_first"))
+    again = Studio(_query(studio.link()))
+    assert again.what_if() == studio.what_if() and again.link() == studio.link()
+
+
+def test_a_links_values_are_checked_against_their_widgets_before_they_are_set():
+    from cxsim.studio.page import MAX_LINK_VALUE, Studio
+
+    studio = Studio(_query("market=%3Cimg%20src%3Dx%3E&clients=" + "9" * 50_000
+                           + "&years=nan&n=1&b.sales_first.org=cco&b.nobody.org=cco"))
+    shown = studio.link_error.text.splitlines()
+    assert shown[1:] == [
+        "the link's market must be one of cdnow, default, mixed, one_off_consumer, "
+        "recurring_b2b; got '<img src=x>'",
+        f"the link's clients must be at most {MAX_LINK_VALUE} characters; got 50,000",
+        "the link's years must be a number in [0, 200]; got nan",
+        "and 2 more"]
+    assert (studio.market.value, studio.clients.value) == ("recurring_b2b", 2_000)
+    assert studio.what_if().changes == {"sales_first": {"org": "cco"}}  # the good value holds
+    assert Studio(_query("n=2.5")).link_error.text.endswith(
+        "the link's n must be a whole number in [2, 100]; got '2.5'")
+    assert Studio(_query("b.nobody.org=cco")).link_error.text.endswith(
+        "the link's 'b.nobody.org' is not a setting of this page")
+
+
 def test_pairs_come_first_two_then_in_chunks_for_the_workers():
     assert pair_chunks(10, 2) == [[0, 1], [2, 3, 4, 5], [6, 7, 8, 9]]
     assert pair_chunks(2, 2) == [[0, 1]]
@@ -98,28 +142,67 @@ def _wait_for_port(url: str, seconds: float = 120) -> None:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    """``cxsim-studio`` on a free port, started in a folder of its own (uploads land there);
-    its URL and process."""
+def _serve(cwd: Path) -> tuple[str, subprocess.Popen]:
+    """``cxsim-studio`` on a free port in *cwd* (uploads land there), in a session of its
+    own; its URL and process, once it listens."""
     if CHROMIUM is None:
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is not installed, and CI=true: browser tests must run")
         pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio")],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              start_new_session=True, cwd=tmp_path_factory.mktemp("studio"))
+    log = cwd / "studio.log"  # a file, not a pipe: a pipe no one reads can block the server
+    with log.open("w") as out:
+        server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio")],
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                  cwd=cwd)
     try:
-        line = server.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        deadline = time.monotonic() + 120
+        while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text())):
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        url = found.group(0)
         _wait_for_port(url)
+    except BaseException:
+        os.killpg(server.pid, signal.SIGKILL)
+        raise
+    return url, server
+
+
+def _stopped(server: subprocess.Popen, how: int, group: bool = False) -> str | None:
+    """Signal the server (its pid, or its whole process group as a terminal's Ctrl+C
+    does); why it did not stop cleanly, or None. Whatever happens, nothing of it is
+    left running afterwards."""
+    (os.killpg if group else os.kill)(server.pid, how)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        return f"still running 30 s after {signal.Signals(how).name}"
+    deadline = time.monotonic() + 10
+    while (left := _session(server.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if left:
+        os.killpg(server.pid, signal.SIGKILL)
+        return f"exited, leaving {left}"
+    return None
+
+
+def _session(sid: int) -> list[str]:
+    """The processes still in session *sid* (the server's workers and helpers)."""
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,stat=,args=", "-s", str(sid)],
+                         capture_output=True, text=True).stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    """One studio for the page tests; its URL and process. It must stop on SIGTERM to its
+    pid alone after every test here (runs, a cancel, the trainer's story)."""
+    url, server = _serve(tmp_path_factory.mktemp("studio"))
+    try:
         yield url, server
-    finally:  # the server and its workers go, whether the set-up or the tests failed
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+    finally:
+        why = _stopped(server, signal.SIGTERM)
+    assert why is None, why
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +217,7 @@ def chromium():
 
 def open_studio(chromium, url: str, query: str):
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    seen = {"outside": [], "errors": []}
+    seen = {"outside": [], "errors": [], "dialogs": []}
 
     def request(r) -> None:
         if not r.url.startswith(("data:", "blob:")) and urllib.parse.urlsplit(
@@ -144,6 +227,12 @@ def open_studio(chromium, url: str, query: str):
     page.on("request", request)
     page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+
+    def dialog(d) -> None:  # Playwright dismisses dialogs silently unless listened for
+        seen["dialogs"].append(d.message)
+        d.dismiss()
+
+    page.on("dialog", dialog)
     page.goto(url + "?" + query, timeout=120_000)
     page.get_by_text("Set a what-if and press Run.").wait_for(timeout=120_000)
     return page, seen
@@ -184,7 +273,7 @@ def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
         page.get_by_role("button", name="Download report").click()
     report = Path(download.value.path()).read_text(encoding="utf-8")
     assert "scenario a against scenario b" in report and "firms.sales_first.org=cco" in report
-    assert seen == {"outside": [], "errors": []}
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 
 
@@ -214,7 +303,7 @@ def test_two_pages_at_once_get_their_own_answers(studio, chromium):
         shown = _shown(page)
         for row in expected.itertuples():
             assert shown[row.firm, row.metric] == pytest.approx(row.diff, rel=1e-12, abs=1e-12)
-        assert seen == {"outside": [], "errors": []}
+        assert seen == {"outside": [], "errors": [], "dialogs": []}
         page.close()
 
 
@@ -236,7 +325,7 @@ def test_an_uploaded_journey_is_checked_and_kept_by_its_content(studio, chromium
         re.compile(r"firms\.sales_first\.journey=studio-journeys/journey-[0-9a-f]{12}\.yaml"),
         timeout=30_000)
     assert page.get_by_text(re.compile("is missing required field")).count() == 0
-    assert seen == {"outside": [], "errors": []}
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 
 
@@ -249,7 +338,7 @@ def test_the_trainer_tells_the_rule_then_the_exception(studio, chromium):
     chapters = page.locator(".chapter h3")
     assert [chapters.nth(i).inner_text() for i in range(chapters.count())] == [
         "The rule: recurring_b2b", "The exception: one_off_consumer"]
-    assert seen == {"outside": [], "errors": []}
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 
 
@@ -262,7 +351,48 @@ def test_a_bad_lever_shows_the_one_line_error_beside_run(studio, chromium):
                                         r"\(0, 100\]"))
     error.first.wait_for(timeout=30_000)
     assert page.get_by_text("Traceback").count() == 0
-    assert seen == {"outside": [], "errors": []}
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
+    page.close()
+
+
+PAYLOADS = {
+    "script": "<script>window.__pwned = 1; alert(1)</script>",
+    "handler": '<img src=x onerror="window.__pwned = 1; alert(1)">',
+    "backtick": '`<img src=x onerror="window.__pwned = 1; alert(1)">`',
+    "javascript-url": '<a href="javascript:window.__pwned=1">x</a>javascript:alert(1)',
+    "svg": '"><svg onload="window.__pwned = 1; alert(1)">',
+}
+
+
+@pytest.mark.xdist_group("studio")
+def test_a_link_cannot_run_script_in_the_page(studio, chromium):
+    """Every key the page reads, and a key of its own, carry the payload: no dialog, no
+    console error, no sentinel set, no element made from it; the page opens at its own
+    settings and names what it did not use, as text."""
+    from cxsim.studio.page import Studio
+
+    url, _ = studio
+    for kind, payload in PAYLOADS.items():
+        keys = [*Studio().linked(), payload]
+        query = urllib.parse.urlencode({key: payload for key in keys})
+        page, seen = open_studio(chromium, url, query)
+        page.wait_for_timeout(500)  # an onerror fires once the image fails
+        assert seen == {"outside": [], "errors": [], "dialogs": []}, kind
+        assert page.evaluate("window.__pwned") is None, kind
+        assert page.locator("img[src='x'], svg[onload], a[href^='javascript']").count() == 0
+        page.get_by_text(re.compile("^Part of this link was not used")).wait_for(timeout=5_000)
+        assert page.locator("select").first.input_value() == "recurring_b2b"
+        assert "pwned" not in urllib.parse.unquote(page.url), kind  # the address is rewritten
+        page.close()
+
+
+@pytest.mark.xdist_group("studio")
+def test_a_50000_digit_number_in_a_link_is_a_line_on_the_page(studio, chromium):
+    url, _ = studio
+    page, seen = open_studio(chromium, url, "clients=" + "9" * 50_000)
+    page.get_by_text("the link's clients must be at most 100 characters; got 50,000"
+                     ).wait_for(timeout=30_000)
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 
 
@@ -288,7 +418,7 @@ def test_cancel_stops_the_workers_mid_run(studio, chromium):
     assert running.isdisjoint(_workers(studio[1]))  # fresh, idle workers replace them
     answer = page.locator("section.answer")
     assert answer.count() == 0 or int(answer.get_attribute("data-pairs")) < LONG
-    assert seen == {"outside": [], "errors": []}
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 
 
@@ -315,8 +445,37 @@ def test_a_new_run_stops_the_old_one(studio, chromium):
     page.get_by_text("Done: 2 pairs.").wait_for(timeout=120_000)
     assert running.isdisjoint(_workers(studio[1]))
     assert page.locator("section.answer").get_attribute("data-pairs") == "2"
-    assert seen == {"outside": [], "errors": []}
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
+
+
+@pytest.mark.parametrize(("how", "group", "when"), [
+    (signal.SIGINT, True, "after a run"),  # Ctrl+C in its terminal reaches the whole group
+    (signal.SIGTERM, False, "mid-run"),  # a service manager signals the server alone
+    (signal.SIGTERM, True, "after a run"),  # as make bench-studio stops it
+    (signal.SIGINT, False, "mid-run"),
+], ids=["ctrl-c-after-a-run", "sigterm-mid-run", "sigterm-group-after-a-run",
+        "sigint-mid-run"])
+def test_the_studio_stops_on_a_signal_whatever_it_is_doing(tmp_path, chromium, how, group,
+                                                           when):
+    """The server exits within 30 s of the signal, its workers with it (an earlier studio
+    hung for good: a worker killed by the group's signal held its pool's queue lock, and a
+    run's waiting thread never heard that the server was going)."""
+    url, server = _serve(tmp_path)
+    try:
+        if when == "mid-run":
+            page, _, running = _long_run((url, server), chromium)
+            assert len(running) == 2
+        else:
+            page, _ = open_studio(chromium, url, "clients=300&years=1&n=2")
+            page.get_by_role("button", name="Run").click()
+            page.get_by_text("Done: 2 pairs.").wait_for(timeout=120_000)
+    except BaseException:
+        os.killpg(server.pid, signal.SIGKILL)
+        raise
+    why = _stopped(server, how, group)
+    page.close()
+    assert why is None, why
 
 
 def test_the_studio_page_builds_without_a_server():

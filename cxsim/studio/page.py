@@ -1,21 +1,29 @@
 """The studio page (Panel) and its server: ``cxsim-studio`` serves it on 127.0.0.1.
 
 Panel was chosen after trying it beside Solara: it serves its JavaScript from
-the installed package (no request leaves the machine), runs a blocking step
-in a thread from an async handler while the page stays live, and syncs
-widgets with the URL's query string, so a what-if is a link. Every session
-has its own page; the worker processes (``cxsim.studio.runs``) are shared,
-one comparison at a time, and a waiting page says so.
+the installed package (no request leaves the machine) and runs a blocking
+step in a thread from an async handler while the page stays live. A what-if
+is a link: the page reads its query itself, each value checked against its
+widget's options or bounds before it is set (Panel's own URL syncing parses
+the query before any check, and a 50,000-digit number failed inside it), and
+writes the what-if back into the address bar. Every session has its own
+page; the worker processes (``cxsim.studio.runs``) are shared, one
+comparison at a time, and a waiting page says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import io
+import math
+import re
 import signal
 import socket
 import sys
 import threading
+import urllib.parse
+from collections.abc import Mapping
 
 import panel as pn
 
@@ -48,6 +56,15 @@ AS_IN_A = "as in A"
 PRESET_JOURNEY = "the preset's"
 NO_EVENT = "none"
 EVERY_FIRM = "every firm"
+MAX_LINK_VALUE = 100
+"""Characters a link's key or value may have (the page writes at most about 30); a longer
+one is refused before it is parsed."""
+MAX_LINK_PROBLEMS = 3
+"""Problems of a link listed by name; the rest are counted."""
+ADDRESS = """
+const query = source.value;
+window.history.replaceState(null, "", query ? "?" + query : window.location.pathname);
+"""
 COPY = """
 const text = command.value;
 if (navigator.clipboard && window.isSecureContext) {
@@ -74,16 +91,71 @@ def _number(name: str, lever: str, value: float | None, placeholder: str = ""):
                 placeholder=placeholder, width=170)
 
 
-def _message(css: str) -> pn.pane.Str:
-    """A one-line error shown beside its input, as plain text (never markup)."""
-    return pn.pane.Str("", visible=False, css_classes=[css],
-                       styles={"color": "#b00020", "white-space": "pre-wrap"})
+def _number_text(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def _checked(widget, text: str):
+    """*text* as a value of *widget*: one of its options, or a number within its bounds.
+
+    Raises
+    ------
+    ValueError
+        Saying what the widget takes, with the value found.
+    """
+    if isinstance(widget, pn.widgets.Select):
+        if text in widget.options:
+            return text
+        raise ValueError(f"must be one of {', '.join(widget.options)}; got {text!r}")
+    whole = isinstance(widget, pn.widgets.IntInput)
+    kind = "a whole number" if whole else "a number"
+    bounds = f"in [{_number_text(widget.start)}, {_number_text(widget.end)}]"
+    try:
+        if whole and not re.fullmatch(r"[+-]?\d+", text):
+            raise ValueError
+        value = int(text) if whole else float(text)
+    except ValueError:
+        raise ValueError(f"must be {kind} {bounds}; got {text!r}") from None
+    if not (math.isfinite(value) and widget.start <= value <= widget.end):
+        raise ValueError(f"must be {kind} {bounds}; got {text}")
+    return value
+
+
+class Text:
+    """Text on the page, shown as text whatever it holds (a name, a link's value, an error
+    quoting either). Panel's Str and Markdown panes hand what they hold to the browser as
+    HTML, where a link's value ran as script; this escapes it first. Hidden while empty."""
+
+    def __init__(self, css: str, text: str = "", styles: dict[str, str] | None = None
+                 ) -> None:
+        self.pane = pn.pane.HTML("", css_classes=[css],
+                                 styles={"white-space": "pre-wrap", **(styles or {})})
+        self.text = text
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
+        self.pane.object = html.escape(value)
+        self.pane.visible = bool(value)
+
+
+def _message(css: str) -> Text:
+    """A one-line error shown beside its input."""
+    return Text(css, styles={"color": "#b00020"})
 
 
 class Studio:
-    """One browser session's page: the setting, scenario B, Run and the answer."""
+    """One browser session's page: the setting, scenario B, Run and the answer.
 
-    def __init__(self) -> None:
+    *link* is the query of the address the page was opened with (key to values, as the
+    server parsed them): the what-if a shared link holds.
+    """
+
+    def __init__(self, link: Mapping[str, list[bytes]] | None = None) -> None:
         self.firms = firms()
         self.market = pn.widgets.Select(label="market", options=group_options("market"),
                                         value=Setting.market, width=170)
@@ -111,26 +183,30 @@ class Studio:
                 w = _number(lever, lever, None, AS_IN_A)
                 self.b_levers[firm, lever] = w
                 widgets.append(w)
-            columns.append(pn.Column(f"**{firm}**", *widgets))
+            columns.append(pn.Column(Text("firm", firm, {"font-weight": "bold"}).pane,
+                                     *widgets))
         self.event = pn.widgets.Select(label="event in B", options=[NO_EVENT, *EVENTS],
                                        width=170)
         self.event_month = _number("from month", "start_month", 6)
         self.event_firm = pn.widgets.Select(label="workshop at", options=[EVERY_FIRM,
                                                                           *self.firms],
                                             width=170)
-        self.overrides = pn.pane.Markdown("", css_classes=["overrides"])
+        self.overrides = Text("overrides")
         self.command = pn.widgets.TextAreaInput(label="the cxsim-compare command that "
                                                 "reproduces it", disabled=True,
                                                 sizing_mode="stretch_width", height=70)
         self.copy = pn.widgets.Button(label="Copy command")
         self.copy.js_on_click(args={"command": self.command}, code=COPY)
         self.error = _message("error")
+        self.link_error = _message("link-error")
+        self.address = pn.widgets.TextInput(visible=False)
+        self.address.jscallback(value=ADDRESS)
         self.run = pn.widgets.Button(label="Run", color="primary", css_classes=["run"])
         self.cancel = pn.widgets.Button(label="Cancel", disabled=True, css_classes=["cancel"])
         self.trainer = pn.widgets.Button(label="Trainer: the rule, then the exception")
         self.progress = pn.indicators.Progress(value=0, max=LIVE_SIZE["replications"],
                                                width=300)
-        self.status = pn.pane.Str("Set a what-if and press Run.", css_classes=["status"])
+        self.status = Text("status", "Set a what-if and press Run.")
         self.answer = pn.pane.HTML("", css_classes=["answer-pane"], sizing_mode="stretch_width")
         self.download = pn.widgets.FileDownload(callback=self._report, filename="report.html",
                                                 label="Download report", disabled=True)
@@ -138,7 +214,8 @@ class Studio:
         self._uploaded: str | None = None
         self._stop = threading.Event()
         self._running = False
-        self._sync_url()
+        self._in_browser = False  # the address bar is written once the page is loaded
+        self._open(link or {})
         self._segments()
         self.market.param.watch(lambda _: self._segments(), "value")
         for w in self._inputs():
@@ -150,36 +227,75 @@ class Studio:
         self.trainer.on_click(self._on_trainer)
         if pn.state.curdoc is not None:
             pn.state.on_session_destroyed(lambda _: self._stop.set())
+        pn.state.onload(self._loaded)
         self.view = pn.Column(
             "# cxsim studio: what if?",
             "Scenario A is the setting; scenario B changes the levers you set below. Both "
             "run on common random numbers; the answer is the paired difference B - A with "
             "its 95% interval.",
+            self.link_error.pane,
             pn.Row(pn.Column("### Setting", self.market, self.journey,
-                             "or upload a journey (YAML)", self.upload, self.upload_error,
+                             "or upload a journey (YAML)", self.upload, self.upload_error.pane,
                              self.clients, self.years, self.replications, self.segment_box),
                    pn.Column("### Scenario B", pn.Row(*columns),
                              pn.Row(self.event, self.event_month, self.event_firm))),
-            self.overrides, self.error,
+            self.overrides.pane, self.error.pane,
             pn.Row(self.run, self.cancel, self.download, self.trainer),
-            self.progress, self.status, self.answer, self.command, self.copy)
+            self.progress, self.status.pane, self.answer, self.command, self.copy, self.address)
 
     # ------------------------------------------------------------------ state
     def _inputs(self) -> list:
         return [self.market, self.journey, self.clients, self.years, self.replications,
                 self.event, self.event_month, self.event_firm, *self.b_levers.values()]
 
-    def _sync_url(self) -> None:
-        """The what-if lives in the query string: a link opens the same page."""
-        if pn.state.location is None:
-            return
-        for w, key in ((self.market, "market"), (self.journey, "journey"),
-                       (self.clients, "clients"), (self.years, "years"),
-                       (self.replications, "n"), (self.event, "event"),
-                       (self.event_month, "event_month"), (self.event_firm, "event_firm")):
-            pn.state.location.sync(w, {"value": key})
-        for (firm, lever), w in self.b_levers.items():
-            pn.state.location.sync(w, {"value": f"b.{firm}.{lever}"})
+    def linked(self) -> dict[str, pn.widgets.Widget]:
+        """The widgets a link sets, by their key in its query."""
+        linked = {"market": self.market, "journey": self.journey, "clients": self.clients,
+                  "years": self.years, "n": self.replications, "event": self.event,
+                  "event_month": self.event_month, "event_firm": self.event_firm}
+        linked.update({f"b.{firm}.{lever}": w for (firm, lever), w in self.b_levers.items()})
+        return linked
+
+    def _open(self, link: Mapping[str, list[bytes]]) -> None:
+        """Set the widgets a link names, each value checked first; the values refused are
+        listed, one line each, above the setting (the page keeps its defaults for them)."""
+        linked = self.linked()
+        problems = []
+        for key, values in link.items():
+            if len(key) > MAX_LINK_VALUE:
+                problems.append(f"the link's key {key[:20]!r}... must be at most "
+                                f"{MAX_LINK_VALUE} characters; got {len(key):,}")
+            elif key not in linked:
+                problems.append(f"the link's {key!r} is not a setting of this page")
+            elif any(len(value) > MAX_LINK_VALUE for value in values):
+                problems.append(f"the link's {key} must be at most {MAX_LINK_VALUE} "
+                                f"characters; got {max(len(v) for v in values):,}")
+            else:
+                text = values[-1].decode("utf-8", errors="replace")
+                try:
+                    linked[key].value = _checked(linked[key], text)
+                except ValueError as error:
+                    problems.append(f"the link's {key} {error}")
+        if problems:
+            more = len(problems) - MAX_LINK_PROBLEMS
+            shown = problems[:MAX_LINK_PROBLEMS] + ([f"and {more:,} more"] if more > 0 else [])
+            self.link_error.text = ("Part of this link was not used; the page keeps its "
+                                      "own settings there:\n" + "\n".join(shown))
+
+    def link(self) -> str:
+        """The query of the link that opens this what-if: the setting, and what B sets."""
+        query = {key: w.value for key, w in self.linked().items()
+                 if w.value is not None and w.value != AS_IN_A}
+        if self.event.value == NO_EVENT:
+            for key in ("event", "event_month", "event_firm"):
+                query.pop(key)
+        return urllib.parse.urlencode({key: repr(value) if isinstance(value, float) else value
+                                       for key, value in query.items()})
+
+    def _loaded(self) -> None:
+        """The address bar holds the what-if as read, what the link could not set left out."""
+        self._in_browser = True
+        self._describe()
 
     def _segments(self) -> None:
         """One row of the segment levers per segment of the chosen market, at its values."""
@@ -198,14 +314,14 @@ class Studio:
 
     def _on_upload(self, event) -> None:
         """Keep a valid uploaded journey for every firm; show why an invalid one is not."""
-        self.upload_error.object, self.upload_error.visible = "", False
+        self.upload_error.text = ""
         if not event.new:
             return
         try:
             self._uploaded = str(save_journey(event.new))
         except ConfigError as error:
             self._uploaded = None
-            self.upload_error.object, self.upload_error.visible = str(error), True
+            self.upload_error.text = str(error)
         self._describe()
 
     def what_if(self) -> WhatIf:
@@ -233,9 +349,11 @@ class Studio:
             return
         what_if = self.what_if()
         listed = what_if.b_overrides()
-        self.overrides.object = ("**B differs from A by:** " + ", ".join(
-            f"`{o}`" for o in listed) if listed else "**B is A so far**: set a lever above.")
+        self.overrides.text = ("B differs from A by: " + ", ".join(listed) if listed
+                                 else "B is A so far: set a lever above.")
         self.command.value = what_if.command()
+        if self._in_browser:
+            self.address.value = self.link()
 
     # ------------------------------------------------------------------ running
     async def _exclusive(self, work) -> None:
@@ -251,33 +369,33 @@ class Studio:
         workers = shared_workers()
         try:
             if not workers.lock.acquire(blocking=False):
-                self.status.object = ("Waiting: another comparison is running on these "
+                self.status.text = ("Waiting: another comparison is running on these "
                                       "cores; this one starts when it ends.")
                 while not workers.lock.acquire(blocking=False):
                     if stop.is_set():
-                        self.status.object = "Cancelled before it started."
+                        self.status.text = "Cancelled before it started."
                         return
                     await asyncio.sleep(0.1)
             try:
                 await work(workers, stop)
                 if stop.is_set():
                     await asyncio.to_thread(workers.restart)
-                    self.status.object = "Cancelled; the workers were stopped."
+                    self.status.text = "Cancelled; the workers were stopped."
             finally:
                 workers.lock.release()
         except Exception as error:  # a worker's failure, shown beside Run, never a traceback
-            self.error.object, self.error.visible = f"The run failed: {error}", True
+            self.error.text = f"The run failed: {error}"
         finally:
             self._running = False
             self.cancel.disabled = True
 
     async def _on_run(self, _event) -> None:
-        self.error.visible = False
+        self.error.text = ""
         what_if = self.what_if()
         try:
             cfg_a, cfg_b = what_if.configs(config_dir() / "journey")
         except ConfigError as error:
-            self.error.object, self.error.visible = str(error), True
+            self.error.text = str(error)
             return
         n = what_if.setting.replications
         meta = comparison_meta(what_if.setting.overrides(), [], what_if.b_overrides(), n,
@@ -286,7 +404,7 @@ class Studio:
         async def work(workers: Workers, stop: threading.Event) -> None:
             self.progress.max, self.progress.value = n, 0
             self.answer.object, self.download.disabled = "", True
-            self.status.object = f"Running {n} pairs..."
+            self.status.text = f"Running {n} pairs..."
             pairs = compare_stream(workers, cfg_a, cfg_b, n, stop)
             while (comparison := await asyncio.to_thread(next, pairs, None)) is not None:
                 self._compared = Compared(comparison, meta)
@@ -294,14 +412,14 @@ class Studio:
                 self.progress.value = comparison.a.n
                 self.download.disabled = False
             if not stop.is_set():
-                self.status.object = f"Done: {n} pairs."
+                self.status.text = f"Done: {n} pairs."
 
         await self._exclusive(work)
 
     async def _on_trainer(self, _event) -> None:
         """Seed 001's story in two runs: relationship focus wins where clients come back,
         are recognised and talk (the rule); sales focus where they do not (the exception)."""
-        self.error.visible = False
+        self.error.text = ""
         n = self.replications.value
         self.years.value = max(self.years.value or 0.0, STORY_YEARS)  # as make demo: it shows
         setting = [f"market.size={self.clients.value}", f"sim.years={self.years.value:g}"]
@@ -310,7 +428,7 @@ class Studio:
         try:
             configs = [WhatIf.scenario(setting + market) for _, market in chapters]
         except ConfigError as error:
-            self.error.object, self.error.visible = str(error), True
+            self.error.text = str(error)
             return
 
         async def work(workers: Workers, stop: threading.Event) -> None:
@@ -318,7 +436,7 @@ class Studio:
             self.answer.object, self.download.disabled = "", True
             told: list[tuple[str, Ensemble]] = []
             for (title, _), cfg in zip(chapters, configs):
-                self.status.object = f"Running {title.lower()}, {n} replications..."
+                self.status.text = f"Running {title.lower()}, {n} replications..."
                 runs = stream(workers, {"a": cfg}, n, stop)
                 last = None
                 while (ensembles := await asyncio.to_thread(next, runs, None)) is not None:
@@ -329,7 +447,7 @@ class Studio:
                 if stop.is_set() or last is None:
                     return
                 told.append((title, last))
-            self.status.object = "Done: the rule, then the exception."
+            self.status.text = "Done: the rule, then the exception."
 
         await self._exclusive(work)
 
@@ -340,8 +458,8 @@ class Studio:
 
 
 def page() -> pn.viewable.Viewable:
-    """A fresh page for one browser session."""
-    return Studio().view
+    """A fresh page for one browser session, opened at its link's what-if."""
+    return Studio(pn.state.session_args).view
 
 
 def _free_port() -> int:
@@ -366,6 +484,7 @@ def main(argv: list[str] | None = None) -> None:
         pn.serve({"/": page}, address="127.0.0.1", port=port, show=False,
                  websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
                  title="cxsim studio", verbose=False,
+                 location=False,  # the page reads and writes its link itself (Studio._open)
                  # a closed tab's session, and its run, end within about 17 s; a shorter
                  # lifetime ended new sessions before a loaded browser connected to them
                  check_unused_sessions_milliseconds=2000,

@@ -1,23 +1,28 @@
-"""The studio's comparisons: a warm pool of worker processes, answers streamed as pairs finish.
+"""The studio's comparisons: warm worker processes, answers streamed as pairs finish.
 
 A page wants an answer with a (wide) interval after the first few pairs and
-a narrower one as more arrive, and a Cancel that frees the cores at once.
-``cxsim.compare`` returns only at the end and ``concurrent.futures`` cannot
-stop a running task, so the studio keeps its own pool of spawned processes
-(each pays cxsim's import and compiled code once, then stays warm) and
-terminates them on Cancel. The pairs run side by side in chunks
-(``cxsim.engine``), the first chunk of two pairs so that a first interval
-comes soon; every replication depends only on its config and index, so the
-answer equals ``cxsim.compare``'s for the same settings.
+a narrower one as more arrive, a Cancel that frees the cores at once, and a
+server that stops on Ctrl+C or SIGTERM whatever its workers are doing.
+``cxsim.compare`` returns only at the end, ``concurrent.futures`` cannot stop
+a running task, and ``multiprocessing.Pool`` cannot be terminated once a
+worker has died holding its shared task queue's lock (a Ctrl+C reaches the
+whole process group). So each worker here is a spawned process with a pipe of
+its own: it pays cxsim's import and compiled code once, takes one chunk at a
+time, sends its runs back on the same pipe, and ends when its pipe or its
+parent does. Stopping is killing the processes; no lock is shared with them.
+The pairs run side by side in chunks (``cxsim.engine``), the first of two
+pairs so that a first interval comes soon; every replication depends only on
+its config and index, so the answer equals ``cxsim.compare``'s.
 """
 
 from __future__ import annotations
 
 import math
 import multiprocessing
-import queue
+import signal
 import threading
 from collections.abc import Iterator
+from multiprocessing.connection import Connection, wait
 
 import pandas as pd
 
@@ -28,6 +33,7 @@ __all__ = ["Workers", "compare_stream", "pair_chunks", "stream"]
 
 FIRST_PAIRS = 2
 """Pairs in the first chunk: the fewest that give an interval."""
+POLL = 0.05  # seconds between looks at a Cancel or a closing server while waiting
 
 
 def _warm() -> None:
@@ -40,37 +46,104 @@ def _warm() -> None:
     simulate(to_config(compose(["market.size=50", "sim.years=0.25"])))
 
 
-def _run(label: str, cfg: Config, replications: list[int]
-         ) -> tuple[str, list[int], list[tuple[pd.DataFrame, pd.DataFrame]]]:
+def _serve(tasks: Connection) -> None:
+    """A worker: warm up, then run each ``(label, config, replications)`` received and send
+    back ``(label, replications, runs)``, or the error's one line; end with the pipe or
+    with the server."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the group: the server stops us
     from cxsim.engine import simulate_replications
 
-    runs = simulate_replications(cfg, replications)
-    return label, replications, [(r.summary, r.timeseries) for r in runs]
+    _warm()
+    parent = multiprocessing.parent_process()
+    while True:
+        if parent is not None and parent.sentinel in wait([tasks, parent.sentinel]):
+            return
+        try:
+            label, cfg, replications = tasks.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            runs = simulate_replications(cfg, replications)
+            reply = (label, replications, [(r.summary, r.timeseries) for r in runs])
+        except Exception as error:  # sent as text: the page shows it beside Run
+            reply = RuntimeError(f"{type(error).__name__}: {error}")
+        tasks.send(reply)
 
 
 class Workers:
-    """Worker processes kept warm between comparisons; :meth:`restart` stops what runs."""
+    """Worker processes kept warm between comparisons, one chunk each at a time.
+
+    :meth:`restart` stops what they run and starts fresh ones; :meth:`close` stops them
+    for good, and every :meth:`run` waiting on them returns.
+    """
 
     def __init__(self, processes: int = 2) -> None:
         self.processes = processes
-        self._context = multiprocessing.get_context("spawn")
         self.lock = threading.Lock()  # one comparison at a time on these cores
-        self._pool = self._context.Pool(processes, initializer=_warm)
+        self._context = multiprocessing.get_context("spawn")
+        self._closed = threading.Event()
+        self._start()
 
-    def submit(self, label: str, cfg: Config, replications: list[int], done: queue.Queue
-               ) -> None:
-        self._pool.apply_async(_run, (label, cfg, replications), callback=done.put,
-                               error_callback=done.put)
+    def _start(self) -> None:
+        self._pipes: list[Connection] = []
+        self._procs = []
+        for _ in range(self.processes):
+            ours, theirs = self._context.Pipe()
+            process = self._context.Process(target=_serve, args=(theirs,), daemon=True)
+            process.start()
+            theirs.close()
+            self._pipes.append(ours)
+            self._procs.append(process)
+
+    def _stop(self) -> None:
+        for process in self._procs:
+            process.kill()
+        for process in self._procs:
+            process.join()
+        for pipe in self._pipes:
+            pipe.close()
+
+    def run(self, jobs: list[tuple[str, Config, list[int]]], cancel: threading.Event
+            ) -> Iterator[tuple[str, list[int], list]]:
+        """Each job's ``(label, replications, runs)`` as it finishes, jobs handed out in
+        order to whichever worker is free. Stops quietly when *cancel* is set or the
+        workers are closed (the caller restarts them); a worker's error is raised here."""
+        pending = list(reversed(jobs))
+        busy: set[Connection] = set()
+        idle = list(self._pipes)
+        while pending or busy:
+            while pending and idle:
+                pipe = idle.pop()
+                pipe.send(pending.pop())
+                busy.add(pipe)
+            ready: list = []
+            while not ready:
+                if cancel.is_set() or self._closed.is_set():
+                    return
+                ready = wait(list(busy), timeout=POLL)
+            for pipe in ready:
+                try:
+                    reply = pipe.recv()
+                except (EOFError, OSError):
+                    if cancel.is_set() or self._closed.is_set():
+                        return
+                    raise RuntimeError("a worker process ended unexpectedly") from None
+                busy.discard(pipe)
+                idle.append(pipe)
+                if isinstance(reply, BaseException):
+                    raise reply
+                yield reply
 
     def restart(self) -> None:
-        """Terminate the workers (and whatever they run), then start fresh ones."""
-        self._pool.terminate()
-        self._pool.join()
-        self._pool = self._context.Pool(self.processes, initializer=_warm)
+        """Kill the workers (and whatever they run), then start fresh ones."""
+        self._stop()
+        if not self._closed.is_set():
+            self._start()
 
     def close(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        """Kill the workers for good; every run waiting on them returns."""
+        self._closed.set()
+        self._stop()
 
 
 def pair_chunks(n: int, workers: int) -> list[list[int]]:
@@ -87,29 +160,15 @@ def stream(workers: Workers, scenarios: dict[str, Config], n: int, cancel: threa
     """Each scenario's ensemble of the replications finished in all of them so far (the
     pairs, for two), each time more finish.
 
-    Stops quietly when *cancel* is set (the caller restarts the workers).
+    Stops quietly when *cancel* is set or the workers close (the caller restarts them).
     A worker's error is raised here.
     """
-    done: queue.Queue = queue.Queue()
-    chunks = pair_chunks(n, workers.processes)
-    for chunk in chunks:
-        for label, cfg in scenarios.items():
-            workers.submit(label, cfg, chunk, done)
+    jobs = [(label, cfg, chunk) for chunk in pair_chunks(n, workers.processes)
+            for label, cfg in scenarios.items()]
     finished: dict[str, dict[int, tuple[pd.DataFrame, pd.DataFrame]]] = {
         label: {} for label in scenarios}
     complete = 0
-    for _ in range(len(scenarios) * len(chunks)):
-        while True:
-            if cancel.is_set():
-                return
-            try:
-                item = done.get(timeout=0.05)
-                break
-            except queue.Empty:
-                continue
-        if isinstance(item, BaseException):
-            raise item
-        label, replications, runs = item
+    for label, replications, runs in workers.run(jobs, cancel):
         finished[label].update(zip(replications, runs))
         ready = sorted(set.intersection(*(set(runs) for runs in finished.values())))
         if len(ready) > complete:
