@@ -63,6 +63,7 @@ __all__ = [
     "bounds_of",
     "MAX_CLIENTS",
     "MAX_SEED",
+    "firm_labels",
 ]
 
 MAX_SEED = 2**63 - 1  # seeds are stored as signed 64-bit integers (Parquet)
@@ -218,6 +219,8 @@ class SegmentConfig:
 class MarketConfig:
     """Who the clients are and how they respond to a firm's acquisition spend."""
 
+    label: str = "the market"  # its name in reports and pages; each shipped preset names its own
+    currency: str = "$"  # written before money in reports and pages; amounts are per purchase
     size: int = within(10_000, f"[1, {MAX_CLIENTS}] integer")  # clients; small enough for a demo in
     #   seconds
     segments: dict[str, SegmentConfig] = field(default_factory=lambda: {"core": SegmentConfig()})
@@ -271,6 +274,8 @@ class FirmConfig:
     org chart). Any single lever can still be set directly.
     """
 
+    label: str | None = None  # its name in reports and pages; unset: its strategy in words,
+    #   "the sales-focused firm" (firm_labels)
     journey: str = "professional_services"  # shipped journey name or a YAML/GraphML path
     strategy: str = "balanced"  # preset in configs/strategy/
     funding: str = "aligned"  # preset in configs/funding/
@@ -549,8 +554,8 @@ def to_config(cfg: Config | DictConfig | dict) -> Config:
 
 
 _LEVERS = {f.name for f in fields(FirmConfig)} - {
-    "journey", "strategy", "funding", "org", "price_level", "initial_share", "onboarding_cost",
-    "growth_target", "scale_staff", "staff", "cx_split"}
+    "label", "journey", "strategy", "funding", "org", "price_level", "initial_share",
+    "onboarding_cost", "growth_target", "scale_staff", "staff", "cx_split"}
 
 
 def group_options(group: str) -> list[str] | None:
@@ -620,6 +625,36 @@ _STAFF = Bounds.parse(f"[1, {MAX_STAFF}] integer")  # people at one touchpoint
 _WEIGHT = Bounds.parse("[0, 1e6]")  # a touchpoint's share of CX money, before normalising
 
 
+MAX_LABEL = 60  # characters of a display name: a table's header, a chart's legend
+MAX_CURRENCY = 4  # characters of a currency symbol: "$", "€", "CHF"
+
+
+def _label(key: str, value: Any, longest: int = MAX_LABEL) -> None:
+    """A name a person reads: one line of printable text, not blank, not too long."""
+    if not isinstance(value, str) or not value.strip() or len(value) > longest or any(
+            not c.isprintable() for c in value):
+        raise ConfigError(key, f"must be one line of 1 to {longest} printable characters",
+                          value)
+
+
+def firm_labels(firms: Mapping[str, Any]) -> dict[str, str]:
+    """Each firm's display name, by its key: its own ``label``, else its strategy in words
+    ("the sales-focused firm"); a strategy two firms share names both by their keys too
+    ("the sales-focused firm (acme)"), so names stay unique within a scenario.
+
+    *firms* maps keys to :class:`FirmConfig` or to their plain dicts (a saved config).
+    """
+    def get(firm: Any, name: str) -> Any:
+        return firm.get(name) if isinstance(firm, Mapping) else getattr(firm, name)
+
+    words = {key: f"the {str(get(f, 'strategy')).replace('_', '-')} firm"
+             for key, f in firms.items()}
+    taken = [words[k] for k, f in firms.items() if get(f, "label") is None]
+    return {key: get(f, "label") or (words[key] if taken.count(words[key]) == 1
+                                     else f"{words[key]} ({key})")
+            for key, f in firms.items()}
+
+
 def _flag(key: str, value: Any) -> None:
     if not isinstance(value, bool):
         raise ConfigError(key, "must be true or false", value)
@@ -676,6 +711,8 @@ def validate(cfg: Config) -> None:
     total = sum(s.share for s in m.segments.values())
     if abs(total - 1.0) > 1e-6:
         raise ConfigError("market.segments.*.share", "must sum to 1", round(total, 9))
+    _label("market.label", m.label)
+    _label("market.currency", m.currency, MAX_CURRENCY)
     _flag("market.first_need_at_acquisition", m.first_need_at_acquisition)
     _flag("market.heterogeneity", m.heterogeneity)
 
@@ -705,6 +742,15 @@ def validate(cfg: Config) -> None:
             _WEIGHT.check(f"{k}.cx_split.{tp}", weight)
         if firm.cx_split and sum(firm.cx_split.values()) <= 0:
             raise ConfigError(f"{k}.cx_split", "must give some touchpoint a weight above 0")
+    for name, firm in cfg.firms.items():
+        if firm.label is not None:
+            _label(f"firms.{name}.label", firm.label)
+    named = {}
+    for name, label in firm_labels(cfg.firms).items():
+        if label.casefold() in named:
+            raise ConfigError(f"firms.{name}.label", f"must differ from firms."
+                              f"{named[label.casefold()]}'s name (names tell firms apart)", label)
+        named[label.casefold()] = name
     initial = sum(f.initial_share for f in cfg.firms.values())
     if initial > 1.0 + 1e-9:
         raise ConfigError("firms.*.initial_share", "must sum to at most 1", round(initial, 9))

@@ -407,6 +407,19 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     "cohort-missing-file": (
         ["market.cohort=/no/such.csv", "firms.acme.initial_share=0"],
         esc("market.cohort names no file; got '/no/such.csv'")),
+    "label-blank": (
+        ["firms.acme.label=' '"],
+        esc("firms.acme.label must be one line of 1 to 60 printable characters; got ' '")),
+    "label-too-long": (
+        ["market.label=" + "x" * 61],
+        esc("market.label must be one line of 1 to 60 printable characters; got 'xxx")),
+    "currency-too-long": (
+        ["market.currency=dollars"],
+        esc("market.currency must be one line of 1 to 4 printable characters; got 'dollars'")),
+    "label-twice": (
+        ["+firms.b.initial_share=0.1", "firms.acme.label=Acme", "+firms.b.label=ACME"],
+        esc("firms.b.label must differ from firms.acme's name (names tell firms apart); "
+            "got 'ACME'")),
 }
 
 
@@ -611,6 +624,21 @@ def test_a_name_with_a_trailing_newline_or_space_is_refused(name):
     cfg.firms = {name: cfg.firms["acme"]}
     with pytest.raises(ConfigError, match="must be a name of letters, digits"):
         cxsim.run(cfg)
+
+
+def test_a_firm_is_named_by_its_strategy_in_words_and_by_its_key_where_two_share_one():
+    from cxsim.config import firm_labels, to_config
+
+    duel = to_config(cxsim.compose())
+    assert firm_labels(duel.firms) == {"sales_first": "the sales-focused firm",
+                                       "client_first": "the relationship-focused firm"}
+    three = to_config(cxsim.compose(["+firms.copycat.strategy=sales_focused",
+                                     "+firms.copycat.initial_share=0.1",
+                                     "firms.client_first.label='Kindly & Co'"]))
+    assert firm_labels(three.firms) == {
+        "sales_first": "the sales-focused firm (sales_first)",
+        "client_first": "Kindly & Co", "copycat": "the sales-focused firm (copycat)"}
+    assert firm_labels(cxsim.config.as_plain(three)["firms"]) == firm_labels(three.firms)
 
 
 @pytest.mark.parametrize("replication", [-1, 1.5, True])
