@@ -7,8 +7,9 @@
                   --common market.size=2000 sim.years=2 -n 10 --workers 2 --out DIR
 
 runs both scenarios (``--common`` overrides, then ``--a`` or ``--b``) on
-common random numbers (:func:`cxsim.compare`), prints the paired table and
-writes into ``DIR``: the table (``comparison.csv``, ``comparison.parquet``),
+common random numbers (:func:`cxsim.compare`), prints the answer in words
+(what B changes, then B - A per firm with its 95% interval), then the paired
+table, and writes into ``DIR``: the table (``comparison.csv``, ``comparison.parquet``),
 both scenarios' per-replication summaries and monthly series, the HTML
 report (``report.html``) and, last, ``comparison.json`` (what ran): a
 directory without it is not a finished comparison.
@@ -29,7 +30,12 @@ from cxsim.commandline import Parser, fail
 from cxsim.config import compose
 from cxsim.errors import ConfigError
 from cxsim.experiment import compare
-from cxsim.report.comparison import Compared, comparison_meta, save_comparison
+from cxsim.report.comparison import (
+    Compared,
+    comparison_meta,
+    comparison_sentences,
+    save_comparison,
+)
 
 __all__ = ["main"]
 
@@ -70,11 +76,15 @@ def main(argv: list[str] | None = None) -> None:
         table = comparison.table(args.metrics)
     except ConfigError as error:
         fail(PROG, str(error))
+    compared = Compared(comparison, comparison_meta(args.common, args.a, args.b,
+                                                    args.replications, cfg_a, cfg_b))
     try:
-        save_comparison(Compared(comparison, comparison_meta(
-            args.common, args.a, args.b, args.replications, cfg_a, cfg_b)), args.out)
+        save_comparison(compared, args.out)
     except OSError as error:
         fail(PROG, f"cannot write to --out {str(args.out)!r}: {error.strerror or error}")
+    for sentence in comparison_sentences(compared):
+        print(sentence)
+    print("\nThe paired table (b - a; money in the market's currency):")
     with pd.option_context("display.width", 200, "display.max_columns", None,
                            "display.float_format", _number):
         print(table.to_string(index=False))

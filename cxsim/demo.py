@@ -22,8 +22,17 @@ import pandas as pd
 from cxsim.config import as_plain, compose, to_config
 from cxsim.experiment import Ensemble, replicate
 from cxsim.report import charts
+from cxsim.report.answer import capital
 from cxsim.report.page import Page, table_from_frame, write
-from cxsim.report.run import CLV_NOTE, assumption_tables, kpi_frame, leading, run_sentences
+from cxsim.report.run import (
+    CLV_NOTE,
+    assumption_tables,
+    currency_of,
+    kpi_frame,
+    leading,
+    named,
+    run_sentences,
+)
 
 __all__ = ["main", "MARKETS"]
 
@@ -36,20 +45,23 @@ REPLICATIONS = 6  # the fewest that measure B2B's first-year sales lead (at 4 it
 
 def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command: str) -> Page:
     """Both markets on one page: sentences, key figures, share over time, what differs."""
-    answer, series_charts = [], []
+    answer, series_charts, summaries = [], [], []
     days_per_month = float(next(iter(configs.values()))["sim"]["days_per_month"])
+    currency = currency_of(next(iter(configs.values())))
     for market, ensemble in ensembles.items():
-        sentences = run_sentences(ensemble.summary, ensemble.timeseries)
-        answer.append(f"In {market} ({MARKETS[market]}): " + " ".join(sentences))
-        ts = ensemble.timeseries
+        config = configs[market]
+        label = capital(config["market"]["label"])
+        summary, ts = named(ensemble.summary, config), named(ensemble.timeseries, config)
+        sentences = run_sentences(summary, ts, currency)
+        answer.append(f"{label} ({MARKETS[market]}). " + " ".join(sentences))
         firms = list(dict.fromkeys(ts.firm))
-        month = leading(ensemble.summary, ts)[3]
+        month = leading(summary, ts)[3]
         series_charts.append(charts.share_over_time(
-            {f: ts[ts.firm == f] for f in firms}, days_per_month, month,
-            title=f"Market share over time: {market}"))
-    both = pd.concat([e.summary.assign(where=market + ": " + e.summary.firm.astype(str))
-                      for market, e in ensembles.items()])
-    shown, raw = kpi_frame(both, "where")
+            {capital(f): ts[ts.firm == f] for f in firms}, days_per_month, month,
+            title=f"Market share over time: {label}"))
+        summaries.append(summary.assign(where=label + ": " + summary.firm.astype(str)))
+    both = pd.concat(summaries)
+    shown, raw = kpi_frame(both, "where", currency)
     n = next(iter(ensembles.values())).n
     kpis = table_from_frame(f"Key figures per market and firm (mean and 95% CI over {n} "
                             "replications)", shown, CLV_NOTE, "kpis", "kpis.csv", raw)
@@ -62,11 +74,10 @@ def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command:
     return Page(
         title="Why transaction focus loses market share, and where it does not",
         subtitle=(f"{first['market']['size']:,} clients over {first['sim']['years']:g} years, "
-                  f"{n} paired replications per market; firms: sales_first (sales-focused) "
-                  "and client_first (relationship-focused)"),
+                  f"{n} paired replications per market"),
         answer=answer,
         tables=[kpis],
-        charts=[*series_charts, charts.clv_by_firm(both, "where")],
+        charts=[*series_charts, charts.clv_by_firm(both, "where", currency)],
         assumptions=assumptions,
         command=command,
         provenance=[("seed", str(first["seed"])), ("replications", str(n))],

@@ -24,7 +24,8 @@ def duel() -> Results:
 
 
 def hostile(results: Results, touchpoint: str | None = None) -> Results:
-    """*results* with its two firms (and *touchpoint*, if given) named ``HOSTILE``."""
+    """*results* with its two firms (keys and display names) and *touchpoint*, if given,
+    named ``HOSTILE``."""
     firms = {"sales_first": HOSTILE[0], "client_first": HOSTILE[1]}
     touchpoints = results.touchpoints.replace({"firm": firms})
     if touchpoint is not None:
@@ -34,5 +35,5 @@ def hostile(results: Results, touchpoint: str | None = None) -> Results:
         **{name: getattr(results, name).replace({"firm": firms})
            for name in ("timeseries", "segments", "clients", "summary")},
         touchpoints=touchpoints, meta=results.meta,
-        config={**results.config, "firms": {firms[k]: v
+        config={**results.config, "firms": {firms[k]: {**v, "label": firms[k]}
                                             for k, v in results.config["firms"].items()}})

@@ -75,16 +75,18 @@ def duel() -> Results:
 def test_the_kpi_table_shows_the_ensembles_means_and_intervals(duel):
     shown, raw = kpi_frame(duel.summary)
     table = Ensemble(duel.summary, duel.timeseries).table()
-    for column, name, scale, unit, digits in KPIS:
+    for kpi in KPIS:
         for firm in ("sales_first", "client_first"):
-            row = table[(table.firm == firm) & (table.metric == column)].iloc[0]
-            value = raw[(raw.firm == firm) & (raw.kpi == name)].iloc[0]
-            assert value["mean"] == pytest.approx(scale * row["mean"], nan_ok=True)
-            assert value["ci_low"] == pytest.approx(scale * row["ci_low"], nan_ok=True)
-            cell = shown.loc[shown[""] == name, firm].item()
-            expected = answer.interval(E(scale * row["mean"], scale * row["ci_low"],
-                                         scale * row["ci_high"], 3), unit, digits)
+            row = table[(table.firm == firm) & (table.metric == kpi.column)].iloc[0]
+            value = raw[(raw.firm == firm) & (raw.kpi == kpi.name)].iloc[0]
+            assert value["mean"] == pytest.approx(kpi.scale * row["mean"], nan_ok=True)
+            assert value["ci_low"] == pytest.approx(kpi.scale * row["ci_low"], nan_ok=True)
+            cell = shown.loc[shown[""] == kpi.name, firm].item()
+            expected = answer.interval(E(kpi.scale * row["mean"], kpi.scale * row["ci_low"],
+                                         kpi.scale * row["ci_high"], 3), kpi.unit, kpi.digits,
+                                       "$" if kpi.money else "")
             assert cell == expected
+        assert shown.loc[shown[""] == kpi.name, "what it means"].item() == kpi.meaning
 
 
 def test_the_answer_follows_the_paired_share_difference(duel):
@@ -93,11 +95,39 @@ def test_the_answer_follows_the_paired_share_difference(duel):
     sentences = run_sentences(duel.summary, duel.timeseries)
     mean, low, high = cxsim.results.mean_ci(gap.to_numpy())
     leader = "client_first" if mean > 0 else "sales_first"
+    assert sentences[0].startswith("Bottom line: ")
     if low > 0 or high < 0:
-        assert sentences[0].startswith(f"{leader} leads")
-        assert f"by {abs(mean):.1f} points" in sentences[0]
+        assert sentences[1].startswith(f"{leader} leads")
+        assert f"by {abs(mean):.1f} points" in sentences[1]
+        assert f"{leader} ends" in sentences[0]
     else:
-        assert "not distinguishable from no difference" in sentences[0]
+        assert "not distinguishable from no difference" in sentences[1]
+        assert "market shares are not distinguishable" in sentences[0] or (
+            "neither firm ends ahead" in sentences[0])
+
+
+@pytest.mark.parametrize(("share", "value", "expected"), [
+    (E(8, 5, 11, 6), E(40, 10, 70, 6), "Bottom line: the relationship-focused firm ends "
+     "ahead, with more of the market (54% against 46%) and more value per client ($400 "
+     "against $360 per client)."),
+    (E(-8, -11, -5, 6), E(40, 10, 70, 6), "Bottom line: the sales-focused firm ends with more "
+     "of the market (46% against 54%), the relationship-focused firm with more value per "
+     "client ($400 against $360 per client)."),
+    (E(1, -2, 4, 6), E(-40, -70, -10, 6), "Bottom line: the sales-focused firm ends with more "
+     "value per client ($360 against $400 per client); their market shares are not "
+     "distinguishable (54% against 46%)."),
+    (E(1, -2, 4, 6), E(5, -20, 30, 6), "Bottom line: neither firm ends ahead with 95% "
+     "confidence, on market share (54% against 46%) or on the value of a client ($400 "
+     "against $360 per client)."),
+])
+def test_the_bottom_line_claims_a_lead_only_where_the_interval_excludes_0(share, value,
+                                                                          expected):
+    from cxsim.report.run import bottom_line
+
+    firms = ("the relationship-focused firm", "the sales-focused firm")
+    shares = dict(zip(firms, (E(54, 52, 56, 6), E(46, 44, 48, 6))))
+    values = dict(zip(firms, (E(400, 380, 420, 6), E(360, 340, 380, 6))))
+    assert answer.capital(bottom_line(shares, share, values, value)) == expected
 
 
 def test_a_hostile_name_is_text_never_markup(duel):
@@ -156,11 +186,12 @@ def test_the_demo_prints_both_markets_and_writes_its_report(tmp_path):
                            "1.5", "--replications", "2", "--workers", "1", "--out",
                            str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    lines = [line for line in done.stdout.splitlines() if line.startswith("- In ")]
-    assert [line.split(" (")[0] for line in lines] == ["- In recurring_b2b",
-                                                       "- In one_off_consumer"]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("- ")]
+    assert [line.split(" (")[0] for line in lines] == ["- Recurring business clients",
+                                                       "- One-off consumers"]
+    assert all("Bottom line: " in line and "_" not in line for line in lines)  # no config keys
     page = (tmp_path / "report.html").read_text()
-    assert "Market share over time: one_off_consumer" in page
+    assert "Market share over time: One-off consumers" in page
 
 
 def test_an_experiments_answer_comes_from_its_summary():
@@ -177,7 +208,7 @@ def test_an_experiments_answer_comes_from_its_summary():
 
 
 @pytest.mark.parametrize("overrides, says", [
-    (["scenario=solo"], "acme ends with"),
+    (["scenario=solo"], "The balanced firm ends with"),
     (["market.organic_acquisition_per_year=0", "network=none",
       "firms.client_first.initial_share=0", "firms.client_first.budget_share=0"],
      "single replication"),

@@ -22,7 +22,7 @@ from cxsim.experiment import Ensemble
 from cxsim.report import write_report
 from cxsim.report.comparison import Compared, comparison_page
 from cxsim.report.page import write
-from cxsim.report.run import KPIS, page_of
+from cxsim.report.run import KPIS, named, page_of
 from cxsim.results import Results, crossover_month, mean_ci
 from tests.reports import HOSTILE, hostile
 from tests.reports import duel as finished_duel
@@ -81,16 +81,19 @@ NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 def numbers(text: str) -> list[float]:
-    return [float(n.replace(",", "")) for n in NUMBER.findall(text.replace("95% CI", ""))]
+    plain = text.replace("95% CI", "").replace("$", "")  # "-$54" is -54 dollars
+    return [float(n.replace(",", "")) for n in NUMBER.findall(plain)]
 
 
 def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, duel):
     results, path = duel
     page, seen = open_page(browser, path)
     assert_offline(seen)
-    assert_kpis_match(page, results.summary.assign(where=results.summary.firm))
+    named_summary = named(results.summary, results.config)
+    assert_kpis_match(page, named_summary.assign(where=named_summary.firm))
     sentences = page.locator("#answer .sentence").all_inner_texts()
-    assert len(sentences) == 4  # share, CLV now, first-year share, crossover
+    assert len(sentences) == 5  # bottom line, share, CLV now, first-year share, crossover
+    assert sentences.pop(0).startswith("Bottom line: ")
     by_month = results.timeseries.pivot_table(index="replication", columns=["firm", "month"],
                                               values="share")
     first_year = 100 * (by_month.sales_first - by_month.client_first).iloc[:, :12].mean(axis=1)
@@ -139,7 +142,7 @@ def test_a_hostile_name_stays_text_in_the_browser(browser, duel, tmp_path):
     path = write(page_of(hostile(results)), tmp_path / "hostile.html")
     page, seen = open_page(browser, path)
     assert_offline(seen)
-    assert page.locator("#kpis thead th").all_inner_texts()[1:] == list(HOSTILE)
+    assert page.locator("#kpis thead th").all_inner_texts()[1:-1] == list(HOSTILE)
     assert page.locator("img[src='x']").count() == 0
     assert page.locator("script").count() == 0
     assert HOSTILE[0] in page.locator("#answer").inner_text()
@@ -169,11 +172,11 @@ def test_the_comparison_report_loads_offline_and_names_what_changed(browser, tmp
     path = write(comparison_page(Compared(comparison, meta)), tmp_path / "compare.html")
     page, seen = open_page(browser, path)
     assert_offline(seen)
-    assert "firms.sales_first.org=cco" in page.locator("#answer").inner_text()
+    assert "B sets the sales-focused firm's org: cco." in page.locator("#answer").inner_text()
     differs = page.locator("tr.differs td.name").all_inner_texts()
     assert set(differs) == {"org", "cx_floor", "org_culture"}
-    both = pd.concat([comparison.a.summary.assign(where="a"),
-                      comparison.b.summary.assign(where="b")])
+    both = pd.concat([named(comparison.a.summary, meta["config_a"]).assign(where="A"),
+                      named(comparison.b.summary, meta["config_b"]).assign(where="B")])
     assert_kpis_match(page, both.assign(where=both["where"] + ": " + both["firm"]))
     paired = comparison.table()
     for sentence, firm in zip(page.locator("#answer .sentence").all_inner_texts()[1:],
@@ -194,13 +197,17 @@ def test_the_comparison_report_loads_offline_and_names_what_changed(browser, tmp
 def assert_kpis_match(page, summary: pd.DataFrame) -> None:
     """Every KPI cell read back from the DOM equals the ensemble's mean and 95% CI."""
     headers = page.locator("#kpis thead th").all_inner_texts()
+    assert headers[-1] == "what it means"
+    headers = headers[:-1]
     table = Ensemble(summary.drop(columns="firm").rename(columns={"where": "firm"}),
                      pd.DataFrame()).table()
     checked = 0
     for row in page.locator("#kpis tbody tr").all():
         cells = row.locator("td").all_inner_texts()
-        column, _, scale, _, digits = next(k for k in KPIS if k[1] == cells[0])
-        for group, text in zip(headers[1:], cells[1:]):
+        kpi = next(k for k in KPIS if k.name == cells[0])
+        column, scale, digits = kpi.column, kpi.scale, kpi.digits
+        assert cells[-1] == kpi.meaning
+        for group, text in zip(headers[1:], cells[1:-1]):
             stats = table[(table.firm == group) & (table.metric == column)].iloc[0]
             expected = [round(scale * stats[k], digits) for k in ("mean", "ci_low", "ci_high")]
             assert numbers(text) == pytest.approx(expected, abs=10 ** -digits / 2), (group,

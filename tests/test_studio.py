@@ -272,7 +272,7 @@ def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
     with page.expect_download() as download:
         page.get_by_role("button", name="Download report").click()
     report = Path(download.value.path()).read_text(encoding="utf-8")
-    assert "scenario a against scenario b" in report and "firms.sales_first.org=cco" in report
+    assert "What B changes against A" in report and "firms.sales_first.org=cco" in report
     assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 

@@ -221,7 +221,7 @@ def test_the_exception_preset_is_recurring_b2b_with_the_three_factors():
         return plain
 
     assert market("market=one_off_consumer") == market("market=recurring_b2b", RARE, ANONYMOUS,
-                                                       SILENT)
+                                                       SILENT, "market.label=one-off consumers")
 
 
 # ------------------------------------------------------------- word of mouth

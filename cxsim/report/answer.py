@@ -13,7 +13,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Estimate", "number", "interval", "difference", "lead", "crossover"]
+__all__ = ["Estimate", "number", "interval", "difference", "lead", "crossover", "join",
+           "capital"]
 
 
 @dataclass(frozen=True)
@@ -41,41 +42,46 @@ class Estimate:
         return 1 if self.low > 0 else -1 if self.high < 0 else 0
 
 
-def number(value: float, unit: str = "", digits: int = 0) -> str:
-    """A number as the page shows it: separators, fixed digits, the unit after it."""
+def number(value: float, unit: str = "", digits: int = 0, currency: str = "") -> str:
+    """A number as the page shows it: separators, fixed digits, the unit after it; money
+    with its *currency* before it (``-$1,250``)."""
     if not math.isfinite(value):
         return "n/a"
     text = f"{value:,.{digits}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]
-    return f"{text}{unit}"
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    return f"{sign}{currency}{text}{unit}"
 
 
-def interval(estimate: Estimate, unit: str = "", digits: int = 0) -> str:
+def interval(estimate: Estimate, unit: str = "", digits: int = 0, currency: str = "") -> str:
     """``12 (95% CI 10 to 14)``; a single replication says it has no interval."""
     if not estimate.known:
         return "not estimable"
-    value = number(estimate.mean, unit, digits)
+    value = number(estimate.mean, unit, digits, currency)
     if not estimate.has_interval:
         return f"{value} (one replication: no interval)"
-    return f"{value} ({_bounds(estimate.low, estimate.high, digits)})"
+    return f"{value} ({_bounds(estimate.low, estimate.high, digits, currency)})"
 
 
-def _bounds(low: float, high: float, digits: int) -> str:
-    return f"95% CI {number(low, '', digits)} to {number(high, '', digits)}"
+def _bounds(low: float, high: float, digits: int, currency: str = "") -> str:
+    return (f"95% CI {number(low, '', digits, currency)} to "
+            f"{number(high, '', digits, currency)}")
 
 
 def difference(subject: str, what: str, estimate: Estimate, unit: str = "",
-               digits: int = 0) -> str:
+               digits: int = 0, currency: str = "") -> str:
     """``{subject} changes {what} by +12 (95% CI 3 to 21).`` or says there is no evidence."""
     if not estimate.known:
         return f"The change in {what} could not be estimated."
     if not estimate.has_interval:
-        return (f"{subject} changes {what} by {number(estimate.mean, unit, digits)} in a "
-                "single replication: without an interval this says nothing about chance.")
+        return (f"{subject} changes {what} by "
+                f"{number(estimate.mean, unit, digits, currency)} in a single replication: "
+                "without an interval this says nothing about chance.")
     direction = {1: "raises", -1: "lowers", 0: "changes"}[estimate.sign]
-    size = number(abs(estimate.mean) if estimate.sign else estimate.mean, unit, digits)
-    bounds = _bounds(estimate.low, estimate.high, digits)
+    size = number(abs(estimate.mean) if estimate.sign else estimate.mean, unit, digits,
+                  currency)
+    bounds = _bounds(estimate.low, estimate.high, digits, currency)
     if estimate.sign == 0:
         return (f"{subject} {direction} {what} by {size} ({bounds}): not distinguishable "
                 "from no difference.")
@@ -83,34 +89,37 @@ def difference(subject: str, what: str, estimate: Estimate, unit: str = "",
 
 
 def lead(metric: str, shares: dict[str, Estimate], gap: Estimate | None, unit: str = "",
-         digits: int = 0) -> str:
+         digits: int = 0, currency: str = "") -> str:
     """Who leads on *metric* and by how much (*gap*: first firm minus second, paired)."""
     known = {firm: e for firm, e in shares.items() if e.known}
     if not known:
         return f"{metric.capitalize()} could not be estimated."
     if len(known) == 1:
         (firm, e), = known.items()
-        return f"{firm}'s {metric} is {interval(e, unit, digits)}."
+        return f"{firm}'s {metric} is {interval(e, unit, digits, currency)}."
     first, second = list(known)[:2]
     if gap is None or not gap.known:
-        return (f"{first}'s {metric} is {interval(known[first], unit, digits)}, "
-                f"{second}'s {interval(known[second], unit, digits)}.")
+        return (f"{first}'s {metric} is {interval(known[first], unit, digits, currency)}, "
+                f"{second}'s {interval(known[second], unit, digits, currency)}.")
     if not gap.has_interval:
         leader = first if gap.mean > 0 else second
         if gap.mean == 0:
             return f"{first} and {second} are level on {metric} in a single replication."
-        return (f"{leader} leads on {metric} by {number(abs(gap.mean), unit, digits)} in a "
-                "single replication: without an interval this says nothing about chance.")
+        return (f"{leader} leads on {metric} by "
+                f"{number(abs(gap.mean), unit, digits, currency)} in a single replication: "
+                "without an interval this says nothing about chance.")
     if gap.sign == 0:
-        return (f"On {metric}, {first} minus {second} is {number(gap.mean, unit, digits)} "
-                f"({_bounds(gap.low, gap.high, digits)}): not distinguishable from no "
-                "difference.")
+        return (f"On {metric}, {first} minus {second} is "
+                f"{number(gap.mean, unit, digits, currency)} "
+                f"({_bounds(gap.low, gap.high, digits, currency)}): not distinguishable from "
+                "no difference.")
     if gap.sign > 0:
         leader, other, low, high = first, second, gap.low, gap.high
     else:
         leader, other, low, high = second, first, -gap.high, -gap.low
-    return (f"{leader} leads {other} on {metric} by {number(abs(gap.mean), unit, digits)} "
-            f"({_bounds(low, high, digits)}).")
+    return (f"{leader} leads {other} on {metric} by "
+            f"{number(abs(gap.mean), unit, digits, currency)} "
+            f"({_bounds(low, high, digits, currency)}).")
 
 
 def crossover(leader: str, other: str, month: int | None, months: int,
@@ -128,5 +137,14 @@ def crossover(leader: str, other: str, month: int | None, months: int,
 
 
 def join(sentences: Sequence[str]) -> list[str]:
-    """The answer's sentences, empty ones left out."""
-    return [s for s in sentences if s]
+    """The answer's sentences, empty ones left out, each opening with a capital."""
+    return [capital(s) for s in sentences if s]
+
+
+def capital(text: str) -> str:
+    """*text* with its first letter raised where its first word is all lower case ("the
+    sales-focused firm leads ..."); a name written with capitals inside, such as "eBay",
+    is left as written."""
+    first = text.split(" ", 1)[0]
+    lower = first[:1].isalpha() and first == first.lower()
+    return text[0].upper() + text[1:] if lower else text

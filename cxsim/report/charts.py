@@ -27,6 +27,11 @@ COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 """Colour-blind-safe (ColorBrewer Dark2), one per firm or scenario."""
 
 
+def plain(text: str) -> str:
+    """*text* as matplotlib shows it literally: a "$" would start mathematical notation."""
+    return str(text).replace("$", r"\$")
+
+
 def _band(frame: pd.DataFrame, column: str, scale: float) -> pd.DataFrame:
     rows = []
     for (month, t_days), group in frame.groupby(["month", "t_days"], sort=True):
@@ -41,7 +46,7 @@ def _lines(series: dict[str, pd.DataFrame], column: str, scale: float, days_per_
         band = _band(frame, column, scale)
         x = band.t_days / days_per_month
         colour = COLOURS[k % len(COLOURS)]
-        ax.plot(x, band["mean"], color=colour, label=label)
+        ax.plot(x, band["mean"], color=colour, label=plain(label))
         if band["low"].notna().any():
             ax.fill_between(x, band["low"], band["high"], color=colour, alpha=0.2, lw=0)
 
@@ -77,11 +82,11 @@ def _bars(ax, labels: Sequence[str], stats: Sequence[tuple[float, float, float]]
     high = np.array([s[2] - s[0] if np.isfinite(s[2]) else 0.0 for s in stats])
     ax.bar(x, np.nan_to_num(means), 0.6, yerr=[low, high], capsize=4,
            color=[COLOURS[k % len(COLOURS)] for k in range(len(labels))])
-    ax.set_xticks(x, labels, rotation=15, ha="right")
+    ax.set_xticks(x, [plain(label) for label in labels], rotation=15, ha="right")
     ax.grid(axis="y", alpha=0.3)
 
 
-def clv_by_firm(summary: pd.DataFrame, label: str = "firm") -> Chart:
+def clv_by_firm(summary: pd.DataFrame, label: str = "firm", currency: str = "$") -> Chart:
     """CLV now and CLV of new clients per firm (or scenario), with 95% CIs."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
     groups = list(dict.fromkeys(summary[label]))
@@ -91,7 +96,7 @@ def clv_by_firm(summary: pd.DataFrame, label: str = "firm") -> Chart:
                  for g in groups]
         _bars(ax, [str(g) for g in groups], stats)
         ax.set_title(title, fontsize=10)
-        ax.set_ylabel("money per client")
+        ax.set_ylabel(plain(f"{currency} per client"))
     fig.tight_layout()
     return chart_from_figure(fig, "Bar charts of CLV now and CLV of clients won per "
                              f"{label}, with 95% confidence intervals.",
@@ -111,7 +116,7 @@ def nps_true_and_measured(summary: pd.DataFrame, label: str = "firm") -> Chart:
                         for s in stats]).T
         ax.bar(x + (k - 0.5) * 0.35, np.nan_to_num(means), 0.35, yerr=err, capsize=4,
                color=("#1b9e77", "#bbbbbb")[k], label=f"{name} NPS")
-    ax.set_xticks(x, [str(g) for g in groups], rotation=15, ha="right")
+    ax.set_xticks(x, [plain(g) for g in groups], rotation=15, ha="right")
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_ylabel("NPS (promoters % − detractors %)")
     ax.set_title("NPS: what clients feel and what the firm measures")
@@ -135,7 +140,7 @@ def spend_by_quarter(series: dict[str, pd.DataFrame], days_per_month: float) -> 
             per = frame.assign(quarter=quarter).groupby(["replication", "quarter"])[column].sum()
             mean = per.groupby("quarter").mean()
             ax.plot(mean.index + 1, mean.to_numpy(), marker="o", ms=3,
-                    color=COLOURS[k % len(COLOURS)], label=label)
+                    color=COLOURS[k % len(COLOURS)], label=plain(label))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(f"quarter (3 months of {days_per_month:g} days)")
         ax.grid(alpha=0.3)
@@ -160,7 +165,8 @@ def acquisitions_by_source(summary_ts: dict[str, pd.DataFrame]) -> Chart:
         ax.bar(np.arange(len(labels)), values, 0.6, bottom=bottom, label=name,
                color=("#7570b3", "#1b9e77", "#e6ab02")[k])
         bottom += values
-    ax.set_xticks(np.arange(len(labels)), labels, rotation=15, ha="right")
+    ax.set_xticks(np.arange(len(labels)), [plain(label) for label in labels], rotation=15,
+                  ha="right")
     ax.set_ylabel("clients acquired over the run")
     ax.set_title("Acquisitions by source")
     ax.grid(axis="y", alpha=0.3)
@@ -178,7 +184,7 @@ def emotion_curve(touchpoints: dict[str, pd.DataFrame]) -> Chart:
         order = list(dict.fromkeys(frame.touchpoint))
         mean = frame.groupby("touchpoint", sort=False).mean_affect.mean().reindex(order)
         x = np.arange(len(order))
-        ax.plot(x, mean.to_numpy(), marker="o", color=COLOURS[k % len(COLOURS)], label=label)
+        ax.plot(x, mean.to_numpy(), marker="o", color=COLOURS[k % len(COLOURS)], label=plain(label))
         ax.set_xticks(x, order, rotation=30, ha="right")
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_ylim(-1, 1)

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxsim.config import firm_labels
 from cxsim.errors import ConfigError
 from cxsim.experiment import Comparison, Ensemble
 from cxsim.files import atomic_write, write_text
 from cxsim.report import answer, charts
 from cxsim.report.page import Page, table_from_frame
-from cxsim.report.run import CLV_NOTE, assumption_tables, estimate, kpi_frame
+from cxsim.report.run import CLV_NOTE, assumption_tables, currency_of, estimate, kpi_frame, named
 from cxsim.results import ratio_ci
 
 __all__ = ["Compared", "compare_command", "comparison_meta", "save_comparison", "load_comparison",
@@ -106,26 +107,39 @@ def _paired(compared: Compared, column: str, firm: str, scale: float = 1.0) -> a
     return estimate(scale * (b - a).to_numpy(dtype=float))
 
 
+def in_words(override: str, labels: dict[str, str]) -> str:
+    """An override as a person reads it: a firm's lever by the firm's name
+    (``firms.sales_first.org=cco``: "the sales-focused firm's org: cco"); others as written."""
+    key, _, value = override.lstrip("+~").partition("=")
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "firms" and parts[1] in labels:
+        return f"{labels[parts[1]]}'s {parts[2].replace('_', ' ')}: {value}"
+    return override
+
+
 def changed(meta: dict) -> str:
     a, b = meta.get("a") or [], meta.get("b") or []
-    only_b = [o for o in b if o not in a]
-    only_a = [o for o in a if o not in b]
+    labels = firm_labels((meta.get("config_a") or {}).get("firms", {}))
+    only_b = [in_words(o, labels) for o in b if o not in a]
+    only_a = [in_words(o, labels) for o in a if o not in b]
     if not only_a and not only_b:
-        return "Scenarios a and b have the same overrides: any difference is chance."
-    text = "Scenario b sets " + ", ".join(only_b) if only_b else "Scenario b drops"
+        return "Scenarios A and B are the same: any difference is chance."
+    text = "B sets " + "; ".join(only_b) if only_b else "B drops"
     if only_a:
-        text += ("; scenario a sets " if only_b else " ") + ", ".join(only_a)
+        text += (". A sets " if only_b else " ") + "; ".join(only_a)
     return text + "."
 
 
 def comparison_sentences(compared: Compared) -> list[str]:
     firms = list(dict.fromkeys(compared.comparison.a.summary.firm))
+    labels = firm_labels((compared.meta.get("config_a") or {}).get("firms", {}))
+    currency = currency_of(compared.meta.get("config_a") or {})
     sentences = [changed(compared.meta)]
     for firm in firms[:2]:
-        subject = f"For {firm}, b"
+        subject = f"For {labels.get(firm, firm)}, B"
         sentences.append(" ".join([
             answer.difference(subject, "CLV now", _paired(compared, "clv_final_year", firm),
-                              " per client", 0),
+                              " per client", 0, currency),
             answer.difference("It", "final market share",
                               _paired(compared, "share_final", firm, 100.0), " points", 1),
             answer.difference("It", "true NPS", _paired(compared, "nps_true", firm), "", 1),
@@ -147,17 +161,22 @@ def incremental_return(compared: Compared, firm: str) -> answer.Estimate:
 
 def comparison_page(compared: Compared) -> Page:
     meta = compared.meta
+    config = meta["config_a"]
+    currency = currency_of(config)
     a, b = compared.comparison.a, compared.comparison.b
+    a = Ensemble(named(a.summary, config), named(a.timeseries, config))
+    b = Ensemble(named(b.summary, meta["config_b"]), named(b.timeseries, meta["config_b"]))
     n = a.n
-    both = pd.concat([a.summary.assign(scenario="a"), b.summary.assign(scenario="b")])
+    both = pd.concat([a.summary.assign(scenario="A"), b.summary.assign(scenario="B")])
     both["scenario"] = both["scenario"] + ": " + both["firm"].astype(str)
-    shown, raw = kpi_frame(both, "scenario")
+    shown, raw = kpi_frame(both, "scenario", currency)
     tables = [table_from_frame(f"Key figures per scenario and firm (mean and 95% CI over {n} "
                                "replications)", shown, CLV_NOTE, "kpis", "kpis.csv", raw)]
     rows = []
-    for firm in dict.fromkeys(a.summary.firm):
+    labels = firm_labels(config.get("firms", {}))
+    for firm in dict.fromkeys(compared.comparison.a.summary.firm):
         r = incremental_return(compared, firm)
-        rows.append({"firm": str(firm),
+        rows.append({"firm": labels.get(firm, firm),
                      "incremental return: extra margin per extra unit of CX spend, b - a":
                      answer.interval(r, "", 2) if r.known else
                      "not estimable (CX spend did not change)"})
@@ -166,21 +185,22 @@ def comparison_page(compared: Compared) -> Page:
                                    "difference in CX spend (b minus a), with a delta-method "
                                    "95% CI.", "return", "return.csv"))
     series = {}
-    for label, ensemble in (("a", a), ("b", b)):
+    for label, ensemble in (("A", a), ("B", b)):
         for firm in dict.fromkeys(ensemble.timeseries.firm):
             series[f"{label}: {firm}"] = ensemble.timeseries[ensemble.timeseries.firm == firm]
     days_per_month = float(meta.get("days_per_month") or
                            meta["config_a"]["sim"]["days_per_month"])
     page_charts = [charts.share_over_time(series, days_per_month),
-                   charts.clv_by_firm(both, "scenario"),
+                   charts.clv_by_firm(both, "scenario", currency),
                    charts.nps_true_and_measured(both, "scenario"),
                    charts.spend_by_quarter(series, days_per_month),
                    charts.acquisitions_by_source(series)]
     common = meta.get("common") or []
     command = compare_command(common, meta.get("a") or [], meta.get("b") or [], n)
     return Page(
-        title="cxsim: scenario a against scenario b",
-        subtitle=f"{n} paired replications on common random numbers",
+        title="What B changes against A",
+        subtitle=(f"{answer.capital(config['market'].get('label', 'the market'))}: "
+                  f"{n} paired replications on common random numbers"),
         answer=comparison_sentences(compared),
         tables=tables,
         charts=page_charts,

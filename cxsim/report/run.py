@@ -4,35 +4,74 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from cxsim.config import firm_labels
 from cxsim.report import answer, charts
 from cxsim.report.page import Page, Table, table_from_frame
 from cxsim.results import Results, crossover_month, mean_ci
 
-__all__ = ["run_page", "KPIS", "kpi_frame"]
+__all__ = ["run_page", "KPIS", "Kpi", "kpi_frame", "named", "currency_of"]
+
+
+class Kpi(NamedTuple):
+    """A figure the pages show: its summary column, its name and meaning in words, and how
+    it is written (scale, unit after, digits, money with the market's currency before)."""
+
+    column: str
+    name: str
+    scale: float
+    unit: str
+    digits: int
+    money: bool
+    meaning: str
+
 
 KPIS = (
-    ("share_final", "final market share", 100.0, "%", 1),
-    ("clv_final_year", "CLV now", 1.0, "", 0),
-    ("clv_mean", "CLV of clients won", 1.0, "", 0),
-    ("retention_annual", "annual retention", 100.0, "%", 1),
-    ("nps_true", "NPS, true", 1.0, "", 1),
-    ("nps_measured", "NPS, measured", 1.0, "", 1),
-    ("perception_gap", "perception gap (NPS points)", 1.0, "", 1),
-    ("referral_share", "new clients by referral", 100.0, "%", 1),
-    ("referrals_per_client_year", "referrals per 100 client-years", 100.0, "", 2),
-    ("revenue_total", "revenue", 1.0, "", 0),
-    ("cx_spend_total", "CX spend", 1.0, "", 0),
-    ("return_on_cx_spend", "margin per unit of CX spend", 1.0, "", 2),
+    Kpi("share_final", "final market share", 100.0, "%", 1, False,
+        "share of the market's active clients at the end"),
+    Kpi("clv_final_year", "CLV now", 1.0, "", 0, True,
+        "what a client is worth at the relationship the firm has in the final year"),
+    Kpi("clv_mean", "CLV of clients won", 1.0, "", 0, True,
+        "margin each client won actually paid, discounted and cut off at the horizon"),
+    Kpi("retention_annual", "annual retention", 100.0, "%", 1, False,
+        "share of clients still with the firm a year later"),
+    Kpi("nps_true", "NPS, true", 1.0, "", 1, False,
+        "promoters minus detractors among all clients, in points"),
+    Kpi("nps_measured", "NPS, measured", 1.0, "", 1, False,
+        "the same as the firm's own survey reads it"),
+    Kpi("perception_gap", "perception gap (NPS points)", 1.0, "", 1, False,
+        "measured minus true NPS: how much better the firm believes it does"),
+    Kpi("referral_share", "new clients by referral", 100.0, "%", 1, False,
+        "share of new clients won by a recommendation"),
+    Kpi("referrals_per_client_year", "referrals per 100 client-years", 100.0, "", 2, False,
+        "clients won by recommendation per 100 clients kept a year"),
+    Kpi("revenue_total", "revenue", 1.0, "", 0, True, "all purchases over the run"),
+    Kpi("cx_spend_total", "CX spend", 1.0, "", 0, True,
+        "money spent on the clients' experience over the run"),
+    Kpi("return_on_cx_spend", "margin per unit of CX spend", 1.0, "", 2, False,
+        "margin earned per unit of money spent on experience"),
 )
-"""Summary column, label, scale, unit and digits of each KPI the page shows."""
-CLV_NOTE = ("Compare firms on CLV now: the value of a client at the relationship the firm has "
-            "in the final year (margin per client and retention, m r / (1 + d - r)). CLV of "
-            "clients won is the discounted margin each acquired client actually paid, censored "
-            "at the horizon, so a firm that won its clients late looks worse on it.")
+"""The figures the pages show, in their order."""
+CLV_NOTE = ("Why the two CLVs can disagree: CLV now values a client at the relationship the "
+            "firm has in the final year (margin and retention, m r / (1 + d - r)), while CLV "
+            "of clients won adds up what each client actually paid until the run ended, so a "
+            "firm that won its clients late looks worse on it. Compare firms on CLV now.")
+
+
+def named(frame: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """*frame* with its ``firm`` column in the firms' display names (config keys stay in
+    the settings' appendix)."""
+    labels = firm_labels(config.get("firms", {}))
+    return frame.assign(firm=frame.firm.map(lambda f: labels.get(f, f)))
+
+
+def currency_of(config: dict) -> str:
+    """The market's currency symbol ("$" for a config saved before it had one)."""
+    return config.get("market", {}).get("currency", "$")
 
 
 def estimate(values: np.ndarray) -> answer.Estimate:
@@ -42,21 +81,25 @@ def estimate(values: np.ndarray) -> answer.Estimate:
     return answer.Estimate(mean, low, high, int(values.size))
 
 
-def kpi_frame(summary: pd.DataFrame, label: str = "firm") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The KPI table as shown (a row per KPI, a column per *label*: mean and 95% CI) and as
-    tidy raw numbers for the CSV (a row per *label* and KPI: mean, CI bounds, n)."""
+def kpi_frame(summary: pd.DataFrame, label: str = "firm", currency: str = "$"
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The KPI table as shown (a row per KPI, a column per *label*: mean and 95% CI, then
+    what the figure means) and as tidy raw numbers for the CSV (a row per *label* and KPI:
+    mean, CI bounds, n)."""
     groups = list(dict.fromkeys(summary[label]))
     shown, raw = [], []
-    for column, name, scale, unit, digits in KPIS:
-        if column not in summary:
+    for kpi in KPIS:
+        if kpi.column not in summary:
             continue
-        cells = {"": name}
+        cells = {"": kpi.name}
         for group in groups:
-            e = estimate(scale * summary.loc[summary[label] == group, column].to_numpy(
-                dtype=float))
-            cells[str(group)] = answer.interval(e, unit, digits)
-            raw.append({label: str(group), "kpi": name, "mean": e.mean, "ci_low": e.low,
+            e = estimate(kpi.scale * summary.loc[summary[label] == group, kpi.column]
+                         .to_numpy(dtype=float))
+            cells[str(group)] = answer.interval(e, kpi.unit, kpi.digits,
+                                                currency if kpi.money else "")
+            raw.append({label: str(group), "kpi": kpi.name, "mean": e.mean, "ci_low": e.low,
                         "ci_high": e.high, "n": e.n})
+        cells["what it means"] = kpi.meaning
         shown.append(cells)
     return pd.DataFrame(shown), pd.DataFrame(raw)
 
@@ -67,8 +110,9 @@ def _paired(summary: pd.DataFrame, column: str, first: str, second: str,
     return estimate(scale * (wide[first] - wide[second]).to_numpy(dtype=float))
 
 
-def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame) -> list[str]:
-    """Who leads, by how much, and when the lead became sure (replications of one config)."""
+def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame, currency: str = "$") -> list[str]:
+    """The bottom line, then who leads, by how much, and when the lead became sure
+    (replications of one config; firms as *summary* names them)."""
     firms = list(dict.fromkeys(summary.firm))
     n = int(summary.replication.nunique())
     per = {f: estimate(100 * summary.loc[summary.firm == f, "share_final"]) for f in firms}
@@ -78,20 +122,57 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame) -> list[str]:
         nps = estimate(summary.loc[summary.firm == firm, "nps_true"])
         return answer.join([
             f"{firm} ends with {answer.interval(per[firm], '%', 1)} of the active clients.",
-            f"Its CLV now is {answer.interval(clv[firm])} per client and its true NPS "
-            f"{answer.interval(nps, '', 1)}."])
+            f"Its CLV now is {answer.interval(clv[firm], '', 0, currency)} per client and its "
+            f"true NPS {answer.interval(nps, '', 1)}."])
     first, second = firms[:2]
     share_gap = _paired(summary, "share_final", first, second, 100.0)
     clv_gap = _paired(summary, "clv_final_year", first, second)
     leader, other, by_month, month = leading(summary, ts)
     months = by_month.shape[1]
-    sentences = [answer.lead("final market share", per, share_gap, " points", 1),
-                 answer.lead("CLV now", clv, clv_gap, " per client", 0)]
+    sentences = [bottom_line(per, share_gap, clv, clv_gap, currency),
+                 answer.lead("final market share", per, share_gap, " points", 1),
+                 answer.lead("CLV now", clv, clv_gap, " per client", 0, currency)]
     if months > 12:
         first_year = estimate(by_month[:, :12].mean(axis=1) * (1 if leader == first else -1))
         sentences.append(answer.lead("share in the first year", per, first_year, " points", 1))
     sentences.append(answer.crossover(leader, other, month, months, n))
     return answer.join(sentences)
+
+
+def bottom_line(share: dict[str, answer.Estimate], share_gap: answer.Estimate,
+                clv: dict[str, answer.Estimate], clv_gap: answer.Estimate,
+                currency: str = "$") -> str:
+    """One sentence an executive can repeat: who ends ahead on share and on the value of a
+    client (CLV now), claimed only where the 95% interval of the paired gap (first firm
+    minus second) excludes 0."""
+    first, second = list(share)[:2]
+
+    def ahead(gap: answer.Estimate) -> str | None:
+        return {1: first, -1: second, 0: None}[gap.sign]
+
+    def versus(values: dict[str, answer.Estimate], leader: str | None, each: str = "",
+               after: str = "", money: str = "") -> str:
+        one, other = (first, second) if leader in (None, first) else (second, first)
+        return (f"{answer.number(values[one].mean, each, 0, money)} against "
+                f"{answer.number(values[other].mean, each, 0, money)}{after}")
+
+    on_share, on_value = ahead(share_gap), ahead(clv_gap)
+    shares = versus(share, on_share, each="%")
+    values = versus(clv, on_value, after=" per client", money=currency)
+    if on_share is None and on_value is None:
+        return (f"Bottom line: neither firm ends ahead with 95% confidence, on market share "
+                f"({shares}) or on the value of a client ({values}).")
+    if on_share == on_value:
+        return (f"Bottom line: {on_share} ends ahead, with more of the market ({shares}) and "
+                f"more value per client ({values}).")
+    if on_value is None:
+        return (f"Bottom line: {on_share} ends with more of the market ({shares}); the value "
+                f"of a client is not distinguishable between the firms ({values}).")
+    if on_share is None:
+        return (f"Bottom line: {on_value} ends with more value per client ({values}); their "
+                f"market shares are not distinguishable ({shares}).")
+    return (f"Bottom line: {on_share} ends with more of the market ({shares}), {on_value} "
+            f"with more value per client ({values}).")
 
 
 def leading(summary: pd.DataFrame, ts: pd.DataFrame
@@ -121,11 +202,13 @@ def run_page(directory: Path) -> Page:
 
 def page_of(results: Results, directory: Path | None = None) -> Page:
     meta, config = results.meta, results.config
-    summary, ts = results.summary, results.timeseries
+    summary, ts = named(results.summary, config), named(results.timeseries, config)
+    touchpoints = named(results.touchpoints, config)
+    currency = currency_of(config)
     n = int(summary.replication.nunique())
     firms = list(dict.fromkeys(summary.firm))
     days_per_month = float(meta.get("days_per_month") or config["sim"]["days_per_month"])
-    shown, raw = kpi_frame(summary)
+    shown, raw = kpi_frame(summary, currency=currency)
     kpis = table_from_frame(
         "Key figures per firm" + (f" (mean and 95% CI over {n} replications)" if n > 1 else ""),
         shown, CLV_NOTE, "kpis", "kpis.csv", raw)
@@ -133,20 +216,21 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
     month = leading(summary, ts)[3] if len(firms) >= 2 else None
     page_charts = [
         charts.share_over_time(series, days_per_month, month),
-        charts.clv_by_firm(summary),
+        charts.clv_by_firm(summary, currency=currency),
         charts.nps_true_and_measured(summary),
         charts.spend_by_quarter(series, days_per_month),
         charts.acquisitions_by_source(series),
-        charts.emotion_curve({f: results.touchpoints[results.touchpoints.firm == f]
-                              for f in firms}),
+        charts.emotion_curve({f: touchpoints[touchpoints.firm == f] for f in firms}),
     ]
     overrides = meta.get("overrides") or []
     command = "cxsim " + " ".join(overrides) if overrides else "cxsim"
+    market = config["market"]
     return Page(
-        title="cxsim: " + (" vs ".join(firms) if len(firms) > 1 else firms[0]),
-        subtitle=(f"{config['market']['size']:,} clients over {config['sim']['years']:g} "
+        title=answer.capital(" vs ".join(firms) if len(firms) > 1 else firms[0]),
+        subtitle=(f"{answer.capital(market.get('label', 'the market'))}: "
+                  f"{market['size']:,} clients over {config['sim']['years']:g} "
                   f"years; {n} replication{'s' if n != 1 else ''}"),
-        answer=run_sentences(summary, ts),
+        answer=run_sentences(summary, ts, currency),
         tables=[kpis],
         charts=page_charts,
         assumptions=assumption_tables(config),

@@ -13,33 +13,38 @@ from cxsim.experiment import Comparison, Ensemble
 from cxsim.report import answer, charts
 from cxsim.report.comparison import Compared, comparison_sentences
 from cxsim.report.page import Chart
-from cxsim.report.run import leading, run_sentences
+from cxsim.report.run import currency_of, leading, named, run_sentences
 
 __all__ = ["DIFFERENCES", "answer_html", "differences", "story_html"]
 
-DIFFERENCES = (("clv_final_year", "CLV now", 1.0, " per client", 0),
-               ("share_final", "final market share", 100.0, " points", 1),
-               ("nps_true", "true NPS", 1.0, "", 1),
-               ("nps_measured", "measured NPS", 1.0, "", 1))
-"""What the page shows of B - A per firm: column, words, scale, unit, digits."""
+DIFFERENCES = (("clv_final_year", "CLV now", 1.0, " per client", 0, True),
+               ("share_final", "final market share", 100.0, " points", 1, False),
+               ("nps_true", "true NPS", 1.0, "", 1, False),
+               ("nps_measured", "measured NPS", 1.0, "", 1, False))
+"""What the page shows of B - A per firm: column, words, scale, unit, digits, money."""
 
 _ENVIRONMENT = Environment(loader=PackageLoader("cxsim.studio", "templates"),
                            autoescape=select_autoescape(default=True, default_for_string=True),
                            trim_blocks=True, lstrip_blocks=True)
 
 
-def differences(comparison: Comparison) -> pd.DataFrame:
-    """Per firm and metric of :data:`DIFFERENCES`: B - A with its 95% CI, as shown and raw."""
+def differences(comparison: Comparison, config: dict | None = None) -> pd.DataFrame:
+    """Per firm and metric of :data:`DIFFERENCES`: B - A with its 95% CI, as shown and raw;
+    the firm by its key and by its display name in *config* (scenario A's, a plain dict)."""
     table = comparison.table([column for column, *_ in DIFFERENCES])
     words = {column: rest for column, *rest in DIFFERENCES}
+    config = config or {}
+    names = named(table[["firm"]], config).firm
     rows = []
-    for row in table.itertuples(index=False):
-        what, scale, unit, digits = words[row.metric]
+    for row, name in zip(table.itertuples(index=False), names):
+        what, scale, unit, digits, money = words[row.metric]
         estimate = answer.Estimate(scale * row.diff, scale * row.ci_low, scale * row.ci_high,
                                    int(row.n))
-        rows.append({"firm": row.firm, "metric": what, "shown": answer.interval(
-            estimate, unit, digits), "diff": estimate.mean, "ci_low": estimate.low,
-            "ci_high": estimate.high, "n": estimate.n})
+        rows.append({"firm": row.firm, "name": name, "metric": what,
+                     "shown": answer.interval(estimate, unit, digits,
+                                              currency_of(config) if money else ""),
+                     "diff": estimate.mean, "ci_low": estimate.low,
+                     "ci_high": estimate.high, "n": estimate.n})
     return pd.DataFrame(rows)
 
 
@@ -57,22 +62,28 @@ def answer_html(compared: Compared, planned: int) -> str:
     """The answer block for the pairs finished so far (of *planned*)."""
     comparison = compared.comparison
     days_per_month = float(compared.meta["days_per_month"])
-    shares = [_shares(ensemble, days_per_month, f"{label}: ",
-                      f"Market share over time, scenario {label}")
+    config = compared.meta["config_a"]
+    shares = [_shares(Ensemble(named(ensemble.summary, config),
+                               named(ensemble.timeseries, config)), days_per_month,
+                      f"{label}: ", f"Market share over time, scenario {label}")
               for label, ensemble in (("A", comparison.a), ("B", comparison.b))]
     return _ENVIRONMENT.get_template("answer.html.j2").render(
         pairs=comparison.a.n, planned=planned, sentences=comparison_sentences(compared),
-        differences=differences(comparison), charts=shares)
+        differences=differences(comparison, config), charts=shares)
 
 
-def story_html(chapters: list[tuple[str, Ensemble]], days_per_month: float, planned: int
-               ) -> str:
+def story_html(chapters: list[tuple[str, Ensemble]], days_per_month: float, planned: int,
+               config: dict | None = None) -> str:
     """The trainer's story: for each market (title, ensemble), who leads and when it
-    crossed over, in words and as market share over time."""
+    crossed over, in words and as market share over time (firms named as in *config*)."""
     shown = []
+    config = config or {}
     for title, ensemble in chapters:
+        ensemble = Ensemble(named(ensemble.summary, config),
+                            named(ensemble.timeseries, config))
         two = ensemble.summary.firm.nunique() >= 2
-        sentences = run_sentences(ensemble.summary, ensemble.timeseries) if two else []
+        sentences = (run_sentences(ensemble.summary, ensemble.timeseries, currency_of(config))
+                     if two else [])
         shown.append((title, ensemble.n, sentences,
                       _shares(ensemble, days_per_month, "", f"Market share over time: {title}")))
     return _ENVIRONMENT.get_template("story.html.j2").render(chapters=shown, planned=planned)

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 import panel as pn
 
 from cxsim.commandline import Parser, fail
-from cxsim.config import config_dir, group_options
+from cxsim.config import as_plain, config_dir, group_options
 from cxsim.demo import YEARS as STORY_YEARS
 from cxsim.errors import ConfigError
 from cxsim.experiment import Ensemble
@@ -442,7 +442,7 @@ class Studio:
                 while (ensembles := await asyncio.to_thread(next, runs, None)) is not None:
                     last = ensembles["a"]
                     self.answer.object = story_html([*told, (title, last)],
-                                                    cfg.sim.days_per_month, n)
+                                                    cfg.sim.days_per_month, n, as_plain(cfg))
                     self.progress.value = len(told) * n + last.n
                 if stop.is_set() or last is None:
                     return
