@@ -23,7 +23,7 @@ from cxsim.config import as_plain, compose, to_config
 from cxsim.experiment import Ensemble, replicate
 from cxsim.report import charts
 from cxsim.report.answer import capital
-from cxsim.report.page import Page, table_from_frame, write
+from cxsim.report.page import Page, Tile, table_from_frame, write
 from cxsim.report.run import (
     CLV_NOTE,
     assumption_tables,
@@ -31,6 +31,7 @@ from cxsim.report.run import (
     kpi_frame,
     leading,
     named,
+    paired_gap,
     run_sentences,
 )
 
@@ -45,7 +46,7 @@ REPLICATIONS = 6  # the fewest that measure B2B's first-year sales lead (at 4 it
 
 def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command: str) -> Page:
     """Both markets on one page: sentences, key figures, share over time, what differs."""
-    answer, series_charts, summaries = [], [], []
+    answer, series_charts, summaries, tiles, winners, leads = [], [], [], [], [], {}
     days_per_month = float(next(iter(configs.values()))["sim"]["days_per_month"])
     currency = currency_of(next(iter(configs.values())))
     for market, ensemble in ensembles.items():
@@ -55,7 +56,16 @@ def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command:
         sentences = run_sentences(summary, ts, currency)
         answer.append(f"{label} ({MARKETS[market]}). " + " ".join(sentences))
         firms = list(dict.fromkeys(ts.firm))
-        month = leading(summary, ts)[3]
+        leader, other, by_month, month = leading(summary, ts)
+        gap = paired_gap(summary, "share_final", leader, other, 100.0)
+        winners.append(f"among {config['market']['label']}, "
+                       + (f"{leader} ends with more of the market" if gap.sign else
+                          "neither firm ends ahead on market share"))
+        tiles.append(Tile(f"{label}: final market share", f"{gap.mean:+.1f} points",
+                          (f"{capital(leader)} ahead of {other}" if gap.sign else
+                           "not distinguishable from level",
+                           "95% CI " + f"{gap.low:.1f} to {gap.high:.1f}")))
+        leads[f"{label}: {leader} minus {other}"] = (leader, by_month)
         series_charts.append(charts.share_over_time(
             {capital(f): ts[ts.firm == f] for f in firms}, days_per_month, month,
             title=f"Market share over time: {label}"))
@@ -71,11 +81,21 @@ def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command:
         table.columns = tuple(c.replace("scenario a", list(ensembles)[0])
                               .replace("scenario b", list(ensembles)[1]) for c in table.columns)
         table.note = table.note.replace("the scenarios", "the markets")
+    owners = [leader for leader, _ in leads.values()]
+    firms = list(dict.fromkeys(named(next(iter(ensembles.values())).summary,
+                                     next(iter(configs.values()))).firm))
+    headline = charts.difference_over_time(
+        {k: v for k, (_, v) in leads.items()}, owners, firms, days_per_month,
+        "Market share lead over time, by market", "share lead (points)",
+        "the firm named first has more of the market")
+    answer.insert(0, "Bottom line: " + "; ".join(winners) + ".")
     return Page(
         title="Why transaction focus loses market share, and where it does not",
         subtitle=(f"{first['market']['size']:,} clients over {first['sim']['years']:g} years, "
                   f"{n} paired replications per market"),
         answer=answer,
+        tiles=tiles,
+        headline=headline,
         tables=[kpis],
         charts=[*series_charts, charts.clv_by_firm(both, "where", currency)],
         assumptions=assumptions,

@@ -187,6 +187,7 @@ def test_the_demo_prints_both_markets_and_writes_its_report(tmp_path):
                            str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("- ")]
+    assert lines.pop(0).startswith("- Bottom line: among recurring business clients, ")
     assert [line.split(" (")[0] for line in lines] == ["- Recurring business clients",
                                                        "- One-off consumers"]
     assert all("Bottom line: " in line and "_" not in line for line in lines)  # no config keys

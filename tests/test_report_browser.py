@@ -173,13 +173,16 @@ def test_the_comparison_report_loads_offline_and_names_what_changed(browser, tmp
     page, seen = open_page(browser, path)
     assert_offline(seen)
     assert "B sets the sales-focused firm's org: cco." in page.locator("#answer").inner_text()
+    summary = page.locator("#appendix > summary")
+    assert summary.inner_text().endswith("3 differ, highlighted)")  # collapsed: a click opens
+    summary.click()
     differs = page.locator("tr.differs td.name").all_inner_texts()
     assert set(differs) == {"org", "cx_floor", "org_culture"}
     both = pd.concat([named(comparison.a.summary, meta["config_a"]).assign(where="A"),
                       named(comparison.b.summary, meta["config_b"]).assign(where="B")])
     assert_kpis_match(page, both.assign(where=both["where"] + ": " + both["firm"]))
     paired = comparison.table()
-    for sentence, firm in zip(page.locator("#answer .sentence").all_inner_texts()[1:],
+    for sentence, firm in zip(page.locator("#answer .sentence").all_inner_texts()[2:],
                               ("sales_first", "client_first")):
         shown = numbers(sentence)
         for k, (metric, scale, digits) in enumerate((("clv_final_year", 1, 0),

@@ -21,10 +21,29 @@ from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
 from cxsim.results import mean_ci  # noqa: E402
 
 __all__ = ["share_over_time", "clv_by_firm", "nps_true_and_measured", "spend_by_quarter",
-           "acquisitions_by_source", "emotion_curve"]
+           "acquisitions_by_source", "emotion_curve", "difference_over_time", "colours",
+           "firm_of"]
 
 COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
-"""Colour-blind-safe (ColorBrewer Dark2), one per firm or scenario."""
+"""Colour-blind-safe (ColorBrewer Dark2), one per firm."""
+
+
+def firm_of(label: str) -> str:
+    """The firm a line or bar is about: its label after a scenario's or market's prefix
+    ("B: the sales-focused firm")."""
+    return str(label).rsplit(": ", 1)[-1]
+
+
+def colours(labels: Sequence[str]) -> list[str]:
+    """One colour per firm, whatever the prefix: the k-th firm named is drawn in the k-th
+    colour in every chart of a page (its pages list firms in one order)."""
+    firms = list(dict.fromkeys(firm_of(label) for label in labels))
+    return [COLOURS[firms.index(firm_of(label)) % len(COLOURS)] for label in labels]
+
+
+def _style(label: str) -> str:
+    """Scenario B dashed beside scenario A's solid line, so the two can be told apart."""
+    return "--" if str(label).startswith("B: ") else "-"
 
 
 def plain(text: str) -> str:
@@ -42,11 +61,10 @@ def _band(frame: pd.DataFrame, column: str, scale: float) -> pd.DataFrame:
 
 def _lines(series: dict[str, pd.DataFrame], column: str, scale: float, days_per_month: float,
            ax) -> None:
-    for k, (label, frame) in enumerate(series.items()):
+    for colour, (label, frame) in zip(colours(list(series)), series.items()):
         band = _band(frame, column, scale)
         x = band.t_days / days_per_month
-        colour = COLOURS[k % len(COLOURS)]
-        ax.plot(x, band["mean"], color=colour, label=plain(label))
+        ax.plot(x, band["mean"], color=colour, ls=_style(label), label=plain(label))
         if band["low"].notna().any():
             ax.fill_between(x, band["low"], band["high"], color=colour, alpha=0.2, lw=0)
 
@@ -80,8 +98,8 @@ def _bars(ax, labels: Sequence[str], stats: Sequence[tuple[float, float, float]]
     means = np.array([s[0] for s in stats])
     low = np.array([s[0] - s[1] if np.isfinite(s[1]) else 0.0 for s in stats])
     high = np.array([s[2] - s[0] if np.isfinite(s[2]) else 0.0 for s in stats])
-    ax.bar(x, np.nan_to_num(means), 0.6, yerr=[low, high], capsize=4,
-           color=[COLOURS[k % len(COLOURS)] for k in range(len(labels))])
+    ax.bar(x, np.nan_to_num(means), 0.6, yerr=[low, high], capsize=4, color=colours(labels),
+           hatch=["//" if str(label).startswith("B: ") else "" for label in labels])
     ax.set_xticks(x, [plain(label) for label in labels], rotation=15, ha="right")
     ax.grid(axis="y", alpha=0.3)
 
@@ -135,12 +153,12 @@ def spend_by_quarter(series: dict[str, pd.DataFrame], days_per_month: float) -> 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     for ax, column, title in ((axes[0], "cx_spend", "CX spend"),
                               (axes[1], "acquisition_spend", "Acquisition spend")):
-        for k, (label, frame) in enumerate(series.items()):
+        for colour, (label, frame) in zip(colours(list(series)), series.items()):
             quarter = frame.month // 3
             per = frame.assign(quarter=quarter).groupby(["replication", "quarter"])[column].sum()
             mean = per.groupby("quarter").mean()
-            ax.plot(mean.index + 1, mean.to_numpy(), marker="o", ms=3,
-                    color=COLOURS[k % len(COLOURS)], label=plain(label))
+            ax.plot(mean.index + 1, mean.to_numpy(), marker="o", ms=3, color=colour,
+                    ls=_style(label), label=plain(label))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(f"quarter (3 months of {days_per_month:g} days)")
         ax.grid(alpha=0.3)
@@ -180,11 +198,11 @@ def acquisitions_by_source(summary_ts: dict[str, pd.DataFrame]) -> Chart:
 def emotion_curve(touchpoints: dict[str, pd.DataFrame]) -> Chart:
     """Mean affect per touchpoint, in journey order: the line a journey map draws."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    for k, (label, frame) in enumerate(touchpoints.items()):
+    for colour, (label, frame) in zip(colours(list(touchpoints)), touchpoints.items()):
         order = list(dict.fromkeys(frame.touchpoint))
         mean = frame.groupby("touchpoint", sort=False).mean_affect.mean().reindex(order)
         x = np.arange(len(order))
-        ax.plot(x, mean.to_numpy(), marker="o", color=COLOURS[k % len(COLOURS)], label=plain(label))
+        ax.plot(x, mean.to_numpy(), marker="o", color=colour, label=plain(label))
         ax.set_xticks(x, order, rotation=30, ha="right")
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set_ylim(-1, 1)
@@ -196,3 +214,34 @@ def emotion_curve(touchpoints: dict[str, pd.DataFrame]) -> Chart:
     return chart_from_figure(fig, "Line chart of the mean affect clients felt at each "
                              "touchpoint, in journey order.",
                              "Mean affect per visit, −1 (awful) to 1 (delighted).")
+
+
+def difference_over_time(differences: dict[str, np.ndarray], owners: Sequence[str],
+                         firms: Sequence[str], days_per_month: float, title: str,
+                         ylabel: str, above: str) -> Chart:
+    """The difference that answers the question, month by month, with its 95% band: each
+    entry is one replication per row and one month per column (a paired difference), drawn
+    in the colour of the firm it is about (*owners*, one per entry, among the page's
+    *firms* in their order); 0 is marked, so a change of a few tenths of a point can be
+    seen where two near-identical share charts hide it. *above* says what above 0 means."""
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    drawn = [COLOURS[list(firms).index(owner) % len(COLOURS)] for owner in owners]
+    for colour, (label, values) in zip(drawn, differences.items()):
+        values = np.asarray(values, dtype=float)
+        stats = np.array([mean_ci(values[:, m]) for m in range(values.shape[1])])
+        x = np.arange(1, values.shape[1] + 1) * 1.0
+        ax.plot(x, stats[:, 0], color=colour, label=plain(label))
+        if np.isfinite(stats[:, 1]).any():
+            ax.fill_between(x, stats[:, 1], stats[:, 2], color=colour, alpha=0.2, lw=0)
+    ax.axhline(0.0, color="0.3", lw=1)
+    ax.set_xlabel(f"month ({days_per_month:g} days)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(plain(title))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    names = ", ".join(differences)
+    return chart_from_figure(fig, f"{title}: line chart by month of {names}, with 95% "
+                             "confidence bands and the zero line.",
+                             f"Above 0: {above}. Paired over replications on common random "
+                             "numbers; the band is the 95% CI.")

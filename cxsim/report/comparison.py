@@ -22,8 +22,17 @@ from cxsim.errors import ConfigError
 from cxsim.experiment import Comparison, Ensemble
 from cxsim.files import atomic_write, write_text
 from cxsim.report import answer, charts
-from cxsim.report.page import Page, table_from_frame
-from cxsim.report.run import CLV_NOTE, assumption_tables, currency_of, estimate, kpi_frame, named
+from cxsim.report.page import Chart, Page, Tile, table_from_frame
+from cxsim.report.run import (
+    CLV_NOTE,
+    KPIS,
+    TILES,
+    assumption_tables,
+    currency_of,
+    estimate,
+    kpi_frame,
+    named,
+)
 from cxsim.results import ratio_ci
 
 __all__ = ["Compared", "compare_command", "comparison_meta", "save_comparison", "load_comparison",
@@ -130,11 +139,37 @@ def changed(meta: dict) -> str:
     return text + "."
 
 
+def comparison_bottom_line(compared: Compared) -> str:
+    """One sentence: what B does that is distinguishable from chance, per firm, on the
+    first screen's figures (:data:`cxsim.report.run.TILES`); or that nothing is."""
+    config = compared.meta.get("config_a") or {}
+    labels, currency = firm_labels(config.get("firms", {})), currency_of(config)
+    said = []
+    for firm in list(dict.fromkeys(compared.comparison.a.summary.firm))[:2]:
+        moves = []
+        for kpi in (k for k in KPIS if k.column in TILES):
+            change = _paired(compared, kpi.column, firm, kpi.scale)
+            if change.sign:
+                unit = " points" if kpi.unit == "%" else ""
+                size = answer.number(abs(change.mean), unit, kpi.digits,
+                                     currency if kpi.money else "")
+                moves.append(f"{'raises' if change.sign > 0 else 'lowers'} {kpi.name} by "
+                             f"{size}")
+        if moves:
+            moves = [", ".join(moves[:-1]) + " and " + moves[-1]] if len(moves) > 1 else moves
+            said.append(f"for {labels.get(firm, firm)}, B {moves[0]}")
+    if not said:
+        return ("Bottom line: B changes none of market share, CLV now, retention or true NPS "
+                "distinguishably from chance (95% intervals hold 0).")
+    return ("Bottom line: " + "; ".join(said) + " (95% intervals exclude 0; the rest is not "
+            "distinguishable from chance).")
+
+
 def comparison_sentences(compared: Compared) -> list[str]:
     firms = list(dict.fromkeys(compared.comparison.a.summary.firm))
     labels = firm_labels((compared.meta.get("config_a") or {}).get("firms", {}))
     currency = currency_of(compared.meta.get("config_a") or {})
-    sentences = [changed(compared.meta)]
+    sentences = [comparison_bottom_line(compared), changed(compared.meta)]
     for firm in firms[:2]:
         subject = f"For {labels.get(firm, firm)}, B"
         sentences.append(" ".join([
@@ -145,6 +180,41 @@ def comparison_sentences(compared: Compared) -> list[str]:
             answer.difference("It", "true NPS", _paired(compared, "nps_true", firm), "", 1),
         ]))
     return answer.join(sentences)
+
+
+def comparison_tiles(compared: Compared) -> list[Tile]:
+    """The first screen's figures (:data:`cxsim.report.run.TILES`): B - A per firm with its
+    paired 95% interval."""
+    config = compared.meta.get("config_a") or {}
+    labels, currency = firm_labels(config.get("firms", {})), currency_of(config)
+    firms = list(dict.fromkeys(compared.comparison.a.summary.firm))
+    shown = []
+    for kpi in (k for k in KPIS if k.column in TILES):
+        unit = " points" if kpi.unit == "%" else kpi.unit
+        money = currency if kpi.money else ""
+        lines = tuple(f"{answer.capital(labels.get(firm, firm))}: " + answer.interval(
+            _paired(compared, kpi.column, firm, kpi.scale), unit, kpi.digits, money)
+            for firm in firms[:2])
+        shown.append(Tile(f"{answer.capital(kpi.name)}, B − A", "", lines))
+    return shown
+
+
+def share_change_chart(compared: Compared) -> Chart:
+    """The headline: each firm's market share in B minus A, month by month, paired."""
+    config = compared.meta.get("config_a") or {}
+    labels = firm_labels(config.get("firms", {}))
+    a, b = compared.comparison.a.timeseries, compared.comparison.b.timeseries
+    firms = list(dict.fromkeys(a.firm))
+    changes = {}
+    for firm in firms:
+        wide = [t[t.firm == firm].pivot_table(index="replication", columns="month",
+                                              values="share") for t in (a, b)]
+        changes[answer.capital(labels.get(firm, firm))] = 100 * (wide[1] - wide[0]).to_numpy()
+    return charts.difference_over_time(
+        changes, list(changes), list(changes), float(compared.meta.get("days_per_month") or
+                                                     config["sim"]["days_per_month"]),
+        "Market share, B minus A, over time", "change in share (points)",
+        "the firm has more of the market in B than in A")
 
 
 def incremental_return(compared: Compared, firm: str) -> answer.Estimate:
@@ -202,6 +272,8 @@ def comparison_page(compared: Compared) -> Page:
         subtitle=(f"{answer.capital(config['market'].get('label', 'the market'))}: "
                   f"{n} paired replications on common random numbers"),
         answer=comparison_sentences(compared),
+        tiles=comparison_tiles(compared),
+        headline=share_change_chart(compared),
         tables=tables,
         charts=page_charts,
         assumptions=assumption_tables(meta["config_a"], meta["config_b"]),

@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxsim.files import write_text
 
-__all__ = ["Row", "Table", "Chart", "Page", "render", "write", "chart_from_figure",
+__all__ = ["Row", "Table", "Chart", "Tile", "Page", "render", "write", "chart_from_figure",
            "chart_from_png", "table_from_frame"]
 
 
@@ -51,11 +51,28 @@ class Chart:
     caption: str
 
 
+@dataclass(frozen=True)
+class Tile:
+    """One figure of the first screen: what it is, its value in a few words, and a line or
+    two on how sure it is."""
+
+    title: str
+    value: str
+    lines: tuple[str, ...] = ()
+
+
 @dataclass
 class Page:
+    """A report page. The first screen holds the first sentence of *answer* (the bottom
+    line), the *tiles* and the *headline* chart (the difference that answers the
+    question); then the rest of the answer, the tables and charts; the *assumptions* go in
+    a collapsed appendix."""
+
     title: str
     subtitle: str
     answer: list[str]
+    tiles: list[Tile] = field(default_factory=list)
+    headline: Chart | None = None
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     assumptions: list[Table] = field(default_factory=list)

@@ -11,10 +11,10 @@ import pandas as pd
 
 from cxsim.config import firm_labels
 from cxsim.report import answer, charts
-from cxsim.report.page import Page, Table, table_from_frame
+from cxsim.report.page import Chart, Page, Table, Tile, table_from_frame
 from cxsim.results import Results, crossover_month, mean_ci
 
-__all__ = ["run_page", "KPIS", "Kpi", "kpi_frame", "named", "currency_of"]
+__all__ = ["run_page", "KPIS", "Kpi", "kpi_frame", "named", "currency_of", "TILES", "tiles"]
 
 
 class Kpi(NamedTuple):
@@ -39,9 +39,9 @@ KPIS = (
         "margin each client won actually paid, discounted and cut off at the horizon"),
     Kpi("retention_annual", "annual retention", 100.0, "%", 1, False,
         "share of clients still with the firm a year later"),
-    Kpi("nps_true", "NPS, true", 1.0, "", 1, False,
+    Kpi("nps_true", "true NPS", 1.0, "", 1, False,
         "promoters minus detractors among all clients, in points"),
-    Kpi("nps_measured", "NPS, measured", 1.0, "", 1, False,
+    Kpi("nps_measured", "measured NPS", 1.0, "", 1, False,
         "the same as the firm's own survey reads it"),
     Kpi("perception_gap", "perception gap (NPS points)", 1.0, "", 1, False,
         "measured minus true NPS: how much better the firm believes it does"),
@@ -56,6 +56,8 @@ KPIS = (
         "margin earned per unit of money spent on experience"),
 )
 """The figures the pages show, in their order."""
+TILES = ("share_final", "clv_final_year", "retention_annual", "nps_true")
+"""The figures of a page's first screen: share, CLV per client, retention, NPS."""
 CLV_NOTE = ("Why the two CLVs can disagree: CLV now values a client at the relationship the "
             "firm has in the final year (margin and retention, m r / (1 + d - r)), while CLV "
             "of clients won adds up what each client actually paid until the run ended, so a "
@@ -104,8 +106,9 @@ def kpi_frame(summary: pd.DataFrame, label: str = "firm", currency: str = "$"
     return pd.DataFrame(shown), pd.DataFrame(raw)
 
 
-def _paired(summary: pd.DataFrame, column: str, first: str, second: str,
-            scale: float = 1.0) -> answer.Estimate:
+def paired_gap(summary: pd.DataFrame, column: str, first: str, second: str,
+               scale: float = 1.0) -> answer.Estimate:
+    """*first* minus *second* on *column*, paired by replication, with its 95% interval."""
     wide = summary.pivot_table(index="replication", columns="firm", values=column, dropna=False)
     return estimate(scale * (wide[first] - wide[second]).to_numpy(dtype=float))
 
@@ -125,8 +128,8 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame, currency: str = "$") 
             f"Its CLV now is {answer.interval(clv[firm], '', 0, currency)} per client and its "
             f"true NPS {answer.interval(nps, '', 1)}."])
     first, second = firms[:2]
-    share_gap = _paired(summary, "share_final", first, second, 100.0)
-    clv_gap = _paired(summary, "clv_final_year", first, second)
+    share_gap = paired_gap(summary, "share_final", first, second, 100.0)
+    clv_gap = paired_gap(summary, "clv_final_year", first, second)
     leader, other, by_month, month = leading(summary, ts)
     months = by_month.shape[1]
     sentences = [bottom_line(per, share_gap, clv, clv_gap, currency),
@@ -137,6 +140,47 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame, currency: str = "$") 
         sentences.append(answer.lead("share in the first year", per, first_year, " points", 1))
     sentences.append(answer.crossover(leader, other, month, months, n))
     return answer.join(sentences)
+
+
+def tiles(summary: pd.DataFrame, currency: str = "$") -> list[Tile]:
+    """The first screen's figures (:data:`TILES`) of replications of one config: each firm's
+    value, and with two firms who is ahead, claimed only where the paired 95% interval
+    excludes 0."""
+    firms = list(dict.fromkeys(summary.firm))
+    shown = []
+    for kpi in (k for k in KPIS if k.column in TILES):
+        money = currency if kpi.money else ""
+        values = {f: estimate(kpi.scale * summary.loc[summary.firm == f, kpi.column]
+                              .to_numpy(dtype=float)) for f in firms}
+        if len(firms) < 2:
+            shown.append(Tile(answer.capital(kpi.name), answer.number(
+                values[firms[0]].mean, kpi.unit, kpi.digits, money)))
+            continue
+        unit = " points" if kpi.unit == "%" else kpi.unit
+        gap = paired_gap(summary, kpi.column, firms[0], firms[1], kpi.scale)
+        one, other = (firms[1], firms[0]) if gap.sign < 0 else (firms[0], firms[1])
+        value = (f"{answer.number(values[one].mean, kpi.unit, kpi.digits, money)} vs "
+                 f"{answer.number(values[other].mean, kpi.unit, kpi.digits, money)}")
+        if gap.sign:
+            size = answer.Estimate(abs(gap.mean), *sorted((gap.sign * gap.low,
+                                                           gap.sign * gap.high)), gap.n)
+            lines = (f"{answer.capital(one)} ahead", "by " + answer.interval(
+                size, unit, kpi.digits, money))
+        else:
+            lines = (f"{answer.capital(one)} first; not distinguishable",
+                     "gap " + answer.interval(gap, unit, kpi.digits, money))
+        shown.append(Tile(answer.capital(kpi.name), value, lines))
+    return shown
+
+
+def lead_chart(leader: str, other: str, firms: list[str], by_month: np.ndarray,
+               days_per_month: float) -> Chart:
+    """The headline of two firms: the leader's share lead over the other, month by month,
+    in the leader's colour."""
+    return charts.difference_over_time(
+        {f"{answer.capital(leader)} minus {other}": by_month}, [leader], firms,
+        days_per_month, "Market share lead over time", "share lead (points)",
+        f"{leader} has more of the market")
 
 
 def bottom_line(share: dict[str, answer.Estimate], share_gap: answer.Estimate,
@@ -213,7 +257,10 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
         "Key figures per firm" + (f" (mean and 95% CI over {n} replications)" if n > 1 else ""),
         shown, CLV_NOTE, "kpis", "kpis.csv", raw)
     series = {f: ts[ts.firm == f] for f in firms}
-    month = leading(summary, ts)[3] if len(firms) >= 2 else None
+    month, headline = None, None
+    if len(firms) >= 2:
+        leader, other, by_month, month = leading(summary, ts)
+        headline = lead_chart(leader, other, firms, by_month, days_per_month)
     page_charts = [
         charts.share_over_time(series, days_per_month, month),
         charts.clv_by_firm(summary, currency=currency),
@@ -231,6 +278,8 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
                   f"{market['size']:,} clients over {config['sim']['years']:g} "
                   f"years; {n} replication{'s' if n != 1 else ''}"),
         answer=run_sentences(summary, ts, currency),
+        tiles=tiles(summary, currency),
+        headline=headline,
         tables=[kpis],
         charts=page_charts,
         assumptions=assumption_tables(config),
@@ -257,8 +306,18 @@ def assumption_tables(config: dict, other: dict | None = None) -> list[Table]:
     tables = []
     market = [_flat("", {k: v for k, v in c.get("market", {}).items() if k != "segments"}, {})
               for c in scenarios]
-    segments = [{f"{name}.{k}": v for name, seg in c.get("market", {}).get("segments", {}).items()
-                 for k, v in _flat("", seg, {}).items()} for c in scenarios]
+    named_segments = [list(c.get("market", {}).get("segments", {})) for c in scenarios]
+    by_place = len({len(n) for n in named_segments}) == 1 and len(
+        {tuple(n) for n in named_segments}) > 1  # two markets' segments, side by side
+    segments = []
+    for c in scenarios:
+        rows: dict = {}
+        for i, (name, seg) in enumerate(c.get("market", {}).get("segments", {}).items()):
+            key = f"segment {i + 1}" if by_place else name
+            if by_place:
+                rows[f"{key}.name"] = name
+            rows.update({f"{key}.{k}": v for k, v in _flat("", seg, {}).items()})
+        segments.append(rows)
     pairs = other is not None
     for title, values in (("Market", market), ("Segments", segments)):
         tables.append(_settings_table(title, values, ["scenario a", "scenario b"], pairs))
