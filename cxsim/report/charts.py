@@ -3,12 +3,13 @@
 Each function takes tidy frames (one row per replication, firm and month,
 or per replication and firm) and returns a :class:`~cxsim.report.page.Chart`
 whose alt text says what the chart shows. Months are placed at their end,
-in months of ``sim.days_per_month`` days (``t_days / days_per_month``).
+in months of ``sim.days_per_month`` days (``t_days / days_per_month``), so
+the first month sits at 1: its number (:func:`cxsim.results.month_number`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
@@ -18,10 +19,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
-from cxsim.results import mean_ci  # noqa: E402
+from cxsim.results import Crossover, mean_ci, month_number  # noqa: E402
 
-__all__ = ["share_over_time", "clv_by_firm", "nps_true_and_measured", "spend_by_quarter",
-           "acquisitions_by_source", "emotion_curve"]
+__all__ = ["share_over_time", "mark_crossover", "clv_by_firm", "nps_true_and_measured",
+           "spend_by_quarter", "acquisitions_by_source", "emotion_curve"]
 
 COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 """Colour-blind-safe (ColorBrewer Dark2), one per firm or scenario."""
@@ -46,19 +47,43 @@ def _lines(series: dict[str, pd.DataFrame], column: str, scale: float, days_per_
             ax.fill_between(x, band["low"], band["high"], color=colour, alpha=0.2, lw=0)
 
 
+def mark_crossover(ax, crossing: Crossover | None, x_of: Callable[[int], float]) -> str:
+    """Mark on *ax* the crossover (dashed) and the month its lead is sure from (dotted).
+
+    The crossover is drawn only when claimed (:attr:`Crossover.claimed`: the
+    interval says the lead is real), so a chance crossing of the means, as
+    early pairs give, draws nothing. *x_of* places a month index on the x
+    axis; the labels number months with :func:`~cxsim.results.month_number`,
+    as the x axis does. Returns the words that say what is marked.
+    """
+    if crossing is None:
+        return ""
+    words = []
+    if crossing.claimed:
+        number = month_number(crossing.month)
+        ax.axvline(x_of(crossing.month), color="0.3", ls="--", lw=1,
+                   label=f"crossover, month {number}")
+        words.append(f"The dashed line marks the crossover at month {number}: from then on the "
+                     "leader's mean share stays ahead.")
+    if crossing.sure is not None:  # then the mean lead is above 0 from the crossover on
+        number = month_number(crossing.sure)
+        ax.axvline(x_of(crossing.sure), color="0.3", ls=":", lw=1.2,
+                   label=f"lead sure from month {number}")
+        words.append(f"The dotted line marks month {number}, from which the 95% CI of the "
+                     "paired lead stays above 0.")
+    return "".join(" " + w for w in words)
+
+
 def share_over_time(series: dict[str, pd.DataFrame], days_per_month: float,
-                    crossover: int | None = None, title: str = "Market share over time"
+                    crossover: Crossover | None = None, title: str = "Market share over time"
                     ) -> Chart:
     """Each firm's share of the active clients by month, 95% bands, the crossover marked."""
     fig, ax = plt.subplots(figsize=(8, 4))
     _lines(series, "share", 100.0, days_per_month, ax)
-    mark = ""
-    if crossover is not None and crossover > 0:
-        first = next(iter(series.values()))
-        when = first.loc[first.month == crossover, "t_days"].iloc[0] / days_per_month
-        ax.axvline(when, color="0.3", ls="--", lw=1, label=f"crossover, month {crossover}")
-        mark = f" The dashed line marks the crossover at month {crossover}."
-    ax.set_xlabel(f"month ({days_per_month:g} days)")
+    first = next(iter(series.values()))
+    end = first.groupby("month").t_days.first()
+    mark = mark_crossover(ax, crossover, lambda month: end[month] / days_per_month)
+    ax.set_xlabel(f"month ({days_per_month:g} days; 1 = the first)")
     ax.set_ylabel("share of active clients (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)

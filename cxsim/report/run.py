@@ -10,7 +10,7 @@ import pandas as pd
 
 from cxsim.report import answer, charts
 from cxsim.report.page import Page, Table, table_from_frame
-from cxsim.results import Results, crossover_month, mean_ci
+from cxsim.results import Crossover, Results, crossover, mean_ci
 
 __all__ = ["run_page", "KPIS", "kpi_frame"]
 
@@ -95,15 +95,14 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame) -> list[str]:
 
 
 def leading(summary: pd.DataFrame, ts: pd.DataFrame
-            ) -> tuple[str, str, np.ndarray, int | None]:
+            ) -> tuple[str, str, np.ndarray, Crossover]:
     """The first two firms as final-share leader and other (the first on a tie), the leader's
-    lead by replication and month (points), and its crossover month (None with n < 2)."""
+    lead by replication and month (points), and its :class:`~cxsim.results.Crossover`."""
     first, second = list(dict.fromkeys(summary.firm))[:2]
     shares = summary.groupby("firm").share_final.mean()
     leader, other = (first, second) if shares[first] >= shares[second] else (second, first)
     by_month = share_lead(ts, leader, other)
-    month = crossover_month(by_month) if summary.replication.nunique() >= 2 else None
-    return leader, other, by_month, month
+    return leader, other, by_month, crossover(by_month)
 
 
 def share_lead(ts: pd.DataFrame, leader: str, other: str) -> np.ndarray:
