@@ -307,6 +307,32 @@ def test_the_studio_shows_the_crossover_once_the_interval_says_it_exists(drawn):
                      (3, True, {"crossover, month 4": 4.0, "lead sure from month 4": 4.0})]
 
 
+def test_the_experiments_mark_and_say_the_same_crossover(monkeypatch, tmp_path):
+    """experiments/common.py: the share panels mark the report's months, and the summary's
+    bullet is the report's sentence, for the firm ahead at the end (here ``b``)."""
+    from experiments import common
+
+    figures = []
+    monkeypatch.setattr(common, "save_figure", lambda fig, out, name: figures.append(fig))
+    lead = paired([-1, -1, -0.5, 1, -1, 0.05, 0.1, 1, 1, 1])
+    summary, ts = duel_frames(lead)
+    names = {"sales_first": "a", "client_first": "b"}  # the duel's firms, as the panels know them
+    firm = {short: name for name, short in names.items()}
+    summary, ts = (frame.assign(cell="rule", firm=frame.firm.map(firm)) for frame in (summary, ts))
+    outcome = common.Outcome(None, summary, ts, tmp_path, {})
+    found = common.crossover(outcome, "rule")
+    assert found["leader"] == "client_first"
+    assert found["text"] == run_sentences(summary, ts)[-1]
+    assert found["bullet"].startswith("**Crossover at month 6**: client_first overtakes")
+    common.share_panels(outcome, {"rule": found["crossover"]}, {}, list(names), "shares")
+    try:
+        ax = figures[0].axes[0]
+        assert marks(ax) == {"crossover, month 6": 6.0, "lead sure from month 8": 8.0}
+        assert first_for_good(ax) == 6.0
+    finally:
+        charts.plt.close(figures[0])
+
+
 # ----------------------------------------------------------- a real small run
 def replications(overrides: list[str], n: int = 6) -> cxsim.Results:
     """*n* replications of one config, their tables combined as ``cxsim`` combines a job's."""
