@@ -43,9 +43,9 @@ def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command:
         answer.append(f"In {market} ({MARKETS[market]}): " + " ".join(sentences))
         ts = ensemble.timeseries
         firms = list(dict.fromkeys(ts.firm))
-        month = leading(ensemble.summary, ts)[3]
+        crossing = leading(ensemble.summary, ts)[3]  # the crossover its sentences give
         series_charts.append(charts.share_over_time(
-            {f: ts[ts.firm == f] for f in firms}, days_per_month, month,
+            {f: ts[ts.firm == f] for f in firms}, days_per_month, crossing,
             title=f"Market share over time: {market}"))
     both = pd.concat([e.summary.assign(where=market + ": " + e.summary.firm.astype(str))
                       for market, e in ensembles.items()])
