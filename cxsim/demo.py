@@ -56,7 +56,7 @@ def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command:
         sentences = run_sentences(summary, ts, currency)
         answer.append(f"{label} ({MARKETS[market]}). " + " ".join(sentences))
         firms = list(dict.fromkeys(ts.firm))
-        leader, other, by_month, month = leading(summary, ts)
+        leader, other, by_month, crossing = leading(summary, ts)  # as its sentences say
         gap = paired_gap(summary, "share_final", leader, other, 100.0)
         winners.append(f"among {config['market']['label']}, "
                        + (f"{leader} ends with more of the market" if gap.sign else
@@ -67,7 +67,7 @@ def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command:
                            "95% CI " + f"{gap.low:.1f} to {gap.high:.1f}")))
         leads[f"{label}: {leader} minus {other}"] = (leader, by_month)
         series_charts.append(charts.share_over_time(
-            {capital(f): ts[ts.firm == f] for f in firms}, days_per_month, month,
+            {capital(f): ts[ts.firm == f] for f in firms}, days_per_month, crossing,
             title=f"Market share over time: {label}"))
         summaries.append(summary.assign(where=label + ": " + summary.firm.astype(str)))
     both = pd.concat(summaries)

@@ -55,7 +55,8 @@ from cxsim.files import atomic_write
 from cxsim.psychology import clv_estimate, nps_from_counts
 from cxsim.version import __version__
 
-__all__ = ["Results", "mean_ci", "ratio_ci", "crossover_month"]
+__all__ = ["Results", "mean_ci", "ratio_ci", "Crossover", "crossover", "crossover_month",
+           "sure_month", "month_number"]
 
 TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys")
 _SOURCES = ("initial", "marketing", "referral", "switch")
@@ -121,25 +122,101 @@ def _clv_final_year(final_year: pd.DataFrame, discount_rate: float) -> float:
     return float(clv_estimate(final_year.margin.sum() / active, churn, discount_rate))
 
 
-def crossover_month(differences: np.ndarray, level: float = 0.95) -> int | None:
-    """First month from which on the paired CI of a difference stays above 0 to the horizon.
+def month_number(month: int) -> int:
+    """The number a reader sees for month index *month* (``Results.month``, 0 first).
+
+    The first month is month 1: a month is drawn at its end, ``t_days /
+    days_per_month``, which is ``month + 1``, so text and chart count alike.
+    Display only: the tables keep their 0-based ``month``.
+    """
+    return int(month) + 1
+
+
+@dataclass(frozen=True)
+class Crossover:
+    """When one firm's share lead over another became for good (:func:`crossover`).
+
+    Months are ``Results.month`` indices (0 first); show them with
+    :func:`month_number`. ``month`` is the crossover: the first month of the
+    last run of months in which the mean lead is above 0, up to the horizon
+    (0: led from the start; None: the mean lead is not above 0 in the last
+    month). ``sure`` is the first month from which the paired 95% interval of
+    the lead stays above 0 (None without one to the horizon, or with one
+    replication); a lower bound above 0 has its mean above 0, so ``sure`` is
+    never before ``month``. ``was_behind``: before ``month``, the interval
+    was below 0 in some month (the other firm led beyond chance).
+    """
+
+    month: int | None
+    sure: int | None
+    was_behind: bool
+    replications: int
+
+    @property
+    def led_from_start(self) -> bool:
+        """The mean lead is above 0 in every month: nothing crossed over."""
+        return self.month == 0
+
+    @property
+    def crossed(self) -> bool:
+        """The mean shares crossed and stay crossed to the horizon."""
+        return self.month is not None and self.month > 0
+
+    @property
+    def claimed(self) -> bool:
+        """The crossover a page shows: the means crossed, and the interval says a crossover
+        exists, the other firm ahead before it and this one ahead by the horizon.
+
+        A crossing of the means alone may be chance: two firms level at the
+        start, or the few pairs a run streams first, cross back and forth.
+        """
+        return self.crossed and self.was_behind and self.sure is not None
+
+
+def _last_run_from(above: np.ndarray) -> int | None:
+    """The first index of the run of True values that ends at the last index, else None."""
+    if above.size == 0 or not above[-1]:
+        return None
+    below = np.flatnonzero(~above)
+    return int(below[-1] + 1) if below.size else 0
+
+
+def crossover_month(differences: np.ndarray) -> int | None:
+    """The first month from which on the mean lead stays above 0: the crossover.
 
     *differences* holds one row per replication and one column per month
     (e.g. the share of one firm minus the other's, on common random
     numbers). Returns the 0-based index of the first month of the last run
-    of months whose lower bound is strictly above 0 (a bound of exactly 0 is
-    not above; a series that crosses twice counts from its last crossing;
-    0 if above from the first month), or None if the lower bound is not
-    above 0 in the last month. With fewer than 2 rows there is no interval,
-    and so None.
+    of months whose mean is strictly above 0, so when the means cross more
+    than once the last crossing counts; 0 if above in every month (led from
+    the start); None if the mean is not above 0 in the last month.
+    """
+    differences = np.asarray(differences, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return _last_run_from(differences.mean(axis=0) > 0)
+
+
+def sure_month(differences: np.ndarray, level: float = 0.95) -> int | None:
+    """First month from which on the paired CI of a difference stays above 0 to the horizon.
+
+    Rows are replications, columns months, as for :func:`crossover_month`.
+    Returns the 0-based index of the first month of the last run of months
+    whose lower bound is strictly above 0 (a bound of exactly 0 is not
+    above), or None if the lower bound is not above 0 in the last month.
+    With fewer than 2 rows there is no interval, and so None.
     """
     differences = np.asarray(differences, dtype=float)
     low = np.array([mean_ci(differences[:, m], level)[1] for m in range(differences.shape[1])])
-    above = low > 0
-    if not above[-1]:
-        return None
-    below = np.flatnonzero(~above)
-    return int(below[-1] + 1) if below.size else 0
+    return _last_run_from(low > 0)
+
+
+def crossover(differences: np.ndarray, level: float = 0.95) -> Crossover:
+    """The crossover of a lead (rows replications, columns months) and when it became sure."""
+    differences = np.asarray(differences, dtype=float)
+    month = crossover_month(differences)
+    high = np.array([mean_ci(differences[:, m], level)[2] for m in range(month or 0)])
+    return Crossover(month, sure_month(differences, level), bool((high < 0).any()),
+                     int(differences.shape[0]))
 
 
 @dataclass

@@ -52,16 +52,18 @@ import cxsim
 from cxsim.commandline import Parser, fail
 from cxsim.config import to_config
 from cxsim.files import atomic_write, write_text
-from cxsim.report import write_report
-from cxsim.results import mean_ci
+from cxsim.report import answer, write_report
+from cxsim.report.charts import mark_crossover
+from cxsim.report.run import leading
+from cxsim.results import Crossover, mean_ci, month_number
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
 
 __all__ = ["LEVEL", "FIRM_COLORS", "Cell", "Experiment", "Outcome", "load", "execute", "ci",
            "fmt_ci", "num", "pct", "by_cell", "firm_difference", "cell_difference", "band",
-           "series", "save_figure", "size_note", "write_text", "atomic_write", "fail", "Parser",
-           "morris_problem", "plt"]
+           "series", "crossover", "CROSSOVER_NOTE", "share_panels", "save_figure", "size_note",
+           "write_text", "atomic_write", "fail", "Parser", "morris_problem", "plt"]
 
 LEVEL = 0.95
 """Confidence level of every interval the experiments report."""
@@ -454,10 +456,37 @@ def series(timeseries: pd.DataFrame, metric: str, firm: str, cell: str) -> np.nd
     return mine.pivot_table(index="replication", columns="month", values=metric).to_numpy()
 
 
-def share_panels(outcome: Outcome, crossovers: dict[str, int | None], labels: dict[str, str],
+def crossover(outcome: Outcome, cell: str) -> dict[str, Any]:
+    """The crossover in *cell* as a run's report finds and says it.
+
+    The leader is the firm with the higher mean final share
+    (:func:`cxsim.report.run.leading`); ``crossover`` is its
+    :class:`cxsim.results.Crossover`, ``text`` the report's sentence
+    (:func:`cxsim.report.answer.crossover`) and ``bullet`` that sentence
+    after a bold headline for ``summary.md``.
+    """
+    table, ts = outcome.table, outcome.timeseries
+    leader, other, lead, crossing = leading(table[table.cell == cell], ts[ts.cell == cell])
+    text = answer.crossover(leader, other, crossing, lead.shape[1], crossing.replications)
+    headline = (f"Crossover at month {month_number(crossing.month)}" if crossing.claimed
+                else "No crossover")
+    return {"leader": leader, "other": other, "crossover": crossing, "text": text,
+            "bullet": f"**{headline}**: {text}"}
+
+
+CROSSOVER_NOTE = (
+    "Months are numbered from 1, as in the figures. The crossover is the month from which "
+    "the leader's mean share stays ahead of the other's (the last crossing of the means), "
+    "claimed only when the paired 95% CI of the lead was below 0 in some month before it and "
+    "is above 0 in the last; the lead is sure from the month its CI stays above 0.")
+"""What every experiment that marks a crossover says it is (docs/model.md, section 8)."""
+
+
+def share_panels(outcome: Outcome, crossovers: dict[str, Crossover], labels: dict[str, str],
                  firms: Sequence[str], title: str) -> None:
     """``share_over_time.png``: one panel per cell, each firm's market share by month (mean
-    and 95% CI band), the crossover month marked where there is one."""
+    and 95% CI band), the crossover and the month its lead is sure from marked as the
+    report's chart marks them (:func:`cxsim.report.charts.mark_crossover`)."""
     bands = band(outcome.timeseries, "share")
     cells = list(crossovers)
     fig, axes = plt.subplots(1, len(cells), figsize=(5.5 * len(cells), 4), sharey=True,
@@ -466,19 +495,15 @@ def share_panels(outcome: Outcome, crossovers: dict[str, int | None], labels: di
         for firm in firms:
             b = bands[(bands.cell == cell) & (bands.firm == firm)]
             color = FIRM_COLORS[firm]
-            ax.plot(b.month, b["mean"], color=color, label=firm)
-            ax.fill_between(b.month, b.ci_low, b.ci_high, color=color, alpha=0.25, lw=0)
-        month = crossovers[cell]
-        if month is not None:
-            ax.axvline(month, color="0.3", ls="--", lw=1)
-            ax.annotate(f"crossover: month {month}", (month, 0.02),
-                        xycoords=("data", "axes fraction"), xytext=(4, 0),
-                        textcoords="offset points", fontsize=8, color="0.3")
+            x = b.month.map(month_number)
+            ax.plot(x, b["mean"], color=color, label=firm)
+            ax.fill_between(x, b.ci_low, b.ci_high, color=color, alpha=0.25, lw=0)
+        mark_crossover(ax, crossovers[cell], month_number)
         ax.set_title(labels.get(cell, cell), fontsize=10)
-        ax.set_xlabel("month (0 = first)")
+        ax.set_xlabel("month (1 = the first)")
         ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
     axes[0][0].set_ylabel("market share (of active clients)")
-    axes[0][0].legend(fontsize=8, loc="upper left")
     fig.suptitle(title, fontsize=11)
     save_figure(fig, outcome.out, "share_over_time.png")
 

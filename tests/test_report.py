@@ -15,7 +15,7 @@ from cxsim.files import atomic_write
 from cxsim.report import answer, write_report
 from cxsim.report.page import render
 from cxsim.report.run import KPIS, kpi_frame, page_of, run_sentences
-from cxsim.results import Results
+from cxsim.results import Crossover, Results
 from tests.reports import HOSTILE, hostile
 from tests.reports import duel as finished_duel
 
@@ -43,7 +43,8 @@ def test_one_replication_claims_no_interval():
     text = answer.difference("b", "CLV now", E(5.0, math.nan, math.nan, 1), "", 0)
     assert "single replication" in text and "CI" not in text
     assert answer.interval(E(5.0)) == "5 (one replication: no interval)"
-    assert "no crossover month is claimed" in answer.crossover("a", "b", None, 24, 1)
+    alone = answer.crossover("a", "b", Crossover(3, None, False, 1), 24, 1)
+    assert "no crossover is claimed" in alone and "single replication" in alone
     lead = answer.lead("share", {"a": E(60.0), "b": E(40.0)}, E(20.0), " points", 1)
     assert "single replication" in lead
 

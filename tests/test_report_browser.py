@@ -23,7 +23,7 @@ from cxsim.report import write_report
 from cxsim.report.comparison import Compared, comparison_page
 from cxsim.report.page import write
 from cxsim.report.run import KPIS, named, page_of
-from cxsim.results import Results, crossover_month, mean_ci
+from cxsim.results import Results, crossover, mean_ci, month_number
 from tests.reports import HOSTILE, hostile
 from tests.reports import duel as finished_duel
 
@@ -115,10 +115,12 @@ def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, d
     leader, other = sorted(["sales_first", "client_first"], key=lambda f: -shares[f])
     wide = results.timeseries.pivot_table(index="replication", columns=["firm", "month"],
                                           values="share")
-    month = crossover_month(100 * (wide[leader] - wide[other]).to_numpy())
+    found = crossover(100 * (wide[leader] - wide[other]).to_numpy())
     last = sentences[-1]
-    assert (f"at month {month} of" in last) if month else ("no crossover" in last
-                                                           or "from the first month" in last)
+    if found.crossed:  # months as the chart counts them, the first is month 1
+        assert f" month {month_number(found.month)} of " in last
+    assert ("overtakes" in last) == found.claimed
+    assert ("no crossover" in last or "nothing crosses over" in last) == (not found.claimed)
     page.close()
 
 

@@ -33,7 +33,7 @@ import pytest
 
 import cxsim
 from cxsim.experiment import Ensemble
-from cxsim.results import crossover_month
+from cxsim.results import crossover, month_number
 from tests.facts import Estimate, Row, ratio, record
 
 R = 20
@@ -139,16 +139,16 @@ def test_recurring_b2b_sales_lead_early_relationship_wins_later(runs):
     late, late_same = Estimate.of(b2b["share_final_year"]), Estimate.of(same["share_final_year"])
     late_numb = Estimate.of(numb["share_final_year"])
     clv, clv_same = Estimate.of(b2b["clv_final_year"]), Estimate.of(same["clv_final_year"])
-    month = crossover_month(b2b["share_by_month"])
+    crossing, crossing_same = crossover(b2b["share_by_month"]), crossover(same["share_by_month"])
 
     assert early.below_zero, f"sales focus should lead months 1-12: {early}"
     assert late.above_zero, f"relationship focus should lead the final year: {late}"
     assert clv.above_zero, f"relationship focus should have the higher final-year CLV: {clv}"
-    assert month is not None and 1 <= month < b2b["share_by_month"].shape[1] - 12
+    assert crossing.claimed and crossing.sure < b2b["share_by_month"].shape[1] - 12
     for control in (early_same, late_same, clv_same):
         assert control.covers_zero, f"identical firms must differ by nothing: {control}"
     assert vanished(late_numb, late), f"without feelings or talk: {late_numb}"
-    assert crossover_month(same["share_by_month"]) is None
+    assert not crossing_same.claimed and crossing_same.sure is None
 
     mechanism = "trust, memory, attitude (churn) and referrals vs. the execution lag"
     record("crossover", [
@@ -161,8 +161,9 @@ def test_recurring_b2b_sales_lead_early_relationship_wins_later(runs):
             late_numb.text(), "holds"),
         Row("crossover", "relationship focus has the higher CLV now", mechanism,
             clv.text(0), R, powered(clv), "identical firms", clv_same.text(0), "holds"),
-        Row("crossover", "share crosses over (month the CI stays above 0)", mechanism,
-            f"month {month}", R, None, "identical firms", "never", "holds"),
+        Row("crossover", "share crosses over (month the means stay crossed from; month the CI "
+            "stays above 0 from)", mechanism, f"month {month_number(crossing.month)}; sure from "
+            f"month {month_number(crossing.sure)}", R, None, "identical firms", "never", "holds"),
     ])
 
 

@@ -10,8 +10,11 @@ unit test on synthetic numbers.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from cxsim.results import Crossover, month_number
 
 __all__ = ["Estimate", "number", "interval", "difference", "lead", "crossover", "join",
            "capital"]
@@ -122,18 +125,47 @@ def lead(metric: str, shares: dict[str, Estimate], gap: Estimate | None, unit: s
             f"({_bounds(low, high, digits, currency)}).")
 
 
-def crossover(leader: str, other: str, month: int | None, months: int,
+def crossover(leader: str, other: str, crossing: Crossover, months: int,
               replications: int) -> str:
-    """The crossover month in words (``cxsim.results.crossover_month``)."""
+    """The crossover in words (:func:`cxsim.results.crossover`), months as the chart counts.
+
+    The crossover is the month from which *leader*'s mean share stays above
+    *other*'s. It is claimed only when the paired 95% interval says a
+    crossover exists (:attr:`~cxsim.results.Crossover.claimed`); the month
+    from which the interval stays above 0 is named apart, as the month the
+    lead is sure from: it comes later, and only the first is where the
+    chart's lines cross.
+    """
+    month = None if crossing.month is None else month_number(crossing.month)
     if replications < 2:
-        return "With one replication there is no interval, so no crossover month is claimed."
+        return (f"In this single replication {leader}'s share passes {other}'s at month "
+                f"{month} of {months} and stays ahead, but with one replication there is no "
+                "interval, so no crossover is claimed." if crossing.crossed else
+                "With one replication there is no interval, so no crossover is claimed.")
     if month is None:
-        return (f"{leader}'s share lead over {other} is not above 0 with 95% confidence "
-                "by the last month: no crossover.")
-    if month == 0:
-        return f"{leader} leads {other} in share from the first month to the last."
-    return (f"{leader} overtakes {other} in share at month {month} of {months}: from then "
-            "on the 95% CI of the paired difference stays above 0.")
+        return (f"{leader}'s mean share is not above {other}'s in the last month: "
+                "no crossover.")
+    if crossing.led_from_start:
+        said = (f"{leader} leads {other} in share in every month, from the first, so nothing "
+                "crosses over")
+    elif not crossing.was_behind:
+        said = (f"{leader}'s mean share is ahead of {other}'s from month {month} of {months} "
+                f"on, and {other} was never ahead beyond chance (95% CI), so no crossover is "
+                "claimed")
+    elif crossing.sure is None:
+        said = (f"{leader}'s mean share passes {other}'s at month {month} of {months} and "
+                "stays ahead, but no crossover is claimed")
+    else:
+        said = (f"{leader} overtakes {other} in share at month {month} of {months} (its mean "
+                "share stays ahead from then on)")
+    if crossing.sure is None:
+        return (f"{said}; the lead is not sure (the 95% CI of the paired difference still "
+                "reaches 0 in the last month).")
+    return (f"{said}; the lead is sure from month {month_number(crossing.sure)} (from then on "
+            "the 95% CI of the paired difference stays above 0).")
+
+
+_WORD = re.compile(r"[a-z][a-z'-]*")
 
 
 def join(sentences: Sequence[str]) -> list[str]:
@@ -142,9 +174,8 @@ def join(sentences: Sequence[str]) -> list[str]:
 
 
 def capital(text: str) -> str:
-    """*text* with its first letter raised where its first word is all lower case ("the
+    """*text* with its first letter raised where its first word is a lower-case word ("the
     sales-focused firm leads ..."); a name written with capitals inside, such as "eBay",
-    is left as written."""
+    or a config key such as "client_first", is left as written."""
     first = text.split(" ", 1)[0]
-    lower = first[:1].isalpha() and first == first.lower()
-    return text[0].upper() + text[1:] if lower else text
+    return text[0].upper() + text[1:] if _WORD.fullmatch(first) else text

@@ -3,12 +3,13 @@
 Each function takes tidy frames (one row per replication, firm and month,
 or per replication and firm) and returns a :class:`~cxsim.report.page.Chart`
 whose alt text says what the chart shows. Months are placed at their end,
-in months of ``sim.days_per_month`` days (``t_days / days_per_month``).
+in months of ``sim.days_per_month`` days (``t_days / days_per_month``), so
+the first month sits at 1: its number (:func:`cxsim.results.month_number`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib
 
@@ -18,11 +19,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
-from cxsim.results import mean_ci  # noqa: E402
+from cxsim.results import Crossover, mean_ci, month_number  # noqa: E402
 
-__all__ = ["share_over_time", "clv_by_firm", "nps_true_and_measured", "spend_by_quarter",
-           "acquisitions_by_source", "emotion_curve", "difference_over_time", "colours",
-           "firm_of"]
+__all__ = ["share_over_time", "mark_crossover", "clv_by_firm", "nps_true_and_measured",
+           "spend_by_quarter", "acquisitions_by_source", "emotion_curve", "difference_over_time",
+           "colours", "firm_of"]
 
 COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 """Colour-blind-safe (ColorBrewer Dark2), one per firm."""
@@ -69,19 +70,43 @@ def _lines(series: dict[str, pd.DataFrame], column: str, scale: float, days_per_
             ax.fill_between(x, band["low"], band["high"], color=colour, alpha=0.2, lw=0)
 
 
+def mark_crossover(ax, crossing: Crossover | None, x_of: Callable[[int], float]) -> str:
+    """Mark on *ax* the crossover (dashed) and the month its lead is sure from (dotted).
+
+    The crossover is drawn only when claimed (:attr:`Crossover.claimed`: the
+    interval says the lead is real), so a chance crossing of the means, as
+    early pairs give, draws nothing. *x_of* places a month index on the x
+    axis; the labels number months with :func:`~cxsim.results.month_number`,
+    as the x axis does. Returns the words that say what is marked.
+    """
+    if crossing is None:
+        return ""
+    words = []
+    if crossing.claimed:
+        number = month_number(crossing.month)
+        ax.axvline(x_of(crossing.month), color="0.3", ls="--", lw=1,
+                   label=f"crossover, month {number}")
+        words.append(f"The dashed line marks the crossover at month {number}: from then on the "
+                     "leader's mean share stays ahead.")
+    if crossing.sure is not None:  # then the mean lead is above 0 from the crossover on
+        number = month_number(crossing.sure)
+        ax.axvline(x_of(crossing.sure), color="0.3", ls=":", lw=1.2,
+                   label=f"lead sure from month {number}")
+        words.append(f"The dotted line marks month {number}, from which the 95% CI of the "
+                     "paired lead stays above 0.")
+    return "".join(" " + w for w in words)
+
+
 def share_over_time(series: dict[str, pd.DataFrame], days_per_month: float,
-                    crossover: int | None = None, title: str = "Market share over time"
+                    crossover: Crossover | None = None, title: str = "Market share over time"
                     ) -> Chart:
     """Each firm's share of the active clients by month, 95% bands, the crossover marked."""
     fig, ax = plt.subplots(figsize=(8, 4))
     _lines(series, "share", 100.0, days_per_month, ax)
-    mark = ""
-    if crossover is not None and crossover > 0:
-        first = next(iter(series.values()))
-        when = first.loc[first.month == crossover, "t_days"].iloc[0] / days_per_month
-        ax.axvline(when, color="0.3", ls="--", lw=1, label=f"crossover, month {crossover}")
-        mark = f" The dashed line marks the crossover at month {crossover}."
-    ax.set_xlabel(f"month ({days_per_month:g} days)")
+    first = next(iter(series.values()))
+    end = first.groupby("month").t_days.first()
+    mark = mark_crossover(ax, crossover, lambda month: end[month] / days_per_month)
+    ax.set_xlabel(f"month ({days_per_month:g} days; 1 = the first)")
     ax.set_ylabel("share of active clients (%)")
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -218,12 +243,13 @@ def emotion_curve(touchpoints: dict[str, pd.DataFrame]) -> Chart:
 
 def difference_over_time(differences: dict[str, np.ndarray], owners: Sequence[str],
                          firms: Sequence[str], days_per_month: float, title: str,
-                         ylabel: str, above: str) -> Chart:
+                         ylabel: str, above: str, crossing: Crossover | None = None) -> Chart:
     """The difference that answers the question, month by month, with its 95% band: each
     entry is one replication per row and one month per column (a paired difference), drawn
     in the colour of the firm it is about (*owners*, one per entry, among the page's
     *firms* in their order); 0 is marked, so a change of a few tenths of a point can be
-    seen where two near-identical share charts hide it. *above* says what above 0 means."""
+    seen where two near-identical share charts hide it. *above* says what above 0 means;
+    *crossing*, if given, is marked as on the share chart (:func:`mark_crossover`)."""
     fig, ax = plt.subplots(figsize=(8, 3.4))
     drawn = [COLOURS[list(firms).index(owner) % len(COLOURS)] for owner in owners]
     for colour, (label, values) in zip(drawn, differences.items()):
@@ -234,7 +260,8 @@ def difference_over_time(differences: dict[str, np.ndarray], owners: Sequence[st
         if np.isfinite(stats[:, 1]).any():
             ax.fill_between(x, stats[:, 1], stats[:, 2], color=colour, alpha=0.2, lw=0)
     ax.axhline(0.0, color="0.3", lw=1)
-    ax.set_xlabel(f"month ({days_per_month:g} days)")
+    mark = mark_crossover(ax, crossing, lambda month: month + 1.0)
+    ax.set_xlabel(f"month ({days_per_month:g} days; 1 = the first)")
     ax.set_ylabel(ylabel)
     ax.set_title(plain(title))
     ax.grid(alpha=0.3)
@@ -242,6 +269,6 @@ def difference_over_time(differences: dict[str, np.ndarray], owners: Sequence[st
     fig.tight_layout()
     names = ", ".join(differences)
     return chart_from_figure(fig, f"{title}: line chart by month of {names}, with 95% "
-                             "confidence bands and the zero line.",
+                             f"confidence bands and the zero line.{mark}",
                              f"Above 0: {above}. Paired over replications on common random "
-                             "numbers; the band is the 95% CI.")
+                             "numbers; the band is the 95% CI." + mark)

@@ -12,7 +12,7 @@ import pandas as pd
 from cxsim.config import firm_labels
 from cxsim.report import answer, charts
 from cxsim.report.page import Chart, Page, Table, Tile, table_from_frame
-from cxsim.results import Results, crossover_month, mean_ci
+from cxsim.results import Crossover, Results, crossover, mean_ci
 
 __all__ = ["run_page", "KPIS", "Kpi", "kpi_frame", "named", "currency_of", "TILES", "tiles"]
 
@@ -174,13 +174,13 @@ def tiles(summary: pd.DataFrame, currency: str = "$") -> list[Tile]:
 
 
 def lead_chart(leader: str, other: str, firms: list[str], by_month: np.ndarray,
-               days_per_month: float) -> Chart:
+               days_per_month: float, crossing: Crossover | None = None) -> Chart:
     """The headline of two firms: the leader's share lead over the other, month by month,
-    in the leader's colour."""
+    in the leader's colour, its crossover marked as the share chart marks it."""
     return charts.difference_over_time(
         {f"{answer.capital(leader)} minus {other}": by_month}, [leader], firms,
         days_per_month, "Market share lead over time", "share lead (points)",
-        f"{leader} has more of the market")
+        f"{leader} has more of the market", crossing)
 
 
 def bottom_line(share: dict[str, answer.Estimate], share_gap: answer.Estimate,
@@ -220,15 +220,14 @@ def bottom_line(share: dict[str, answer.Estimate], share_gap: answer.Estimate,
 
 
 def leading(summary: pd.DataFrame, ts: pd.DataFrame
-            ) -> tuple[str, str, np.ndarray, int | None]:
+            ) -> tuple[str, str, np.ndarray, Crossover]:
     """The first two firms as final-share leader and other (the first on a tie), the leader's
-    lead by replication and month (points), and its crossover month (None with n < 2)."""
+    lead by replication and month (points), and its :class:`~cxsim.results.Crossover`."""
     first, second = list(dict.fromkeys(summary.firm))[:2]
     shares = summary.groupby("firm").share_final.mean()
     leader, other = (first, second) if shares[first] >= shares[second] else (second, first)
     by_month = share_lead(ts, leader, other)
-    month = crossover_month(by_month) if summary.replication.nunique() >= 2 else None
-    return leader, other, by_month, month
+    return leader, other, by_month, crossover(by_month)
 
 
 def share_lead(ts: pd.DataFrame, leader: str, other: str) -> np.ndarray:
@@ -257,12 +256,12 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
         "Key figures per firm" + (f" (mean and 95% CI over {n} replications)" if n > 1 else ""),
         shown, CLV_NOTE, "kpis", "kpis.csv", raw)
     series = {f: ts[ts.firm == f] for f in firms}
-    month, headline = None, None
+    crossing, headline = None, None
     if len(firms) >= 2:
-        leader, other, by_month, month = leading(summary, ts)
-        headline = lead_chart(leader, other, firms, by_month, days_per_month)
+        leader, other, by_month, crossing = leading(summary, ts)
+        headline = lead_chart(leader, other, firms, by_month, days_per_month, crossing)
     page_charts = [
-        charts.share_over_time(series, days_per_month, month),
+        charts.share_over_time(series, days_per_month, crossing),
         charts.clv_by_firm(summary, currency=currency),
         charts.nps_true_and_measured(summary),
         charts.spend_by_quarter(series, days_per_month),

@@ -49,13 +49,14 @@ def differences(comparison: Comparison, config: dict | None = None) -> pd.DataFr
 
 
 def _shares(ensemble: Ensemble, days_per_month: float, label: str, title: str) -> Chart:
-    """Each firm's market share over time, 95% bands, the crossover marked (two firms)."""
-    month = None
+    """Each firm's market share over time, 95% bands, the crossover marked (two firms) once the
+    interval says it exists (:attr:`cxsim.results.Crossover.claimed`), as pairs arrive."""
+    crossing = None
     if ensemble.summary.firm.nunique() >= 2:
-        _, _, _, month = leading(ensemble.summary, ensemble.timeseries)
+        _, _, _, crossing = leading(ensemble.summary, ensemble.timeseries)
     series = {f"{label}{firm}": ensemble.timeseries[ensemble.timeseries.firm == firm]
               for firm in dict.fromkeys(ensemble.timeseries.firm)}
-    return charts.share_over_time(series, days_per_month, month, title)
+    return charts.share_over_time(series, days_per_month, crossing, title)
 
 
 def answer_html(compared: Compared, planned: int) -> str:

@@ -28,7 +28,6 @@ if __package__ in (None, ""):  # run as a script: make `experiments` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from cxsim import calibration  # noqa: E402
 from cxsim.config import config_dir  # noqa: E402
-from cxsim.results import crossover_month  # noqa: E402
 from experiments import common  # noqa: E402
 from experiments.common import plt  # noqa: E402
 
@@ -81,13 +80,12 @@ def _shown(path: Path) -> str:
 
 
 def analyse(outcome: common.Outcome) -> dict:
-    table, ts = outcome.table, outcome.timeseries
+    table = outcome.table
     found = {}
     for cell in table.cell.unique():
         rows = table[table.cell == cell]
-        lead = common.series(ts, "share", B, cell) - common.series(ts, "share", A, cell)
         found[cell] = {
-            "crossover": crossover_month(lead) if lead.shape[0] >= 2 else None,
+            **common.crossover(outcome, cell),
             **{metric: {f: common.ci(rows[rows.firm == f][metric]) for f in (A, B)}
                for metric in ("share_final", "clv_final_year", "retention_annual", "nps_true")}}
         for metric in ("share_final", "clv_final_year"):
@@ -127,20 +125,15 @@ def summary(outcome: common.Outcome, found: dict) -> str:
         "",
         f"Size: {common.size_note(outcome.meta)}. Differences are client_first minus "
         "sales_first within the same run, with 95% confidence intervals over the "
-        "replications. The market's calibration and its check against CDNOW's own "
-        "purchases are in `calibration/report.html`.",
+        f"replications. {common.CROSSOVER_NOTE} The market's calibration and its check "
+        "against CDNOW's own purchases are in `calibration/report.html`.",
         "",
     ]
     for cell, f in found.items():
-        month = f["crossover"]
-        cross = ("**No crossover**: client_first's share lead is not above 0 with 95% "
-                 "confidence at the end of the run." if month is None else
-                 f"**Crossover at month {month}**: from then on client_first's share lead "
-                 "stays above 0 with 95% confidence.")
         lines += [
             f"## {LABELS.get(cell, cell)}",
             "",
-            f"- {cross}",
+            f"- {f['bullet']}",
             f"- Final market share: sales_first {common.fmt_ci(f['share_final'][A], '%', 100)}, "
             f"client_first {common.fmt_ci(f['share_final'][B], '%', 100)}; difference "
             f"{common.fmt_ci(f['share_final_diff'], ' pp', 100)}.",

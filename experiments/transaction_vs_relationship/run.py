@@ -5,7 +5,8 @@
     python experiments/transaction_vs_relationship/run.py [--workers 2] [--tiny] [--out DIR]
 
 Figures: ``share_over_time.png`` (market share per firm and month, mean of the
-replications with its 95% band, the crossover month marked) and ``clv.png``
+replications with its 95% band, the crossover and the month its lead is sure
+from marked, as ``docs/model.md`` defines them) and ``clv.png``
 (CLV now and CLV of new clients per firm, with 95% CIs). ``summary.md`` has
 the numbers.
 """
@@ -16,8 +17,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
-from cxsim.results import crossover_month
 
 if __package__ in (None, ""):  # run as a script: make `experiments` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -31,7 +30,7 @@ LABELS = {"recurring_b2b": "recurring B2B (the rule)",
 
 
 def analyse(outcome: common.Outcome) -> dict:
-    """Per market: the share difference by month, its crossover and the CLV statistics."""
+    """Per market: the share lead by year, the crossover and the CLV statistics."""
     table, ts = outcome.table, outcome.timeseries
     found = {}
     for cell in table.cell.unique():
@@ -39,8 +38,7 @@ def analyse(outcome: common.Outcome) -> dict:
         early = lead[:, :12].mean(axis=1)
         late = lead[:, -12:].mean(axis=1)
         found[cell] = {
-            "months": lead.shape[1],
-            "crossover": crossover_month(lead) if lead.shape[0] >= 2 else None,
+            **common.crossover(outcome, cell),
             "lead_first_year": common.ci(early),
             "lead_final_year": common.ci(late),
             "share_final": {f: common.ci(table[(table.cell == cell) & (table.firm == f)]
@@ -91,23 +89,14 @@ def summary(outcome: common.Outcome, found: dict) -> str:
         "",
         f"Size: {common.size_note(outcome.meta)}. Differences are client_first minus "
         "sales_first within the same run, with 95% confidence intervals over the "
-        "replications. Months are counted from 0.",
+        f"replications. {common.CROSSOVER_NOTE}",
         "",
     ]
     for cell, f in found.items():
-        month = f["crossover"]
-        if month is None:
-            cross = ("**No crossover**: client_first's share lead is not above 0 with 95% "
-                     f"confidence at the end of the run (month {f['months'] - 1}).")
-        elif month == 0:
-            cross = "**client_first leads from the start** (its lead is above 0 every month)."
-        else:
-            cross = (f"**Crossover at month {month}**: from then to the end of the run "
-                     "client_first's share lead stays above 0 with 95% confidence.")
         lines += [
             f"## {LABELS.get(cell, cell)}",
             "",
-            f"- {cross}",
+            f"- {f['bullet']}",
             "- Share lead of client_first, first year: "
             f"{common.fmt_ci(f['lead_first_year'], ' pp', 100)}; final year: "
             f"{common.fmt_ci(f['lead_final_year'], ' pp', 100)}.",
