@@ -14,11 +14,16 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.config import config_dir
+from cxsim.config import as_plain, config_dir, to_config
+from cxsim.errors import ConfigError
 from cxsim.journey import available_journeys, journey_from_mapping, load_journey
 from cxsim.report import journey_map as jm
-from cxsim.results import Results
+from cxsim.report.comparison import Compared, comparison_page, load_comparison, save_comparison
+from cxsim.report.page import render
+from cxsim.report.run import page_of
+from cxsim.results import Results, mean_ci
 from tests.conftest import write_journey
+from tests.reports import duel as finished_duel
 
 SHIPPED = available_journeys(config_dir() / "journey")
 TINY = ["scenario=solo", "market.size=400", "sim.years=0.5"]
@@ -215,6 +220,49 @@ def _mapping(journey) -> dict:
 
 
 # ------------------------------------------------------------------- the reports
+def test_the_run_report_draws_one_map_per_firm_instead_of_the_emotion_curve():
+    duel = finished_duel()
+    page = page_of(duel)
+    maps = [c for c in page.charts if c.alt.startswith("Journey map of ")]
+    assert [m.alt.split("'s journey")[0] for m in maps] == ["Journey map of sales_first",
+                                                            "Journey map of client_first"]
+    assert not any("emotion curve" in c.alt.lower() for c in page.charts)
+
+
+def test_markup_in_a_journeys_names_is_text_in_the_page_and_in_the_picture(tmp_path):
+    # touchpoint names cannot hold markup (NAME_PATTERN); the journey's and stages' names can
+    with pytest.raises(ConfigError, match="touchpoint names"):
+        journey_from_mapping({"name": "x", "entry": "a<b", "exits": ["a<b"], "touchpoints": {
+            "a<b": {"stage": "use", "channel": "web", "service_days": 0.1,
+                    "base_quality": 0.5}}}, "inline")
+    hostile_stage, hostile_name = "<b>use</b> & $5 $x$", "<img src=x onerror=alert(1)>"
+    path = write_journey(tmp_path, "hostile", f"""\
+        name: "{hostile_name}"
+        entry: desk
+        exits: [home]
+        touchpoints:
+          desk: {{stage: "<script>alert(1)</script>", channel: store, staffed: true, staff: 1,
+                  service_days: 0.05, base_quality: 0.6}}
+          home: {{stage: "{hostile_stage}", channel: home, service_days: 0.01,
+                  base_quality: 0.7}}
+        edges:
+          - {{from: desk, to: home, probability: 0.9}}
+        """)
+    cfg = cxsim.compose([*TINY, f"firms.acme.journey={path}"])
+    results = cxsim.run(cfg)
+    html = render(page_of(results))
+    for raw in (hostile_name, hostile_stage, "<script>alert(1)</script>"):
+        assert raw not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;b&gt;use&lt;/b&gt; &amp; $5 $x$" in html
+    assert "<script" not in html.lower()
+    (chart,) = jm.firm_maps(results.touchpoints, results.config)
+    root = svg(chart)  # well-formed: the names are escaped inside the picture too
+    stages = groups(root, "stage")
+    assert texts(stages[hostile_stage]) == hostile_stage  # a $ is a dollar, not mathematics
+    assert hostile_name in texts(root)
+
+
 def test_a_journey_file_gone_since_the_run_draws_the_touchpoints_without_edges():
     results = tiny("one_off_retail")
     config = {**results.config, "firms": {"acme": {**results.config["firms"]["acme"],
@@ -225,3 +273,62 @@ def test_a_journey_file_gone_since_the_run_draws_the_touchpoints_without_edges()
                                                "product_use"}
     assert groups(root, "edge") == {}
     assert "could not be read again" in chart.caption
+
+
+@cache
+def compared(b_overrides: tuple[str, ...]) -> Compared:
+    common = [*TINY, "firms.acme.journey=subscription"]
+    a, b = cxsim.compose(common), cxsim.compose([*common, *b_overrides])
+    meta = {"common": common, "a": [], "b": list(b_overrides), "seed": 0, "replications": 4,
+            "config_a": as_plain(to_config(a)), "config_b": as_plain(to_config(b))}
+    return Compared(cxsim.compare(a, b, 4, progress=False), meta)
+
+
+def test_the_comparison_map_is_coloured_by_the_paired_change_and_dashes_what_chance_explains():
+    both = compared(("firms.acme.funding=generous", "firms.acme.execution=1.0"))
+    page = comparison_page(both)
+    (chart,) = [c for c in page.charts if c.alt.startswith("Journey map of ")]
+    a, b = both.comparison.a.touchpoints, both.comparison.b.touchpoints
+    change, sure = {}, {}
+    for name in dict.fromkeys(b.touchpoint):
+        pair = pd.concat([rows[rows.touchpoint == name].set_index("replication").mean_affect
+                          for rows in (a, b)], axis=1).dropna()
+        mean, low, high = mean_ci((pair.iloc[:, 1] - pair.iloc[:, 0]).to_numpy())
+        change[name], sure[name] = mean, low > 0 or high < 0
+    end = max(abs(v) for v in change.values())
+    root = svg(chart)
+    nodes = groups(root, "touchpoint")
+    # the scale's end is a round number just above the largest change, drawn on RdBu
+    table = matplotlib.colormaps["RdBu"](np.linspace(0, 1, 256))[:, :3]
+    scales = [0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0]
+    limit = next(s for s in scales if end <= s)
+    for name, group in nodes.items():
+        k = np.argmin(((table - matplotlib.colors.to_rgb(fill(group))) ** 2).sum(axis=1))
+        assert limit * (-1 + 2 * k / 255) == pytest.approx(change[name], abs=limit / 100), name
+        dashed = "stroke-dasharray" in next(group.iter("{http://www.w3.org/2000/svg}path")).get(
+            "style")
+        assert dashed == (not sure[name]), name
+    assert any(sure.values())  # the levers move some touchpoint beyond chance: both kinds drawn
+    assert f"{sum(sure.values())} of {len(nodes)} touchpoints" in chart.alt
+
+
+def test_a_changed_journey_gets_a_map_per_scenario():
+    both = compared(("firms.acme.journey=one_off_retail",))
+    maps = [c for c in comparison_page(both).charts if c.alt.startswith("Journey map of ")]
+    assert [m.alt.split(":", 2)[:2] for m in maps] == [
+        ["Journey map of scenario a", " acme's journey (subscription)"],
+        ["Journey map of scenario b", " acme's journey (one_off_retail)"]]
+
+
+def test_a_saved_comparison_keeps_its_touchpoints_and_an_older_one_still_reports(tmp_path):
+    both = compared(("firms.acme.funding=generous", "firms.acme.execution=1.0"))
+    save_comparison(both, tmp_path, report=False)
+    again = load_comparison(tmp_path)
+    for label in ("a", "b"):
+        pd.testing.assert_frame_equal(getattr(again.comparison, label).touchpoints,
+                                      getattr(both.comparison, label).touchpoints)
+        (tmp_path / f"{label}_touchpoints.parquet").unlink()
+    older = load_comparison(tmp_path)
+    assert older.comparison.a.touchpoints is None
+    page = comparison_page(older)
+    assert not any(c.alt.startswith("Journey map of ") for c in page.charts)

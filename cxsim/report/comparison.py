@@ -1,7 +1,7 @@
 """The page of a paired comparison (``cxsim-compare --out DIR``): what changed, and what it did.
 
-A comparison directory holds the paired table, both scenarios' summaries
-and monthly series (``a_summary.parquet`` ...), and, written last,
+A comparison directory holds the paired table, both scenarios' summaries,
+monthly series and touchpoints (``a_summary.parquet`` ...), and, written last,
 ``comparison.json`` (both scenarios' overrides and resolved configs, the
 seed and the replications): a directory without it is not a finished
 comparison.
@@ -20,7 +20,7 @@ import pandas as pd
 from cxsim.errors import ConfigError
 from cxsim.experiment import Comparison, Ensemble
 from cxsim.files import atomic_write, write_text
-from cxsim.report import answer, charts
+from cxsim.report import answer, charts, journey_map
 from cxsim.report.page import Page, table_from_frame
 from cxsim.report.run import CLV_NOTE, assumption_tables, estimate, kpi_frame
 from cxsim.results import ratio_ci
@@ -30,7 +30,7 @@ __all__ = ["Compared", "compare_command", "comparison_meta", "save_comparison", 
 
 MARKER = "comparison.json"
 """Written last by :func:`save_comparison`: its presence says the comparison is whole."""
-_TABLES = ("summary", "timeseries")
+_TABLES = ("summary", "timeseries", "touchpoints")  # touchpoints: not in older comparisons
 
 
 @dataclass
@@ -80,6 +80,8 @@ def save_comparison(compared: Compared, out: Path, report: bool = True) -> None:
     for label, ensemble in (("a", compared.comparison.a), ("b", compared.comparison.b)):
         for name in _TABLES:
             frame = getattr(ensemble, name)
+            if frame is None:
+                continue
             atomic_write(out / f"{label}_{name}.parquet",
                          lambda p, f=frame: f.to_parquet(p, index=False))
     if report:
@@ -95,8 +97,9 @@ def load_comparison(directory: Path) -> Compared:
     if not (directory / MARKER).is_file():
         raise ConfigError(str(directory), f"holds no finished comparison (no {MARKER})")
     meta = json.loads((directory / MARKER).read_text())
-    ensembles = [Ensemble(*(pd.read_parquet(directory / f"{label}_{name}.parquet")
-                            for name in _TABLES)) for label in ("a", "b")]
+    ensembles = [Ensemble(*(pd.read_parquet(path) if path.is_file() else None
+                            for path in (directory / f"{label}_{name}.parquet"
+                                         for name in _TABLES))) for label in ("a", "b")]
     return Compared(Comparison(*ensembles), meta)
 
 
@@ -175,7 +178,9 @@ def comparison_page(compared: Compared) -> Page:
                    charts.clv_by_firm(both, "scenario"),
                    charts.nps_true_and_measured(both, "scenario"),
                    charts.spend_by_quarter(series, days_per_month),
-                   charts.acquisitions_by_source(series)]
+                   charts.acquisitions_by_source(series),
+                   *journey_map.comparison_maps(a.touchpoints, b.touchpoints, meta["config_a"],
+                                                meta["config_b"])]
     common = meta.get("common") or []
     command = compare_command(common, meta.get("a") or [], meta.get("b") or [], n)
     return Page(

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxsim.report import answer, charts
+from cxsim.report import answer, charts, journey_map
 from cxsim.report.page import Page, Table, table_from_frame
 from cxsim.results import Results, crossover_month, mean_ci
 
@@ -137,8 +137,7 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
         charts.nps_true_and_measured(summary),
         charts.spend_by_quarter(series, days_per_month),
         charts.acquisitions_by_source(series),
-        charts.emotion_curve({f: results.touchpoints[results.touchpoints.firm == f]
-                              for f in firms}),
+        *journey_map.firm_maps(results.touchpoints, config),
     ]
     overrides = meta.get("overrides") or []
     command = "cxsim " + " ".join(overrides) if overrides else "cxsim"
