@@ -125,6 +125,8 @@ def _short(value: float) -> str:
 
 def _rate(share: float) -> str:
     """A share in per cent: 0.7%, 3%, 12%; a share above 0 never reads 0%."""
+    if not math.isfinite(share):
+        return "n/a"
     if 0 < share < 0.0005:
         return "under 0.1%"
     return f"{100 * share:.1f}%".replace(".0%", "%") if share < 0.0995 else f"{100 * share:.0f}%"
@@ -441,12 +443,13 @@ def _edges(journey: Journey | None, names: Sequence[str]) -> list[tuple[str, str
             if u in present and v in present]
 
 
-def _caption(journey: Journey | None, n: int) -> str:
-    mean = f" (mean over {n} replications)" if n > 1 else ""
+def _caption(journey: Journey | None, n: int, visits: str = "its visits") -> str:
     text = ("Touchpoints in their stage's column, left to right as clients reach them; "
-            f"a circle's area is its visits{mean}. Arrows carry the routing probability; "
+            f"a circle's area is {visits}. Arrows carry the routing probability; "
             "what is missing from 100% leaves the journey there. A yellow badge is the mean "
             "wait per visit where clients queued; a grey one the share of visits that failed.")
+    if n > 1:
+        text += f" Numbers are means over {n} replications."
     if journey is None:
         text += " The journey file could not be read again: its edges are not drawn."
     return text
@@ -609,8 +612,7 @@ def change_map(rows_a: pd.DataFrame, rows_b: pd.DataFrame, journey: Journey | No
                   f"Journey map: {_what(journey, name)}, scenario b against a", scale,
                   "change in mean affect per visit, b − a", ticks)
     n = int(b.replications.max()) if len(b) else 0
-    caption = (_caption(journey, n).replace("a circle's area is its visits",
-                                            "a circle's area is its visits in b")
+    caption = (_caption(journey, n, "its visits in b")
                + " The colour is the change in mean affect from a to b, paired by replication; "
                "a dashed circle is a change not distinguishable from none (its 95% CI holds "
                "0). Badges read a → b.")
