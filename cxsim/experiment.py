@@ -49,14 +49,17 @@ own prospect pool (a Python loop per day, and one clock entry per client of the 
 
 @dataclass
 class Ensemble:
-    """Replications of one scenario: their summaries and timeseries, concatenated.
+    """Replications of one scenario: their summaries, timeseries and touchpoints, concatenated.
 
     ``summary`` has one row per replication and firm, ``timeseries`` one row
-    per replication, firm and month; both carry the ``replication`` column.
+    per replication, firm and month, ``touchpoints`` one row per replication,
+    firm and touchpoint (what the journey maps of a report draw; None where
+    they were not kept); all carry the ``replication`` column.
     """
 
     summary: pd.DataFrame
     timeseries: pd.DataFrame
+    touchpoints: pd.DataFrame | None = None
 
     @property
     def n(self) -> int:
@@ -201,15 +204,17 @@ def chunks(cfg: Config, replications: Sequence[int], workers: int) -> list[list[
     return [replications[k:k + size] for k in range(0, len(replications), size)]
 
 
-def _run_chunk(cfg: Config, replications: list[int]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Summary and timeseries of each replication of a chunk."""
+def _run_chunk(cfg: Config, replications: list[int]
+               ) -> list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """Summary, timeseries and touchpoints of each replication of a chunk."""
     from cxsim.engine import simulate_replications
 
-    return [(r.summary, r.timeseries) for r in simulate_replications(cfg, replications)]
+    return [(r.summary, r.timeseries, r.touchpoints)
+            for r in simulate_replications(cfg, replications)]
 
 
 def _run_all(scenarios: list[Config], n: int, workers: int, progress: bool
-             ) -> list[list[tuple[pd.DataFrame, pd.DataFrame]]]:
+             ) -> list[list[tuple[pd.DataFrame, ...]]]:
     """Replications 0..n-1 of each scenario, in chunks (:func:`chunks`); per scenario,
     the runs in replication order."""
     work = [(k, cfg, chunk) for k, cfg in enumerate(scenarios)
@@ -236,11 +241,11 @@ def _run_all(scenarios: list[Config], n: int, workers: int, progress: bool
         return out
 
 
-def ensemble_of(runs: list[tuple[pd.DataFrame, pd.DataFrame]]) -> Ensemble:
-    """The :class:`Ensemble` of runs given as (summary, timeseries), in their order."""
-    summaries, timeseries = zip(*runs)
-    return Ensemble(pd.concat(summaries, ignore_index=True),
-                    pd.concat(timeseries, ignore_index=True))
+def ensemble_of(runs: list[tuple[pd.DataFrame, ...]]) -> Ensemble:
+    """The :class:`Ensemble` of runs given as (summary, timeseries) or (summary, timeseries,
+    touchpoints), in their order."""
+    tables = [pd.concat(frames, ignore_index=True) for frames in zip(*runs)]
+    return Ensemble(*tables)
 
 
 # ---------------------------------------------------------------- statistics

@@ -35,6 +35,7 @@ def test_one_replication_is_run(small):
     results = cxsim.run(small)
     assert_frame_equal(ensemble.summary, results.summary)
     assert_frame_equal(ensemble.timeseries, results.timeseries)
+    assert_frame_equal(ensemble.touchpoints, results.touchpoints)  # the report's journey maps
 
 
 def test_replication_i_is_run_with_replication_i(small, ensemble):
@@ -47,6 +48,7 @@ def test_workers_do_not_change_the_ensemble(small, ensemble):
     parallel = cxsim.replicate(small, 3, workers=2, progress=False)
     assert_frame_equal(parallel.summary, ensemble.summary)
     assert_frame_equal(parallel.timeseries, ensemble.timeseries)
+    assert_frame_equal(parallel.touchpoints, ensemble.touchpoints)
 
 
 def test_table_is_mean_and_student_t_interval_per_firm(ensemble):

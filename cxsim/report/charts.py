@@ -22,8 +22,8 @@ from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
 from cxsim.results import Crossover, mean_ci, month_number  # noqa: E402
 
 __all__ = ["share_over_time", "mark_crossover", "clv_by_firm", "nps_true_and_measured",
-           "spend_by_quarter", "acquisitions_by_source", "emotion_curve", "difference_over_time",
-           "colours", "firm_of"]
+           "spend_by_quarter", "acquisitions_by_source", "difference_over_time", "colours",
+           "firm_of"]
 
 COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 """Colour-blind-safe (ColorBrewer Dark2), one per firm."""
@@ -218,27 +218,6 @@ def acquisitions_by_source(summary_ts: dict[str, pd.DataFrame]) -> Chart:
     return chart_from_figure(fig, "Stacked bars of clients acquired by marketing, by referral "
                              "and from a rival, per " + "firm.",
                              "Mean over replications.")
-
-
-def emotion_curve(touchpoints: dict[str, pd.DataFrame]) -> Chart:
-    """Mean affect per touchpoint, in journey order: the line a journey map draws."""
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for colour, (label, frame) in zip(colours(list(touchpoints)), touchpoints.items()):
-        order = list(dict.fromkeys(frame.touchpoint))
-        mean = frame.groupby("touchpoint", sort=False).mean_affect.mean().reindex(order)
-        x = np.arange(len(order))
-        ax.plot(x, mean.to_numpy(), marker="o", color=colour, label=plain(label))
-        ax.set_xticks(x, order, rotation=30, ha="right")
-    ax.axhline(0.0, color="0.5", lw=0.8)
-    ax.set_ylim(-1, 1)
-    ax.set_ylabel("mean affect (−1 to 1)")
-    ax.set_title("Journey emotion curve")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return chart_from_figure(fig, "Line chart of the mean affect clients felt at each "
-                             "touchpoint, in journey order.",
-                             "Mean affect per visit, −1 (awful) to 1 (delighted).")
 
 
 def difference_over_time(differences: dict[str, np.ndarray], owners: Sequence[str],

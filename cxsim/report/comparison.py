@@ -1,7 +1,7 @@
 """The page of a paired comparison (``cxsim-compare --out DIR``): what changed, and what it did.
 
-A comparison directory holds the paired table, both scenarios' summaries
-and monthly series (``a_summary.parquet`` ...), and, written last,
+A comparison directory holds the paired table, both scenarios' summaries,
+monthly series and touchpoints (``a_summary.parquet`` ...), and, written last,
 ``comparison.json`` (both scenarios' overrides and resolved configs, the
 seed and the replications): a directory without it is not a finished
 comparison.
@@ -21,7 +21,7 @@ from cxsim.config import firm_labels
 from cxsim.errors import ConfigError
 from cxsim.experiment import Comparison, Ensemble
 from cxsim.files import atomic_write, write_text
-from cxsim.report import answer, charts
+from cxsim.report import answer, charts, journey_map
 from cxsim.report.page import Chart, Page, Tile, table_from_frame
 from cxsim.report.run import (
     CLV_NOTE,
@@ -40,7 +40,7 @@ __all__ = ["Compared", "compare_command", "comparison_meta", "save_comparison", 
 
 MARKER = "comparison.json"
 """Written last by :func:`save_comparison`: its presence says the comparison is whole."""
-_TABLES = ("summary", "timeseries")
+_TABLES = ("summary", "timeseries", "touchpoints")  # touchpoints: not in older comparisons
 
 
 @dataclass
@@ -90,6 +90,8 @@ def save_comparison(compared: Compared, out: Path, report: bool = True) -> None:
     for label, ensemble in (("a", compared.comparison.a), ("b", compared.comparison.b)):
         for name in _TABLES:
             frame = getattr(ensemble, name)
+            if frame is None:
+                continue
             atomic_write(out / f"{label}_{name}.parquet",
                          lambda p, f=frame: f.to_parquet(p, index=False))
     if report:
@@ -105,8 +107,9 @@ def load_comparison(directory: Path) -> Compared:
     if not (directory / MARKER).is_file():
         raise ConfigError(str(directory), f"holds no finished comparison (no {MARKER})")
     meta = json.loads((directory / MARKER).read_text())
-    ensembles = [Ensemble(*(pd.read_parquet(directory / f"{label}_{name}.parquet")
-                            for name in _TABLES)) for label in ("a", "b")]
+    ensembles = [Ensemble(*(pd.read_parquet(path) if path.is_file() else None
+                            for path in (directory / f"{label}_{name}.parquet"
+                                         for name in _TABLES))) for label in ("a", "b")]
     return Compared(Comparison(*ensembles), meta)
 
 
@@ -264,7 +267,10 @@ def comparison_page(compared: Compared) -> Page:
                    charts.clv_by_firm(both, "scenario", currency),
                    charts.nps_true_and_measured(both, "scenario"),
                    charts.spend_by_quarter(series, days_per_month),
-                   charts.acquisitions_by_source(series)]
+                   charts.acquisitions_by_source(series),
+                   *journey_map.comparison_maps(compared.comparison.a.touchpoints,
+                                                compared.comparison.b.touchpoints,
+                                                meta["config_a"], meta["config_b"])]
     common = meta.get("common") or []
     command = compare_command(common, meta.get("a") or [], meta.get("b") or [], n)
     return Page(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.config import firm_labels
-from cxsim.report import answer, charts
+from cxsim.report import answer, charts, journey_map
 from cxsim.report.page import Chart, Page, Table, Tile, table_from_frame
 from cxsim.results import Crossover, Results, crossover, mean_ci
 
@@ -246,7 +246,6 @@ def run_page(directory: Path) -> Page:
 def page_of(results: Results, directory: Path | None = None) -> Page:
     meta, config = results.meta, results.config
     summary, ts = named(results.summary, config), named(results.timeseries, config)
-    touchpoints = named(results.touchpoints, config)
     currency = currency_of(config)
     n = int(summary.replication.nunique())
     firms = list(dict.fromkeys(summary.firm))
@@ -266,7 +265,7 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
         charts.nps_true_and_measured(summary),
         charts.spend_by_quarter(series, days_per_month),
         charts.acquisitions_by_source(series),
-        charts.emotion_curve({f: touchpoints[touchpoints.firm == f] for f in firms}),
+        *journey_map.firm_maps(results.touchpoints, config),
     ]
     overrides = meta.get("overrides") or []
     command = "cxsim " + " ".join(overrides) if overrides else "cxsim"
