@@ -210,14 +210,14 @@ def _fit_table(calibration):
         rows.append((f.name, "Gamma–Gamma log-likelihood", s.log_likelihood, np.nan))
         rows.append((f.name, "spread of spend within a customer, 1/√p", 1 / np.sqrt(s.p),
                      np.nan))
-        rows.append((f.name, f"the log's ({f.spread_customers:,} customers)", f.spend_spread,
-                     np.nan))
+        rows.append((f.name, f"the log's (median over {f.spread_customers:,} customers)",
+                     f.spend_spread, np.nan))
     raw = pd.DataFrame(rows, columns=["segment", "parameter", "estimate", "standard error"])
     shown = raw.assign(estimate=raw.estimate.map(lambda v: "" if np.isnan(v) else f"{v:,.4g}"),
                        **{"standard error": raw["standard error"].map(
                            lambda v: "" if np.isnan(v) else f"{v:.3g}")})
     return table_from_frame("Fitted parameters (maximum likelihood)", shown,
-                            _in_symbols(calibration), "fit", "fit.csv", raw)
+                            _in_symbols(calibration), "fit", "fit.csv", raw, text_columns=2)
 
 
 def _shown(value) -> str:
