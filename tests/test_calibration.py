@@ -143,6 +143,12 @@ def test_a_segmented_log_gets_one_fit_per_segment(tmp_path):
     assert sum(shares) == pytest.approx(1.0) and found.market["size"] == 2357
     assert set(found.cohort.segment) == {"even", "odd"}
     assert found.totals.simulated.notna().all()
+    words = fit_in_words(found)
+    assert [w.split(",")[0] for w in words[:2]] == [
+        "In segment even", "In segment odd"] and words[0].startswith(
+        "In segment even, a typical customer buys about once every 2.1 years")
+    assert re.fullmatch(r"Typical .* buyers: 2\.9 purchases a year in even, 2\.9 in odd\.",
+                        words[2])
 
 
 def _write_log(tmp_path: Path, rows: list[tuple], name: str = "log.csv") -> Path:

@@ -141,10 +141,10 @@ def fit_in_words(calibration) -> list[str]:
                    f"about {_figure(100 * t.dropout)}% stop for good after each repeat "
                    f"purchase; half of them average between {low} and {high} a purchase.")
         means.append(_figure(t.mean_purchases_per_year)
+                     + (" purchases a year" if not means else "")
                      + (f" in {f.name}" if several else ""))
     out.append("Typical is the median customer: half buy more often, half less. The mean is "
-               f"higher, pulled up by a few frequent buyers: {', '.join(means)} purchases a "
-               "year.")
+               f"higher, pulled up by a few frequent buyers: {', '.join(means)}.")
     return out
 
 
