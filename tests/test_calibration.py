@@ -293,7 +293,7 @@ def test_the_fit_in_words_is_the_median_rate_the_mean_dropout_and_the_middle_hal
 @pytest.mark.parametrize(("per_year", "words"), [
     (12.4, "about 12 times a year"), (2.87, "about 2.9 times a year"),
     (1.0, "about once a year"), (0.47, "about once every 2.1 years"),
-    (0.0004, "about once every 2,500 years")])
+    (0.0004, "about once every 2,500 years"), (0.0, "less than once every 10,000 years")])
 def test_a_rate_is_said_as_a_reader_says_it(per_year, words):
     assert _how_often(per_year) == words
 

@@ -119,7 +119,10 @@ def _money(amount: float, currency: str) -> str:
 
 
 def _how_often(per_year: float) -> str:
-    """A purchase rate in words: "about 2.9 times a year", "about once every 2.1 years"."""
+    """A purchase rate in words: "about 2.9 times a year", "about once every 2.1 years"; a
+    median that underflows (r near 0) is "less than once every 10,000 years"."""
+    if not per_year >= 1e-4:
+        return "less than once every 10,000 years"
     if per_year >= 1.05:
         return f"about {_figure(per_year)} times a year"
     if per_year >= 0.95:
@@ -149,8 +152,7 @@ def fit_in_words(calibration) -> list[str]:
 
 
 def calibration_sentences(calibration) -> list[str]:
-    """The answer: the fit in words, then how the fitted market buys against the log, then
-    what to run next."""
+    """The answer: the fit in words, then how the fitted market buys against the log."""
     meta, totals = calibration.meta, calibration.totals.set_index("period")
     out = [*fit_in_words(calibration),
            f"Fitted on the purchases of {meta['customers']:,} customers in {meta['log']} to "
