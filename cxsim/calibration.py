@@ -11,7 +11,8 @@ customer, against the model's closed forms and against cxsim simulating the
 fitted market with each customer joining on its first purchase's day
 (emotions off, one firm, one touchpoint: the model the fit assumes),
 through the calibration period and the holdout after it. The check is
-reported, not tuned.
+reported, not tuned; a fit the log cannot support is flagged
+(:func:`implausible`), and its result still written.
 """
 
 from __future__ import annotations
@@ -27,29 +28,46 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaincinv
 
 from cxsim import bgnbd, gammagamma
 from cxsim.config import (
     DAYS_PER_YEAR,
+    MAX_LABEL,
+    MarketConfig,
     SegmentConfig,
     SimConfig,
     as_plain,
     compose,
     config_dir,
     to_config,
+    validate,
 )
 from cxsim.errors import ConfigError
 from cxsim.journey import NAME_PATTERN
 from cxsim.transactions import Summary, read_log, summarise, weekly_repeat_purchases
 
-__all__ = ["Calibration", "SegmentFit", "calibrate", "fit_segments", "market_preset",
-           "checked_preset",
-           "customer_table", "repeat_purchases", "write", "summary_text", "main", "COUNTS"]
+__all__ = ["Calibration", "SegmentFit", "Typical", "calibrate", "fit_segments", "typical",
+           "implausible", "market_preset", "checked_preset", "lever_sources", "next_steps",
+           "customer_table", "repeat_purchases", "write", "summary_text", "main", "COUNTS",
+           "SOURCES", "DEFAULT", "SPREAD_FLOOR"]
 
 WEEK = 7.0  # days: the log's unit of time, as in Fader, Hardie & Lee (2005)
 COUNTS = 7  # repeat purchases shown one by one, 0 .. 6, then 7 or more
 UNSEGMENTED = "customers"  # the segment's name when the log has no segment column
 CLV_YEARS = 10  # the horizon of the expected CLV; at 10% a year the rest is under 37%
+SPREAD_FLOOR = 0.01  # an implied spread of one customer's spends below 1% of the log's is
+#   implausible: the fit has explained every difference in spend by who spends it
+SOURCES = {  # the segment levers the fit sets, and from what; the others are the default's
+    "share": "the log: the segment's share of its customers",
+    "purchase_rate": "the log: each customer's rate of buying (BG/NBD)",
+    "dropout": "the log: each customer's chance of stopping (BG/NBD)",
+    "dropout_after": "the BG/NBD's rule: a customer stops only after a repeat purchase",
+    "spend": "the log: each customer's spend (Gamma-Gamma)",
+    "mean_days_between_needs": "null: purchase_rate replaces it",
+    "order_value": "null: spend replaces it",
+}
+DEFAULT = "the default market's: the log cannot tell it"
 _JOURNEY = """\
 name: purchase
 reference_clients: 1
@@ -76,6 +94,9 @@ class SegmentFit:
     spend: gammagamma.Fit
     spenders: int  # customers with a repeat purchase that spent something: the spend fit's
     zero_spend: int  # calibration transactions that spent nothing
+    spend_spread: float  # the log's: the median over the customers with two or more repeat
+    #   purchases that spent something of their spends' coefficient of variation (NaN if none)
+    spread_customers: int  # those customers
 
 
 @dataclass
@@ -91,6 +112,7 @@ class Calibration:
     totals: pd.DataFrame
     cohort: pd.DataFrame
     meta: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # implausible(fits)
 
 
 def _segments(summary: Summary) -> list[tuple[str, np.ndarray]]:
@@ -138,9 +160,73 @@ def fit_segments(summary: Summary) -> list[SegmentFit]:
                                                               repeat.log_likelihood))):
             raise ConfigError(where, "the Gamma-Gamma spend fit gives no finite mean spend "
                               "(q <= 1)", round(spend.q, 6))
+        spread = summary.spend_spread[mine]
+        spread = spread[np.isfinite(spread)]
         fits.append(SegmentFit(name, int(mine.size), repeat, spend, int(paying.sum()),
-                               int(summary.zero_spend[mine].sum())))
+                               int(summary.zero_spend[mine].sum()),
+                               float(np.median(spread)) if spread.size else math.nan,
+                               int(spread.size)))
     return fits
+
+
+@dataclass(frozen=True)
+class Typical:
+    """A segment's fit as the answer words it; docs/calibration.md says why these."""
+
+    purchases_per_year: float  # the median rate of λ ~ Gamma(r, α): the typical customer's
+    mean_purchases_per_year: float  # r / α, pulled up by the frequent buyers
+    dropout: float  # the mean chance of stopping after a repeat purchase, a / (a + b)
+    spend_quartiles: tuple[float, float]  # of the customers' mean spend p / ν, ν ~ Gamma(q, γ)
+
+
+def typical(fit: SegmentFit) -> Typical:
+    """What a typical customer of *fit*'s segment does: a median rate, since λ's Gamma is
+    skewed (its mean is no customer's); the middle half of mean spends, since p / ν has a
+    long right tail."""
+    b, s = fit.repeat_buying, fit.spend
+    per_year = DAYS_PER_YEAR / WEEK / b.alpha  # λ per week to per year
+    return Typical(float(gammaincinv(b.r, 0.5)) * per_year, b.r * per_year, b.a / (b.a + b.b),
+                   (s.p * s.gamma / float(gammaincinv(s.q, 0.75)),
+                    s.p * s.gamma / float(gammaincinv(s.q, 0.25))))
+
+
+_PARAMETERS = ("r", "alpha", "a", "b", "spend p", "spend q", "spend gamma")
+
+
+def _number(value: float) -> str:
+    """A parameter as a line of text shows it: 94,780 rather than 9.478e+04."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+
+
+def implausible(fits: list[SegmentFit]) -> list[str]:
+    """One line per segment and rule its fit breaks, for the command's stderr and the page.
+
+    Two rules (docs/calibration.md): (a) no parameter's standard error may exceed its
+    estimate, nor be missing (the log does not pin it down); (b) the spread of one
+    customer's spends the Gamma-Gamma implies, 1/sqrt(p), must be at least
+    ``SPREAD_FLOOR`` of the spread the log shows (else the fit has explained every
+    difference in spend by who spends it).
+    """
+    lines = []
+    for f in fits:
+        b, s = f.repeat_buying, f.spend
+        estimates = (b.r, b.alpha, b.a, b.b, s.p, s.q, s.gamma)
+        loose = [f"{name} {_number(value)} ("
+                 + ("no standard error" if math.isnan(se) else f"se {_number(se)}") + ")"
+                 for name, value, se in zip(_PARAMETERS, estimates, (*b.se, *s.se))
+                 if not se <= value]
+        if loose:
+            lines.append(f"segment '{f.name}': a standard error above its estimate: "
+                         f"{', '.join(loose)}; the log does not pin "
+                         f"{'it' if len(loose) == 1 else 'them'} down")
+        implied = 1.0 / math.sqrt(s.p)
+        if implied < SPREAD_FLOOR * f.spend_spread:
+            lines.append(f"segment '{f.name}': spend p {_number(s.p)} says one customer's spends "
+                         f"vary by {implied:.2%} (1/sqrt(p)), below {SPREAD_FLOOR:.0%} of the "
+                         f"{f.spend_spread:.0%} the log shows (median over "
+                         f"{f.spread_customers:,} customers with two or more repeat purchases "
+                         "that spent something): an implausible spend fit")
+    return lines
 
 
 def _default_market() -> dict:
@@ -149,17 +235,20 @@ def _default_market() -> dict:
     return yaml.safe_load((config_dir() / "market" / "default.yaml").read_text())
 
 
-def market_preset(fits: list[SegmentFit]) -> dict:
+def market_preset(fits: list[SegmentFit], label: str = MarketConfig.label,
+                  currency: str = MarketConfig.currency) -> dict:
     """A market preset (the YAML of ``configs/market``) whose segments carry the fits.
 
     Rates become per year (α in years, Fader et al.'s α is in weeks); clients
     drop out only after a repeat purchase, as the BG/NBD says; everything the
-    log cannot tell (margin, needs, emotions) is the default market's.
+    log cannot tell (margin, needs, emotions) is the default market's
+    (:data:`SOURCES` names what the log sets). *label* names it in reports,
+    *currency* is the log's money.
     """
     market = _default_market()
     template = market["segments"]["core"]
     size = sum(f.customers for f in fits)
-    market["size"] = size
+    market.update(label=label, currency=currency, size=size)
     market["segments"] = {}
     for f in fits:
         b, s = f.repeat_buying, f.spend
@@ -177,6 +266,14 @@ def market_preset(fits: list[SegmentFit]) -> dict:
     return market
 
 
+def lever_sources(market: dict) -> dict[str, str]:
+    """Where each segment lever of the fitted *market* comes from: :data:`SOURCES`, else
+    the default market (the log cannot tell it)."""
+    levers = dict.fromkeys(key for segment in market["segments"].values() for key in segment)
+    return {**{key: SOURCES[key] for key in levers if key in SOURCES},
+            **{key: DEFAULT for key in levers if key not in SOURCES}}
+
+
 def checked_preset(market: dict) -> dict:
     """*market* if a scenario can load it as its market; else ConfigError naming the fitted
     key outside the config's bounds (a degenerate fit), so no preset is written that
@@ -188,7 +285,10 @@ def checked_preset(market: dict) -> dict:
     return market
 
 
-def _preset_yaml(market: dict, fits: list[SegmentFit], source: str, end: str) -> str:
+def _preset_yaml(market: dict, fits: list[SegmentFit], source: str, end: str,
+                 warnings: list[str]) -> str:
+    import textwrap
+
     import yaml
 
     lines = [f"# Calibrated by cxsim-calibrate to the transaction log {source}, calibration "
@@ -201,6 +301,17 @@ def _preset_yaml(market: dict, fits: list[SegmentFit], source: str, end: str) ->
                      f"alpha {b.alpha:.4g} weeks (se {b.se[1]:.2g}), a {b.a:.4g} (se "
                      f"{b.se[2]:.2g}), b {b.b:.4g} (se {b.se[3]:.2g}), LL {b.log_likelihood:.1f};"
                      f" spend p {s.p:.4g}, q {s.q:.4g}, gamma {s.gamma:.4g}")
+    sources = lever_sources(market)
+    lines += ["# Each segment's levers, and where they come from:",
+              *(f"#   {key:<24} {source}" for key, source in sources.items()
+                if source != DEFAULT),
+              "# and, as the log cannot tell them, from the default market (set them to what "
+              "you know):",
+              *textwrap.wrap(", ".join(key for key, source in sources.items()
+                                       if source == DEFAULT)
+                             + "; and the market's keys but label, currency and size.",
+                             width=96, initial_indent="#   ", subsequent_indent="#   ")]
+    lines += [f"# warning: {line}" for line in warnings]
     return "\n".join(lines) + "\n" + yaml.safe_dump(market, sort_keys=False)
 
 
@@ -354,7 +465,8 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
               date: str = "date", amount: str = "amount", segment: str | None = None,
               date_format: str | None = None, replications: int = 20, seed: int = 0,
               discount_rate: float = SimConfig.discount_rate,
-              margin: float = SegmentConfig.margin, progress: bool = False) -> Calibration:
+              margin: float = SegmentConfig.margin, label: str | None = None,
+              currency: str = MarketConfig.currency, progress: bool = False) -> Calibration:
     """Calibrate a market to the transaction log *log* (CSV or Parquet); also ``cxsim.calibrate``.
 
     Parameters
@@ -368,15 +480,18 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
     replications : simulations of the fitted market for the check (0: none).
     seed : the simulations' seed.
     discount_rate, margin : for the expected CLV (per year, continuous; share kept).
+    label : the preset's name in reports; default "customers of <the log's name>".
+    currency : the log's money, written before amounts ("$", "€", "CHF").
 
     Returns
     -------
-    Calibration : nothing is written; see :func:`write`.
+    Calibration : nothing is written; see :func:`write`. Its ``warnings`` flag a fit the
+        log cannot support (:func:`implausible`).
 
     Raises
     ------
-    ConfigError : naming the column, row or rule of a bad log, or a fit that does not
-        converge.
+    ConfigError : naming the column, row or rule of a bad log or option, or a fit that
+        does not converge.
     """
     for name, value, low in (("replications", replications, 0), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -385,12 +500,14 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
         if isinstance(value, bool) or not isinstance(value, int | float) or not (
                 0 <= value <= 10 and math.isfinite(value)):
             raise ConfigError(name, "must be a number in [0, 10]", value)
+    label = _default_label(Path(log)) if label is None else label
+    _check_names(label, currency)
     started = time.perf_counter()
     table = read_log(log, customer, date, amount, segment, date_format)
     summary = summarise(table, calibration_end, unit_days=WEEK)
     read = time.perf_counter()
     fits = fit_segments(summary)
-    market = checked_preset(market_preset(fits))
+    market = checked_preset(market_preset(fits, label, currency))
     customers = customer_table(summary, fits, discount_rate, margin)
     fitted = time.perf_counter()
 
@@ -421,8 +538,10 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
         both = np.column_stack([simulated["calibration"], simulated["holdout"]])
         totals["simulated"], totals["simulated_low"], totals["simulated_high"] = _band(both)
     holdout = _holdout_by_count(summary, customers)
+    warnings = implausible(fits)
     meta = {
-        "log": Path(log).name, "calibration_end": str(summary.calibration_end),
+        "log": Path(log).name, "label": label, "currency": currency,
+        "calibration_end": str(summary.calibration_end),
         "customers": int(summary.x.size), "new_in_holdout_left_out": summary.dropped_new,
         "weeks": weeks, "calibration_weeks": calibration_days / WEEK,
         "holdout_weeks": summary.holdout_weeks, "replications": replications, "seed": seed,
@@ -431,10 +550,31 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
         "seconds": {"read": round(read - started, 3), "fits_and_table": round(fitted - read, 3),
                     "total": round(time.perf_counter() - started, 3)},
         "fits": [{"segment": f.name, "customers": f.customers, "spenders": f.spenders,
-                  "zero_spend": f.zero_spend, "bgnbd": asdict(f.repeat_buying),
+                  "zero_spend": f.zero_spend, "spend_spread": f.spend_spread,
+                  "spread_customers": f.spread_customers, "bgnbd": asdict(f.repeat_buying),
                   "gamma_gamma": asdict(f.spend)} for f in fits],
+        "warnings": warnings,
     }
-    return Calibration(fits, market, customers, weekly, counts, holdout, totals, cohort, meta)
+    return Calibration(fits, market, customers, weekly, counts, holdout, totals, cohort, meta,
+                       warnings)
+
+
+def _default_label(log: Path) -> str:
+    """"customers of <the log's name>", cut to a label's length (``config.MAX_LABEL``)."""
+    name = " ".join("".join(c if c.isprintable() else " " for c in log.stem).split()) or "a log"
+    label = f"customers of {name}"
+    return label if len(label) <= MAX_LABEL else label[:MAX_LABEL - 1] + "…"
+
+
+def _check_names(label: object, currency: object) -> None:
+    """*label* and *currency* by the config's own rules (``config.validate``), before the
+    log is read; an error names the option."""
+    cfg = to_config(compose(["network=none"]))
+    cfg.market.label, cfg.market.currency = label, currency
+    try:
+        validate(cfg)
+    except ConfigError as error:
+        raise ConfigError(error.where.removeprefix("market."), error.rule, error.got) from None
 
 
 def _holdout_by_count(summary: Summary, customers: pd.DataFrame) -> pd.DataFrame:
@@ -467,7 +607,7 @@ def write(calibration: Calibration, preset: str | Path, results: str | Path,
         written.append(write_text(results / f"{name}.csv", frame.to_csv(index=False)))
     meta = {**c.meta, "preset": preset.name, "command": command}
     written.append(write_text(results / "fit.json", json.dumps(meta, indent=2, default=str)))
-    written.append(write_page(calibration_page(c, preset.stem, command), results / "report.html"))
+    written.append(write_page(calibration_page(c, preset, command), results / "report.html"))
     figure = weekly_figure(c.weekly, c.meta["calibration_weeks"])
     try:
         written.append(atomic_write(results / "repeat_purchases.png",
@@ -476,8 +616,33 @@ def write(calibration: Calibration, preset: str | Path, results: str | Path,
         plt.close(figure)
     preset.parent.mkdir(parents=True, exist_ok=True)
     written.append(write_text(preset, _preset_yaml(c.market, c.fits, c.meta["log"],
-                                                   c.meta["calibration_end"])))
+                                                   c.meta["calibration_end"], c.warnings)))
     return written
+
+
+def next_steps(preset: Path, market: dict) -> list[tuple[str, str]]:
+    """What to run on the fitted market, each (what it shows, the command); first, if the
+    preset is not where ``cxsim market=NAME`` finds it, the copy that puts it there."""
+    import shlex
+
+    name = Path(preset).stem
+    segment = next(iter(market["segments"]))
+    steps = []
+    if Path(preset).resolve().parent != (config_dir() / "market").resolve():
+        steps.append(("First, copy the preset where cxsim finds it by its name, its "
+                      "configs/market/ folder", f"cp {shlex.quote(str(preset))} configs/market/"))
+    return steps + [
+        ("The default duel, a sales-focused and a relationship-focused firm, among these "
+         "customers: which wins, and by how much", f"cxsim market={name}"),
+        ("The same with every customer at the fitted means: what the spread between "
+         "customers changes", f"cxsim market={name} market.heterogeneity=false"),
+        ("A lever the log cannot tell, set to what you know (here the margin)",
+         f"cxsim market={name} market.segments.{segment}.margin=0.4"),
+        ("What one choice changes among these customers, paired, with 95% confidence "
+         "intervals (here a Chief Client Officer for the sales-focused firm)",
+         f"cxsim-compare --common market={name} --a firms.sales_first.org=no_cco "
+         "--b firms.sales_first.org=cco -n 20 --out cco"),
+    ]
 
 
 def _parser():
@@ -512,6 +677,12 @@ def _parser():
     parser.add_argument("--margin", type=float, default=SegmentConfig.margin,
                         help=f"share of spend kept, for the expected CLV (default "
                         f"{SegmentConfig.margin})")
+    parser.add_argument("--label", default=None,
+                        help="the market's name in reports (default: customers of <the log's "
+                        "name>)")
+    parser.add_argument("--currency", default=MarketConfig.currency,
+                        help="the log's money, written before amounts (default "
+                        f"{MarketConfig.currency})")
     return parser
 
 
@@ -522,7 +693,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``cxsim-calibrate``; bad input is one line and exit status 2."""
     import shlex
 
-    from cxsim.commandline import fail
+    from cxsim.commandline import fail, warn
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     given = sys.argv[1:] if argv is None else argv
@@ -540,6 +711,7 @@ def main(argv: list[str] | None = None) -> None:
                           segment=args.segment_column, date_format=args.date_format,
                           replications=args.replications, seed=args.seed,
                           discount_rate=args.discount_rate, margin=args.margin,
+                          label=args.label, currency=args.currency,
                           progress=sys.stderr.isatty())
     except ConfigError as error:
         fail(PROG, str(error))
@@ -547,24 +719,36 @@ def main(argv: list[str] | None = None) -> None:
         write(found, args.out, results, command)
     except OSError as error:
         fail(PROG, f"cannot write: {error.strerror or error}: {error.filename or ''}")
+    for line in found.warnings:
+        warn(PROG, line)
     print(summary_text(found, args.out, results))
 
 
 def summary_text(found: Calibration, preset: Path, results: Path) -> str:
-    """What the command prints: the fits, the totals and where the files are."""
-    lines = []
+    """What the command prints: the fit in words, then in numbers, the totals, what to run
+    next and where the files are."""
+    from cxsim.report.calibration import fit_in_words
+
+    lines = [f"{found.market['label']} ({found.meta['customers']:,} customers of "
+             f"{found.meta['log']}):", *fit_in_words(found), ""]
     for f in found.fits:
         b, s = f.repeat_buying, f.spend
         lines.append(f"{f.name}: {f.customers:,} customers; BG/NBD r {b.r:.3f}, alpha "
                      f"{b.alpha:.3f} weeks, a {b.a:.3f}, b {b.b:.3f} (LL "
-                     f"{b.log_likelihood:,.1f}); spend p {s.p:.2f}, q {s.q:.2f}, gamma "
-                     f"{s.gamma:.2f}")
+                     f"{b.log_likelihood:,.1f}); spend p {_number(s.p)}, q {_number(s.q)}, "
+                     f"gamma {_number(s.gamma)}")
     for row in found.totals.itertuples(index=False):
         simulated = (f", simulated {row.simulated:,.0f}" if "simulated" in found.totals
                      else "")
         lines.append(f"{row.period} repeat purchases: actual {row.actual:,}, BG/NBD "
                      f"{row.expected:,.0f}{simulated}")
-    return "\n".join([*lines, "", f"preset: {preset} (cxsim market={preset.stem})",
+    steps = next_steps(preset, found.market)
+    first = next(i for i, (_, command) in enumerate(steps) if command.startswith("cxsim "))
+    lines.append("")
+    lines += [f"next: {command}  ({what[0].lower() + what[1:]})"
+              for what, command in steps[:first + 1]]
+    return "\n".join([*lines, f"      more in {results / 'report.html'}", "",
+                      f"preset: {preset} (cxsim market={preset.stem})",
                       f"results: {results}"])
 
 

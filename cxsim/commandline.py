@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-__all__ = ["Parser", "fail"]
+__all__ = ["Parser", "fail", "warn"]
 
 
 def fail(prog: str, message: str) -> NoReturn:
@@ -20,3 +20,9 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         fail(self.prog, message)
+
+
+def warn(prog: str, message: str) -> None:
+    """Print one line ``PROG: warning: MESSAGE`` (whitespace folded) on stderr; the command
+    goes on."""
+    print(f"{prog}: warning: {' '.join(str(message).split())}", file=sys.stderr)

@@ -111,6 +111,11 @@ class Summary:
     mean_value : numpy.ndarray
         float: mean amount of the repeat calibration transactions that spent
         something (amount > 0); NaN if there are none.
+    spend_spread : numpy.ndarray
+        float: the coefficient of variation (standard deviation, n - 1 in
+        the denominator, over the mean) of the same transactions as
+        *mean_value*; NaN with fewer than two. What the Gamma–Gamma's
+        1/sqrt(p) claims for every customer.
     zero_spend : numpy.ndarray
         int: calibration transactions, the first included, with amount 0.
     holdout : numpy.ndarray
@@ -133,6 +138,7 @@ class Summary:
     t_x: np.ndarray
     T: np.ndarray
     mean_value: np.ndarray
+    spend_spread: np.ndarray
     zero_spend: np.ndarray
     holdout: np.ndarray
     holdout_weeks: float
@@ -213,6 +219,10 @@ def summarise(log: pd.DataFrame, calibration_end: str | Date | pd.Timestamp,
     value_count = np.bincount(cust[paid], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_value = np.where(value_count > 0, value_sum / value_count, np.nan)
+        squares = np.bincount(cust[paid], weights=(spent[paid] - mean_value[cust[paid]]) ** 2,
+                              minlength=n)  # about each customer's mean: no cancellation
+        spend_spread = np.where(value_count > 1, np.sqrt(squares / (value_count - 1))
+                                / mean_value, np.nan)
     zero = in_calibration & (spent == 0)
     zero_spend = np.bincount(cust[zero], minlength=n)
     holdout = np.bincount(cust[~in_calibration], minlength=n)
@@ -228,6 +238,7 @@ def summarise(log: pd.DataFrame, calibration_end: str | Date | pd.Timestamp,
         t_x=(last[kept] - first[kept]) / unit,
         T=(end_offset - first[kept]) / unit,
         mean_value=mean_value[kept],
+        spend_spread=spend_spread[kept],
         zero_spend=zero_spend[kept].astype(np.int64),
         holdout=holdout[kept].astype(np.int64),
         holdout_weeks=float(int((last_day - end).astype(np.int64)) / unit),

@@ -3,6 +3,9 @@ out; bad logs refused with one line and nothing written."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import re
 import subprocess
 import sys
@@ -12,11 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from markupsafe import escape
+from scipy import stats
 
 import cxsim
 from cxsim import calibration
 from cxsim.calibration import calibrate, write
-from cxsim.config import DAYS_PER_YEAR, to_config
+from cxsim.config import DAYS_PER_YEAR, config_dir, to_config
+from cxsim.report.calibration import _how_often, _money, fit_in_words
 from tests.validation.cdnow import cdnow_log
 
 END = "1997-09-30"
@@ -42,6 +48,7 @@ def test_the_fit_is_the_papers(found):
     assert (fit.spend.p, fit.spend.q, fit.spend.gamma) == pytest.approx((6.25, 3.74, 15.44),
                                                                        abs=5e-3)
     assert fit.customers == 2357 and fit.spenders == 946
+    assert (fit.spend_spread, fit.spread_customers) == (pytest.approx(0.4208, abs=1e-4), 507)
 
 
 def test_the_preset_carries_the_fits_in_years(found):
@@ -101,7 +108,12 @@ def test_the_command_writes_a_preset_that_runs(cdnow_csv, tmp_path):
          "--out", str(preset), "--results", str(tmp_path / "out"), "-n", "2"],
         capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr  # the negative control of the flags below
+    assert done.stdout.startswith("customers of cdnow (2,357 customers of cdnow.csv):\nA "
+                                  "typical customer buys about once every 2.1 years")
     assert "r 0.243, alpha 4.414" in done.stdout
+    assert f"next: cp {preset} configs/market/" in done.stdout  # not where cxsim looks
+    assert "next: cxsim market=mine  (the default duel" in done.stdout
     assert {p.name for p in (tmp_path / "out").iterdir()} == {
         "customers.parquet", "weekly.csv", "counts.csv", "holdout.csv", "totals.csv",
         "cohort.csv", "fit.json", "report.html", "repeat_purchases.png"}
@@ -131,6 +143,12 @@ def test_a_segmented_log_gets_one_fit_per_segment(tmp_path):
     assert sum(shares) == pytest.approx(1.0) and found.market["size"] == 2357
     assert set(found.cohort.segment) == {"even", "odd"}
     assert found.totals.simulated.notna().all()
+    words = fit_in_words(found)
+    assert [w.split(",")[0] for w in words[:2]] == [
+        "In segment even", "In segment odd"] and words[0].startswith(
+        "In segment even, a typical customer buys about once every 2.1 years")
+    assert re.fullmatch(r"Typical .* buyers: 2\.9 purchases a year in even, 2\.9 in odd\.",
+                        words[2])
 
 
 def _write_log(tmp_path: Path, rows: list[tuple], name: str = "log.csv") -> Path:
@@ -170,6 +188,10 @@ def test_the_console_command_refuses_without_a_traceback(tmp_path):
     (["--end", "2021-01-01"], "must not be after the log's last purchase"),
     (["--end", "2020-03-31", "--amount-column", "spend"], "column 'spend'"),
     (["--end", "2020-03-31", "--out-name"], "unrecognized arguments"),
+    (["--end", "2020-03-31", "--currency", "dollars"],
+     "currency must be one line of 1 to 4 printable characters; got 'dollars'"),
+    (["--end", "2020-03-31", "--label", " "],
+     "label must be one line of 1 to 60 printable characters; got ' '"),
 ])
 def test_bad_flags_are_one_line_and_nothing_written(tmp_path, capsys, extra, message):
     _assert_refused(tmp_path, [str(_write_log(tmp_path, GOOD)), *extra], message,
@@ -225,6 +247,8 @@ def test_written_files_come_whole(found, tmp_path):
     ({"seed": 1.5}, "seed must be an integer >= 0"),
     ({"discount_rate": float("nan")}, "discount_rate must be a number in [0, 10]"),
     ({"margin": 11}, "margin must be a number in [0, 10]"),
+    ({"currency": ""}, "currency must be one line of 1 to 4 printable characters"),
+    ({"label": "x" * 61}, "label must be one line of 1 to 60 printable characters"),
 ])
 def test_bad_options_of_the_api_name_themselves(tmp_path, options, message):
     with pytest.raises(cxsim.ConfigError, match=re.escape(message)):
@@ -238,3 +262,193 @@ def test_a_segment_that_cannot_name_a_preset_segment_is_refused(tmp_path, capsys
                  ).to_csv(path, index=False)
     _assert_refused(tmp_path, [str(path), "--end", "2020-03-31", "--segment-column", "tier"],
                     "segment column values must be names", capsys=capsys)
+
+
+# --- the fit in words ----------------------------------------------------------------------
+
+
+def test_the_fit_in_words_is_the_median_rate_the_mean_dropout_and_the_middle_half_of_spend(
+        found):
+    """CDNOW: the median λ is 0.47 a year (the mean r/α 2.87), a/(a+b) 24.6%, and the
+    quartiles of a customer's mean spend p/ν, an inverse Gamma(q, pγ), $20.07 and $41.49."""
+    (fit,) = found.fits
+    b, s = fit.repeat_buying, fit.spend
+    typical = calibration.typical(fit)
+    weeks_a_year = DAYS_PER_YEAR / 7
+    assert typical.purchases_per_year == pytest.approx(
+        stats.gamma(b.r, scale=1 / b.alpha).median() * weeks_a_year)
+    assert typical.mean_purchases_per_year == pytest.approx(2.87, abs=0.005)
+    assert typical.dropout == pytest.approx(stats.beta(b.a, b.b).mean())
+    assert typical.spend_quartiles == pytest.approx(
+        tuple(stats.invgamma(s.q, scale=s.p * s.gamma).ppf([0.25, 0.75])))
+    words = fit_in_words(found)
+    assert words[0] == ("A typical customer buys about once every 2.1 years while it keeps "
+                        "buying; about 25% stop for good after each repeat purchase; half of "
+                        "them average between $20 and $41 a purchase.")
+    assert "2.9 purchases a year" in words[1]
+    in_francs = dataclasses.replace(found, market={**found.market, "currency": "CHF"})
+    assert "between CHF 20 and CHF 41 a purchase" in fit_in_words(in_francs)[0]
+
+
+@pytest.mark.parametrize(("per_year", "words"), [
+    (12.4, "about 12 times a year"), (2.87, "about 2.9 times a year"),
+    (1.0, "about once a year"), (0.47, "about once every 2.1 years"),
+    (0.0004, "about once every 2,500 years"), (0.0, "less than once every 10,000 years")])
+def test_a_rate_is_said_as_a_reader_says_it(per_year, words):
+    assert _how_often(per_year) == words
+
+
+@pytest.mark.parametrize(("amount", "currency", "shown"), [
+    (20.07, "$", "$20"), (4.349, "€", "€4.35"), (1234.5, "CHF", "CHF 1,234")])
+def test_money_carries_the_markets_currency(amount, currency, shown):
+    assert _money(amount, currency) == shown
+
+
+def test_the_preset_names_its_market_and_its_money(found, tmp_path):
+    assert (found.market["label"], found.market["currency"]) == ("customers of cdnow", "$")
+    assert calibration._default_label(tmp_path / f"{'x' * 80}.csv") == (
+        "customers of " + "x" * 46 + "…")
+    log = _generated_log(tmp_path / "sales.csv", 60, seed=7)
+    mine = cxsim.calibrate(log, "2024-06-30", replications=0, label="Acme's clients",
+                           currency="€")
+    assert (mine.market["label"], mine.market["currency"]) == ("Acme's clients", "€")
+    write(mine, tmp_path / "acme.yaml", tmp_path / "acme")
+    assert yaml.safe_load((tmp_path / "acme.yaml").read_text())["currency"] == "€"
+    page = (tmp_path / "acme" / "report.html").read_text()
+    assert "Acme&#39;s clients: a market calibrated to sales.csv" in page
+    assert re.search(r"half of them average between €\d+ and €\d+ a purchase", page)
+
+
+# --- where each lever comes from, and what to run next ---------------------------------------
+
+
+def test_each_lever_says_where_it_comes_from(found, tmp_path):
+    """A lever called the default market's has the default market's value; the fitted ones
+    are called the log's; the preset's comments and the page list both."""
+    default = yaml.safe_load((config_dir() / "market" / "default.yaml").read_text())
+    core = default["segments"]["core"]
+    (segment,) = found.market["segments"].values()
+    sources = calibration.lever_sources(found.market)
+    assert set(sources) == set(segment) == set(core)
+    defaults = [k for k, source in sources.items() if source == calibration.DEFAULT]
+    assert {k for k in sources if segment[k] != core[k]} <= set(sources) - set(defaults)
+    assert all(segment[k] == core[k] for k in defaults)
+    assert {"purchase_rate", "dropout", "spend"} <= set(sources) - set(defaults)
+    assert {"margin", "needs", "emotional_weight"} <= set(defaults)
+    write(found, tmp_path / "cdnow.yaml", tmp_path / "out")
+    text = (tmp_path / "cdnow.yaml").read_text()
+    comments = " ".join(line for line in text.splitlines() if line.startswith("#"))
+    for key, source in sources.items():
+        assert key in comments and (source == calibration.DEFAULT or source in comments)
+    assert yaml.safe_load(text) == found.market
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Where each segment lever comes from" in page
+    assert all(str(escape(source)) in page for source in sources.values())
+
+
+def test_the_next_step_is_a_command_on_the_fitted_market(found, tmp_path):
+    shipped = calibration.next_steps(config_dir() / "market" / "cdnow.yaml", found.market)
+    assert [command for _, command in shipped[:2]] == [
+        "cxsim market=cdnow", "cxsim market=cdnow market.heterogeneity=false"]
+    assert any(command.startswith("cxsim-compare --common market=cdnow ")
+               for _, command in shipped)
+    elsewhere = calibration.next_steps(tmp_path / "mine.yaml", found.market)
+    assert elsewhere[0][1] == f"cp {tmp_path / 'mine.yaml'} configs/market/"
+    assert elsewhere[1:] == [(what, command.replace("cdnow", "mine"))
+                             for what, command in shipped]
+
+
+# --- a fit the log cannot support is flagged -------------------------------------------------
+
+
+def _generated_log(path: Path, customers: int, seed: int) -> Path:
+    """A log told the BG/NBD's way: each customer joins in the first 12 weeks, buys at its
+    own rate (Gamma(2, 8 weeks) a week) until, after a repeat purchase, it stops (its chance
+    Beta(1, 4)), for 52 weeks; its purchases spend Gamma(6) around its own mean, lognormal
+    around 33 across customers (its spends vary by 1/sqrt(6), 41%, within a customer)."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(2.0, 1 / 8.0, customers)
+    stop = rng.beta(1.0, 4.0, customers)
+    mean_spend = rng.lognormal(3.5, 0.5, customers)
+    rows = []
+    for c in range(customers):
+        day = int(rng.integers(0, 7 * 12))
+        days = [day]
+        while (day := day + int(7 * rng.exponential(1 / rate[c])) + 1) < 7 * 52:
+            days.append(day)
+            if rng.random() < stop[c]:
+                break
+        spent = rng.gamma(6.0, mean_spend[c] / 6.0, len(days))
+        rows += [(c, str(np.datetime64("2024-01-01") + d), round(float(a), 2))
+                 for d, a in zip(days, spent)]
+    pd.DataFrame(rows, columns=["customer", "date", "amount"]).to_csv(path, index=False)
+    return path
+
+
+def test_a_spend_fit_that_leaves_a_customer_no_spread_is_flagged(tmp_path, capsys):
+    """Rule (b), the reported bug: on this log the maximiser stops on the Gamma-Gamma's
+    plateau towards p -> inf (p 94,780, γ 0.0008) where each customer's spends would vary by
+    0.32%, while the log's vary by 35%. The result is written, exit 0, one line on stderr,
+    the same line on the page above the answer, and in the preset."""
+    log = _generated_log(tmp_path / "spends.csv", 1000, seed=1)
+    out, results = tmp_path / "spends.yaml", tmp_path / "results"
+    calibration.main([str(log), "--end", "2024-06-30", "--out", str(out), "--results",
+                      str(results), "-n", "0"])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("cxsim-calibrate: warning: segment 'customers': spend p ")
+    warning = line.removeprefix("cxsim-calibrate: warning: ")
+    (fit,) = json.loads((results / "fit.json").read_text())["fits"]
+    p, spread = fit["gamma_gamma"]["p"], fit["spend_spread"]
+    assert 1 / math.sqrt(p) < calibration.SPREAD_FLOOR * spread  # the rule, from the file
+    assert f"vary by {1 / math.sqrt(p):.2%} (1/sqrt(p)), below 1% of the {spread:.0%}" in line
+    assert all(se <= value for value, se in zip(
+        [*(fit["bgnbd"][k] for k in "r alpha a b".split()),
+         *(fit["gamma_gamma"][k] for k in ("p", "q", "gamma"))],
+        [*fit["bgnbd"]["se"], *fit["gamma_gamma"]["se"]]))  # rule (a) holds: one line only
+    page = (results / "report.html").read_text()
+    assert page.index(str(escape(warning))) < page.index("The answer")
+    assert f"# warning: {warning}" in out.read_text()
+
+
+def test_a_parameter_the_log_cannot_pin_down_is_flagged(tmp_path):
+    """Rule (a): 60 customers over 26 weeks leave the dropout's Beta(a, b) loose (standard
+    errors of a and b above their estimates); the spend fit is sound."""
+    found = calibrate(_generated_log(tmp_path / "small.csv", 60, seed=7), "2024-06-30",
+                      replications=0)
+    (fit,) = found.fits
+    values = dataclasses.astuple(fit.repeat_buying)[:4] + (fit.spend.p, fit.spend.q,
+                                                           fit.spend.gamma)
+    loose = [name for name, value, se in zip(calibration._PARAMETERS, values,
+                                             (*fit.repeat_buying.se, *fit.spend.se))
+             if se > value]
+    assert loose == ["a", "b"]
+    (line,) = found.warnings
+    assert line.startswith("segment 'customers': a standard error above its estimate: a ")
+    assert f"b {fit.repeat_buying.b:.4g} (se {fit.repeat_buying.se[3]:.4g})" in line
+    assert "spend" not in line and "pin them down" in line
+
+
+def test_a_sound_fit_is_not_flagged(found, tmp_path):
+    """Negative controls: CDNOW, and a larger log told the same way as the two above."""
+    assert found.warnings == [] and found.meta["warnings"] == []
+    larger = calibrate(_generated_log(tmp_path / "larger.csv", 1500, seed=1), "2024-06-30",
+                       replications=0)
+    assert larger.warnings == []
+    assert larger.fits[0].spend.p == pytest.approx(6, rel=0.3)
+
+
+def test_the_rules_draw_their_lines_where_they_say(found):
+    """(a) a standard error equal to its estimate passes, above it or missing fails; (b) an
+    implied spread just above 1% of the log's passes, just below it fails."""
+    (fit,) = found.fits
+    b, s = fit.repeat_buying, fit.spend
+    assert calibration.implausible([dataclasses.replace(
+        fit, repeat_buying=dataclasses.replace(b, se=(b.r, *b.se[1:])))]) == []
+    (line,) = calibration.implausible([dataclasses.replace(
+        fit, repeat_buying=dataclasses.replace(b, se=(b.r * 1.001, math.nan, *b.se[2:])))])
+    assert "r 0.2426 (se 0.2428), alpha 4.414 (no standard error)" in line
+    at_the_floor = dataclasses.replace(fit, spend_spread=0.999 / math.sqrt(s.p) / 0.01)
+    assert calibration.implausible([at_the_floor]) == []
+    below = dataclasses.replace(fit, spend_spread=1.001 / math.sqrt(s.p) / 0.01)
+    (line,) = calibration.implausible([below])
+    assert "spend p 6.25 says one customer's spends vary by 40.00% (1/sqrt(p))" in line

@@ -228,3 +228,38 @@ def test_an_experiments_committed_report_loads_offline(browser):
         assert_offline(seen)
         assert page.locator("#answer .sentence").count() >= 1, path
         page.close()
+
+
+def test_the_calibration_report_says_the_fit_in_words_first_and_a_flag_above_it(browser,
+                                                                                tmp_path):
+    """The committed CDNOW report: the words on the first screen, no flag, the next command;
+    a flagged fit: its warning line as text, above the answer, on the first screen."""
+    from cxsim.calibration import calibrate
+    from cxsim.calibration import write as write_calibration
+    from tests.test_calibration import _generated_log
+
+    committed = (Path(__file__).resolve().parents[1] / "experiments" / "calibrated_cdnow"
+                 / "results" / "calibration" / "report.html")
+    page, seen = open_page(browser, committed)
+    assert_offline(seen)
+    first = page.locator("#answer .sentence").first
+    assert first.inner_text().startswith("A typical customer buys about once every 2.1 years")
+    assert "between $20 and $41 a purchase" in first.inner_text()
+    assert first.bounding_box()["y"] < 800
+    assert page.locator("#warnings").count() == 0
+    assert page.locator("#next code").first.inner_text() == "cxsim market=cdnow"
+    page.close()
+    page, _ = open_page(browser, committed, width=375)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.close()
+
+    found = calibrate(_generated_log(tmp_path / "spends.csv", 1000, seed=1), "2024-06-30",
+                      replications=0)
+    write_calibration(found, tmp_path / "spends.yaml", tmp_path / "out")
+    page, seen = open_page(browser, tmp_path / "out" / "report.html")
+    assert_offline(seen)
+    warning = page.locator("#warnings .warning")
+    assert warning.all_inner_texts() == [f"Warning: {line}" for line in found.warnings]
+    box, answer = warning.bounding_box(), page.locator("#answer").bounding_box()
+    assert box["y"] + box["height"] <= answer["y"] and box["y"] < 800
+    page.close()

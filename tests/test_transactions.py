@@ -47,17 +47,21 @@ def synthetic_log(customers: int, seed: int = 0, start: str = "2024-01-01", days
 
 
 def reference(log: pd.DataFrame, end: str) -> pd.DataFrame:
-    """x, t_x, T (weeks) and holdout by plain groupby, as tests/validation/test_bgnbd.py."""
+    """x, t_x, T (weeks), holdout and the spread of repeat spends (std / mean) by plain
+    groupby, as tests/validation/test_bgnbd.py."""
     end = pd.Timestamp(end)
     days = log.groupby(["customer", "date"], as_index=False).amount.sum()
     first = days.groupby("customer").date.min()
     days = days[days.customer.map(first) <= end]
     calibration = days[days.date <= end].groupby("customer").date
+    repeat = days[(days.date <= end) & (days.date > days.customer.map(first))
+                  & (days.amount > 0)].groupby("customer").amount
     return pd.DataFrame({
         "x": calibration.size() - 1,
         "t_x": (calibration.max() - calibration.min()).dt.days / 7,
         "T": (end - calibration.min()).dt.days / 7,
         "holdout": days[days.date > end].groupby("customer").size(),
+        "spread": repeat.std() / repeat.mean(),
     }).fillna({"holdout": 0}).sort_index()
 
 
@@ -105,6 +109,8 @@ def test_cdnow_summary_matches_a_plain_groupby(cdnow):
     np.testing.assert_allclose(s.t_x, ref.t_x)
     np.testing.assert_allclose(s.T, ref["T"])
     np.testing.assert_array_equal(s.holdout, ref.holdout)
+    np.testing.assert_allclose(s.spend_spread, ref.spread, rtol=1e-9)  # NaN where ref's is
+    assert np.isfinite(s.spend_spread).sum() == (s.x >= 2).sum() == 507  # none spent 0
 
 
 def test_cdnow_tracking_plot(cdnow):

@@ -1,6 +1,9 @@
 """The calibration report: the fitted market, and how it buys against the log it came from.
 
-Three pictures, as in Fader, Hardie & Lee (2005): the weekly cumulative
+The answer says the fit in words (a typical customer's rate, dropout and
+spend, in the market's currency) and flags a fit the log cannot support;
+the numbers and the Greek follow. Three pictures, as in Fader, Hardie & Lee
+(2005): the weekly cumulative
 repeat purchases (the log, the BG/NBD's expectation, and cxsim simulating
 the fitted market with its 95% band) through the calibration period and
 the holdout; the customers by repeat purchases in calibration; and the
@@ -9,6 +12,8 @@ holdout purchases by calibration count, actual against expected.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -16,10 +21,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from cxsim.calibration import lever_sources, next_steps, typical  # noqa: E402
 from cxsim.report.charts import COLOURS  # noqa: E402
 from cxsim.report.page import Chart, Page, chart_from_figure, table_from_frame  # noqa: E402
 
-__all__ = ["calibration_page", "calibration_sentences", "weekly_figure"]
+__all__ = ["calibration_page", "calibration_sentences", "fit_in_words", "weekly_figure"]
 
 ACTUAL, MODEL, SIMULATED = "0.15", COLOURS[2], COLOURS[0]
 
@@ -99,29 +105,70 @@ def _percent(simulated: float, actual: float) -> str:
     return f"{100 * (simulated / actual - 1):+.1f}%" if actual else "n/a"
 
 
-def calibration_sentences(calibration) -> list[str]:
-    """The fits and the totals, said plainly."""
-    meta, totals = calibration.meta, calibration.totals.set_index("period")
-    out = [f"{meta['customers']:,} customers of {meta['log']}, calibrated on their purchases "
-           f"to {meta['calibration_end']} ({meta['calibration_weeks']:.0f} weeks) and checked "
-           f"on the {meta['holdout_weeks']:.0f} weeks after."]
+def _figure(x: float) -> str:
+    """*x* to two significant digits, as a reader says it: 0.47, 2.1, 12, 1,200."""
+    rounded = float(f"{x:.2g}")
+    return f"{rounded:,.0f}" if rounded >= 10 else f"{rounded:g}"
+
+
+def _money(amount: float, currency: str) -> str:
+    """An amount with its currency before it: whole units from 10 up, cents below; a space
+    after a symbol of letters (CHF 20, $20)."""
+    figure = f"{amount:,.0f}" if amount >= 10 else f"{amount:,.2f}"
+    return f"{currency}{' ' if currency[-1:].isalpha() else ''}{figure}"
+
+
+def _how_often(per_year: float) -> str:
+    """A purchase rate in words: "about 2.9 times a year", "about once every 2.1 years"; a
+    median that underflows (r near 0) is "less than once every 10,000 years"."""
+    if not per_year >= 1e-4:
+        return "less than once every 10,000 years"
+    if per_year >= 1.05:
+        return f"about {_figure(per_year)} times a year"
+    if per_year >= 0.95:
+        return "about once a year"
+    return f"about once every {_figure(1.0 / per_year)} years"
+
+
+def fit_in_words(calibration) -> list[str]:
+    """The fit as a reader asks for it, one sentence per segment, then what "typical" is;
+    the definitions are :func:`cxsim.calibration.typical`'s."""
+    currency = calibration.market["currency"]
+    several = len(calibration.fits) > 1
+    out, means = [], []
     for f in calibration.fits:
-        b, s = f.repeat_buying, f.spend
-        out.append(
-            f"{f.name}: while active a customer buys at a rate λ ~ Gamma(r = {b.r:.3f}, "
-            f"α = {b.alpha:.3f} weeks), a mean of {52.18 * b.r / b.alpha:.2f} purchases a year, "
-            f"and after each repeat purchase drops out with probability p ~ Beta(a = {b.a:.3f}, "
-            f"b = {b.b:.3f}), a mean of {b.a / (b.a + b.b):.1%}; it spends Gamma–Gamma "
-            f"(p = {s.p:.2f}, q = {s.q:.2f}, γ = {s.gamma:.2f}), {s.mean_spend:,.2f} a purchase "
-            "on average.")
-    for period in totals.index:
+        t = typical(f)
+        low, high = (_money(v, currency) for v in t.spend_quartiles)
+        who = f"In segment {f.name}, a typical customer" if several else "A typical customer"
+        out.append(f"{who} buys {_how_often(t.purchases_per_year)} while it keeps buying; "
+                   f"about {_figure(100 * t.dropout)}% stop for good after each repeat "
+                   f"purchase; half of them average between {low} and {high} a purchase.")
+        means.append(_figure(t.mean_purchases_per_year)
+                     + (" purchases a year" if not means else "")
+                     + (f" in {f.name}" if several else ""))
+    out.append("Typical is the median customer: half buy more often, half less. The mean is "
+               f"higher, pulled up by a few frequent buyers: {', '.join(means)}.")
+    return out
+
+
+def calibration_sentences(calibration) -> list[str]:
+    """The answer: the fit in words, then how the fitted market buys against the log."""
+    meta, totals = calibration.meta, calibration.totals.set_index("period")
+    out = [*fit_in_words(calibration),
+           f"Fitted on the purchases of {meta['customers']:,} customers in {meta['log']} to "
+           f"{meta['calibration_end']} ({meta['calibration_weeks']:.0f} weeks), and checked "
+           f"on the {meta['holdout_weeks']:.0f} weeks after."]
+    when = {"calibration": f"In the {meta['calibration_weeks']:.0f} weeks it was fitted on",
+            "holdout": f"In the {meta['holdout_weeks']:.0f} weeks after, which the fit did "
+                       "not see"}
+    for period in totals.index if meta["holdout_weeks"] else ["calibration"]:
         row = totals.loc[period]
-        sentence = (f"{period.capitalize()}: {row.actual:,.0f} repeat purchases in the log, "
-                    f"{row.expected:,.0f} expected by the BG/NBD "
+        sentence = (f"{when[period]}, the customers made {row.actual:,.0f} repeat purchases; "
+                    f"the model expected {row.expected:,.0f} "
                     f"({_percent(row.expected, row.actual)})")
         if "simulated" in totals:
-            sentence += (f", {row.simulated:,.0f} in cxsim's fitted market "
-                         f"({_percent(row.simulated, row.actual)}; 95% of replications "
+            sentence += (f" and cxsim, simulating the fitted market, {row.simulated:,.0f} "
+                         f"({_percent(row.simulated, row.actual)}; 95% of its runs "
                          f"{row.simulated_low:,.0f} to {row.simulated_high:,.0f})")
         out.append(sentence + ".")
     zero = meta.get("zero_spend_transactions", 0)
@@ -129,6 +176,27 @@ def calibration_sentences(calibration) -> list[str]:
         out.append(f"{zero:,} calibration transactions spent nothing: counted as purchases, "
                    "left out of the spend averages.")
     return out
+
+
+def _in_symbols(calibration) -> str:
+    """The fits in the model's notation, and what the answer's words mean in it."""
+    out = []
+    for f in calibration.fits:
+        b, s = f.repeat_buying, f.spend
+        out.append(
+            f"{f.name}: while active a customer buys at a rate λ ~ Gamma(r = {b.r:.4g}, "
+            f"α = {b.alpha:.4g} weeks), a mean r/α of {typical(f).mean_purchases_per_year:.3g} "
+            f"purchases a year, and after each repeat purchase drops out with probability "
+            f"p ~ Beta(a = {b.a:.4g}, b = {b.b:.4g}), a mean of {b.a / (b.a + b.b):.1%}; it "
+            f"spends Gamma(p = {s.p:,.4g}, ν) a purchase, ν ~ Gamma(q = {s.q:.4g}, γ = "
+            f"{s.gamma:.4g}), {s.mean_spend:,.2f} a purchase on average (pγ/(q−1)).")
+    return " ".join(out) + (
+        " In the answer, a typical customer's rate is the median of λ; the share that stops "
+        "is the mean of p, a/(a+b); half of them average between the quartiles of a "
+        "customer's mean spend p/ν. Standard errors from the observed information, by the "
+        "delta method. A spread of spend within a customer is a coefficient of variation; "
+        "the log's is the median over its customers with two or more repeat purchases that "
+        "spent something.")
 
 
 def _fit_table(calibration):
@@ -142,13 +210,37 @@ def _fit_table(calibration):
             rows.append((f.name, name, value, se))
         rows.append((f.name, "BG/NBD log-likelihood", b.log_likelihood, np.nan))
         rows.append((f.name, "Gamma–Gamma log-likelihood", s.log_likelihood, np.nan))
+        rows.append((f.name, "spread of spend within a customer, 1/√p", 1 / np.sqrt(s.p),
+                     np.nan))
+        rows.append((f.name, f"the log's (median over {f.spread_customers:,} customers)",
+                     f.spend_spread, np.nan))
     raw = pd.DataFrame(rows, columns=["segment", "parameter", "estimate", "standard error"])
-    shown = raw.assign(estimate=raw.estimate.map(lambda v: f"{v:,.4g}"),
+    shown = raw.assign(estimate=raw.estimate.map(lambda v: "" if np.isnan(v) else f"{v:,.4g}"),
                        **{"standard error": raw["standard error"].map(
                            lambda v: "" if np.isnan(v) else f"{v:.3g}")})
     return table_from_frame("Fitted parameters (maximum likelihood)", shown,
-                            "Standard errors from the observed information, by the delta "
-                            "method.", "fit", "fit.csv", raw)
+                            _in_symbols(calibration), "fit", "fit.csv", raw, text_columns=2)
+
+
+def _shown(value) -> str:
+    """A preset's value in a cell: numbers to 4 digits, a mapping as key value pairs."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_shown(v)}" for key, v in value.items())
+    if value is None:
+        return "null"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _sources_table(calibration, preset: str):
+    segments = calibration.market["segments"]
+    rows = [(lever, source, *(_shown(segment.get(lever)) for segment in segments.values()))
+            for lever, source in lever_sources(calibration.market).items()]
+    frame = pd.DataFrame(rows, columns=["lever", "from", *segments])
+    return table_from_frame(
+        "Where each segment lever comes from", frame,
+        f"What the log cannot tell is the default market's guess: set it to what you know "
+        f"(market.segments.<segment>.<lever>=..., or in {preset}.yaml).", "levers",
+        "levers.csv", text_columns=2)
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -157,9 +249,10 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
                                                              else v)))
 
 
-def calibration_page(calibration, preset: str, command: str = "") -> Page:
-    """The report of a :class:`cxsim.calibrate.Calibration`."""
-    meta = calibration.meta
+def calibration_page(calibration, preset: Path, command: str = "") -> Page:
+    """The report of a :class:`cxsim.calibration.Calibration` whose preset is *preset*."""
+    meta, preset, label = calibration.meta, Path(preset), calibration.market["label"]
+    steps = next_steps(preset, calibration.market)
     tables = [
         _fit_table(calibration),
         table_from_frame("Repeat purchases: the log, the model and the simulated market",
@@ -172,13 +265,19 @@ def calibration_page(calibration, preset: str, command: str = "") -> Page:
     charts = [_weekly_chart(calibration.weekly, meta["calibration_weeks"]),
               _counts_chart(calibration.counts), _holdout_chart(calibration.holdout)]
     n = meta["replications"]
+    run = next(command for _, command in steps if command.startswith("cxsim "))
     return Page(
-        title=f"cxsim: a market calibrated to {meta['log']}",
-        subtitle=(f"preset market={preset}; {meta['customers']:,} customers; "
+        title=f"{label[:1].upper()}{label[1:]}: a market calibrated to {meta['log']}",
+        subtitle=(f"preset market={preset.stem}; {meta['customers']:,} customers; "
                   + (f"{n} simulated replications" if n else "no simulation")),
-        answer=calibration_sentences(calibration),
+        answer=[*calibration_sentences(calibration),
+                f"Next: {run} runs the default duel among these customers; more commands "
+                "below."],
+        warnings=calibration.warnings,
         tables=tables,
         charts=charts,
+        assumptions=[_sources_table(calibration, preset.stem)],
+        next_steps=steps,
         command=command,
         provenance=[("log", meta["log"]), ("calibration end", meta["calibration_end"]),
                     ("seed", str(meta["seed"])),

@@ -42,6 +42,7 @@ class Table:
     anchor: str = "table"
     csv: str = ""  # a data: URI
     filename: str = "table.csv"
+    text_columns: int = 1  # the leading columns of names and words, aligned left
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,13 @@ class Page:
     title: str
     subtitle: str
     answer: list[str]
+    warnings: list[str] = field(default_factory=list)  # shown above the answer, one a line
     tiles: list[Tile] = field(default_factory=list)
     headline: Chart | None = None
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     assumptions: list[Table] = field(default_factory=list)
+    next_steps: list[tuple[str, str]] = field(default_factory=list)  # (what it shows, command)
     command: str = ""
     provenance: list[tuple[str, str]] = field(default_factory=list)
 
@@ -117,10 +120,12 @@ def chart_from_png(path: Path, alt: str, caption: str) -> Chart:
 
 def table_from_frame(title: str, frame: pd.DataFrame, note: str = "", anchor: str = "table",
                      filename: str = "table.csv", raw: pd.DataFrame | None = None,
-                     differs: Sequence[bool] | None = None) -> Table:
-    """A table of already formatted cells; its CSV holds *raw* (the unrounded values) if given."""
+                     differs: Sequence[bool] | None = None, text_columns: int = 1) -> Table:
+    """A table of already formatted cells; its CSV holds *raw* (the unrounded values) if given;
+    its first *text_columns* columns are words, aligned left."""
     rows = [Row(tuple(str(v) for v in values), bool(differs[i]) if differs is not None else False)
             for i, values in enumerate(frame.itertuples(index=False, name=None))]
     csv = (raw if raw is not None else frame).to_csv(index=False)
     uri = "data:text/csv;charset=utf-8," + urllib.parse.quote(csv)
-    return Table(title, tuple(str(c) for c in frame.columns), rows, note, anchor, uri, filename)
+    return Table(title, tuple(str(c) for c in frame.columns), rows, note, anchor, uri, filename,
+                 text_columns)

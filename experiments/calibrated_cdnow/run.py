@@ -27,6 +27,7 @@ import pandas as pd
 if __package__ in (None, ""):  # run as a script: make `experiments` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from cxsim import calibration  # noqa: E402
+from cxsim.commandline import warn  # noqa: E402
 from cxsim.config import config_dir  # noqa: E402
 from experiments import common  # noqa: E402
 from experiments.common import plt  # noqa: E402
@@ -35,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 A, B = "sales_first", "client_first"
 END = "1997-09-30"  # Fader, Hardie & Lee's 39 calibration weeks
 CHECK_REPLICATIONS = 100
+MARKET = "CDNOW's customers"  # the preset's label: its name in reports
 LABELS = {"cdnow": "CDNOW's spread of clients", "cdnow_at_the_means": "every client at the means"}
 
 
@@ -65,9 +67,11 @@ def calibrate(argv: list[str]) -> None:
     n = 2 if args.tiny else CHECK_REPLICATIONS
     command = shlex.join(["cxsim-calibrate", _shown(log), "--end", END, "--date-format",
                           "%Y%m%d", "--out", _shown(preset), "--results",
-                          _shown(out / "calibration"), "-n", str(n)])
-    found = calibration.calibrate(log, END, date_format="%Y%m%d", replications=n)
+                          _shown(out / "calibration"), "-n", str(n)]) + f' --label "{MARKET}"'
+    found = calibration.calibrate(log, END, date_format="%Y%m%d", replications=n, label=MARKET)
     calibration.write(found, preset, out / "calibration", command)
+    for line in found.warnings:
+        warn("cxsim-calibrate", line)
     print(calibration.summary_text(found, Path(_shown(preset)), Path(_shown(out / "calibration"))))
 
 
