@@ -27,6 +27,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from cxsim.errors import ConfigError
+from cxsim.fields import Bounds, bounds_of, within
 from cxsim.journey import MAX_CLIENTS, MAX_STAFF, NAME_PATTERN
 from cxsim.network import NetworkConfig, validate_network
 
@@ -69,58 +70,6 @@ __all__ = [
 MAX_SEED = 2**63 - 1  # seeds are stored as signed 64-bit integers (Parquet)
 MAX_MONTHS = 100_000  # more than any horizon: sim.years <= 200 at sim.days_per_month >= 1
 MAX_MESSAGES = 700  # a Poisson count inverted from exp(-rate), which underflows past ~745
-
-
-_INTERVAL = re.compile(r"([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])( integer)?")
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """The values a numeric setting may take: ``[low, high]``, either end open, and
-    whether it must be an integer. Written as its interval (``"(0, 1]"``)."""
-
-    low: float
-    high: float
-    low_open: bool = False
-    high_open: bool = False
-    integer: bool = False
-
-    @classmethod
-    def parse(cls, text: str) -> Bounds:
-        opening, low, high, closing, kind = _INTERVAL.fullmatch(text).groups()
-        number = int if kind else float  # integers stay exact (a seed's 2**63 - 1)
-        return cls(number(low), number(high), opening == "(", closing == ")", kind is not None)
-
-    def __str__(self) -> str:
-        def end(x: float) -> str:
-            return f"{int(x):,}" if abs(x) >= 1e4 and float(x).is_integer() else f"{x:g}"
-
-        return (f"{'(' if self.low_open else '['}{end(self.low)}, {end(self.high)}"
-                f"{')' if self.high_open else ']'}")
-
-    def check(self, key: str, value: Any) -> None:
-        """Raise :class:`ConfigError` naming *key* unless *value* is within."""
-        kind = "an integer" if self.integer else "a number"
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(key, f"must be {kind}", value)
-        if self.integer and not isinstance(value, int):
-            raise ConfigError(key, "must be an integer", value)
-        if not math.isfinite(value):
-            raise ConfigError(key, "must be finite", value)
-        if (value < self.low or value > self.high or (self.low_open and value == self.low)
-                or (self.high_open and value == self.high)):
-            raise ConfigError(key, f"must be in {self}", value)
-
-
-def within(default: Any, interval: str) -> Any:
-    """A dataclass field with *default* whose values must lie in *interval*
-    (``"[0, 1]"``, ``"(0, 365]"``, ``"[1, 100] integer"``)."""
-    return field(default=default, metadata={"bounds": Bounds.parse(interval)})
-
-
-def bounds_of(section: type, name: str) -> Bounds | None:
-    """The bounds a setting of *section* (a config dataclass) declares, if numeric."""
-    return next((f.metadata.get("bounds") for f in fields(section) if f.name == name), None)
 
 
 def _check_section(key: str, section: Any, skip: tuple[str, ...] = ()) -> None:
