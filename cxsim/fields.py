@@ -1,20 +1,24 @@
-"""A config field declared once: its default and the values it may take, beside it.
+"""A config field declared once: its default, the values it may take and what it means.
 
-A leaf module (it imports only :mod:`cxsim.errors`), so every config
-dataclass, :class:`cxsim.network.NetworkConfig` included, declares its fields
-with the same helpers; :mod:`cxsim.config` re-exports them.
+Each field's meaning (with its source) is its ``doc``, kept in the field's
+metadata beside its default (:func:`within`, :func:`described`), so code reads
+it (:func:`doc_of`) where a comment could only be read by people. A leaf
+module (it imports only :mod:`cxsim.errors`), so every config dataclass,
+:class:`cxsim.network.NetworkConfig` included, declares its fields with the
+same helpers; :mod:`cxsim.config` re-exports them.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
 from cxsim.errors import ConfigError
 
-__all__ = ["Bounds", "within", "bounds_of"]
+__all__ = ["Bounds", "within", "described", "bounds_of", "doc_of"]
 
 _INTERVAL = re.compile(r"([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])( integer)?")
 
@@ -57,12 +61,34 @@ class Bounds:
             raise ConfigError(key, f"must be in {self}", value)
 
 
-def within(default: Any, interval: str) -> Any:
+def within(default: Any, interval: str, *, doc: str) -> Any:
     """A dataclass field with *default* whose values must lie in *interval*
-    (``"[0, 1]"``, ``"(0, 365]"``, ``"[1, 100] integer"``)."""
-    return field(default=default, metadata={"bounds": Bounds.parse(interval)})
+    (``"[0, 1]"``, ``"(0, 365]"``, ``"[1, 100] integer"``) and whose meaning is *doc*."""
+    return field(default=default, metadata={"bounds": Bounds.parse(interval), "doc": doc})
+
+
+def described(default: Any = MISSING, *, doc: str,
+              default_factory: Callable[[], Any] = MISSING) -> Any:
+    """A dataclass field with no bounds (a name, a flag, a mapping, a section) whose
+    meaning is *doc*; a mutable default comes from *default_factory*, as in ``field``."""
+    return field(default=default, default_factory=default_factory, metadata={"doc": doc})
+
+
+def _field(section: type, name: str) -> Field | None:
+    return next((f for f in fields(section) if f.name == name), None)
 
 
 def bounds_of(section: type, name: str) -> Bounds | None:
     """The bounds a setting of *section* (a config dataclass) declares, if numeric."""
-    return next((f.metadata.get("bounds") for f in fields(section) if f.name == name), None)
+    found = _field(section, name)
+    return None if found is None else found.metadata.get("bounds")
+
+
+def doc_of(section: type, name: str) -> str:
+    """What the setting *name* of *section* (a config dataclass) means, with its source,
+    as declared beside its default ("" if it declares none); KeyError if it has no such
+    setting, so a mistyped name is not a blank tooltip."""
+    found = _field(section, name)
+    if found is None:
+        raise KeyError(f"{section.__name__} has no setting {name!r}")
+    return found.metadata.get("doc", "")

@@ -71,6 +71,7 @@ from xml.etree import ElementTree
 import numpy as np
 
 from cxsim.errors import ConfigError
+from cxsim.fields import described
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -136,10 +137,16 @@ class NetworkConfig:
        *Marketing Letters* 12(3), 211-223, 2001.
     """
 
-    kind: str = "small_world"  # clustered strong ties + weak-tie shortcuts; Goldenberg et al. 2001
-    mean_degree: int = 10  # ties per client: k=10 of Watts & Strogatz (1998); Dunbar layers 5-15
-    rewire_probability: float = 0.1  # Watts & Strogatz (1998): still clustered, paths already short
-    path: str = ""  # GraphML (.graphml/.xml) or edge list (.csv/.txt/.edges) for kind=file
+    kind: str = described("small_world", doc=(
+        "the network's shape; the default small world: clustered strong ties + weak-tie "
+        "shortcuts; Goldenberg et al. 2001"))
+    mean_degree: int = described(10, doc=(
+        "ties per client: k=10 of Watts & Strogatz (1998); Dunbar layers 5-15"))
+    rewire_probability: float = described(0.1, doc=(
+        "chance a tie's far end is rewired to a random client (small_world); Watts & "
+        "Strogatz (1998): still clustered, paths already short"))
+    path: str = described("", doc=(
+        "GraphML (.graphml/.xml) or edge list (.csv/.txt/.edges) for kind=file"))
 
 
 def register_network_configs() -> None:
