@@ -31,7 +31,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from cxsim.errors import ConfigError
-from cxsim.fields import Bounds, bounds_of, described, doc_of, within
+from cxsim.fields import Bounds, bounds_of, describe, described, doc_of, within
 from cxsim.journey import MAX_CLIENTS, MAX_STAFF, NAME_PATTERN
 from cxsim.network import NetworkConfig, validate_network
 
@@ -68,6 +68,7 @@ __all__ = [
     "described",
     "bounds_of",
     "doc_of",
+    "describe",
     "MAX_CLIENTS",
     "MAX_SEED",
     "firm_labels",

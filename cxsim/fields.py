@@ -2,8 +2,9 @@
 
 Each field's meaning (with its source) is its ``doc``, kept in the field's
 metadata beside its default (:func:`within`, :func:`described`), so code reads
-it (:func:`doc_of`) where a comment could only be read by people. A leaf
-module (it imports only :mod:`cxsim.errors`), so every config dataclass,
+it (:func:`doc_of`; a page's tooltip, with the range in words:
+:func:`describe`) where a comment could only be read by people. A leaf module
+(it imports only :mod:`cxsim.errors`), so every config dataclass,
 :class:`cxsim.network.NetworkConfig` included, declares its fields with the
 same helpers; :mod:`cxsim.config` re-exports them.
 """
@@ -18,9 +19,14 @@ from typing import Any
 
 from cxsim.errors import ConfigError
 
-__all__ = ["Bounds", "within", "described", "bounds_of", "doc_of"]
+__all__ = ["Bounds", "within", "described", "bounds_of", "doc_of", "describe"]
 
 _INTERVAL = re.compile(r"([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])( integer)?")
+
+
+def _end(x: float) -> str:
+    """An end of an interval as errors and pages write it: 36,525, 1,000,000, 0.0001, 365."""
+    return f"{int(x):,}" if abs(x) >= 1e4 and float(x).is_integer() else f"{x:g}"
 
 
 @dataclass(frozen=True)
@@ -41,11 +47,15 @@ class Bounds:
         return cls(number(low), number(high), opening == "(", closing == ")", kind is not None)
 
     def __str__(self) -> str:
-        def end(x: float) -> str:
-            return f"{int(x):,}" if abs(x) >= 1e4 and float(x).is_integer() else f"{x:g}"
-
-        return (f"{'(' if self.low_open else '['}{end(self.low)}, {end(self.high)}"
+        return (f"{'(' if self.low_open else '['}{_end(self.low)}, {_end(self.high)}"
                 f"{')' if self.high_open else ']'}")
+
+    def in_words(self) -> str:
+        """The interval as a person reads it, for a page: ``"from 0 (excluded) to 100"``,
+        ``"a whole number from 1 to 10,000,000"``."""
+        low = _end(self.low) + (" (excluded)" if self.low_open else "")
+        high = _end(self.high) + (" (excluded)" if self.high_open else "")
+        return f"{'a whole number ' if self.integer else ''}from {low} to {high}"
 
     def check(self, key: str, value: Any) -> None:
         """Raise :class:`ConfigError` naming *key* unless *value* is within."""
@@ -92,3 +102,12 @@ def doc_of(section: type, name: str) -> str:
     if found is None:
         raise KeyError(f"{section.__name__} has no setting {name!r}")
     return found.metadata.get("doc", "")
+
+
+def describe(section: type, name: str) -> str:
+    """A setting's tooltip: what it means, then the values it may take in words
+    (``"multiplies the segment's order value; from 0 (excluded) to 100"``), both read
+    from its one declaration."""
+    bounds = bounds_of(section, name)
+    words = "" if bounds is None else bounds.in_words()
+    return "; ".join(part for part in (doc_of(section, name), words) if part)

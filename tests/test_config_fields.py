@@ -86,3 +86,32 @@ def test_declaring_a_meaning_keeps_the_default_and_the_bounds():
     assert config.bounds_of(Declared, "flag") is None
     assert [doc_of(Declared, n) for n in ("share", "names", "flag")] == [
         "a share", "names", "a flag"]
+
+
+@pytest.mark.parametrize(("interval", "words"), [
+    ("(0, 100]", "from 0 (excluded) to 100"),
+    ("[0, 1)", "from 0 to 1 (excluded)"),
+    ("(-1, 1)", "from -1 (excluded) to 1 (excluded)"),
+    ("[0.0001, 10]", "from 0.0001 to 10"),
+    ("(0, 36525]", "from 0 (excluded) to 36,525"),
+    ("[0, 1e9]", "from 0 to 1,000,000,000"),
+    ("[1, 100000] integer", "a whole number from 1 to 100,000"),
+])
+def test_bounds_in_words_say_each_end_open_or_closed(interval, words):
+    assert config.Bounds.parse(interval).in_words() == words
+
+
+def test_describe_gives_a_levers_meaning_and_its_range_from_one_declaration():
+    assert config.describe(FirmConfig, "price_level") == (
+        "multiplies the segment's order value; from 0 (excluded) to 100")
+    assert config.describe(config.MarketConfig, "size") == (
+        "clients; small enough for a demo in seconds; a whole number from 1 to "
+        f"{config.MAX_CLIENTS:,}")
+    assert config.describe(Config, "seed") == (
+        "root of all random streams; a whole number from 0 to 9,223,372,036,854,775,807")
+    assert config.describe(SegmentConfig, "mean_days_between_needs") == (
+        doc_of(SegmentConfig, "mean_days_between_needs") + "; from 0 (excluded) to 36,525")
+    assert config.describe(FirmConfig, "strategy") == "preset in configs/strategy/"  # no range
+    assert config.describe(NetworkConfig, "path") == doc_of(NetworkConfig, "path")
+    with pytest.raises(KeyError):
+        config.describe(FirmConfig, "price_levle")
