@@ -22,7 +22,7 @@ from cxsim.experiment import Ensemble
 from cxsim.report import write_report
 from cxsim.report.comparison import Compared, comparison_page
 from cxsim.report.page import write
-from cxsim.report.run import KPIS, named, page_of
+from cxsim.report.run import KPIS, estimate, named, page_of
 from cxsim.results import Results, crossover, mean_ci, month_number
 from tests.reports import HOSTILE, hostile
 from tests.reports import duel as finished_duel
@@ -83,6 +83,29 @@ NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 def numbers(text: str) -> list[float]:
     plain = text.replace("95% CI", "").replace("$", "")  # "-$54" is -54 dollars
     return [float(n.replace(",", "")) for n in NUMBER.findall(plain)]
+
+
+def test_the_first_screen_holds_the_bottom_line_the_tiles_and_the_difference_chart(browser,
+                                                                                  duel):
+    """At 1280x800, as an executive opens it: the bottom line, the four tiles and the
+    share-lead chart are on screen without scrolling; each tile names the firm ahead only
+    where the paired interval says so."""
+    results, path = duel
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(path.resolve().as_uri())
+    for element in ("p.bottom-line", ".tile >> nth=-1", "figure.headline img"):
+        box = page.locator(element).bounding_box()
+        assert box is not None and box["y"] + min(box["height"], 200) <= 800, element
+    assert page.locator(".tile").count() == 4
+    assert page.locator("p.bottom-line").inner_text().startswith("Bottom line: ")
+    tiles = dict(zip(page.locator(".tile h3").all_inner_texts(),
+                     page.locator(".tile").all_inner_texts()))
+    gap = estimate(100 * (results.summary.pivot(index="replication", columns="firm",
+                                                values="share_final")
+                          .pipe(lambda w: w.client_first - w.sales_first)).to_numpy())
+    share = tiles["Final market share"]
+    assert ("ahead" in share) == bool(gap.sign), share
+    page.close()
 
 
 def test_the_run_report_loads_offline_and_its_numbers_are_the_results(browser, duel):

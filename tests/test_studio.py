@@ -21,7 +21,7 @@ from cxsim.config import to_config
 from cxsim.errors import ConfigError
 from cxsim.studio.answer import differences
 from cxsim.studio.runs import pair_chunks
-from cxsim.studio.what_if import Setting, WhatIf, lever_bounds
+from cxsim.studio.what_if import Event, Setting, WhatIf, lever_bounds
 from tests.test_report_browser import ARGS, CHROMIUM
 
 TINY = Setting(clients=300, years=1.0, replications=3)
@@ -34,18 +34,39 @@ def test_a_what_if_is_cxsims_own_overrides_and_command():
                                            "sim.years=1"]
     assert what_if.b_overrides() == ["firms.sales_first.org=cco",
                                      "firms.sales_first.price_level=1.1"]
-    assert what_if.command() == (
-        "cxsim-compare --common market=recurring_b2b market.size=300 sim.years=1 --b "
-        "firms.sales_first.org=cco firms.sales_first.price_level=1.1 -n 3 --workers 2 "
-        "--out studio-comparison")
+    assert what_if.command(program="/opt/my env/bin/cxsim-compare") == (
+        "'/opt/my env/bin/cxsim-compare' --common market=recurring_b2b market.size=300 "
+        "sim.years=1 --b firms.sales_first.org=cco firms.sales_first.price_level=1.1 -n 3 "
+        '--workers 2 --out "$(mktemp -d)"')
     a, b = what_if.configs()
     assert a.firms["sales_first"].org != "cco" and b.firms["sales_first"].org == "cco"
 
 
 def test_an_event_alone_is_what_b_changes_in_the_command():
-    what_if = WhatIf(TINY, {}, ("shock", 3, None))
+    what_if = WhatIf(TINY, {}, Event("shock", 3, months=4, size=0.5))
     assert what_if.command().split(" --b ")[1].startswith(
-        "+events.b_shock.kind=shock +events.b_shock.start_month=3 -n 3")
+        "+events.b_shock.kind=shock +events.b_shock.start_month=3 +events.b_shock.months=4 "
+        "+events.b_shock.order_value_factor=0.5 -n 3")
+    _, b = what_if.configs()
+    assert (b.events["b_shock"].months, b.events["b_shock"].order_value_factor) == (4, 0.5)
+
+
+def test_scenario_a_is_edited_too_and_b_starts_as_a():
+    """A lever A sets and B leaves is common to both; one both set is each scenario's own;
+    an event in A only is A's."""
+    what_if = WhatIf(TINY, {"sales_first": {"funding": "generous"}},
+                     a={"sales_first": {"funding": "lean", "org": "cco"}},
+                     a_event=Event("workshop", 2, firm="client_first"))
+    assert what_if.common_overrides()[-1:] == ["firms.sales_first.org=cco"]
+    assert what_if.a_overrides() == ["firms.sales_first.funding=lean",
+                                     "+events.a_workshop.kind=workshop",
+                                     "+events.a_workshop.start_month=2",
+                                     "+events.a_workshop.firm=client_first"]
+    a, b = what_if.configs()
+    assert (a.firms["sales_first"].funding, b.firms["sales_first"].funding) == ("lean",
+                                                                                "generous")
+    assert a.firms["sales_first"].org == b.firms["sales_first"].org == "cco"
+    assert set(a.events) == {"a_workshop"} and not b.events
 
 
 def test_a_calibrated_market_offers_only_the_levers_it_sets():
@@ -86,7 +107,7 @@ def test_a_link_written_before_the_page_read_its_own_opens_the_same_what_if():
     assert studio.what_if() == WhatIf(
         Setting("one_off_consumer", {}, "subscription", 300, 1.0, 3),
         {"sales_first": {"org": "cco"}, "client_first": {"price_level": 1.2}},
-        ("workshop", 4, "client_first"))
+        Event("workshop", 4, firm="client_first"))  # event_month was 0-based, as start_month
     again = Studio(_query(studio.link()))
     assert again.what_if() == studio.what_if() and again.link() == studio.link()
 
@@ -215,8 +236,8 @@ def chromium():
         browser.close()
 
 
-def open_studio(chromium, url: str, query: str):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+def open_studio(chromium, url: str, query: str, width: int = 1400, height: int = 1000):
+    page = chromium.new_page(viewport={"width": width, "height": height})
     seen = {"outside": [], "errors": [], "dialogs": []}
 
     def request(r) -> None:
@@ -248,31 +269,57 @@ def _workers(server) -> set[int]:
 
 @pytest.mark.xdist_group("studio")
 def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
-    """B sets a CCO at the sales-focused firm (its org menu, the first of the two); the
-    link then holds it; the numbers on the page equal cxsim.compare's with the same
-    overrides and seed; nothing leaves 127.0.0.1; no console error."""
+    """At 1280x800: A sets lean funding at the sales-focused firm, B a CCO there; the link
+    then holds both; after Run the verdict is on screen; the numbers on the page equal
+    cxsim.compare's with the same overrides and seed; the command runs as shown; nothing
+    leaves 127.0.0.1; no console error."""
+    from cxsim.studio.page import COMPARE
+
     url, _ = studio
-    page, seen = open_studio(chromium, url, "clients=300&years=1&n=3")
-    orgs = page.locator("select").filter(has=page.locator("option", has_text="no_cco"))
-    assert orgs.count() == 2  # sales_first's, then client_first's
-    orgs.first.select_option("cco")
+    page, seen = open_studio(chromium, url, "clients=300&years=1&n=3", 1280, 800)
+    page.locator(".lever-a-sales_first-funding select").select_option("lean")
+    b_org = page.locator(".lever-b-sales_first-org select")
+    b_org.select_option("cco")
     page.get_by_text("firms.sales_first.org=cco").first.wait_for(timeout=30_000)
-    page.wait_for_url(re.compile(r"b\.sales_first\.org=cco"), timeout=30_000)
+    page.wait_for_url(re.compile(r"a\.sales_first\.funding=lean.*b\.sales_first\.org=cco"),
+                      timeout=30_000)
+    assert b_org.locator("option").first.inner_text() == "as in A: no_cco"  # what A is
     page.get_by_role("button", name="Run").click()
     page.get_by_text("Done: 3 pairs.").wait_for(timeout=120_000)
+    verdict = page.locator("section.answer .verdict p").first.bounding_box()
+    assert verdict["y"] >= 0 and verdict["y"] + verdict["height"] <= 800  # on screen
     shown = _shown(page)
-    a, b = WhatIf(TINY, CCO).configs()
+    what_if = WhatIf(TINY, CCO, a={"sales_first": {"funding": "lean"}})
+    a, b = what_if.configs()
+    assert a.firms["sales_first"].funding == "lean" == b.firms["sales_first"].funding
     expected = differences(cxsim.compare(a, b, 3, progress=False))
     assert len(shown) == len(expected) == 8
     for row in expected.itertuples():
         assert shown[row.firm, row.metric] == pytest.approx(row.diff, rel=1e-12, abs=1e-12)
-    assert page.locator("textarea").first.input_value().startswith(
-        "cxsim-compare --common market=recurring_b2b market.size=300 sim.years=1 --b "
-        "firms.sales_first.org=cco -n 3")
+    command = page.locator("textarea").first.input_value()
+    assert command == what_if.command(program=COMPARE)
+    assert command.startswith(f"{COMPARE} --common market=recurring_b2b market.size=300 "
+                              "sim.years=1 firms.sales_first.funding=lean --b "
+                              "firms.sales_first.org=cco -n 3")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download report").click()
     report = Path(download.value.path()).read_text(encoding="utf-8")
     assert "What B changes against A" in report and "firms.sales_first.org=cco" in report
+    assert "Journey map" in report  # the workers send the touchpoints too
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
+    page.close()
+
+
+@pytest.mark.xdist_group("studio")
+def test_every_lever_says_what_it_means_from_its_declaration(studio, chromium):
+    from cxsim.config import FirmConfig, describe
+    from cxsim.studio.what_if import LEVER_WORDS
+
+    url, _ = studio
+    page, seen = open_studio(chromium, url, "clients=300&years=1&n=2")
+    for lever, words in LEVER_WORDS.items():
+        label = page.locator("span[title]", has_text=re.compile(f"^{re.escape(words)}$"))
+        assert label.first.get_attribute("title") == describe(FirmConfig, lever), lever
     assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 
@@ -338,6 +385,12 @@ def test_the_trainer_tells_the_rule_then_the_exception(studio, chromium):
     chapters = page.locator(".chapter h3")
     assert [chapters.nth(i).inner_text() for i in range(chapters.count())] == [
         "The rule: recurring_b2b", "The exception: one_off_consumer"]
+    command = page.locator("textarea").first.input_value()  # the story's own command
+    assert "cxsim-demo" in command and "--replications 2 --clients 300 --years 5" in command
+    with page.expect_download() as download:  # the story's report: make demo's page
+        page.get_by_role("button", name="Download report").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Why transaction focus loses market share" in report
     assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 
@@ -381,7 +434,8 @@ def test_a_link_cannot_run_script_in_the_page(studio, chromium):
         assert page.evaluate("window.__pwned") is None, kind
         assert page.locator("img[src='x'], svg[onload], a[href^='javascript']").count() == 0
         page.get_by_text(re.compile("^Part of this link was not used")).wait_for(timeout=5_000)
-        assert page.locator("select").first.input_value() == "recurring_b2b"
+        assert page.locator("select").first.input_value() == (
+            "Recurring business clients (recurring_b2b)")
         assert "pwned" not in urllib.parse.unquote(page.url), kind  # the address is rewritten
         page.close()
 

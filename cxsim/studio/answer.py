@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxsim.experiment import Comparison, Ensemble
 from cxsim.report import answer, charts
-from cxsim.report.comparison import Compared, comparison_sentences
+from cxsim.report.comparison import Compared, comparison_sentences, share_change_chart
 from cxsim.report.page import Chart
 from cxsim.report.run import currency_of, leading, named, run_sentences
 
@@ -60,7 +60,8 @@ def _shares(ensemble: Ensemble, days_per_month: float, label: str, title: str) -
 
 
 def answer_html(compared: Compared, planned: int) -> str:
-    """The answer block for the pairs finished so far (of *planned*)."""
+    """The answer block for the pairs finished so far (of *planned*): the verdict, the
+    difference chart (B - A share by month), the differences, then the rest."""
     comparison = compared.comparison
     days_per_month = float(compared.meta["days_per_month"])
     config = compared.meta["config_a"]
@@ -68,9 +69,11 @@ def answer_html(compared: Compared, planned: int) -> str:
                                named(ensemble.timeseries, config)), days_per_month,
                       f"{label}: ", f"Market share over time, scenario {label}")
               for label, ensemble in (("A", comparison.a), ("B", comparison.b))]
+    verdict, *rest = comparison_sentences(compared)
     return _ENVIRONMENT.get_template("answer.html.j2").render(
-        pairs=comparison.a.n, planned=planned, sentences=comparison_sentences(compared),
-        differences=differences(comparison, config), charts=shares)
+        pairs=comparison.a.n, planned=planned, verdict=verdict, sentences=rest,
+        headline=share_change_chart(compared), differences=differences(comparison, config),
+        charts=shares)
 
 
 def story_html(chapters: list[tuple[str, Ensemble]], days_per_month: float, planned: int,

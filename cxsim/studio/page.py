@@ -18,33 +18,53 @@ import html
 import io
 import math
 import re
+import shlex
 import signal
 import socket
 import sys
 import threading
 import urllib.parse
 from collections.abc import Mapping
+from pathlib import Path
 
 import panel as pn
 
 from cxsim.commandline import Parser, fail
-from cxsim.config import as_plain, config_dir, group_options
+from cxsim.config import (
+    EventConfig,
+    FirmConfig,
+    MarketConfig,
+    SegmentConfig,
+    SimConfig,
+    as_plain,
+    config_dir,
+    describe,
+    group_options,
+)
+from cxsim.demo import MARKETS as STORY_MARKETS
 from cxsim.demo import YEARS as STORY_YEARS
+from cxsim.demo import demo_page
 from cxsim.errors import ConfigError
 from cxsim.experiment import Ensemble
 from cxsim.report.comparison import Compared, comparison_meta, comparison_page
-from cxsim.report.page import render
+from cxsim.report.page import Page, render
 from cxsim.studio.answer import answer_html, story_html
 from cxsim.studio.runs import Workers, compare_stream, stream
 from cxsim.studio.what_if import (
     CHOICES,
     EVENTS,
+    LEVER_WORDS,
     LIVE_SIZE,
     NUMBERS,
+    Event,
     Setting,
     WhatIf,
+    firm_names,
     firms,
     lever_bounds,
+    levers_of,
+    market_names,
+    preset_levers,
     save_journey,
     segments,
 )
@@ -84,11 +104,33 @@ def shared_workers() -> Workers:
         return _WORKERS
 
 
-def _number(name: str, lever: str, value: float | None, placeholder: str = ""):
+COMPARE = str(Path(sys.executable).parent / "cxsim-compare")
+"""The offered command calls cxsim-compare by its path: the shell need not have the studio's
+environment active."""
+LEFT, WIDE, NARROW, LABEL = 560, 200, 120, 150  # pixels
+PANE_HEIGHT = 680  # the levers and the answer side by side, each scrolling, in a 1280x800 view
+SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
+
+
+def _section(lever: str) -> type:
+    """The config section that declares *lever* (its meaning and bounds)."""
+    return next(s for s in SECTIONS if lever in {f for f in s.__dataclass_fields__})
+
+
+def _number(name: str, lever: str, value: float | None, placeholder: str = "",
+            width: int = WIDE):
+    """A number input within the lever's declared bounds, its meaning as a tooltip."""
     bounds = lever_bounds(lever)
     kind = pn.widgets.IntInput if bounds.integer else pn.widgets.FloatInput
     return kind(label=name, value=value, start=bounds.low, end=bounds.high,
-                placeholder=placeholder, width=170)
+                placeholder=placeholder, width=width,
+                description=describe(_section(lever), lever) if name else None)
+
+
+def _choice(name: str, lever: str, options, value, section: type):
+    """A menu of a lever's options, its meaning as a tooltip where it has a name."""
+    return pn.widgets.Select(label=name, options=options, value=value, width=NARROW if not name
+                             else WIDE, description=describe(section, lever) if name else None)
 
 
 def _number_text(x: float) -> str:
@@ -104,9 +146,11 @@ def _checked(widget, text: str):
         Saying what the widget takes, with the value found.
     """
     if isinstance(widget, pn.widgets.Select):
-        if text in widget.options:
+        options = list(widget.options.values() if isinstance(widget.options, dict)
+                       else widget.options)
+        if text in options:
             return text
-        raise ValueError(f"must be one of {', '.join(widget.options)}; got {text!r}")
+        raise ValueError(f"must be one of {', '.join(options)}; got {text!r}")
     whole = isinstance(widget, pn.widgets.IntInput)
     kind = "a whole number" if whole else "a number"
     bounds = f"in [{_number_text(widget.start)}, {_number_text(widget.end)}]"
@@ -126,10 +170,11 @@ class Text:
     quoting either). Panel's Str and Markdown panes hand what they hold to the browser as
     HTML, where a link's value ran as script; this escapes it first. Hidden while empty."""
 
-    def __init__(self, css: str, text: str = "", styles: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, css: str, text: str = "", styles: dict[str, str] | None = None,
+                 tooltip: str = "") -> None:
         self.pane = pn.pane.HTML("", css_classes=[css],
                                  styles={"white-space": "pre-wrap", **(styles or {})})
+        self.tooltip = tooltip
         self.text = text
 
     @property
@@ -139,7 +184,10 @@ class Text:
     @text.setter
     def text(self, value: str) -> None:
         self._text = value
-        self.pane.object = html.escape(value)
+        shown = html.escape(value)
+        if self.tooltip:
+            shown = f'<span title="{html.escape(self.tooltip)}">{shown}</span>'
+        self.pane.object = shown
         self.pane.visible = bool(value)
 
 
@@ -149,7 +197,9 @@ def _message(css: str) -> Text:
 
 
 class Studio:
-    """One browser session's page: the setting, scenario B, Run and the answer.
+    """One browser session's page: the levers on the left (the setting, each firm's levers
+    in scenarios A and B, an event in either), Run and the answer on the right, so the
+    verdict is on screen after Run at 1280x800.
 
     *link* is the query of the address the page was opened with (key to values, as the
     server parsed them): the what-if a shared link holds.
@@ -157,60 +207,71 @@ class Studio:
 
     def __init__(self, link: Mapping[str, list[bytes]] | None = None) -> None:
         self.firms = firms()
-        self.market = pn.widgets.Select(label="market", options=group_options("market"),
-                                        value=Setting.market, width=170)
+        self.names = firm_names()
+        self.market = pn.widgets.Select(
+            label="market", options=market_names(), value=Setting.market, width=WIDE,
+            description="the clients both scenarios compete for: a market preset (configs/"
+                        "market), each segment's deciding levers below")
         self.journey = pn.widgets.Select(label="journey (every firm)",
                                          options=[PRESET_JOURNEY, *group_options("journey")],
-                                         width=170)
-        self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False, width=170)
+                                         width=WIDE, description=describe(FirmConfig,
+                                                                          "journey"))
+        self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False, width=WIDE)
         self.upload_error = _message("upload-error")
-        self.clients = _number("clients", "size", LIVE_SIZE["clients"])
-        self.years = _number("years", "years", LIVE_SIZE["years"])
-        self.replications = pn.widgets.IntInput(label="paired replications",
-                                                value=LIVE_SIZE["replications"], start=2,
-                                                end=100, width=170)
+        self.clients = _number("clients", "size", LIVE_SIZE["clients"], width=NARROW)
+        self.years = _number("years", "years", LIVE_SIZE["years"], width=NARROW)
+        self.replications = pn.widgets.IntInput(
+            label="pairs", value=LIVE_SIZE["replications"], start=2, end=100, width=NARROW,
+            description="paired replications of A and B on common random numbers; more "
+                        "narrow the interval; from 2 to 100")
         self.segment_box = pn.Column()
         self.segment_levers: dict[tuple[str, str], pn.widgets.Widget] = {}
-        self.b_levers: dict[tuple[str, str], pn.widgets.Widget] = {}
-        columns = []
+        self.levers: dict[tuple[str, str, str], pn.widgets.Widget] = {}
+        tabs = []
         for firm in self.firms:
-            widgets = []
-            for lever, options in CHOICES.items():
-                w = pn.widgets.Select(label=lever, options=[AS_IN_A, *options], width=170)
-                self.b_levers[firm, lever] = w
-                widgets.append(w)
-            for lever in NUMBERS:
-                w = _number(lever, lever, None, AS_IN_A)
-                self.b_levers[firm, lever] = w
-                widgets.append(w)
-            columns.append(pn.Column(Text("firm", firm, {"font-weight": "bold"}).pane,
-                                     *widgets))
-        self.event = pn.widgets.Select(label="event in B", options=[NO_EVENT, *EVENTS],
-                                       width=170)
-        self.event_month = _number("from month", "start_month", 6)
-        self.event_firm = pn.widgets.Select(label="workshop at", options=[EVERY_FIRM,
-                                                                          *self.firms],
-                                            width=170)
+            rows = [pn.Row(pn.Spacer(width=LABEL),
+                           *(pn.pane.HTML(f"<b>scenario {x}</b>", width=NARROW)
+                             for x in "AB"))]
+            for lever in (*CHOICES, *NUMBERS):
+                section = FirmConfig
+                a = (_choice("", lever, list(CHOICES[lever]), preset_levers()[firm][lever],
+                             section) if lever in CHOICES
+                     else _number("", lever, None, width=NARROW))
+                b = (_choice("", lever, {AS_IN_A: AS_IN_A, **{o: o for o in CHOICES[lever]}},
+                             AS_IN_A, section) if lever in CHOICES
+                     else _number("", lever, None, width=NARROW))
+                for scenario, w in (("a", a), ("b", b)):
+                    self.levers[scenario, firm, lever] = w
+                    w.css_classes = [f"lever-{scenario}-{firm}-{lever}"]
+                rows.append(pn.Row(Text("lever", LEVER_WORDS[lever], {"width": f"{LABEL}px"},
+                                        tooltip=describe(section, lever)).pane, a, b))
+            tabs.append((self.names[firm], pn.Column(*rows)))
+        self.firm_tabs = pn.Tabs(*tabs)
+        self.events = {scenario: self._event_row(scenario) for scenario in ("a", "b")}
         self.overrides = Text("overrides")
-        self.command = pn.widgets.TextAreaInput(label="the cxsim-compare command that "
-                                                "reproduces it", disabled=True,
-                                                sizing_mode="stretch_width", height=70)
-        self.copy = pn.widgets.Button(label="Copy command")
+        self.command = pn.widgets.TextAreaInput(
+            label="the command that reproduces it (writes to a new temporary folder)",
+            disabled=True, sizing_mode="stretch_width", height=78)
+        self.copy = pn.widgets.Button(label="Copy command", width=130)
         self.copy.js_on_click(args={"command": self.command}, code=COPY)
         self.error = _message("error")
         self.link_error = _message("link-error")
         self.address = pn.widgets.TextInput(visible=False)
         self.address.jscallback(value=ADDRESS)
-        self.run = pn.widgets.Button(label="Run", color="primary", css_classes=["run"])
-        self.cancel = pn.widgets.Button(label="Cancel", disabled=True, css_classes=["cancel"])
-        self.trainer = pn.widgets.Button(label="Trainer: the rule, then the exception")
+        self.run = pn.widgets.Button(label="Run", color="primary", css_classes=["run"],
+                                     width=90)
+        self.cancel = pn.widgets.Button(label="Cancel", disabled=True, css_classes=["cancel"],
+                                        width=90)
+        self.trainer = pn.widgets.Button(label="Trainer: the rule, then the exception",
+                                         width=270)
         self.progress = pn.indicators.Progress(value=0, max=LIVE_SIZE["replications"],
-                                               width=300)
+                                               sizing_mode="stretch_width", height=12)
         self.status = Text("status", "Set a what-if and press Run.")
         self.answer = pn.pane.HTML("", css_classes=["answer-pane"], sizing_mode="stretch_width")
         self.download = pn.widgets.FileDownload(callback=self._report, filename="report.html",
-                                                label="Download report", disabled=True)
-        self._compared: Compared | None = None
+                                                label="Download report", disabled=True,
+                                                width=150)
+        self._report_page: Page | None = None
         self._uploaded: str | None = None
         self._stop = threading.Event()
         self._running = False
@@ -228,32 +289,69 @@ class Studio:
         if pn.state.curdoc is not None:
             pn.state.on_session_destroyed(lambda _: self._stop.set())
         pn.state.onload(self._loaded)
-        self.view = pn.Column(
-            "# cxsim studio: what if?",
-            "Scenario A is the setting; scenario B changes the levers you set below. Both "
-            "run on common random numbers; the answer is the paired difference B - A with "
-            "its 95% interval.",
-            self.link_error.pane,
-            pn.Row(pn.Column("### Setting", self.market, self.journey,
-                             "or upload a journey (YAML)", self.upload, self.upload_error.pane,
-                             self.clients, self.years, self.replications, self.segment_box),
-                   pn.Column("### Scenario B", pn.Row(*columns),
-                             pn.Row(self.event, self.event_month, self.event_firm))),
-            self.overrides.pane, self.error.pane,
+        levers = pn.Column(
+            "#### Setting (both scenarios)",
+            pn.Row(self.market, self.journey), self.upload, self.upload_error.pane,
+            pn.Row(self.clients, self.years, self.replications), self.segment_box,
+            "#### Each firm in scenario A and scenario B",
+            self.firm_tabs,
+            "#### An event",
+            self.events["a"][0], self.events["b"][0],
+            width=LEFT, height=PANE_HEIGHT, scroll=True)
+        answer = pn.Column(
             pn.Row(self.run, self.cancel, self.download, self.trainer),
-            self.progress, self.status.pane, self.answer, self.command, self.copy, self.address)
+            self.error.pane, self.overrides.pane, self.progress, self.status.pane,
+            self.answer, self.command, self.copy,
+            sizing_mode="stretch_width", height=PANE_HEIGHT, scroll=True)
+        self.view = pn.Column(
+            pn.pane.HTML("<h2 style='margin:0'>cxsim studio: what if?</h2>"
+                         "<p style='margin:0.2rem 0'>Set scenario A and what B changes; both "
+                         "run on common random numbers, and the answer is the paired "
+                         "difference B &minus; A with its 95% interval. Hover a lever's name "
+                         "for what it means.</p>", sizing_mode="stretch_width"),
+            self.link_error.pane,
+            pn.Row(levers, answer, sizing_mode="stretch_width"),
+            self.address, sizing_mode="stretch_width")
+
+    def _event_row(self, scenario: str) -> tuple[pn.Row, dict[str, pn.widgets.Widget]]:
+        """An event in one scenario: its kind, from which month (1 = the first), a shock's
+        months and size, a workshop's firm; each with its field's meaning as a tooltip."""
+        widgets = {
+            "kind": pn.widgets.Select(label=f"in {scenario.upper()}", options=[NO_EVENT, *EVENTS],
+                                      width=NARROW, description=describe(EventConfig, "kind")),
+            "from": pn.widgets.IntInput(label="from month", value=13, start=1,
+                                        end=lever_bounds("start_month").high + 1,
+                                        width=NARROW, description="the first month it acts; "
+                                        "month 1 is the first month of the run"),
+            "months": _number("months", "months", EventConfig.months, width=NARROW),
+            "size": _number("order value ×", "order_value_factor",
+                            EventConfig.order_value_factor, width=NARROW),
+            "firm": pn.widgets.Select(label="workshop at", options={"every firm": EVERY_FIRM,
+                                      **{self.names[f]: f for f in self.firms}},
+                                      width=NARROW, description=describe(EventConfig, "firm")),
+        }
+        return pn.Row(*widgets.values()), widgets
 
     # ------------------------------------------------------------------ state
     def _inputs(self) -> list:
         return [self.market, self.journey, self.clients, self.years, self.replications,
-                self.event, self.event_month, self.event_firm, *self.b_levers.values()]
+                *self.levers.values(),
+                *(w for _, widgets in self.events.values() for w in widgets.values())]
 
     def linked(self) -> dict[str, pn.widgets.Widget]:
-        """The widgets a link sets, by their key in its query."""
+        """The widgets a link sets, by their key in its query (B's event under the keys it
+        had before A had one; ``event_month``, a 0-based month, is read by :meth:`_open`)."""
         linked = {"market": self.market, "journey": self.journey, "clients": self.clients,
-                  "years": self.years, "n": self.replications, "event": self.event,
-                  "event_month": self.event_month, "event_firm": self.event_firm}
-        linked.update({f"b.{firm}.{lever}": w for (firm, lever), w in self.b_levers.items()})
+                  "years": self.years, "n": self.replications}
+        for scenario, (_, widgets) in self.events.items():
+            prefix = "" if scenario == "b" else "a."
+            linked.update({f"{prefix}event": widgets["kind"],
+                           f"{prefix}event_from": widgets["from"],
+                           f"{prefix}event_months": widgets["months"],
+                           f"{prefix}event_size": widgets["size"],
+                           f"{prefix}event_firm": widgets["firm"]})
+        linked.update({f"{scenario}.{firm}.{lever}": w
+                       for (scenario, firm, lever), w in self.levers.items()})
         return linked
 
     def _open(self, link: Mapping[str, list[bytes]]) -> None:
@@ -261,6 +359,14 @@ class Studio:
         listed, one line each, above the setting (the page keeps its defaults for them)."""
         linked = self.linked()
         problems = []
+        link = dict(link)
+        if "event_month" in link and "event_from" not in link:  # a link of the page before:
+            old = link.pop("event_month")  # a 0-based month, which the page now numbers from 1
+            try:
+                link["event_from"] = [str(int(old[-1][:MAX_LINK_VALUE]) + 1).encode()]
+            except ValueError:
+                problems.append(f"the link's event_month must be a whole number; got "
+                                f"{old[-1][:MAX_LINK_VALUE].decode(errors='replace')!r}")
         for key, values in link.items():
             if len(key) > MAX_LINK_VALUE:
                 problems.append(f"the link's key {key[:20]!r}... must be at most "
@@ -283,12 +389,23 @@ class Studio:
                                       "own settings there:\n" + "\n".join(shown))
 
     def link(self) -> str:
-        """The query of the link that opens this what-if: the setting, and what B sets."""
-        query = {key: w.value for key, w in self.linked().items()
-                 if w.value is not None and w.value != AS_IN_A}
-        if self.event.value == NO_EVENT:
-            for key in ("event", "event_month", "event_firm"):
-                query.pop(key)
+        """The query of the link that opens this what-if: the setting, what A and B set,
+        and the events."""
+        defaults = preset_levers()
+        query = {}
+        for key, w in self.linked().items():
+            parts = key.split(".")
+            if w.value is None or w.value == AS_IN_A or (
+                    parts[0] == "a" and len(parts) == 3 and w.value == defaults[parts[1]].get(
+                        parts[2], object())):
+                continue
+            query[key] = w.value
+        for scenario, (_, widgets) in self.events.items():
+            prefix = "" if scenario == "b" else "a."
+            if widgets["kind"].value == NO_EVENT:
+                for name in ("event", "event_from", "event_months", "event_size",
+                             "event_firm"):
+                    query.pop(prefix + name, None)
         return urllib.parse.urlencode({key: repr(value) if isinstance(value, float) else value
                                        for key, value in query.items()})
 
@@ -296,6 +413,24 @@ class Studio:
         """The address bar holds the what-if as read, what the link could not set left out."""
         self._in_browser = True
         self._describe()
+
+    def _show_a(self, what_if: WhatIf) -> None:
+        """Each lever of A shows the value the presets give it where it is left unset, and
+        B's "as in A" says what A is (e.g. "as in A: sales_focused")."""
+        resolved = levers_of(tuple(what_if.common_overrides() + what_if.a_overrides()))
+        for (scenario, firm, lever), w in self.levers.items():
+            value = resolved[firm][lever]
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            if lever in CHOICES:
+                if scenario == "b":
+                    options = {f"{AS_IN_A}: {shown}": AS_IN_A,
+                               **{o: o for o in CHOICES[lever]}}
+                    if options != w.options:
+                        w.options = options
+            elif scenario == "a":
+                w.placeholder = f"preset: {shown}"
+            else:
+                w.placeholder = f"{AS_IN_A}: {shown}"
 
     def _segments(self) -> None:
         """One row of the segment levers per segment of the chosen market, at its values."""
@@ -333,25 +468,36 @@ class Studio:
         journey = self.journey.value if self.journey.value in group_options("journey") else None
         setting = Setting(self.market.value, changed, self._uploaded or journey,
                           self.clients.value, self.years.value, self.replications.value)
-        b: dict[str, dict[str, object]] = {}
-        for (firm, lever), w in self.b_levers.items():
-            if w.value is not None and w.value != AS_IN_A:
-                b.setdefault(firm, {})[lever] = (float(w.value) if lever in NUMBERS
-                                                 else w.value)
-        event = None
-        if self.event.value in EVENTS:
-            firm = self.event_firm.value if self.event_firm.value in self.firms else None
-            event = (self.event.value, int(self.event_month.value or 0), firm)
-        return WhatIf(setting, b, event)
+        defaults = preset_levers()
+        changes: dict[str, dict[str, dict[str, object]]] = {"a": {}, "b": {}}
+        for (scenario, firm, lever), w in self.levers.items():
+            value = w.value
+            if value is None or value == AS_IN_A or (scenario == "a" and
+                                                     value == defaults[firm].get(lever)):
+                continue
+            changes[scenario].setdefault(firm, {})[lever] = (float(value) if lever in NUMBERS
+                                                             else value)
+        return WhatIf(setting, changes["b"], self._event("b"), changes["a"], self._event("a"))
+
+    def _event(self, scenario: str) -> Event | None:
+        widgets = self.events[scenario][1]
+        if widgets["kind"].value not in EVENTS:
+            return None
+        firm = widgets["firm"].value if widgets["firm"].value in self.firms else None
+        return Event(widgets["kind"].value, int(widgets["from"].value or 1) - 1,
+                     int(widgets["months"].value or EventConfig.months),
+                     float(widgets["size"].value if widgets["size"].value is not None
+                           else EventConfig.order_value_factor), firm)
 
     def _describe(self) -> None:
         if not hasattr(self, "copy"):
             return
         what_if = self.what_if()
+        self._show_a(what_if)
         listed = what_if.b_overrides()
         self.overrides.text = ("B differs from A by: " + ", ".join(listed) if listed
-                                 else "B is A so far: set a lever above.")
-        self.command.value = what_if.command()
+                               else "B is A so far: set a lever in B.")
+        self.command.value = what_if.command(program=COMPARE)
         if self._in_browser:
             self.address.value = self.link()
 
@@ -398,8 +544,8 @@ class Studio:
             self.error.text = str(error)
             return
         n = what_if.setting.replications
-        meta = comparison_meta(what_if.setting.overrides(), [], what_if.b_overrides(), n,
-                               cfg_a, cfg_b)
+        meta = comparison_meta(what_if.common_overrides(), what_if.a_overrides(),
+                               what_if.b_overrides(), n, cfg_a, cfg_b)
 
         async def work(workers: Workers, stop: threading.Event) -> None:
             self.progress.max, self.progress.value = n, 0
@@ -407,8 +553,9 @@ class Studio:
             self.status.text = f"Running {n} pairs..."
             pairs = compare_stream(workers, cfg_a, cfg_b, n, stop)
             while (comparison := await asyncio.to_thread(next, pairs, None)) is not None:
-                self._compared = Compared(comparison, meta)
-                self.answer.object = answer_html(self._compared, n)
+                compared = Compared(comparison, meta)
+                self._report_page = comparison_page(compared)
+                self.answer.object = answer_html(compared, n)
                 self.progress.value = comparison.a.n
                 self.download.disabled = False
             if not stop.is_set():
@@ -423,13 +570,17 @@ class Studio:
         n = self.replications.value
         self.years.value = max(self.years.value or 0.0, STORY_YEARS)  # as make demo: it shows
         setting = [f"market.size={self.clients.value}", f"sim.years={self.years.value:g}"]
-        chapters = [("The rule: recurring_b2b", ["market=recurring_b2b"]),
-                    ("The exception: one_off_consumer", ["market=one_off_consumer"])]
+        rule, exception = STORY_MARKETS
+        chapters = [(f"The rule: {rule}", rule), (f"The exception: {exception}", exception)]
         try:
-            configs = [WhatIf.scenario(setting + market) for _, market in chapters]
+            configs = [WhatIf.scenario([*setting, f"market={market}"])
+                       for _, market in chapters]
         except ConfigError as error:
             self.error.text = str(error)
             return
+        command = (f"{shlex.quote(str(Path(sys.executable).parent / 'cxsim-demo'))} "
+                   f"--replications {n} --clients {self.clients.value} "
+                   f"--years {self.years.value:g} --out \"$(mktemp -d)\"")
 
         async def work(workers: Workers, stop: threading.Event) -> None:
             self.progress.max, self.progress.value = 2 * n, 0
@@ -447,14 +598,21 @@ class Studio:
                 if stop.is_set() or last is None:
                     return
                 told.append((title, last))
+            self._report_page = demo_page(
+                {market: ensemble for (_, market), (_, ensemble) in zip(chapters, told)},
+                {market: as_plain(cfg) for (_, market), cfg in zip(chapters, configs)},
+                command)
+            self.command.value = command
+            self.download.disabled = False
             self.status.text = "Done: the rule, then the exception."
 
         await self._exclusive(work)
 
     def _report(self) -> io.BytesIO:
-        if self._compared is None:
+        """The last answer's report: the comparison's, or the trainer's story (make demo's)."""
+        if self._report_page is None:
             return io.BytesIO(b"")
-        return io.BytesIO(render(comparison_page(self._compared)).encode("utf-8"))
+        return io.BytesIO(render(self._report_page).encode("utf-8"))
 
 
 def page() -> pn.viewable.Viewable:

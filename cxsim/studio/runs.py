@@ -48,8 +48,8 @@ def _warm() -> None:
 
 def _serve(tasks: Connection) -> None:
     """A worker: warm up, then run each ``(label, config, replications)`` received and send
-    back ``(label, replications, runs)``, or the error's one line; end with the pipe or
-    with the server."""
+    back ``(label, replications, runs)`` (each run's summary, timeseries and touchpoints),
+    or the error's one line; end with the pipe or with the server."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the group: the server stops us
     from cxsim.engine import simulate_replications
 
@@ -64,7 +64,8 @@ def _serve(tasks: Connection) -> None:
             return
         try:
             runs = simulate_replications(cfg, replications)
-            reply = (label, replications, [(r.summary, r.timeseries) for r in runs])
+            reply = (label, replications, [(r.summary, r.timeseries, r.touchpoints)
+                                           for r in runs])
         except Exception as error:  # sent as text: the page shows it beside Run
             reply = RuntimeError(f"{type(error).__name__}: {error}")
         tasks.send(reply)
@@ -165,7 +166,7 @@ def stream(workers: Workers, scenarios: dict[str, Config], n: int, cancel: threa
     """
     jobs = [(label, cfg, chunk) for chunk in pair_chunks(n, workers.processes)
             for label, cfg in scenarios.items()]
-    finished: dict[str, dict[int, tuple[pd.DataFrame, pd.DataFrame]]] = {
+    finished: dict[str, dict[int, tuple[pd.DataFrame, ...]]] = {
         label: {} for label in scenarios}
     complete = 0
     for label, replications, runs in workers.run(jobs, cancel):

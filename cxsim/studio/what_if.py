@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from cxsim.config import (
     bounds_of,
     compose,
     config_dir,
+    firm_labels,
     group_options,
     to_config,
 )
@@ -34,8 +36,8 @@ from cxsim.journey import load_journey
 from cxsim.report.comparison import compare_command
 from cxsim.scenario import validate
 
-__all__ = ["CHOICES", "EVENTS", "NUMBERS", "SEGMENT_LEVERS", "UPLOADS", "Setting", "WhatIf",
-           "lever_bounds", "save_journey"]
+__all__ = ["CHOICES", "EVENTS", "NUMBERS", "SEGMENT_LEVERS", "UPLOADS", "Event", "Setting",
+           "WhatIf", "lever_bounds", "save_journey"]
 
 CHOICES = {
     "strategy": tuple(group_options("strategy")),
@@ -54,6 +56,9 @@ with the event's own defaults (``configs``: ``EventConfig``) from the month chos
 UPLOADS = Path("studio-journeys")
 """Where the page keeps uploaded journeys (under the folder it was started in), each named by
 its content's hash: the command it offers points there."""
+OUT = '"$(mktemp -d)"'
+"""Where the offered command writes: a new temporary folder (POSIX shells), not the folder
+the studio was started in."""
 MAX_UPLOAD = 1_000_000  # bytes; the shipped journeys are about 3 KB
 LIVE_SIZE = {"clients": 2_000, "years": 2.0, "replications": 10}
 """The page's default size: a first answer within 5 s of Run and 10 pairs within 20 s on 2
@@ -92,10 +97,48 @@ class Setting:
         return out
 
 
+LEVER_WORDS = {"strategy": "strategy", "funding": "funding", "org": "org chart",
+               "incentive": "front line paid on", "budget_share": "budget, share of revenue",
+               "listening": "listening", "execution": "execution",
+               "price_level": "price level"}
+"""A firm's levers as the page names them (their meanings: the config's declarations)."""
+
+
 @functools.cache
 def firms() -> tuple[str, ...]:
     """The firms of the default scenario (the duel), in config order."""
     return tuple(to_config(compose()).firms)
+
+
+@functools.cache
+def firm_names() -> dict[str, str]:
+    """The default scenario's firms by their display names (:func:`cxsim.config.firm_labels`)."""
+    return firm_labels(to_config(compose()).firms)
+
+
+@functools.lru_cache(maxsize=64)
+def levers_of(overrides: tuple[str, ...]) -> dict[str, dict[str, object]]:
+    """Each firm's levers of :data:`CHOICES` and :data:`NUMBERS` as the presets resolve
+    them under *overrides* (a page asks at every change: cached; do not modify)."""
+    cfg = to_config(compose(list(overrides)))
+    return {name: {lever: getattr(firm, lever) for lever in (*CHOICES, *NUMBERS)}
+            for name, firm in cfg.firms.items()}
+
+
+@functools.cache
+def market_names() -> dict[str, str]:
+    """The market presets as a menu shows them: by their names, the preset's key after
+    (two presets may share a name), to their keys."""
+    names = {}
+    for key in group_options("market"):
+        label = to_config(compose([f"market={key}"])).market.label
+        names[f"{label[:1].upper()}{label[1:]} ({key})"] = key
+    return names
+
+
+def preset_levers() -> dict[str, dict[str, object]]:
+    """Each firm's levers as the default scenario's presets set them: scenario A's start."""
+    return levers_of(())
 
 
 @functools.lru_cache(maxsize=32)
@@ -109,27 +152,71 @@ def segments(market: str) -> dict[str, dict[str, float]]:
             for name, segment in cfg.market.segments.items()}
 
 
+@dataclass(frozen=True)
+class Event:
+    """A revenue shock or a front-line workshop in one scenario: from *start_month*
+    (0-based, as ``events.*.start_month``), a shock for *months* months multiplying order
+    values by *size*; a workshop at *firm* (None: every firm)."""
+
+    kind: str
+    start_month: int
+    months: int = EventConfig.months
+    size: float = EventConfig.order_value_factor
+    firm: str | None = None
+
+    def overrides(self, scenario: str) -> list[str]:
+        key = f"+events.{scenario}_{self.kind}"
+        out = [f"{key}.kind={self.kind}", f"{key}.start_month={self.start_month}"]
+        if self.kind == "shock":
+            out += [f"{key}.months={self.months}", f"{key}.order_value_factor={self.size:g}"]
+        elif self.firm is not None:
+            out.append(f"{key}.firm={self.firm}")
+        return out
+
+
+def _firm_overrides(changes: dict[str, dict[str, object]], skip=frozenset()) -> list[str]:
+    out = []
+    for firm, levers in changes.items():
+        for lever, value in levers.items():
+            if (firm, lever) not in skip:
+                text = f"{value:g}" if isinstance(value, float) else str(value)
+                out.append(f"firms.{firm}.{lever}={text}")
+    return out
+
+
 @dataclass
 class WhatIf:
-    """A setting, and what scenario B changes: ``changes[firm][lever] = value``, and an
-    optional event ``(kind, start month, firm or None)``."""
+    """A setting; what scenario B changes (``changes[firm][lever] = value``) and an optional
+    event in B; what scenario A changes from the presets (``a``) and an event in A.
+
+    B starts as A: a lever A sets and B leaves is common to both (``--common``); a lever
+    both set is A's in ``--a`` and B's in ``--b``.
+    """
 
     setting: Setting = field(default_factory=Setting)
     changes: dict[str, dict[str, object]] = field(default_factory=dict)
-    event: tuple[str, int, str | None] | None = None
+    event: Event | None = None
+    a: dict[str, dict[str, object]] = field(default_factory=dict)
+    a_event: Event | None = None
+
+    def _both(self) -> frozenset:
+        return frozenset((f, lever) for f, levers in self.changes.items() for lever in levers)
+
+    def common_overrides(self) -> list[str]:
+        """The setting, and what A sets that B leaves as in A."""
+        return self.setting.overrides() + _firm_overrides(self.a, self._both())
+
+    def a_overrides(self) -> list[str]:
+        """What only A sets: its levers B changes again, and its event."""
+        both = self._both()
+        out = _firm_overrides({f: {k: v for k, v in levers.items() if (f, k) in both}
+                               for f, levers in self.a.items()})
+        return out + (self.a_event.overrides("a") if self.a_event else [])
 
     def b_overrides(self) -> list[str]:
-        out = []
-        for firm, levers in self.changes.items():
-            for lever, value in levers.items():
-                text = f"{value:g}" if isinstance(value, float) else str(value)
-                out.append(f"firms.{firm}.{lever}={text}")
-        if self.event is not None:
-            kind, month, firm = self.event
-            out += [f"+events.b_{kind}.kind={kind}", f"+events.b_{kind}.start_month={month}"]
-            if kind == "workshop" and firm is not None:
-                out.append(f"+events.b_{kind}.firm={firm}")
-        return out
+        """What B changes: its levers and its event."""
+        return _firm_overrides(self.changes) + (self.event.overrides("b") if self.event
+                                                 else [])
 
     @staticmethod
     def scenario(overrides: list[str], journey_dir: Path | None = None) -> Config:
@@ -144,8 +231,8 @@ class WhatIf:
         ConfigError
             Naming the key and the rule broken, as ``cxsim-compare`` would.
         """
-        common = self.setting.overrides()
-        a = self.scenario(common, journey_dir)
+        common = self.common_overrides()
+        a = self.scenario(common + self.a_overrides(), journey_dir)
         b = self.scenario(common + self.b_overrides(), journey_dir)
         replications = self.setting.replications
         if isinstance(replications, bool) or not isinstance(replications, int) or not (
@@ -154,11 +241,17 @@ class WhatIf:
                               "needs two pairs)", replications)
         return a, b
 
-    def command(self, workers: int = 2, out: str = "studio-comparison") -> str:
-        """The ``cxsim-compare`` command line that runs this comparison exactly."""
-        return compare_command(self.setting.overrides(), [], self.b_overrides(),
-                               self.setting.replications, "--workers", str(workers), "--out",
-                               out)
+    def command(self, workers: int = 2, program: str = "cxsim-compare",
+                out: str = OUT) -> str:
+        """The ``cxsim-compare`` command line that runs this comparison exactly.
+
+        *program* is how to call the command (its path, where the shell may not find it;
+        shell-quoted here); *out* is shell text written as given (by default a new
+        temporary folder, which the command names as it ends)."""
+        words = compare_command(self.common_overrides(), self.a_overrides(),
+                                self.b_overrides(), self.setting.replications, "--workers",
+                                str(workers))
+        return f"{shlex.quote(program)}{words.removeprefix('cxsim-compare')} --out {out}"
 
 
 def save_journey(data: bytes, folder: Path = UPLOADS) -> Path:
