@@ -280,7 +280,8 @@ def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
     page.locator(".lever-a-sales_first-funding select").select_option("lean")
     b_org = page.locator(".lever-b-sales_first-org select")
     b_org.select_option("cco")
-    page.get_by_text("firms.sales_first.org=cco").first.wait_for(timeout=30_000)
+    page.get_by_text("B differs from A by: the sales-focused firm's org: cco").first.wait_for(
+        timeout=30_000)
     page.wait_for_url(re.compile(r"a\.sales_first\.funding=lean.*b\.sales_first\.org=cco"),
                       timeout=30_000)
     assert b_org.locator("option").first.inner_text() == "as in A: no_cco"  # what A is

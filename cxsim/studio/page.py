@@ -46,7 +46,7 @@ from cxsim.demo import YEARS as STORY_YEARS
 from cxsim.demo import demo_page
 from cxsim.errors import ConfigError
 from cxsim.experiment import Ensemble
-from cxsim.report.comparison import Compared, comparison_meta, comparison_page
+from cxsim.report.comparison import Compared, comparison_meta, comparison_page, in_words
 from cxsim.report.page import Page, render
 from cxsim.studio.answer import answer_html, story_html
 from cxsim.studio.runs import Workers, compare_stream, stream
@@ -107,7 +107,7 @@ def shared_workers() -> Workers:
 COMPARE = str(Path(sys.executable).parent / "cxsim-compare")
 """The offered command calls cxsim-compare by its path: the shell need not have the studio's
 environment active."""
-LEFT, WIDE, NARROW, LABEL = 560, 200, 120, 150  # pixels
+LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
 PANE_HEIGHT = 680  # the levers and the answer side by side, each scrolling, in a 1280x800 view
 SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
 
@@ -495,8 +495,9 @@ class Studio:
         what_if = self.what_if()
         self._show_a(what_if)
         listed = what_if.b_overrides()
-        self.overrides.text = ("B differs from A by: " + ", ".join(listed) if listed
-                               else "B is A so far: set a lever in B.")
+        self.overrides.text = ("B differs from A by: " + "; ".join(
+            in_words(o, self.names) for o in listed) if listed
+            else "B is A so far: set a lever in B.")
         self.command.value = what_if.command(program=COMPARE)
         if self._in_browser:
             self.address.value = self.link()
