@@ -287,6 +287,7 @@ def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
     assert b_org.locator("option").first.inner_text() == "as in A: no_cco"  # what A is
     page.get_by_role("button", name="Run").click()
     page.get_by_text("Done: 3 pairs.").wait_for(timeout=120_000)
+    assert page.locator("section.answer img[alt^='Journey map']").count() == 2  # one a firm
     verdict = page.locator("section.answer .verdict p").first.bounding_box()
     assert verdict["y"] >= 0 and verdict["y"] + verdict["height"] <= 800  # on screen
     shown = _shown(page)

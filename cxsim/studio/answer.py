@@ -10,7 +10,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxsim.experiment import Comparison, Ensemble
-from cxsim.report import answer, charts
+from cxsim.report import answer, charts, journey_map
 from cxsim.report.comparison import Compared, comparison_sentences, share_change_chart
 from cxsim.report.page import Chart
 from cxsim.report.run import currency_of, leading, named, run_sentences
@@ -59,9 +59,11 @@ def _shares(ensemble: Ensemble, days_per_month: float, label: str, title: str) -
     return charts.share_over_time(series, days_per_month, crossing, title)
 
 
-def answer_html(compared: Compared, planned: int) -> str:
+def answer_html(compared: Compared, planned: int, maps: bool = False) -> str:
     """The answer block for the pairs finished so far (of *planned*): the verdict, the
-    difference chart (B - A share by month), the differences, then the rest."""
+    difference chart (B - A share by month), the differences, then the rest; with *maps*
+    (once all pairs are in: they take a while to draw), each firm's journey map of the
+    change from A to B."""
     comparison = compared.comparison
     days_per_month = float(compared.meta["days_per_month"])
     config = compared.meta["config_a"]
@@ -69,6 +71,10 @@ def answer_html(compared: Compared, planned: int) -> str:
                                named(ensemble.timeseries, config)), days_per_month,
                       f"{label}: ", f"Market share over time, scenario {label}")
               for label, ensemble in (("A", comparison.a), ("B", comparison.b))]
+    if maps:
+        shares += journey_map.comparison_maps(comparison.a.touchpoints,
+                                              comparison.b.touchpoints, config,
+                                              compared.meta["config_b"])
     verdict, *rest = comparison_sentences(compared)
     return _ENVIRONMENT.get_template("answer.html.j2").render(
         pairs=comparison.a.n, planned=planned, verdict=verdict, sentences=rest,

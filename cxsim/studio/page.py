@@ -560,6 +560,7 @@ class Studio:
                 self.progress.value = comparison.a.n
                 self.download.disabled = False
             if not stop.is_set():
+                self.answer.object = await asyncio.to_thread(answer_html, compared, n, True)
                 self.status.text = f"Done: {n} pairs."
 
         await self._exclusive(work)
