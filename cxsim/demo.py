@@ -80,7 +80,9 @@ def demo_page(ensembles: dict[str, Ensemble], configs: dict[str, dict], command:
     for table in assumptions:
         table.columns = tuple(c.replace("scenario a", list(ensembles)[0])
                               .replace("scenario b", list(ensembles)[1]) for c in table.columns)
-        table.note = table.note.replace("the scenarios", "the markets")
+        table.note = (table.note.replace("the scenarios", "the markets")
+                      .replace("scenario a", list(ensembles)[0])
+                      .replace("scenario b", list(ensembles)[1]))
     owners = [leader for leader, _ in leads.values()]
     firms = list(dict.fromkeys(named(next(iter(ensembles.values())).summary,
                                      next(iter(configs.values()))).firm))

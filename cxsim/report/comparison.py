@@ -121,11 +121,19 @@ def _paired(compared: Compared, column: str, firm: str, scale: float = 1.0) -> a
 
 def in_words(override: str, labels: dict[str, str]) -> str:
     """An override as a person reads it: a firm's lever by the firm's name
-    (``firms.sales_first.org=cco``: "the sales-focused firm's org: cco"); others as written."""
+    (``firms.sales_first.org=cco``: "the sales-focused firm's org: cco"), an event's
+    setting by the event ("event b_shock: from month 13", months numbered from 1 as the
+    charts number them); others as written."""
     key, _, value = override.lstrip("+~").partition("=")
     parts = key.split(".")
     if len(parts) == 3 and parts[0] == "firms" and parts[1] in labels:
         return f"{labels[parts[1]]}'s {parts[2].replace('_', ' ')}: {value}"
+    if len(parts) == 3 and parts[0] == "events":
+        if parts[2] == "start_month" and value.isdigit():
+            return f"event {parts[1]}: from month {int(value) + 1}"
+        if parts[2] == "firm" and value in labels:
+            value = labels[value]
+        return f"event {parts[1]}: {parts[2].replace('_', ' ')} {value}"
     return override
 
 

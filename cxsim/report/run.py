@@ -325,7 +325,11 @@ def assumption_tables(config: dict, other: dict | None = None) -> list[Table]:
     columns = [f if other is None else f"{f} ({s})" for f in firms for s in
                ([""] if other is None else ["a", "b"])]
     per_firm = [_flat("", c.get("firms", {}).get(f, {}), {}) for f in firms for c in scenarios]
-    tables.append(_settings_table("Firms: levers as resolved", per_firm, columns, pairs))
+    firms_table = _settings_table("Firms: levers as resolved", per_firm, columns, pairs)
+    if pairs:
+        firms_table.note = ("Each firm by its key, in scenario a then scenario b (its column "
+                            "marked (a) or (b)). " + firms_table.note).strip()
+    tables.append(firms_table)
     return tables
 
 
