@@ -164,6 +164,54 @@ def test_bad_paths_get_one_line_and_nothing_written(tmp_path, make, rule):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def _garble(path: Path) -> None:
+    path.write_bytes(b"PAR1 this is no table PAR1")
+
+
+_EXPLOIT = "!!python/object/apply:os.system ['echo ran > {}']\n"
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda d: _garble(d / "summary.parquet"), "summary.parquet is not a readable Parquet table"),
+    (lambda d: _garble(d / "timeseries.parquet"),
+     "timeseries.parquet is not a readable Parquet table"),
+    (lambda d: (d / "meta.json").write_text("[1, 2]"), "meta.json must hold a JSON object; "
+     "got [1, 2]"),
+    (lambda d: (d / "meta.json").write_text('{"run_id": '), "meta.json is not valid JSON"),
+    (lambda d: (d / "config.yaml").write_text(_EXPLOIT.format(d / "ran")),
+     "config.yaml is not valid YAML (could not determine a constructor for the tag "
+     "'tag:yaml.org,2002:python/object/apply:os.system'"),
+    (lambda d: (d / "config.yaml").unlink(), "config.yaml is missing"),
+    (lambda d: [p.unlink() for p in d.iterdir() if p.name != "meta.json"],
+     "config.yaml is missing"),
+    (lambda d: (d / "clients.parquet").unlink(), "clients.parquet is missing"),
+])
+def test_a_damaged_run_folder_is_one_line_naming_the_file(duel, tmp_path, damage, says):
+    run = tmp_path / "run"
+    duel.save(run)
+    damage(run)
+    before = sorted(p.name for p in run.iterdir())
+    done = report(str(run))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"cxsim-report: error: {run / says.split()[0]}")
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert sorted(p.name for p in run.iterdir()) == before  # nothing written, no code ran
+
+
+@pytest.mark.parametrize("name, text, says", [
+    ("comparison.json", '{"seed": 1', "comparison.json is not valid JSON"),
+    ("comparison.json", '"a"', "comparison.json must hold a JSON object; got 'a'"),
+    ("run.json", "", "run.json is not valid JSON"),
+])
+def test_a_damaged_marker_is_one_line_naming_the_file(tmp_path, name, text, says):
+    (tmp_path / name).write_text(text)
+    done = report(str(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"cxsim-report: error: {tmp_path / name} ")
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
 def test_a_write_that_fails_leaves_no_half_file(tmp_path):
     def broken(path: Path) -> None:
         path.write_text("<html>half")
