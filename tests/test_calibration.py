@@ -192,6 +192,9 @@ def test_the_console_command_refuses_without_a_traceback(tmp_path):
      "currency must be one line of 1 to 4 printable characters; got 'dollars'"),
     (["--end", "2020-03-31", "--label", " "],
      "label must be one line of 1 to 60 printable characters; got ' '"),
+    (["--end", "2020-03-31", "--margin", "2"], "margin must be in [0, 1]; got 2.0"),
+    (["--end", "2020-03-31", "--discount-rate", "0"],
+     "discount_rate must be in [0.0001, 10]; got 0.0"),
 ])
 def test_bad_flags_are_one_line_and_nothing_written(tmp_path, capsys, extra, message):
     _assert_refused(tmp_path, [str(_write_log(tmp_path, GOOD)), *extra], message,
@@ -245,12 +248,15 @@ def test_written_files_come_whole(found, tmp_path):
 @pytest.mark.parametrize(("options", "message"), [
     ({"replications": -1}, "replications must be an integer >= 0"),
     ({"seed": 1.5}, "seed must be an integer >= 0"),
-    ({"discount_rate": float("nan")}, "discount_rate must be a number in [0, 10]"),
-    ({"margin": 11}, "margin must be a number in [0, 10]"),
+    ({"discount_rate": float("nan")}, "discount_rate must be finite; got nan"),
+    ({"discount_rate": 0}, "discount_rate must be in [0.0001, 10]; got 0"),
+    ({"margin": 11}, "margin must be in [0, 1]; got 11"),
+    ({"margin": 1.5}, "margin must be in [0, 1]; got 1.5"),
     ({"currency": ""}, "currency must be one line of 1 to 4 printable characters"),
     ({"label": "x" * 61}, "label must be one line of 1 to 60 printable characters"),
 ])
 def test_bad_options_of_the_api_name_themselves(tmp_path, options, message):
+    """--margin and --discount-rate take the config's bounds (bounds_of), as a run would."""
     with pytest.raises(cxsim.ConfigError, match=re.escape(message)):
         cxsim.calibrate(_write_log(tmp_path, GOOD), "2020-03-31", **options)
 
