@@ -603,7 +603,7 @@ def write(calibration: Calibration, preset: str | Path, results: str | Path,
     from cxsim.report.page import write as write_page
 
     preset, results = Path(preset), Path(results)
-    results.mkdir(parents=True, exist_ok=True)
+    _folders(results, preset.parent)
     c = calibration
     written = [atomic_write(results / "customers.parquet",
                             lambda tmp: c.customers.to_parquet(tmp, index=False))]
@@ -619,10 +619,27 @@ def write(calibration: Calibration, preset: str | Path, results: str | Path,
                                     lambda tmp: figure.savefig(tmp, format="png", dpi=110)))
     finally:
         plt.close(figure)
-    preset.parent.mkdir(parents=True, exist_ok=True)
     written.append(write_text(preset, _preset_yaml(c.market, c.fits, c.meta["log"],
                                                    c.meta["calibration_end"], c.warnings)))
     return written
+
+
+def _folders(*folders: Path) -> None:
+    """Make *folders* (with their parents) before any file is written, so an output path
+    that cannot be written to is found first; if one cannot be made, the folders made
+    here are removed again and the OSError raised: nothing is left behind."""
+    made: list[Path] = []
+    try:
+        for folder in folders:
+            for missing in [p for p in (folder, *folder.parents) if not p.exists()][::-1]:
+                missing.mkdir()
+                made.append(missing)
+            if not folder.is_dir():
+                raise NotADirectoryError(20, "Not a directory", str(folder))
+    except OSError:
+        for folder in reversed(made):
+            folder.rmdir()
+        raise
 
 
 def next_steps(preset: Path, market: dict) -> list[tuple[str, str]]:
@@ -711,6 +728,8 @@ def main(argv: list[str] | None = None) -> None:
         results = args.results or Path("calibration") / args.out.stem
         if results.exists() and not results.is_dir():
             raise ConfigError("--results", "must be a folder", str(results))
+        if args.out.is_dir():
+            raise ConfigError("--out", "must be a file, not a folder", str(args.out))
         found = calibrate(args.log, args.end, customer=args.customer_column,
                           date=args.date_column, amount=args.amount_column,
                           segment=args.segment_column, date_format=args.date_format,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
+from cxsim.config import SegmentConfig, bounds_of
 from cxsim.errors import ConfigError
 
 __all__ = ["Summary", "read_log", "summarise", "weekly_repeat_purchases"]
@@ -359,11 +360,37 @@ def _read_csv(path: Path, source: str, columns: list[str], text: set[str]) -> pd
         _missing_columns(source, columns, [str(c) for c in found])
         # all columns read (usecols would let a row with an extra field pass unseen);
         # index_col=False: a trailing separator on every line is not an index column
-        return pd.read_csv(path, sep=sep, index_col=False, skipinitialspace=True,
-                           dtype=dict.fromkeys(text, str), low_memory=False)[columns]
+        with warnings.catch_warnings():
+            # an extra field on the first row: pandas warns and drops it; it is an error
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, sep=sep, index_col=False, skipinitialspace=True,
+                               dtype=dict.fromkeys(text, str), low_memory=False)[columns]
+    except pd.errors.ParserWarning:
+        row = _long_row(path, sep, len(found))
+        raise ConfigError(f"{source}{'' if row is None else f', row {row}'}",
+                          f"must have at most {len(found)} fields, as the header has") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
             OSError) as exc:
         raise ConfigError(source, f"cannot be read as CSV ({_line(exc)})") from None
+
+
+def _long_row(path: Path, sep: str, width: int) -> int | None:
+    """The first row (1 the first after the header; blank lines not counted) with a
+    non-blank field beyond the header's *width*, or None."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = (csv.reader(handle, skipinitialspace=True) if sep == ","
+                else (line.split() for line in handle))
+        next(rows, None)
+        number = 0
+        for row in rows:
+            if not any(field.strip() for field in row):
+                continue
+            number += 1
+            if any(field.strip() for field in row[width:]):
+                return number
+    return None
 
 
 def _line(exc: BaseException) -> str:
@@ -475,6 +502,11 @@ def _to_datetime(text: pd.Series, date_format: str | None) -> pd.Series:
     return parsed
 
 
+MAX_AMOUNT = bounds_of(SegmentConfig, "order_value").high
+"""The largest amount a purchase may have: the config's bound on an order value. A log
+beyond it fits no market cxsim can run, and sums of 1e308 overflowed to infinity."""
+
+
 def _amounts(column: pd.Series, where: str) -> pd.Series:
     missing = column.isna().to_numpy()
     if types.is_bool_dtype(column.dtype):
@@ -492,6 +524,8 @@ def _amounts(column: pd.Series, where: str) -> pd.Series:
             (not_number, "must be a number"),
             (np.isinf(values), "must be finite"),
             (values < 0, "must be >= 0"),
+            (values > MAX_AMOUNT, f"must be at most {MAX_AMOUNT:,.0f} (the largest order "
+             "value a market may have: market.segments.*.order_value)"),
         ])
     return number
 

@@ -183,6 +183,37 @@ def test_the_console_command_refuses_without_a_traceback(tmp_path):
                     in_process=False)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("customer,date,amount\n1,2020-01-01,1e308\n1,2020-01-01,1e308\n2,2020-01-02,5\n",
+     "column 'amount', row 1 must be at most 1,000,000,000"),  # overflow in reduceat
+    ("customer,date,amount\n1,2020-01-01,5,9\n1,2020-01-05,5\n2,2020-01-02,5\n",
+     "log.csv', row 1 must have at most 3 fields, as the header has"),  # ParserWarning
+    ("customer date amount\n\n1 2020-01-01 5 9 1\n1 2020-01-05 5\n2 2020-01-02 5\n",
+     "log.csv', row 1 must have at most 3 fields, as the header has"),
+])
+def test_a_log_that_made_numpy_or_pandas_warn_is_one_line_without_warnings(tmp_path, text,
+                                                                          message):
+    """Nothing but the one line on stderr: a warning before it was noise, and pandas' one
+    about a long first row meant a field silently dropped."""
+    (tmp_path / "log.csv").write_text(text)
+    _assert_refused(tmp_path, [str(tmp_path / "log.csv"), "--end", "2020-01-03"], message,
+                    in_process=False)
+
+
+def test_an_output_path_that_cannot_be_written_is_found_before_anything_is_written(
+        found, cdnow_csv, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    for preset, results in ((tmp_path / "file" / "mine.yaml", tmp_path / "results"),
+                            (tmp_path / "p" / "mine.yaml", tmp_path / "file" / "r")):
+        with pytest.raises(OSError):
+            write(found, preset, results)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    _assert_refused(tmp_path, [str(cdnow_csv), "--end", END],
+                    f"cannot write: Not a directory: {tmp_path / 'file'}",
+                    out=tmp_path / "file" / "mine.yaml", capsys=capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--end", "2019-12-01"], "must not be before the log's first purchase"),
     (["--end", "2021-01-01"], "must not be after the log's last purchase"),
