@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -228,6 +229,20 @@ def test_a_saved_run_reports_from_its_folder(duel, tmp_path):
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and "The answer" in html
     assert "http://" not in html and "https://" not in html
+
+
+def test_two_identical_runs_write_the_same_page_but_for_its_written_time(tmp_path):
+    """Byte for byte, charts included (matplotlib's SVG ids were random per save); only the
+    provenance's "written" cell, the time the result was written, is masked."""
+    written = re.compile(r'(<td class="name">written</td><td class="name">)[^<]*(</td>)')
+    pages = []
+    for name in ("a", "b"):
+        cxsim.run(cxsim.compose(["market.size=300", "sim.years=0.5"])).save(tmp_path / name)
+        html = write_report(tmp_path / name).read_text(encoding="utf-8")
+        masked, count = written.subn(r"\1WRITTEN\2", html)
+        assert count == 1 and "data:image/svg+xml" in html
+        pages.append(masked)
+    assert pages[0] == pages[1]
 
 
 def test_the_demo_prints_both_markets_and_writes_its_report(tmp_path):
