@@ -465,9 +465,9 @@ def _dates(column: pd.Series, where: str, date_format: str | None) -> pd.Series:
     missing = column.isna().to_numpy()
     _first_bad(column, where, [(missing, "must have a date")])
     if isinstance(column.dtype, pd.DatetimeTZDtype):
-        return column.dt.tz_localize(None).dt.normalize()
+        return _span(column, column.dt.tz_localize(None).dt.normalize(), where)
     if types.is_datetime64_dtype(column.dtype):
-        return column.dt.normalize()
+        return _span(column, column.dt.normalize(), where)
     text = column
     if types.is_bool_dtype(column.dtype):
         _first_bad(column, where, [(np.ones(len(column), bool), "must be a date")])
@@ -487,7 +487,32 @@ def _dates(column: pd.Series, where: str, date_format: str | None) -> pd.Series:
         rule = "must be a date (ISO 8601 like 1997-01-31, or one format throughout; " \
                "else give date_format)"
     _first_bad(column, where, [(parsed.isna().to_numpy(), rule)])
-    return parsed.dt.normalize()
+    parsed = parsed.dt.normalize()
+    _span(column, parsed, where)
+    return parsed
+
+
+MAX_SPAN_YEARS = 100
+"""The longest a log may span, first purchase to last: beyond it a date is a typo
+(9999-12-31, year 1), and the weekly arrays of the fit and of the check grow with the span
+(a log to 9999 ran for minutes and took 2.9 GB)."""
+
+
+def _span(column: pd.Series, dates: pd.Series, where: str) -> pd.Series:
+    """*dates*, if they span at most MAX_SPAN_YEARS; else a ConfigError naming the first
+    row farther than that from the log's median date (or, if none is, the farthest)."""
+    limit = pd.Timedelta(days=MAX_SPAN_YEARS * 365.25)
+    if dates.max() - dates.min() <= limit:
+        return dates
+    median = dates.sort_values().iloc[(len(dates) - 1) // 2]
+    far = (dates - median).abs()
+    bad = (far > limit).to_numpy()
+    if not bad.any():
+        bad = (far == far.max()).to_numpy()
+    _first_bad(column, where, [(bad, f"must lie within {MAX_SPAN_YEARS} years of the log's "
+                                f"median date ({median.date()}): a log spans at most "
+                                f"{MAX_SPAN_YEARS} years")])
+    return dates
 
 
 def _to_datetime(text: pd.Series, date_format: str | None) -> pd.Series:

@@ -163,6 +163,15 @@ BAD_LOGS = {
     "unparseable date": ([*GOOD, (4, "yesterday", 1)], "column 'date', row 7"),
     "negative amount": ([*GOOD, (4, "2020-01-02", -1)], "column 'amount', row 7"),
     "missing amount": ([*GOOD, (4, "2020-01-02", None)], "column 'amount', row 7"),
+    # a log past 100 years grew the weekly arrays to gigabytes (9999) or failed as sim.years
+    "a date in year 9999": ([*GOOD, (4, "9999-12-31", 1)], "column 'date', row 7 must lie "
+                            "within 100 years of the log's median date (2020-02-01): a log "
+                            "spans at most 100 years; got '9999-12-31'"),
+    "a date in year 1": ([(4, "0001-01-01", 1), *GOOD], "column 'date', row 1 must lie within "
+                         "100 years of the log's median date (2020-01-09)"),
+    "a log of 100.4 years": ([(1, "1921-01-01", 1), (1, "1921-02-01", 1), (2, "1971-01-01", 1),
+                              (2, "2020-01-05", 1), (3, "2021-06-01", 1)],
+                             "column 'date', row 5 must lie within 100 years"),
     "one customer": ([(1, "2020-01-01", 1), (1, "2020-02-01", 1), (1, "2020-07-01", 1)],
                      "at least two customers"),
     "no repeat purchase": ([(1, "2020-01-01", 1), (2, "2020-02-01", 1), (3, "2020-07-01", 1)],
