@@ -38,6 +38,7 @@ from cxsim.config import (
     SegmentConfig,
     SimConfig,
     as_plain,
+    bounds_of,
     compose,
     config_dir,
     to_config,
@@ -461,6 +462,11 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.quantile(values, 0.975, axis=0))
 
 
+DISCOUNT_RATE = bounds_of(SimConfig, "discount_rate")
+MARGIN = bounds_of(SegmentConfig, "margin")
+"""The bounds of ``--discount-rate`` and ``--margin``: the config's, declared once there."""
+
+
 def calibrate(log: str | Path, calibration_end: str, *, customer: str = "customer",
               date: str = "date", amount: str = "amount", segment: str | None = None,
               date_format: str | None = None, replications: int = 20, seed: int = 0,
@@ -496,10 +502,9 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
     for name, value, low in (("replications", replications, 0), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(name, f"must be an integer >= {low}", value)
-    for name, value in (("discount_rate", discount_rate), ("margin", margin)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                0 <= value <= 10 and math.isfinite(value)):
-            raise ConfigError(name, "must be a number in [0, 10]", value)
+    for name, value, bounds in (("discount_rate", discount_rate, DISCOUNT_RATE),
+                                ("margin", margin, MARGIN)):
+        bounds.check(name, value)  # the config's own bounds: what a run would accept
     label = _default_label(Path(log)) if label is None else label
     _check_names(label, currency)
     started = time.perf_counter()
@@ -598,7 +603,7 @@ def write(calibration: Calibration, preset: str | Path, results: str | Path,
     from cxsim.report.page import write as write_page
 
     preset, results = Path(preset), Path(results)
-    results.mkdir(parents=True, exist_ok=True)
+    _folders(results, preset.parent)
     c = calibration
     written = [atomic_write(results / "customers.parquet",
                             lambda tmp: c.customers.to_parquet(tmp, index=False))]
@@ -614,10 +619,27 @@ def write(calibration: Calibration, preset: str | Path, results: str | Path,
                                     lambda tmp: figure.savefig(tmp, format="png", dpi=110)))
     finally:
         plt.close(figure)
-    preset.parent.mkdir(parents=True, exist_ok=True)
     written.append(write_text(preset, _preset_yaml(c.market, c.fits, c.meta["log"],
                                                    c.meta["calibration_end"], c.warnings)))
     return written
+
+
+def _folders(*folders: Path) -> None:
+    """Make *folders* (with their parents) before any file is written, so an output path
+    that cannot be written to is found first; if one cannot be made, the folders made
+    here are removed again and the OSError raised: nothing is left behind."""
+    made: list[Path] = []
+    try:
+        for folder in folders:
+            for missing in [p for p in (folder, *folder.parents) if not p.exists()][::-1]:
+                missing.mkdir()
+                made.append(missing)
+            if not folder.is_dir():
+                raise NotADirectoryError(20, "Not a directory", str(folder))
+    except OSError:
+        for folder in reversed(made):
+            folder.rmdir()
+        raise
 
 
 def next_steps(preset: Path, market: dict) -> list[tuple[str, str]]:
@@ -672,11 +694,11 @@ def _parser():
                         "none)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulations")
     parser.add_argument("--discount-rate", type=float, default=SimConfig.discount_rate,
-                        help="per year, for the expected CLV (default: the config's, "
-                        f"{SimConfig.discount_rate})")
+                        help="per year, for the expected CLV, in "
+                        f"{DISCOUNT_RATE} (default: the config's, {SimConfig.discount_rate})")
     parser.add_argument("--margin", type=float, default=SegmentConfig.margin,
-                        help=f"share of spend kept, for the expected CLV (default "
-                        f"{SegmentConfig.margin})")
+                        help=f"share of spend kept, for the expected CLV, in {MARGIN} "
+                        f"(default {SegmentConfig.margin})")
     parser.add_argument("--label", default=None,
                         help="the market's name in reports (default: customers of <the log's "
                         "name>)")
@@ -706,6 +728,8 @@ def main(argv: list[str] | None = None) -> None:
         results = args.results or Path("calibration") / args.out.stem
         if results.exists() and not results.is_dir():
             raise ConfigError("--results", "must be a folder", str(results))
+        if args.out.is_dir():
+            raise ConfigError("--out", "must be a file, not a folder", str(args.out))
         found = calibrate(args.log, args.end, customer=args.customer_column,
                           date=args.date_column, amount=args.amount_column,
                           segment=args.segment_column, date_format=args.date_format,

@@ -43,11 +43,19 @@ def _read(source: object) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | N
         where = f"{KEY} file {path.name}"
         if not path.is_file():
             raise ConfigError(KEY, "names no file", str(source))
+        parquet = path.suffix.lower() in (".parquet", ".pq")
         try:
-            table = (pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq")
-                     else pd.read_csv(path))
+            table = pd.read_parquet(path) if parquet else pd.read_csv(path)
+            # read_csv renames a repeated column ('acquired_day.1'): its header row as written
+            header = (list(table.columns) if parquet else
+                      pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist())
         except Exception as exc:  # pandas and pyarrow raise many types
             raise ConfigError(where, f"cannot be read: {str(exc).splitlines()[0]}") from None
+        repeated = [name for i, name in enumerate(header)
+                    if isinstance(name, str) and name in header[:i]]
+        if repeated:
+            raise ConfigError(where, "must name each column once (which of two would count?)",
+                              str(repeated[0]))
         if "acquired_day" not in table.columns:
             raise ConfigError(where, "has no column 'acquired_day' (columns: "
                               f"{', '.join(map(str, table.columns))})")

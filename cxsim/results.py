@@ -51,7 +51,7 @@ import yaml
 from scipy.special import stdtrit
 
 from cxsim.config import DAYS_PER_YEAR, Config, as_plain
-from cxsim.files import atomic_write
+from cxsim.files import atomic_write, read_json, read_parquet, read_yaml
 from cxsim.psychology import clv_estimate, nps_from_counts
 from cxsim.version import __version__
 
@@ -430,14 +430,19 @@ class Results:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> Results:
-        """Read a directory written by :meth:`save`."""
+        """Read a directory written by :meth:`save`.
+
+        A missing, unreadable or damaged file (every table but the optional
+        ``journeys``, ``meta.json``, ``config.yaml``) is a ConfigError naming it.
+        """
         out = Path(directory)
         if not (out / "meta.json").is_file():
             raise FileNotFoundError(f"{out} holds no complete cxsim result (no meta.json)")
+        meta = read_json(out / "meta.json")
+        config = read_yaml(out / "config.yaml")
         frames = {}
         for table in TABLES:
             path = out / f"{table}.parquet"
-            frames[table] = pd.read_parquet(path) if path.is_file() else None
-        meta = json.loads((out / "meta.json").read_text())
-        config = yaml.safe_load((out / "config.yaml").read_text())
+            optional = table == "journeys" and not path.exists()
+            frames[table] = None if optional else read_parquet(path)
         return cls(**frames, meta=meta, config=config)

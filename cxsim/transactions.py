@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
+from cxsim.config import SegmentConfig, bounds_of
 from cxsim.errors import ConfigError
 
 __all__ = ["Summary", "read_log", "summarise", "weekly_repeat_purchases"]
@@ -359,11 +360,37 @@ def _read_csv(path: Path, source: str, columns: list[str], text: set[str]) -> pd
         _missing_columns(source, columns, [str(c) for c in found])
         # all columns read (usecols would let a row with an extra field pass unseen);
         # index_col=False: a trailing separator on every line is not an index column
-        return pd.read_csv(path, sep=sep, index_col=False, skipinitialspace=True,
-                           dtype=dict.fromkeys(text, str), low_memory=False)[columns]
+        with warnings.catch_warnings():
+            # an extra field on the first row: pandas warns and drops it; it is an error
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, sep=sep, index_col=False, skipinitialspace=True,
+                               dtype=dict.fromkeys(text, str), low_memory=False)[columns]
+    except pd.errors.ParserWarning:
+        row = _long_row(path, sep, len(found))
+        raise ConfigError(f"{source}{'' if row is None else f', row {row}'}",
+                          f"must have at most {len(found)} fields, as the header has") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
             OSError) as exc:
         raise ConfigError(source, f"cannot be read as CSV ({_line(exc)})") from None
+
+
+def _long_row(path: Path, sep: str, width: int) -> int | None:
+    """The first row (1 the first after the header; blank lines not counted) with a
+    non-blank field beyond the header's *width*, or None."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = (csv.reader(handle, skipinitialspace=True) if sep == ","
+                else (line.split() for line in handle))
+        next(rows, None)
+        number = 0
+        for row in rows:
+            if not any(field.strip() for field in row):
+                continue
+            number += 1
+            if any(field.strip() for field in row[width:]):
+                return number
+    return None
 
 
 def _line(exc: BaseException) -> str:
@@ -438,9 +465,9 @@ def _dates(column: pd.Series, where: str, date_format: str | None) -> pd.Series:
     missing = column.isna().to_numpy()
     _first_bad(column, where, [(missing, "must have a date")])
     if isinstance(column.dtype, pd.DatetimeTZDtype):
-        return column.dt.tz_localize(None).dt.normalize()
+        return _span(column, column.dt.tz_localize(None).dt.normalize(), where)
     if types.is_datetime64_dtype(column.dtype):
-        return column.dt.normalize()
+        return _span(column, column.dt.normalize(), where)
     text = column
     if types.is_bool_dtype(column.dtype):
         _first_bad(column, where, [(np.ones(len(column), bool), "must be a date")])
@@ -460,7 +487,32 @@ def _dates(column: pd.Series, where: str, date_format: str | None) -> pd.Series:
         rule = "must be a date (ISO 8601 like 1997-01-31, or one format throughout; " \
                "else give date_format)"
     _first_bad(column, where, [(parsed.isna().to_numpy(), rule)])
-    return parsed.dt.normalize()
+    parsed = parsed.dt.normalize()
+    _span(column, parsed, where)
+    return parsed
+
+
+MAX_SPAN_YEARS = 100
+"""The longest a log may span, first purchase to last: beyond it a date is a typo
+(9999-12-31, year 1), and the weekly arrays of the fit and of the check grow with the span
+(a log to 9999 ran for minutes and took 2.9 GB)."""
+
+
+def _span(column: pd.Series, dates: pd.Series, where: str) -> pd.Series:
+    """*dates*, if they span at most MAX_SPAN_YEARS; else a ConfigError naming the first
+    row farther than that from the log's median date (or, if none is, the farthest)."""
+    limit = pd.Timedelta(days=MAX_SPAN_YEARS * 365.25)
+    if dates.max() - dates.min() <= limit:
+        return dates
+    median = dates.sort_values().iloc[(len(dates) - 1) // 2]
+    far = (dates - median).abs()
+    bad = (far > limit).to_numpy()
+    if not bad.any():
+        bad = (far == far.max()).to_numpy()
+    _first_bad(column, where, [(bad, f"must lie within {MAX_SPAN_YEARS} years of the log's "
+                                f"median date ({median.date()}): a log spans at most "
+                                f"{MAX_SPAN_YEARS} years")])
+    return dates
 
 
 def _to_datetime(text: pd.Series, date_format: str | None) -> pd.Series:
@@ -473,6 +525,11 @@ def _to_datetime(text: pd.Series, date_format: str | None) -> pd.Series:
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
     return parsed
+
+
+MAX_AMOUNT = bounds_of(SegmentConfig, "order_value").high
+"""The largest amount a purchase may have: the config's bound on an order value. A log
+beyond it fits no market cxsim can run, and sums of 1e308 overflowed to infinity."""
 
 
 def _amounts(column: pd.Series, where: str) -> pd.Series:
@@ -492,6 +549,8 @@ def _amounts(column: pd.Series, where: str) -> pd.Series:
             (not_number, "must be a number"),
             (np.isinf(values), "must be finite"),
             (values < 0, "must be >= 0"),
+            (values > MAX_AMOUNT, f"must be at most {MAX_AMOUNT:,.0f} (the largest order "
+             "value a market may have: market.segments.*.order_value)"),
         ])
     return number
 

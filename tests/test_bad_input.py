@@ -661,6 +661,20 @@ def test_the_cli_checks_a_sweeps_jobs_without_building_an_engine(monkeypatch):
     assert exit_.value.code == 2
 
 
+@pytest.mark.parametrize("header", ["acquired_day,acquired_day", "acquired_day,firm,firm"])
+def test_a_cohort_file_naming_a_column_twice_is_refused(tmp_path, header):
+    """pandas reads a repeated column as 'acquired_day.1': the file is ambiguous, not valid."""
+    path = tmp_path / "cohort.csv"
+    path.write_text(header + "\n" + "\n".join(",".join(["1"] * header.count(",")) + ",acme"
+                                              for _ in range(3)) + "\n")
+    repeated = header.split(",")[-1]
+    with pytest.raises(ConfigError, match=esc(f"market.cohort file cohort.csv must name each "
+                                              f"column once (which of two would count?); got "
+                                              f"'{repeated}'")):
+        _compose_and_run([*TINY, "market.size=3", "network=none", f"market.cohort={path}",
+                          "firms.acme.initial_share=0"])
+
+
 def test_a_graphml_journey_declaring_a_touchpoint_twice_is_refused(tmp_path):
     """networkx merged the two nodes silently; YAML already refused a duplicate key."""
     from cxsim.journey import journey_from_mapping, journey_to_graphml

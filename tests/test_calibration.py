@@ -163,6 +163,15 @@ BAD_LOGS = {
     "unparseable date": ([*GOOD, (4, "yesterday", 1)], "column 'date', row 7"),
     "negative amount": ([*GOOD, (4, "2020-01-02", -1)], "column 'amount', row 7"),
     "missing amount": ([*GOOD, (4, "2020-01-02", None)], "column 'amount', row 7"),
+    # a log past 100 years grew the weekly arrays to gigabytes (9999) or failed as sim.years
+    "a date in year 9999": ([*GOOD, (4, "9999-12-31", 1)], "column 'date', row 7 must lie "
+                            "within 100 years of the log's median date (2020-02-01): a log "
+                            "spans at most 100 years; got '9999-12-31'"),
+    "a date in year 1": ([(4, "0001-01-01", 1), *GOOD], "column 'date', row 1 must lie within "
+                         "100 years of the log's median date (2020-01-09)"),
+    "a log of 100.4 years": ([(1, "1921-01-01", 1), (1, "1921-02-01", 1), (2, "1971-01-01", 1),
+                              (2, "2020-01-05", 1), (3, "2021-06-01", 1)],
+                             "column 'date', row 5 must lie within 100 years"),
     "one customer": ([(1, "2020-01-01", 1), (1, "2020-02-01", 1), (1, "2020-07-01", 1)],
                      "at least two customers"),
     "no repeat purchase": ([(1, "2020-01-01", 1), (2, "2020-02-01", 1), (3, "2020-07-01", 1)],
@@ -183,6 +192,37 @@ def test_the_console_command_refuses_without_a_traceback(tmp_path):
                     in_process=False)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("customer,date,amount\n1,2020-01-01,1e308\n1,2020-01-01,1e308\n2,2020-01-02,5\n",
+     "column 'amount', row 1 must be at most 1,000,000,000"),  # overflow in reduceat
+    ("customer,date,amount\n1,2020-01-01,5,9\n1,2020-01-05,5\n2,2020-01-02,5\n",
+     "log.csv', row 1 must have at most 3 fields, as the header has"),  # ParserWarning
+    ("customer date amount\n\n1 2020-01-01 5 9 1\n1 2020-01-05 5\n2 2020-01-02 5\n",
+     "log.csv', row 1 must have at most 3 fields, as the header has"),
+])
+def test_a_log_that_made_numpy_or_pandas_warn_is_one_line_without_warnings(tmp_path, text,
+                                                                          message):
+    """Nothing but the one line on stderr: a warning before it was noise, and pandas' one
+    about a long first row meant a field silently dropped."""
+    (tmp_path / "log.csv").write_text(text)
+    _assert_refused(tmp_path, [str(tmp_path / "log.csv"), "--end", "2020-01-03"], message,
+                    in_process=False)
+
+
+def test_an_output_path_that_cannot_be_written_is_found_before_anything_is_written(
+        found, cdnow_csv, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    for preset, results in ((tmp_path / "file" / "mine.yaml", tmp_path / "results"),
+                            (tmp_path / "p" / "mine.yaml", tmp_path / "file" / "r")):
+        with pytest.raises(OSError):
+            write(found, preset, results)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    _assert_refused(tmp_path, [str(cdnow_csv), "--end", END],
+                    f"cannot write: Not a directory: {tmp_path / 'file'}",
+                    out=tmp_path / "file" / "mine.yaml", capsys=capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--end", "2019-12-01"], "must not be before the log's first purchase"),
     (["--end", "2021-01-01"], "must not be after the log's last purchase"),
@@ -192,6 +232,9 @@ def test_the_console_command_refuses_without_a_traceback(tmp_path):
      "currency must be one line of 1 to 4 printable characters; got 'dollars'"),
     (["--end", "2020-03-31", "--label", " "],
      "label must be one line of 1 to 60 printable characters; got ' '"),
+    (["--end", "2020-03-31", "--margin", "2"], "margin must be in [0, 1]; got 2.0"),
+    (["--end", "2020-03-31", "--discount-rate", "0"],
+     "discount_rate must be in [0.0001, 10]; got 0.0"),
 ])
 def test_bad_flags_are_one_line_and_nothing_written(tmp_path, capsys, extra, message):
     _assert_refused(tmp_path, [str(_write_log(tmp_path, GOOD)), *extra], message,
@@ -245,12 +288,15 @@ def test_written_files_come_whole(found, tmp_path):
 @pytest.mark.parametrize(("options", "message"), [
     ({"replications": -1}, "replications must be an integer >= 0"),
     ({"seed": 1.5}, "seed must be an integer >= 0"),
-    ({"discount_rate": float("nan")}, "discount_rate must be a number in [0, 10]"),
-    ({"margin": 11}, "margin must be a number in [0, 10]"),
+    ({"discount_rate": float("nan")}, "discount_rate must be finite; got nan"),
+    ({"discount_rate": 0}, "discount_rate must be in [0.0001, 10]; got 0"),
+    ({"margin": 11}, "margin must be in [0, 1]; got 11"),
+    ({"margin": 1.5}, "margin must be in [0, 1]; got 1.5"),
     ({"currency": ""}, "currency must be one line of 1 to 4 printable characters"),
     ({"label": "x" * 61}, "label must be one line of 1 to 60 printable characters"),
 ])
 def test_bad_options_of_the_api_name_themselves(tmp_path, options, message):
+    """--margin and --discount-rate take the config's bounds (bounds_of), as a run would."""
     with pytest.raises(cxsim.ConfigError, match=re.escape(message)):
         cxsim.calibrate(_write_log(tmp_path, GOOD), "2020-03-31", **options)
 

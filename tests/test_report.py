@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +165,54 @@ def test_bad_paths_get_one_line_and_nothing_written(tmp_path, make, rule):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def _garble(path: Path) -> None:
+    path.write_bytes(b"PAR1 this is no table PAR1")
+
+
+_EXPLOIT = "!!python/object/apply:os.system ['echo ran > {}']\n"
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda d: _garble(d / "summary.parquet"), "summary.parquet is not a readable Parquet table"),
+    (lambda d: _garble(d / "timeseries.parquet"),
+     "timeseries.parquet is not a readable Parquet table"),
+    (lambda d: (d / "meta.json").write_text("[1, 2]"), "meta.json must hold a JSON object; "
+     "got [1, 2]"),
+    (lambda d: (d / "meta.json").write_text('{"run_id": '), "meta.json is not valid JSON"),
+    (lambda d: (d / "config.yaml").write_text(_EXPLOIT.format(d / "ran")),
+     "config.yaml is not valid YAML (could not determine a constructor for the tag "
+     "'tag:yaml.org,2002:python/object/apply:os.system'"),
+    (lambda d: (d / "config.yaml").unlink(), "config.yaml is missing"),
+    (lambda d: [p.unlink() for p in d.iterdir() if p.name != "meta.json"],
+     "config.yaml is missing"),
+    (lambda d: (d / "clients.parquet").unlink(), "clients.parquet is missing"),
+])
+def test_a_damaged_run_folder_is_one_line_naming_the_file(duel, tmp_path, damage, says):
+    run = tmp_path / "run"
+    duel.save(run)
+    damage(run)
+    before = sorted(p.name for p in run.iterdir())
+    done = report(str(run))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"cxsim-report: error: {run / says.split()[0]}")
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert sorted(p.name for p in run.iterdir()) == before  # nothing written, no code ran
+
+
+@pytest.mark.parametrize("name, text, says", [
+    ("comparison.json", '{"seed": 1', "comparison.json is not valid JSON"),
+    ("comparison.json", '"a"', "comparison.json must hold a JSON object; got 'a'"),
+    ("run.json", "", "run.json is not valid JSON"),
+])
+def test_a_damaged_marker_is_one_line_naming_the_file(tmp_path, name, text, says):
+    (tmp_path / name).write_text(text)
+    done = report(str(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"cxsim-report: error: {tmp_path / name} ")
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
 def test_a_write_that_fails_leaves_no_half_file(tmp_path):
     def broken(path: Path) -> None:
         path.write_text("<html>half")
@@ -180,6 +229,20 @@ def test_a_saved_run_reports_from_its_folder(duel, tmp_path):
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and "The answer" in html
     assert "http://" not in html and "https://" not in html
+
+
+def test_two_identical_runs_write_the_same_page_but_for_its_written_time(tmp_path):
+    """Byte for byte, charts included (matplotlib's SVG ids were random per save); only the
+    provenance's "written" cell, the time the result was written, is masked."""
+    written = re.compile(r'(<td class="name">written</td><td class="name">)[^<]*(</td>)')
+    pages = []
+    for name in ("a", "b"):
+        cxsim.run(cxsim.compose(["market.size=300", "sim.years=0.5"])).save(tmp_path / name)
+        html = write_report(tmp_path / name).read_text(encoding="utf-8")
+        masked, count = written.subn(r"\1WRITTEN\2", html)
+        assert count == 1 and "data:image/svg+xml" in html
+        pages.append(masked)
+    assert pages[0] == pages[1]
 
 
 def test_the_demo_prints_both_markets_and_writes_its_report(tmp_path):

@@ -20,7 +20,7 @@ import pandas as pd
 from cxsim.config import firm_labels
 from cxsim.errors import ConfigError
 from cxsim.experiment import Comparison, Ensemble
-from cxsim.files import atomic_write, write_text
+from cxsim.files import atomic_write, read_json, read_parquet, write_text
 from cxsim.report import answer, charts, journey_map
 from cxsim.report.page import Chart, Page, Tile, table_from_frame
 from cxsim.report.run import (
@@ -106,10 +106,11 @@ def load_comparison(directory: Path) -> Compared:
     directory = Path(directory)
     if not (directory / MARKER).is_file():
         raise ConfigError(str(directory), f"holds no finished comparison (no {MARKER})")
-    meta = json.loads((directory / MARKER).read_text())
-    ensembles = [Ensemble(*(pd.read_parquet(path) if path.is_file() else None
-                            for path in (directory / f"{label}_{name}.parquet"
-                                         for name in _TABLES))) for label in ("a", "b")]
+    meta = read_json(directory / MARKER)
+    ensembles = [Ensemble(*(None if name == "touchpoints" and not path.exists()
+                            else read_parquet(path)
+                            for name, path in ((name, directory / f"{label}_{name}.parquet")
+                                               for name in _TABLES))) for label in ("a", "b")]
     return Compared(Comparison(*ensembles), meta)
 
 

@@ -9,13 +9,11 @@ page shows those, as they are, with the KPI table per cell and firm;
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-import pandas as pd
-
 from cxsim.errors import ConfigError
+from cxsim.files import read_csv, read_json, read_parquet, read_text
 from cxsim.report.page import Page, chart_from_png, table_from_frame
 from cxsim.report.run import CLV_NOTE, kpi_frame
 
@@ -84,15 +82,19 @@ def experiment_page(directory: Path) -> Page:
     directory = Path(directory)
     if not (directory / "run.json").is_file():
         raise ConfigError(str(directory), "holds no finished experiment run (no run.json)")
-    meta = json.loads((directory / "run.json").read_text())
-    markdown = (directory / "summary.md").read_text() if (directory / "summary.md").is_file() \
+    meta = read_json(directory / "run.json")
+    markdown = read_text(directory / "summary.md") if (directory / "summary.md").exists() \
         else ""
     name = str(meta.get("experiment", directory.parent.name))
     tables = []
-    table = (pd.read_parquet(directory / "table.parquet")
-             if (directory / "table.parquet").is_file()
-             else pd.read_csv(directory / "table.csv") if (directory / "table.csv").is_file()
+    table = (read_parquet(directory / "table.parquet")
+             if (directory / "table.parquet").exists()
+             else read_csv(directory / "table.csv") if (directory / "table.csv").exists()
              else None)
+    if table is not None and not {"cell", "firm"} <= set(table.columns):
+        raise ConfigError(str(directory / ("table.parquet" if (directory / "table.parquet")
+                                           .exists() else "table.csv")),
+                          "must have the columns cell and firm", list(map(str, table.columns)))
     if table is not None and table.groupby(["cell", "firm"]).ngroups <= MAX_COLUMNS:
         label = table["cell"].astype(str) + ": " + table["firm"].astype(str)
         shown, raw = kpi_frame(table.assign(cell_firm=label), "cell_firm")
