@@ -821,7 +821,7 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
     from hydra.core.global_hydra import GlobalHydra
 
     register_configs()
-    if overrides is not None and (isinstance(overrides, str) or not all(
+    if overrides is not None and (not isinstance(overrides, list | tuple) or not all(
             isinstance(o, str) for o in overrides)):
         raise ConfigError("overrides", "must be a list of override strings, e.g. "
                           "['market.size=500']", overrides)

@@ -702,11 +702,13 @@ def test_a_glob_sweep_is_expanded_to_its_config_group_options():
                       "(available: cdnow, default, mixed, one_off_consumer, recurring_b2b)"),
     ([5], "overrides must be a list of override strings"),
     ("market.size=3", "overrides must be a list of override strings"),
+    (5, "overrides must be a list of override strings, e.g. ['market.size=500']; got 5"),
+    ({"market.size": 3}, "overrides must be a list of override strings"),
 ])
 def test_a_malformed_override_names_itself(overrides, message):
     """These raised a TypeError from the error handler, or a message naming no key."""
     with pytest.raises(ConfigError, match=esc(message)):
-        _compose_and_run(overrides if isinstance(overrides, str) else [*TINY, *overrides])
+        _compose_and_run(overrides if not isinstance(overrides, list) else [*TINY, *overrides])
 
 
 def test_an_override_may_not_read_the_environment():
