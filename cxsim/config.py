@@ -828,6 +828,9 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
     overrides = list(overrides or [])
     for override in overrides:
         key, _, value = override.partition("=")
+        if key.startswith("~") and _needed(key.lstrip("~")):
+            raise ConfigError(f"override '{override}'", "deletes a setting cxsim needs (it "
+                              "would run on its default); give it a value instead")
         if "oc.env" in value.replace(" ", ""):
             raise ConfigError(f"override '{key}=...'", "may not read an environment variable "
                               "(oc.env): its value would be written into the run's "
@@ -843,6 +846,41 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
             return hydra_compose("config", overrides=overrides)
     except Exception as exc:  # Hydra and OmegaConf raise many types; name the override
         raise _override_error(exc, overrides) from None
+
+
+def _needed(key: str) -> bool:
+    """Is *key* one of cxsim's own settings or config groups, which ``~key`` may not delete?
+
+    Deleting one ran the run on its default, silently (``~seed`` ran seed 0). An entry of
+    a mapping of names the user chose (a firm, a segment, an event, a touchpoint's staff
+    or CX weight) may be deleted: :func:`to_config` starts those empty. An entry of a
+    mapping with default entries (a segment's ``needs``) would come back: it is needed.
+    Keys under ``hydra`` are Hydra's own.
+    """
+    if key == "hydra" or key.startswith(("hydra.", "hydra/")):
+        return False
+    if group_options(key) is not None:
+        return True
+    kind: Any = Config
+    default: Any = None
+    for part in key.split("."):
+        if is_dataclass(kind):
+            field = next((f for f in fields(kind) if f.name == part), None)
+            if field is None:
+                return False  # not a setting: composing names it
+            kind = get_type_hints(kind)[part]
+            default = (field.default_factory() if callable(field.default_factory)
+                       else field.default)
+            if get_origin(kind) is not dict:  # a section that may be null
+                kind = next((arg for arg in get_args(kind) if is_dataclass(arg)), kind)
+            needed = True
+        elif get_origin(kind) is dict:
+            kind = get_args(kind)[1]
+            needed = not is_dataclass(kind) and isinstance(default, Mapping) and part in default
+            default = None
+        else:
+            return False
+    return needed
 
 
 def _unknown_field(key: str) -> bool:

@@ -416,6 +416,16 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     "currency-too-long": (
         ["market.currency=dollars"],
         esc("market.currency must be one line of 1 to 4 printable characters; got 'dollars'")),
+    "delete-seed": (  # ran seed 0, silently
+        ["~seed"], esc("override '~seed' deletes a setting cxsim needs (it would run on its "
+                       "default); give it a value instead")),
+    "delete-a-setting-with-its-value": (
+        ["~market.size=200"], esc("override '~market.size=200' deletes a setting cxsim needs")),
+    "delete-a-need": (  # came back from the default, silently
+        ["~market.segments.core.needs.price"],
+        esc("override '~market.segments.core.needs.price' deletes a setting cxsim needs")),
+    "delete-a-config-group": (
+        ["~market=default"], esc("override '~market=default' deletes a setting cxsim needs")),
     "label-twice": (
         ["+firms.b.initial_share=0.1", "firms.acme.label=Acme", "+firms.b.label=ACME"],
         esc("firms.b.label must differ from firms.acme's name (names tell firms apart); "
@@ -718,6 +728,15 @@ def test_an_override_may_not_read_the_environment():
                                               "environment variable")) as info:
         cxsim.compose(["sim.years=${oc.env:SECRET_TOKEN}"])
     assert "SECRET_TOKEN" not in str(info.value)
+
+
+def test_an_entry_of_a_mapping_of_names_may_be_deleted():
+    """A firm, a segment, an event or a touchpoint's staff is the user's own entry."""
+    cfg = cxsim.config.to_config(cxsim.compose(["~firms.sales_first"]))
+    assert list(cfg.firms) == ["client_first"]
+    cfg = cxsim.config.to_config(cxsim.compose([*TINY, "+firms.acme.staff.support=2",
+                                                "~firms.acme.staff.support"]))
+    assert cfg.firms["acme"].staff == {}
 
 
 def test_a_cx_budget_too_small_to_divide_by_has_no_return_not_an_infinite_one():
