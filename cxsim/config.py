@@ -839,6 +839,7 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
         if options is not None and value.strip() in ("null", "~", ""):
             raise ConfigError(f"override '{override}'", "must name an option of its config "
                               f"group (available: {', '.join(options)})")
+    _check_flags(overrides)
     try:
         if GlobalHydra.instance().is_initialized():
             return hydra_compose("config", overrides=overrides)
@@ -861,13 +862,22 @@ def _needed(key: str) -> bool:
         return False
     if group_options(key) is not None:
         return True
+    found = _declared(key)
+    return found is not None and found[1]
+
+
+def _declared(key: str) -> tuple[Any, bool] | None:
+    """The type the schema declares for config key *key* (an entry of a mapping: the
+    mapping's value type), and whether it is needed (a setting, or an entry the mapping's
+    default has); None if *key* is not in the schema."""
     kind: Any = Config
     default: Any = None
+    needed = False
     for part in key.split("."):
         if is_dataclass(kind):
             field = next((f for f in fields(kind) if f.name == part), None)
             if field is None:
-                return False  # not a setting: composing names it
+                return None
             kind = get_type_hints(kind)[part]
             default = (field.default_factory() if callable(field.default_factory)
                        else field.default)
@@ -879,8 +889,36 @@ def _needed(key: str) -> bool:
             needed = not is_dataclass(kind) and isinstance(default, Mapping) and part in default
             default = None
         else:
-            return False
-    return needed
+            return None
+    return kind, needed
+
+
+def _check_flags(overrides: list[str]) -> None:
+    """A boolean setting takes true or false only: OmegaConf turned 2, 'yes' or '1' into
+    true before any check could see it (``management.review=2`` ran with reviews)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for line in overrides:
+        try:
+            parsed = parser.parse_overrides([line])[0]
+        except Exception:  # a syntax error: composing names it
+            continue
+        if not parsed.is_sweep_override() and not parsed.is_delete():
+            _check_flag(parsed.key_or_group, parsed.value())
+
+
+def _check_flag(key: str, value: Any) -> None:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _check_flag(f"{key}.{name}", item)
+        return
+    found = _declared(key)
+    kind = found[0] if found else None
+    if kind is bool:
+        _flag(key, value)
+    elif bool in get_args(kind) and value is not None and not isinstance(value, bool):
+        raise ConfigError(key, "must be true, false or null", value)
 
 
 def _unknown_field(key: str) -> bool:

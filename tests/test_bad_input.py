@@ -178,8 +178,18 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     ),
     "emotions-not-a-bool": (
         ["psychology.emotions=maybe"],
-        esc("config key 'psychology.emotions' is invalid: Value 'maybe' is not a valid bool"),
+        esc("psychology.emotions must be true or false; got 'maybe'"),
     ),
+    "review-a-number": (  # OmegaConf turned 2 into true: the run reviewed
+        ["management.review=2"], esc("management.review must be true or false; got 2")),
+    "flag-zero": (  # ... and 0 into false
+        ["firms.acme.scale_staff=0"], esc("firms.acme.scale_staff must be true or false; got 0")),
+    "flag-yes": (["market.heterogeneity=yes"],
+                 esc("market.heterogeneity must be true or false; got 'yes'")),
+    "flag-in-a-mapping": (["management={review: 1}"],
+                          esc("management.review must be true or false; got 1")),
+    "report-a-number": (["experiment.report=1"],
+                        esc("experiment.report must be true, false or null; got 1")),
     "size-negative": (["market.size=-5"], esc("market.size must be in [1, 100,000,000]; got -5")),
     "seed-negative": (["seed=-1"], esc("seed must be in [0, 9,223,372,036,854,775,807]; got -1")),
     "years-zero": (["sim.years=0"], esc("sim.years must be in (0, 200]; got 0.0")),
