@@ -613,9 +613,21 @@ def _omegaconf_reason(exc: Exception) -> str:
 _NAME = re.compile(NAME_PATTERN)  # the journey's rule for touchpoints, for every name
 
 
+_NAME_RULE = "must be a name of letters, digits, '_' or '-'"
+
+
 def _name(key: str, name: Any) -> None:
+    """The value *name* of *key* (a preset's name) follows the rule for names."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ConfigError(key, "must be a name of letters, digits, '_' or '-'", name)
+        raise ConfigError(key, _NAME_RULE, name)
+
+
+def _entry_name(section: str, name: Any) -> None:
+    """An entry's name in *section* (a firm's, a segment's, an event's) follows the rule
+    for names. The message shows a bad name escaped, ``firms.'acme\\n'``: a newline in
+    it broke the message's one line."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigError(f"{section}.{name!r}", _NAME_RULE)
 
 
 _SHARE = Bounds(0.0, 1.0)
@@ -693,7 +705,7 @@ def validate(cfg: Config) -> None:
         raise ConfigError("market.segments", "must name at least one segment", {})
     for name, seg in m.segments.items():
         k = f"market.segments.{name}"
-        _name(k, name)
+        _entry_name("market.segments", name)
         _check_section(k, seg)
         for need, weight in seg.needs.items():
             if need not in NEEDS:
@@ -718,7 +730,7 @@ def validate(cfg: Config) -> None:
         raise ConfigError("firms", "must name at least one firm", {})
     for name, firm in cfg.firms.items():
         k = f"firms.{name}"
-        _name(k, name)
+        _entry_name("firms", name)
         if not isinstance(firm.journey, str) or not firm.journey.strip():
             raise ConfigError(f"{k}.journey", "must be a journey name or a file path", firm.journey)
         for lever in sorted(_LEVERS):
@@ -776,7 +788,7 @@ def validate(cfg: Config) -> None:
     months = math.ceil(s.years * DAYS_PER_YEAR / s.days_per_month - 1e-9)
     for name, event in cfg.events.items():
         k = f"events.{name}"
-        _name(k, name)
+        _entry_name("events", name)
         if event.kind not in ("shock", "workshop"):
             raise ConfigError(f"{k}.kind", "must be shock or workshop", event.kind)
         _check_section(k, event)

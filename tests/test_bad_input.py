@@ -638,12 +638,19 @@ def test_every_numeric_setting_declares_finite_bounds():
     assert str(config.bounds_of(config.SegmentConfig, "mean_days_between_needs")) == "(0, 36,525]"
 
 
-@pytest.mark.parametrize("name", ["acme\n", "acme\t", "a b"])
-def test_a_name_with_a_trailing_newline_or_space_is_refused(name):
-    cfg = cxsim.compose(TINY)
-    cfg.firms = {name: cfg.firms["acme"]}
-    with pytest.raises(ConfigError, match="must be a name of letters, digits"):
+@pytest.mark.parametrize("section", ["firms", "market.segments", "events"])
+@pytest.mark.parametrize("name", ["acme\n", "acme\t", "a b", "x\u2028y"])
+def test_a_name_with_a_trailing_newline_or_space_is_refused(section, name):
+    """The message shows the name escaped: a newline in it gave a message of two lines."""
+    cfg = cxsim.compose([*TINY, "+events.retreat.kind=workshop", "+events.retreat.start_month=0"])
+    entries = {"firms": "acme", "market.segments": "core", "events": "retreat"}
+    parent = OmegaConf.select(cfg, section.rpartition(".")[0]) if "." in section else cfg
+    leaf = section.rpartition(".")[2]
+    parent[leaf] = {name: parent[leaf][entries[section]]}
+    with pytest.raises(ConfigError) as info:
         cxsim.run(cfg)
+    assert str(info.value) == f"{section}.{name!r} must be a name of letters, digits, '_' or '-'"
+    assert len(str(info.value).splitlines()) == 1
 
 
 def test_a_firm_is_named_by_its_strategy_in_words_and_by_its_key_where_two_share_one():
