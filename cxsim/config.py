@@ -851,7 +851,7 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
         if options is not None and value.strip() in ("null", "~", ""):
             raise ConfigError(f"override '{override}'", "must name an option of its config "
                               f"group (available: {', '.join(options)})")
-    _check_flags(overrides)
+    _check_values(overrides)
     try:
         if GlobalHydra.instance().is_initialized():
             return hydra_compose("config", overrides=overrides)
@@ -905,9 +905,25 @@ def _declared(key: str) -> tuple[Any, bool] | None:
     return kind, needed
 
 
-def _check_flags(overrides: list[str]) -> None:
-    """A boolean setting takes true or false only: OmegaConf turned 2, 'yes' or '1' into
-    true before any check could see it (``management.review=2`` ran with reviews)."""
+_NOT_EMPTY = {
+    (Config, "firms"): "must name at least one firm ({} changes nothing: the default firms "
+                       "would run)",
+    (MarketConfig, "segments"): "must name at least one segment ({} changes nothing: the "
+                                "default segment would run)",
+    (SegmentConfig, "needs"): "must weigh at least one need ({} changes nothing: the default "
+                              "needs would run)",
+    (FirmConfig, "offer"): "must give at least one offer attribute ({} would set every "
+                           "attribute to 0, not the presets' offer)",
+}
+"""Mappings an override may not empty: merged into the config, ``{}`` changes nothing (or,
+for an offer, hides the presets'). ``staff`` and ``cx_split`` are empty by default."""
+
+
+def _check_values(overrides: list[str]) -> None:
+    """What composing hides, checked on the overrides themselves: a boolean setting takes
+    true or false only (OmegaConf turned 2, 'yes' or '1' into true before any check could
+    see it: ``management.review=2`` ran with reviews), and a mapping of :data:`_NOT_EMPTY`
+    may not be set to ``{}``."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
@@ -917,13 +933,17 @@ def _check_flags(overrides: list[str]) -> None:
         except Exception:  # a syntax error: composing names it
             continue
         if not parsed.is_sweep_override() and not parsed.is_delete():
-            _check_flag(parsed.key_or_group, parsed.value())
+            _check_value(parsed.key_or_group, parsed.value())
 
 
-def _check_flag(key: str, value: Any) -> None:
+def _check_value(key: str, value: Any) -> None:
     if isinstance(value, dict):
+        parent, _, last = key.rpartition(".")
+        owner = _declared(parent)[0] if parent and _declared(parent) else Config
+        if not value and (owner, last) in _NOT_EMPTY:
+            raise ConfigError(key, _NOT_EMPTY[owner, last], {})
         for name, item in value.items():
-            _check_flag(f"{key}.{name}", item)
+            _check_value(f"{key}.{name}", item)
         return
     found = _declared(key)
     kind = found[0] if found else None

@@ -436,6 +436,21 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         esc("override '~market.segments.core.needs.price' deletes a setting cxsim needs")),
     "delete-a-config-group": (
         ["~market=default"], esc("override '~market=default' deletes a setting cxsim needs")),
+    # an empty mapping, merged, changed nothing: the defaults ran
+    "firms-empty": (["firms={}"], esc("firms must name at least one firm ({} changes nothing: "
+                                      "the default firms would run); got {}")),
+    "segments-empty": (["market.segments={}"],
+                       esc("market.segments must name at least one segment ({} changes nothing:"
+                           " the default segment would run); got {}")),
+    "segments-empty-in-a-mapping": (["market={segments: {}}"],
+                                    esc("market.segments must name at least one segment")),
+    "needs-empty": (["market.segments.core.needs={}"],
+                    esc("market.segments.core.needs must weigh at least one need ({} changes "
+                        "nothing: the default needs would run); got {}")),
+    "offer-empty": (  # set every attribute to 0, not the presets' offer
+        ["firms.acme.offer={}"],
+        esc("firms.acme.offer must give at least one offer attribute ({} would set every "
+            "attribute to 0, not the presets' offer); got {}")),
     "label-twice": (
         ["+firms.b.initial_share=0.1", "firms.acme.label=Acme", "+firms.b.label=ACME"],
         esc("firms.b.label must differ from firms.acme's name (names tell firms apart); "
@@ -754,6 +769,13 @@ def test_an_entry_of_a_mapping_of_names_may_be_deleted():
     cfg = cxsim.config.to_config(cxsim.compose([*TINY, "+firms.acme.staff.support=2",
                                                 "~firms.acme.staff.support"]))
     assert cfg.firms["acme"].staff == {}
+
+
+def test_staff_and_cx_split_may_be_set_empty():
+    """Their documented default: no staff set, CX money following expected visits."""
+    cfg = cxsim.config.to_config(cxsim.compose([*TINY, "firms.acme.staff={}",
+                                                "firms.acme.cx_split={}"]))
+    assert cfg.firms["acme"].staff == {} and cfg.firms["acme"].cx_split == {}
 
 
 def test_a_cx_budget_too_small_to_divide_by_has_no_return_not_an_infinite_one():
