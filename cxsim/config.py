@@ -785,6 +785,10 @@ def validate(cfg: Config) -> None:
     if s.warmup_years >= s.years:
         raise ConfigError("sim.warmup_years", f"must be less than sim.years ({s.years})",
                           s.warmup_years)
+    if (s.years - s.warmup_years) * DAYS_PER_YEAR < s.days_per_month - 1e-9:
+        raise ConfigError("sim.years", f"must exceed sim.warmup_years ({s.warmup_years}) by at "
+                          f"least a month of sim.days_per_month ({s.days_per_month} days): the "
+                          "results are monthly samples after the warm-up", s.years)
     months = math.ceil(s.years * DAYS_PER_YEAR / s.days_per_month - 1e-9)
     for name, event in cfg.events.items():
         k = f"events.{name}"

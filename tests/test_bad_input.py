@@ -270,6 +270,14 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         ["sim.warmup_years=1"],
         esc("sim.warmup_years must be less than sim.years (0.1); got 1.0"),
     ),
+    "years-shorter-than-a-month": (  # exited 0 with a summary of nulls
+        ["sim.years=1e-9"],
+        esc("sim.years must exceed sim.warmup_years (0.0) by at least a month of "
+            "sim.days_per_month (30.4375 days): the results are monthly samples after the "
+            "warm-up; got 1e-09")),
+    "years-a-month-short-after-warm-up": (
+        ["sim.years=1", "sim.warmup_years=0.95"],
+        esc("sim.years must exceed sim.warmup_years (0.95) by at least a month")),
     "unknown-config-group-option": (
         ["market=nope"],
         esc("override 'market=nope' names no config in its group (available: cdnow, default, "
@@ -776,6 +784,13 @@ def test_staff_and_cx_split_may_be_set_empty():
     cfg = cxsim.config.to_config(cxsim.compose([*TINY, "firms.acme.staff={}",
                                                 "firms.acme.cx_split={}"]))
     assert cfg.firms["acme"].staff == {} and cfg.firms["acme"].cx_split == {}
+
+
+@pytest.mark.parametrize("overrides", [["sim.years=0.1"], ["sim.years=0.0834"],
+                                       ["sim.years=1", "sim.warmup_years=0.9"],
+                                       ["sim.years=0.02", "sim.days_per_month=7"]])
+def test_a_horizon_of_one_month_after_the_warm_up_is_valid(overrides):
+    cxsim.config.to_config(cxsim.compose([*TINY, *overrides]))
 
 
 def test_a_cx_budget_too_small_to_divide_by_has_no_return_not_an_infinite_one():
