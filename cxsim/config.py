@@ -851,6 +851,10 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
             raise ConfigError(f"override '{key}=...'", "may not read an environment variable "
                               "(oc.env): its value would be written into the run's "
                               "config.yaml and meta.json")
+        if _INTERPOLATION.search(value) and not _is_hydra_key(key.lstrip("+~")):
+            raise ConfigError(f"override '{override}'", "may not interpolate (${...}): a "
+                              "config is data, and its saved config.yaml must mean what it "
+                              "says; write the value itself")
         options = group_options(key.lstrip("+~"))
         if options is not None and value.strip() in ("null", "~", ""):
             raise ConfigError(f"override '{override}'", "must name an option of its config "
@@ -865,6 +869,15 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
         raise _override_error(exc, overrides) from None
 
 
+_INTERPOLATION = re.compile(r"(?<!\\)\$\{")
+"""The start of an OmegaConf interpolation or resolver, ``${``, not escaped as ``\\${``."""
+
+
+def _is_hydra_key(key: str) -> bool:
+    """Is *key* Hydra's own (``hydra.run.dir``, ``hydra/launcher``), not cxsim's?"""
+    return key == "hydra" or key.startswith(("hydra.", "hydra/"))
+
+
 def _needed(key: str) -> bool:
     """Is *key* one of cxsim's own settings or config groups, which ``~key`` may not delete?
 
@@ -874,7 +887,7 @@ def _needed(key: str) -> bool:
     mapping with default entries (a segment's ``needs``) would come back: it is needed.
     Keys under ``hydra`` are Hydra's own.
     """
-    if key == "hydra" or key.startswith(("hydra.", "hydra/")):
+    if _is_hydra_key(key):
         return False
     if group_options(key) is not None:
         return True

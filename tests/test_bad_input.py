@@ -459,6 +459,22 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         ["firms.acme.offer={}"],
         esc("firms.acme.offer must give at least one offer attribute ({} would set every "
             "attribute to 0, not the presets' offer); got {}")),
+    # interpolations: a 133-line traceback on the command line, a raw OmegaConf error in run
+    "interpolation-of-itself": (
+        ["seed=${seed}"],
+        esc("override 'seed=${seed}' may not interpolate (${...}): a config is data, and its "
+            "saved config.yaml must mean what it says; write the value itself")),
+    "interpolation-of-an-unknown-key": (
+        ["market.size=${market.sise}"],
+        esc("override 'market.size=${market.sise}' may not interpolate (${...})")),
+    "interpolation-by-a-resolver": (
+        ["seed=${oc.decode:'0x10'}"],
+        esc("override 'seed=${oc.decode:'0x10'}' may not interpolate (${...})")),
+    "interpolation-by-an-unknown-resolver": (
+        ["seed=${eval:1+1}"], esc("override 'seed=${eval:1+1}' may not interpolate (${...})")),
+    "interpolation-in-a-mapping": (
+        ["market={size: ${seed}}"],
+        esc("override 'market={size: ${seed}}' may not interpolate (${...})")),
     "label-twice": (
         ["+firms.b.initial_share=0.1", "firms.acme.label=Acme", "+firms.b.label=ACME"],
         esc("firms.b.label must differ from firms.acme's name (names tell firms apart); "
@@ -557,6 +573,7 @@ CLI_CASES: dict[str, tuple[list[str], str] | None] = {
         "size-not-a-number", "size-negative", "segment-shares-not-1",
         "unknown-config-group-option", "missing-journey-file", "discount-rate-nan",
         "unknown-key", "staff-unknown-touchpoint", "warmup-equals-horizon",
+        "interpolation-of-itself",
     )
 }
 CLI_CASES["edge-to-unknown-touchpoint"] = None
@@ -791,6 +808,14 @@ def test_staff_and_cx_split_may_be_set_empty():
                                        ["sim.years=0.02", "sim.days_per_month=7"]])
 def test_a_horizon_of_one_month_after_the_warm_up_is_valid(overrides):
     cxsim.config.to_config(cxsim.compose([*TINY, *overrides]))
+
+
+def test_hydras_own_keys_may_interpolate():
+    """Hydra's settings are Hydra's: a run folder named by the time is its documented use."""
+    cfg = cxsim.compose([*TINY, "hydra.run.dir=outputs/${now:%Y-%m-%d}"])
+    assert cfg.seed == 0
+    cfg = cxsim.compose([*TINY, "market.label=costs \\${5}"])  # escaped: the text itself
+    assert cfg.market.label == "costs ${5}"
 
 
 def test_a_cx_budget_too_small_to_divide_by_has_no_return_not_an_infinite_one():
