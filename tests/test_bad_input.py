@@ -577,6 +577,10 @@ CLI_CASES: dict[str, tuple[list[str], str] | None] = {
     )
 }
 CLI_CASES["edge-to-unknown-touchpoint"] = None
+CLI_CASES["unknown-launcher"] = (  # Hydra's own error: 11 lines and exit status 1
+    ["hydra/launcher=nope"],
+    esc("override 'hydra/launcher=nope' names no config in its group (available: basic, "
+        "joblib, submitit_local, submitit_slurm)"))
 # Checked by the command's own entry point in this process (cheaper than a subprocess);
 # the subprocess cases above show the same path ends in exit status 2 and one line.
 IN_PROCESS_CLI_CASES: dict[str, tuple[list[str], str]] = {
@@ -620,6 +624,47 @@ def test_cli_entry_point_refuses_with_one_line(tmp_path, monkeypatch, capsys, ca
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and re.search(message, lines[0]), lines
     assert list(tmp_path.iterdir()) == []
+
+# Hydra's own usage errors: 6 to 11 lines and exit status 1 (the status of a failed job)
+HYDRA_USAGE_ERRORS: dict[str, tuple[list[str], str]] = {
+    "unknown-config-name": (
+        ["-cn", "nope"], "config name (-cn) 'nope' names no config in the config search path"),
+    "config-path-not-a-folder": (
+        ["-cp", "/no/such"], "config path (-cp) '/no/such' is not a folder of configs"),
+    "config-dir-missing": (
+        ["-cd", "/no/such"], "config directory (-cd) '/no/such' does not exist"),
+    "unknown-sweeper": (
+        ["-m", "hydra/sweeper=nope", "seed=1,2"],
+        "override 'hydra/sweeper=nope' names no config in its group (available: basic)"),
+    "hydra-value-of-the-wrong-type": (
+        ["hydra.job.chdir=maybe"],
+        "config key 'hydra.job.chdir' is invalid: Value 'maybe' is not a valid bool"),
+    "hydra-key-unknown": (["hydra.nope=3"], "config key 'hydra.nope' is not a known setting"),
+    "bad-override-with-cfg": (
+        ["--cfg", "job", "market.size=abc"],
+        "config key 'market.size' is invalid: Value 'abc' of type 'str' could not be "
+        "converted to Integer"),
+    "unknown-option": (["--nope"], "unrecognized arguments: --nope"),
+    "two-commands": (  # a traceback
+        ["--cfg", "job", "--run"], "only one of --run, --multirun, --cfg and --info can be given"),
+    "resolve-alone": (["--resolve"], "--resolve can only be given with --cfg or --help"),
+}
+
+
+@pytest.mark.parametrize("case", list(HYDRA_USAGE_ERRORS))
+def test_hydras_own_usage_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, capsys, case):
+    from cxsim import cli
+
+    args, message = HYDRA_USAGE_ERRORS[case]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["cxsim", *args, *TINY])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cxsim: error: {message}"), lines
+    assert list(tmp_path.iterdir()) == []
+
 
 @pytest.mark.parametrize("case", list(CLI_CASES))
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, case):
