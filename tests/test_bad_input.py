@@ -666,6 +666,30 @@ def test_hydras_own_usage_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--b", "hydra.run.dir=x"],  # dropped: A = B, every difference 0
+     "--b override 'hydra.run.dir=x' sets hydra.*, which cannot change a scenario (Hydra's own "
+     "settings: cxsim-compare runs no Hydra app and writes to --out)"),
+    (["--a", "hydra/launcher=joblib"], "--a override 'hydra/launcher=joblib' sets hydra.*"),
+    (["--common", "experiment.replications=5"],  # dropped: the count came from -n
+     "--common override 'experiment.replications=5' sets experiment.*, which cannot change a "
+     "scenario (the cxsim command's job settings: cxsim-compare runs -n replications and "
+     "always writes its report)"),
+    (["--b", "+experiment.report=false"], "--b override '+experiment.report=false' sets "
+                                          "experiment.*"),
+])
+def test_compare_refuses_keys_that_cannot_change_a_scenario(tmp_path, capsys, argv, message):
+    from cxsim.compare_cli import main
+
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        main(["--common", *TINY, *argv, "-n", "2", "--out", str(out)])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cxsim-compare: error: {message}"), lines
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("case", list(CLI_CASES))
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, case):
     if CLI_CASES[case] is None:  # a journey, given relative to the working directory
