@@ -107,7 +107,7 @@ def _parse(argv: list[str]) -> argparse.Namespace | None:
 
     None for help and information options, for another config (``-cp``, ``-cn``,
     ``-cd``, ``--experimental-rerun``) and for command lines Hydra itself
-    rejects (it reports those).
+    rejects (:func:`_preflight` reports those, in one line).
     """
     from hydra._internal.utils import get_args_parser
 
