@@ -5,10 +5,15 @@ no output that looks like a finished result).
 
 Every run the command line asks for (each job of a ``--multirun`` sweep too)
 is composed and validated, journeys included, *before* Hydra starts: bad input
-never creates Hydra's ``outputs/`` or ``multirun/`` folder. Only command lines
-that run nothing cxsim can check beforehand (``--help``, ``--info``, ``--cfg``,
-another config via ``-cp``/``-cn``/``-cd``) go straight to Hydra; the run
-itself still validates before it writes a result.
+never creates Hydra's ``outputs/`` or ``multirun/`` folder. Command lines that
+run nothing cxsim can check beforehand (``--info``, ``--cfg``, another config
+via ``-cp``/``-cn``/``-cd``) skip cxsim's checks; the run itself still
+validates before it writes a result. Every command line but ``--help``,
+``--hydra-help`` and ``--shell-completion`` is then composed as Hydra will
+compose it, Hydra's own settings included, before Hydra starts: Hydra's own
+usage errors (an unknown option, config name or launcher, a bad ``hydra.*``
+value, a bad override under ``--cfg``) are one line and exit status 2 too,
+not Hydra's several lines and exit status 1.
 
 A run (a job) runs ``experiment.replications`` replications, replication i
 on ``SeedSequence(seed, spawn_key=(i,))`` as :func:`cxsim.replicate` does, and
@@ -55,6 +60,7 @@ from cxsim.commandline import fail
 from cxsim.config import (
     DAYS_PER_YEAR,
     Config,
+    _override_error,
     compose,
     config_dir,
     group_options,
@@ -101,7 +107,7 @@ def _parse(argv: list[str]) -> argparse.Namespace | None:
 
     None for help and information options, for another config (``-cp``, ``-cn``,
     ``-cd``, ``--experimental-rerun``) and for command lines Hydra itself
-    rejects (it reports those).
+    rejects (:func:`_preflight` reports those, in one line).
     """
     from hydra._internal.utils import get_args_parser
 
@@ -187,6 +193,74 @@ def _check_output_dir(argv: list[str]) -> None:
     except OSError as error:
         where = f"{key} '{named}'" if named else f"working directory '{folder}'"
         _fail(ConfigError(where, f"cannot be written to ({error.strerror})"))
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    """Hydra's reading of *argv*; a usage error (an unknown option) is one line, exit 2."""
+    from hydra._internal.utils import get_args_parser
+
+    parser = get_args_parser()
+    parser.prog = "cxsim"
+    parser.error = _fail  # type: ignore[method-assign]
+    return parser.parse_args(argv)
+
+
+def _preflight(argv: list[str]) -> None:
+    """Compose the config as Hydra will, its own settings included, before Hydra starts.
+
+    Hydra reports its own usage errors (a config name or a launcher it cannot find, a
+    ``hydra.*`` value of the wrong type, a bad override under ``--cfg``) in 6 to 11 lines
+    and exit status 1, the status of a job that failed; here they are one line and exit
+    status 2, as every other bad input. Help and shell completion are left to Hydra.
+    """
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_automatic_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
+    from hydra.core.global_hydra import GlobalHydra
+
+    args = _arguments(argv)
+    if args.help or args.hydra_help or args.shell_completion:
+        return
+    commands = (args.run, args.multirun, args.cfg is not None, args.info is not None)
+    if sum(commands) > 1:  # Hydra's own checks of these two were tracebacks
+        _fail("only one of --run, --multirun, --cfg and --info can be given")
+    if args.resolve and args.cfg is None:
+        _fail("--resolve can only be given with --cfg or --help")
+    name = args.config_name or "config"
+    try:
+        path = create_automatic_config_search_path(
+            __file__, None, args.config_path or str(config_dir()))
+        if args.config_dir is not None:
+            folder = os.path.abspath(args.config_dir)
+            if not os.path.isdir(folder):
+                raise ConfigError(f"config directory (-cd) '{args.config_dir}'",
+                                  "does not exist")
+            path.prepend(provider="command-line", path=f"file://{folder}",
+                         anchor=SearchPathQuery(provider="schema"))
+        hydra_app = Hydra.create_main_hydra2(task_name="cxsim", config_search_path=path)
+        hydra_app.compose_config(name, args.overrides,
+                                 run_mode=RunMode.MULTIRUN if args.multirun else RunMode.RUN,
+                                 validate_sweep_overrides=not args.multirun)
+    except ConfigError as error:
+        _fail(error)
+    except Exception as error:  # Hydra's and OmegaConf's many types
+        _fail(_hydra_error(error, args, name))
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _hydra_error(error: Exception, args: argparse.Namespace, name: str) -> ConfigError:
+    """One line for an error of Hydra's own: what it names, the rule it states."""
+    from hydra.errors import MissingConfigException
+
+    text = str(error)
+    if isinstance(error, MissingConfigException) and "primary config directory" in text.lower():
+        return ConfigError(f"config path (-cp) '{args.config_path}'", "is not a folder of "
+                           "configs")
+    if isinstance(error, MissingConfigException) and "primary config" in text.lower():
+        return ConfigError(f"config name (-cn) '{name}'", "names no config in the config "
+                           "search path")
+    return _override_error(error, args.overrides)
 
 
 def _quote(text: str) -> str:
@@ -354,6 +428,7 @@ def main() -> None:
         _check_output_dir(argv)
     OmegaConf.register_new_resolver(RESOLVER, _job_dir_name, replace=True)
     extra, where = _sweep_location(argv, runs)
+    _preflight([*argv, *extra])
     if where is not None:
         print(f"sweep: {where}")
     sys.argv = [sys.argv[0], *argv, *extra]

@@ -15,7 +15,9 @@ report (``report.html``) and, last, ``comparison.json`` (what ran): a
 directory without it is not a finished comparison.
 
 Exit status 0 on success, 2 on bad input: one line on stderr,
-``cxsim-compare: error: ...``, no traceback, nothing written.
+``cxsim-compare: error: ...``, no traceback, nothing written. An override of a
+key that cannot change a scenario (:data:`NOT_A_SCENARIO`: ``hydra``'s and
+``experiment``'s) is bad input.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ from cxsim.report.comparison import (
 __all__ = ["main"]
 
 PROG = "cxsim-compare"
+NOT_A_SCENARIO = {
+    "hydra": "Hydra's own settings: cxsim-compare runs no Hydra app and writes to --out",
+    "experiment": "the cxsim command's job settings: cxsim-compare runs -n replications and "
+                  "always writes its report",
+}
+"""Keys an override of --a, --b or --common may not set: they cannot change a scenario,
+and were dropped silently (``--b hydra.run.dir=x`` compared A with A, every difference 0)."""
+
+
+def _check_scenario_keys(args: argparse.Namespace) -> None:
+    """Refuse an override of a key that cannot change a scenario (:data:`NOT_A_SCENARIO`)."""
+    for flag in ("common", "a", "b"):
+        for override in getattr(args, flag):
+            key = override.split("=", 1)[0].lstrip("+~")
+            top = key.replace("/", ".").split(".", 1)[0]
+            if top in NOT_A_SCENARIO:
+                raise ConfigError(f"--{flag} override '{override}'", f"sets {top}.*, which "
+                                  f"cannot change a scenario ({NOT_A_SCENARIO[top]})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``cxsim-compare``; *argv* defaults to ``sys.argv[1:]``."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        _check_scenario_keys(args)
         cfg_a = compose(args.common + args.a)
         cfg_b = compose(args.common + args.b)
         if args.out.exists() and not args.out.is_dir():

@@ -613,9 +613,21 @@ def _omegaconf_reason(exc: Exception) -> str:
 _NAME = re.compile(NAME_PATTERN)  # the journey's rule for touchpoints, for every name
 
 
+_NAME_RULE = "must be a name of letters, digits, '_' or '-'"
+
+
 def _name(key: str, name: Any) -> None:
+    """The value *name* of *key* (a preset's name) follows the rule for names."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ConfigError(key, "must be a name of letters, digits, '_' or '-'", name)
+        raise ConfigError(key, _NAME_RULE, name)
+
+
+def _entry_name(section: str, name: Any) -> None:
+    """An entry's name in *section* (a firm's, a segment's, an event's) follows the rule
+    for names. The message shows a bad name escaped, ``firms.'acme\\n'``: a newline in
+    it broke the message's one line."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigError(f"{section}.{name!r}", _NAME_RULE)
 
 
 _SHARE = Bounds(0.0, 1.0)
@@ -693,7 +705,7 @@ def validate(cfg: Config) -> None:
         raise ConfigError("market.segments", "must name at least one segment", {})
     for name, seg in m.segments.items():
         k = f"market.segments.{name}"
-        _name(k, name)
+        _entry_name("market.segments", name)
         _check_section(k, seg)
         for need, weight in seg.needs.items():
             if need not in NEEDS:
@@ -718,7 +730,7 @@ def validate(cfg: Config) -> None:
         raise ConfigError("firms", "must name at least one firm", {})
     for name, firm in cfg.firms.items():
         k = f"firms.{name}"
-        _name(k, name)
+        _entry_name("firms", name)
         if not isinstance(firm.journey, str) or not firm.journey.strip():
             raise ConfigError(f"{k}.journey", "must be a journey name or a file path", firm.journey)
         for lever in sorted(_LEVERS):
@@ -773,10 +785,14 @@ def validate(cfg: Config) -> None:
     if s.warmup_years >= s.years:
         raise ConfigError("sim.warmup_years", f"must be less than sim.years ({s.years})",
                           s.warmup_years)
+    if (s.years - s.warmup_years) * DAYS_PER_YEAR < s.days_per_month - 1e-9:
+        raise ConfigError("sim.years", f"must exceed sim.warmup_years ({s.warmup_years}) by at "
+                          f"least a month of sim.days_per_month ({s.days_per_month} days): the "
+                          "results are monthly samples after the warm-up", s.years)
     months = math.ceil(s.years * DAYS_PER_YEAR / s.days_per_month - 1e-9)
     for name, event in cfg.events.items():
         k = f"events.{name}"
-        _name(k, name)
+        _entry_name("events", name)
         if event.kind not in ("shock", "workshop"):
             raise ConfigError(f"{k}.kind", "must be shock or workshop", event.kind)
         _check_section(k, event)
@@ -821,21 +837,29 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
     from hydra.core.global_hydra import GlobalHydra
 
     register_configs()
-    if overrides is not None and (isinstance(overrides, str) or not all(
+    if overrides is not None and (not isinstance(overrides, list | tuple) or not all(
             isinstance(o, str) for o in overrides)):
         raise ConfigError("overrides", "must be a list of override strings, e.g. "
                           "['market.size=500']", overrides)
     overrides = list(overrides or [])
     for override in overrides:
         key, _, value = override.partition("=")
+        if key.startswith("~") and _needed(key.lstrip("~")):
+            raise ConfigError(f"override '{override}'", "deletes a setting cxsim needs (it "
+                              "would run on its default); give it a value instead")
         if "oc.env" in value.replace(" ", ""):
             raise ConfigError(f"override '{key}=...'", "may not read an environment variable "
                               "(oc.env): its value would be written into the run's "
                               "config.yaml and meta.json")
+        if _INTERPOLATION.search(value) and not _is_hydra_key(key.lstrip("+~")):
+            raise ConfigError(f"override '{override}'", "may not interpolate (${...}): a "
+                              "config is data, and its saved config.yaml must mean what it "
+                              "says; write the value itself")
         options = group_options(key.lstrip("+~"))
         if options is not None and value.strip() in ("null", "~", ""):
             raise ConfigError(f"override '{override}'", "must name an option of its config "
                               f"group (available: {', '.join(options)})")
+    _check_values(overrides)
     try:
         if GlobalHydra.instance().is_initialized():
             return hydra_compose("config", overrides=overrides)
@@ -843,6 +867,107 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
             return hydra_compose("config", overrides=overrides)
     except Exception as exc:  # Hydra and OmegaConf raise many types; name the override
         raise _override_error(exc, overrides) from None
+
+
+_INTERPOLATION = re.compile(r"(?<!\\)\$\{")
+"""The start of an OmegaConf interpolation or resolver, ``${``, not escaped as ``\\${``."""
+
+
+def _is_hydra_key(key: str) -> bool:
+    """Is *key* Hydra's own (``hydra.run.dir``, ``hydra/launcher``), not cxsim's?"""
+    return key == "hydra" or key.startswith(("hydra.", "hydra/"))
+
+
+def _needed(key: str) -> bool:
+    """Is *key* one of cxsim's own settings or config groups, which ``~key`` may not delete?
+
+    Deleting one ran the run on its default, silently (``~seed`` ran seed 0). An entry of
+    a mapping of names the user chose (a firm, a segment, an event, a touchpoint's staff
+    or CX weight) may be deleted: :func:`to_config` starts those empty. An entry of a
+    mapping with default entries (a segment's ``needs``) would come back: it is needed.
+    Keys under ``hydra`` are Hydra's own.
+    """
+    if _is_hydra_key(key):
+        return False
+    if group_options(key) is not None:
+        return True
+    found = _declared(key)
+    return found is not None and found[1]
+
+
+def _declared(key: str) -> tuple[Any, bool] | None:
+    """The type the schema declares for config key *key* (an entry of a mapping: the
+    mapping's value type), and whether it is needed (a setting, or an entry the mapping's
+    default has); None if *key* is not in the schema."""
+    kind: Any = Config
+    default: Any = None
+    needed = False
+    for part in key.split("."):
+        if is_dataclass(kind):
+            field = next((f for f in fields(kind) if f.name == part), None)
+            if field is None:
+                return None
+            kind = get_type_hints(kind)[part]
+            default = (field.default_factory() if callable(field.default_factory)
+                       else field.default)
+            if get_origin(kind) is not dict:  # a section that may be null
+                kind = next((arg for arg in get_args(kind) if is_dataclass(arg)), kind)
+            needed = True
+        elif get_origin(kind) is dict:
+            kind = get_args(kind)[1]
+            needed = not is_dataclass(kind) and isinstance(default, Mapping) and part in default
+            default = None
+        else:
+            return None
+    return kind, needed
+
+
+_NOT_EMPTY = {
+    (Config, "firms"): "must name at least one firm ({} changes nothing: the default firms "
+                       "would run)",
+    (MarketConfig, "segments"): "must name at least one segment ({} changes nothing: the "
+                                "default segment would run)",
+    (SegmentConfig, "needs"): "must weigh at least one need ({} changes nothing: the default "
+                              "needs would run)",
+    (FirmConfig, "offer"): "must give at least one offer attribute ({} would set every "
+                           "attribute to 0, not the presets' offer)",
+}
+"""Mappings an override may not empty: merged into the config, ``{}`` changes nothing (or,
+for an offer, hides the presets'). ``staff`` and ``cx_split`` are empty by default."""
+
+
+def _check_values(overrides: list[str]) -> None:
+    """What composing hides, checked on the overrides themselves: a boolean setting takes
+    true or false only (OmegaConf turned 2, 'yes' or '1' into true before any check could
+    see it: ``management.review=2`` ran with reviews), and a mapping of :data:`_NOT_EMPTY`
+    may not be set to ``{}``."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for line in overrides:
+        try:
+            parsed = parser.parse_overrides([line])[0]
+        except Exception:  # a syntax error: composing names it
+            continue
+        if not parsed.is_sweep_override() and not parsed.is_delete():
+            _check_value(parsed.key_or_group, parsed.value())
+
+
+def _check_value(key: str, value: Any) -> None:
+    if isinstance(value, dict):
+        parent, _, last = key.rpartition(".")
+        owner = _declared(parent)[0] if parent and _declared(parent) else Config
+        if not value and (owner, last) in _NOT_EMPTY:
+            raise ConfigError(key, _NOT_EMPTY[owner, last], {})
+        for name, item in value.items():
+            _check_value(f"{key}.{name}", item)
+        return
+    found = _declared(key)
+    kind = found[0] if found else None
+    if kind is bool:
+        _flag(key, value)
+    elif bool in get_args(kind) and value is not None and not isinstance(value, bool):
+        raise ConfigError(key, "must be true, false or null", value)
 
 
 def _unknown_field(key: str) -> bool:

@@ -178,8 +178,18 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     ),
     "emotions-not-a-bool": (
         ["psychology.emotions=maybe"],
-        esc("config key 'psychology.emotions' is invalid: Value 'maybe' is not a valid bool"),
+        esc("psychology.emotions must be true or false; got 'maybe'"),
     ),
+    "review-a-number": (  # OmegaConf turned 2 into true: the run reviewed
+        ["management.review=2"], esc("management.review must be true or false; got 2")),
+    "flag-zero": (  # ... and 0 into false
+        ["firms.acme.scale_staff=0"], esc("firms.acme.scale_staff must be true or false; got 0")),
+    "flag-yes": (["market.heterogeneity=yes"],
+                 esc("market.heterogeneity must be true or false; got 'yes'")),
+    "flag-in-a-mapping": (["management={review: 1}"],
+                          esc("management.review must be true or false; got 1")),
+    "report-a-number": (["experiment.report=1"],
+                        esc("experiment.report must be true, false or null; got 1")),
     "size-negative": (["market.size=-5"], esc("market.size must be in [1, 100,000,000]; got -5")),
     "seed-negative": (["seed=-1"], esc("seed must be in [0, 9,223,372,036,854,775,807]; got -1")),
     "years-zero": (["sim.years=0"], esc("sim.years must be in (0, 200]; got 0.0")),
@@ -260,6 +270,14 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
         ["sim.warmup_years=1"],
         esc("sim.warmup_years must be less than sim.years (0.1); got 1.0"),
     ),
+    "years-shorter-than-a-month": (  # exited 0 with a summary of nulls
+        ["sim.years=1e-9"],
+        esc("sim.years must exceed sim.warmup_years (0.0) by at least a month of "
+            "sim.days_per_month (30.4375 days): the results are monthly samples after the "
+            "warm-up; got 1e-09")),
+    "years-a-month-short-after-warm-up": (
+        ["sim.years=1", "sim.warmup_years=0.95"],
+        esc("sim.years must exceed sim.warmup_years (0.95) by at least a month")),
     "unknown-config-group-option": (
         ["market=nope"],
         esc("override 'market=nope' names no config in its group (available: cdnow, default, "
@@ -416,6 +434,47 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     "currency-too-long": (
         ["market.currency=dollars"],
         esc("market.currency must be one line of 1 to 4 printable characters; got 'dollars'")),
+    "delete-seed": (  # ran seed 0, silently
+        ["~seed"], esc("override '~seed' deletes a setting cxsim needs (it would run on its "
+                       "default); give it a value instead")),
+    "delete-a-setting-with-its-value": (
+        ["~market.size=200"], esc("override '~market.size=200' deletes a setting cxsim needs")),
+    "delete-a-need": (  # came back from the default, silently
+        ["~market.segments.core.needs.price"],
+        esc("override '~market.segments.core.needs.price' deletes a setting cxsim needs")),
+    "delete-a-config-group": (
+        ["~market=default"], esc("override '~market=default' deletes a setting cxsim needs")),
+    # an empty mapping, merged, changed nothing: the defaults ran
+    "firms-empty": (["firms={}"], esc("firms must name at least one firm ({} changes nothing: "
+                                      "the default firms would run); got {}")),
+    "segments-empty": (["market.segments={}"],
+                       esc("market.segments must name at least one segment ({} changes nothing:"
+                           " the default segment would run); got {}")),
+    "segments-empty-in-a-mapping": (["market={segments: {}}"],
+                                    esc("market.segments must name at least one segment")),
+    "needs-empty": (["market.segments.core.needs={}"],
+                    esc("market.segments.core.needs must weigh at least one need ({} changes "
+                        "nothing: the default needs would run); got {}")),
+    "offer-empty": (  # set every attribute to 0, not the presets' offer
+        ["firms.acme.offer={}"],
+        esc("firms.acme.offer must give at least one offer attribute ({} would set every "
+            "attribute to 0, not the presets' offer); got {}")),
+    # interpolations: a 133-line traceback on the command line, a raw OmegaConf error in run
+    "interpolation-of-itself": (
+        ["seed=${seed}"],
+        esc("override 'seed=${seed}' may not interpolate (${...}): a config is data, and its "
+            "saved config.yaml must mean what it says; write the value itself")),
+    "interpolation-of-an-unknown-key": (
+        ["market.size=${market.sise}"],
+        esc("override 'market.size=${market.sise}' may not interpolate (${...})")),
+    "interpolation-by-a-resolver": (
+        ["seed=${oc.decode:'0x10'}"],
+        esc("override 'seed=${oc.decode:'0x10'}' may not interpolate (${...})")),
+    "interpolation-by-an-unknown-resolver": (
+        ["seed=${eval:1+1}"], esc("override 'seed=${eval:1+1}' may not interpolate (${...})")),
+    "interpolation-in-a-mapping": (
+        ["market={size: ${seed}}"],
+        esc("override 'market={size: ${seed}}' may not interpolate (${...})")),
     "label-twice": (
         ["+firms.b.initial_share=0.1", "firms.acme.label=Acme", "+firms.b.label=ACME"],
         esc("firms.b.label must differ from firms.acme's name (names tell firms apart); "
@@ -514,9 +573,14 @@ CLI_CASES: dict[str, tuple[list[str], str] | None] = {
         "size-not-a-number", "size-negative", "segment-shares-not-1",
         "unknown-config-group-option", "missing-journey-file", "discount-rate-nan",
         "unknown-key", "staff-unknown-touchpoint", "warmup-equals-horizon",
+        "interpolation-of-itself",
     )
 }
 CLI_CASES["edge-to-unknown-touchpoint"] = None
+CLI_CASES["unknown-launcher"] = (  # Hydra's own error: 11 lines and exit status 1
+    ["hydra/launcher=nope"],
+    esc("override 'hydra/launcher=nope' names no config in its group (available: basic, "
+        "joblib, submitit_local, submitit_slurm)"))
 # Checked by the command's own entry point in this process (cheaper than a subprocess);
 # the subprocess cases above show the same path ends in exit status 2 and one line.
 IN_PROCESS_CLI_CASES: dict[str, tuple[list[str], str]] = {
@@ -560,6 +624,71 @@ def test_cli_entry_point_refuses_with_one_line(tmp_path, monkeypatch, capsys, ca
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and re.search(message, lines[0]), lines
     assert list(tmp_path.iterdir()) == []
+
+# Hydra's own usage errors: 6 to 11 lines and exit status 1 (the status of a failed job)
+HYDRA_USAGE_ERRORS: dict[str, tuple[list[str], str]] = {
+    "unknown-config-name": (
+        ["-cn", "nope"], "config name (-cn) 'nope' names no config in the config search path"),
+    "config-path-not-a-folder": (
+        ["-cp", "/no/such"], "config path (-cp) '/no/such' is not a folder of configs"),
+    "config-dir-missing": (
+        ["-cd", "/no/such"], "config directory (-cd) '/no/such' does not exist"),
+    "unknown-sweeper": (
+        ["-m", "hydra/sweeper=nope", "seed=1,2"],
+        "override 'hydra/sweeper=nope' names no config in its group (available: basic)"),
+    "hydra-value-of-the-wrong-type": (
+        ["hydra.job.chdir=maybe"],
+        "config key 'hydra.job.chdir' is invalid: Value 'maybe' is not a valid bool"),
+    "hydra-key-unknown": (["hydra.nope=3"], "config key 'hydra.nope' is not a known setting"),
+    "bad-override-with-cfg": (
+        ["--cfg", "job", "market.size=abc"],
+        "config key 'market.size' is invalid: Value 'abc' of type 'str' could not be "
+        "converted to Integer"),
+    "unknown-option": (["--nope"], "unrecognized arguments: --nope"),
+    "two-commands": (  # a traceback
+        ["--cfg", "job", "--run"], "only one of --run, --multirun, --cfg and --info can be given"),
+    "resolve-alone": (["--resolve"], "--resolve can only be given with --cfg or --help"),
+}
+
+
+@pytest.mark.parametrize("case", list(HYDRA_USAGE_ERRORS))
+def test_hydras_own_usage_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, capsys, case):
+    from cxsim import cli
+
+    args, message = HYDRA_USAGE_ERRORS[case]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["cxsim", *args, *TINY])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cxsim: error: {message}"), lines
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--b", "hydra.run.dir=x"],  # dropped: A = B, every difference 0
+     "--b override 'hydra.run.dir=x' sets hydra.*, which cannot change a scenario (Hydra's own "
+     "settings: cxsim-compare runs no Hydra app and writes to --out)"),
+    (["--a", "hydra/launcher=joblib"], "--a override 'hydra/launcher=joblib' sets hydra.*"),
+    (["--common", "experiment.replications=5"],  # dropped: the count came from -n
+     "--common override 'experiment.replications=5' sets experiment.*, which cannot change a "
+     "scenario (the cxsim command's job settings: cxsim-compare runs -n replications and "
+     "always writes its report)"),
+    (["--b", "+experiment.report=false"], "--b override '+experiment.report=false' sets "
+                                          "experiment.*"),
+])
+def test_compare_refuses_keys_that_cannot_change_a_scenario(tmp_path, capsys, argv, message):
+    from cxsim.compare_cli import main
+
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        main(["--common", *TINY, *argv, "-n", "2", "--out", str(out)])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cxsim-compare: error: {message}"), lines
+    assert not out.exists()
+
 
 @pytest.mark.parametrize("case", list(CLI_CASES))
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, case):
@@ -618,12 +747,19 @@ def test_every_numeric_setting_declares_finite_bounds():
     assert str(config.bounds_of(config.SegmentConfig, "mean_days_between_needs")) == "(0, 36,525]"
 
 
-@pytest.mark.parametrize("name", ["acme\n", "acme\t", "a b"])
-def test_a_name_with_a_trailing_newline_or_space_is_refused(name):
-    cfg = cxsim.compose(TINY)
-    cfg.firms = {name: cfg.firms["acme"]}
-    with pytest.raises(ConfigError, match="must be a name of letters, digits"):
+@pytest.mark.parametrize("section", ["firms", "market.segments", "events"])
+@pytest.mark.parametrize("name", ["acme\n", "acme\t", "a b", "x\u2028y"])
+def test_a_name_with_a_trailing_newline_or_space_is_refused(section, name):
+    """The message shows the name escaped: a newline in it gave a message of two lines."""
+    cfg = cxsim.compose([*TINY, "+events.retreat.kind=workshop", "+events.retreat.start_month=0"])
+    entries = {"firms": "acme", "market.segments": "core", "events": "retreat"}
+    parent = OmegaConf.select(cfg, section.rpartition(".")[0]) if "." in section else cfg
+    leaf = section.rpartition(".")[2]
+    parent[leaf] = {name: parent[leaf][entries[section]]}
+    with pytest.raises(ConfigError) as info:
         cxsim.run(cfg)
+    assert str(info.value) == f"{section}.{name!r} must be a name of letters, digits, '_' or '-'"
+    assert len(str(info.value).splitlines()) == 1
 
 
 def test_a_firm_is_named_by_its_strategy_in_words_and_by_its_key_where_two_share_one():
@@ -716,11 +852,13 @@ def test_a_glob_sweep_is_expanded_to_its_config_group_options():
                       "(available: cdnow, default, mixed, one_off_consumer, recurring_b2b)"),
     ([5], "overrides must be a list of override strings"),
     ("market.size=3", "overrides must be a list of override strings"),
+    (5, "overrides must be a list of override strings, e.g. ['market.size=500']; got 5"),
+    ({"market.size": 3}, "overrides must be a list of override strings"),
 ])
 def test_a_malformed_override_names_itself(overrides, message):
     """These raised a TypeError from the error handler, or a message naming no key."""
     with pytest.raises(ConfigError, match=esc(message)):
-        _compose_and_run(overrides if isinstance(overrides, str) else [*TINY, *overrides])
+        _compose_and_run(overrides if not isinstance(overrides, list) else [*TINY, *overrides])
 
 
 def test_an_override_may_not_read_the_environment():
@@ -730,6 +868,37 @@ def test_an_override_may_not_read_the_environment():
                                               "environment variable")) as info:
         cxsim.compose(["sim.years=${oc.env:SECRET_TOKEN}"])
     assert "SECRET_TOKEN" not in str(info.value)
+
+
+def test_an_entry_of_a_mapping_of_names_may_be_deleted():
+    """A firm, a segment, an event or a touchpoint's staff is the user's own entry."""
+    cfg = cxsim.config.to_config(cxsim.compose(["~firms.sales_first"]))
+    assert list(cfg.firms) == ["client_first"]
+    cfg = cxsim.config.to_config(cxsim.compose([*TINY, "+firms.acme.staff.support=2",
+                                                "~firms.acme.staff.support"]))
+    assert cfg.firms["acme"].staff == {}
+
+
+def test_staff_and_cx_split_may_be_set_empty():
+    """Their documented default: no staff set, CX money following expected visits."""
+    cfg = cxsim.config.to_config(cxsim.compose([*TINY, "firms.acme.staff={}",
+                                                "firms.acme.cx_split={}"]))
+    assert cfg.firms["acme"].staff == {} and cfg.firms["acme"].cx_split == {}
+
+
+@pytest.mark.parametrize("overrides", [["sim.years=0.1"], ["sim.years=0.0834"],
+                                       ["sim.years=1", "sim.warmup_years=0.9"],
+                                       ["sim.years=0.02", "sim.days_per_month=7"]])
+def test_a_horizon_of_one_month_after_the_warm_up_is_valid(overrides):
+    cxsim.config.to_config(cxsim.compose([*TINY, *overrides]))
+
+
+def test_hydras_own_keys_may_interpolate():
+    """Hydra's settings are Hydra's: a run folder named by the time is its documented use."""
+    cfg = cxsim.compose([*TINY, "hydra.run.dir=outputs/${now:%Y-%m-%d}"])
+    assert cfg.seed == 0
+    cfg = cxsim.compose([*TINY, "market.label=costs \\${5}"])  # escaped: the text itself
+    assert cfg.market.label == "costs ${5}"
 
 
 def test_a_cx_budget_too_small_to_divide_by_has_no_return_not_an_infinite_one():
