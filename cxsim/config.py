@@ -76,6 +76,7 @@ __all__ = [
 
 MAX_SEED = 2**63 - 1  # seeds are stored as signed 64-bit integers (Parquet)
 MAX_MONTHS = 100_000  # more than any horizon: sim.years <= 200 at sim.days_per_month >= 1
+MAX_SAMPLES = 2_400  # monthly samples of a run: 200 years of 30.4375-day months
 MAX_MESSAGES = 700  # a Poisson count inverted from exp(-rate), which underflows past ~745
 
 
@@ -790,6 +791,11 @@ def validate(cfg: Config) -> None:
                           f"least a month of sim.days_per_month ({s.days_per_month} days): the "
                           "results are monthly samples after the warm-up", s.years)
     months = math.ceil(s.years * DAYS_PER_YEAR / s.days_per_month - 1e-9)
+    if months > MAX_SAMPLES:
+        raise ConfigError("sim.days_per_month", f"must leave at most {MAX_SAMPLES:,} monthly "
+                          f"samples over sim.years ({s.years:g}), the 200-year monthly grid: "
+                          "each sample is a row per firm and segment, and a day's loop",
+                          s.days_per_month)
     for name, event in cfg.events.items():
         k = f"events.{name}"
         _entry_name("events", name)

@@ -182,14 +182,20 @@ def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, work
     How much pairing helped is measured, not assumed: see
     ``variance_reduction`` in :meth:`Comparison.table` (Var_paired =
     Var(b - a) against Var_indep = Var(a) + Var(b), estimated from the same
-    runs, so it needs no extra ones). Firms are paired by name; a firm present
-    in one scenario only is left out of the table.
+    runs, so it needs no extra ones). Firms are paired by name, so both scenarios
+    must hold the same firms (a firm in one only has nothing to be compared with: once it
+    was left out silently, and two scenarios with no firm in common gave an empty table).
     """
     _check_counts(n, workers)
     a, b = to_config(cfg_a), to_config(cfg_b)
     if a.seed != b.seed:
         raise ConfigError("seed", "must be the same in both scenarios of a paired comparison "
                           "(common random numbers)", (a.seed, b.seed))
+    if set(a.firms) != set(b.firms):
+        only_a, only_b = sorted(set(a.firms) - set(b.firms)), sorted(set(b.firms) - set(a.firms))
+        raise ConfigError("firms", "must be the same in both scenarios of a paired comparison "
+                          f"(only in a: {', '.join(only_a) or 'none'}; only in b: "
+                          f"{', '.join(only_b) or 'none'})")
     return Comparison(*(ensemble_of(runs) for runs in _run_all([a, b], n, workers, progress)))
 
 

@@ -425,6 +425,11 @@ OVERRIDES: dict[str, tuple[list[str], str]] = {
     "cohort-missing-file": (
         ["market.cohort=/no/such.csv", "firms.acme.initial_share=0"],
         esc("market.cohort names no file; got '/no/such.csv'")),
+    "too-many-samples": (
+        ["sim.years=200", "sim.days_per_month=1", "market.size=50"],
+        esc("sim.days_per_month must leave at most 2,400 monthly samples over sim.years "
+            "(200), the 200-year monthly grid: each sample is a row per firm and segment, "
+            "and a day's loop; got 1.0")),
     "label-blank": (
         ["firms.acme.label=' '"],
         esc("firms.acme.label must be one line of 1 to 60 printable characters; got ' '")),
@@ -760,6 +765,18 @@ def test_a_name_with_a_trailing_newline_or_space_is_refused(section, name):
         cxsim.run(cfg)
     assert str(info.value) == f"{section}.{name!r} must be a name of letters, digits, '_' or '-'"
     assert len(str(info.value).splitlines()) == 1
+
+
+def test_a_comparison_of_scenarios_with_different_firms_is_one_line(tmp_path, capsys):
+    from cxsim.compare_cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--a", "scenario=solo", "--b", "scenario=duel", "--common", "market.size=100",
+              "sim.years=0.1", "-n", "2", "--out", str(tmp_path / "out")])
+    assert done.value.code == 2 and not (tmp_path / "out").exists()
+    assert capsys.readouterr().err.strip() == (
+        "cxsim-compare: error: firms must be the same in both scenarios of a paired "
+        "comparison (only in a: acme; only in b: client_first, sales_first)")
 
 
 def test_a_firm_is_named_by_its_strategy_in_words_and_by_its_key_where_two_share_one():
