@@ -1,9 +1,9 @@
 """cxsim studio: a what-if page in the browser (``cxsim-studio``, ``make studio``).
 
-A strategist or a trainer sets a market, changes levers in scenario B and
-sees the paired difference B - A with its 95% interval narrow as pairs
-finish. The rooms: ``what_if`` (the page's state as cxsim overrides),
-``runs`` (warm worker processes, answers streamed), ``answer`` (the
-verdict, the differences and the charts, rendered from a template) and
-``page`` (the Panel page and its server).
+A strategist or a trainer sets a market, sets each firm's levers in
+scenarios A and B (and an event in either), and sees the paired difference
+B - A with its 95% interval narrow as pairs finish. The rooms: ``what_if``
+(the page's state as cxsim overrides), ``runs`` (warm worker processes,
+answers streamed), ``answer`` (the verdict, the differences and the charts,
+rendered from a template) and ``page`` (the Panel page and its server).
 """

@@ -36,8 +36,9 @@ from cxsim.journey import load_journey
 from cxsim.report.comparison import compare_command
 from cxsim.scenario import validate
 
-__all__ = ["CHOICES", "EVENTS", "NUMBERS", "SEGMENT_LEVERS", "UPLOADS", "Event", "Setting",
-           "WhatIf", "lever_bounds", "save_journey"]
+__all__ = ["CHOICES", "EVENTS", "LEVER_WORDS", "NUMBERS", "OUT", "SEGMENT_LEVERS", "UPLOADS",
+           "Event", "Setting", "WhatIf", "firm_names", "firms", "lever_bounds", "levers_of",
+           "market_names", "preset_levers", "save_journey", "segments"]
 
 CHOICES = {
     "strategy": tuple(group_options("strategy")),
@@ -45,14 +46,14 @@ CHOICES = {
     "org": tuple(group_options("org")),
     "incentive": tuple(INCENTIVES),
 }
-"""A firm's levers chosen by name in scenario B, with their options."""
+"""A firm's levers chosen by name in scenarios A and B, with their options."""
 NUMBERS = ("budget_share", "listening", "execution", "price_level")
-"""A firm's levers set by number in scenario B (bounds: :func:`lever_bounds`)."""
+"""A firm's levers set by number in scenarios A and B (bounds: :func:`lever_bounds`)."""
 SEGMENT_LEVERS = ("mean_days_between_needs", "social_influence", "identifiability")
 """The three levers of a segment that decide who wins (seed 001's rule and its exception)."""
 EVENTS = ("shock", "workshop")
-"""What scenario B may add: a revenue shock to the market, or a front-line workshop (seed 003),
-with the event's own defaults (``configs``: ``EventConfig``) from the month chosen."""
+"""What a scenario may add: a revenue shock to the market (its months and order-value factor
+set on the page) or a front-line workshop (seed 003) with ``EventConfig``'s own effects."""
 UPLOADS = Path("studio-journeys")
 """Where the page keeps uploaded journeys (under the folder it was started in), each named by
 its content's hash: the command it offers points there."""
