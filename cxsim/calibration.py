@@ -180,6 +180,11 @@ class Typical:
     spend_quartiles: tuple[float, float]  # of the customers' mean spend p / ν, ν ~ Gamma(q, γ)
 
 
+def typicals(calibration: Calibration) -> list[Typical]:
+    """Each fit's typical customer, in the fits' order (what the report says in words)."""
+    return [typical(f) for f in calibration.fits]
+
+
 def typical(fit: SegmentFit) -> Typical:
     """What a typical customer of *fit*'s segment does: a median rate, since λ's Gamma is
     skewed (its mean is no customer's); the middle half of mean spends, since p / ν has a
@@ -612,7 +617,9 @@ def write(calibration: Calibration, preset: str | Path, results: str | Path,
         written.append(write_text(results / f"{name}.csv", frame.to_csv(index=False)))
     meta = {**c.meta, "preset": preset.name, "command": command}
     written.append(write_text(results / "fit.json", json.dumps(meta, indent=2, default=str)))
-    written.append(write_page(calibration_page(c, preset, command), results / "report.html"))
+    page = calibration_page(c, preset, command, typicals(c), lever_sources(c.market),
+                            next_steps(preset, c.market))
+    written.append(write_page(page, results / "report.html"))
     figure = weekly_figure(c.weekly, c.meta["calibration_weeks"])
     try:
         written.append(atomic_write(results / "repeat_purchases.png",
@@ -754,7 +761,7 @@ def summary_text(found: Calibration, preset: Path, results: Path) -> str:
     from cxsim.report.calibration import fit_in_words
 
     lines = [f"{found.market['label']} ({found.meta['customers']:,} customers of "
-             f"{found.meta['log']}):", *fit_in_words(found), ""]
+             f"{found.meta['log']}):", *fit_in_words(found, typicals(found)), ""]
     for f in found.fits:
         b, s = f.repeat_buying, f.spend
         lines.append(f"{f.name}: {f.customers:,} customers; BG/NBD r {b.r:.3f}, alpha "

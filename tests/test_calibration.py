@@ -143,7 +143,7 @@ def test_a_segmented_log_gets_one_fit_per_segment(tmp_path):
     assert sum(shares) == pytest.approx(1.0) and found.market["size"] == 2357
     assert set(found.cohort.segment) == {"even", "odd"}
     assert found.totals.simulated.notna().all()
-    words = fit_in_words(found)
+    words = fit_in_words(found, calibration.typicals(found))
     assert [w.split(",")[0] for w in words[:2]] == [
         "In segment even", "In segment odd"] and words[0].startswith(
         "In segment even, a typical customer buys about once every 2.1 years")
@@ -327,13 +327,14 @@ def test_the_fit_in_words_is_the_median_rate_the_mean_dropout_and_the_middle_hal
     assert typical.dropout == pytest.approx(stats.beta(b.a, b.b).mean())
     assert typical.spend_quartiles == pytest.approx(
         tuple(stats.invgamma(s.q, scale=s.p * s.gamma).ppf([0.25, 0.75])))
-    words = fit_in_words(found)
+    words = fit_in_words(found, calibration.typicals(found))
     assert words[0] == ("A typical customer buys about once every 2.1 years while it keeps "
                         "buying; about 25% stop for good after each repeat purchase; half of "
                         "them average between $20 and $41 a purchase.")
     assert "2.9 purchases a year" in words[1]
     in_francs = dataclasses.replace(found, market={**found.market, "currency": "CHF"})
-    assert "between CHF 20 and CHF 41 a purchase" in fit_in_words(in_francs)[0]
+    francs = fit_in_words(in_francs, calibration.typicals(in_francs))
+    assert "between CHF 20 and CHF 41 a purchase" in francs[0]
 
 
 @pytest.mark.parametrize(("per_year", "words"), [

@@ -21,7 +21,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from cxsim.calibration import lever_sources, next_steps, typical  # noqa: E402
 from cxsim.report.charts import COLOURS  # noqa: E402
 from cxsim.report.page import Chart, Page, chart_from_figure, table_from_frame  # noqa: E402
 
@@ -130,14 +129,13 @@ def _how_often(per_year: float) -> str:
     return f"about once every {_figure(1.0 / per_year)} years"
 
 
-def fit_in_words(calibration) -> list[str]:
+def fit_in_words(calibration, typicals: list) -> list[str]:
     """The fit as a reader asks for it, one sentence per segment, then what "typical" is;
-    the definitions are :func:`cxsim.calibration.typical`'s."""
+    *typicals*: each fit's :class:`cxsim.calibration.Typical`, whose definitions these are."""
     currency = calibration.market["currency"]
     several = len(calibration.fits) > 1
     out, means = [], []
-    for f in calibration.fits:
-        t = typical(f)
+    for f, t in zip(calibration.fits, typicals):
         low, high = (_money(v, currency) for v in t.spend_quartiles)
         who = f"In segment {f.name}, a typical customer" if several else "A typical customer"
         out.append(f"{who} buys {_how_often(t.purchases_per_year)} while it keeps buying; "
@@ -151,10 +149,10 @@ def fit_in_words(calibration) -> list[str]:
     return out
 
 
-def calibration_sentences(calibration) -> list[str]:
+def calibration_sentences(calibration, typicals: list) -> list[str]:
     """The answer: the fit in words, then how the fitted market buys against the log."""
     meta, totals = calibration.meta, calibration.totals.set_index("period")
-    out = [*fit_in_words(calibration),
+    out = [*fit_in_words(calibration, typicals),
            f"Fitted on the purchases of {meta['customers']:,} customers in {meta['log']} to "
            f"{meta['calibration_end']} ({meta['calibration_weeks']:.0f} weeks), and checked "
            f"on the {meta['holdout_weeks']:.0f} weeks after."]
@@ -178,14 +176,14 @@ def calibration_sentences(calibration) -> list[str]:
     return out
 
 
-def _in_symbols(calibration) -> str:
+def _in_symbols(calibration, typicals: list) -> str:
     """The fits in the model's notation, and what the answer's words mean in it."""
     out = []
-    for f in calibration.fits:
+    for f, t in zip(calibration.fits, typicals):
         b, s = f.repeat_buying, f.spend
         out.append(
             f"{f.name}: while active a customer buys at a rate λ ~ Gamma(r = {b.r:.4g}, "
-            f"α = {b.alpha:.4g} weeks), a mean r/α of {typical(f).mean_purchases_per_year:.3g} "
+            f"α = {b.alpha:.4g} weeks), a mean r/α of {t.mean_purchases_per_year:.3g} "
             f"purchases a year, and after each repeat purchase drops out with probability "
             f"p ~ Beta(a = {b.a:.4g}, b = {b.b:.4g}), a mean of {b.a / (b.a + b.b):.1%}; it "
             f"spends Gamma(p = {s.p:,.4g}, ν) a purchase, ν ~ Gamma(q = {s.q:.4g}, γ = "
@@ -199,7 +197,7 @@ def _in_symbols(calibration) -> str:
         "spent something.")
 
 
-def _fit_table(calibration):
+def _fit_table(calibration, typicals: list):
     rows = []
     for f in calibration.fits:
         b, s = f.repeat_buying, f.spend
@@ -219,7 +217,8 @@ def _fit_table(calibration):
                        **{"standard error": raw["standard error"].map(
                            lambda v: "" if np.isnan(v) else f"{v:.3g}")})
     return table_from_frame("Fitted parameters (maximum likelihood)", shown,
-                            _in_symbols(calibration), "fit", "fit.csv", raw, text_columns=2)
+                            _in_symbols(calibration, typicals), "fit", "fit.csv", raw,
+                            text_columns=2)
 
 
 def _shown(value) -> str:
@@ -231,10 +230,10 @@ def _shown(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _sources_table(calibration, preset: str):
+def _sources_table(calibration, sources: dict[str, str], preset: str):
     segments = calibration.market["segments"]
     rows = [(lever, source, *(_shown(segment.get(lever)) for segment in segments.values()))
-            for lever, source in lever_sources(calibration.market).items()]
+            for lever, source in sources.items()]
     frame = pd.DataFrame(rows, columns=["lever", "from", *segments])
     return table_from_frame(
         "Where each segment lever comes from", frame,
@@ -249,12 +248,14 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
                                                              else v)))
 
 
-def calibration_page(calibration, preset: Path, command: str = "") -> Page:
-    """The report of a :class:`cxsim.calibration.Calibration` whose preset is *preset*."""
+def calibration_page(calibration, preset: Path, command: str, typicals: list,
+                     sources: dict[str, str], steps: list[tuple[str, str]]) -> Page:
+    """The report of a :class:`cxsim.calibration.Calibration` whose preset is *preset*,
+    with what the calibration says of it: each fit's typical customer, where each lever
+    comes from, what to run next (the report draws; it decides none of them)."""
     meta, preset, label = calibration.meta, Path(preset), calibration.market["label"]
-    steps = next_steps(preset, calibration.market)
     tables = [
-        _fit_table(calibration),
+        _fit_table(calibration, typicals),
         table_from_frame("Repeat purchases: the log, the model and the simulated market",
                          _rounded(calibration.totals), "Expected: each customer's E[X(t)] "
                          "summed (eq. 7); given history: eq. 10.", "totals", "totals.csv",
@@ -270,13 +271,13 @@ def calibration_page(calibration, preset: Path, command: str = "") -> Page:
         title=f"{label[:1].upper()}{label[1:]}: a market calibrated to {meta['log']}",
         subtitle=(f"preset market={preset.stem}; {meta['customers']:,} customers; "
                   + (f"{n} simulated replications" if n else "no simulation")),
-        answer=[*calibration_sentences(calibration),
+        answer=[*calibration_sentences(calibration, typicals),
                 f"Next: {run} runs the default duel among these customers; more commands "
                 "below."],
         warnings=calibration.warnings,
         tables=tables,
         charts=charts,
-        assumptions=[_sources_table(calibration, preset.stem)],
+        assumptions=[_sources_table(calibration, sources, preset.stem)],
         next_steps=steps,
         command=command,
         provenance=[("log", meta["log"]), ("calibration end", meta["calibration_end"]),
