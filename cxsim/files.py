@@ -94,27 +94,26 @@ def read_parquet(path: str | os.PathLike):
     import pandas as pd
     import pyarrow as pa
 
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(str(path), _MISSING)
-    try:
-        return pd.read_parquet(path)
-    except (pa.ArrowException, OSError, ValueError) as error:
-        raise ConfigError(str(path), f"is not a readable Parquet table ({error})") from None
+    return _table(path, pd.read_parquet, "Parquet", (pa.ArrowException, OSError, ValueError))
 
 
 def read_csv(path: str | os.PathLike):
     """The table in the CSV file *path* (a pandas DataFrame)."""
     import pandas as pd
 
+    return _table(path, pd.read_csv, "CSV", (pd.errors.ParserError, pd.errors.EmptyDataError,
+                                             OSError, UnicodeDecodeError, ValueError))
+
+
+def _table(path: str | os.PathLike, read, kind: str, damaged: tuple[type, ...]):
+    """*read* of *path*; a missing file or one *read* fails on as a ConfigError naming it."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(str(path), _MISSING)
     try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, UnicodeDecodeError,
-            ValueError) as error:
-        raise ConfigError(str(path), f"is not a readable CSV table ({error})") from None
+        return read(path)
+    except damaged as error:
+        raise ConfigError(str(path), f"is not a readable {kind} table ({error})") from None
 
 
 _MISSING = "is missing (a finished result has it)"
