@@ -31,6 +31,14 @@ two workers of ``make test`` start them first and finish together, instead of on
 starting a 200 s test when the other has nothing left."""
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Once per session, before any worker starts: forget facts an earlier session recorded."""
+    if not hasattr(config, "workerinput"):
+        from tests import facts
+
+        facts.clear()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         path = item.nodeid.split("::", 1)[0]

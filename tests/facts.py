@@ -2,10 +2,12 @@
 
 Each test in ``tests/test_stylised_facts.py`` measures its claim and its
 negative control and hands them to :func:`record`, which writes them to
-``tests/.facts/<fact>.json`` and checks that ``docs/model.md`` shows the
-same rows, so the table cannot drift from the tests. ``make facts`` runs the
-fact tests with ``CXSIM_REFRESH_FACTS=1`` (record, do not compare) and then
-this script, which rewrites the table between its two markers.
+``tests/.facts/<fact>.json`` and checks that ``docs/model.md`` shows exactly
+those rows under that fact's name, so the table cannot drift from the tests;
+once every fact of :data:`FACT_ORDER` is recorded in a session, the table
+may hold no row of another name (a row nobody measured). ``make facts`` runs
+the fact tests with ``CXSIM_REFRESH_FACTS=1`` (record, do not compare) and
+then this script, which rewrites the table between its two markers.
 """
 
 from __future__ import annotations
@@ -28,8 +30,21 @@ DOCS = ROOT / "docs" / "model.md"
 STORE = Path(__file__).resolve().parent / ".facts"
 BEGIN, END = "<!-- facts:begin -->", "<!-- facts:end -->"
 HEADER = ("| fact | what emerges | from what | effect, 95% CI (pairs; pairs for 90% power) "
-          "| negative control: what it removes | control's effect | verdict |\n"
-          "| --- | --- | --- | --- | --- | --- | --- |")
+          "| negative control: what it removes | control's effect | verdict | checked |\n"
+          "| --- | --- | --- | --- | --- | --- | --- | --- |")
+ASSERTED, REPORTED = "asserted", "reported"
+"""How a row's verdict is held: by the test's assertions, or measured and shown only.
+A control that is 0 by construction says so: ``identity(reason)``."""
+
+
+def identity(reason: str) -> str:
+    """The *checked* cell of a row whose control is 0 by construction, with the reason."""
+    return f"identity: {reason}"
+
+
+def refreshing() -> bool:
+    """``CXSIM_REFRESH_FACTS=1``, and only that value: record, do not compare."""
+    return os.environ.get("CXSIM_REFRESH_FACTS") == "1"
 
 
 @dataclass(frozen=True)
@@ -97,29 +112,54 @@ class Row:
     control: str
     control_effect: str
     verdict: str
+    checked: str
 
     def markdown(self) -> str:
         power = "—" if self.pairs_for_power is None else str(self.pairs_for_power)
         return (f"| {self.fact} | {self.claim} | {self.mechanism} | {self.effect} "
                 f"({self.pairs}; {power}) | {self.control} | {self.control_effect} "
-                f"| {self.verdict} |")
+                f"| {self.verdict} | {self.checked} |")
 
 
 def record(name: str, rows: list[Row]) -> None:
-    """Store a fact's rows and check ``docs/model.md`` shows them (unless refreshing)."""
+    """Store a fact's rows; check ``docs/model.md`` shows exactly them (unless refreshing).
+
+    The last fact of a session to be recorded also finds the table's rows
+    under names no test records: each writes before it looks, so whichever
+    looks last sees every record.
+    """
+    assert name in FACT_ORDER, f"{name!r} is not a fact of tests/facts.py's FACT_ORDER"
+    assert all(row.fact == name for row in rows), f"every row of {name!r} names it as its fact"
     STORE.mkdir(exist_ok=True)
     write_text(STORE / f"{name}.json", json.dumps([asdict(row) for row in rows], indent=2))
-    if os.environ.get("CXSIM_REFRESH_FACTS"):
+    if refreshing():
         return
-    shown = table_lines(DOCS.read_text())
-    missing = [row.markdown() for row in rows if row.markdown() not in shown]
-    assert not missing, ("docs/model.md's table of facts differs from what the tests measure; "
-                         "run `make facts` to refresh it. Measured:\n" + "\n".join(missing))
+    shown = [line for line in table_lines(DOCS.read_text()) if fact_of(line) == name]
+    measured = [row.markdown() for row in rows]
+    assert shown == measured, (
+        f"docs/model.md's rows of {name!r} differ from what the test measures; run `make facts` "
+        "to refresh the table.\nMeasured:\n" + "\n".join(measured)
+        + "\nShown:\n" + "\n".join(shown))
+    if {path.stem for path in STORE.glob("*.json")} >= set(FACT_ORDER):
+        unknown = [line for line in table_lines(DOCS.read_text())[2:]
+                   if fact_of(line) not in FACT_ORDER]
+        assert not unknown, ("docs/model.md shows rows no test measures:\n" + "\n".join(unknown))
 
 
 def table_lines(text: str) -> list[str]:
     start, end = text.index(BEGIN), text.index(END)
     return text[start + len(BEGIN):end].strip().splitlines()
+
+
+def fact_of(line: str) -> str:
+    """The first cell of a table row."""
+    return line.strip().strip("|").split("|", 1)[0].strip()
+
+
+def clear() -> None:
+    """Forget the facts recorded by an earlier session (stale rows must not fill the table)."""
+    for path in STORE.glob("*.json"):
+        path.unlink()
 
 
 def rows_stored() -> list[Row]:
@@ -134,8 +174,10 @@ def main() -> None:
     rows = rows_stored()
     if not rows:
         sys.exit("no measured facts in tests/.facts: run the fact tests first (make facts)")
-    order = FACT_ORDER
-    rows.sort(key=lambda row: (order.index(row.fact) if row.fact in order else len(order)))
+    missing = [name for name in FACT_ORDER if not (STORE / f"{name}.json").is_file()]
+    if missing:
+        sys.exit(f"facts not measured in tests/.facts: {', '.join(missing)} (make facts)")
+    rows.sort(key=lambda row: FACT_ORDER.index(row.fact))
     text = DOCS.read_text()
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
     table = "\n".join([HEADER, *(row.markdown() for row in rows)])
@@ -143,7 +185,9 @@ def main() -> None:
     print(f"docs/model.md: {len(rows)} rows of facts")
 
 
-FACT_ORDER = ["crossover", "exception", "referral", "cco", "coaching"]
+FACT_ORDER = ["crossover", "crossover_mechanisms", "exception", "referral", "network",
+              "cco_floor", "cco_culture", "coaching"]
+"""Every fact the tests record, in the table's order; a record of another name is an error."""
 
 if __name__ == "__main__":
     main()
