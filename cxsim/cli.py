@@ -368,6 +368,7 @@ def _reason(error: Exception) -> str:
 def _print_summary(runs: list[Results], results: Results) -> None:
     from cxsim.experiment import Ensemble
     from cxsim.report import summary_table
+    from cxsim.report.answer import NO_DATA
 
     if len(runs) == 1:
         print(summary_table(results))
@@ -377,7 +378,7 @@ def _print_summary(runs: list[Results], results: Results) -> None:
     with pd.option_context("display.width", 200, "display.max_columns", None,
                            "display.float_format", "{:.4g}".format):
         print(f"{len(runs)} replications: mean and 95% CI")
-        print(ensemble.table(metrics).to_string(index=False))
+        print(ensemble.table(metrics).to_string(index=False, na_rep=NO_DATA))
 
 
 def _task(cfg: DictConfig) -> None:

@@ -143,7 +143,7 @@ def test_the_alt_text_names_the_longest_wait_in_words_and_the_most_failures():
     (0.0, "under a minute"), (0.5 / 1440, "under a minute"), (1 / 1440, "1 minute"),
     (12 / 1440, "12 minutes"), (1 / 24, "1 hour"), (2.5 / 24, "2.5 hours"),
     (14.2 / 24, "14 hours"), (1.0, "1 day"), (3.25, "3.2 days"), (40.0, "40 days"),
-    (math.nan, "unknown")])
+    (math.nan, "no data")])
 def test_waits_are_said_in_minutes_hours_or_days(days, words):
     assert jm.wait_words(days) == words
 

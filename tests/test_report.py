@@ -13,7 +13,7 @@ import pytest
 import cxsim
 from cxsim.experiment import Ensemble
 from cxsim.files import atomic_write
-from cxsim.report import answer, write_report
+from cxsim.report import answer, summary_table, write_report
 from cxsim.report.page import render
 from cxsim.report.run import KPIS, kpi_frame, page_of, run_sentences
 from cxsim.results import Crossover, Results
@@ -35,9 +35,9 @@ def test_an_interval_that_straddles_zero_is_no_difference():
 
 
 def test_a_nan_metric_is_said_to_be_unknown():
-    assert "could not be estimated" in answer.difference("b", "NPS", E(math.nan), "", 1)
-    assert answer.interval(E(math.nan)) == "not estimable"
-    assert "could not be estimated" in answer.lead("NPS", {"a": E(math.nan)}, None)
+    assert "no data behind it" in answer.difference("b", "NPS", E(math.nan), "", 1)
+    assert answer.interval(E(math.nan)) == "no data" == answer.number(math.nan)
+    assert "no data behind it" in answer.lead("NPS", {"a": E(math.nan)}, None)
 
 
 def test_one_replication_claims_no_interval():
@@ -284,5 +284,9 @@ def test_a_page_renders_for_one_firm_one_replication_and_a_firm_without_clients(
     assert says in html and "The answer" in html
     if "firms.client_first.initial_share=0" in overrides:
         assert results.summary.set_index("firm").loc["client_first", "active_final"] == 0
-        assert "n/a" in html or "not estimable" in html
+        assert "no data" in html and "not estimable" not in html
+        printed = summary_table(results)
+        assert "no data" in printed and "nan" not in printed.lower()
+        figures = html[:html.index(">written</td>")]  # provenance is filled when written
+        assert not re.search(r">\s*(nan|NaN|n/a)?\s*</td>", figures), "a blank or nan cell"
     assert "(one replication: no interval)" in html

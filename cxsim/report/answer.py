@@ -45,11 +45,16 @@ class Estimate:
         return 1 if self.low > 0 else -1 if self.high < 0 else 0
 
 
+NO_DATA = "no data"
+"""What a statistic with nothing behind it reads as (NaN in the tables: no client, no answer,
+no spend to divide by); never a blank or "nan"."""
+
+
 def number(value: float, unit: str = "", digits: int = 0, currency: str = "") -> str:
     """A number as the page shows it: separators, fixed digits, the unit after it; money
     with its *currency* before it (``-$1,250``)."""
     if not math.isfinite(value):
-        return "n/a"
+        return NO_DATA
     text = f"{value:,.{digits}f}"
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]
@@ -60,7 +65,7 @@ def number(value: float, unit: str = "", digits: int = 0, currency: str = "") ->
 def interval(estimate: Estimate, unit: str = "", digits: int = 0, currency: str = "") -> str:
     """``12 (95% CI 10 to 14)``; a single replication says it has no interval."""
     if not estimate.known:
-        return "not estimable"
+        return NO_DATA
     value = number(estimate.mean, unit, digits, currency)
     if not estimate.has_interval:
         return f"{value} (one replication: no interval)"
@@ -76,7 +81,7 @@ def difference(subject: str, what: str, estimate: Estimate, unit: str = "",
                digits: int = 0, currency: str = "") -> str:
     """``{subject} changes {what} by +12 (95% CI 3 to 21).`` or says there is no evidence."""
     if not estimate.known:
-        return f"The change in {what} could not be estimated."
+        return f"The change in {what} has no data behind it."
     if not estimate.has_interval:
         return (f"{subject} changes {what} by "
                 f"{number(estimate.mean, unit, digits, currency)} in a single replication: "
@@ -96,7 +101,7 @@ def lead(metric: str, shares: dict[str, Estimate], gap: Estimate | None, unit: s
     """Who leads on *metric* and by how much (*gap*: first firm minus second, paired)."""
     known = {firm: e for firm, e in shares.items() if e.known}
     if not known:
-        return f"{metric.capitalize()} could not be estimated."
+        return f"{metric.capitalize()} has no data behind it."
     if len(known) == 1:
         (firm, e), = known.items()
         return f"{firm}'s {metric} is {interval(e, unit, digits, currency)}."

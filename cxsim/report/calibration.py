@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from cxsim.report.answer import NO_DATA  # noqa: E402
 from cxsim.report.charts import COLOURS  # noqa: E402
 from cxsim.report.page import Chart, Page, chart_from_figure, table_from_frame  # noqa: E402
 
@@ -101,7 +102,7 @@ def _holdout_chart(holdout: pd.DataFrame) -> Chart:
 
 
 def _percent(simulated: float, actual: float) -> str:
-    return f"{100 * (simulated / actual - 1):+.1f}%" if actual else "n/a"
+    return f"{100 * (simulated / actual - 1):+.1f}%" if actual else NO_DATA
 
 
 def _figure(x: float) -> str:

@@ -261,7 +261,7 @@ def comparison_page(compared: Compared) -> Page:
         rows.append({"firm": labels.get(firm, firm),
                      "incremental return: extra margin per extra unit of CX spend, b - a":
                      answer.interval(r, "", 2) if r.known else
-                     "not estimable (CX spend did not change)"})
+                     f"{answer.NO_DATA} (CX spend did not change)"})
     tables.append(table_from_frame("Return on the change in CX spend", pd.DataFrame(rows),
                                    "The paired difference in margin divided by the paired "
                                    "difference in CX spend (b minus a), with a delta-method "

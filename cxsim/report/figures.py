@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from cxsim.report.answer import NO_DATA  # noqa: E402
 from cxsim.results import Results  # noqa: E402
 
 __all__ = ["plot_active_clients", "plot_market_share", "plot_emotion_curve", "summary_table",
@@ -80,17 +81,21 @@ def write_figures(results: Results, directory: Path) -> list[Path]:
 def summary_table(results: Results) -> str:
     """The per-firm summary as a readable table."""
     s = results.summary.set_index("firm")
+
+    def shown(column: pd.Series, form: str) -> pd.Series:
+        return column.map(lambda v: NO_DATA if pd.isna(v) else form.format(v))
+
     table = pd.DataFrame({
-        "share": s.share_final.map("{:.1%}".format),
-        "CLV now": s.clv_final_year.map("{:,.0f}".format),
-        "CLV of new clients (95% CI)": [
-            f"{r.clv_mean:,.0f} [{r.clv_ci_low:,.0f}, {r.clv_ci_high:,.0f}]"
-            for r in s.itertuples()],
-        "retention/yr": s.retention_annual.map("{:.1%}".format),
-        "NPS true": s.nps_true.map("{:+.1f}".format),
-        "NPS measured": s.nps_measured.map("{:+.1f}".format),
-        "by referral": s.referral_share.map("{:.0%}".format),
-        "revenue": s.revenue_total.map("{:,.0f}".format),
+        "share": shown(s.share_final, "{:.1%}"),
+        "CLV now": shown(s.clv_final_year, "{:,.0f}"),
+        "CLV of new clients (95% CI)": shown(s.clv_mean, "{:,.0f}").where(
+            s.clv_mean.isna(), shown(s.clv_mean, "{:,.0f}") + " [" + shown(s.clv_ci_low, "{:,.0f}")
+            + ", " + shown(s.clv_ci_high, "{:,.0f}") + "]"),
+        "retention/yr": shown(s.retention_annual, "{:.1%}"),
+        "NPS true": shown(s.nps_true, "{:+.1f}"),
+        "NPS measured": shown(s.nps_measured, "{:+.1f}"),
+        "by referral": shown(s.referral_share, "{:.0%}"),
+        "revenue": shown(s.revenue_total, "{:,.0f}"),
     }, index=s.index)
     notes = (
         "share: of active clients at the end. CLV now: final year's margin per client and "

@@ -38,7 +38,7 @@ from matplotlib.path import Path as DrawnPath  # noqa: E402
 from cxsim.config import config_dir, firm_labels  # noqa: E402
 from cxsim.errors import ConfigError  # noqa: E402
 from cxsim.journey import Journey, load_journey  # noqa: E402
-from cxsim.report.answer import number  # noqa: E402
+from cxsim.report.answer import NO_DATA, number  # noqa: E402
 from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
 from cxsim.results import mean_ci  # noqa: E402
 
@@ -106,7 +106,7 @@ def touchpoint_means(rows: pd.DataFrame) -> pd.DataFrame:
 def wait_words(days: float) -> str:
     """A wait as a person says it: ``under a minute``, ``12 minutes``, ``2.5 hours``, ``3 days``."""
     if not math.isfinite(days):
-        return "unknown"
+        return NO_DATA
     minutes = days * 24 * 60
     if minutes < 1:
         return "under a minute"
@@ -126,7 +126,7 @@ def _short(value: float) -> str:
 def _rate(share: float) -> str:
     """A share in per cent: 0.7%, 3%, 12%; a share above 0 never reads 0%."""
     if not math.isfinite(share):
-        return "n/a"
+        return NO_DATA
     if 0 < share < 0.0005:
         return "under 0.1%"
     return f"{100 * share:.1f}%".replace(".0%", "%") if share < 0.0995 else f"{100 * share:.0f}%"
