@@ -51,6 +51,7 @@ import yaml
 from scipy.special import stdtrit
 
 from cxsim.config import DAYS_PER_YEAR, Config, as_plain
+from cxsim.errors import ConfigError
 from cxsim.files import atomic_write, read_json, read_parquet, read_yaml
 from cxsim.psychology import clv_estimate, nps_from_counts
 from cxsim.version import __version__
@@ -58,6 +59,7 @@ from cxsim.version import __version__
 __all__ = ["Results", "mean_ci", "ratio_ci", "Crossover", "crossover", "crossover_month",
            "sure_month", "month_number"]
 
+SAVED_SECTIONS = ("sim", "market", "firms")  # a saved config.yaml's sections that pages read
 TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys")
 _SOURCES = ("initial", "marketing", "referral", "switch")
 
@@ -433,13 +435,18 @@ class Results:
         """Read a directory written by :meth:`save`.
 
         A missing, unreadable or damaged file (every table but the optional
-        ``journeys``, ``meta.json``, ``config.yaml``) is a ConfigError naming it.
+        ``journeys``, ``meta.json``, ``config.yaml``), or a ``config.yaml``
+        without the sections pages read, is a ConfigError naming it.
         """
         out = Path(directory)
         if not (out / "meta.json").is_file():
             raise FileNotFoundError(f"{out} holds no complete cxsim result (no meta.json)")
         meta = read_json(out / "meta.json")
         config = read_yaml(out / "config.yaml")
+        for section in SAVED_SECTIONS:
+            if not isinstance(config.get(section), dict):
+                raise ConfigError(str(out / "config.yaml"), f"must hold the run's {section!r} "
+                                  "section, as cxsim saves it")
         frames = {}
         for table in TABLES:
             path = out / f"{table}.parquet"

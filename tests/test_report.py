@@ -186,6 +186,10 @@ _EXPLOIT = "!!python/object/apply:os.system ['echo ran > {}']\n"
     (lambda d: [p.unlink() for p in d.iterdir() if p.name != "meta.json"],
      "config.yaml is missing"),
     (lambda d: (d / "clients.parquet").unlink(), "clients.parquet is missing"),
+    (lambda d: (d / "config.yaml").write_text("seed: 0\n"),
+     "config.yaml must hold the run's 'sim' section, as cxsim saves it"),
+    (lambda d: (d / "config.yaml").write_text("sim: {years: 1}\nmarket: 3\n"),
+     "config.yaml must hold the run's 'market' section, as cxsim saves it"),
 ])
 def test_a_damaged_run_folder_is_one_line_naming_the_file(duel, tmp_path, damage, says):
     run = tmp_path / "run"
