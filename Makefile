@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo studio test bench-studio test-distributed bench facts golden fuzz lint clean
+.PHONY: demo studio test bench-studio test-distributed bench facts golden fuzz mutants lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ golden: $(STAMP)
 # Generated bad input, thousands of cases (tests/fuzz.py); the table goes to outputs/fuzz.md.
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz.py --cases 5000
+
+# Each mechanism of the facts table broken in turn (tests/mutants/*.patch) in a scratch copy,
+# and the fact tests that catch it; the table goes to stdout (10 mutants, 1-2 minutes each).
+mutants: $(STAMP)
+	$(BIN)/python tests/mutants.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
