@@ -146,8 +146,8 @@ def fit_segments(summary: Summary) -> list[SegmentFit]:
         try:
             repeat = bgnbd.fit(x, t_x, T)
         except ValueError:
-            raise ConfigError(where, "the BG/NBD fit does not converge (no finite maximum of "
-                              "the likelihood)") from None
+            raise ConfigError(where, "cannot be fitted: the BG/NBD fit does not converge (no "
+                              "finite maximum of the likelihood)") from None
         value = summary.mean_value[mine]
         paying = (x > 0) & np.isfinite(value) & (value > 0)
         if paying.sum() < 2:
@@ -156,11 +156,12 @@ def fit_segments(summary: Summary) -> list[SegmentFit]:
         try:
             spend = gammagamma.fit(x[paying], value[paying])
         except ValueError:
-            raise ConfigError(where, "the Gamma-Gamma spend fit does not converge") from None
+            raise ConfigError(where, "cannot be fitted: the Gamma-Gamma spend fit does not "
+                              "converge") from None
         if not spend.q > 1.0 or not all(map(math.isfinite, (spend.p, spend.gamma,
                                                               repeat.log_likelihood))):
-            raise ConfigError(where, "the Gamma-Gamma spend fit gives no finite mean spend "
-                              "(q <= 1)", round(spend.q, 6))
+            raise ConfigError(where, "cannot be fitted: the Gamma-Gamma spend fit gives no "
+                              "finite mean spend (q <= 1)", round(spend.q, 6))
         spread = summary.spend_spread[mine]
         spread = spread[np.isfinite(spread)]
         fits.append(SegmentFit(name, int(mine.size), repeat, spend, int(paying.sum()),

@@ -61,6 +61,27 @@ __all__ = ["Results", "mean_ci", "ratio_ci", "Crossover", "crossover", "crossove
 
 SAVED_SECTIONS = ("sim", "market", "firms")  # a saved config.yaml's sections that pages read
 TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys")
+_IDS = "run_id seed replication config_hash "
+COLUMNS = {table: frozenset((_IDS + names).split()) for table, names in {
+    "timeseries": "firm month t_days acquisitions acquisitions_marketing acquisitions_referral "
+    "acquisitions_switch churned purchases abandoned revenue margin cost_to_serve "
+    "onboarding_cost acquisition_spend nps_answers active_clients prospects left_market "
+    "mean_memory mean_trust mean_expectation cx_spend returned nps_surveyed culture will power "
+    "being skill funding cx_budget_split nps_true nps_measured perception_gap share "
+    "revenue_share",
+    "segments": "firm segment month active_clients acquisitions churned purchases nps_answers "
+    "revenue margin share nps_true",
+    "clients": "client firm source acquired_at churned_at purchases revenue margin clv",
+    "touchpoints": "firm touchpoint stage channel staffed staff visits share_waited mean_wait "
+    "mean_affect mean_quality failures recoveries mean_queue_length",
+    "summary": "firm clv_mean clv_ci_low clv_ci_high clv_n retention_annual nps_true "
+    "nps_measured perception_gap share_final revenue_share_final_year referral_share "
+    "referrals_per_client_year clv_final_year return_on_cx_spend active_final prospects_final "
+    "acquisitions_total churned_total purchases_total revenue_total margin_total cx_spend_total "
+    "cost_to_serve_total acquisition_spend_total",
+}.items()}
+"""Every table's columns as a run writes them (§8 of docs/model.md): a saved file that lacks
+one is not the table its name says, and is refused on reading."""
 _SOURCES = ("initial", "marketing", "referral", "switch")
 
 
@@ -452,4 +473,10 @@ class Results:
             path = out / f"{table}.parquet"
             optional = table == "journeys" and not path.exists()
             frames[table] = None if optional else read_parquet(path)
+            if optional or table not in COLUMNS:
+                continue
+            missing = COLUMNS[table] - set(frames[table].columns)
+            if missing:
+                raise ConfigError(str(path), f"is not a cxsim {table} table (it has no column "
+                                  f"{min(missing)!r})")
         return cls(**frames, meta=meta, config=config)

@@ -253,7 +253,7 @@ def test_a_fit_that_does_not_converge_is_refused(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(calibration.bgnbd, "fit", diverge)
     _assert_refused(tmp_path, [str(_write_log(tmp_path, GOOD)), "--end", "2020-03-31"],
-                    "the BG/NBD fit does not converge", capsys=capsys)
+                    "cannot be fitted: the BG/NBD fit does not converge", capsys=capsys)
 
 
 def _assert_refused(tmp_path: Path, args: list[str], message: str, out: Path | None = None,

@@ -186,6 +186,8 @@ _EXPLOIT = "!!python/object/apply:os.system ['echo ran > {}']\n"
     (lambda d: [p.unlink() for p in d.iterdir() if p.name != "meta.json"],
      "config.yaml is missing"),
     (lambda d: (d / "clients.parquet").unlink(), "clients.parquet is missing"),
+    (lambda d: (d / "timeseries.parquet").write_bytes((d / "summary.parquet").read_bytes()),
+     "timeseries.parquet is not a cxsim timeseries table (it has no column 'abandoned')"),
     (lambda d: (d / "config.yaml").write_text("seed: 0\n"),
      "config.yaml must hold the run's 'sim' section, as cxsim saves it"),
     (lambda d: (d / "config.yaml").write_text("sim: {years: 1}\nmarket: 3\n"),
@@ -228,6 +230,11 @@ def test_a_write_that_fails_leaves_no_half_file(tmp_path):
 
 
 def test_a_saved_run_reports_from_its_folder(duel, tmp_path):
+    """A run writes exactly the columns ``Results.load`` demands of each table."""
+    from cxsim.results import COLUMNS
+
+    for table, columns in COLUMNS.items():
+        assert set(getattr(duel, table).columns) == columns, table
     duel.save(tmp_path / "run")
     out = write_report(tmp_path / "run", tmp_path / "page.html")
     html = out.read_text()
