@@ -19,7 +19,7 @@ from cxsim.config import MarketConfig
 from cxsim.market import PROSPECT, ClientState, Segments
 from cxsim.streams import Prospect, keys, uniforms
 
-__all__ = ["ProspectPool", "choose"]
+__all__ = ["ProspectPool", "choose", "marketing_wins"]
 
 
 class ProspectPool:
@@ -101,7 +101,8 @@ class ProspectPool:
 
 def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
            market: MarketConfig, clients: np.ndarray, draws: np.ndarray, outside: bool = False,
-           contacted: np.ndarray | None = None) -> np.ndarray:
+           contacted: np.ndarray | None = None, aware: np.ndarray | None = None
+           ) -> np.ndarray:
     """Firm each client picks among those it knows, by logit on utility.
 
     *rational_value* is per segment and firm (every replication's firms); a
@@ -109,7 +110,8 @@ def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
     market is an option of utility 0 and is returned as -1. A switch costs
     the segment's switching cost (seed 002). The firm whose sales contact
     prompted each choice (*contacted*, a column of ``state.attitude``) gains
-    ``market.contact_salience``: it is in the room when the client decides.
+    ``market.contact_salience``: it is in the room when the client decides. *aware*
+    (per client and firm) replaces ``state.aware[clients]`` where given.
     """
     segment = state.segment[clients]
     weight = segments.emotional_weight[segment][:, None]
@@ -120,6 +122,28 @@ def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
                                  segments.switching_cost[segment][:, None], outside)
     if contacted is not None:
         utility[np.arange(len(clients)), contacted] += market.contact_salience
-    picks = psy.logit_choice(utility, state.aware[clients], market.choice_sharpness, draws,
+    known = state.aware[clients] if aware is None else aware
+    picks = psy.logit_choice(utility, known, market.choice_sharpness, draws,
                              outside)
     return np.where(picks >= 0, picks + first, picks)
+
+
+def marketing_wins(pools: list[ProspectPool], end: float, now: float, state: ClientState,
+                   segments: Segments, rational_value: np.ndarray, market: MarketConfig
+                   ) -> tuple[np.ndarray, ...] | None:
+    """Every prospect whose threshold its pool's clock passes from *now* to day *end*: the
+    clients, the firm (column) whose marketing reached each, the firm each picks knowing
+    that one too, and when; None if none."""
+    wins = []
+    for pool in pools:
+        won = pool.due(end, now, state.firm)
+        if won is not None:
+            wins.append((*won, *pool.reached(won[0])))
+    if not wins:
+        return None
+    clients, when, exposed, draws = (np.concatenate(column) for column in zip(*wins))
+    aware = state.aware[clients]
+    aware[np.arange(clients.size), exposed] = True
+    firms = choose(state, segments, rational_value, market, clients, draws, contacted=exposed,
+                   aware=aware)
+    return clients, exposed, firms, when
