@@ -19,7 +19,7 @@ from cxsim.config import MarketConfig
 from cxsim.market import PROSPECT, ClientState, Segments
 from cxsim.streams import Prospect, keys, uniforms
 
-__all__ = ["ProspectPool", "choose", "marketing_wins"]
+__all__ = ["ProspectPool", "Pools", "choose"]
 
 
 class ProspectPool:
@@ -128,22 +128,58 @@ def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
     return np.where(picks >= 0, picks + first, picks)
 
 
-def marketing_wins(pools: list[ProspectPool], end: float, now: float, state: ClientState,
-                   segments: Segments, rational_value: np.ndarray, market: MarketConfig
-                   ) -> tuple[np.ndarray, ...] | None:
-    """Every prospect whose threshold its pool's clock passes from *now* to day *end*: the
-    clients, the firm (column) whose marketing reached each, the firm each picks knowing
-    that one too, and when; None if none."""
-    wins = []
-    for pool in pools:
-        won = pool.due(end, now, state.firm)
-        if won is not None:
-            wins.append((*won, *pool.reached(won[0])))
-    if not wins:
-        return None
-    clients, when, exposed, draws = (np.concatenate(column) for column in zip(*wins))
-    aware = state.aware[clients]
-    aware[np.arange(clients.size), exposed] = True
-    firms = choose(state, segments, rational_value, market, clients, draws, contacted=exposed,
-                   aware=aware)
-    return clients, exposed, firms, when
+
+class Pools:
+    """Each replication's :class:`ProspectPool`, side by side (clients on one axis,
+    *block* clients per replication)."""
+
+    def __init__(self, n: int, block: int, key: np.ndarray, walk_numbers: np.ndarray) -> None:
+        self.block = block
+        self.pools = [ProspectPool(n * block, key, walk_numbers) for _ in range(n)]
+
+    @property
+    def sizes(self) -> list[int]:
+        """Prospects in each replication's pool."""
+        return [pool.size for pool in self.pools]
+
+    def enter(self, clients: np.ndarray, now: float) -> list[int]:
+        """*clients* become prospects at day *now*, each in its replication's pool; how many
+        enter each."""
+        block = clients // self.block
+        mine = [clients[block == i] for i in range(len(self.pools))]
+        for pool, prospects in zip(self.pools, mine):
+            if prospects.size:
+                pool.enter(prospects, now)
+        return [prospects.size for prospects in mine]
+
+    def won(self, clients: np.ndarray, firm: np.ndarray) -> None:
+        """*clients* are won (by marketing, a referral, a switch or a cohort's day): the
+        prospects among them (by each client's *firm*) leave their pools."""
+        prospects = clients[firm[clients] == PROSPECT]
+        won = np.bincount(prospects // self.block, minlength=len(self.pools))
+        for pool, n in zip(self.pools, won.tolist()):
+            pool.size -= n
+
+    def set_hazards(self, hazards: list[list[float]], now: float) -> None:
+        """Each replication's firms' per-prospect hazards, from day *now* on."""
+        for pool, mine in zip(self.pools, hazards):
+            pool.set_hazards(mine, now)
+
+    def wins(self, end: float, now: float, state: ClientState, segments: Segments,
+             rational_value: np.ndarray, market: MarketConfig) -> tuple[np.ndarray, ...] | None:
+        """Every prospect whose threshold its pool's clock passes from *now* to day *end*:
+        the clients, the firm (column) whose marketing reached each, the firm each picks
+        knowing that one too, and when; None if none."""
+        wins = []
+        for pool in self.pools:
+            won = pool.due(end, now, state.firm)
+            if won is not None:
+                wins.append((*won, *pool.reached(won[0])))
+        if not wins:
+            return None
+        clients, when, exposed, draws = (np.concatenate(column) for column in zip(*wins))
+        aware = state.aware[clients]
+        aware[np.arange(clients.size), exposed] = True
+        firms = choose(state, segments, rational_value, market, clients, draws,
+                       contacted=exposed, aware=aware)
+        return clients, exposed, firms, when

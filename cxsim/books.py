@@ -19,6 +19,13 @@ import numpy as np
 
 from cxsim.config import Config, config_hash
 from cxsim.firm import Firm, measured_kpi
+from cxsim.market import (
+    GONE,
+    SOURCE_MARKETING,
+    SOURCE_REFERRAL,
+    SOURCE_SWITCH,
+    ClientState,
+)
 from cxsim.months import Months
 from cxsim.psychology import nps_classes
 from cxsim.results import Results
@@ -45,6 +52,8 @@ TOUCHPOINT = ("visits", "waited", "wait_sum", "affect_sum", "quality_sum", "fail
 LEVERS = ("culture", "will", "power", "being", "skill", "funding")
 """A firm's state read at each sample."""
 MONTHS_PER_QUARTER = 3
+_SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
+                   SOURCE_REFERRAL: "acquisitions_referral", SOURCE_SWITCH: "acquisitions_switch"}
 JOURNAL = ("client", "firm", "need_at", "ended_at", "completed", "visits", "memory", "nps",
            "churned")
 """Per evaluated walk, when ``sim.record_journeys`` asks for the journeys."""
@@ -75,10 +84,11 @@ class Books:
         self._visits: list[tuple[np.ndarray, ...]] = []
         self._held = 0
 
-    def acquired(self, firms: np.ndarray, segments: np.ndarray, t: np.ndarray,
-                 source_column: str | None, onboarding_cost: np.ndarray) -> None:
+    def acquired(self, firms: np.ndarray, segments: np.ndarray, t: np.ndarray, source: int,
+                 onboarding_cost: np.ndarray) -> None:
         """Clients won by *firms* at days *t* (one each), each costing its onboarding; counted
-        by source too unless *source_column* is None (a cohort's clients joining)."""
+        by *source* too (``market.SOURCES``) unless a cohort's clients joining."""
+        source_column = _SOURCE_COLUMNS.get(source)
         m = self.months.index(t)
         for name in ("acquisitions", source_column)[: 1 if source_column is None else 2]:
             np.add.at(self.monthly[name], (firms, m), 1)
@@ -170,12 +180,23 @@ class Books:
         self.seen_visits[:] = 0.0
         return seen, visits
 
-    def sample(self, month: int, firm: np.ndarray, segment: np.ndarray,
-               means: dict[str, np.ndarray], prospects: int, left_market: int,
-               firms: Sequence) -> None:
-        """Month *month*'s sample of the clients (*firm* and *segment* per active client,
-        *means* of its state) and of each firm's budgets and levers."""
+    def returned(self, month: int, clients: Sequence[int]) -> None:
+        """*clients* of each replication came back to the market after month *month*."""
+        self.monthly["returned"][:, month] = np.repeat(clients, self.shape[0] // len(clients))
+
+    def sample(self, month: int, state: ClientState, prospects: Sequence[int],
+               firms: Sequence[Firm]) -> None:
+        """Month *month*'s sample of the clients (counts and mean state per firm), of each
+        replication's *prospects* and of each firm's budgets and levers."""
         n_firms, n_segments, _ = self.shape
+        active = state.firm >= 0
+        firm, segment = state.firm[active], state.segment[active]
+        means = {"mean_memory": state.memory[active], "mean_trust": state.trust[active],
+                 "mean_expectation": state.expectation[active]}
+        gone = np.bincount(state.replication(np.flatnonzero(state.firm == GONE)),
+                           minlength=len(prospects))
+        prospects = np.repeat(prospects, n_firms // len(prospects))
+        left_market = np.repeat(gone, n_firms // len(gone))
         counts = np.bincount(firm, minlength=n_firms)
         m = self.monthly
         m["active_clients"][:, month] = counts

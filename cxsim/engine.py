@@ -1,43 +1,27 @@
 """The orchestrator: SimPy keeps the time; the rooms below decide, the engine applies.
 
-One replication of one scenario is wired from these rooms, each one concern:
+``cxsim.calendar`` holds needs, walks and queues; ``cxsim.evaluation`` turns
+finished walks and the client state into a record of decisions (how it felt,
+the answer, what was paid, churn, the switcher's new firm, who talks and how,
+who returns to the market); ``cxsim.acquisition`` and ``cxsim.word_of_mouth``
+win prospects; ``cxsim.market`` and ``cxsim.books`` take each record and make
+the ``Results``. The equations are ``cxsim.psychology``'s and ``cxsim.firm``'s,
+the draws ``cxsim.streams``'s (keyed by client and event, so adding a
+mechanism never shifts another's draws). The engine holds none of them.
 
-* ``cxsim.calendar`` — needs, walks and the staffed touchpoints where
-  clients queue (the only per-visit events);
-* ``cxsim.evaluation`` — finished walks and the client state in, a record
-  of decisions out: how it felt, the answer, what was paid, churn, the
-  switcher's new firm, who talks and how; and who returns to the market;
-* ``cxsim.acquisition`` and ``cxsim.word_of_mouth`` — how prospects are won;
-* ``cxsim.market`` and ``cxsim.books`` — the client state, relationships and
-  books each record is applied to, and the books' ``Results``;
-* ``cxsim.firm``, ``cxsim.psychology`` and ``cxsim.streams`` — the equations
-  and the draws. The engine holds none: it orders events and applies records.
-
-Which events exist, and why nothing else needs one
---------------------------------------------------
 An event is scheduled only where one client's timing can affect another's,
-or where the run must look at the state. The run's own events are SimPy's:
-
-* **start of a day** — word of mouth about the walks evaluated since the
-  day before; the day's cohort arrivals and marketing conversions (known at
-  the day's start: hazards change only at reviews, a prospect's choice only
-  with word of mouth); then every need that arises that day, walked together
-  on arrays up to its first staffed touchpoint;
-* **monthly sample** (and, every third month, the firms' quarterly
-  review), and the workshops of ``events``.
-
-The walks' events (arrival at a staffed touchpoint; end of a walk started
-after its day's batch) are the calendar's, on its own compiled heap, which
-each of the run's events first brings up to its time
-(:meth:`cxsim.calendar.Calendar.advance`), in the order SimPy would.
-Finished walks are evaluated in batches (a *flush*): at the start of each
-day when clients talk, before each monthly sample and workshop, at the
-horizon, and whenever a client who may have churned is about to join a
-queue. The result is the same as evaluating each walk as it ends.
-
-Randomness: set-up draws come from generators spawned in a fixed order,
-every later draw is keyed by its client and event (``cxsim.streams``); so
-adding a mechanism never shifts another's draws.
+or where the run must look at the state: the **start of a day** (yesterday's
+word of mouth; the day's cohort arrivals and marketing conversions, known at
+its start since hazards change only at reviews and choices only with word of
+mouth; then every need of the day, walked together up to its first staffed
+touchpoint), the **monthly sample** (every third month the firms' review)
+and the **workshops**. The walks' own events (arrival at a staffed
+touchpoint, end of a walk started after its day's batch) are the calendar's,
+on its compiled heap, brought up to each of these in SimPy's order
+(:meth:`cxsim.calendar.Calendar.advance`). Finished walks are evaluated in
+batches: at the start of each day when clients talk, before each sample and
+workshop, and whenever a client who may have churned is about to join a
+queue; the result is the same as evaluating each walk as it ends.
 """
 
 from __future__ import annotations
@@ -50,7 +34,8 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from cxsim.acquisition import ProspectPool, marketing_wins
+from cxsim import market
+from cxsim.acquisition import Pools
 from cxsim.books import MONTHS_PER_QUARTER, Books
 from cxsim.calendar import Calendar, churn_bounds
 from cxsim.cohort import Arrivals, load_cohort
@@ -58,18 +43,7 @@ from cxsim.config import Config, config_dir
 from cxsim.errors import ConfigError
 from cxsim.evaluation import Decisions, Levers, Touchpoints, evaluate, in_walk_order, returning
 from cxsim.firm import Firm, normal_revenue
-from cxsim.market import (
-    GONE,
-    NOT_YET,
-    PROSPECT,
-    SOURCE_INITIAL,
-    SOURCE_MARKETING,
-    SOURCE_REFERRAL,
-    SOURCE_SWITCH,
-    ClientState,
-    Relationships,
-    Segments,
-)
+from cxsim.market import ClientState, Relationships, Segments
 from cxsim.months import Months
 from cxsim.network import SocialNetwork, build_network
 from cxsim.results import Results
@@ -79,10 +53,6 @@ from cxsim.walks import Routes
 from cxsim.word_of_mouth import deliver
 
 __all__ = ["Engine", "simulate", "simulate_replications"]
-
-_SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
-                   SOURCE_REFERRAL: "acquisitions_referral", SOURCE_SWITCH: "acquisitions_switch"}
-
 
 class Engine:
     """Replications of one scenario, side by side.
@@ -115,7 +85,7 @@ class Engine:
                         None if cohort is None else cohort.segment) for rng in rngs])
         self._arrivals = None
         if cohort is not None:
-            state.firm[:] = NOT_YET
+            state.firm[:] = market.NOT_YET
             self._arrivals = Arrivals(cohort, state.first_firm(np.arange(state.size)))
         self.relationships = Relationships(state.size * 2)
         self.env = simpy.Environment()
@@ -134,23 +104,14 @@ class Engine:
             self._evaluate_before_queue)
         self.books = Books(len(self.firms), len(segments.names), self.touchpoints.firm.size,
                            months, len(roots), cfg.sim.record_journeys)
-        self.pools = [ProspectPool(state.size, self._keys["acquisition"],
-                                   self.calendar.walk_numbers) for _ in roots]
-        self._enter_pools(state.prospects())
+        self.pools = Pools(len(roots), cfg.market.size, self._keys["acquisition"],
+                           self.calendar.walk_numbers)
+        self.pools.enter(state.prospects(), self.env.now)
         self._normal_cycles = np.array([f.normal_cycle() for f in self.firms]).T
         for firm, revenue in zip(self.firms, self._normal_revenue().tolist()):
             firm.start(revenue)
         self._set_hazards()
         self._refresh_firms()
-
-    def _enter_pools(self, clients: np.ndarray) -> list[int]:
-        """*clients* become prospects now, each in its replication's pool; how many in each."""
-        block = self.state.replication(clients)
-        mine = [clients[block == i] for i in range(len(self.pools))]
-        for pool, prospects in zip(self.pools, mine):
-            if prospects.size:
-                pool.enter(prospects, self.env.now)
-        return [prospects.size for prospects in mine]
 
     def _normal_revenue(self) -> np.ndarray:
         state = self.state
@@ -166,9 +127,9 @@ class Engine:
     def _set_hazards(self) -> None:
         """Each firm's per-prospect hazard for the quarter (``Firm.acquisition_hazard``)."""
         f = self.n_firms
-        for i, pool in enumerate(self.pools):
-            pool.set_hazards([firm.acquisition_hazard(self.cfg, pool.size)
-                              for firm in self.firms[i * f:(i + 1) * f]], self.env.now)
+        self.pools.set_hazards([[firm.acquisition_hazard(self.cfg, pool.size)
+                                 for firm in self.firms[i * f:(i + 1) * f]]
+                                for i, pool in enumerate(self.pools.pools)], self.env.now)
 
     def _review(self, month: int) -> None:
         """End of a quarter: each firm reviews its budgets and front line (``Firm.review``)."""
@@ -213,25 +174,23 @@ class Engine:
         (never past the next monthly sample: each client change is booked at its time)."""
         due = None if self._arrivals is None else self._arrivals.until(end)
         if due is not None:
-            self._acquire(*due, SOURCE_INITIAL)
-        won = marketing_wins(self.pools, end, self.env.now, self.state, self.segments,
-                             self.levers.rational_value, self.cfg.market)
+            self._acquire(*due, market.SOURCE_INITIAL)
+        won = self.pools.wins(end, self.env.now, self.state, self.segments,
+                              self.levers.rational_value, self.cfg.market)
         if won is not None:
             clients, exposed, firms, when = won
             self.state.aware[clients, exposed] = True
-            self._acquire(clients, firms, when, SOURCE_MARKETING)
+            self._acquire(clients, firms, when, market.SOURCE_MARKETING)
 
     def _acquire(self, clients: np.ndarray, firms: np.ndarray, t: np.ndarray, source: int
                  ) -> None:
         """Distinct *clients* become the clients of *firms* at days *t*, in this order."""
         state = self.state
-        left = state.replication(clients[state.firm[clients] == PROSPECT])
-        for pool, n in zip(self.pools, np.bincount(left, minlength=len(self.pools)).tolist()):
-            pool.size -= n
+        self.pools.won(clients, state.firm)
         state.join(clients, firms, self.relationships.add(clients, firms, t, source))
-        self.books.acquired(firms, state.segment[clients], t, _SOURCE_COLUMNS.get(source),
+        self.books.acquired(firms, state.segment[clients], t, source,
                             self._onboarding_cost[firms])
-        need_now = self.cfg.market.first_need_at_acquisition and source != SOURCE_SWITCH
+        need_now = self.cfg.market.first_need_at_acquisition and source != market.SOURCE_SWITCH
         self.calendar.void_needs(clients)  # a need planned for its old firm is void
         self.calendar.plan_needs(clients, firms, t, need_now)
 
@@ -269,7 +228,8 @@ class Engine:
         self.books.record(d)
         moves = d.moves_to >= 0  # dated when it left the old firm, in the same month's books
         if moves.any():
-            self._acquire(clients[moves], d.moves_to[moves], walks.ended[moves], SOURCE_SWITCH)
+            self._acquire(clients[moves], d.moves_to[moves], walks.ended[moves],
+                          market.SOURCE_SWITCH)
 
     def _talk(self) -> None:
         """Deliver yesterday's word of mouth; the prospects it persuades join now."""
@@ -280,7 +240,7 @@ class Engine:
         if joined is not None:
             clients, firms = joined
             self._acquire(clients, firms, np.full(clients.size, float(self.env.now)),
-                          SOURCE_REFERRAL)
+                          market.SOURCE_REFERRAL)
 
     def _on_sample(self, event: simpy.Event) -> None:
         month, state = event.value, self.state
@@ -289,18 +249,11 @@ class Engine:
         self.books.book()
         back = returning(state.firm, self._keys["returns"], month,
                          self.cfg.market.return_per_year, self.months.days)
-        state.firm[back] = PROSPECT
-        returned = self._enter_pools(back)
+        state.firm[back] = market.PROSPECT
+        returned = self.pools.enter(back, self.env.now)
         if self.cfg.market.return_per_year > 0.0:
-            self.books.monthly["returned"][:, month] = np.repeat(returned, self.n_firms)
-        active = state.firm >= 0
-        gone = np.bincount(state.replication(np.flatnonzero(state.firm == GONE)),
-                           minlength=len(self.pools))
-        self.books.sample(month, state.firm[active], state.segment[active],
-                          {"mean_memory": state.memory[active], "mean_trust": state.trust[active],
-                           "mean_expectation": state.expectation[active]},
-                          np.repeat([pool.size for pool in self.pools], self.n_firms),
-                          np.repeat(gone, self.n_firms), self.firms)
+            self.books.returned(month, returned)
+        self.books.sample(month, state, self.pools.sizes, self.firms)
         if self.cfg.management.review and (month + 1) % MONTHS_PER_QUARTER == 0:
             self._review(month)
         if self._progress is not None:
@@ -312,8 +265,8 @@ class Engine:
         self._progress, env, state = progress, self.env, self.state
         clients = np.flatnonzero(state.firm >= 0)
         firms = state.firm[clients].astype(np.int64)
-        state.relationship[clients] = self.relationships.add(clients, firms, 0.0,
-                                                             SOURCE_INITIAL)
+        state.join(clients, firms, self.relationships.add(clients, firms, 0.0,
+                                                          market.SOURCE_INITIAL))
         self.calendar.plan_needs(clients, firms, np.zeros(clients.size))
         env.timeout(0.0, value=0).callbacks.append(self._on_day)
         for month, workshop in self.months.workshops:
@@ -333,7 +286,7 @@ class Engine:
         return self.books.results(
             self.cfg, self.replications, self.firms, list(self.segments.names),
             self.relationships.columns(), self.touchpoints.firm, self.touchpoints.staffed,
-            self.calendar.capacity, self.calendar.queue_area, [p.size for p in self.pools])
+            self.calendar.capacity, self.calendar.queue_area, self.pools.sizes)
 
 
 def simulate(cfg: Config, replication: int = 0, journey_dir: Path | None = None,
