@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from cxsim import psychology as psy
-from cxsim.config import MarketConfig
+from cxsim.config import Config, MarketConfig
+from cxsim.firm import Firm
 from cxsim.market import PROSPECT, ClientState, Segments
 from cxsim.streams import Prospect, keys, uniforms
 
@@ -160,10 +161,13 @@ class Pools:
         for pool, n in zip(self.pools, won.tolist()):
             pool.size -= n
 
-    def set_hazards(self, hazards: list[list[float]], now: float) -> None:
-        """Each replication's firms' per-prospect hazards, from day *now* on."""
-        for pool, mine in zip(self.pools, hazards):
-            pool.set_hazards(mine, now)
+    def set_hazards(self, firms: list[Firm], scenario: Config, now: float) -> None:
+        """Each firm's per-prospect hazard from day *now* on (``Firm.acquisition_hazard``),
+        *firms* replication after replication."""
+        f = len(firms) // len(self.pools)
+        for i, pool in enumerate(self.pools):
+            pool.set_hazards([firm.acquisition_hazard(scenario, pool.size)
+                              for firm in firms[i * f:(i + 1) * f]], now)
 
     def wins(self, end: float, now: float, state: ClientState, segments: Segments,
              rational_value: np.ndarray, market: MarketConfig) -> tuple[np.ndarray, ...] | None:

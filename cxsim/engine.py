@@ -2,26 +2,21 @@
 
 ``cxsim.calendar`` holds needs, walks and queues; ``cxsim.evaluation`` turns
 finished walks and the client state into a record of decisions (how it felt,
-the answer, what was paid, churn, the switcher's new firm, who talks and how,
-who returns to the market); ``cxsim.acquisition`` and ``cxsim.word_of_mouth``
-win prospects; ``cxsim.market`` and ``cxsim.books`` take each record and make
-the ``Results``. The equations are ``cxsim.psychology``'s and ``cxsim.firm``'s,
-the draws ``cxsim.streams``'s (keyed by client and event, so adding a
-mechanism never shifts another's draws). The engine holds none of them.
+the answer, what was paid, churn, the switcher's new firm, who talks and how;
+monthly, who returns); ``cxsim.acquisition`` and ``cxsim.word_of_mouth`` win
+prospects; ``cxsim.market`` and ``cxsim.books`` apply each record and make the
+``Results``. The equations are ``cxsim.psychology``'s and ``cxsim.firm``'s, the
+draws ``cxsim.streams``'s (keyed by client and event): none is written here.
 
-An event is scheduled only where one client's timing can affect another's,
-or where the run must look at the state: the **start of a day** (yesterday's
-word of mouth; the day's cohort arrivals and marketing conversions, known at
-its start since hazards change only at reviews and choices only with word of
-mouth; then every need of the day, walked together up to its first staffed
-touchpoint), the **monthly sample** (every third month the firms' review)
-and the **workshops**. The walks' own events (arrival at a staffed
-touchpoint, end of a walk started after its day's batch) are the calendar's,
-on its compiled heap, brought up to each of these in SimPy's order
-(:meth:`cxsim.calendar.Calendar.advance`). Finished walks are evaluated in
-batches: at the start of each day when clients talk, before each sample and
-workshop, and whenever a client who may have churned is about to join a
-queue; the result is the same as evaluating each walk as it ends.
+An event exists only where one client's timing can affect another's, or
+where the run must look at the state: the **start of a day** (yesterday's
+word of mouth, the day's arrivals and marketing conversions, then every need
+of the day walked up to its first staffed touchpoint), the **monthly
+sample** (each third one the firms' review) and the **workshops**. Arrivals
+at staffed touchpoints are the calendar's, on its compiled heap, brought up
+to each event's time in SimPy's order. Finished walks are evaluated in
+batches (each day when clients talk, before a sample or workshop, and before
+a client who may have churned joins a queue): the same as one by one.
 """
 
 from __future__ import annotations
@@ -54,13 +49,11 @@ from cxsim.word_of_mouth import deliver
 
 __all__ = ["Engine", "simulate", "simulate_replications"]
 
-class Engine:
-    """Replications of one scenario, side by side.
 
-    Replication ``i`` of the list holds clients ``i * size .. (i + 1) * size - 1`` and
-    firms ``i * F .. (i + 1) * F - 1``, with its own population, network, firms, prospect
-    pool and keyed draws; nothing links two blocks, so each replication's results are
-    those of its own run, bit for bit, while the day's array work is paid once.
+class Engine:
+    """Replications of one scenario side by side: replication ``i`` holds clients ``i *
+    size ..`` and firms ``i * F ..``, with its own population, network, pool and keyed
+    draws, so its results are its own run's, bit for bit; the day's work is paid once.
 
     Parameters
     ----------
@@ -110,7 +103,7 @@ class Engine:
         self._normal_cycles = np.array([f.normal_cycle() for f in self.firms]).T
         for firm, revenue in zip(self.firms, self._normal_revenue().tolist()):
             firm.start(revenue)
-        self._set_hazards()
+        self.pools.set_hazards(self.firms, self.cfg, self.env.now)
         self._refresh_firms()
 
     def _normal_revenue(self) -> np.ndarray:
@@ -124,13 +117,6 @@ class Engine:
         """Read the firms' levers and front line anew (after a review or a workshop)."""
         self.levers = Levers.of(self.firms, self.cfg, self.touchpoints, self.segments)
 
-    def _set_hazards(self) -> None:
-        """Each firm's per-prospect hazard for the quarter (``Firm.acquisition_hazard``)."""
-        f = self.n_firms
-        self.pools.set_hazards([[firm.acquisition_hazard(self.cfg, pool.size)
-                                 for firm in self.firms[i * f:(i + 1) * f]]
-                                for i, pool in enumerate(self.pools.pools)], self.env.now)
-
     def _review(self, month: int) -> None:
         """End of a quarter: each firm reviews its budgets and front line (``Firm.review``)."""
         normal = self._normal_revenue()
@@ -141,7 +127,7 @@ class Engine:
             nodes = self.touchpoints.firm == f
             firm.review(revenue, float(normal[f]), kpi, seen[nodes], visits[nodes])
         self._refresh_firms()
-        self._set_hazards()
+        self.pools.set_hazards(self.firms, self.cfg, self.env.now)
 
     def _on_workshop(self, event: simpy.Event) -> None:
         self.calendar.advance(self.env.now)
@@ -197,9 +183,8 @@ class Engine:
     def _evaluate_before_queue(self, client: int) -> None:
         """*client*, who may have left, is about to join a queue: evaluate its
         replication's ended walks (the others' wait for their own moments)."""
-        size = self.cfg.market.size
-        block = self.state.replication(client)
-        self._flush(range(block * size, (block + 1) * size))
+        first = self.state.replication(client) * self.state.block
+        self._flush(range(first, first + self.state.block))
 
     def _flush(self, clients: range | None = None) -> None:
         """Evaluate and apply every walk that has ended (of *clients* only, if given), each
