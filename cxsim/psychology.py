@@ -287,9 +287,9 @@ def coached_answer(answers: np.ndarray, coached: np.ndarray, lift: int = 2) -> n
 
 def coached(surveyed: np.ndarray, answers: np.ndarray, u: np.ndarray,
             probability: np.ndarray) -> np.ndarray:
-    """Which surveyed answers the front line coaches: those below a promoter's (at most 8,
+    """Which surveyed answers the front line coaches: those of non-promoters (at most 8,
     where asking still pays, seed 000), each with the firm's *probability* (*u* uniform)."""
-    return surveyed & (answers <= 8) & (u < probability)
+    return surveyed & ~nps_classes(answers)[0] & (u < probability)
 
 
 def nps_classes(answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
