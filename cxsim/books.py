@@ -159,10 +159,12 @@ class Books:
                                   ("failures", failed), ("recoveries", recovered)):
                 stats[name] += np.bincount(at, weights[counted], n)
 
-    def quarter(self, firm: int, month: int, metric: str, rate: float) -> tuple[float, float]:
+    def quarter(self, firm: int, month: int, metric: str, discount_rate: float
+                ) -> tuple[float, float]:
         """Revenue of *firm* in the quarter ending with *month*, and the KPI it steers by
-        as it measures it (``firm.measured_kpi``; *rate* the quarter's discount rate)."""
+        as it measures it (``firm.measured_kpi``; *discount_rate* per year)."""
         m = self.monthly
+        rate = discount_rate / 4.0  # a quarter's
         q = slice(month + 1 - MONTHS_PER_QUARTER, month + 1)
         revenue = float(m["revenue"][firm, q].sum())
         return revenue, measured_kpi(

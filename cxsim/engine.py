@@ -123,7 +123,7 @@ class Engine:
         seen, visits = self.books.seen_since_review()
         for f, firm in enumerate(self.firms):
             revenue, kpi = self.books.quarter(f, month, firm.cfg.metric,
-                                              self.cfg.sim.discount_rate / 4.0)
+                                              self.cfg.sim.discount_rate)
             nodes = self.touchpoints.firm == f
             firm.review(revenue, float(normal[f]), kpi, seen[nodes], visits[nodes])
         self._refresh_firms()
