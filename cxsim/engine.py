@@ -147,10 +147,7 @@ class Engine:
             if self._outbox:
                 self._talk()
         self.calendar.plan_later()
-        month = int(day // self.months.days)
-        if self.months.sample_time(month) <= day:  # that sample was taken at the day's start
-            month += 1
-        self._win_until(min(day + 1, self.months.sample_time(month)))
+        self._win_until(min(day + 1, self.months.next_sample(day)))
         self.calendar.walk_day(day)
         if day + 1 < self.months.horizon:
             self.env.timeout(1.0, value=day + 1).callbacks.append(self._on_day)
