@@ -1,4 +1,6 @@
-"""Common random numbers: every draw is keyed by the client and the event it belongs to.
+"""Common random numbers: every draw is keyed by the client and the event it belongs to;
+and the run's seeds, spawned in a fixed order (:data:`STREAMS` for what is drawn once at
+set-up, :data:`KEYED` for the keys of the draws made as the run goes).
 
 A paired comparison (:func:`cxsim.compare`) runs two scenarios on the same
 replication seed. Were random numbers handed out in event order, the first
