@@ -460,8 +460,8 @@ def child_network(kind: str, library: str) -> dict:
 
     import cxsim
     from cxsim.config import to_config
-    from cxsim.engine import root_seed, spawn_streams
     from cxsim.network import build_network
+    from cxsim.streams import root_seed, spawn_streams
 
     cfg = to_config(cxsim.compose([f"network={kind}", f"market.size={NETWORK_SIZE}"]))
     net, seed = cfg.network, cfg.seed

@@ -15,11 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from cxsim import psychology as psy
-from cxsim.config import MarketConfig
+from cxsim.config import Config, MarketConfig
+from cxsim.firm import Firm
 from cxsim.market import PROSPECT, ClientState, Segments
 from cxsim.streams import Prospect, keys, uniforms
 
-__all__ = ["ProspectPool", "choose"]
+__all__ = ["ProspectPool", "Pools", "choose"]
 
 
 class ProspectPool:
@@ -101,7 +102,8 @@ class ProspectPool:
 
 def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
            market: MarketConfig, clients: np.ndarray, draws: np.ndarray, outside: bool = False,
-           contacted: np.ndarray | None = None) -> np.ndarray:
+           contacted: np.ndarray | None = None, aware: np.ndarray | None = None
+           ) -> np.ndarray:
     """Firm each client picks among those it knows, by logit on utility.
 
     *rational_value* is per segment and firm (every replication's firms); a
@@ -109,7 +111,8 @@ def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
     market is an option of utility 0 and is returned as -1. A switch costs
     the segment's switching cost (seed 002). The firm whose sales contact
     prompted each choice (*contacted*, a column of ``state.attitude``) gains
-    ``market.contact_salience``: it is in the room when the client decides.
+    ``market.contact_salience``: it is in the room when the client decides. *aware*
+    (per client and firm) replaces ``state.aware[clients]`` where given.
     """
     segment = state.segment[clients]
     weight = segments.emotional_weight[segment][:, None]
@@ -120,6 +123,67 @@ def choose(state: ClientState, segments: Segments, rational_value: np.ndarray,
                                  segments.switching_cost[segment][:, None], outside)
     if contacted is not None:
         utility[np.arange(len(clients)), contacted] += market.contact_salience
-    picks = psy.logit_choice(utility, state.aware[clients], market.choice_sharpness, draws,
+    known = state.aware[clients] if aware is None else aware
+    picks = psy.logit_choice(utility, known, market.choice_sharpness, draws,
                              outside)
     return np.where(picks >= 0, picks + first, picks)
+
+
+
+class Pools:
+    """Each replication's :class:`ProspectPool`, side by side (clients on one axis,
+    *block* clients per replication)."""
+
+    def __init__(self, n: int, block: int, key: np.ndarray, walk_numbers: np.ndarray) -> None:
+        self.block = block
+        self.pools = [ProspectPool(n * block, key, walk_numbers) for _ in range(n)]
+
+    @property
+    def sizes(self) -> list[int]:
+        """Prospects in each replication's pool."""
+        return [pool.size for pool in self.pools]
+
+    def enter(self, clients: np.ndarray, now: float) -> list[int]:
+        """*clients* become prospects at day *now*, each in its replication's pool; how many
+        enter each."""
+        block = clients // self.block
+        mine = [clients[block == i] for i in range(len(self.pools))]
+        for pool, prospects in zip(self.pools, mine):
+            if prospects.size:
+                pool.enter(prospects, now)
+        return [prospects.size for prospects in mine]
+
+    def won(self, clients: np.ndarray, firm: np.ndarray) -> None:
+        """*clients* are won (by marketing, a referral, a switch or a cohort's day): the
+        prospects among them (by each client's *firm*) leave their pools."""
+        prospects = clients[firm[clients] == PROSPECT]
+        won = np.bincount(prospects // self.block, minlength=len(self.pools))
+        for pool, n in zip(self.pools, won.tolist()):
+            pool.size -= n
+
+    def set_hazards(self, firms: list[Firm], scenario: Config, now: float) -> None:
+        """Each firm's per-prospect hazard from day *now* on (``Firm.acquisition_hazard``),
+        *firms* replication after replication."""
+        f = len(firms) // len(self.pools)
+        for i, pool in enumerate(self.pools):
+            pool.set_hazards([firm.acquisition_hazard(scenario, pool.size)
+                              for firm in firms[i * f:(i + 1) * f]], now)
+
+    def wins(self, end: float, now: float, state: ClientState, segments: Segments,
+             rational_value: np.ndarray, market: MarketConfig) -> tuple[np.ndarray, ...] | None:
+        """Every prospect whose threshold its pool's clock passes from *now* to day *end*:
+        the clients, the firm (column) whose marketing reached each, the firm each picks
+        knowing that one too, and when; None if none."""
+        wins = []
+        for pool in self.pools:
+            won = pool.due(end, now, state.firm)
+            if won is not None:
+                wins.append((*won, *pool.reached(won[0])))
+        if not wins:
+            return None
+        clients, when, exposed, draws = (np.concatenate(column) for column in zip(*wins))
+        aware = state.aware[clients]
+        aware[np.arange(clients.size), exposed] = True
+        firms = choose(state, segments, rational_value, market, clients, draws,
+                       contacted=exposed, aware=aware)
+        return clients, exposed, firms, when

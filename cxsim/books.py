@@ -1,23 +1,39 @@
 """The books: what happened, per firm, segment, month and touchpoint, and the run's
-:class:`~cxsim.results.Results` made from them.
+:class:`~cxsim.results.Results` made from them (:meth:`Books.results`).
 
-Evaluated walks are written to ledgers (columns, appended per evaluation)
-and summed into the monthly and touchpoint books only when someone reads
-them: at a sample, a review or the end (and sooner in a large market, to
-hold the ledgers' memory down). Summing a month's walks at once instead of
-at every evaluation is one ``bincount`` per book instead of hundreds.
+Each record of decisions (``cxsim.evaluation.Decisions``) is written to
+ledgers (columns, appended per evaluation) and summed into the monthly and
+touchpoint books only when someone reads them: at a sample, a review or the
+end (and sooner in a large market, to hold the ledgers' memory down).
+Summing a month's walks at once instead of at every evaluation is one
+``bincount`` per book instead of hundreds.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cxsim.config import Config, config_hash
+from cxsim.firm import Firm, measured_kpi
+from cxsim.market import (
+    GONE,
+    SOURCE_MARKETING,
+    SOURCE_REFERRAL,
+    SOURCE_SWITCH,
+    ClientState,
+)
 from cxsim.months import Months
+from cxsim.psychology import nps_classes
+from cxsim.results import Results
 
-__all__ = ["Books", "MONTHLY", "SEGMENT_MONTHLY", "TOUCHPOINT"]
+if TYPE_CHECKING:
+    from cxsim.evaluation import Decisions
+
+__all__ = ["Books", "MONTHLY", "SEGMENT_MONTHLY", "TOUCHPOINT", "JOURNAL"]
 
 MONTHLY = ("acquisitions", "acquisitions_marketing", "acquisitions_referral",
            "acquisitions_switch", "churned", "purchases", "abandoned", "revenue", "margin",
@@ -36,6 +52,11 @@ TOUCHPOINT = ("visits", "waited", "wait_sum", "affect_sum", "quality_sum", "fail
 LEVERS = ("culture", "will", "power", "being", "skill", "funding")
 """A firm's state read at each sample."""
 MONTHS_PER_QUARTER = 3
+_SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
+                   SOURCE_REFERRAL: "acquisitions_referral", SOURCE_SWITCH: "acquisitions_switch"}
+JOURNAL = ("client", "firm", "need_at", "ended_at", "completed", "visits", "memory", "nps",
+           "churned")
+"""Per evaluated walk, when ``sim.record_journeys`` asks for the journeys."""
 LEDGER_VISITS = 250_000  # evaluated visits held per replication before booking them (~10 MB)
 
 
@@ -45,12 +66,13 @@ class Books:
 
     *seen_affect* and *seen_visits* hold, per touchpoint, the affect of the
     visits of walks the firm heard about since its last review: what its
-    quarterly reallocation can see.
+    quarterly reallocation can see. With *journeys*, every evaluated walk is kept too.
     """
 
     def __init__(self, n_firms: int, n_segments: int, n_nodes: int, months: Months,
-                 replications: int = 1) -> None:
+                 replications: int = 1, journeys: bool = False) -> None:
         self.months = months
+        self.journal: list[dict[str, np.ndarray]] | None = [] if journeys else None
         self._limit = LEDGER_VISITS * replications
         self.shape = (n_firms, n_segments, months.n)
         self.monthly = {name: np.zeros((n_firms, months.n)) for name in MONTHLY}
@@ -62,23 +84,31 @@ class Books:
         self._visits: list[tuple[np.ndarray, ...]] = []
         self._held = 0
 
-    def acquired(self, firms: np.ndarray, segments: np.ndarray, t: np.ndarray,
-                 source_column: str | None, onboarding_cost: np.ndarray) -> None:
+    def acquired(self, firms: np.ndarray, segments: np.ndarray, t: np.ndarray, source: int,
+                 onboarding_cost: np.ndarray) -> None:
         """Clients won by *firms* at days *t* (one each), each costing its onboarding; counted
-        by source too unless *source_column* is None (a cohort's clients joining)."""
+        by *source* too (``market.SOURCES``) unless a cohort's clients joining."""
+        source_column = _SOURCE_COLUMNS.get(source)
         m = self.months.index(t)
         for name in ("acquisitions", source_column)[: 1 if source_column is None else 2]:
             np.add.at(self.monthly[name], (firms, m), 1)
         np.add.at(self.segment_monthly["acquisitions"], (firms, segments, m), 1)
         np.add.at(self.monthly["onboarding_cost"], (firms, m), onboarding_cost)
 
-    def record(self, walks: tuple[np.ndarray, ...], visits: tuple[np.ndarray, ...]) -> None:
-        """Ledger one evaluation: per walk (cell, completed, revenue, margin, churned, answer,
-        surveyed, measured answer, cost to serve) and per visit (node, walk lengths, surveyed,
-        ended, wait, affect, quality, failed, recovered)."""
-        self._walks.append(walks)
-        self._visits.append(visits)
-        self._held += visits[0].size
+    def record(self, decided: Decisions) -> None:
+        """Ledger one record of decisions, per walk and per visit (and its journeys)."""
+        d, walks = decided, decided.walks
+        self._walks.append((self.cell(walks.firm, d.segment, d.month), walks.completed,
+                            d.revenue, d.margin, d.churned, d.answer, d.surveyed, d.measured,
+                            d.cost))
+        self._visits.append((walks.nodes, walks.lengths, d.surveyed, walks.ended, walks.waits,
+                             d.felt, d.quality, d.failed, d.recovered))
+        if self.journal is not None:
+            self.journal.append({
+                "client": walks.client, "firm": walks.firm, "need_at": walks.need_at,
+                "ended_at": walks.ended, "completed": walks.completed, "visits": walks.lengths,
+                "memory": d.memory, "nps": d.answer, "churned": d.churned})
+        self._held += walks.nodes.size
         if self._held > self._limit:
             self.book()
 
@@ -98,17 +128,19 @@ class Books:
             def count(weights: np.ndarray | None) -> np.ndarray:
                 return np.bincount(cells, weights, size).reshape(self.shape)
 
+            promoters, detractors = nps_classes(answers)
+            promoters_measured, detractors_measured = nps_classes(measured)
             for name, weights in (("purchases", completed), ("revenue", revenue),
                                   ("margin", margin), ("churned", churned),
-                                  ("nps_answers", None), ("promoters", answers >= 9),
-                                  ("detractors", answers <= 6)):
+                                  ("nps_answers", None), ("promoters", promoters),
+                                  ("detractors", detractors)):
                 by_segment = count(weights)
                 self.segment_monthly[name] += by_segment
                 self.monthly[name] += by_segment.sum(axis=1)
             for name, weights in (("abandoned", ~completed), ("cost_to_serve", cost),
                                   ("nps_surveyed", surveyed),
-                                  ("promoters_measured", surveyed & (measured >= 9)),
-                                  ("detractors_measured", surveyed & (measured <= 6))):
+                                  ("promoters_measured", surveyed & promoters_measured),
+                                  ("detractors_measured", surveyed & detractors_measured)):
                 self.monthly[name] += count(weights).sum(axis=1)
         if self._visits:
             nodes, lengths, surveyed, ended, waits, felt, quality, failed, recovered = (
@@ -127,6 +159,20 @@ class Books:
                                   ("failures", failed), ("recoveries", recovered)):
                 stats[name] += np.bincount(at, weights[counted], n)
 
+    def quarter(self, firm: int, month: int, metric: str, discount_rate: float
+                ) -> tuple[float, float]:
+        """Revenue of *firm* in the quarter ending with *month*, and the KPI it steers by
+        as it measures it (``firm.measured_kpi``; *discount_rate* per year)."""
+        m = self.monthly
+        rate = discount_rate / 4.0  # a quarter's
+        q = slice(month + 1 - MONTHS_PER_QUARTER, month + 1)
+        revenue = float(m["revenue"][firm, q].sum())
+        return revenue, measured_kpi(
+            metric, revenue, m["promoters_measured"][firm, q].sum(),
+            m["detractors_measured"][firm, q].sum(), m["nps_surveyed"][firm, q].sum(),
+            float(m["margin"][firm, q].sum()), float(m["churned"][firm, q].sum()),
+            float(m["active_clients"][firm, q].mean()), rate)
+
     def seen_since_review(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean affect and visits per touchpoint heard about since the last review; reset."""
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -136,12 +182,23 @@ class Books:
         self.seen_visits[:] = 0.0
         return seen, visits
 
-    def sample(self, month: int, firm: np.ndarray, segment: np.ndarray,
-               means: dict[str, np.ndarray], prospects: int, left_market: int,
-               firms: Sequence) -> None:
-        """Month *month*'s sample of the clients (*firm* and *segment* per active client,
-        *means* of its state) and of each firm's budgets and levers."""
+    def returned(self, month: int, clients: Sequence[int]) -> None:
+        """*clients* of each replication came back to the market after month *month*."""
+        self.monthly["returned"][:, month] = np.repeat(clients, self.shape[0] // len(clients))
+
+    def sample(self, month: int, state: ClientState, prospects: Sequence[int],
+               firms: Sequence[Firm]) -> None:
+        """Month *month*'s sample of the clients (counts and mean state per firm), of each
+        replication's *prospects* and of each firm's budgets and levers."""
         n_firms, n_segments, _ = self.shape
+        active = state.firm >= 0
+        firm, segment = state.firm[active], state.segment[active]
+        means = {"mean_memory": state.memory[active], "mean_trust": state.trust[active],
+                 "mean_expectation": state.expectation[active]}
+        gone = np.bincount(state.replication(np.flatnonzero(state.firm == GONE)),
+                           minlength=len(prospects))
+        prospects = np.repeat(prospects, n_firms // len(prospects))
+        left_market = np.repeat(gone, n_firms // len(gone))
         counts = np.bincount(firm, minlength=n_firms)
         m = self.monthly
         m["active_clients"][:, month] = counts
@@ -162,3 +219,57 @@ class Books:
             for name in LEVERS:
                 m[name][f, month] = getattr(one, name)
             m["cx_budget_split"][f, month] = one.split
+
+    def results(self, cfg: Config, replications: Sequence[int], firms: Sequence[Firm],
+                segment_names: list[str], relationships: dict[str, np.ndarray],
+                node_firm: np.ndarray, staffed: np.ndarray, capacity: np.ndarray,
+                queue_area: np.ndarray, prospects: Sequence[int]) -> list[Results]:
+        """Each replication's :class:`Results` from the books of the run (*firms*, touchpoints
+        and clients numbered on one axis, ``cfg.market.size`` clients per replication)."""
+        self.book()
+        months = self.months
+        mean_queue = np.where(staffed, queue_area / (months.horizon - months.warmup), np.nan)
+        journal = None
+        if self.journal is not None:
+            journal = {k: np.concatenate([j[k] for j in self.journal]) if self.journal
+                       else np.array([]) for k in JOURNAL}
+        f, size = len(cfg.firms), cfg.market.size
+        out = []
+        for i, replication in enumerate(replications):
+            mine = slice(i * f, (i + 1) * f)
+            nodes = (node_firm >= mine.start) & (node_firm < mine.stop)
+            clients = range(i * size, (i + 1) * size)
+            own = firms[mine]
+            out.append(Results.from_run(
+                cfg=cfg, replication=replication, config_hash=config_hash(cfg),
+                firm_names=[firm.name for firm in own], months=months.n,
+                month_days=months.days, horizon_days=months.horizon,
+                warmup_days=months.warmup,
+                monthly={k: v[mine] for k, v in self.monthly.items()},
+                segment_monthly={k: v[mine] for k, v in self.segment_monthly.items()},
+                segment_names=segment_names,
+                relationships=_own_rows(relationships, clients, mine.start),
+                touchpoints={
+                    "firm": node_firm[nodes] - mine.start,
+                    "touchpoint": [tp for firm in own for tp in firm.journey.touchpoints],
+                    "stage": [s for firm in own for s in firm.journey.stages],
+                    "channel": [c for firm in own for c in firm.journey.channels],
+                    "staffed": staffed[nodes], "staff": capacity[nodes],
+                    "mean_queue_length": mean_queue[nodes],
+                    **{k: v[nodes] for k, v in self.touchpoint.items()},
+                },
+                journeys=None if journal is None else _own_rows(journal, clients, mine.start),
+                prospects_final=prospects[i],
+            ))
+        return out
+
+
+def _own_rows(table: dict[str, np.ndarray], clients: range, first_firm: int
+              ) -> dict[str, np.ndarray]:
+    """The rows of *table* whose client is in *clients* (one replication's block), with
+    that replication's own client and firm numbers."""
+    rows = (table["client"] >= clients.start) & (table["client"] < clients.stop)
+    mine = {k: v[rows] for k, v in table.items()}
+    mine["client"] = mine["client"] - clients.start
+    mine["firm"] = mine["firm"] - first_firm
+    return mine

@@ -54,13 +54,10 @@ def churn_bounds(cfg: Config, state: ClientState, segments: Segments) -> np.ndar
     least -1 and trust at least 0, and churn falls with both.
     """
     p = cfg.psychology
-    if p.emotions:
-        switching = segments.switching_cost[state.segment]
-        bound = psy.churn_probability(np.full(switching.shape, -1.0), np.zeros(switching.shape),
-                                      state.dropout, p.churn_memory_weight,
-                                      p.churn_trust_weight, switching)
-    else:
-        bound = state.dropout.copy()
+    low = np.full(state.size, -1.0)
+    bound = psy.walk_churn(low, np.zeros(state.size), state.dropout,
+                           segments.switching_cost[state.segment], p.emotions,
+                           p.churn_memory_weight, p.churn_trust_weight)
     return bound + 1e-12
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from cxsim.config import DAYS_PER_YEAR, Config
 from cxsim.errors import ConfigError
 
-__all__ = ["Cohort", "load_cohort"]
+__all__ = ["Arrivals", "Cohort", "load_cohort"]
 
 KEY = "market.cohort"
 
@@ -110,3 +110,25 @@ def _numbers(names: np.ndarray, known: list[str], where: str, column: str) -> np
                           f"{', '.join(known)}", names[unknown[0]])
     number = {name: i for i, name in enumerate(known)}
     return np.array([number[name] for name in names], dtype=np.int64)
+
+
+class Arrivals:
+    """Every replication's cohort clients waiting for their days, by day (a day's clients in
+    client order); *first_firm* is each client's replication's first firm number."""
+
+    def __init__(self, cohort: Cohort, first_firm: np.ndarray) -> None:
+        n = first_firm.size // cohort.day.size
+        day = np.tile(cohort.day, n)
+        client = np.arange(first_firm.size)
+        firm = np.tile(cohort.firm, n) + first_firm
+        order = np.argsort(day, kind="stable")
+        self.day, self.client, self.firm = day[order], client[order], firm[order]
+
+    def until(self, end: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The clients (client, firm, day) whose day comes before *end*, taken off the list."""
+        k = int(np.searchsorted(self.day, end, side="left"))
+        if not k:
+            return None
+        due = self.client[:k], self.firm[:k], self.day[:k]
+        self.day, self.client, self.firm = self.day[k:], self.client[k:], self.firm[k:]
+        return due

@@ -6,7 +6,9 @@ with the functions of ``cxsim.psychology``: one walk per client per pass
 (:func:`in_walk_order`), each pass a function from the walks, the client
 state and the firms' levers to a record of :class:`Decisions`: the new
 state of each client, its answer, whether it was heard, what it paid,
-whether it churned. The engine applies the record; nothing here writes.
+whether it churned and where it goes, who talks and whether with praise.
+Once a month :func:`returning` decides who comes back to the market. The
+engine applies the records; nothing here writes.
 """
 
 from __future__ import annotations
@@ -16,14 +18,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from cxsim import psychology as psy
+from cxsim.acquisition import choose
 from cxsim.config import DAYS_PER_YEAR, Config
-from cxsim.firm import Firm, frontline_quality_shift, rational_value, upsell_factor
-from cxsim.market import ClientState, Relationships, Segments
+from cxsim.firm import (
+    Firm,
+    frontline_quality_shift,
+    perception_noise,
+    personal_quality,
+    rational_value,
+    upsell_factor,
+    walk_revenue,
+)
+from cxsim.market import GONE, ClientState, Relationships, Segments
 from cxsim.months import Months
-from cxsim.streams import Salt, normals, uniforms
+from cxsim.streams import Salt, keys, normals, uniforms
 from cxsim.walks import WalkTable
 
-__all__ = ["Touchpoints", "Levers", "Decisions", "evaluate", "in_walk_order"]
+__all__ = ["Touchpoints", "Levers", "Decisions", "evaluate", "in_walk_order", "returning"]
 
 
 @dataclass
@@ -78,7 +89,8 @@ class Levers:
         return cls(
             funding=np.concatenate([f.capability for f in firms]),
             shift=np.where(touchpoints.staffed, per_firm[node_firm], 0.0),
-            noise_sd=p.perception_noise_sd * np.array([1.5 - f.being for f in firms])[node_firm],
+            noise_sd=np.array([perception_noise(p.perception_noise_sd, f.being)
+                               for f in firms])[node_firm],
             recovery=np.array([f.power for f in firms])[node_firm],
             price=np.array([f.cfg.price_level for f in firms]),
             upsell=np.array([upsell_factor(gain, f.pressure) for f in firms]),
@@ -108,6 +120,9 @@ class Decisions:
     margin: np.ndarray
     clv: np.ndarray  # the margin discounted to the relationship's start
     churned: np.ndarray
+    moves_to: np.ndarray  # the firm a churned client switches to; -1: none (or it stayed)
+    talks: np.ndarray  # who tells its neighbours about the firm
+    praise: np.ndarray  # ... with praise (else a warning)
     cost: np.ndarray  # cost to serve the walk
     felt: np.ndarray  # per visit
     quality: np.ndarray  # per visit
@@ -140,7 +155,8 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
     visit_seeds = np.repeat(seeds, lengths)
     visit = np.arange(total) - np.repeat(starts, lengths)
     noise = normals(visit_seeds, Salt.PSYCHOLOGY, visit, levers.noise_sd[nodes])
-    personal = p.personal_gain * levers.personal[firms] * segments.identifiability[segment]
+    personal = personal_quality(p.personal_gain, levers.personal[firms],
+                                segments.identifiability[segment])
     quality = psy.perceived_quality(
         touchpoints.base_quality[nodes] + levers.shift[nodes] + np.repeat(personal, lengths),
         levers.funding[nodes], waits, noise, p.funding_gain, p.wait_penalty,
@@ -169,31 +185,61 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
                              p.nps_neutral, p.nps_slope)
     heard = uniforms(seeds, Salt.SURVEY, np.arange(2)[:, None])
     surveyed = heard[0] < levers.survey_share[firms]
-    coached = surveyed & (answers <= 8) & (heard[1] < levers.coaching[firms])
-    measured = psy.coached_answer(answers, coached)
+    measured = psy.coached_answer(
+        answers, psy.coached(surveyed, answers, heard[1], levers.coaching[firms]))
 
     month = months.index(ended)
     spend = state.order_value[clients]
     shape = state.spend_shape[clients]
     if shape.any():
         spend = psy.purchase_spend(spend, shape, uniforms(seeds, Salt.SPEND, 0))
-    revenue = np.where(completed, spend * levers.price[firms] * levers.upsell[firms]
-                       * months.order_factor[month], 0.0)
+    revenue = walk_revenue(completed, spend, levers.price[firms], levers.upsell[firms],
+                           months.order_factor[month])
     margin = revenue * segments.margin[segment]
     rel = state.relationship[clients]
     clv = psy.discounted(margin, cfg.sim.discount_rate / DAYS_PER_YEAR,
                          ended - relationships.acquired_at[rel])
-    dropout = state.dropout[clients]
-    if p.emotions:
-        churn_p = psy.churn_probability(memory, trust, dropout, p.churn_memory_weight,
-                                        p.churn_trust_weight, segments.switching_cost[segment])
-    else:
-        churn_p = psy.churn_probability(memory, trust, dropout, 0.0, 0.0)
+    churn_p = psy.walk_churn(memory, trust, state.dropout[clients],
+                             segments.switching_cost[segment], p.emotions,
+                             p.churn_memory_weight, p.churn_trust_weight)
     may_leave = ~segments.repeat_only[segment] | (completed & (relationships.purchases[rel] > 0))
+    churned = (walks.churn_draw < churn_p) & may_leave
+    moves_to = np.full(churned.size, -1, dtype=np.int64)
+    if len(cfg.firms) > 1 and churned.any():
+        leaving = np.flatnonzero(churned)
+        moves_to[leaving] = _switch(clients[leaving], firms[leaving], seeds[leaving], state,
+                                    segments, levers, cfg)
+    talks, praise = psy.word_of_mouth(answers)
     return Decisions(
         walks, segment, month, new_expectation, trust, attitude, memory, answers, surveyed,
-        measured, revenue, margin, clv, (walks.churn_draw < churn_p) & may_leave,
+        measured, revenue, margin, clv, churned, moves_to, talks, praise,
         np.add.reduceat(touchpoints.cost[nodes], starts), felt, quality, failed, recovered)
+
+
+def _switch(clients: np.ndarray, left: np.ndarray, seeds: np.ndarray, state: ClientState,
+            segments: Segments, levers: Levers, cfg: Config) -> np.ndarray:
+    """The firm each churned client moves to among the others it knows besides the one it
+    *left* (by :func:`cxsim.acquisition.choose`, leaving the market an option), or -1."""
+    aware = state.aware[clients]
+    aware[np.arange(clients.size), state.column(left)] = False
+    known = aware.any(axis=1)
+    moves_to = np.full(clients.size, -1, dtype=np.int64)
+    if known.any():
+        moves_to[known] = choose(state, segments, levers.rational_value, cfg.market,
+                                 clients[known], uniforms(seeds[known], Salt.SWITCH, 0),
+                                 outside=True, aware=aware[known])
+    return moves_to
+
+
+def returning(firm: np.ndarray, stream: np.ndarray, month: int, rate_per_year: float,
+              days: float) -> np.ndarray:
+    """The clients gone from the category (*firm* GONE) who come back as prospects after
+    month *month* (*days* long), at *rate_per_year*; keyed by client and month."""
+    gone = np.flatnonzero(firm == GONE)
+    if rate_per_year <= 0.0:
+        return gone[:0]
+    chance = psy.return_chance(rate_per_year, days, DAYS_PER_YEAR)
+    return gone[uniforms(keys(stream[gone], gone, month), 0, 0) < chance]
 
 
 def in_walk_order(table: WalkTable) -> list[WalkTable]:

@@ -23,7 +23,7 @@ __all__ = [
     "frontline_level",
     "effective_pressure", "coaching_probability", "survey_share", "reviewed_split",
     "floored_cx_budget", "reallocated_weights", "frontline_quality_shift", "upsell_factor",
-    "measured_kpi",
+    "measured_kpi", "perception_noise", "personal_quality", "walk_revenue", "normal_revenue",
 ]
 
 
@@ -249,6 +249,43 @@ def frontline_quality_shift(frontline: float, pressure: float, gain: float,
 def upsell_factor(revenue_gain: float, pressure: float) -> float:
     """Order value multiplier from sales pressure: ``1 + revenue_gain * pressure``."""
     return 1.0 + revenue_gain * pressure
+
+
+def perception_noise(noise_sd: float, being: float) -> float:
+    """Spread of what clients perceive at a firm's touchpoints: ``noise_sd * (1.5 - being)``.
+
+    Seed 003's Being: a front line that feels valued serves more evenly, so the
+    experience varies less (half the base spread at being 1, 1.5 times at 0).
+    """
+    return noise_sd * (1.5 - being)
+
+
+def personal_quality(gain: float, personal: np.ndarray, identifiability: np.ndarray
+                     ) -> np.ndarray:
+    """Quality a personal relationship adds to every visit: ``gain * personal *
+    identifiability``; it pays only where the firm can tell its clients apart (seed 001)."""
+    return gain * personal * identifiability
+
+
+def walk_revenue(completed: np.ndarray, spend: np.ndarray, price: np.ndarray,
+                 upsell: np.ndarray, order_factor: np.ndarray) -> np.ndarray:
+    """What a walk pays the firm: its spend at the firm's price, lifted by sales pressure and
+    scaled by the month's shocks; nothing unless it ended in a purchase."""
+    return np.where(completed, spend * price * upsell * order_factor, 0.0)
+
+
+def normal_revenue(firm: np.ndarray, order_value: np.ndarray, need_mean: np.ndarray,
+                   price: np.ndarray, cycles: np.ndarray, days: float, n_firms: int
+                   ) -> np.ndarray:
+    """Per firm, what its active clients (*firm* of each, with its *order_value* and
+    *need_mean*) bring in *days* with no shock and no upsell.
+
+    A client buys ``cycles[0]`` times per walk (the journey's chance of a purchase) and
+    starts a walk every ``need_mean + cycles[1]`` days (need gap plus the walk itself).
+    """
+    per_client = (order_value * price[firm] * cycles[0][firm]
+                  * days / (need_mean + cycles[1][firm]))
+    return np.bincount(firm, per_client, n_firms)
 
 
 def measured_kpi(metric: str, revenue: float, promoters: float, detractors: float,

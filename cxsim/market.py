@@ -182,6 +182,28 @@ class ClientState:
         """Ids of the clients who are no firm's client yet."""
         return np.flatnonzero(self.firm == PROSPECT)
 
+    def apply(self, clients: np.ndarray, firms: np.ndarray, expectation: np.ndarray,
+              trust: np.ndarray, attitude: np.ndarray, memory: np.ndarray, answer: np.ndarray
+              ) -> None:
+        """An evaluation's new state of distinct *clients*, each after a walk with its firm."""
+        self.expectation[clients] = expectation
+        self.trust[clients] = trust
+        self.attitude[clients, self.column(firms)] = attitude
+        self.memory[clients] = memory
+        self.nps[clients] = answer
+
+    def join(self, clients: np.ndarray, firms: np.ndarray, relationships: np.ndarray) -> None:
+        """Distinct *clients* become clients of *firms*, in the *relationships* (rows) opened."""
+        self.firm[clients] = firms
+        self.aware[clients, self.column(firms)] = True
+        self.relationship[clients] = relationships
+
+    def leave(self, clients: np.ndarray, firms: np.ndarray) -> None:
+        """*clients* leave *firms* and the category, and stop counting the firm among the
+        ones they know (until they hear of it again)."""
+        self.firm[clients] = GONE
+        self.aware[clients, self.column(firms)] = False
+
 
 SOURCES = ("initial", "marketing", "referral", "switch")
 """How a relationship began: a client at day 0 (or on its cohort day), bought by spend,
@@ -235,6 +257,17 @@ class Relationships:
         self.clv[rows] = 0.0
         self.n += k
         return np.arange(rows.start, rows.stop)
+
+    def record(self, rows: np.ndarray, completed: np.ndarray, revenue: np.ndarray,
+               margin: np.ndarray, clv: np.ndarray, churned: np.ndarray, ended: np.ndarray
+               ) -> None:
+        """One walk of each relationship at distinct *rows*: its purchase, what it paid, and
+        the day it ended where it churned."""
+        self.purchases[rows] += completed
+        self.revenue[rows] += revenue
+        self.margin[rows] += margin
+        self.clv[rows] += clv
+        self.churned_at[rows[churned]] = ended[churned]
 
     def columns(self) -> dict[str, np.ndarray]:
         """The filled part of every column."""

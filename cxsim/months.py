@@ -54,3 +54,11 @@ class Months:
     def sample_time(self, month: int) -> float:
         """When month *month*'s sample is taken: its end, or the horizon."""
         return min((month + 1) * self.days, self.horizon)
+
+    def next_sample(self, day: float) -> float:
+        """When the first sample after the start of *day* is taken (a sample at the day's
+        start was taken before it)."""
+        month = int(day // self.days)
+        if self.sample_time(month) <= day:
+            month += 1
+        return self.sample_time(month)

@@ -8,6 +8,8 @@ is an integer 0-10.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import gammaincinv
 
@@ -24,8 +26,14 @@ __all__ = [
     "update_attitude",
     "nps_answer",
     "coached_answer",
+    "coached",
+    "nps_classes",
+    "word_of_mouth",
+    "message_attitude_shift",
     "nps_from_counts",
     "churn_probability",
+    "walk_churn",
+    "return_chance",
     "choice_utility",
     "logit_choice",
     "referral_persuasion",
@@ -277,6 +285,31 @@ def coached_answer(answers: np.ndarray, coached: np.ndarray, lift: int = 2) -> n
     return np.where(coached, np.minimum(answers + lift, 10), answers)
 
 
+def coached(surveyed: np.ndarray, answers: np.ndarray, u: np.ndarray,
+            probability: np.ndarray) -> np.ndarray:
+    """Which surveyed answers the front line coaches: those of non-promoters (at most 8,
+    where asking still pays, seed 000), each with the firm's *probability* (*u* uniform)."""
+    return surveyed & ~nps_classes(answers)[0] & (u < probability)
+
+
+def nps_classes(answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Promoters (answer 9-10) and detractors (0-6) among *answers*: Reichheld (2003)."""
+    return answers >= 9, answers <= 6
+
+
+def word_of_mouth(answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Who talks after a journey, and whether with praise: promoters praise, detractors
+    warn, passives keep quiet (Reichheld 2003; seed 002)."""
+    promoters, detractors = nps_classes(answers)
+    return promoters | detractors, promoters
+
+
+def message_attitude_shift(praise: np.ndarray, shift: float) -> np.ndarray:
+    """How a message moves its hearer's attitude: praise by +*shift*, a warning by
+    -*shift* (one step each way; warnings weigh more by travelling further)."""
+    return np.where(praise, shift, -shift)
+
+
 def nps_from_counts(promoters: np.ndarray | float, detractors: np.ndarray | float,
                     answers: np.ndarray | float) -> np.ndarray | float:
     """Net Promoter Score: % promoters (9-10) minus % detractors (0-6); NaN with no answers.
@@ -327,6 +360,23 @@ def churn_probability(
         - np.asarray(switching_cost)
     )
     return 0.5 * (1.0 + np.tanh(0.5 * logit))
+
+
+def walk_churn(memory: np.ndarray, trust: np.ndarray, dropout: np.ndarray,
+               switching_cost: np.ndarray, emotions: bool, memory_weight: float,
+               trust_weight: float) -> np.ndarray:
+    """Churn after a walk: :func:`churn_probability`, or with *emotions* off the client's
+    own *dropout* alone (memory, trust and switching cost weigh nothing: the control)."""
+    if emotions:
+        return churn_probability(memory, trust, dropout, memory_weight, trust_weight,
+                                 switching_cost)
+    return churn_probability(memory, trust, dropout, 0.0, 0.0)
+
+
+def return_chance(rate_per_year: float, days: float, days_per_year: float) -> float:
+    """Chance a client gone from the category comes back within *days*: a Poisson
+    process of rate *rate_per_year*, ``1 - exp(-rate * days / days_per_year)``."""
+    return -math.expm1(-rate_per_year * days / days_per_year)
 
 
 def choice_utility(

@@ -1,4 +1,6 @@
-"""Common random numbers: every draw is keyed by the client and the event it belongs to.
+"""Common random numbers: every draw is keyed by the client and the event it belongs to;
+and the run's seeds, spawned in a fixed order (:data:`STREAMS` for what is drawn once at
+set-up, :data:`KEYED` for the keys of the draws made as the run goes).
 
 A paired comparison (:func:`cxsim.compare`) runs two scenarios on the same
 replication seed. Were random numbers handed out in event order, the first
@@ -27,7 +29,9 @@ from enum import IntEnum
 import numpy as np
 from numba import njit, vectorize
 
-__all__ = ["CLIENT_STEP", "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "Walk", "Salt",
+__all__ = ["KEYED", "STREAMS", "root_seed", "spawn_streams", "stream_keys", "run_keys",
+           "CLIENT_STEP",
+           "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "Walk", "Salt",
            "Prospect", "client_streams", "compiled_key", "compiled_mix", "compiled_uniform", "key",
            "keys", "mix", "normals", "poissons", "positions", "uniform", "uniforms"]
 
@@ -66,6 +70,37 @@ CLIENT_STEP = 0xD1B54A32D192ED03  # a second odd Weyl step, for clients (any odd
 MIX_1 = 0xBF58476D1CE4E5B9
 MIX_2 = 0x94D049BB133111EB
 TO_UNIT = 2.0 ** -53  # the top 53 bits of a 64-bit word as a float in [0, 1)
+
+
+STREAMS = ("population", "network")
+"""Generators spawned in this order from the run's root seed: what is drawn once, at set-up."""
+
+KEYED = ("walks", "acquisition", "returns")
+"""Keys of the draws made while the run goes on, one per client and event."""
+
+
+def root_seed(seed: int, replication: int = 0) -> np.random.SeedSequence:
+    """Root of replication *replication*: ``SeedSequence(seed, spawn_key=(replication,))``."""
+    return np.random.SeedSequence(seed, spawn_key=(replication,))
+
+
+def _children(root: np.random.SeedSequence) -> list[np.random.SeedSequence]:
+    return np.random.SeedSequence(
+        root.entropy, spawn_key=root.spawn_key, pool_size=root.pool_size
+    ).spawn(len(STREAMS) + len(KEYED))
+
+
+def spawn_streams(root: np.random.SeedSequence) -> dict[str, np.random.Generator]:
+    """One generator per name in :data:`STREAMS`, always spawned in that order."""
+    return {name: np.random.default_rng(child)
+            for name, child in zip(STREAMS, _children(root))}
+
+
+def stream_keys(root: np.random.SeedSequence) -> dict[str, int]:
+    """One 64-bit key per name in :data:`KEYED`, spawned after :data:`STREAMS`."""
+    children = _children(root)[len(STREAMS):]
+    return {name: int(child.generate_state(1, np.uint64)[0])
+            for name, child in zip(KEYED, children)}
 
 
 def mix(z: int) -> int:
@@ -152,6 +187,15 @@ def client_streams(stream: int, first: int, size: int) -> np.ndarray:
     """
     word = (stream - first * CLIENT_STEP) & MASK
     return np.full(size, word, dtype=np.uint64)
+
+
+def run_keys(roots: list[np.random.SeedSequence], size: int) -> dict[str, np.ndarray]:
+    """Per name in :data:`KEYED`, one word per client of replications side by side (block
+    *i* of *size* clients keyed by ``roots[i]``, as its own run would be)."""
+    keyed = [stream_keys(root) for root in roots]
+    return {name: np.concatenate([client_streams(k[name], i * size, size)
+                                  for i, k in enumerate(keyed)])
+            for name in KEYED}
 
 
 def positions(seeds: np.ndarray, index: np.ndarray | int) -> np.ndarray:

@@ -42,7 +42,7 @@ def deliver(senders: np.ndarray, firms: np.ndarray, praise: np.ndarray, seeds: n
     reached = heard >= 0
     heard, firms, praise = heard[reached], firms[reached], praise[reached]
     persuasion = persuasion[reached]
-    shift = np.where(praise, market.message_attitude_shift, -market.message_attitude_shift)
+    shift = psy.message_attitude_shift(praise, market.message_attitude_shift)
     column = state.column(firms)
     np.add.at(state.attitude, (heard, column), shift)
     state.attitude[heard, column] = np.clip(state.attitude[heard, column], -1.0, 1.0)

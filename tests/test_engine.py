@@ -13,16 +13,9 @@ import pytest
 
 import cxsim
 from cxsim.config import to_config
-from cxsim.engine import (
-    KEYED,
-    STREAMS,
-    root_seed,
-    simulate_replications,
-    spawn_streams,
-    stream_keys,
-)
+from cxsim.engine import simulate_replications
 from cxsim.results import TABLES
-from cxsim.streams import client_streams
+from cxsim.streams import KEYED, STREAMS, client_streams, root_seed, spawn_streams, stream_keys
 from tests.validation.conftest import within_bound
 
 
@@ -88,7 +81,7 @@ def test_replications_side_by_side_need_each_their_own_keys(monkeypatch):
     """Negative control: were every block keyed as block 0, replications after the first
     would draw another client's numbers, and the comparison above would fail."""
     cfg = to_config(cxsim.compose(SIDE_BY_SIDE["duel, returns, journeys"]))
-    monkeypatch.setattr("cxsim.engine.client_streams",
+    monkeypatch.setattr("cxsim.streams.client_streams",
                         lambda stream, first, size: client_streams(stream, 0, size))
     second = simulate_replications(cfg, [2, 0])[1]
     assert not second.clients.equals(cxsim.run(cfg, replication=0).clients)

@@ -183,3 +183,28 @@ def test_an_org_chart_pulls_culture_by_its_own_key():
     culture_only = to_config(cxsim.compose(["firms.sales_first.org_culture=1.0"]))
     assert (culture_only.firms["sales_first"].cx_floor,
             culture_only.firms["sales_first"].org_culture) == (0.0, 1.0)
+
+
+def test_perception_noise_halves_at_full_being():
+    assert rules.perception_noise(0.1, 1.0) == pytest.approx(0.05)
+    assert rules.perception_noise(0.1, 0.0) == pytest.approx(0.15)
+
+
+def test_personal_quality_needs_identifiable_clients():
+    gained = rules.personal_quality(0.2, np.array([0.5, 0.5]), np.array([0.0, 1.0]))
+    assert gained.tolist() == [0.0, pytest.approx(0.1)]
+
+
+def test_walk_revenue_is_paid_on_purchases_only():
+    revenue = rules.walk_revenue(np.array([True, False]), np.array([100.0, 100.0]),
+                                 np.array([1.1, 1.1]), np.array([1.0, 1.0]),
+                                 np.array([0.5, 0.5]))
+    assert revenue.tolist() == [pytest.approx(55.0), 0.0]
+
+
+def test_normal_revenue_sums_each_firms_clients():
+    cycles = np.array([[0.5, 1.0], [10.0, 0.0]])  # purchase chance, walk days per firm
+    revenue = rules.normal_revenue(np.array([0, 0, 1]), np.array([100.0, 100.0, 50.0]),
+                                   np.array([20.0, 20.0, 10.0]), np.array([1.0, 2.0]), cycles,
+                                   90.0, 2)
+    assert revenue == pytest.approx([2 * 100 * 0.5 * 90 / 30, 50 * 2 * 90 / 10])

@@ -689,3 +689,42 @@ def test_choice_utility_switching_cost_only_on_switch(attitude, value, w, switch
     np.testing.assert_array_equal(u[~is_switch], stay[~is_switch])
     np.testing.assert_allclose(u[is_switch], (stay - switching)[is_switch], atol=TOL)
     np.testing.assert_array_equal(psy.choice_utility(attitude, value, w, switching, False), stay)
+
+
+def test_nps_classes_split_the_scale_at_9_and_6():
+    answers = np.arange(11, dtype=np.int8)
+    promoters, detractors = psy.nps_classes(answers)
+    assert answers[promoters].tolist() == [9, 10]
+    assert answers[detractors].tolist() == [0, 1, 2, 3, 4, 5, 6]
+
+
+def test_word_of_mouth_promoters_praise_detractors_warn_passives_keep_quiet():
+    talks, praise = psy.word_of_mouth(np.array([10, 9, 8, 7, 6, 0], dtype=np.int8))
+    assert talks.tolist() == [True, True, False, False, True, True]
+    assert praise[talks].tolist() == [True, True, False, False]
+
+
+def test_coached_only_surveyed_non_promoters_under_the_probability():
+    answers = np.array([8, 9, 8, 5], dtype=np.int8)
+    surveyed = np.array([True, True, False, True])
+    u = np.array([0.1, 0.1, 0.1, 0.9])
+    assert psy.coached(surveyed, answers, u, 0.5).tolist() == [True, False, False, False]
+
+
+def test_message_attitude_shift_is_symmetric():
+    assert psy.message_attitude_shift(np.array([True, False]), 0.05).tolist() == [0.05, -0.05]
+
+
+def test_walk_churn_without_emotions_is_the_dropout_whatever_the_walk():
+    dropout = np.array([0.1, 0.3])
+    off = psy.walk_churn(np.array([-1.0, 1.0]), np.array([0.0, 1.0]), dropout,
+                         np.array([2.0, 2.0]), False, 1.5, 2.0)
+    assert np.allclose(off, dropout)
+    on = psy.walk_churn(np.array([-1.0, 1.0]), np.array([0.0, 1.0]), dropout,
+                        np.array([0.0, 0.0]), True, 1.5, 2.0)
+    assert on[0] > dropout[0] and on[1] < dropout[1]
+
+
+def test_return_chance_is_poisson_in_the_window():
+    assert psy.return_chance(0.0, 30.0, 365.0) == 0.0
+    assert math.isclose(psy.return_chance(0.5, 365.0, 365.0), 1.0 - math.exp(-0.5))
