@@ -60,7 +60,6 @@ from cxsim.commandline import fail
 from cxsim.config import (
     DAYS_PER_YEAR,
     Config,
-    _override_error,
     compose,
     config_dir,
     group_options,
@@ -69,6 +68,7 @@ from cxsim.config import (
 )
 from cxsim.errors import ConfigError
 from cxsim.files import write_text
+from cxsim.overrides import override_error
 from cxsim.results import TABLES, Results
 
 __all__ = ["main"]
@@ -260,7 +260,7 @@ def _hydra_error(error: Exception, args: argparse.Namespace, name: str) -> Confi
     if isinstance(error, MissingConfigException) and "primary config" in text.lower():
         return ConfigError(f"config name (-cn) '{name}'", "names no config in the config "
                            "search path")
-    return _override_error(error, args.overrides)
+    return override_error(error, args.overrides)
 
 
 def _quote(text: str) -> str:
