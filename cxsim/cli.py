@@ -89,7 +89,7 @@ def _fail(error: ConfigError | str) -> NoReturn:
 def _check(overrides: list[str]) -> None:
     """Compose and validate one run (journeys and staff included, no engine built); exit 2
     if it is bad."""
-    from cxsim.scenario import validate
+    from cxsim.validate import validate
 
     try:
         validate(compose(overrides))

@@ -83,8 +83,8 @@ from cxsim.market import (
 from cxsim.months import Months
 from cxsim.network import SocialNetwork, build_network
 from cxsim.results import Results
-from cxsim.scenario import validate
 from cxsim.streams import Salt, client_streams, keys, uniforms
+from cxsim.validate import Loaded, load
 from cxsim.walks import Routes
 from cxsim.word_of_mouth import deliver
 
@@ -143,9 +143,11 @@ class Engine:
     replications : replication indices; replication *i*'s root seed is
         ``SeedSequence(cfg.seed, spawn_key=(i,))``.
     journey_dir : folder of the shipped journey maps.
+    loaded : what :func:`cxsim.validate.load` read for *cfg*; unset: the cohort is read here.
     """
 
-    def __init__(self, cfg: Config, replications: Sequence[int], journey_dir: Path) -> None:
+    def __init__(self, cfg: Config, replications: Sequence[int], journey_dir: Path,
+                 loaded: Loaded | None = None) -> None:
         self.cfg = cfg
         self.replications = list(replications)
         roots = [root_seed(cfg.seed, i) for i in self.replications]
@@ -157,7 +159,7 @@ class Engine:
                       for _ in roots for name, f in cfg.firms.items()]
         self._onboarding_cost = np.array([f.cfg.onboarding_cost for f in self.firms])
         self.segments = Segments(cfg)
-        cohort = load_cohort(cfg)
+        cohort = load_cohort(cfg) if loaded is None else loaded.cohort
         self.state = ClientState.side_by_side([
             ClientState(cfg, self.segments, rng["population"],
                         None if cohort is None else cohort.segment) for rng in rngs])
@@ -580,19 +582,24 @@ def _own_rows(table: dict[str, np.ndarray], clients: range, first_firm: int
 
 
 def simulate(cfg: Config, replication: int = 0, journey_dir: Path | None = None,
-             progress: Callable[[float], None] | None = None) -> Results:
+             progress: Callable[[float], None] | None = None,
+             loaded: Loaded | None = None) -> Results:
     """Run replication *replication* of *cfg* (validated here) and return its results."""
-    return simulate_replications(cfg, [replication], journey_dir, progress)[0]
+    return simulate_replications(cfg, [replication], journey_dir, progress, loaded)[0]
 
 
 def simulate_replications(cfg: Config, replications: Sequence[int],
                           journey_dir: Path | None = None,
-                          progress: Callable[[float], None] | None = None) -> list[Results]:
+                          progress: Callable[[float], None] | None = None,
+                          loaded: Loaded | None = None) -> list[Results]:
     """Run *replications* of *cfg* (validated here) side by side in one engine; each
-    one's results equal :func:`simulate`'s for it. *progress* gets the simulated day."""
+    one's results equal :func:`simulate`'s for it. *progress* gets the simulated day.
+    *loaded*: :func:`cxsim.validate.load`'s pass over *cfg*, already made (nothing is
+    validated or read again)."""
     for replication in replications:
         if isinstance(replication, bool) or not isinstance(replication, int) or replication < 0:
             raise ConfigError("replication", "must be an integer >= 0", replication)
     folder = journey_dir or config_dir() / "journey"
-    engine = Engine(validate(cfg, folder), replications, folder)
+    loaded = loaded or load(cfg, folder)
+    engine = Engine(loaded.cfg, replications, folder, loaded)
     return engine.run(progress)
