@@ -60,7 +60,6 @@ from cxsim.commandline import fail
 from cxsim.config import (
     DAYS_PER_YEAR,
     Config,
-    _override_error,
     compose,
     config_dir,
     group_options,
@@ -69,6 +68,7 @@ from cxsim.config import (
 )
 from cxsim.errors import ConfigError
 from cxsim.files import write_text
+from cxsim.overrides import override_error
 from cxsim.results import TABLES, Results
 
 __all__ = ["main"]
@@ -89,7 +89,7 @@ def _fail(error: ConfigError | str) -> NoReturn:
 def _check(overrides: list[str]) -> None:
     """Compose and validate one run (journeys and staff included, no engine built); exit 2
     if it is bad."""
-    from cxsim.scenario import validate
+    from cxsim.validate import validate
 
     try:
         validate(compose(overrides))
@@ -260,7 +260,7 @@ def _hydra_error(error: Exception, args: argparse.Namespace, name: str) -> Confi
     if isinstance(error, MissingConfigException) and "primary config" in text.lower():
         return ConfigError(f"config name (-cn) '{name}'", "names no config in the config "
                            "search path")
-    return _override_error(error, args.overrides)
+    return override_error(error, args.overrides)
 
 
 def _quote(text: str) -> str:

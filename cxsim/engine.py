@@ -42,8 +42,8 @@ from cxsim.market import ClientState, Relationships, Segments
 from cxsim.months import Months
 from cxsim.network import SocialNetwork, build_network
 from cxsim.results import Results
-from cxsim.scenario import validate
 from cxsim.streams import root_seed, run_keys, spawn_streams
+from cxsim.validate import Loaded, load
 from cxsim.walks import Routes
 from cxsim.word_of_mouth import deliver
 
@@ -60,19 +60,23 @@ class Engine:
     cfg : a validated :class:`cxsim.config.Config`.
     replications : replication indices (root seed ``SeedSequence(cfg.seed, spawn_key=(i,))``).
     journey_dir : folder of the shipped journey maps.
+    loaded : what :func:`cxsim.validate.load` read for *cfg* (journeys, cohort); unset: they
+        are read here.
     """
 
-    def __init__(self, cfg: Config, replications: Sequence[int], journey_dir: Path) -> None:
+    def __init__(self, cfg: Config, replications: Sequence[int], journey_dir: Path,
+                 loaded: Loaded | None = None) -> None:
         self.cfg, self.replications = cfg, list(replications)
         roots = [root_seed(cfg.seed, i) for i in self.replications]
         rngs = [spawn_streams(root) for root in roots]
         self.n_firms = len(cfg.firms)  # per replication
-        self.firms = [Firm(name, f, cfg, journey_dir)
+        self.firms = [Firm(name, f, cfg, journey_dir, None if loaded is None else
+                           loaded.journeys[name])
                       for _ in roots for name, f in cfg.firms.items()]
         self._onboarding_cost = np.array([f.cfg.onboarding_cost for f in self.firms])
         self._price = np.array([f.cfg.price_level for f in self.firms])
         self.segments = segments = Segments(cfg)
-        cohort = load_cohort(cfg)
+        cohort = load_cohort(cfg) if loaded is None else loaded.cohort
         self.state = state = ClientState.side_by_side([
             ClientState(cfg, segments, rng["population"],
                         None if cohort is None else cohort.segment) for rng in rngs])
@@ -272,19 +276,24 @@ class Engine:
 
 
 def simulate(cfg: Config, replication: int = 0, journey_dir: Path | None = None,
-             progress: Callable[[float], None] | None = None) -> Results:
+             progress: Callable[[float], None] | None = None,
+             loaded: Loaded | None = None) -> Results:
     """Run replication *replication* of *cfg* (validated here) and return its results."""
-    return simulate_replications(cfg, [replication], journey_dir, progress)[0]
+    return simulate_replications(cfg, [replication], journey_dir, progress, loaded)[0]
 
 
 def simulate_replications(cfg: Config, replications: Sequence[int],
                           journey_dir: Path | None = None,
-                          progress: Callable[[float], None] | None = None) -> list[Results]:
+                          progress: Callable[[float], None] | None = None,
+                          loaded: Loaded | None = None) -> list[Results]:
     """Run *replications* of *cfg* (validated here) side by side in one engine; each
-    one's results equal :func:`simulate`'s for it. *progress* gets the simulated day."""
+    one's results equal :func:`simulate`'s for it. *progress* gets the simulated day.
+    *loaded*: :func:`cxsim.validate.load`'s pass over *cfg*, already made (nothing is
+    validated or read again)."""
     for replication in replications:
         if isinstance(replication, bool) or not isinstance(replication, int) or replication < 0:
             raise ConfigError("replication", "must be an integer >= 0", replication)
     folder = journey_dir or config_dir() / "journey"
-    engine = Engine(validate(cfg, folder), replications, folder)
+    loaded = loaded or load(cfg, folder)
+    engine = Engine(loaded.cfg, replications, folder, loaded)
     return engine.run(progress)

@@ -329,16 +329,17 @@ class Firm:
     every firm starts from the same history.
     """
 
-    def __init__(self, name: str, cfg: FirmConfig, scenario: Config, journey_dir: Path) -> None:
+    def __init__(self, name: str, cfg: FirmConfig, scenario: Config, journey_dir: Path,
+                 journey: Journey | None = None) -> None:
         self.name = name
         self.cfg = cfg
         self.management = scenario.management
-        self.journey: Journey = load_journey(cfg.journey, journey_dir)
+        self.journey: Journey = journey or load_journey(cfg.journey, journey_dir)
         scale = scenario.market.size / self.journey.reference_clients if cfg.scale_staff else 1.0
         capacity = np.zeros(self.journey.n_touchpoints, dtype=np.int64)
         for i in np.flatnonzero(self.journey.staffed):
             capacity[i] = staff_capacity(int(self.journey.staff[i]), scale)
-        for tp, staff in cfg.staff.items():  # names checked by cxsim.scenario.validate
+        for tp, staff in cfg.staff.items():  # names checked by cxsim.validate
             capacity[self.journey.touchpoints.index(tp)] = staff
         self.capacity = capacity
 

@@ -71,7 +71,7 @@ from xml.etree import ElementTree
 import numpy as np
 
 from cxsim.errors import ConfigError
-from cxsim.fields import described
+from cxsim.fields import Bounds, bounds_of, described, within
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -140,9 +140,9 @@ class NetworkConfig:
     kind: str = described("small_world", doc=(
         "the network's shape; the default small world: clustered strong ties + weak-tie "
         "shortcuts; Goldenberg et al. 2001"))
-    mean_degree: int = described(10, doc=(
+    mean_degree: int = within(10, f"[0, {_MAX_SIZE}] integer", doc=(
         "ties per client: k=10 of Watts & Strogatz (1998); Dunbar layers 5-15"))
-    rewire_probability: float = described(0.1, doc=(
+    rewire_probability: float = within(0.1, "[0, 1]", doc=(
         "chance a tie's far end is rewired to a random client (small_world); Watts & "
         "Strogatz (1998): still clustered, paths already short"))
     path: str = described("", doc=(
@@ -163,6 +163,20 @@ def register_network_configs() -> None:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _declared(key: str, name: str, value: Any, range_too: bool = True) -> Any:
+    """*value* checked against the bounds :class:`NetworkConfig` declares for *name*
+    (its type, and with *range_too* its interval); a numpy scalar counts as its number,
+    and a value that is not finite is outside the interval. Returns *value*."""
+    bounds = bounds_of(NetworkConfig, name)
+    number = value.item() if isinstance(value, np.generic) else value
+    if not range_too:
+        bounds = Bounds(-math.inf, math.inf, integer=bounds.integer)
+    elif isinstance(number, float) and not math.isfinite(number):
+        raise ConfigError(key, f"must be in {bounds}", value)
+    bounds.check(key, number)
+    return value
 
 
 def validate_network(cfg: NetworkConfig, size: int, key: str = "network") -> None:
@@ -188,7 +202,8 @@ def validate_network(cfg: NetworkConfig, size: int, key: str = "network") -> Non
         per client: neighbours on each side of the ring, or edges per new
         client); ``rewire_probability`` is not a number in ``[0, 1]``; or
         ``path`` is empty for ``kind=file``. Whether the file exists is checked
-        by :func:`read_network`.
+        by :func:`read_network`. The bounds of ``mean_degree`` and
+        ``rewire_probability`` are those declared on :class:`NetworkConfig`'s fields.
 
     References
     ----------
@@ -202,9 +217,7 @@ def validate_network(cfg: NetworkConfig, size: int, key: str = "network") -> Non
         raise ConfigError(f"{key}.kind", f"must be one of {', '.join(KINDS)}", kind)
     if not _is_int(size) or not 1 <= size <= _MAX_SIZE:
         raise ConfigError("market.size", f"must be an integer in [1, {_MAX_SIZE}]", size)
-    k = cfg.mean_degree
-    if not _is_int(k):
-        raise ConfigError(f"{key}.mean_degree", "must be an integer", k)
+    k = _declared(f"{key}.mean_degree", "mean_degree", cfg.mean_degree, range_too=False)
     if kind in ("small_world", "scale_free"):
         if k < 2:
             raise ConfigError(f"{key}.mean_degree", f"must be at least 2 for kind={kind}", k)
@@ -215,11 +228,8 @@ def validate_network(cfg: NetworkConfig, size: int, key: str = "network") -> Non
         if k % 2:
             why = "k/2 neighbours on each side" if kind == "small_world" else "k/2 edges per client"
             raise ConfigError(f"{key}.mean_degree", f"must be even for kind={kind} ({why})", k)
-    p = cfg.rewire_probability
-    if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating):
-        raise ConfigError(f"{key}.rewire_probability", "must be a number", p)
-    if not math.isfinite(p) or not 0.0 <= p <= 1.0:
-        raise ConfigError(f"{key}.rewire_probability", "must be in [0, 1]", p)
+    _declared(f"{key}.mean_degree", "mean_degree", k)
+    _declared(f"{key}.rewire_probability", "rewire_probability", cfg.rewire_probability)
     path = cfg.path
     if not isinstance(path, str | Path):
         raise ConfigError(f"{key}.path", "must be a file path", path)

@@ -843,7 +843,7 @@ def test_a_graphml_journey_declaring_a_touchpoint_twice_is_refused(tmp_path):
 
 
 def test_a_market_too_large_for_memory_is_refused_before_it_is_built(monkeypatch):
-    from cxsim import scenario
+    from cxsim import validate as scenario
 
     monkeypatch.setattr(scenario, "available_memory", lambda: 2 * 2**30)
     with pytest.raises(ConfigError, match=r"market.size needs about 2\.5 GiB of memory "

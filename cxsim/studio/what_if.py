@@ -34,7 +34,7 @@ from cxsim.errors import ConfigError
 from cxsim.files import atomic_write
 from cxsim.journey import load_journey
 from cxsim.report.comparison import compare_command
-from cxsim.scenario import validate
+from cxsim.validate import validate
 
 __all__ = ["CHOICES", "EVENTS", "LEVER_WORDS", "NUMBERS", "OUT", "SEGMENT_LEVERS", "UPLOADS",
            "Event", "Setting", "WhatIf", "firm_names", "firms", "lever_bounds", "levers_of",

@@ -1,0 +1,222 @@
+"""The rules a typed config obeys: each value within its declared bounds, and the
+rules between values (shares summing to 1, a lever set by the firm or its
+presets, a warm-up shorter than the run, names people can tell apart).
+
+Kept apart from the schema (:mod:`cxsim.schema`) so the schema stays a list of
+declarations, and from composing (:mod:`cxsim.config`), which calls
+:func:`validate` on every config it types. Files a config names (journeys, a
+cohort) are checked by the one validation pass, :mod:`cxsim.validate`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import fields
+from typing import Any
+
+from cxsim.errors import ConfigError
+from cxsim.fields import Bounds, bounds_of
+from cxsim.journey import MAX_STAFF, NAME_PATTERN
+from cxsim.labels import MAX_CURRENCY, check_label, firm_labels
+from cxsim.network import validate_network
+from cxsim.schema import (
+    DAYS_PER_YEAR,
+    DROPOUT_AFTER,
+    INCENTIVES,
+    METRICS,
+    NEEDS,
+    Config,
+    FirmConfig,
+    PurchaseRateConfig,
+    SegmentConfig,
+)
+
+__all__ = ["LEVERS", "validate", "check_name", "check_flag", "check_section"]
+
+MAX_SAMPLES = 2_400  # monthly samples of a run: 200 years of 30.4375-day months
+MAX_MESSAGES = 700  # a Poisson count inverted from exp(-rate), which underflows past ~745
+
+LEVERS = {f.name for f in fields(FirmConfig)} - {
+    "label", "journey", "strategy", "funding", "org", "price_level", "initial_share",
+    "onboarding_cost", "growth_target", "scale_staff", "staff", "cx_split"}
+"""A firm's levers: the settings its strategy, funding and org presets may fill."""
+
+
+def check_section(key: str, section: Any, skip: tuple[str, ...] = ()) -> None:
+    """Every bounded field of the dataclass *section*, at config key *key*."""
+    for f in fields(section):
+        bounds = f.metadata.get("bounds")
+        value = getattr(section, f.name)
+        if bounds is not None and f.name not in skip and value is not None:
+            bounds.check(f"{key}.{f.name}" if key else f.name, value)
+
+
+_NAME = re.compile(NAME_PATTERN)  # the journey's rule for touchpoints, for every name
+
+
+_NAME_RULE = "must be a name of letters, digits, '_' or '-'"
+
+
+def check_name(key: str, name: Any) -> None:
+    """The value *name* of *key* (a preset's name) follows the rule for names."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigError(key, _NAME_RULE, name)
+
+
+def _entry_name(section: str, name: Any) -> None:
+    """An entry's name in *section* (a firm's, a segment's, an event's) follows the rule
+    for names. The message shows a bad name escaped, ``firms.'acme\\n'``: a newline in
+    it broke the message's one line."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigError(f"{section}.{name!r}", _NAME_RULE)
+
+
+_SHARE = Bounds(0.0, 1.0)
+_STAFF = Bounds.parse(f"[1, {MAX_STAFF}] integer")  # people at one touchpoint
+_WEIGHT = Bounds.parse("[0, 1e6]")  # a touchpoint's share of CX money, before normalising
+
+
+def check_flag(key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(key, "must be true or false", value)
+
+
+def _check_spread(k: str, seg: SegmentConfig) -> None:
+    """A segment's purchase rate and spend: one fixed value or one distribution, not both."""
+    for fixed, spread in (("mean_days_between_needs", "purchase_rate"),
+                          ("order_value", "spend")):
+        given = getattr(seg, fixed) is not None, getattr(seg, spread) is not None
+        if all(given):
+            raise ConfigError(f"{k}.{spread}", f"and {k}.{fixed} are both set: declare one "
+                              f"(set {fixed} to null to spread it across clients)")
+        if not any(given):
+            raise ConfigError(f"{k}.{fixed}", f"must be set, or {spread} declared")
+        if given[1]:
+            check_section(f"{k}.{spread}", getattr(seg, spread))
+            section = getattr(seg, spread)
+            mean = (section.mean_days_between_needs if isinstance(section, PurchaseRateConfig)
+                    else section.mean)
+            bounds = bounds_of(SegmentConfig, fixed)
+            if not bounds.low < mean <= bounds.high:
+                raise ConfigError(f"{k}.{spread}", f"must have a mean {fixed} in {bounds}, as "
+                                  f"{fixed} itself", mean)
+    if seg.dropout is not None:
+        check_section(f"{k}.dropout", seg.dropout)
+    if seg.dropout_after not in DROPOUT_AFTER:
+        raise ConfigError(f"{k}.dropout_after", f"must be one of {', '.join(DROPOUT_AFTER)}",
+                          seg.dropout_after)
+
+
+def validate(cfg: Config) -> None:
+    """Check every value against its bounds and the rules between values; raise ConfigError."""
+    check_section("", cfg)
+    m = cfg.market
+    check_section("market", m)
+    if not m.segments:
+        raise ConfigError("market.segments", "must name at least one segment", {})
+    for name, seg in m.segments.items():
+        k = f"market.segments.{name}"
+        _entry_name("market.segments", name)
+        check_section(k, seg)
+        for need, weight in seg.needs.items():
+            if need not in NEEDS:
+                raise ConfigError(f"{k}.needs.{need}", f"is not a need (needs: {', '.join(NEEDS)})")
+            _SHARE.check(f"{k}.needs.{need}", weight)
+        if abs(sum(seg.needs.values()) - 1.0) > 1e-6:
+            raise ConfigError(f"{k}.needs", "must sum to 1", round(sum(seg.needs.values()), 9))
+        _check_spread(k, seg)
+        if seg.social_influence * max(m.warning_ratio, 1.0) > MAX_MESSAGES:
+            raise ConfigError(f"{k}.social_influence", "times market.warning_ratio (what a "
+                              f"detractor tells) must be at most {MAX_MESSAGES} messages a "
+                              "journey", seg.social_influence * m.warning_ratio)
+    total = sum(s.share for s in m.segments.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError("market.segments.*.share", "must sum to 1", round(total, 9))
+    check_label("market.label", m.label)
+    check_label("market.currency", m.currency, MAX_CURRENCY)
+    check_flag("market.first_need_at_acquisition", m.first_need_at_acquisition)
+    check_flag("market.heterogeneity", m.heterogeneity)
+
+    if not cfg.firms:
+        raise ConfigError("firms", "must name at least one firm", {})
+    for name, firm in cfg.firms.items():
+        k = f"firms.{name}"
+        _entry_name("firms", name)
+        if not isinstance(firm.journey, str) or not firm.journey.strip():
+            raise ConfigError(f"{k}.journey", "must be a journey name or a file path", firm.journey)
+        for lever in sorted(LEVERS):
+            if getattr(firm, lever) is None:
+                raise ConfigError(f"{k}.{lever}", "is not set by the firm or its presets")
+        check_section(k, firm)
+        for lever, names in (("metric", METRICS), ("incentive", INCENTIVES)):
+            if getattr(firm, lever) not in names:
+                raise ConfigError(f"{k}.{lever}", f"must be one of {', '.join(names)}",
+                                  getattr(firm, lever))
+        for attribute, level in firm.offer.items():
+            if attribute not in NEEDS[1:]:
+                raise ConfigError(f"{k}.offer.{attribute}", "is not an offer attribute "
+                                  f"({', '.join(NEEDS[1:])}; price comes from price_level)")
+            _SHARE.check(f"{k}.offer.{attribute}", level)
+        for tp, staff in firm.staff.items():
+            _STAFF.check(f"{k}.staff.{tp}", staff)
+        for tp, weight in firm.cx_split.items():
+            _WEIGHT.check(f"{k}.cx_split.{tp}", weight)
+        if firm.cx_split and sum(firm.cx_split.values()) <= 0:
+            raise ConfigError(f"{k}.cx_split", "must give some touchpoint a weight above 0")
+    for name, firm in cfg.firms.items():
+        if firm.label is not None:
+            check_label(f"firms.{name}.label", firm.label)
+    named = {}
+    for name, label in firm_labels(cfg.firms).items():
+        if label.casefold() in named:
+            raise ConfigError(f"firms.{name}.label", f"must differ from firms."
+                              f"{named[label.casefold()]}'s name (names tell firms apart)", label)
+        named[label.casefold()] = name
+    initial = sum(f.initial_share for f in cfg.firms.values())
+    if initial > 1.0 + 1e-9:
+        raise ConfigError("firms.*.initial_share", "must sum to at most 1", round(initial, 9))
+
+    check_flag("psychology.emotions", cfg.psychology.emotions)
+    check_section("psychology", cfg.psychology)
+    check_flag("management.review", cfg.management.review)
+    check_section("management", cfg.management)
+    if cfg.management.base_turnover + cfg.management.turnover_sensitivity > 1:
+        raise ConfigError("management.turnover_sensitivity",
+                          "plus base_turnover must be at most 1 (a share of staff per quarter)")
+
+    validate_network(cfg.network, m.size)
+    check_section("experiment", cfg.experiment)
+    if cfg.experiment.report is not None and not isinstance(cfg.experiment.report, bool):
+        raise ConfigError("experiment.report", "must be true, false or null",
+                          cfg.experiment.report)
+
+    s = cfg.sim
+    check_section("sim", s)
+    check_flag("sim.record_journeys", s.record_journeys)
+    if s.warmup_years >= s.years:
+        raise ConfigError("sim.warmup_years", f"must be less than sim.years ({s.years})",
+                          s.warmup_years)
+    if (s.years - s.warmup_years) * DAYS_PER_YEAR < s.days_per_month - 1e-9:
+        raise ConfigError("sim.years", f"must exceed sim.warmup_years ({s.warmup_years}) by at "
+                          f"least a month of sim.days_per_month ({s.days_per_month} days): the "
+                          "results are monthly samples after the warm-up", s.years)
+    months = math.ceil(s.years * DAYS_PER_YEAR / s.days_per_month - 1e-9)
+    if months > MAX_SAMPLES:
+        raise ConfigError("sim.days_per_month", f"must leave at most {MAX_SAMPLES:,} monthly "
+                          f"samples over sim.years ({s.years:g}), the 200-year monthly grid: "
+                          "each sample is a row per firm and segment, and a day's loop",
+                          s.days_per_month)
+    for name, event in cfg.events.items():
+        k = f"events.{name}"
+        _entry_name("events", name)
+        if event.kind not in ("shock", "workshop"):
+            raise ConfigError(f"{k}.kind", "must be shock or workshop", event.kind)
+        check_section(k, event)
+        Bounds(0, months - 1, integer=True).check(f"{k}.start_month", event.start_month)
+        if event.kind == "shock" and event.start_month + event.months > months:
+            raise ConfigError(f"{k}", f"must end within the horizon of {months} months "
+                              "(start_month + months)", event.start_month + event.months)
+        if event.firm is not None and event.firm not in cfg.firms:
+            raise ConfigError(f"{k}.firm", f"names no firm (firms: {', '.join(cfg.firms)})",
+                              event.firm)
