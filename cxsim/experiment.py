@@ -13,14 +13,15 @@ in worker processes when ``workers > 1``. Each one depends only on its
 config and its index, whichever engine and process it runs in, and results
 are kept in replication order, so the numbers never depend on ``workers``.
 
-This is the one runner of replications: pages and the calibration reach the
-engine through it. :func:`stream` hands the same jobs to a
+This is the one runner of replications: pages, the calibration and the
+commands reach the engine through it. :func:`stream` hands the same jobs to a
 caller's own processes (the studio's warm workers) and yields the ensembles of
 the replications finished so far, so a page shows an interval early.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import sys
@@ -241,13 +242,17 @@ def run_job(job: Job) -> Done:
     return label, replications, [(r.summary, r.timeseries, r.touchpoints) for r in runs]
 
 
-def simulated(cfg: Config, n: int) -> Iterator[Results]:
+def simulated(cfg: Config, n: int, progress: Callable[[int, int, float], None] | None = None
+              ) -> Iterator[Results]:
     """Every table of replications 0..n-1 of *cfg*, in order, a chunk at a time: for callers
-    that read more of a run than an :class:`Ensemble` keeps (a calibration's journeys)."""
+    that read more of a run than an :class:`Ensemble` keeps (a calibration's journeys, a
+    job's saved tables). *progress* gets the replications done before the running chunk,
+    its size and its simulated day."""
     from cxsim.engine import simulate_replications
 
     for chunk in chunks(cfg, range(n), 1):
-        yield from simulate_replications(cfg, chunk)
+        tick = None if progress is None else functools.partial(progress, chunk[0], len(chunk))
+        yield from simulate_replications(cfg, chunk, progress=tick)
 
 
 def execute(jobs: list[Job], workers: int) -> Iterator[Done]:
