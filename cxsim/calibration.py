@@ -427,8 +427,7 @@ def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_days: 
     """Per replication: cumulative repeat purchases at each week's end, customers with 0..6
     and 7+ repeat purchases in calibration, and repeat purchases in calibration and in the
     holdout."""
-    from cxsim.engine import simulate_replications
-    from cxsim.experiment import chunks
+    from cxsim.experiment import simulated
 
     size = market["size"]
     weekly = np.empty((replications, weeks))
@@ -441,19 +440,16 @@ def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_days: 
         cohort_file = Path(folder) / "cohort.csv"
         cohort.to_csv(cohort_file, index=False)
         cfg = _simulation_config(market, cohort_file, journey, weeks, seed)
-        done = 0
-        for chunk in chunks(cfg, range(replications), 1):
-            for i, results in zip(chunk, simulate_replications(cfg, chunk)):
-                days, clients = repeat_purchases(results)
-                weekly[i] = np.searchsorted(np.sort(days), WEEK * np.arange(1, weeks + 1))
-                calibration = days < calibration_days
-                per_client = np.bincount(clients[calibration], minlength=size)
-                counts[i] = np.bincount(np.minimum(per_client, COUNTS), minlength=COUNTS + 1)
-                holdout[i] = (~calibration).sum()
-                calibration_total[i] = calibration.sum()
-            done += len(chunk)
+        for i, results in enumerate(simulated(cfg, replications)):
+            days, clients = repeat_purchases(results)
+            weekly[i] = np.searchsorted(np.sort(days), WEEK * np.arange(1, weeks + 1))
+            calibration = days < calibration_days
+            per_client = np.bincount(clients[calibration], minlength=size)
+            counts[i] = np.bincount(np.minimum(per_client, COUNTS), minlength=COUNTS + 1)
+            holdout[i] = (~calibration).sum()
+            calibration_total[i] = calibration.sum()
             if progress:
-                print(f"\rsimulated {done}/{replications} replications", end="",
+                print(f"\rsimulated {i + 1}/{replications} replications", end="",
                       file=sys.stderr, flush=True)
         if progress:
             print(file=sys.stderr)

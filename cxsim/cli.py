@@ -302,23 +302,20 @@ def _job_dir_name(overrides) -> str:
 
 # ------------------------------------------------------------------ one job
 def _replications(scenario: Config) -> list[Results]:
-    """Run replications 0..n-1 of *scenario* (side by side, ``experiment.chunks``) with a
+    """Run replications 0..n-1 of *scenario* (side by side, ``experiment.simulated``) with a
     progress bar over simulated days."""
-    from cxsim.engine import simulate_replications
-    from cxsim.experiment import chunks
+    from cxsim.experiment import simulated
 
     n = scenario.experiment.replications
     days = round(scenario.sim.years * DAYS_PER_YEAR)
-    runs: list[Results] = []
     with tqdm(total=days * n, unit="day", desc="simulating", file=sys.stderr,
               disable=None) as bar:
-        for chunk in chunks(scenario, range(n), 1):
 
-            def advance(day: float, start: int = len(runs) * days, k: int = len(chunk)) -> None:
-                bar.update(start + round(day) * k - bar.n)
+        def advance(done: int, k: int, day: float) -> None:
+            bar.update(done * days + round(day) * k - bar.n)
 
-            runs.extend(simulate_replications(scenario, chunk, progress=advance))
-            bar.update(len(runs) * days - bar.n)
+        runs = list(simulated(scenario, n, advance))
+        bar.update(n * days - bar.n)
     return runs
 
 

@@ -12,14 +12,20 @@ Replications of a small market run side by side, several in one engine
 in worker processes when ``workers > 1``. Each one depends only on its
 config and its index, whichever engine and process it runs in, and results
 are kept in replication order, so the numbers never depend on ``workers``.
+
+This is the one runner of replications: pages, the calibration and the
+commands reach the engine through it. :func:`stream` hands the same jobs to a
+caller's own processes (the studio's warm workers) and yields the ensembles of
+the replications finished so far, so a page shows an interval early.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -31,10 +37,11 @@ from tqdm import tqdm
 
 from cxsim.config import Config, to_config
 from cxsim.errors import ConfigError
-from cxsim.results import mean_ci
+from cxsim.results import Results, mean_ci, monthly_band
 
-__all__ = ["BATCH_CLIENTS", "BATCH_REPLICATIONS", "Ensemble", "Comparison", "chunks",
-           "ensemble_of", "replicate", "compare"]
+__all__ = ["BATCH_CLIENTS", "BATCH_REPLICATIONS", "FIRST_PAIRS", "Ensemble", "Comparison",
+           "Run", "Job", "Done", "chunks", "pair_chunks", "run_job", "simulated", "execute",
+           "stream", "compare_stream", "ensemble_of", "replicate", "compare"]
 
 _IDS = ("run_id", "seed", "replication", "config_hash")
 """Columns every result row carries: they identify a run, they are not metrics."""
@@ -45,6 +52,8 @@ replications share each day's work; a chunk's arrays stay tens of megabytes (doc
 BATCH_REPLICATIONS = 64
 """Most replications side by side in one engine, whatever the market's size: each has its
 own prospect pool (a Python loop per day, and one clock entry per client of the engine)."""
+FIRST_PAIRS = 2
+"""Replications in the first chunk of an answer that streams: the fewest that give an interval."""
 
 
 @dataclass
@@ -95,13 +104,7 @@ class Ensemble:
     def timeseries_ci(self, metric: str) -> pd.DataFrame:
         """Per firm and month: mean of *metric* over replications with its 95% CI band."""
         (metric,) = _checked([metric], list(self.timeseries.select_dtypes("number").columns))
-        rows = []
-        for (firm, month), runs in self.timeseries.groupby(["firm", "month"], sort=False):
-            values = _finite(runs[metric])
-            mean, low, high = mean_ci(values, _LEVEL)
-            rows.append({"firm": firm, "month": month, "mean": mean, "ci_low": low,
-                         "ci_high": high, "n": values.size})
-        return pd.DataFrame(rows, columns=["firm", "month", "mean", "ci_low", "ci_high", "n"])
+        return monthly_band(self.timeseries, metric, level=_LEVEL)
 
 
 @dataclass
@@ -200,6 +203,15 @@ def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, work
 
 
 # ------------------------------------------------------------------ running
+Run = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+"""One replication as an :class:`Ensemble` keeps it: its summary, timeseries and touchpoints."""
+Job = tuple[Hashable, Config, list[int]]
+"""A chunk of one scenario's replications, run side by side in one engine, and the scenario's
+label (what a worker process is handed)."""
+Done = tuple[Hashable, list[int], list[Run]]
+"""A job's label and replications with their runs, in the replications' order."""
+
+
 def chunks(cfg: Config, replications: Sequence[int], workers: int) -> list[list[int]]:
     """*replications* cut into the chunks one engine each runs side by side: at most
     :data:`BATCH_CLIENTS` clients and :data:`BATCH_REPLICATIONS` replications per engine,
@@ -210,41 +222,99 @@ def chunks(cfg: Config, replications: Sequence[int], workers: int) -> list[list[
     return [replications[k:k + size] for k in range(0, len(replications), size)]
 
 
-def _run_chunk(cfg: Config, replications: list[int]
-               ) -> list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
-    """Summary, timeseries and touchpoints of each replication of a chunk."""
+def pair_chunks(n: int, workers: int) -> list[list[int]]:
+    """Replications 0..n-1 in chunks for an answer that streams (:func:`stream`): first
+    :data:`FIRST_PAIRS`, so a first interval comes soon, then enough to keep *workers* busy
+    (each chunk runs once per scenario)."""
+    first = list(range(min(FIRST_PAIRS, n)))
+    rest = list(range(len(first), n))
+    size = max(1, math.ceil(len(rest) / max(1, workers // 2) / 2)) if rest else 1
+    return [first] + [rest[k:k + size] for k in range(0, len(rest), size)]
+
+
+def run_job(job: Job) -> Done:
+    """Run one :data:`Job`: the only place replications reach the engine for an ensemble,
+    in this process or in a worker's."""
     from cxsim.engine import simulate_replications
 
-    return [(r.summary, r.timeseries, r.touchpoints)
-            for r in simulate_replications(cfg, replications)]
+    label, cfg, replications = job
+    runs = simulate_replications(cfg, replications)
+    return label, replications, [(r.summary, r.timeseries, r.touchpoints) for r in runs]
+
+
+def simulated(cfg: Config, n: int, progress: Callable[[int, int, float], None] | None = None
+              ) -> Iterator[Results]:
+    """Every table of replications 0..n-1 of *cfg*, in order, a chunk at a time: for callers
+    that read more of a run than an :class:`Ensemble` keeps (a calibration's journeys, a
+    job's saved tables). *progress* gets the replications done before the running chunk,
+    its size and its simulated day."""
+    from cxsim.engine import simulate_replications
+
+    for chunk in chunks(cfg, range(n), 1):
+        tick = None if progress is None else functools.partial(progress, chunk[0], len(chunk))
+        yield from simulate_replications(cfg, chunk, progress=tick)
+
+
+def execute(jobs: list[Job], workers: int) -> Iterator[Done]:
+    """Each job's :data:`Done` as it finishes: in this process when *workers* is 1, else in
+    that many processes started with ``spawn`` (a configuration error stops the rest)."""
+    if workers == 1:
+        yield from map(run_job, jobs)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+        futures = [pool.submit(run_job, job) for job in jobs]
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except ConfigError:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
 
 
 def _run_all(scenarios: list[Config], n: int, workers: int, progress: bool
-             ) -> list[list[tuple[pd.DataFrame, ...]]]:
+             ) -> list[list[Run]]:
     """Replications 0..n-1 of each scenario, in chunks (:func:`chunks`); per scenario,
     the runs in replication order."""
-    work = [(k, cfg, chunk) for k, cfg in enumerate(scenarios)
+    jobs = [(k, cfg, chunk) for k, cfg in enumerate(scenarios)
             for chunk in chunks(cfg, range(n), workers)]
     out: list[list] = [[None] * n for _ in scenarios]
     with tqdm(total=n * len(scenarios), unit="run", desc="replications", file=sys.stderr,
               disable=not progress) as bar:
-        if workers == 1:
-            for k, cfg, chunk in work:
-                out[k][chunk[0]:chunk[-1] + 1] = _run_chunk(cfg, chunk)
-                bar.update(len(chunk))
-            return out
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(workers, len(work)), mp_context=context) as pool:
-            futures = {pool.submit(_run_chunk, cfg, chunk): (k, chunk) for k, cfg, chunk in work}
-            for future in as_completed(futures):
-                k, chunk = futures[future]
-                try:
-                    out[k][chunk[0]:chunk[-1] + 1] = future.result()
-                except ConfigError:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-                bar.update(len(chunk))
-        return out
+        for k, chunk, runs in execute(jobs, workers):
+            out[k][chunk[0]:chunk[-1] + 1] = runs
+            bar.update(len(chunk))
+    return out
+
+
+def stream(scenarios: dict[str, Config], n: int,
+           run: Callable[[list[Job]], Iterable[Done]], workers: int
+           ) -> Iterator[dict[str, Ensemble]]:
+    """Each scenario's ensemble of the replications finished in all of them so far (the
+    pairs, for two), each time more finish: for a page that shows an interval early and
+    narrows it. *run* executes the jobs (:func:`pair_chunks` of *workers*) and yields each
+    as it finishes, e.g. on warm worker processes; when it stops early, so does this."""
+    jobs = [(label, cfg, chunk) for chunk in pair_chunks(n, workers)
+            for label, cfg in scenarios.items()]
+    finished: dict[str, dict[int, Run]] = {label: {} for label in scenarios}
+    complete = 0
+    for label, chunk, runs in run(jobs):
+        finished[label].update(zip(chunk, runs))
+        ready = sorted(set.intersection(*(set(done) for done in finished.values())))
+        if len(ready) > complete:
+            complete = len(ready)
+            yield {label: ensemble_of([runs[r] for r in ready])
+                   for label, runs in finished.items()}
+
+
+def compare_stream(cfg_a: Config, cfg_b: Config, n: int,
+                   run: Callable[[list[Job]], Iterable[Done]], workers: int
+                   ) -> Iterator[Comparison]:
+    """:func:`stream` of scenarios a and b, as the comparison of the pairs finished so far:
+    it ends equal to :func:`compare`'s (every replication depends only on its config and
+    index)."""
+    for ensembles in stream({"a": cfg_a, "b": cfg_b}, n, run, workers):
+        yield Comparison(ensembles["a"], ensembles["b"])
 
 
 def ensemble_of(runs: list[tuple[pd.DataFrame, ...]]) -> Ensemble:

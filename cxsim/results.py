@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,8 @@ from cxsim.files import atomic_write, read_json, read_parquet, read_yaml
 from cxsim.psychology import clv_estimate, nps_from_counts
 from cxsim.version import __version__
 
-__all__ = ["Results", "mean_ci", "ratio_ci", "Crossover", "crossover", "crossover_month",
-           "sure_month", "month_number"]
+__all__ = ["Results", "mean_ci", "monthly_band", "ratio_ci", "Crossover", "crossover",
+           "crossover_month", "sure_month", "month_number"]
 
 SAVED_SECTIONS = ("sim", "market", "firms")  # a saved config.yaml's sections that pages read
 TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys")
@@ -96,6 +97,20 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     half = stdtrit(values.size - 1, 0.5 + level / 2) * values.std(ddof=1) / np.sqrt(
         values.size)
     return mean, mean - half, mean + half
+
+
+def monthly_band(timeseries: pd.DataFrame, metric: str, by: Sequence[str] = ("firm",),
+                 scale: float = 1.0, level: float = 0.95) -> pd.DataFrame:
+    """Per group of *by* and month: the mean of *metric* (times *scale*) over replications
+    and its Student-t band, of the finite values (``n`` counts them), groups in the order
+    they first appear. The one monthly band: ensembles, charts and experiments say the same
+    interval."""
+    rows = []
+    for key, runs in timeseries.groupby([*by, "month"], sort=False):
+        values = scale * runs[metric].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        rows.append((*key, *mean_ci(values, level), values.size))
+    return pd.DataFrame(rows, columns=[*by, "month", "mean", "ci_low", "ci_high", "n"])
 
 
 def ratio_ci(top: np.ndarray, bottom: np.ndarray, level: float = 0.95

@@ -55,7 +55,7 @@ from cxsim.files import atomic_write, write_text
 from cxsim.report import answer, write_report
 from cxsim.report.charts import mark_crossover
 from cxsim.report.run import leading
-from cxsim.results import Crossover, mean_ci, month_number
+from cxsim.results import Crossover, mean_ci, month_number, monthly_band
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
@@ -441,13 +441,9 @@ def cell_difference(table: pd.DataFrame, metric: str, firm: str, b: str, a: str
 
 def band(timeseries: pd.DataFrame, metric: str, by: Sequence[str] = ("cell", "firm")
          ) -> pd.DataFrame:
-    """Per group and month: mean of *metric* over replications with its 95% CI band."""
-    rows = []
-    for key, group in timeseries.groupby([*by, "month"], sort=False):
-        mean, low, high = ci(group[metric])
-        rows.append({**dict(zip([*by, "month"], key)), "mean": mean, "ci_low": low,
-                     "ci_high": high})
-    return pd.DataFrame(rows)
+    """Per group and month: mean of *metric* over replications with its 95% CI band
+    (:func:`cxsim.results.monthly_band`)."""
+    return monthly_band(timeseries, metric, by, level=LEVEL)
 
 
 def series(timeseries: pd.DataFrame, metric: str, firm: str, cell: str) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
-from cxsim.results import Crossover, mean_ci, month_number  # noqa: E402
+from cxsim.results import Crossover, mean_ci, month_number, monthly_band  # noqa: E402
 
 __all__ = ["share_over_time", "mark_crossover", "clv_by_firm", "nps_true_and_measured",
            "spend_by_quarter", "acquisitions_by_source", "difference_over_time", "colours",
@@ -52,22 +52,14 @@ def plain(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _band(frame: pd.DataFrame, column: str, scale: float) -> pd.DataFrame:
-    rows = []
-    for (month, t_days), group in frame.groupby(["month", "t_days"], sort=True):
-        mean, low, high = mean_ci(scale * group[column].to_numpy(dtype=float))
-        rows.append((month, t_days, mean, low, high))
-    return pd.DataFrame(rows, columns=["month", "t_days", "mean", "low", "high"])
-
-
 def _lines(series: dict[str, pd.DataFrame], column: str, scale: float, days_per_month: float,
            ax) -> None:
     for colour, (label, frame) in zip(colours(list(series)), series.items()):
-        band = _band(frame, column, scale)
-        x = band.t_days / days_per_month
+        band = monthly_band(frame, column, (), scale).sort_values("month")
+        x = band.month.map(frame.groupby("month").t_days.first()) / days_per_month
         ax.plot(x, band["mean"], color=colour, ls=_style(label), label=plain(label))
-        if band["low"].notna().any():
-            ax.fill_between(x, band["low"], band["high"], color=colour, alpha=0.2, lw=0)
+        if band["ci_low"].notna().any():
+            ax.fill_between(x, band["ci_low"], band["ci_high"], color=colour, alpha=0.2, lw=0)
 
 
 def mark_crossover(ax, crossing: Crossover | None, x_of: Callable[[int], float]) -> str:

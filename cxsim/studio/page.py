@@ -14,6 +14,7 @@ comparison at a time, and a waiting page says so.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import io
 import math
@@ -45,11 +46,11 @@ from cxsim.demo import MARKETS as STORY_MARKETS
 from cxsim.demo import YEARS as STORY_YEARS
 from cxsim.demo import demo_page
 from cxsim.errors import ConfigError
-from cxsim.experiment import Ensemble
+from cxsim.experiment import Ensemble, compare_stream, stream
 from cxsim.report.comparison import Compared, comparison_meta, comparison_page, in_words
 from cxsim.report.page import Page, render
 from cxsim.studio.answer import answer_html, story_html
-from cxsim.studio.runs import Workers, compare_stream, stream
+from cxsim.studio.runs import Workers
 from cxsim.studio.what_if import (
     CHOICES,
     EVENTS,
@@ -552,7 +553,8 @@ class Studio:
             self.progress.max, self.progress.value = n, 0
             self.answer.object, self.download.disabled = "", True
             self.status.text = f"Running {n} pairs..."
-            pairs = compare_stream(workers, cfg_a, cfg_b, n, stop)
+            pairs = compare_stream(cfg_a, cfg_b, n, functools.partial(workers.run, cancel=stop),
+                                   workers.processes)
             while (comparison := await asyncio.to_thread(next, pairs, None)) is not None:
                 compared = Compared(comparison, meta)
                 self._report_page = comparison_page(compared)
@@ -590,7 +592,8 @@ class Studio:
             told: list[tuple[str, Ensemble]] = []
             for (title, _), cfg in zip(chapters, configs):
                 self.status.text = f"Running {title.lower()}, {n} replications..."
-                runs = stream(workers, {"a": cfg}, n, stop)
+                runs = stream({"a": cfg}, n, functools.partial(workers.run, cancel=stop),
+                              workers.processes)
                 last = None
                 while (ensembles := await asyncio.to_thread(next, runs, None)) is not None:
                     last = ensembles["a"]

@@ -1,38 +1,31 @@
-"""The studio's comparisons: warm worker processes, answers streamed as pairs finish.
+"""The studio's worker processes: warm, cancellable, stopped with the server.
 
 A page wants an answer with a (wide) interval after the first few pairs and
-a narrower one as more arrive, a Cancel that frees the cores at once, and a
-server that stops on Ctrl+C or SIGTERM whatever its workers are doing.
-``cxsim.compare`` returns only at the end, ``concurrent.futures`` cannot stop
-a running task, and ``multiprocessing.Pool`` cannot be terminated once a
-worker has died holding its shared task queue's lock (a Ctrl+C reaches the
-whole process group). So each worker here is a spawned process with a pipe of
-its own: it pays cxsim's import and compiled code once, takes one chunk at a
-time, sends its runs back on the same pipe, and ends when its pipe or its
-parent does. Stopping is killing the processes; no lock is shared with them.
-The pairs run side by side in chunks (``cxsim.engine``), the first of two
-pairs so that a first interval comes soon; every replication depends only on
-its config and index, so the answer equals ``cxsim.compare``'s.
+a narrower one as more arrive (``cxsim.experiment.stream``: the chunks, the
+run of each and the ensembles are the experiment's), a Cancel that frees the
+cores at once, and a server that stops on Ctrl+C or SIGTERM whatever its
+workers are doing. ``concurrent.futures`` cannot stop a running task, and
+``multiprocessing.Pool`` cannot be terminated once a worker has died holding
+its shared task queue's lock (a Ctrl+C reaches the whole process group). So
+each worker here is a spawned process with a pipe of its own: it pays cxsim's
+import and compiled code once, takes one job at a time
+(``cxsim.experiment.run_job``), sends its runs back on the same pipe, and ends
+when its pipe or its parent does. Stopping is killing the processes; no lock
+is shared with them.
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import signal
 import threading
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 
-import pandas as pd
+from cxsim.experiment import Done, Job, run_job
 
-from cxsim.config import Config
-from cxsim.experiment import Comparison, Ensemble, ensemble_of
+__all__ = ["Workers"]
 
-__all__ = ["Workers", "compare_stream", "pair_chunks", "stream"]
-
-FIRST_PAIRS = 2
-"""Pairs in the first chunk: the fewest that give an interval."""
 POLL = 0.05  # seconds between looks at a Cancel or a closing server while waiting
 
 
@@ -41,38 +34,33 @@ def _warm() -> None:
     cache, on their first call) by a run of a few clients, so the first answer waits for
     neither."""
     from cxsim.config import compose, to_config
-    from cxsim.engine import simulate
 
-    simulate(to_config(compose(["market.size=50", "sim.years=0.25"])))
+    run_job(("warm", to_config(compose(["market.size=50", "sim.years=0.25"])), [0]))
 
 
 def _serve(tasks: Connection) -> None:
-    """A worker: warm up, then run each ``(label, config, replications)`` received and send
-    back ``(label, replications, runs)`` (each run's summary, timeseries and touchpoints),
-    or the error's one line; end with the pipe or with the server."""
+    """A worker: warm up, then run each :data:`~cxsim.experiment.Job` received and send
+    back its :data:`~cxsim.experiment.Done`, or the error's one line; end with the pipe or
+    with the server."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the group: the server stops us
-    from cxsim.engine import simulate_replications
-
     _warm()
     parent = multiprocessing.parent_process()
     while True:
         if parent is not None and parent.sentinel in wait([tasks, parent.sentinel]):
             return
         try:
-            label, cfg, replications = tasks.recv()
+            job = tasks.recv()
         except (EOFError, OSError):
             return
         try:
-            runs = simulate_replications(cfg, replications)
-            reply = (label, replications, [(r.summary, r.timeseries, r.touchpoints)
-                                           for r in runs])
+            reply = run_job(job)
         except Exception as error:  # sent as text: the page shows it beside Run
             reply = RuntimeError(f"{type(error).__name__}: {error}")
         tasks.send(reply)
 
 
 class Workers:
-    """Worker processes kept warm between comparisons, one chunk each at a time.
+    """Worker processes kept warm between comparisons, one job each at a time.
 
     :meth:`restart` stops what they run and starts fresh ones; :meth:`close` stops them
     for good, and every :meth:`run` waiting on them returns.
@@ -104,9 +92,8 @@ class Workers:
         for pipe in self._pipes:
             pipe.close()
 
-    def run(self, jobs: list[tuple[str, Config, list[int]]], cancel: threading.Event
-            ) -> Iterator[tuple[str, list[int], list]]:
-        """Each job's ``(label, replications, runs)`` as it finishes, jobs handed out in
+    def run(self, jobs: list[Job], cancel: threading.Event) -> Iterator[Done]:
+        """Each job's :data:`~cxsim.experiment.Done` as it finishes, jobs handed out in
         order to whichever worker is free. Stops quietly when *cancel* is set or the
         workers are closed (the caller restarts them); a worker's error is raised here."""
         pending = list(reversed(jobs))
@@ -145,41 +132,3 @@ class Workers:
         """Kill the workers for good; every run waiting on them returns."""
         self._closed.set()
         self._stop()
-
-
-def pair_chunks(n: int, workers: int) -> list[list[int]]:
-    """Replications 0..n-1 in chunks: first :data:`FIRST_PAIRS`, then enough to keep
-    *workers* busy (each chunk runs once per scenario)."""
-    first = list(range(min(FIRST_PAIRS, n)))
-    rest = list(range(len(first), n))
-    size = max(1, math.ceil(len(rest) / max(1, workers // 2) / 2)) if rest else 1
-    return [first] + [rest[k:k + size] for k in range(0, len(rest), size)]
-
-
-def stream(workers: Workers, scenarios: dict[str, Config], n: int, cancel: threading.Event
-           ) -> Iterator[dict[str, Ensemble]]:
-    """Each scenario's ensemble of the replications finished in all of them so far (the
-    pairs, for two), each time more finish.
-
-    Stops quietly when *cancel* is set or the workers close (the caller restarts them).
-    A worker's error is raised here.
-    """
-    jobs = [(label, cfg, chunk) for chunk in pair_chunks(n, workers.processes)
-            for label, cfg in scenarios.items()]
-    finished: dict[str, dict[int, tuple[pd.DataFrame, ...]]] = {
-        label: {} for label in scenarios}
-    complete = 0
-    for label, replications, runs in workers.run(jobs, cancel):
-        finished[label].update(zip(replications, runs))
-        ready = sorted(set.intersection(*(set(runs) for runs in finished.values())))
-        if len(ready) > complete:
-            complete = len(ready)
-            yield {label: ensemble_of([runs[r] for r in ready])
-                   for label, runs in finished.items()}
-
-
-def compare_stream(workers: Workers, cfg_a: Config, cfg_b: Config, n: int,
-                   cancel: threading.Event) -> Iterator[Comparison]:
-    """:func:`stream` of scenarios a and b, as the comparison of the pairs finished so far."""
-    for ensembles in stream(workers, {"a": cfg_a, "b": cfg_b}, n, cancel):
-        yield Comparison(ensembles["a"], ensembles["b"])

@@ -30,11 +30,9 @@ def replicate(overrides: list[str], n: int) -> list[cxsim.Results]:
     """Replications 0..n-1 of one composed scenario, side by side (each one's results
     are those of ``cxsim.run(cfg, replication=i)``)."""
     from cxsim.config import to_config
-    from cxsim.engine import simulate_replications
-    from cxsim.experiment import chunks
+    from cxsim.experiment import simulated
 
-    cfg = to_config(cxsim.compose(overrides))
-    return [r for chunk in chunks(cfg, range(n), 1) for r in simulate_replications(cfg, chunk)]
+    return list(simulated(to_config(cxsim.compose(overrides)), n))
 
 
 @pytest.fixture

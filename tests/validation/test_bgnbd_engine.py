@@ -29,8 +29,7 @@ import cxsim
 from cxsim.bgnbd import count_probability, expected_repeats
 from cxsim.calibration import repeat_purchases
 from cxsim.config import DAYS_PER_YEAR, to_config
-from cxsim.engine import simulate_replications
-from cxsim.experiment import chunks
+from cxsim.experiment import simulated
 from tests.validation.cdnow import CALIBRATION_END, FIRST_DAY, cdnow_log
 
 PAPER = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # alpha in weeks
@@ -63,8 +62,7 @@ def _simulate(first_days: np.ndarray, journey, heterogeneity: bool,
         f"market.heterogeneity={str(heterogeneity).lower()}", "sim.record_journeys=true",
     ]))
     cfg.market.cohort = first_days.tolist()
-    return [res for chunk in chunks(cfg, range(replications), 1)
-            for res in simulate_replications(cfg, chunk)]
+    return list(simulated(cfg, replications))
 
 
 def _measure(runs: list[cxsim.Results], size: int) -> tuple[np.ndarray, np.ndarray]:
