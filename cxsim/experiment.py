@@ -169,7 +169,7 @@ def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, work
     ``SeedSequence(seed, spawn_key=(i,))``, so both seeds must be equal.
     What the two scenarios share:
 
-    * drawn once at the start (``cxsim.engine.STREAMS``), and so identical
+    * drawn once at the start (``cxsim.streams.STREAMS``), and so identical
       when both have the same market and network settings: the clients'
       segments, which clients each firm starts with, the social network;
     * drawn as the run goes, keyed by client and event, not by the order of

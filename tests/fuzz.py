@@ -1,21 +1,31 @@
-"""Bad input, generated: a careless or hostile user's overrides and journeys.
+"""Bad input, generated: a careless or hostile user's overrides, journeys, cohort files,
+transaction logs, saved result folders and scenario pairs.
 
 Each case mutates the valid tiny scenario (``TINY``) with one to three
 overrides, replaces its journey with a mutated copy of a valid one, or sets
 one to four settings at or just inside an end of their declared bounds
-(valid but extreme: these reach a run), and is tried in a worker process
+(valid but extreme: these reach a run); or it hands a command a generated
+file or argument list: a cohort file to ``cxsim``, a transaction log to
+``cxsim-calibrate``, a damaged copy of a saved run to ``cxsim-report``, a
+pair of scenarios to ``cxsim-compare``. It is tried in a worker process
 under a time and an address-space limit. A case must end in one of two ways:
 
 * ``error``: a :class:`cxsim.ConfigError` whose message is one line and
-  names a key, an override, a file or a touchpoint;
-* ``result``: a finished run whose summary holds no infinite number.
+  names a key, an override, a file or a touchpoint; from a command, exit
+  status 2, one line on stderr, and nothing written where it was to write;
+* ``result``: a finished run whose summary holds no infinite number; from a
+  command, exit status 0 and on stderr nothing but the command's own
+  one-line warnings.
 
-Anything else is counted by kind: ``traceback`` (another exception),
-``unclear`` (a ConfigError of several lines or naming nothing), ``silent``
-(a run that finished although an override named no known setting: the
-default ran), ``infinite``, ``hang`` (over the time limit) and ``memory``
-(the worker died or ran out of memory). ``tests/test_fuzz.py`` runs a few
-hundred cases in ``make test``; ``make fuzz`` runs thousands:
+Anything else is counted by kind: ``traceback`` (another exception, or a
+command's other exit status), ``unclear`` (a ConfigError of several lines
+or naming nothing, or a command's error after other lines on stderr, such
+as a leaked warning), ``silent`` (a run that finished although an override
+named no known setting: the default ran; a comparison of nothing),
+``written`` (a command refused its input after writing part of its
+output), ``infinite``, ``hang`` (over the time limit) and ``memory`` (the
+worker died or ran out of memory). ``tests/test_fuzz.py`` runs a few hundred
+cases in ``make test``; ``make fuzz`` runs thousands:
 
     .venv/bin/python tests/fuzz.py --cases 5000      # prints and writes outputs/fuzz.md
 """
@@ -23,12 +33,16 @@ hundred cases in ``make test``; ``make fuzz`` runs thousands:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import multiprocessing
 import resource
+import shutil
 import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -38,7 +52,8 @@ from hypothesis import strategies as st
 TINY = ["scenario=solo", "market.size=150", "sim.years=0.1"]
 SECONDS = 30  # per case: a tiny run takes well under a second
 MEMORY = 3 * 2**30  # address space of the worker
-OUTCOMES = ("error", "result", "traceback", "unclear", "silent", "infinite", "hang", "memory")
+OUTCOMES = ("error", "result", "traceback", "unclear", "silent", "written", "infinite", "hang",
+            "memory")
 GOOD = ("error", "result")
 
 KNOWN = [
@@ -87,6 +102,11 @@ class Case:
     overrides: tuple[str, ...]
     unknown: bool = False  # an override names no setting: an error is required
     journey: str | None = None  # YAML text of a mutated journey, written for the case
+    surface: str = "run"  # run, cohort, transactions, report or compare
+    text: str = ""  # the generated file: a cohort or a transaction log
+    arguments: tuple[str, ...] = ()  # the command's own arguments
+    damage: tuple[tuple[str, str, str], ...] = ()  # report: (file, how, text) to a saved run
+    pair: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # compare: a's and b's overrides
 
 
 def _override(key: str, value: object, prefix: str) -> str:
@@ -207,12 +227,258 @@ def edge_cases(draw) -> Case:
 
 
 EDGES = _edges()
-CASES = st.one_of(override_cases(), override_cases(), journey_cases(), edge_cases())
+
+
+# ------------------------------------------------------------- files and commands
+CELLS = st.one_of(
+    st.sampled_from(["", "nan", "inf", "-inf", "-1", "0", "1", "2.5", "1e308", "-1e308", "1e-320",
+                     "99999999999999999999", "abc", "acme", "core", "nobody", "'", '"', "NULL",
+                     "0x10", "1,5", "<b>x</b>", "${a}"]),
+    st.integers(-10**6, 10**6).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e4, max_value=1e4).map(str),
+)
+COHORT_COLUMNS = ["acquired_day", "acquired_day", "firm", "segment", "extra", "", "day"]
+
+
+def _csv(header: list[str], rows: list[list[str]], separator: str = ",") -> str:
+    lines = [separator.join(header), *(separator.join(row) for row in rows)]
+    return "\n".join(lines) + "\n"
+
+
+@st.composite
+def cohort_cases(draw) -> Case:
+    """A cohort file: its columns, repeated or missing, and cells of every kind."""
+    header = draw(st.one_of(st.just(["acquired_day"]), st.just(["acquired_day", "firm"]),
+                            st.lists(st.sampled_from(COHORT_COLUMNS), min_size=0, max_size=4)))
+    rows = []
+    for _ in range(draw(st.integers(1, 8))):
+        width = len(header) + draw(st.sampled_from([0, 0, 0, -1, 1]))
+        valid = {"acquired_day": st.integers(0, 30).map(str), "firm": st.just("acme"),
+                 "segment": st.just("core")}
+        rows.append([draw(st.one_of(*[valid.get(name, CELLS)] * 4, CELLS))
+                     for name in (header + ["extra"])[:max(width, 0)]])
+    separator = draw(st.sampled_from([",", ",", ",", ";", "\t"]))
+    return Case((), surface="cohort", text=_csv(header, rows, separator))
+
+
+DATES = st.one_of(
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2000, 12, 31)).map(str),
+    st.sampled_from(["9999-12-31", "0001-01-01", "1997-13-45", "19970101", "", "nan", "1e308",
+                     "1997-02-30", "yesterday", "1677-09-21", "2262-04-12", "1997-01-01T25:00"]))
+AMOUNTS = st.one_of(st.floats(min_value=0.01, max_value=500).map(lambda v: f"{v:.2f}"),
+                    st.sampled_from(["1e308", "-5", "0", "nan", "", "abc", "inf", "1e-320"]))
+LOG_COLUMNS = ["customer", "date", "amount", "segment", "customer", "extra"]
+
+
+def _log(seed: int, customers: int) -> list[dict[str, str]]:
+    """A plausible transaction log of 1997 (first purchases through the year, repeats after),
+    made from *seed*: what each case then damages."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for customer in range(customers):
+        first = rng.integers(0, 200)
+        days = np.sort(first + np.concatenate([[0], rng.integers(1, 365 - first,
+                                                                 rng.poisson(2))]))
+        for day in days:
+            rows.append({"customer": str(customer),
+                         "date": str(np.datetime64("1997-01-01") + int(day)),
+                         "amount": f"{rng.gamma(2.0, 20.0) + 1:.2f}",
+                         "segment": "ab"[customer % 2], "extra": "x"})
+    return rows
+
+
+@st.composite
+def transaction_cases(draw) -> Case:
+    """A transaction log, damaged in a few cells, its header or its rows, and the command's
+    arguments (``cxsim-calibrate``)."""
+    usual = ["customer", "date", "amount"]
+    header = draw(st.sampled_from([usual] * 3 + [[*usual, "segment"], None] + [usual] * 3))
+    if header is None:
+        header = draw(st.lists(st.sampled_from(LOG_COLUMNS), min_size=0, max_size=5))
+    rows = [[row[name] for name in header]
+            for row in _log(draw(st.integers(0, 2**16)), draw(st.integers(2, 300)))]
+    for _ in range(draw(st.integers(0, 3))):
+        if rows and header:
+            row, column = draw(st.integers(0, len(rows) - 1)), draw(st.integers(0, len(header) - 1))
+            rows[row][column] = draw(st.one_of(DATES, AMOUNTS, CELLS))
+    if rows and draw(st.integers(0, 7)) == 0:  # a ragged row
+        rows[draw(st.integers(0, len(rows) - 1))].append(draw(CELLS))
+
+    def mostly(usual: str, *others: str) -> str:  # the generator favours a list's ends
+        return draw(st.sampled_from([usual] * 4 + list(others) + [usual] * 4))
+
+    arguments = ["--end", mostly("1997-06-30", "1996-01-01", "9999-12-31", "0001-01-01", "x",
+                                 "1998-12-31"),
+                 "--out", mostly("mine.yaml", "/proc/nope/mine.yaml", "mine.txt", ".yaml",
+                                 "nested/mine.yaml"),
+                 "-n", mostly("0", "1", "-1", "x")]
+    for option, values in (("--margin", ["0.3", "2", "-1", "nan", "1", "0"]),
+                           ("--discount-rate", ["0.1", "0", "1e-5", "10", "11", "nan"]),
+                           ("--currency", ["€", "${a}", "CHFXX", "<b>", ""]),
+                           ("--segment-column", ["segment", "nope", "customer"]),
+                           ("--date-format", ["%Y-%m-%d", "%d", "%Q"])):
+        if draw(st.sampled_from([False] * 3 + [True] + [False] * 3)):
+            arguments += [option, draw(st.sampled_from(values))]
+    return Case((), surface="transactions", text=_csv(header, rows),
+                arguments=tuple(arguments))
+
+
+SAVED = ["summary.parquet", "timeseries.parquet", "segments.parquet", "clients.parquet",
+         "touchpoints.parquet", "journeys.parquet", "meta.json", "config.yaml",
+         "comparison.json", "run.json", "summary.json"]
+SAVED_TEXTS = ["", "[1, 2]", "{", "null", '{"run_id": 5}', "seed: 0\n", "sim: 3\n",
+               "sim: {years: 1}\nmarket: {}\nfirms: {}\n",
+               "!!python/object/apply:os.system ['echo ran']\n", '{"kind": "nope"}',
+               "market: {size: -1}\nsim: {years: -1}\nfirms: {a: 1}\n", "\x00\x01\x02"]
+
+
+@st.composite
+def report_cases(draw) -> Case:
+    """A saved run, damaged in one to three of its files (``cxsim-report``)."""
+    damage = []
+    for _ in range(draw(st.integers(1, 3))):
+        name = draw(st.sampled_from(SAVED))
+        how = draw(st.sampled_from(["delete", "garble", "truncate", "replace", "swap"]))
+        damage.append((name, how, draw(st.sampled_from(SAVED_TEXTS))))
+    return Case((), surface="report", damage=tuple(damage))
+
+
+CHANGES = ["market.size=120", "firms.acme.budget_share=0.2", "psychology.base_churn=0.2",
+           "seed=3", "scenario=solo", "scenario=duel", "market=one_off_consumer"]
+NO_CHANGE = ["hydra.run.dir=x", "experiment.replications=3", "hydra.job.name=y",
+             "experiment.workers=2", "hydra/launcher=joblib"]
+
+
+@st.composite
+def compare_cases(draw) -> Case:
+    """A pair of scenarios (``cxsim-compare``): overrides of either side, the count."""
+    pool = st.one_of(st.sampled_from(CHANGES), st.sampled_from(NO_CHANGE),
+                     st.builds(_override, st.sampled_from(KNOWN + UNKNOWN),
+                               st.one_of(NUMBERS, WORDS), st.just("")))
+    a = draw(st.lists(pool, max_size=2))
+    b = draw(st.lists(pool, max_size=2))
+    arguments = ["--common", *TINY, *(["--a", *a] if a else []), *(["--b", *b] if b else []),
+                 "-n", draw(st.sampled_from(["2", "2", "3", "1", "0", "-1", "x"]))]
+    if draw(st.integers(0, 4)) == 0:
+        arguments += ["--metrics", draw(st.sampled_from(["share_final", "nope", "firm"]))]
+    return Case((), surface="compare", arguments=tuple(arguments), pair=(tuple(a), tuple(b)))
+
+
+
+CASES = st.one_of(override_cases(), override_cases(), journey_cases(), edge_cases(),
+                  cohort_cases(), transaction_cases(), report_cases(), compare_cases())
 
 
 # ------------------------------------------------------------------ worker
 def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def _saved_run(folder: Path) -> Path:
+    """A tiny run saved once per worker, copied for each report case."""
+    import cxsim
+
+    original = Path(tempfile.gettempdir()) / f"cxsim-fuzz-run-{__import__('os').getpid()}"
+    if not (original / "meta.json").is_file():
+        cxsim.run(cxsim.compose(TINY)).save(original)
+    return Path(shutil.copytree(original, folder / "run"))
+
+
+def _damaged(run: Path, damage: tuple[tuple[str, str, str], ...]) -> None:
+    for name, how, text in damage:
+        path = run / name
+        if how == "delete":
+            path.unlink(missing_ok=True)
+        elif how == "garble" and path.is_file():
+            data = bytearray(path.read_bytes())
+            data[len(data) // 2:len(data) // 2 + 16] = b"\xff" * 16
+            path.write_bytes(bytes(data))
+        elif how == "truncate" and path.is_file():
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+        elif how == "replace":
+            path.write_text(text)
+        elif how == "swap":
+            other = run / ("summary.parquet" if name != "summary.parquet" else "clients.parquet")
+            if other.is_file():
+                shutil.copyfile(other, path)
+
+
+def _command(main, arguments: list[str], folder: Path, keep: set[str]) -> tuple[str, str]:
+    """Run a console command's ``main`` in *folder*; its outcome by exit status and stderr."""
+    import os
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main(arguments)
+        status = 0
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else 1
+    except MemoryError:
+        return "memory", "MemoryError"
+    except Exception as error:  # the point of the fuzz: anything else is a finding
+        return "traceback", f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+    finally:
+        os.chdir(here)
+    lines = err.getvalue().strip().splitlines()
+    left = sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                  if p.is_file() and p.relative_to(folder).parts[0] not in keep)
+    if status == 2:
+        if len(lines) != 1 or ": error: " not in lines[0]:
+            return "unclear", " / ".join(lines)[:200]
+        if left:
+            return "written", f"{lines[0][:120]}; left {left[:3]}"
+        return "error", lines[0]
+    if status != 0:
+        return "traceback", f"exit {status}: {' / '.join(lines)[-200:]}"
+    leaked = [line for line in lines if ": warning: " not in line]
+    if leaked:  # a command's own warnings are lines of their own; anything else leaked
+        return "unclear", "exit 0 with stderr: " + " / ".join(leaked)[:200]
+    return "result", ""
+
+
+def attempt_command(case: Case, folder: Path) -> tuple[str, str]:
+    """A cohort file, transaction log, saved run or scenario pair handed to its command."""
+    if case.surface == "cohort":
+        path = folder / "cohort.csv"
+        path.write_text(case.text)
+        rows = max(1, case.text.count("\n") - 1)
+        return attempt(Case(("network=none", "firms.acme.initial_share=0", f"market.size={rows}",
+                             f"market.cohort={path}")))
+    if case.surface == "transactions":
+        from cxsim.calibration import main
+
+        (folder / "log.csv").write_text(case.text)
+        return _command(main, ["log.csv", *case.arguments], folder, {"log.csv"})
+    if case.surface == "report":
+        from cxsim.report.cli import main
+
+        run = _saved_run(folder)
+        _damaged(run, case.damage)
+        before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}
+        outcome = _command(main, [str(run)], folder, {"run"})
+        if outcome[0] != "result" and {p.name: p.stat().st_mtime_ns
+                                       for p in run.iterdir()} != before:
+            return "written", f"{outcome[1][:120]}; the run folder changed"
+        return outcome
+    from cxsim.compare_cli import main
+
+    outcome = _command(main, [*case.arguments, "--out", "pair"], folder, set())
+    if outcome[0] == "result":
+        import pandas as pd
+
+        table = pd.read_parquet(folder / "pair" / "comparison.parquet")
+        if table.empty:
+            return "silent", "an empty comparison"
+        numbers = table.select_dtypes("number").drop(columns=["n"], errors="ignore")
+        differ = set(case.pair[0]) ^ set(case.pair[1])
+        if differ and differ <= set(NO_CHANGE) and (numbers == 0).all().all():
+            return "silent", f"every difference is 0: {sorted(differ)} changed nothing"
+    return outcome
 
 
 def attempt(case: Case) -> tuple[str, str]:
@@ -221,6 +487,9 @@ def attempt(case: Case) -> tuple[str, str]:
 
     import cxsim
 
+    if case.surface != "run":
+        with tempfile.TemporaryDirectory() as folder:
+            return attempt_command(case, Path(folder))
     overrides = list(case.overrides)
     with tempfile.TemporaryDirectory() as folder:
         if case.journey is not None:
@@ -274,7 +543,7 @@ class Runner:
 
 def explore(cases: int, seed: int = 0) -> Counter:
     """Outcomes of *cases* generated cases (reproducible by *seed*), with one example each."""
-    runner, seen = Runner(), Counter()
+    runner, seen, surfaces = Runner(), Counter(), Counter()
     examples: dict[str, str] = {}
 
     @settings(max_examples=cases, deadline=None, derandomize=True, database=None,
@@ -283,22 +552,45 @@ def explore(cases: int, seed: int = 0) -> Counter:
     def run(case: Case) -> None:
         outcome, line = runner(case)
         seen[outcome] += 1
+        surfaces[case.surface, outcome] += 1
         if outcome not in GOOD:
-            examples.setdefault(outcome, f"{case.overrides or 'journey'}: {line}")
+            examples.setdefault(outcome, f"{_shown(case)}: {line}")
 
     try:
         run()
     finally:
         runner.close()
     seen.examples = examples  # type: ignore[attr-defined]
+    seen.surfaces = surfaces  # type: ignore[attr-defined]
     return seen
 
 
+def _shown(case: Case) -> str:
+    """A case in a line: its overrides, or its surface and arguments."""
+    if case.surface == "run":
+        return str(case.overrides or "journey")
+    return f"{case.surface} {' '.join(case.arguments)} {case.damage or ''}".strip()[:200]
+
+
+SURFACES = {"run": "overrides, journeys, settings at their bounds (cxsim)",
+            "cohort": "cohort files (market.cohort)", "transactions": "transaction logs "
+            "(cxsim-calibrate)", "report": "saved result folders (cxsim-report)",
+            "compare": "scenario pairs (cxsim-compare)"}
+
+
 def table(seen: Counter) -> str:
+    """Outcomes by kind, with an example of each finding; then by surface."""
     lines = ["| outcome | cases | example |", "|---|---|---|"]
     for outcome in OUTCOMES:
         example = getattr(seen, "examples", {}).get(outcome, "")
         lines.append(f"| {outcome} | {seen[outcome]:,} | {example.replace('|', '/')} |")
+    surfaces = getattr(seen, "surfaces", Counter())
+    lines += ["", "| surface | cases | " + " | ".join(OUTCOMES) + " |",
+              "|---" * (len(OUTCOMES) + 2) + "|"]
+    for surface, words in SURFACES.items():
+        counts = [surfaces[surface, outcome] for outcome in OUTCOMES]
+        lines.append(f"| {words} | {sum(counts):,} | "
+                     + " | ".join(f"{count:,}" for count in counts) + " |")
     return "\n".join(lines)
 
 
