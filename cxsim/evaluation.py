@@ -209,7 +209,7 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
         leaving = np.flatnonzero(churned)
         moves_to[leaving] = _switch(clients[leaving], firms[leaving], seeds[leaving], state,
                                     segments, levers, cfg)
-    talks, praise = psy.word_of_mouth(answers)
+    talks, praise = psy.word_of_mouth(psy.Feelings(memory, trust, attitude, answers), p)
     return Decisions(
         walks, segment, month, new_expectation, trust, attitude, memory, answers, surveyed,
         measured, revenue, margin, clv, churned, moves_to, talks, praise,

@@ -9,6 +9,7 @@ is an integer 0-10.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import gammaincinv
@@ -297,10 +298,26 @@ def nps_classes(answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return answers >= 9, answers <= 6
 
 
-def word_of_mouth(answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class Feelings(NamedTuple):
+    """What a client carries out of a walk (one entry per walk evaluated), for the rules that
+    decide what it does next."""
+
+    memory: np.ndarray
+    trust: np.ndarray
+    attitude: np.ndarray
+    answers: np.ndarray
+
+
+def word_of_mouth(feelings: Feelings, settings: object) -> tuple[np.ndarray, np.ndarray]:
     """Who talks after a journey, and whether with praise: promoters praise, detractors
-    warn, passives keep quiet (Reichheld 2003; seed 002)."""
-    promoters, detractors = nps_classes(answers)
+    warn, passives keep quiet (Reichheld 2003; seed 002).
+
+    It is handed everything a client feels and the psychology settings
+    (``cfg.psychology``), though today it reads the answers alone, so that a rule
+    listening to something else changes here and nowhere else (``docs/model.md``,
+    "Changing a mechanism").
+    """
+    promoters, detractors = nps_classes(feelings.answers)
     return promoters | detractors, promoters
 
 

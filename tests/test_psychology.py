@@ -699,7 +699,9 @@ def test_nps_classes_split_the_scale_at_9_and_6():
 
 
 def test_word_of_mouth_promoters_praise_detractors_warn_passives_keep_quiet():
-    talks, praise = psy.word_of_mouth(np.array([10, 9, 8, 7, 6, 0], dtype=np.int8))
+    answers = np.array([10, 9, 8, 7, 6, 0], dtype=np.int8)
+    unused = np.full(answers.size, np.nan)
+    talks, praise = psy.word_of_mouth(psy.Feelings(unused, unused, unused, answers), None)
     assert talks.tolist() == [True, True, False, False, True, True]
     assert praise[talks].tolist() == [True, True, False, False]
 
