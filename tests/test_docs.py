@@ -90,3 +90,17 @@ def test_the_checks_catch_a_wrong_name():
     assert resolves("cxsim.results.crossover") and resolves("cxsim.results.Results.touchpoints")
     assert not resolves("cxsim.results.crossing") and not resolves("cxsim.nowhere.thing")
     assert cxsim.run
+
+
+def test_the_changing_a_mechanism_example_applies_and_touches_three_source_files():
+    """docs/model.md §11's example, kept as a patch: it applies to today's tree, and besides
+    the YAML mirror of its setting it changes the rule, its setting and its test alone."""
+    import subprocess
+
+    patch = ROOT / "docs" / "examples" / "word-of-mouth-from-trust.patch"
+    done = subprocess.run(["git", "apply", "--check", str(patch)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    files = re.findall(r"^\+\+\+ b/(\S+)", patch.read_text(), flags=re.M)
+    source = [name for name in files if not name.startswith(("configs/", "docs/"))]
+    assert source == ["cxsim/psychology.py", "cxsim/schema.py", "tests/test_psychology.py"]
