@@ -159,9 +159,11 @@ def maximise(mean_negative, n: int, customers: float, failure: str
     log-likelihood, by central differences) on the natural scale, by the delta method:
     se(θ) = θ · se(log θ). ValueError(*failure*) when no finite maximum is found.
     """
-    found = minimize(mean_negative, np.zeros(n), method="Nelder-Mead",
-                     options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000, "maxfev": 40_000})
-    found = minimize(mean_negative, found.x, method="BFGS")
+    with np.errstate(all="ignore"):  # searches probe where it is undefined; judged below
+        found = minimize(mean_negative, np.zeros(n), method="Nelder-Mead",
+                         options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000,
+                                  "maxfev": 40_000})
+        found = minimize(mean_negative, found.x, method="BFGS")
     theta = found.x
     if not (np.isfinite(found.fun) and np.all(np.abs(theta) < 30)):
         raise ValueError(failure)

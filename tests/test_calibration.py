@@ -499,3 +499,14 @@ def test_the_rules_draw_their_lines_where_they_say(found):
     below = dataclasses.replace(fit, spend_spread=1.001 / math.sqrt(s.p) / 0.01)
     (line,) = calibration.implausible([below])
     assert "spend p 6.25 says one customer's spends vary by 40.00% (1/sqrt(p))" in line
+
+
+def test_a_fit_that_fails_leaves_no_warning_before_its_line(tmp_path):
+    """Spend drawn alike for every customer: the Gamma-Gamma fit has no finite maximum, and
+    its optimiser's numpy warnings (which leaked before the line) stay inside it."""
+    from tests.fuzz import _log
+
+    rows = [(row["customer"], row["date"], row["amount"]) for row in _log(5, 200)]
+    _assert_refused(tmp_path, [str(_write_log(tmp_path, rows)), "--end", "1997-06-30"],
+                    "cannot be fitted: the Gamma-Gamma spend fit does not converge",
+                    in_process=False)
