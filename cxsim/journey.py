@@ -57,8 +57,12 @@ above (``staffed`` as boolean, ``staff`` as int, ...). Graph data hold
 Compiled form
 -------------
 :class:`Journey` holds, besides the graph, per-touchpoint numpy arrays indexed
-by touchpoint index (file order) and routing tables as plain Python lists for
-the simulation's hot path (see :meth:`Journey.step`).
+by touchpoint index (file order) and routing tables as plain Python lists;
+the run routes with :class:`cxsim.walks.Routes`, compiled from them.
+:meth:`Journey.step`, one step in Python, is kept as the reference the
+compiled routing is checked against (``tests/test_walks.py``), and
+:meth:`Journey.index_of` for readers and tests: the run looks touchpoints up
+once, at set-up.
 """
 
 from __future__ import annotations
@@ -254,7 +258,8 @@ class Journey:
             ) from None
 
     def step(self, index: int, u: float) -> int:
-        """Return the touchpoint a client moves to from ``index``.
+        """Return the touchpoint a client moves to from ``index``: the reference routing
+        (``tests/test_walks.py`` holds the compiled walks to it; the run does not call it).
 
         Parameters
         ----------

@@ -7,10 +7,12 @@ talk to whom is an undirected, simple graph held in *compressed sparse row*
 there are no self loops and no duplicate edges, and each client's neighbours
 are sorted in ascending order. With ``int32`` neighbour ids and ``int64`` row
 offsets a network with mean degree ``k`` costs ``4 k + 8`` bytes per client
-(48 bytes at ``k = 10``). The hot path, :meth:`SocialNetwork.draw_neighbours`,
-is one vectorised draw per batch of senders; networkx is only used to read
-GraphML files and, through :meth:`SocialNetwork.to_networkx`, for analysing
-small graphs.
+(48 bytes at ``k = 10``). A run picks each sender's hearer with
+:meth:`SocialNetwork.neighbours_at`, from keyed uniforms, one vectorised call
+per batch of senders; :meth:`SocialNetwork.draw_neighbours`, the same from a
+Generator, is kept for analyses and as the reference of the uniform choice
+(``tests/test_network.py``). networkx is only used to read GraphML files and,
+through :meth:`SocialNetwork.to_networkx`, for analysing small graphs.
 
 Kinds (``NetworkConfig.kind``):
 
