@@ -24,13 +24,18 @@ studio: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-# Ray and its Hydra launcher (large: not in .[dev]), then a 4-job sweep on a local Ray
-# instance, collected and compared with the basic launcher's table (docs/scaling.md).
-test-distributed: $(STAMP)
-	$(BIN)/python -m pip install --quiet "ray[default]>=2,<3" "hydra-ray-launcher>=1.2.2" \
-		"hydra-core>=1.3.2,<1.4"
-	$(BIN)/python -c "import hydra_plugins.hydra_ray_launcher"  # fail here, not skip
-	$(BIN)/python -m pytest -p no:xdist -q -rs tests/test_sweeps.py -k "ray_launcher"
+# Ray and its Hydra launcher (large, and they pin cloudpickle below what joblib asks for),
+# in an environment of their own so cxsim's .venv stays what a user has; then a 4-job sweep
+# on a local Ray instance, collected and compared with the basic launcher's table
+# (docs/scaling.md).
+RAY_VENV := .venv-ray
+test-distributed:
+	test -x $(RAY_VENV)/bin/python || $(PYTHON) -m venv $(RAY_VENV)
+	$(RAY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(RAY_VENV)/bin/python -m pip install --quiet -e ".[dev,experiments]" "ray[default]>=2,<3" \
+		"hydra-ray-launcher>=1.2.2" "hydra-core>=1.3.2,<1.4"
+	$(RAY_VENV)/bin/python -c "import hydra_plugins.hydra_ray_launcher"  # fail here, not skip
+	$(RAY_VENV)/bin/python -m pytest -p no:xdist -q -rs tests/test_sweeps.py -k "ray_launcher"
 
 # The stylised facts measured afresh (CXSIM_REFRESH_FACTS: record, do not compare with the
 # docs), then the table "What emerges, from what, and what kills it" in docs/model.md.
