@@ -104,3 +104,15 @@ def test_the_changing_a_mechanism_example_applies_and_touches_three_source_files
     files = re.findall(r"^\+\+\+ b/(\S+)", patch.read_text(), flags=re.M)
     source = [name for name in files if not name.startswith(("configs/", "docs/"))]
     assert source == ["cxsim/psychology.py", "cxsim/schema.py", "tests/test_psychology.py"]
+
+
+@pytest.mark.parametrize("patch", sorted((ROOT / "tests" / "mutants").glob("*.patch")),
+                         ids=lambda path: path.stem)
+def test_every_mutation_still_applies_to_the_tree(patch):
+    """``make mutants`` breaks each mechanism with a patch: one that no longer applies would
+    report the mechanism as caught by nothing, silently."""
+    import subprocess
+
+    done = subprocess.run(["git", "apply", "--check", str(patch)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
