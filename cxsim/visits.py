@@ -21,7 +21,10 @@ The state is numpy arrays held by :class:`Visits`, grouped in named tuples
 the walks in flight, their events and what they leave), which numba
 compiles and caches on disk as it does plain tuples (a ``jitclass`` would be
 compiled again at every start). The running counts are one record
-(:data:`TALLY`) so the loop can update them in place.
+(:data:`TALLY`) so the loop can update them in place. The helpers called
+once a walk take the whole structures and are inlined (``inline="always"``):
+called, each would take and release a reference to every array it is handed
+(a few percent of a run); the per-visit ones take only what they touch.
 """
 
 from __future__ import annotations
@@ -103,8 +106,7 @@ def _swap(heap, i, j):
 
 
 @njit(cache=True)
-def _push(flight, t, order, slot):
-    heap, tally = flight.heap, flight.tally[0]
+def _push(heap, tally, t, order, slot):
     i = tally.events
     tally.events = i + 1
     heap.time[i], heap.order[i], heap.slot[i] = t, order, slot
@@ -117,8 +119,7 @@ def _push(flight, t, order, slot):
 
 
 @njit(cache=True)
-def _pop(flight):
-    heap, tally = flight.heap, flight.tally[0]
+def _pop(heap, tally):
     n = tally.events - 1
     tally.events = n
     _swap(heap, 0, n)
@@ -137,19 +138,17 @@ def _pop(flight):
 
 
 @njit(cache=True)
-def _schedule(flight, now, delay, slot):
+def _schedule(heap, tally, now, delay, slot):
     """As SimPy's ``Environment.schedule``: at ``now + delay``, after all scheduled before."""
-    tally = flight.tally[0]
     order = tally.scheduled
     tally.scheduled = order + 1
-    _push(flight, now + delay, order, slot)
+    _push(heap, tally, now + delay, order, slot)
 
 
 # ------------------------------------------------------------------ walks and their visits
 @njit(cache=True)
-def _visit(flight, pool, slot, node, wait):
+def _visit(walks, pool, tally, slot, node, wait):
     """Append a visit to the walk's list; the pool doubles when it is full."""
-    walks, tally = flight.walks, flight.tally[0]
     v = tally.unused
     if v < 0:
         old = pool.node.size
@@ -171,8 +170,7 @@ def _visit(flight, pool, slot, node, wait):
 
 
 @njit(cache=True)
-def _new_walk(flight, client, firm, need_at, key, position):
-    walks, tally = flight.walks, flight.tally[0]
+def _new_walk(walks, tally, client, firm, need_at, key, position):
     tally.free -= 1
     slot = walks.free[tally.free]
     walks.client[slot], walks.firm[slot], walks.need_at[slot] = client, firm, need_at
@@ -182,9 +180,8 @@ def _new_walk(flight, client, firm, need_at, key, position):
 
 
 @njit(cache=True)
-def _free_walk(flight, pool, slot):
+def _free_walk(walks, pool, tally, slot):
     """Return a walk's slot and its visits to their free lists."""
-    walks, tally = flight.walks, flight.tally[0]
     v = walks.head[slot]
     for _ in range(walks.length[slot]):
         following = pool.link[v]
@@ -196,7 +193,7 @@ def _free_walk(flight, pool, slot):
     tally.free += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _plan(world, client, firm, t, today, need_now):
     """``Calendar.plan_needs`` for one client: its next need after day *t* (at *t* with
     *need_now*). A need on a later day waits in the calendar; one today is returned
@@ -220,7 +217,7 @@ def _plan(world, client, firm, t, today, need_now):
     return t, seed
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _end(world, flight, slot, t, completed, today):
     """A walk is over at day *t*: out for evaluation; its client's next need planned
     (returned if it falls today, as :func:`_plan`)."""
@@ -245,16 +242,16 @@ def _end(world, flight, slot, t, completed, today):
     return _plan(world, client, firm, t, today, False)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _stretch(world, flight, pool, now, slot, node, t, today):
     """Walk from *node* at day *t* through unstaffed touchpoints (``cxsim.walks.walk_on``);
     returns the pool and, if the walk ended and its client's next need falls today, that
     need."""
-    walks = flight.walks
+    walks, tally = flight.walks, flight.tally[0]
     where, node, t, position, n, visited = walk_on(
         world.routes, walks.key[slot], walks.position[slot], node, t, np.empty(16, np.int64), 0)
     for v in range(n):
-        pool = _visit(flight, pool, slot, visited[v], 0.0)
+        pool = _visit(walks, pool, tally, slot, visited[v], 0.0)
     walks.position[slot] = position
     if where == STAFFED:
         walks.node[slot] = node
@@ -265,27 +262,20 @@ def _stretch(world, flight, pool, now, slot, node, t, today):
         if where == EXIT:
             walks.flags[slot] |= COMPLETED
         walks.kind[slot] = END
-    _schedule(flight, now, max(t - now, 0.0), slot)
+    _schedule(flight.heap, tally, now, max(t - now, 0.0), slot)
     return pool, NONE
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _walk_now(world, flight, pool, now, client, firm, need, today):
     """A need today after the day's batch, walked from the entry (it meets no queue
     before its first event, so it cannot end here and start another)."""
     t, seed = need
     if t < 0.0:
         return pool
-    slot = _new_walk(flight, client, firm, t, seed, _STEPS)
+    slot = _new_walk(flight.walks, flight.tally[0], client, firm, t, seed, _STEPS)
     pool, _ = _stretch(world, flight, pool, now, slot, world.entries[firm], t, today)
     return pool
-
-
-@njit(cache=True)
-def _has_room(flight):
-    tally = flight.tally[0]
-    return tally.free >= 2 and tally.finished + 2 <= flight.finished.size and \
-        tally.later + 2 <= flight.later.client.size
 
 
 @njit(cache=True)
@@ -303,9 +293,10 @@ def advance(world, flight, pool, until, today):
     walks, heap, tally = flight.walks, flight.heap, flight.tally[0]
     now = -1.0
     while tally.events > 0 and heap.time[0] < until:
-        if not _has_room(flight):
+        if tally.free < 2 or tally.finished + 2 > flight.finished.size or \
+                tally.later + 2 > flight.later.client.size:
             return GROW, now, -1, pool
-        t, order, slot = _pop(flight)
+        t, order, slot = _pop(heap, tally)
         now = t
         client, firm, flags = walks.client[slot], walks.firm[slot], walks.flags[slot]
         if walks.kind[slot] == END:  # a walk that met no queue; its client may have left
@@ -313,16 +304,16 @@ def advance(world, flight, pool, until, today):
                 need = _end(world, flight, slot, now, flags & COMPLETED != 0, today)
                 pool = _walk_now(world, flight, pool, now, client, firm, need, today)
             else:
-                _free_walk(flight, pool, slot)
+                _free_walk(walks, pool, tally, slot)
             continue
         if not flags & CHECKED:  # before its first queue: is its client still a client?
             if clients.unresolved[client] and not flags & FLUSHED:
                 walks.flags[slot] = flags | FLUSHED
-                _push(flight, t, order, slot)
+                _push(heap, tally, t, order, slot)
                 return EVALUATE, now, client, pool
             walks.flags[slot] = flags | CHECKED
             if clients.firm[client] != firm:
-                _free_walk(flight, pool, slot)
+                _free_walk(walks, pool, tally, slot)
                 continue
         node = walks.node[slot]
         free = stations.free
@@ -341,7 +332,7 @@ def advance(world, flight, pool, until, today):
             high = start if start < clock.horizon else clock.horizon
             if high > low:
                 stations.area[node] += high - low
-        pool = _visit(flight, pool, slot, node, start - now)
+        pool = _visit(walks, pool, tally, slot, node, start - now)
         k = 0
         ended = is_exit[node]
         if not ended:
@@ -354,7 +345,7 @@ def advance(world, flight, pool, until, today):
             need = _end(world, flight, slot, done, is_exit[node], today)
         elif staffed[following[node, k]]:
             walks.node[slot] = following[node, k]
-            _schedule(flight, now, done + delay[node, k] - now, slot)
+            _schedule(heap, tally, now, done + delay[node, k] - now, slot)
             continue
         else:
             pool, need = _stretch(world, flight, pool, now, slot, following[node, k],
@@ -377,15 +368,16 @@ def plan_needs(world, flight, pool, now, who, firms, after, today, need_now):
 def arrive(flight, pool, now, batch):
     """Walks of a day's batch (:class:`Arrivals`) that reached a staffed touchpoint: in
     flight from there."""
+    walks, heap, tally = flight.walks, flight.heap, flight.tally[0]
     v = 0
     for w in range(batch.client.size):
-        slot = _new_walk(flight, batch.client[w], batch.firm[w], batch.need[w], batch.key[w],
-                         batch.position[w])
+        slot = _new_walk(walks, tally, batch.client[w], batch.firm[w], batch.need[w],
+                         batch.key[w], batch.position[w])
         for _ in range(batch.length[w]):
-            pool = _visit(flight, pool, slot, batch.visited[v], 0.0)
+            pool = _visit(walks, pool, tally, slot, batch.visited[v], 0.0)
             v += 1
-        flight.walks.node[slot] = batch.node[w]
-        _schedule(flight, now, batch.time[w] - now, slot)
+        walks.node[slot] = batch.node[w]
+        _schedule(heap, tally, now, batch.time[w] - now, slot)
     return pool
 
 
@@ -418,7 +410,7 @@ def collect(flight, pool, first, stop):
                walks.ended[slots], (walks.flags[slots] & COMPLETED) != 0, walks.churn[slots],
                lengths, nodes, waits)
     for slot in slots:
-        _free_walk(flight, pool, slot)
+        _free_walk(walks, pool, tally, slot)
     tally.finished = rest
     return columns
 
