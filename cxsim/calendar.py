@@ -30,15 +30,7 @@ from cxsim.config import Config
 from cxsim.market import ClientState, Segments
 from cxsim.months import Months
 from cxsim.streams import Walk, positions
-from cxsim.visits import (
-    CHURN_BOUND,
-    NEED_FIRM,
-    NEED_KEY,
-    NEXT_NEED,
-    UNRESOLVED,
-    WALK_NUMBER,
-    Visits,
-)
+from cxsim.visits import Visits
 from cxsim.walks import Routes, WalkTable, stretch
 
 __all__ = ["Calendar", "churn_bounds"]
@@ -89,15 +81,16 @@ class Calendar:
         self._flush = evaluate
         self._visits = visits = Visits(routes, entries, capacity, state.firm, need_mean,
                                        churn_bound, months, walk_key)
-        self.capacity = np.diff(visits.stations[0])  # staff per touchpoint, 0 where unstaffed
-        columns = visits.clients
-        self.walk_numbers = columns[WALK_NUMBER]
-        self._churn_bound = columns[CHURN_BOUND]
-        self._unresolved = columns[UNRESOLVED]  # walks ended whose churn could go either way
+        # staff per touchpoint, 0 where unstaffed
+        self.capacity = np.diff(visits.world.stations.start)
+        columns = visits.world.clients
+        self.walk_numbers = columns.walk_number
+        self._churn_bound = columns.churn_bound
+        self._unresolved = columns.unresolved  # walks ended whose churn could go either way
         # per client, the day of its next need and that walk's firm and key
-        self._next_need = columns[NEXT_NEED]
-        self._need_firm = columns[NEED_FIRM]
-        self._need_key = columns[NEED_KEY]
+        self._next_need = columns.next_need
+        self._need_firm = columns.need_firm
+        self._need_key = columns.need_key
         self._today = -1  # the last day whose needs have been walked
         self._pending: list[WalkTable] = []  # walks ended, or ending later, not handed out
 
@@ -109,7 +102,7 @@ class Calendar:
     @property
     def queue_area(self) -> np.ndarray:
         """Per touchpoint, the time-integral of its queue length over the measured window."""
-        return self._visits.stations[2]
+        return self._visits.world.stations.area
 
     def advance(self, until: float) -> None:
         """Bring every walk up to day *until*: the run's own event at *until* comes next."""
