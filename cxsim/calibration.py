@@ -17,7 +17,6 @@ reported, not tuned; a fit the log cannot support is flagged
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import sys
@@ -49,9 +48,9 @@ from cxsim.journey import NAME_PATTERN
 from cxsim.transactions import Summary, read_log, summarise, weekly_repeat_purchases
 
 __all__ = ["Calibration", "SegmentFit", "Typical", "calibrate", "fit_segments", "typical",
-           "implausible", "market_preset", "checked_preset", "lever_sources", "next_steps",
-           "customer_table", "repeat_purchases", "write", "summary_text", "main", "COUNTS",
-           "SOURCES", "DEFAULT", "SPREAD_FLOOR"]
+           "typicals", "implausible", "market_preset", "checked_preset", "lever_sources",
+           "customer_table", "repeat_purchases", "COUNTS", "SOURCES", "DEFAULT",
+           "SPREAD_FLOOR"]
 
 WEEK = 7.0  # days: the log's unit of time, as in Fader, Hardie & Lee (2005)
 COUNTS = 7  # repeat purchases shown one by one, 0 .. 6, then 7 or more
@@ -200,7 +199,7 @@ def typical(fit: SegmentFit) -> Typical:
 _PARAMETERS = ("r", "alpha", "a", "b", "spend p", "spend q", "spend gamma")
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
     """A parameter as a line of text shows it: 94,780 rather than 9.478e+04."""
     return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
 
@@ -218,8 +217,8 @@ def implausible(fits: list[SegmentFit]) -> list[str]:
     for f in fits:
         b, s = f.repeat_buying, f.spend
         estimates = (b.r, b.alpha, b.a, b.b, s.p, s.q, s.gamma)
-        loose = [f"{name} {_number(value)} ("
-                 + ("no standard error" if math.isnan(se) else f"se {_number(se)}") + ")"
+        loose = [f"{name} {number(value)} ("
+                 + ("no standard error" if math.isnan(se) else f"se {number(se)}") + ")"
                  for name, value, se in zip(_PARAMETERS, estimates, (*b.se, *s.se))
                  if not se <= value]
         if loose:
@@ -228,7 +227,7 @@ def implausible(fits: list[SegmentFit]) -> list[str]:
                          f"{'it' if len(loose) == 1 else 'them'} down")
         implied = 1.0 / math.sqrt(s.p)
         if implied < SPREAD_FLOOR * f.spend_spread:
-            lines.append(f"segment '{f.name}': spend p {_number(s.p)} says one customer's spends "
+            lines.append(f"segment '{f.name}': spend p {number(s.p)} says one customer's spends "
                          f"vary by {implied:.2%} (1/sqrt(p)), below {SPREAD_FLOOR:.0%} of the "
                          f"{f.spend_spread:.0%} the log shows (median over "
                          f"{f.spread_customers:,} customers with two or more repeat purchases "
@@ -292,7 +291,7 @@ def checked_preset(market: dict) -> dict:
     return market
 
 
-def _preset_yaml(market: dict, fits: list[SegmentFit], source: str, end: str,
+def preset_yaml(market: dict, fits: list[SegmentFit], source: str, end: str,
                  warnings: list[str]) -> str:
     import textwrap
 
@@ -594,191 +593,3 @@ def _holdout_by_count(summary: Summary, customers: pd.DataFrame) -> pd.DataFrame
     out.insert(0, "repeat_purchases", [str(g) if g < COUNTS else f"{COUNTS}+"
                                        for g in out.group])
     return out.drop(columns="group")
-
-
-def write(calibration: Calibration, preset: str | Path, results: str | Path,
-          command: str = "") -> list[Path]:
-    """Write the calibration's files into *results* and the market preset to *preset*, each
-    whole; the preset last, so a preset on disk always has its evidence beside it."""
-    from cxsim.files import atomic_write, write_text
-    from cxsim.report.calibration import calibration_page, plt, weekly_figure
-    from cxsim.report.page import write as write_page
-
-    preset, results = Path(preset), Path(results)
-    _folders(results, preset.parent)
-    c = calibration
-    written = [atomic_write(results / "customers.parquet",
-                            lambda tmp: c.customers.to_parquet(tmp, index=False))]
-    for name, frame in (("weekly", c.weekly), ("counts", c.counts), ("holdout", c.holdout),
-                        ("totals", c.totals), ("cohort", c.cohort)):
-        written.append(write_text(results / f"{name}.csv", frame.to_csv(index=False)))
-    meta = {**c.meta, "preset": preset.name, "command": command}
-    written.append(write_text(results / "fit.json", json.dumps(meta, indent=2, default=str)))
-    page = calibration_page(c, preset, command, typicals(c), lever_sources(c.market),
-                            next_steps(preset, c.market))
-    written.append(write_page(page, results / "report.html"))
-    figure = weekly_figure(c.weekly, c.meta["calibration_weeks"])
-    try:
-        written.append(atomic_write(results / "repeat_purchases.png",
-                                    lambda tmp: figure.savefig(tmp, format="png", dpi=110)))
-    finally:
-        plt.close(figure)
-    written.append(write_text(preset, _preset_yaml(c.market, c.fits, c.meta["log"],
-                                                   c.meta["calibration_end"], c.warnings)))
-    return written
-
-
-def _folders(*folders: Path) -> None:
-    """Make *folders* (with their parents) before any file is written, so an output path
-    that cannot be written to is found first; if one cannot be made, the folders made
-    here are removed again and the OSError raised: nothing is left behind."""
-    made: list[Path] = []
-    try:
-        for folder in folders:
-            for missing in [p for p in (folder, *folder.parents) if not p.exists()][::-1]:
-                missing.mkdir()
-                made.append(missing)
-            if not folder.is_dir():
-                raise NotADirectoryError(20, "Not a directory", str(folder))
-    except OSError:
-        for folder in reversed(made):
-            folder.rmdir()
-        raise
-
-
-def next_steps(preset: Path, market: dict) -> list[tuple[str, str]]:
-    """What to run on the fitted market, each (what it shows, the command); first, if the
-    preset is not where ``cxsim market=NAME`` finds it, the copy that puts it there."""
-    import shlex
-
-    name = Path(preset).stem
-    segment = next(iter(market["segments"]))
-    steps = []
-    if Path(preset).resolve().parent != (config_dir() / "market").resolve():
-        steps.append(("First, copy the preset where cxsim finds it by its name, its "
-                      "configs/market/ folder", f"cp {shlex.quote(str(preset))} configs/market/"))
-    return steps + [
-        ("The default duel, a sales-focused and a relationship-focused firm, among these "
-         "customers: which wins, and by how much", f"cxsim market={name}"),
-        ("The same with every customer at the fitted means: what the spread between "
-         "customers changes", f"cxsim market={name} market.heterogeneity=false"),
-        ("A lever the log cannot tell, set to what you know (here the margin)",
-         f"cxsim market={name} market.segments.{segment}.margin=0.4"),
-        ("What one choice changes among these customers, paired, with 95% confidence "
-         "intervals (here a Chief Client Officer for the sales-focused firm)",
-         f"cxsim-compare --common market={name} --a firms.sales_first.org=no_cco "
-         "--b firms.sales_first.org=cco -n 20 --out cco"),
-    ]
-
-
-def _parser():
-    from cxsim.commandline import Parser
-
-    parser = Parser(prog=PROG, description="Calibrate a market to a transaction log: fit "
-                    "repeat buying (BG/NBD) and spend (Gamma-Gamma) per customer segment, "
-                    "write a market preset, a per-customer table and a report checking the "
-                    "fitted market against the log's own purchases.")
-    parser.add_argument("log", type=Path, help="the transaction log, CSV or Parquet")
-    parser.add_argument("--end", required=True, metavar="DATE",
-                        help="last day of the calibration period (inclusive), e.g. 1997-09-30")
-    parser.add_argument("--out", required=True, type=Path, metavar="PRESET.yaml",
-                        help="the market preset to write, e.g. configs/market/mine.yaml")
-    parser.add_argument("--results", type=Path, default=None, metavar="DIR",
-                        help="folder for the table, the report and the check (default: "
-                        "calibration/<preset name>)")
-    for flag, default in (("customer", "customer"), ("date", "date"), ("amount", "amount")):
-        parser.add_argument(f"--{flag}-column", default=default,
-                            help=f"the log's {flag} column (default {default})")
-    parser.add_argument("--segment-column", default=None,
-                        help="a column naming each customer's segment: one fit per segment")
-    parser.add_argument("--date-format", default=None,
-                        help="strftime format of the dates, e.g. %%Y%%m%%d (default: ISO dates)")
-    parser.add_argument("-n", "--replications", type=int, default=20,
-                        help="simulations of the fitted market for the check (default 20; 0: "
-                        "none)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the simulations")
-    parser.add_argument("--discount-rate", type=float, default=SimConfig.discount_rate,
-                        help="per year, for the expected CLV, in "
-                        f"{DISCOUNT_RATE} (default: the config's, {SimConfig.discount_rate})")
-    parser.add_argument("--margin", type=float, default=SegmentConfig.margin,
-                        help=f"share of spend kept, for the expected CLV, in {MARGIN} "
-                        f"(default {SegmentConfig.margin})")
-    parser.add_argument("--label", default=None,
-                        help="the market's name in reports (default: customers of <the log's "
-                        "name>)")
-    parser.add_argument("--currency", default=MarketConfig.currency,
-                        help="the log's money, written before amounts (default "
-                        f"{MarketConfig.currency})")
-    return parser
-
-
-PROG = "cxsim-calibrate"
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``cxsim-calibrate``; bad input is one line and exit status 2."""
-    import shlex
-
-    from cxsim.commandline import fail, warn
-
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    given = sys.argv[1:] if argv is None else argv
-    command = shlex.join([PROG, *given])
-    try:
-        if args.out.suffix not in (".yaml", ".yml") or not re.fullmatch(NAME_PATTERN,
-                                                                         args.out.stem):
-            raise ConfigError("--out", "must be a .yaml file whose name is a preset name "
-                              "(letters, digits, '_' or '-')", str(args.out))
-        results = args.results or Path("calibration") / args.out.stem
-        if results.exists() and not results.is_dir():
-            raise ConfigError("--results", "must be a folder", str(results))
-        if args.out.is_dir():
-            raise ConfigError("--out", "must be a file, not a folder", str(args.out))
-        found = calibrate(args.log, args.end, customer=args.customer_column,
-                          date=args.date_column, amount=args.amount_column,
-                          segment=args.segment_column, date_format=args.date_format,
-                          replications=args.replications, seed=args.seed,
-                          discount_rate=args.discount_rate, margin=args.margin,
-                          label=args.label, currency=args.currency,
-                          progress=sys.stderr.isatty())
-    except ConfigError as error:
-        fail(PROG, str(error))
-    try:
-        write(found, args.out, results, command)
-    except OSError as error:
-        fail(PROG, f"cannot write: {error.strerror or error}: {error.filename or ''}")
-    for line in found.warnings:
-        warn(PROG, line)
-    print(summary_text(found, args.out, results))
-
-
-def summary_text(found: Calibration, preset: Path, results: Path) -> str:
-    """What the command prints: the fit in words, then in numbers, the totals, what to run
-    next and where the files are."""
-    from cxsim.report.calibration import fit_in_words
-
-    lines = [f"{found.market['label']} ({found.meta['customers']:,} customers of "
-             f"{found.meta['log']}):", *fit_in_words(found, typicals(found)), ""]
-    for f in found.fits:
-        b, s = f.repeat_buying, f.spend
-        lines.append(f"{f.name}: {f.customers:,} customers; BG/NBD r {b.r:.3f}, alpha "
-                     f"{b.alpha:.3f} weeks, a {b.a:.3f}, b {b.b:.3f} (LL "
-                     f"{b.log_likelihood:,.1f}); spend p {_number(s.p)}, q {_number(s.q)}, "
-                     f"gamma {_number(s.gamma)}")
-    for row in found.totals.itertuples(index=False):
-        simulated = (f", simulated {row.simulated:,.0f}" if "simulated" in found.totals
-                     else "")
-        lines.append(f"{row.period} repeat purchases: actual {row.actual:,}, BG/NBD "
-                     f"{row.expected:,.0f}{simulated}")
-    steps = next_steps(preset, found.market)
-    first = next(i for i, (_, command) in enumerate(steps) if command.startswith("cxsim "))
-    lines.append("")
-    lines += [f"next: {command}  ({what[0].lower() + what[1:]})"
-              for what, command in steps[:first + 1]]
-    return "\n".join([*lines, f"      more in {results / 'report.html'}", "",
-                      f"preset: {preset} (cxsim market={preset.stem})",
-                      f"results: {results}"])
-
-
-if __name__ == "__main__":
-    main()

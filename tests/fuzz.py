@@ -470,7 +470,7 @@ def attempt_command(case: Case, folder: Path) -> tuple[str, str]:
             return "silent", "ran although the file names a column twice"
         return outcome
     if case.surface == "transactions":
-        from cxsim.calibration import main
+        from cxsim.calibrate_cli import main
 
         (folder / "log.csv").write_text(case.text)
         outcome = _command(main, ["log.csv", *case.arguments], folder, {"log.csv"})

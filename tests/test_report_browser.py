@@ -257,8 +257,8 @@ def test_the_calibration_report_says_the_fit_in_words_first_and_a_flag_above_it(
                                                                                 tmp_path):
     """The committed CDNOW report: the words on the first screen, no flag, the next command;
     a flagged fit: its warning line as text, above the answer, on the first screen."""
+    from cxsim.calibrate_cli import write as write_calibration
     from cxsim.calibration import calibrate
-    from cxsim.calibration import write as write_calibration
     from tests.test_calibration import _generated_log
 
     committed = (Path(__file__).resolve().parents[1] / "experiments" / "calibrated_cdnow"

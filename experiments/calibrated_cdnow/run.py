@@ -26,7 +26,7 @@ import pandas as pd
 
 if __package__ in (None, ""):  # run as a script: make `experiments` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from cxsim import calibration  # noqa: E402
+from cxsim import calibrate_cli, calibration  # noqa: E402
 from cxsim.commandline import warn  # noqa: E402
 from cxsim.config import config_dir  # noqa: E402
 from experiments import common  # noqa: E402
@@ -69,10 +69,11 @@ def calibrate(argv: list[str]) -> None:
                           "%Y%m%d", "--out", _shown(preset), "--results",
                           _shown(out / "calibration"), "-n", str(n)]) + f' --label "{MARKET}"'
     found = calibration.calibrate(log, END, date_format="%Y%m%d", replications=n, label=MARKET)
-    calibration.write(found, preset, out / "calibration", command)
+    calibrate_cli.write(found, preset, out / "calibration", command)
     for line in found.warnings:
         warn("cxsim-calibrate", line)
-    print(calibration.summary_text(found, Path(_shown(preset)), Path(_shown(out / "calibration"))))
+    print(calibrate_cli.summary_text(found, Path(_shown(preset)),
+                                     Path(_shown(out / "calibration"))))
 
 
 def _shown(path: Path) -> str:
