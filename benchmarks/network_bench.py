@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cxsim.network import NetworkConfig, SocialNetwork, build_network
+from cxsim.model.network import NetworkConfig, SocialNetwork, build_network
 
 DRAWS = 1_000_000  # senders per draw_neighbours timing
 

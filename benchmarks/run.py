@@ -175,8 +175,8 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    faster one run at 10,000 x 5 y.
 9. **Network generators** ({" and ".join(f"`network={k}`" for k in NETWORKS)} at
    {NETWORK_SIZE:,} clients, with their configs' `mean_degree` and
-   `rewire_probability`): why `cxsim/network.py` writes its own. **cxsim (s)**
-   is `cxsim.network.build_network` as the engine calls it (that config, the
+   `rewire_probability`): why `cxsim/model/network.py` writes its own. **cxsim (s)**
+   is `cxsim.model.network.build_network` as the engine calls it (that config, the
    engine's `network` random stream); **networkx (s)** is
    `networkx.watts_strogatz_graph(n, k, p, seed)` or
    `networkx.barabasi_albert_graph(n, k / 2, seed)` with the same parameters.
@@ -337,7 +337,7 @@ def child_memory(size: int) -> dict:
 def child_scaling(size: int) -> dict:
     """One default run at *size* clients: its wall time, peak RSS and network bytes.
 
-    What ``cxsim.run`` does (``cxsim.engine.simulate``), with the engine kept
+    What ``cxsim.run`` does (``cxsim.simulation.engine.simulate``), with the engine kept
     to read its network's arrays.
     """
     import gc
@@ -345,7 +345,7 @@ def child_scaling(size: int) -> dict:
 
     import cxsim
     from cxsim.config import config_dir, to_config
-    from cxsim.engine import Engine
+    from cxsim.simulation.engine import Engine
 
     _warm_up()
     years = SCALING[size]
@@ -460,7 +460,7 @@ def child_network(kind: str, library: str) -> dict:
 
     import cxsim
     from cxsim.config import to_config
-    from cxsim.network import build_network
+    from cxsim.model.network import build_network
     from cxsim.streams import root_seed, spawn_streams
 
     cfg = to_config(cxsim.compose([f"network={kind}", f"market.size={NETWORK_SIZE}"]))

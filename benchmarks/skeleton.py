@@ -9,7 +9,7 @@ entry, one touchpoint at a time:
 
 * unstaffed touchpoint: ``yield env.timeout(service)``;
 * staffed touchpoint: request a ``simpy.Resource`` (capacity: the firm's staff
-  scaled as in ``cxsim.firm``), then ``yield env.timeout(service)``;
+  scaled as in ``cxsim.model.firm``), then ``yield env.timeout(service)``;
 * route choice: ``journey.step(node, u)`` with a uniform numpy draw;
 * edge delay: ``yield env.timeout(delay)`` when it is > 0;
 * the walk stops at an exit or on abandonment; the next need is drawn then.
@@ -32,7 +32,7 @@ import simpy
 from omegaconf import DictConfig
 
 from cxsim.config import config_dir
-from cxsim.journey import Journey, load_journey
+from cxsim.model.journey import Journey, load_journey
 
 __all__ = ["Group", "load", "capacities", "group", "simulate", "simulate_groups"]
 

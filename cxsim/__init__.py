@@ -11,8 +11,8 @@ from omegaconf import DictConfig
 
 from cxsim.config import Config, compose
 from cxsim.errors import ConfigError
-from cxsim.experiment import Comparison, Ensemble, compare, replicate
-from cxsim.results import Results
+from cxsim.simulation.experiment import Comparison, Ensemble, compare, replicate
+from cxsim.simulation.results import Results
 from cxsim.version import __version__
 
 __all__ = ["ConfigError", "Results", "compose", "run", "replicate", "compare", "calibrate",
@@ -25,13 +25,13 @@ def run(cfg: Config | DictConfig, replication: int = 0,
 
     *progress*, if given, is called with the simulated day after each month.
     """
-    from cxsim.engine import simulate
+    from cxsim.simulation.engine import simulate
 
     return simulate(cfg, replication=replication, progress=progress)
 
 
 def calibrate(log, calibration_end, **options):
-    """Calibrate a market to a transaction log: :func:`cxsim.calibration.calibrate`."""
-    from cxsim.calibration import calibrate as fit
+    """Calibrate a market to a transaction log: :func:`cxsim.data.calibration.calibrate`."""
+    from cxsim.data.calibration import calibrate as fit
 
     return fit(log, calibration_end, **options)

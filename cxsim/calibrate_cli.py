@@ -1,6 +1,6 @@
 """``cxsim-calibrate``: a transaction log in, a market preset and its evidence out.
 
-The fit is :mod:`cxsim.calibration`'s; this is the command around it: its
+The fit is :mod:`cxsim.data.calibration`'s; this is the command around it: its
 arguments (with the config's bounds), the files it writes, each whole and
 the preset last, what it prints and the next commands it suggests. Bad input
 is one line and exit status 2, and nothing is written.
@@ -17,7 +17,8 @@ import re
 import sys
 from pathlib import Path
 
-from cxsim.calibration import (
+from cxsim.config import MarketConfig, SegmentConfig, SimConfig, config_dir
+from cxsim.data.calibration import (
     DISCOUNT_RATE,
     MARGIN,
     Calibration,
@@ -27,9 +28,8 @@ from cxsim.calibration import (
     preset_yaml,
     typicals,
 )
-from cxsim.config import MarketConfig, SegmentConfig, SimConfig, config_dir
 from cxsim.errors import ConfigError
-from cxsim.journey import NAME_PATTERN
+from cxsim.model.journey import NAME_PATTERN
 
 __all__ = ["main", "write", "next_steps", "summary_text", "PROG"]
 

@@ -69,7 +69,7 @@ from cxsim.config import (
 from cxsim.errors import ConfigError
 from cxsim.files import write_text
 from cxsim.overrides import override_error
-from cxsim.results import TABLES, Results
+from cxsim.simulation.results import TABLES, Results
 
 __all__ = ["main"]
 
@@ -304,7 +304,7 @@ def _job_dir_name(overrides) -> str:
 def _replications(scenario: Config) -> list[Results]:
     """Run replications 0..n-1 of *scenario* (side by side, ``experiment.simulated``) with a
     progress bar over simulated days."""
-    from cxsim.experiment import simulated
+    from cxsim.simulation.experiment import simulated
 
     n = scenario.experiment.replications
     days = round(scenario.sim.years * DAYS_PER_YEAR)
@@ -363,9 +363,9 @@ def _reason(error: Exception) -> str:
 
 
 def _print_summary(runs: list[Results], results: Results) -> None:
-    from cxsim.experiment import Ensemble
     from cxsim.report import summary_table
     from cxsim.report.answer import NO_DATA
+    from cxsim.simulation.experiment import Ensemble
 
     if len(runs) == 1:
         print(summary_table(results))

@@ -52,7 +52,7 @@ import pandas as pd
 from cxsim.commandline import Parser, fail
 from cxsim.errors import ConfigError
 from cxsim.files import atomic_write
-from cxsim.results import TABLES
+from cxsim.simulation.results import TABLES
 
 __all__ = [
     "FAILED",

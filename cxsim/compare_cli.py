@@ -31,13 +31,13 @@ import pandas as pd
 from cxsim.commandline import Parser, fail
 from cxsim.config import compose
 from cxsim.errors import ConfigError
-from cxsim.experiment import compare
 from cxsim.report.comparison import (
     Compared,
     comparison_meta,
     comparison_sentences,
     save_comparison,
 )
+from cxsim.simulation.experiment import compare
 
 __all__ = ["main"]
 

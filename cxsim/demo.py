@@ -20,7 +20,6 @@ from pathlib import Path
 import pandas as pd
 
 from cxsim.config import as_plain, compose, to_config
-from cxsim.experiment import Ensemble, replicate
 from cxsim.report import charts
 from cxsim.report.answer import capital
 from cxsim.report.page import Page, Tile, table_from_frame, write
@@ -34,6 +33,7 @@ from cxsim.report.run import (
     paired_gap,
     run_sentences,
 )
+from cxsim.simulation.experiment import Ensemble, replicate
 
 __all__ = ["main", "MARKETS"]
 

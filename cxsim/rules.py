@@ -17,9 +17,9 @@ from typing import Any
 
 from cxsim.errors import ConfigError
 from cxsim.fields import Bounds, bounds_of
-from cxsim.journey import MAX_STAFF, NAME_PATTERN
 from cxsim.labels import MAX_CURRENCY, check_label, firm_labels
-from cxsim.network import validate_network
+from cxsim.model.journey import MAX_STAFF, NAME_PATTERN
+from cxsim.model.network import validate_network
 from cxsim.schema import (
     DAYS_PER_YEAR,
     DROPOUT_AFTER,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cxsim.fields import described, within
-from cxsim.journey import MAX_CLIENTS
-from cxsim.network import NetworkConfig
+from cxsim.model.journey import MAX_CLIENTS
+from cxsim.model.network import NetworkConfig
 
 __all__ = [
     "SegmentConfig",
@@ -268,7 +268,7 @@ class FirmConfig:
 
 @dataclass
 class PsychologyConfig:
-    """Parameters of the client's equations in ``cxsim.psychology``."""
+    """Parameters of the client's equations in ``cxsim.model.psychology``."""
 
     emotions: bool = described(True, doc=(
         "false: churn is the constant base_churn (validation tests)"))

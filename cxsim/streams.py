@@ -135,13 +135,13 @@ def compiled_mix(z: np.uint64) -> np.uint64:
 
 @njit(cache=True)
 def compiled_key(stream: np.uint64, client: int, number: int) -> np.uint64:
-    """:func:`key` compiled, for loops written with numba (``cxsim.visits``)."""
+    """:func:`key` compiled, for loops written with numba (``cxsim.simulation.visits``)."""
     return compiled_mix(stream + np.uint64(client) * _C + (np.uint64(number) + _ONE) * _G)
 
 
 @njit(cache=True)
 def compiled_uniform(seed: np.uint64, index: int) -> float:
-    """:func:`uniform` compiled, for loops written with numba (``cxsim.visits``)."""
+    """:func:`uniform` compiled, for loops written with numba (``cxsim.simulation.visits``)."""
     return np.float64(compiled_mix(seed + (np.uint64(index) + _ONE) * _G) >> _S11) * TO_UNIT
 
 

@@ -4,9 +4,9 @@ loaded once, before anything is built.
 :func:`load` types the config, fills presets and checks every value against
 the bounds declared beside it and the rules between values, the network's
 included (:func:`cxsim.config.to_config`); refuses a market too big for
-memory; loads each firm's journey (:mod:`cxsim.journey`, which checks the map)
+memory; loads each firm's journey (:mod:`cxsim.model.journey`, which checks the map)
 and checks that the staff and CX money it names fall on touchpoints of that
-journey; and reads the cohort if there is one (:mod:`cxsim.cohort`). It
+journey; and reads the cohort if there is one (:mod:`cxsim.model.cohort`). It
 returns what it loaded (:class:`Loaded`), which the engine runs on instead
 of reading the files again. The ``cxsim`` command runs the pass on every job
 of a sweep before Hydra starts, without building an engine or a network.
@@ -19,10 +19,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from cxsim.cohort import Cohort, load_cohort
 from cxsim.config import Config, FirmConfig, config_dir, to_config
 from cxsim.errors import ConfigError
-from cxsim.journey import Journey, load_journey
+from cxsim.model.cohort import Cohort, load_cohort
+from cxsim.model.journey import Journey, load_journey
 
 __all__ = ["Loaded", "load", "validate", "check_journey_names", "check_memory",
            "available_memory"]

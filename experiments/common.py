@@ -55,7 +55,7 @@ from cxsim.files import atomic_write, write_text
 from cxsim.report import answer, write_report
 from cxsim.report.charts import mark_crossover
 from cxsim.report.run import leading
-from cxsim.results import Crossover, mean_ci, month_number, monthly_band
+from cxsim.simulation.results import Crossover, mean_ci, month_number, monthly_band
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
@@ -442,7 +442,7 @@ def cell_difference(table: pd.DataFrame, metric: str, firm: str, b: str, a: str
 def band(timeseries: pd.DataFrame, metric: str, by: Sequence[str] = ("cell", "firm")
          ) -> pd.DataFrame:
     """Per group and month: mean of *metric* over replications with its 95% CI band
-    (:func:`cxsim.results.monthly_band`)."""
+    (:func:`cxsim.simulation.results.monthly_band`)."""
     return monthly_band(timeseries, metric, by, level=LEVEL)
 
 
@@ -457,7 +457,7 @@ def crossover(outcome: Outcome, cell: str) -> dict[str, Any]:
 
     The leader is the firm with the higher mean final share
     (:func:`cxsim.report.run.leading`); ``crossover`` is its
-    :class:`cxsim.results.Crossover`, ``text`` the report's sentence
+    :class:`cxsim.simulation.results.Crossover`, ``text`` the report's sentence
     (:func:`cxsim.report.answer.crossover`) and ``bullet`` that sentence
     after a bold headline for ``summary.md``.
     """

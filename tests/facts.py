@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import ndtri, stdtrit
 
 from cxsim.files import write_text
-from cxsim.results import mean_ci, ratio_ci
+from cxsim.simulation.results import mean_ci, ratio_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "model.md"

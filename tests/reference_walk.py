@@ -2,9 +2,9 @@
 
 One SimPy process per client, one event per touchpoint, a ``simpy.Resource``
 per staffed touchpoint, and each walk evaluated the moment it ends with the
-functions of ``cxsim.psychology`` in the order the engine applies them. It
-imports nothing from the engine (``cxsim.engine``, ``cxsim.market``,
-``cxsim.results``): it is the spec in executable form, slow but obviously
+functions of ``cxsim.model.psychology`` in the order the engine applies them. It
+imports nothing from the engine (``cxsim.simulation.engine``, ``cxsim.model.market``,
+``cxsim.simulation.results``): it is the spec in executable form, slow but obviously
 right, for ``tests/test_differential.py`` to compare the engine with. Its
 random streams are its own; only the statistics must agree.
 """
@@ -16,9 +16,9 @@ import math
 import numpy as np
 import simpy
 
-from cxsim import psychology as psy
 from cxsim.config import Config, config_dir
-from cxsim.firm import (
+from cxsim.model import psychology as psy
+from cxsim.model.firm import (
     acquisition_hazard,
     declared_cx_share,
     effective_pressure,
@@ -26,7 +26,7 @@ from cxsim.firm import (
     funding_level,
     staff_capacity,
 )
-from cxsim.journey import load_journey
+from cxsim.model.journey import load_journey
 
 DAYS_PER_YEAR = 365.25
 

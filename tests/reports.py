@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 import cxsim
-from cxsim.results import Results
+from cxsim.simulation.results import Results
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>")
 

@@ -802,7 +802,8 @@ def test_a_replication_that_is_not_a_count_is_refused(replication):
 
 def test_the_cli_checks_a_sweeps_jobs_without_building_an_engine(monkeypatch):
     """One validation pass, journeys and names included; no engine (nor network) is built."""
-    from cxsim import cli, engine
+    from cxsim import cli
+    from cxsim.simulation import engine
 
     def no_engine(*args, **kwargs):
         raise AssertionError("an engine was built to validate a job")
@@ -830,7 +831,7 @@ def test_a_cohort_file_naming_a_column_twice_is_refused(tmp_path, header):
 
 def test_a_graphml_journey_declaring_a_touchpoint_twice_is_refused(tmp_path):
     """networkx merged the two nodes silently; YAML already refused a duplicate key."""
-    from cxsim.journey import journey_from_mapping, journey_to_graphml
+    from cxsim.model.journey import journey_from_mapping, journey_to_graphml
 
     path = tmp_path / "twice.graphml"
     journey_to_graphml(journey_from_mapping(_journey(), "tiny"), path)

@@ -19,10 +19,11 @@ from markupsafe import escape
 from scipy import stats
 
 import cxsim
-from cxsim import calibrate_cli, calibration
+from cxsim import calibrate_cli
 from cxsim.calibrate_cli import write
-from cxsim.calibration import calibrate
 from cxsim.config import DAYS_PER_YEAR, config_dir, to_config
+from cxsim.data import calibration
+from cxsim.data.calibration import calibrate
 from cxsim.report.calibration import _how_often, _money, fit_in_words
 from tests.validation.cdnow import cdnow_log
 
@@ -82,7 +83,7 @@ def test_the_customer_table_is_the_papers_arithmetic(found):
     assert ((table.probability_active > 0) & (table.probability_active <= 1)).all()
     assert (table.probability_active[table.repeat_purchases == 0] == 1).all()
     assert (table.expected_clv >= 0).all() and (table.expected_spend > 0).all()
-    assert cxsim.bgnbd.conditional_expected_repeats(39, 2, 30.43, 38.86, *PAPER.values()) == \
+    assert cxsim.data.bgnbd.conditional_expected_repeats(39, 2, 30.43, 38.86, *PAPER.values()) == \
         pytest.approx(1.226, abs=1e-3)
     holdout = found.totals.set_index("period").loc["holdout"]
     assert holdout.expected_given_history == pytest.approx(

@@ -11,13 +11,14 @@ from typing import get_args, get_type_hints
 
 import pytest
 
-from cxsim import config, network
+from cxsim import config
 from cxsim.config import Config, FirmConfig, SegmentConfig, doc_of
-from cxsim.network import NetworkConfig
+from cxsim.model import network
+from cxsim.model.network import NetworkConfig
 
 
 def sections() -> list[type]:
-    """Every config dataclass: those of cxsim.config and cxsim.network, and every one a
+    """Every config dataclass: those of cxsim.config and cxsim.model.network, and every one a
     scenario holds (through a field, a mapping or an optional), wherever it is defined."""
     found = {obj for module in (config, network) for obj in vars(module).values()
              if isinstance(obj, type) and dataclasses.is_dataclass(obj)

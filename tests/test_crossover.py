@@ -15,10 +15,10 @@ import pytest
 from scipy import stats
 
 import cxsim
-from cxsim.experiment import Ensemble
 from cxsim.report import answer, charts
 from cxsim.report.run import leading, page_of, run_sentences
-from cxsim.results import Crossover, crossover, crossover_month, month_number, sure_month
+from cxsim.simulation.experiment import Ensemble
+from cxsim.simulation.results import Crossover, crossover, crossover_month, month_number, sure_month
 from cxsim.studio import answer as studio_answer
 
 # four replications' offsets around the mean: mean 0, sample std 0.1, so a mean

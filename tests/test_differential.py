@@ -39,7 +39,7 @@ from scipy.special import stdtrit
 
 import cxsim
 from cxsim.config import Config, config_dir, to_config
-from cxsim.journey import load_journey
+from cxsim.model.journey import load_journey
 from tests.reference_walk import simulate_reference
 
 ALPHA = 0.01  # family-wise false-alarm rate of the whole file

@@ -26,9 +26,13 @@ PACKAGE = ROOT / "cxsim"
 SOURCES = [*sorted(PACKAGE.rglob("*.py")), *sorted(PACKAGE.rglob("*.j2"))]
 NOT_NAMES = {"cxsim.job"}  # an OmegaConf resolver's name (cxsim/cli.py), not an attribute
 DOTTED = re.compile(r"(?<![\w./-])cxsim(?:\.[A-Za-z_]\w*)+")
-MODULES = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+LAYERS = ["", "model.", "simulation.", "data."]  # cxsim's flat modules and its layer folders
+MODULES = {path.stem: f"cxsim.{layer}{path.stem}" for layer in LAYERS
+           for path in (PACKAGE / layer.rstrip(".")).glob("*.py")
+           if path.stem not in {"__init__", "__main__"}}
 CONFIG_GROUPS = {field.name for field in dataclasses.fields(Config)}
-MODULE_NAME = re.compile(r"`(" + "|".join(sorted(MODULES - CONFIG_GROUPS)) + r")\.([A-Za-z_]\w*)`")
+MODULE_NAME = re.compile(r"`(" + "|".join(sorted(MODULES.keys() - CONFIG_GROUPS))
+                         + r")\.([A-Za-z_]\w*)`")
 EXTENSIONS = {"py", "yaml", "csv", "json", "md", "html", "parquet"}  # `config.yaml` is a file
 PATH = re.compile(r"`((?:cxsim|tests|benchmarks|experiments|configs|docs)/[\w./-]+)`")
 
@@ -66,7 +70,7 @@ def test_every_dotted_cxsim_name_resolves(where, name):
 def test_module_names_in_the_documents_resolve():
     missing = [(str(path.relative_to(ROOT)), f"{module}.{name}") for path in DOCUMENTS
                for module, name in MODULE_NAME.findall(path.read_text())
-               if name not in EXTENSIONS and not resolves(f"cxsim.{module}.{name}")]
+               if name not in EXTENSIONS and not resolves(f"{MODULES[module]}.{name}")]
     assert not missing, f"documents name what cxsim does not have: {missing}"
 
 
@@ -87,8 +91,9 @@ def test_the_module_table_names_files_that_exist():
 
 def test_the_checks_catch_a_wrong_name():
     """Negative control: a name that does not exist does not resolve."""
-    assert resolves("cxsim.results.crossover") and resolves("cxsim.results.Results.touchpoints")
-    assert not resolves("cxsim.results.crossing") and not resolves("cxsim.nowhere.thing")
+    assert resolves("cxsim.simulation.results.crossover")
+    assert resolves("cxsim.simulation.results.Results.touchpoints")
+    assert not resolves("cxsim.simulation.results.crossing") and not resolves("cxsim.nowhere.thing")
     assert cxsim.run
 
 
@@ -103,7 +108,7 @@ def test_the_changing_a_mechanism_example_applies_and_touches_three_source_files
     assert done.returncode == 0, done.stderr
     files = re.findall(r"^\+\+\+ b/(\S+)", patch.read_text(), flags=re.M)
     source = [name for name in files if not name.startswith(("configs/", "docs/"))]
-    assert source == ["cxsim/psychology.py", "cxsim/schema.py", "tests/test_psychology.py"]
+    assert source == ["cxsim/model/psychology.py", "cxsim/schema.py", "tests/test_psychology.py"]
 
 
 @pytest.mark.parametrize("patch", sorted((ROOT / "tests" / "mutants").glob("*.patch")),

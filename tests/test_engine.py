@@ -13,8 +13,8 @@ import pytest
 
 import cxsim
 from cxsim.config import to_config
-from cxsim.engine import simulate_replications
-from cxsim.results import TABLES
+from cxsim.simulation.engine import simulate_replications
+from cxsim.simulation.results import TABLES
 from cxsim.streams import KEYED, STREAMS, client_streams, root_seed, spawn_streams, stream_keys
 from tests.validation.conftest import within_bound
 
@@ -33,7 +33,7 @@ def test_same_seed_gives_identical_results(small_cfg):
 def test_booking_evaluated_walks_early_changes_no_figure(small_cfg, monkeypatch):
     """A large market books its ledgers before the month's sample; the books must not care."""
     at_samples = cxsim.run(small_cfg)
-    monkeypatch.setattr("cxsim.books.LEDGER_VISITS", 50)
+    monkeypatch.setattr("cxsim.simulation.books.LEDGER_VISITS", 50)
     early = cxsim.run(small_cfg)
     for name, frame in _frames(at_samples).items():
         pd.testing.assert_frame_equal(frame, _frames(early)[name], check_exact=False,
@@ -41,11 +41,11 @@ def test_booking_evaluated_walks_early_changes_no_figure(small_cfg, monkeypatch)
 
 
 def test_growing_the_walks_in_flight_changes_no_figure(small_cfg, monkeypatch):
-    """The compiled loop (cxsim.visits) starts with room for 256 walks in flight and 4,096
-    visits and doubles what fills up. Started with room for one of each, its slots, heap,
+    """The compiled loop (cxsim.simulation.visits) starts with room for 256 walks in flight and
+    4,096 visits and doubles what fills up. Started with room for one of each, its slots, heap,
     buffers and visit pool grow many times; the run must not notice."""
     roomy = cxsim.run(small_cfg)
-    monkeypatch.setattr("cxsim.visits.Visits.START", (1, 1))
+    monkeypatch.setattr("cxsim.simulation.visits.Visits.START", (1, 1))
     grown = cxsim.run(small_cfg)
     for name, frame in _frames(roomy).items():
         pd.testing.assert_frame_equal(frame, _frames(grown)[name], check_exact=True)
@@ -144,7 +144,7 @@ def test_visits_follow_the_journey_routing():
     which biased app_use by -0.4% at one year (4.5 SE of 10 replications).
     """
     from cxsim.config import config_dir
-    from cxsim.journey import load_journey
+    from cxsim.model.journey import load_journey
 
     cfg = cxsim.compose(["scenario=solo", "market.size=4000", "sim.years=1",
                          "sim.warmup_years=0.25", "firms.acme.journey=subscription",

@@ -9,7 +9,7 @@ from pandas.testing import assert_frame_equal
 
 import cxsim
 from cxsim.compare_cli import main
-from cxsim.results import mean_ci
+from cxsim.simulation.results import mean_ci
 
 SMALL = ["market.size=300", "sim.years=1", "network=none"]
 HEADLINE = ["clv_mean", "retention_annual", "nps_true", "active_final"]
@@ -172,7 +172,7 @@ def test_replications_run_side_by_side_in_bounded_chunks_for_the_workers():
     """Chunks cover the replications in order, hold at most BATCH_CLIENTS clients and
     BATCH_REPLICATIONS replications each, and are at least as many as the workers."""
     from cxsim.config import to_config
-    from cxsim.experiment import BATCH_CLIENTS, BATCH_REPLICATIONS, chunks
+    from cxsim.simulation.experiment import BATCH_CLIENTS, BATCH_REPLICATIONS, chunks
 
     for size, n, workers in [(2_000, 10, 1), (2_000, 10, 2), (10_000, 10, 1), (50, 500, 1),
                              (100_000, 3, 2), (2_000, 1, 4)]:

@@ -1,4 +1,4 @@
-"""The firm's rules (``cxsim/firm.py``) and how the engine applies them."""
+"""The firm's rules (``cxsim/model/firm.py``) and how the engine applies them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import cxsim
-from cxsim import firm as rules
 from cxsim.config import to_config
+from cxsim.model import firm as rules
 
 TINY = ["market.size=1500", "sim.years=2"]
 
@@ -137,7 +137,7 @@ def test_presets_fill_only_what_the_firm_leaves_unset():
 def test_cx_split_puts_the_money_where_it_says():
     """All CX money on delivery: funded there, unfunded elsewhere; default follows visits."""
     from cxsim.config import config_dir
-    from cxsim.firm import Firm
+    from cxsim.model.firm import Firm
 
     solo = [*TINY, "scenario=solo"]
     scenario = to_config(cxsim.compose([*solo, "+firms.acme.cx_split.delivery=2.5"]))
@@ -155,7 +155,7 @@ def test_cx_split_puts_the_money_where_it_says():
 def test_the_offer_clients_weigh_is_the_one_delivered_so_far():
     """The declared offer reaches clients at the execution rate, from the shared history."""
     from cxsim.config import config_dir
-    from cxsim.firm import Firm
+    from cxsim.model.firm import Firm
 
     scenario = to_config(cxsim.compose([*TINY, "firms.client_first.execution=0.75"]))
     m = scenario.management

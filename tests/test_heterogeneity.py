@@ -9,10 +9,10 @@ import pytest
 
 import cxsim
 from cxsim.config import DAYS_PER_YEAR, to_config
-from cxsim.engine import simulate_replications
-from cxsim.market import ClientState, Segments
-from cxsim.psychology import purchase_spend
-from cxsim.results import TABLES
+from cxsim.model.market import ClientState, Segments
+from cxsim.model.psychology import purchase_spend
+from cxsim.simulation.engine import simulate_replications
+from cxsim.simulation.results import TABLES
 from tests.validation.conftest import within_bound
 
 SMALL = ["market.size=600", "sim.years=1"]

@@ -1,4 +1,4 @@
-"""Tests for cxsim.journey: loading, validation, routing and the shipped journey maps."""
+"""Tests for cxsim.model.journey: loading, validation, routing and the shipped journey maps."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cxsim.errors import ConfigError
-from cxsim.journey import (
+from cxsim.model.journey import (
     Journey,
     available_journeys,
     journey_from_mapping,

@@ -16,12 +16,12 @@ import pytest
 import cxsim
 from cxsim.config import as_plain, config_dir, to_config
 from cxsim.errors import ConfigError
-from cxsim.journey import available_journeys, journey_from_mapping, load_journey
+from cxsim.model.journey import available_journeys, journey_from_mapping, load_journey
 from cxsim.report import journey_map as jm
 from cxsim.report.comparison import Compared, comparison_page, load_comparison, save_comparison
 from cxsim.report.page import render
 from cxsim.report.run import page_of
-from cxsim.results import Results, mean_ci
+from cxsim.simulation.results import Results, mean_ci
 from tests.conftest import write_journey
 from tests.reports import duel as finished_duel
 

@@ -1,4 +1,4 @@
-"""The word-of-mouth network (cxsim.network): CSR invariants, the models' laws, I/O.
+"""The word-of-mouth network (cxsim.model.network): CSR invariants, the models' laws, I/O.
 
 Every random test uses a fixed seed, so a pass is reproducible; statistical
 checks (chi-square, exact law on 7 clients) have generous thresholds against
@@ -28,9 +28,9 @@ from omegaconf import OmegaConf
 from scipy import stats
 from scipy.sparse.csgraph import shortest_path
 
-from cxsim import network as netmod
 from cxsim.errors import ConfigError
-from cxsim.network import (
+from cxsim.model import network as netmod
+from cxsim.model.network import (
     KINDS,
     NetworkConfig,
     SocialNetwork,

@@ -1,4 +1,4 @@
-"""Property tests of the client's equations in cxsim.psychology.
+"""Property tests of the client's equations in cxsim.model.psychology.
 
 Each function is pure and vectorised, so the tests check the *shape* of each
 equation (bounds, monotonicity, special cases, asymmetries) on random batches,
@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from cxsim import psychology as psy
+from cxsim.model import psychology as psy
 
 TOL = 1e-12  # slack for rounding in monotonicity checks
 N = 8  # batch size of the vectorised tests

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 import cxsim
-from cxsim.experiment import Ensemble
 from cxsim.files import atomic_write
 from cxsim.report import answer, summary_table, write_report
 from cxsim.report.page import render
 from cxsim.report.run import KPIS, kpi_frame, page_of, run_sentences
-from cxsim.results import Crossover, Results
+from cxsim.simulation.experiment import Ensemble
+from cxsim.simulation.results import Crossover, Results
 from tests.reports import HOSTILE, hostile
 from tests.reports import duel as finished_duel
 
@@ -95,7 +95,7 @@ def test_the_answer_follows_the_paired_share_difference(duel):
     s = duel.summary.pivot(index="replication", columns="firm", values="share_final")
     gap = 100 * (s.client_first - s.sales_first)
     sentences = run_sentences(duel.summary, duel.timeseries)
-    mean, low, high = cxsim.results.mean_ci(gap.to_numpy())
+    mean, low, high = cxsim.simulation.results.mean_ci(gap.to_numpy())
     leader = "client_first" if mean > 0 else "sales_first"
     assert sentences[0].startswith("Bottom line: ")
     if low > 0 or high < 0:
@@ -231,7 +231,7 @@ def test_a_write_that_fails_leaves_no_half_file(tmp_path):
 
 def test_a_saved_run_reports_from_its_folder(duel, tmp_path):
     """A run writes exactly the columns ``Results.load`` demands of each table."""
-    from cxsim.results import COLUMNS
+    from cxsim.simulation.results import COLUMNS
 
     for table, columns in COLUMNS.items():
         assert set(getattr(duel, table).columns) == columns, table

@@ -18,12 +18,12 @@ import pytest
 
 import cxsim
 from cxsim.config import as_plain, to_config
-from cxsim.experiment import Ensemble
 from cxsim.report import write_report
 from cxsim.report.comparison import Compared, comparison_page
 from cxsim.report.page import write
 from cxsim.report.run import KPIS, estimate, named, page_of
-from cxsim.results import Results, crossover, mean_ci, month_number
+from cxsim.simulation.experiment import Ensemble
+from cxsim.simulation.results import Results, crossover, mean_ci, month_number
 from tests.reports import HOSTILE, hostile
 from tests.reports import duel as finished_duel
 
@@ -258,7 +258,7 @@ def test_the_calibration_report_says_the_fit_in_words_first_and_a_flag_above_it(
     """The committed CDNOW report: the words on the first screen, no flag, the next command;
     a flagged fit: its warning line as text, above the answer, on the first screen."""
     from cxsim.calibrate_cli import write as write_calibration
-    from cxsim.calibration import calibrate
+    from cxsim.data.calibration import calibrate
     from tests.test_calibration import _generated_log
 
     committed = (Path(__file__).resolve().parents[1] / "experiments" / "calibrated_cdnow"

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from cxsim.network import NetworkConfig, build_network
+from cxsim.model.network import NetworkConfig, build_network
 from cxsim.streams import (
     GOLDEN,
     MASK,
@@ -122,7 +122,7 @@ def test_neighbours_at_needs_one_uniform_per_sender():
 
 
 def test_the_compiled_draws_are_the_scalar_sequence():
-    """The compiled loop of cxsim.visits draws with compiled_key/compiled_uniform: the
+    """The compiled loop of cxsim.simulation.visits draws with compiled_key/compiled_uniform: the
     same numbers as the definition, bit for bit."""
     for client, number in [(0, 0), (5, 2), (999_999, 65_000)]:
         seed = key(STREAM, client, number)

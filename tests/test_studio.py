@@ -19,7 +19,7 @@ import pytest
 import cxsim
 from cxsim.config import to_config
 from cxsim.errors import ConfigError
-from cxsim.experiment import pair_chunks
+from cxsim.simulation.experiment import pair_chunks
 from cxsim.studio.answer import differences
 from cxsim.studio.what_if import Event, Setting, WhatIf, lever_bounds
 from tests.test_report_browser import ARGS, CHROMIUM

@@ -34,8 +34,8 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.experiment import Ensemble
-from cxsim.results import crossover, crossover_month, month_number
+from cxsim.simulation.experiment import Ensemble
+from cxsim.simulation.results import crossover, crossover_month, month_number
 from tests.facts import ASSERTED, REPORTED, Estimate, Row, identity, ratio, record
 
 R = 20
@@ -521,7 +521,7 @@ def test_coaching_measured_nps_is_a_rule_and_what_follows_from_it(runs):
     """Seed 000: a KPI paid on becomes a surrogate.
 
     That a front line paid on measured NPS lifts the answers it is paid on
-    is a *rule* of the model (``cxsim.firm.coaching_probability``), tested
+    is a *rule* of the model (``cxsim.model.firm.coaching_probability``), tested
     here as one: the perception gap (measured minus true NPS) opens with
     coaching and not without (``management.nps_coaching=0``), and not when
     the firm observes rather than asks (``listening=1``). The emergent

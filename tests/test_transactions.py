@@ -1,4 +1,4 @@
-"""Reading and summarising a transaction log (cxsim.transactions).
+"""Reading and summarising a transaction log (cxsim.data.transactions).
 
 The CDNOW sample (Fader, Hardie & Lee 2005: 2,357 customers, 39 calibration
 weeks to 1997-09-30, holdout weeks 40-78) ships in the ``lifetimes``
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxsim.data.transactions import Summary, read_log, summarise, weekly_repeat_purchases
 from cxsim.errors import ConfigError
-from cxsim.transactions import Summary, read_log, summarise, weekly_repeat_purchases
 from tests.validation.cdnow import cdnow_path
 
 END = "1997-09-30"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 import cxsim
-from cxsim import cohort, validate
+from cxsim import validate
 from cxsim.config import to_config
-from cxsim.engine import simulate
 from cxsim.errors import ConfigError
 from cxsim.fields import bounds_of, describe
-from cxsim.journey import Journey
-from cxsim.network import NetworkConfig, validate_network
+from cxsim.model import cohort
+from cxsim.model.journey import Journey
+from cxsim.model.network import NetworkConfig, validate_network
+from cxsim.simulation.engine import simulate
 
 TINY = ["scenario=solo", "market.size=40", "sim.years=0.1", "network=none",
         "firms.acme.initial_share=0"]

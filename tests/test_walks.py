@@ -1,4 +1,4 @@
-"""Walks in batches (cxsim.walks): the same walk as one made a step at a time."""
+"""Walks in batches (cxsim.simulation.walks): the same walk as one made a step at a time."""
 
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from cxsim.config import config_dir
-from cxsim.journey import Journey, load_journey
+from cxsim.model.journey import Journey, load_journey
+from cxsim.simulation.walks import Routes, WalkTable, stretch
 from cxsim.streams import keys, uniform
-from cxsim.walks import Routes, WalkTable, stretch
 
 STREAM = 0x0F1E_2D3C_4B5A_6978
 

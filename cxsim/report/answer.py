@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cxsim.results import Crossover, month_number
+from cxsim.simulation.results import Crossover, month_number
 
 __all__ = ["Estimate", "number", "interval", "difference", "lead", "crossover", "join",
            "capital"]
@@ -132,11 +132,12 @@ def lead(metric: str, shares: dict[str, Estimate], gap: Estimate | None, unit: s
 
 def crossover(leader: str, other: str, crossing: Crossover, months: int,
               replications: int) -> str:
-    """The crossover in words (:func:`cxsim.results.crossover`), months as the chart counts.
+    """The crossover in words (:func:`cxsim.simulation.results.crossover`), months as the
+    chart counts.
 
     The crossover is the month from which *leader*'s mean share stays above
     *other*'s. It is claimed only when the paired 95% interval says a
-    crossover exists (:attr:`~cxsim.results.Crossover.claimed`); the month
+    crossover exists (:attr:`~cxsim.simulation.results.Crossover.claimed`); the month
     from which the interval stays above 0 is named apart, as the month the
     lead is sure from: it comes later, and only the first is where the
     chart's lines cross.

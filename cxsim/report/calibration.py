@@ -132,7 +132,7 @@ def _how_often(per_year: float) -> str:
 
 def fit_in_words(calibration, typicals: list) -> list[str]:
     """The fit as a reader asks for it, one sentence per segment, then what "typical" is;
-    *typicals*: each fit's :class:`cxsim.calibration.Typical`, whose definitions these are."""
+    *typicals*: each fit's :class:`cxsim.data.calibration.Typical`, whose definitions these are."""
     currency = calibration.market["currency"]
     several = len(calibration.fits) > 1
     out, means = [], []
@@ -251,7 +251,7 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 def calibration_page(calibration, preset: Path, command: str, typicals: list,
                      sources: dict[str, str], steps: list[tuple[str, str]]) -> Page:
-    """The report of a :class:`cxsim.calibration.Calibration` whose preset is *preset*,
+    """The report of a :class:`cxsim.data.calibration.Calibration` whose preset is *preset*,
     with what the calibration says of it: each fit's typical customer, where each lever
     comes from, what to run next (the report draws; it decides none of them)."""
     meta, preset, label = calibration.meta, Path(preset), calibration.market["label"]

@@ -4,7 +4,7 @@ Each function takes tidy frames (one row per replication, firm and month,
 or per replication and firm) and returns a :class:`~cxsim.report.page.Chart`
 whose alt text says what the chart shows. Months are placed at their end,
 in months of ``sim.days_per_month`` days (``t_days / days_per_month``), so
-the first month sits at 1: its number (:func:`cxsim.results.month_number`).
+the first month sits at 1: its number (:func:`cxsim.simulation.results.month_number`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
-from cxsim.results import Crossover, mean_ci, month_number, monthly_band  # noqa: E402
+from cxsim.simulation.results import Crossover, mean_ci, month_number, monthly_band  # noqa: E402
 
 __all__ = ["share_over_time", "mark_crossover", "clv_by_firm", "nps_true_and_measured",
            "spend_by_quarter", "acquisitions_by_source", "difference_over_time", "colours",
@@ -68,7 +68,7 @@ def mark_crossover(ax, crossing: Crossover | None, x_of: Callable[[int], float])
     The crossover is drawn only when claimed (:attr:`Crossover.claimed`: the
     interval says the lead is real), so a chance crossing of the means, as
     early pairs give, draws nothing. *x_of* places a month index on the x
-    axis; the labels number months with :func:`~cxsim.results.month_number`,
+    axis; the labels number months with :func:`~cxsim.simulation.results.month_number`,
     as the x axis does. Returns the words that say what is marked.
     """
     if crossing is None:

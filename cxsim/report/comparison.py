@@ -19,7 +19,6 @@ import pandas as pd
 
 from cxsim.config import firm_labels
 from cxsim.errors import ConfigError
-from cxsim.experiment import Comparison, Ensemble
 from cxsim.files import atomic_write, read_json, read_parquet, write_text
 from cxsim.report import answer, charts, journey_map
 from cxsim.report.page import Chart, Page, Tile, table_from_frame
@@ -33,7 +32,8 @@ from cxsim.report.run import (
     kpi_frame,
     named,
 )
-from cxsim.results import ratio_ci
+from cxsim.simulation.experiment import Comparison, Ensemble
+from cxsim.simulation.results import ratio_ci
 
 __all__ = ["Compared", "compare_command", "comparison_meta", "save_comparison", "load_comparison",
            "comparison_page", "MARKER"]

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cxsim.report.answer import NO_DATA  # noqa: E402
-from cxsim.results import Results  # noqa: E402
+from cxsim.simulation.results import Results  # noqa: E402
 
 __all__ = ["plot_active_clients", "plot_market_share", "plot_emotion_curve", "summary_table",
            "write_figures"]

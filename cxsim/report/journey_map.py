@@ -13,7 +13,7 @@ the same places whatever the numbers, so two maps of it compare at a glance.
 
 Numbers are the means over replications of each replication's value (as the
 report's key figures are), from a run's touchpoints table
-(:attr:`cxsim.results.Results.touchpoints`); the edges come from the firm's
+(:attr:`cxsim.simulation.results.Results.touchpoints`); the edges come from the firm's
 journey as the run's config names it.
 """
 
@@ -37,10 +37,10 @@ from matplotlib.path import Path as DrawnPath  # noqa: E402
 
 from cxsim.config import config_dir, firm_labels  # noqa: E402
 from cxsim.errors import ConfigError  # noqa: E402
-from cxsim.journey import Journey, load_journey  # noqa: E402
+from cxsim.model.journey import Journey, load_journey  # noqa: E402
 from cxsim.report.answer import NO_DATA, number  # noqa: E402
 from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
-from cxsim.results import mean_ci  # noqa: E402
+from cxsim.simulation.results import mean_ci  # noqa: E402
 
 __all__ = ["STAGE_ORDER", "AFFECT_COLOURS", "AFFECT_SCALE", "Layout", "journey_of",
            "touchpoint_means", "journey_layout", "affect_colour", "wait_words", "journey_map",
@@ -48,7 +48,7 @@ __all__ = ["STAGE_ORDER", "AFFECT_COLOURS", "AFFECT_SCALE", "Layout", "journey_o
 
 STAGE_ORDER = ("awareness", "consideration", "purchase", "onboarding", "use", "support",
                "billing", "renewal")
-"""The usual order of a journey's stages (``cxsim.journey``): it breaks ties in the layout."""
+"""The usual order of a journey's stages (``cxsim.model.journey``): it breaks ties in the layout."""
 AFFECT_COLOURS: Colormap = matplotlib.colormaps["RdBu"]
 """Diverging and colour-blind safe (ColorBrewer): red where clients felt bad, blue where good."""
 AFFECT_SCALE = Normalize(-1.0, 1.0)
@@ -470,7 +470,7 @@ def journey_map(rows: pd.DataFrame, journey: Journey | None, name: str) -> Chart
     Parameters
     ----------
     rows : pandas.DataFrame
-        The firm's rows of :attr:`cxsim.results.Results.touchpoints`, any replications.
+        The firm's rows of :attr:`cxsim.simulation.results.Results.touchpoints`, any replications.
     journey : Journey or None
         The firm's journey (:func:`journey_of`): its edges and entry; None draws no edges.
     name : str

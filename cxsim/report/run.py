@@ -12,7 +12,7 @@ import pandas as pd
 from cxsim.config import firm_labels
 from cxsim.report import answer, charts, journey_map
 from cxsim.report.page import Chart, Page, Table, Tile, table_from_frame
-from cxsim.results import Crossover, Results, crossover, mean_ci
+from cxsim.simulation.results import Crossover, Results, crossover, mean_ci
 
 __all__ = ["run_page", "KPIS", "Kpi", "kpi_frame", "named", "currency_of", "TILES", "tiles"]
 
@@ -222,7 +222,7 @@ def bottom_line(share: dict[str, answer.Estimate], share_gap: answer.Estimate,
 def leading(summary: pd.DataFrame, ts: pd.DataFrame
             ) -> tuple[str, str, np.ndarray, Crossover]:
     """The first two firms as final-share leader and other (the first on a tie), the leader's
-    lead by replication and month (points), and its :class:`~cxsim.results.Crossover`."""
+    lead by replication and month (points), and its :class:`~cxsim.simulation.results.Crossover`."""
     first, second = list(dict.fromkeys(summary.firm))[:2]
     shares = summary.groupby("firm").share_final.mean()
     leader, other = (first, second) if shares[first] >= shares[second] else (second, first)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cxsim.experiment import Comparison, Ensemble
 from cxsim.report import answer, charts, journey_map
 from cxsim.report.comparison import Compared, comparison_sentences, share_change_chart
 from cxsim.report.page import Chart
 from cxsim.report.run import currency_of, leading, named, run_sentences
+from cxsim.simulation.experiment import Comparison, Ensemble
 
 __all__ = ["DIFFERENCES", "answer_html", "differences", "story_html"]
 
@@ -50,7 +50,8 @@ def differences(comparison: Comparison, config: dict | None = None) -> pd.DataFr
 
 def _shares(ensemble: Ensemble, days_per_month: float, label: str, title: str) -> Chart:
     """Each firm's market share over time, 95% bands, the crossover marked (two firms) once the
-    interval says it exists (:attr:`cxsim.results.Crossover.claimed`), as pairs arrive."""
+    interval says it exists (:attr:`cxsim.simulation.results.Crossover.claimed`), as pairs
+    arrive."""
     crossing = None
     if ensemble.summary.firm.nunique() >= 2:
         _, _, _, crossing = leading(ensemble.summary, ensemble.timeseries)

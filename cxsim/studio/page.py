@@ -46,9 +46,9 @@ from cxsim.demo import MARKETS as STORY_MARKETS
 from cxsim.demo import YEARS as STORY_YEARS
 from cxsim.demo import demo_page
 from cxsim.errors import ConfigError
-from cxsim.experiment import Ensemble, compare_stream, stream
 from cxsim.report.comparison import Compared, comparison_meta, comparison_page, in_words
 from cxsim.report.page import Page, render
+from cxsim.simulation.experiment import Ensemble, compare_stream, stream
 from cxsim.studio.answer import answer_html, story_html
 from cxsim.studio.runs import Workers
 from cxsim.studio.what_if import (

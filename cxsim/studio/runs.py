@@ -1,7 +1,7 @@
 """The studio's worker processes: warm, cancellable, stopped with the server.
 
 A page wants an answer with a (wide) interval after the first few pairs and
-a narrower one as more arrive (``cxsim.experiment.stream``: the chunks, the
+a narrower one as more arrive (``cxsim.simulation.experiment.stream``: the chunks, the
 run of each and the ensembles are the experiment's), a Cancel that frees the
 cores at once, and a server that stops on Ctrl+C or SIGTERM whatever its
 workers are doing. ``concurrent.futures`` cannot stop a running task, and
@@ -9,7 +9,7 @@ workers are doing. ``concurrent.futures`` cannot stop a running task, and
 its shared task queue's lock (a Ctrl+C reaches the whole process group). So
 each worker here is a spawned process with a pipe of its own: it pays cxsim's
 import and compiled code once, takes one job at a time
-(``cxsim.experiment.run_job``), sends its runs back on the same pipe, and ends
+(``cxsim.simulation.experiment.run_job``), sends its runs back on the same pipe, and ends
 when its pipe or its parent does. Stopping is killing the processes; no lock
 is shared with them.
 """
@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 
-from cxsim.experiment import Done, Job, run_job
+from cxsim.simulation.experiment import Done, Job, run_job
 
 __all__ = ["Workers"]
 
@@ -39,9 +39,9 @@ def _warm() -> None:
 
 
 def _serve(tasks: Connection) -> None:
-    """A worker: warm up, then run each :data:`~cxsim.experiment.Job` received and send
-    back its :data:`~cxsim.experiment.Done`, or the error's one line; end with the pipe or
-    with the server."""
+    """A worker: warm up, then run each :data:`~cxsim.simulation.experiment.Job` received and
+    send back its :data:`~cxsim.simulation.experiment.Done`, or the error's one line; end with
+    the pipe or with the server."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the group: the server stops us
     _warm()
     parent = multiprocessing.parent_process()
@@ -93,7 +93,7 @@ class Workers:
             pipe.close()
 
     def run(self, jobs: list[Job], cancel: threading.Event) -> Iterator[Done]:
-        """Each job's :data:`~cxsim.experiment.Done` as it finishes, jobs handed out in
+        """Each job's :data:`~cxsim.simulation.experiment.Done` as it finishes, jobs handed out in
         order to whichever worker is free. Stops quietly when *cancel* is set or the
         workers are closed (the caller restarts them); a worker's error is raised here."""
         pending = list(reversed(jobs))

@@ -32,7 +32,7 @@ from cxsim.config import (
 )
 from cxsim.errors import ConfigError
 from cxsim.files import atomic_write
-from cxsim.journey import load_journey
+from cxsim.model.journey import load_journey
 from cxsim.report.comparison import compare_command
 from cxsim.validate import validate
 

@@ -26,9 +26,10 @@ import pandas as pd
 
 if __package__ in (None, ""):  # run as a script: make `experiments` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from cxsim import calibrate_cli, calibration  # noqa: E402
+from cxsim import calibrate_cli  # noqa: E402
 from cxsim.commandline import warn  # noqa: E402
 from cxsim.config import config_dir  # noqa: E402
+from cxsim.data import calibration  # noqa: E402
 from experiments import common  # noqa: E402
 from experiments.common import plt  # noqa: E402
 

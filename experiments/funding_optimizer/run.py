@@ -35,7 +35,7 @@ if __package__ in (None, ""):  # run as a script: make `experiments` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import cxsim  # noqa: E402
 from cxsim.config import config_dir, to_config  # noqa: E402
-from cxsim.journey import load_journey  # noqa: E402
+from cxsim.model.journey import load_journey  # noqa: E402
 from experiments import common  # noqa: E402
 from experiments.common import plt  # noqa: E402
 

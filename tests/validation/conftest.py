@@ -30,7 +30,7 @@ def replicate(overrides: list[str], n: int) -> list[cxsim.Results]:
     """Replications 0..n-1 of one composed scenario, side by side (each one's results
     are those of ``cxsim.run(cfg, replication=i)``)."""
     from cxsim.config import to_config
-    from cxsim.experiment import simulated
+    from cxsim.simulation.experiment import simulated
 
     return list(simulated(to_config(cxsim.compose(overrides)), n))
 

@@ -1,4 +1,4 @@
-"""The BG/NBD likelihood and fit (cxsim.bgnbd) against the paper's own figures.
+"""The BG/NBD likelihood and fit (cxsim.data.bgnbd) against the paper's own figures.
 
 Fader, Hardie & Lee (2005), "Counting your customers" the easy way,
 *Marketing Science* 24(2), 275-284, fit the model to the CDNOW sample
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cxsim.bgnbd import fit, log_likelihood
+from cxsim.data.bgnbd import fit, log_likelihood
 from tests.validation.cdnow import CALIBRATION_END as END
 from tests.validation.cdnow import cdnow_log
 
@@ -65,9 +65,9 @@ def test_a_model_without_dropout_fits_worse(cdnow):
 
 
 def test_the_grouped_sum_is_the_sum_of_the_formula(cdnow):
-    """The fit sums the likelihood over distinct histories (cxsim.bgnbd._Groups); it must be
+    """The fit sums the likelihood over distinct histories (cxsim.data.bgnbd._Groups); it must be
     the per-customer formula's sum, weights included."""
-    from cxsim.bgnbd import _Groups, distinct_rows
+    from cxsim.data.bgnbd import _Groups, distinct_rows
 
     x, t_x, T = cdnow
     weights = np.random.default_rng(1).integers(1, 4, x.size).astype(float)

@@ -26,10 +26,10 @@ import numpy as np
 import pytest
 
 import cxsim
-from cxsim.bgnbd import count_probability, expected_repeats
-from cxsim.calibration import repeat_purchases
 from cxsim.config import DAYS_PER_YEAR, to_config
-from cxsim.experiment import simulated
+from cxsim.data.bgnbd import count_probability, expected_repeats
+from cxsim.data.calibration import repeat_purchases
+from cxsim.simulation.experiment import simulated
 from tests.validation.cdnow import CALIBRATION_END, FIRST_DAY, cdnow_log
 
 PAPER = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # alpha in weeks

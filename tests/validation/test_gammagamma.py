@@ -1,4 +1,4 @@
-"""The Gamma–Gamma spend model (cxsim.gammagamma) against the published CDNOW fit.
+"""The Gamma–Gamma spend model (cxsim.data.gammagamma) against the published CDNOW fit.
 
 Fader, Hardie & Lee fit the model to the CDNOW sample (2,357 customers of the
 first-quarter-1997 cohort) over the 39-week calibration period ending 1997-09-30:
@@ -21,7 +21,7 @@ import pytest
 from scipy import integrate, stats
 from scipy.optimize import minimize
 
-from cxsim.gammagamma import Fit, expected_spend, fit, log_likelihood
+from cxsim.data.gammagamma import Fit, expected_spend, fit, log_likelihood
 from tests.validation.cdnow import CALIBRATION_END as END
 from tests.validation.cdnow import cdnow_log
 
@@ -124,9 +124,9 @@ def test_expected_spend_predicts_the_holdout_better(cdnow, found):
 
 
 def test_the_regrouped_sum_is_the_sum_of_the_formula():
-    """The fit sums the likelihood regrouped by x (cxsim.gammagamma._Spends); it must be the
+    """The fit sums the likelihood regrouped by x (cxsim.data.gammagamma._Spends); it must be the
     per-customer formula's sum, or the fit would maximise something else."""
-    from cxsim.gammagamma import _Spends
+    from cxsim.data.gammagamma import _Spends
 
     rng = np.random.default_rng(3)
     x = rng.integers(1, 9, 500).astype(float)

@@ -1,9 +1,9 @@
 """A market calibrated to a firm's own transaction log, and the check that it buys like it.
 
-From a log of (customer, date, amount) rows (``cxsim.transactions``), one
+From a log of (customer, date, amount) rows (``cxsim.data.transactions``), one
 fit per segment: how often each customer buys and when it silently stops
-(the BG/NBD, ``cxsim.bgnbd``), and what it spends (the Gamma–Gamma,
-``cxsim.gammagamma``). The fits become a market preset whose segments carry
+(the BG/NBD, ``cxsim.data.bgnbd``), and what it spends (the Gamma–Gamma,
+``cxsim.data.gammagamma``). The fits become a market preset whose segments carry
 the fitted distributions (``cxsim market=NAME``), a per-customer table
 (probability still active, expected purchases next year, expected spend,
 expected CLV), and a check: the log's repeat purchases week by week and per
@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaincinv
 
-from cxsim import bgnbd, gammagamma
 from cxsim.config import (
     DAYS_PER_YEAR,
     MAX_LABEL,
@@ -43,9 +42,10 @@ from cxsim.config import (
     to_config,
     validate,
 )
+from cxsim.data import bgnbd, gammagamma
+from cxsim.data.transactions import Summary, read_log, summarise, weekly_repeat_purchases
 from cxsim.errors import ConfigError
-from cxsim.journey import NAME_PATTERN
-from cxsim.transactions import Summary, read_log, summarise, weekly_repeat_purchases
+from cxsim.model.journey import NAME_PATTERN
 
 __all__ = ["Calibration", "SegmentFit", "Typical", "calibrate", "fit_segments", "typical",
            "typicals", "implausible", "market_preset", "checked_preset", "lever_sources",
@@ -426,7 +426,7 @@ def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_days: 
     """Per replication: cumulative repeat purchases at each week's end, customers with 0..6
     and 7+ repeat purchases in calibration, and repeat purchases in calibration and in the
     holdout."""
-    from cxsim.experiment import simulated
+    from cxsim.simulation.experiment import simulated
 
     size = market["size"]
     weekly = np.empty((replications, weeks))

@@ -57,7 +57,7 @@ def perceived_quality(
     ``q = base + funding_gain * funding - wait_penalty * (1 - exp(-wait / tolerance)) + noise``,
     clipped to [0, 1]. Waiting hurts with diminishing marginal effect: the
     first minutes in a queue cost most (Maister 1985); *funding* in [0, 1] is
-    the firm's CX funding level (see ``cxsim.firm.funding_level``).
+    the firm's CX funding level (see ``cxsim.model.firm.funding_level``).
 
     References
     ----------

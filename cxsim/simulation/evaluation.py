@@ -2,7 +2,7 @@
 
 A walk's visits depend on the client's expectation, which changes only
 when a walk is evaluated, so finished walks wait and are evaluated together
-with the functions of ``cxsim.psychology``: one walk per client per pass
+with the functions of ``cxsim.model.psychology``: one walk per client per pass
 (:func:`in_walk_order`), each pass a function from the walks, the client
 state and the firms' levers to a record of :class:`Decisions`: the new
 state of each client, its answer, whether it was heard, what it paid,
@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cxsim import psychology as psy
-from cxsim.acquisition import choose
 from cxsim.config import DAYS_PER_YEAR, Config
-from cxsim.firm import (
+from cxsim.model import psychology as psy
+from cxsim.model.firm import (
     Firm,
     frontline_quality_shift,
     perception_noise,
@@ -29,10 +28,11 @@ from cxsim.firm import (
     upsell_factor,
     walk_revenue,
 )
-from cxsim.market import GONE, ClientState, Relationships, Segments
-from cxsim.months import Months
+from cxsim.model.market import GONE, ClientState, Relationships, Segments
+from cxsim.model.months import Months
+from cxsim.simulation.acquisition import choose
+from cxsim.simulation.walks import WalkTable
 from cxsim.streams import Salt, keys, normals, uniforms
-from cxsim.walks import WalkTable
 
 __all__ = ["Touchpoints", "Levers", "Decisions", "evaluate", "in_walk_order", "returning"]
 
@@ -219,7 +219,7 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
 def _switch(clients: np.ndarray, left: np.ndarray, seeds: np.ndarray, state: ClientState,
             segments: Segments, levers: Levers, cfg: Config) -> np.ndarray:
     """The firm each churned client moves to among the others it knows besides the one it
-    *left* (by :func:`cxsim.acquisition.choose`, leaving the market an option), or -1."""
+    *left* (by :func:`cxsim.simulation.acquisition.choose`, leaving the market an option), or -1."""
     aware = state.aware[clients]
     aware[np.arange(clients.size), state.column(left)] = False
     known = aware.any(axis=1)

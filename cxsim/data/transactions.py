@@ -1,6 +1,6 @@
 """A firm's transaction log, read and checked, and summarised for calibration.
 
-The BG/NBD fit (:mod:`cxsim.bgnbd`) needs, per customer, the frequency *x*,
+The BG/NBD fit (:mod:`cxsim.data.bgnbd`) needs, per customer, the frequency *x*,
 recency *t_x* and age *T* of a calibration period, and its check needs the
 holdout that follows. This module turns a log of (customer, date, amount)
 rows into those arrays, the way Fader, Hardie & Lee (2005) did for CDNOW:

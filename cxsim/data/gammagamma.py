@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-from cxsim.bgnbd import maximise
+from cxsim.data.bgnbd import maximise
 
 __all__ = ["Fit", "expected_spend", "fit", "log_likelihood"]
 
@@ -112,7 +112,7 @@ def fit(x: np.ndarray, mean_value: np.ndarray) -> Fit:
     *x* is each customer's number of repeat transactions and *mean_value* their
     mean value; only customers with x ≥ 1 and a positive mean belong here (the
     caller filters), else the likelihood is undefined and a ValueError is raised.
-    Standard errors as :func:`cxsim.bgnbd.maximise` gives them; a ValueError also
+    Standard errors as :func:`cxsim.data.bgnbd.maximise` gives them; a ValueError also
     when the optimiser finds no finite maximum.
     """
     x, m = (np.asarray(v, dtype=float) for v in (x, mean_value))

@@ -58,7 +58,7 @@ Compiled form
 -------------
 :class:`Journey` holds, besides the graph, per-touchpoint numpy arrays indexed
 by touchpoint index (file order) and routing tables as plain Python lists;
-the run routes with :class:`cxsim.walks.Routes`, compiled from them.
+the run routes with :class:`cxsim.simulation.walks.Routes`, compiled from them.
 :meth:`Journey.step`, one step in Python, is kept as the reference the
 compiled routing is checked against (``tests/test_walks.py``), and
 :meth:`Journey.index_of` for readers and tests: the run looks touchpoints up

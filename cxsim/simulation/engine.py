@@ -1,11 +1,11 @@
 """The orchestrator: SimPy keeps the time; the rooms below decide, the engine applies.
 
-``cxsim.calendar`` holds needs, walks and queues; ``cxsim.evaluation`` turns
+``cxsim.simulation.calendar`` holds needs, walks and queues; ``cxsim.simulation.evaluation`` turns
 finished walks and the client state into a record of decisions (how it felt,
 the answer, what was paid, churn, the switcher's new firm, who talks and how;
-monthly, who returns); ``cxsim.acquisition`` and ``cxsim.word_of_mouth`` win
-prospects; ``cxsim.market`` and ``cxsim.books`` apply each record and make the
-``Results``. The equations are ``cxsim.psychology``'s and ``cxsim.firm``'s, the
+monthly, who returns); ``cxsim.simulation.acquisition`` and ``cxsim.simulation.word_of_mouth`` win
+prospects; ``cxsim.model.market`` and ``cxsim.simulation.books`` apply each record and make the
+``Results``. The equations are ``cxsim.model.psychology``'s and ``cxsim.model.firm``'s, the
 draws ``cxsim.streams``'s (keyed by client and event): none is written here.
 
 An event exists only where one client's timing can affect another's, or
@@ -29,23 +29,30 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from cxsim import market
-from cxsim.acquisition import Pools
-from cxsim.books import MONTHS_PER_QUARTER, Books
-from cxsim.calendar import Calendar, churn_bounds
-from cxsim.cohort import Arrivals, load_cohort
 from cxsim.config import Config, config_dir
 from cxsim.errors import ConfigError
-from cxsim.evaluation import Decisions, Levers, Touchpoints, evaluate, in_walk_order, returning
-from cxsim.firm import Firm, normal_revenue
-from cxsim.market import ClientState, Relationships, Segments
-from cxsim.months import Months
-from cxsim.network import SocialNetwork, build_network
-from cxsim.results import Results
+from cxsim.model import market
+from cxsim.model.cohort import Arrivals, load_cohort
+from cxsim.model.firm import Firm, normal_revenue
+from cxsim.model.market import ClientState, Relationships, Segments
+from cxsim.model.months import Months
+from cxsim.model.network import SocialNetwork, build_network
+from cxsim.simulation.acquisition import Pools
+from cxsim.simulation.books import MONTHS_PER_QUARTER, Books
+from cxsim.simulation.calendar import Calendar, churn_bounds
+from cxsim.simulation.evaluation import (
+    Decisions,
+    Levers,
+    Touchpoints,
+    evaluate,
+    in_walk_order,
+    returning,
+)
+from cxsim.simulation.results import Results
+from cxsim.simulation.walks import Routes
+from cxsim.simulation.word_of_mouth import deliver
 from cxsim.streams import root_seed, run_keys, spawn_streams
 from cxsim.validate import Loaded, load
-from cxsim.walks import Routes
-from cxsim.word_of_mouth import deliver
 
 __all__ = ["Engine", "simulate", "simulate_replications"]
 

@@ -331,7 +331,7 @@ class SocialNetwork:
     def side_by_side(cls, networks: list[SocialNetwork]) -> SocialNetwork:
         """Networks of equal size on one axis of clients, with no edge between them.
 
-        The replications of a batch (``cxsim.engine``) each talk over their
+        The replications of a batch (``cxsim.simulation.engine``) each talk over their
         own network; a ``complete`` one stays complete within its block of
         ``block`` clients.
         """

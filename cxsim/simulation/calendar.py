@@ -3,11 +3,11 @@
 A need is private to its client, so it is not an event: when a walk ends,
 the next need's day is drawn and the need waits in the calendar (one day
 and key per client) for its day's batch. At the start of each day every
-need of the day is walked together on arrays (``cxsim.walks.stretch``) up
+need of the day is walked together on arrays (``cxsim.simulation.walks.stretch``) up
 to its first staffed touchpoint; from there a walk goes on one step at a
 time, in time order with every other walk in flight, because the queue
 there is shared and the moment of arrival matters to everyone in it
-(``cxsim.visits``, compiled). Arrivals come in time order, so the client's
+(``cxsim.simulation.visits``, compiled). Arrivals come in time order, so the client's
 wait and end of service follow at once (FIFO). The run's own events (days,
 samples, workshops) first bring the walks up to their time
 (:meth:`Calendar.advance`).
@@ -25,13 +25,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cxsim import psychology as psy
 from cxsim.config import Config
-from cxsim.market import ClientState, Segments
-from cxsim.months import Months
+from cxsim.model import psychology as psy
+from cxsim.model.market import ClientState, Segments
+from cxsim.model.months import Months
+from cxsim.simulation.visits import Visits
+from cxsim.simulation.walks import Routes, WalkTable, stretch
 from cxsim.streams import Walk, positions
-from cxsim.visits import Visits
-from cxsim.walks import Routes, WalkTable, stretch
 
 __all__ = ["Calendar", "churn_bounds"]
 
@@ -182,10 +182,10 @@ class Calendar:
 
     def _walk_batch(self, clients: np.ndarray, firms: np.ndarray, seeds: np.ndarray,
                     times: np.ndarray) -> None:
-        """Walk distinct clients' needs from their entries (``cxsim.walks.stretch``).
+        """Walk distinct clients' needs from their entries (``cxsim.simulation.walks.stretch``).
 
         A walk that reaches a staffed touchpoint goes on from its arrival
-        (``cxsim.visits``); one that ends on the way is buffered for
+        (``cxsim.simulation.visits``); one that ends on the way is buffered for
         evaluation and its client's next need is drawn at once.
         """
         walked = stretch(self._routes, seeds, self._entries[firms], times)

@@ -1,7 +1,7 @@
 """The books: what happened, per firm, segment, month and touchpoint, and the run's
-:class:`~cxsim.results.Results` made from them (:meth:`Books.results`).
+:class:`~cxsim.simulation.results.Results` made from them (:meth:`Books.results`).
 
-Each record of decisions (``cxsim.evaluation.Decisions``) is written to
+Each record of decisions (``cxsim.simulation.evaluation.Decisions``) is written to
 ledgers (columns, appended per evaluation) and summed into the monthly and
 touchpoint books only when someone reads them: at a sample, a review or the
 end (and sooner in a large market, to hold the ledgers' memory down).
@@ -18,20 +18,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cxsim.config import Config, config_hash
-from cxsim.firm import Firm, measured_kpi
-from cxsim.market import (
+from cxsim.model.firm import Firm, measured_kpi
+from cxsim.model.market import (
     GONE,
     SOURCE_MARKETING,
     SOURCE_REFERRAL,
     SOURCE_SWITCH,
     ClientState,
 )
-from cxsim.months import Months
-from cxsim.psychology import nps_classes
-from cxsim.results import Results
+from cxsim.model.months import Months
+from cxsim.model.psychology import nps_classes
+from cxsim.simulation.results import Results
 
 if TYPE_CHECKING:
-    from cxsim.evaluation import Decisions
+    from cxsim.simulation.evaluation import Decisions
 
 __all__ = ["Books", "MONTHLY", "SEGMENT_MONTHLY", "TOUCHPOINT", "JOURNAL"]
 

@@ -4,7 +4,7 @@ A promoter sends Poisson(social influence) messages, a detractor
 ``warning_ratio`` times as many; each goes to a uniformly drawn neighbour,
 so influence is a share of one's neighbours, not a count. A message makes
 the hearer aware of the firm and moves its attitude; a recommended prospect
-becomes a client with :func:`cxsim.psychology.referral_persuasion`. On a
+becomes a client with :func:`cxsim.model.psychology.referral_persuasion`. On a
 complete network with every client a promoter and no attitude shift, a
 prospect's referral hazard is ``need rate * influence * conversion * (share
 adopted)``: the imitation term of Bass (1969).
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxsim import psychology as psy
 from cxsim.config import MarketConfig
-from cxsim.market import PROSPECT, ClientState, Segments
-from cxsim.network import SocialNetwork
+from cxsim.model import psychology as psy
+from cxsim.model.market import PROSPECT, ClientState, Segments
+from cxsim.model.network import SocialNetwork
 from cxsim.streams import Salt, poissons, uniforms
 
 __all__ = ["deliver"]

@@ -54,7 +54,7 @@ from scipy.special import stdtrit
 from cxsim.config import DAYS_PER_YEAR, Config, as_plain
 from cxsim.errors import ConfigError
 from cxsim.files import atomic_write, read_json, read_parquet, read_yaml
-from cxsim.psychology import clv_estimate, nps_from_counts
+from cxsim.model.psychology import clv_estimate, nps_from_counts
 from cxsim.version import __version__
 
 __all__ = ["Results", "mean_ci", "monthly_band", "ratio_ci", "Crossover", "crossover",
@@ -150,7 +150,7 @@ def _ratio(top: float, bottom: float) -> float:
 
 
 def _clv_final_year(final_year: pd.DataFrame, discount_rate: float) -> float:
-    """CLV now: :func:`cxsim.psychology.clv_estimate` of the final year's margin per client
+    """CLV now: :func:`cxsim.model.psychology.clv_estimate` of the final year's margin per client
     and churn, the value of a client at the relationship the firm has *now*, so firms are
     compared on the same footing whenever their clients came."""
     active = final_year.active_clients.mean()

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxsim import psychology as psy
 from cxsim.config import Config, MarketConfig
-from cxsim.firm import Firm
-from cxsim.market import PROSPECT, ClientState, Segments
+from cxsim.model import psychology as psy
+from cxsim.model.firm import Firm
+from cxsim.model.market import PROSPECT, ClientState, Segments
 from cxsim.streams import Prospect, keys, uniforms
 
 __all__ = ["ProspectPool", "Pools", "choose"]

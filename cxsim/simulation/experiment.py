@@ -8,7 +8,7 @@ an :class:`Ensemble` with Student-t intervals across replications.
 :class:`Comparison` of their paired differences.
 
 Replications of a small market run side by side, several in one engine
-(``cxsim.engine.Engine``: the day's work is paid once for all of them), and
+(``cxsim.simulation.engine.Engine``: the day's work is paid once for all of them), and
 in worker processes when ``workers > 1``. Each one depends only on its
 config and its index, whichever engine and process it runs in, and results
 are kept in replication order, so the numbers never depend on ``workers``.
@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from cxsim.config import Config, to_config
 from cxsim.errors import ConfigError
-from cxsim.results import Results, mean_ci, monthly_band
+from cxsim.simulation.results import Results, mean_ci, monthly_band
 
 __all__ = ["BATCH_CLIENTS", "BATCH_REPLICATIONS", "FIRST_PAIRS", "Ensemble", "Comparison",
            "Run", "Job", "Done", "chunks", "pair_chunks", "run_job", "simulated", "execute",
@@ -235,7 +235,7 @@ def pair_chunks(n: int, workers: int) -> list[list[int]]:
 def run_job(job: Job) -> Done:
     """Run one :data:`Job`: the only place replications reach the engine for an ensemble,
     in this process or in a worker's."""
-    from cxsim.engine import simulate_replications
+    from cxsim.simulation.engine import simulate_replications
 
     label, cfg, replications = job
     runs = simulate_replications(cfg, replications)
@@ -248,7 +248,7 @@ def simulated(cfg: Config, n: int, progress: Callable[[int, int, float], None] |
     that read more of a run than an :class:`Ensemble` keeps (a calibration's journeys, a
     job's saved tables). *progress* gets the replications done before the running chunk,
     its size and its simulated day."""
-    from cxsim.engine import simulate_replications
+    from cxsim.simulation.engine import simulate_replications
 
     for chunk in chunks(cfg, range(n), 1):
         tick = None if progress is None else functools.partial(progress, chunk[0], len(chunk))

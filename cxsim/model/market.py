@@ -23,7 +23,7 @@ PROSPECT = -1
 GONE = -2
 """``ClientState.firm`` of a client who has left the category."""
 NOT_YET = -3
-"""``ClientState.firm`` of a cohort's client before its day (``cxsim.cohort``)."""
+"""``ClientState.firm`` of a cohort's client before its day (``cxsim.model.cohort``)."""
 
 
 def segment_counts(shares: np.ndarray, size: int) -> np.ndarray:
@@ -85,7 +85,7 @@ class ClientState:
     segments : its segments.
     population : the run's ``population`` random stream (segment draw and
         starting split).
-    segment : each client's segment, when a cohort gives them (``cxsim.cohort``).
+    segment : each client's segment, when a cohort gives them (``cxsim.model.cohort``).
     """
 
     def __init__(self, cfg: Config, segments: Segments, population: np.random.Generator,

@@ -5,15 +5,15 @@ An unstaffed stretch of a walk (route choices, edge delays, self-service
 times) is private to its client. :func:`walk_on` walks one walk through
 it, compiled (numba), until the walk reaches a staffed touchpoint (where it
 meets other clients) or ends; the day's batch (:func:`stretch`, every need
-of a day) and the walks in flight (``cxsim.visits``) both call it, so there
+of a day) and the walks in flight (``cxsim.simulation.visits``) both call it, so there
 is one routing rule. The draws are the walk's own keyed sequence, laid out
 by ``cxsim.streams.Walk`` (the need gap, the churn draw, then the times and
 routes in the order the walk makes them), so a walk goes the same way
-wherever it is walked; :meth:`cxsim.journey.Journey.step` is the same rule
+wherever it is walked; :meth:`cxsim.model.journey.Journey.step` is the same rule
 on one journey, the reference the tests hold these loops to.
 
 Finished walks travel as a :class:`WalkTable` (columns, visits flattened in
-walk order) to the evaluation (``cxsim.evaluation``).
+walk order) to the evaluation (``cxsim.simulation.evaluation``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from cxsim.journey import Journey
+from cxsim.model.journey import Journey
 from cxsim.streams import Walk, compiled_uniform
 
 __all__ = ["ABANDONED", "EXIT", "STAFFED", "Routes", "Stretches", "WalkTable", "edge", "stretch",
@@ -38,7 +38,7 @@ class Routes:
     padded to the widest node with +inf, -1 and 0; ``degree[n]`` is its edge
     count. A route draw *u* takes edge ``count(cumulative[n] <= u)``; when
     that equals the degree the client abandons (``bisect_right``, as in
-    :meth:`cxsim.journey.Journey.step`).
+    :meth:`cxsim.model.journey.Journey.step`).
     """
 
     def __init__(self, staffed: list[bool], service: list[float], is_exit: list[bool],

@@ -2,7 +2,7 @@
 
 Where a walk meets staff it meets other clients, so from there it goes on
 one step at a time in time order, which a day's batch on arrays cannot do
-(``cxsim.walks``). Done in Python, with one SimPy event per arrival, that
+(``cxsim.simulation.walks``). Done in Python, with one SimPy event per arrival, that
 loop cost most of a run: about 8 microseconds a visit, 80% of a 10,000-client
 run's time (``docs/scaling.md``). Here it runs compiled (numba): the
 walks in flight, their events on one heap ordered as SimPy orders them (by
@@ -10,7 +10,7 @@ time, then by when they were scheduled), the stations' FIFO queues, the
 walks' ends, their clients' next needs and the needs that fall on the same
 day. Python is called back only where the model needs it: before a client
 whose last walk may have made it leave joins a queue, the loop stops and
-the calendar evaluates first (``cxsim.calendar``).
+the calendar evaluates first (``cxsim.simulation.calendar``).
 
 The draws are the walk's own keyed sequence (``cxsim.streams``, the same
 SplitMix64, compiled), so a walk goes the same way here as on
@@ -35,8 +35,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from cxsim.simulation.walks import EXIT, STAFFED, Routes, WalkTable, edge, walk_on
 from cxsim.streams import Walk, compiled_key, compiled_uniform
-from cxsim.walks import EXIT, STAFFED, Routes, WalkTable, edge, walk_on
 
 __all__ = ["Visits"]
 
@@ -62,7 +62,7 @@ Heap = namedtuple("Heap", "time order slot")
 Clients = namedtuple("Clients", "firm unresolved churn_bound need_mean walk_number next_need "
                      "need_firm need_key stream")
 """Per client, what its walks need (``firm`` is ``ClientState.firm``, read as the run
-changes it) and its next need on a later day (``cxsim.calendar``)."""
+changes it) and its next need on a later day (``cxsim.simulation.calendar``)."""
 
 Clock = namedtuple("Clock", "horizon warmup days months slowdown")
 """The month grid as the loop needs it (``slowdown`` empty without a shock)."""
@@ -244,9 +244,9 @@ def _end(world, flight, slot, t, completed, today):
 
 @njit(cache=True, inline="always")
 def _stretch(world, flight, pool, now, slot, node, t, today):
-    """Walk from *node* at day *t* through unstaffed touchpoints (``cxsim.walks.walk_on``);
-    returns the pool and, if the walk ended and its client's next need falls today, that
-    need."""
+    """Walk from *node* at day *t* through unstaffed touchpoints
+    (``cxsim.simulation.walks.walk_on``); returns the pool and, if the walk ended and its
+    client's next need falls today, that need."""
     walks, tally = flight.walks, flight.tally[0]
     where, node, t, position, n, visited = walk_on(
         world.routes, walks.key[slot], walks.position[slot], node, t, np.empty(16, np.int64), 0)
@@ -423,7 +423,7 @@ class Visits:
     routes, entries : every firm's routing table and entry touchpoints (``Routes.of``).
     capacity : staff per touchpoint (0 where unstaffed).
     firm_of : ``ClientState.firm``, read as the run changes it.
-    need_mean, churn_bound : per client (``cxsim.calendar``).
+    need_mean, churn_bound : per client (``cxsim.simulation.calendar``).
     months : the month grid.
     stream : per client, its word of the run's ``walks`` key (``streams.client_streams``).
     """
@@ -523,7 +523,7 @@ class Visits:
 
     def arrive(self, clients, firms, needs, seeds, positions, nodes, times, lengths, visited
                ) -> None:
-        """Walks of a day's batch that reached a staffed touchpoint (``cxsim.walks``)."""
+        """Walks of a day's batch that reached a staffed touchpoint (``cxsim.simulation.walks``)."""
         self._make_room(clients.size + 2)
         batch = Arrivals(clients.astype(np.int64), firms.astype(np.int64), needs,
                          seeds.astype(np.uint64), positions.astype(np.int64),

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from cxsim.config import DAYS_PER_YEAR, INCENTIVES, METRICS, NEEDS, Config, FirmConfig
-from cxsim.journey import Journey, load_journey
-from cxsim.psychology import clv_estimate, nps_from_counts
+from cxsim.model.journey import Journey, load_journey
+from cxsim.model.psychology import clv_estimate, nps_from_counts
 
 __all__ = [
     "Firm", "acquisition_hazard", "funding_level", "node_funding", "staff_capacity",
@@ -294,7 +294,7 @@ def measured_kpi(metric: str, revenue: float, promoters: float, detractors: floa
     """The quarter's KPI a firm steers by, as it can measure it.
 
     ``nps``: measured NPS of the answers it heard (0 with none heard);
-    ``clv``: :func:`cxsim.psychology.clv_estimate` from the quarter's margin
+    ``clv``: :func:`cxsim.model.psychology.clv_estimate` from the quarter's margin
     and churn per active client (at least one); otherwise revenue.
     """
     if metric == "nps":
