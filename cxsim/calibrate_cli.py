@@ -29,7 +29,7 @@ from cxsim.data.calibration import (
     typicals,
 )
 from cxsim.errors import ConfigError
-from cxsim.model.journey import NAME_PATTERN
+from cxsim.schema import NAME_PATTERN
 
 __all__ = ["main", "write", "next_steps", "summary_text", "PROG"]
 

@@ -5,7 +5,7 @@ metadata beside its default (:func:`within`, :func:`described`), so code reads
 it (:func:`doc_of`; a page's tooltip, with the range in words:
 :func:`describe`) where a comment could only be read by people. A leaf module
 (it imports only :mod:`cxsim.errors`), so every config dataclass,
-:class:`cxsim.model.network.NetworkConfig` included, declares its fields with the
+:class:`cxsim.schema.NetworkConfig` included, declares its fields with the
 same helpers; :mod:`cxsim.config` re-exports them.
 """
 

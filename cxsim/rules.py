@@ -13,21 +13,27 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from cxsim.errors import ConfigError
 from cxsim.fields import Bounds, bounds_of
 from cxsim.labels import MAX_CURRENCY, check_label, firm_labels
-from cxsim.model.journey import MAX_STAFF, NAME_PATTERN
-from cxsim.model.network import validate_network
 from cxsim.schema import (
     DAYS_PER_YEAR,
     DROPOUT_AFTER,
     INCENTIVES,
+    KINDS,
+    MAX_NETWORK_SIZE,
+    MAX_STAFF,
     METRICS,
+    NAME_PATTERN,
     NEEDS,
     Config,
     FirmConfig,
+    NetworkConfig,
     PurchaseRateConfig,
     SegmentConfig,
 )
@@ -220,3 +226,85 @@ def validate(cfg: Config) -> None:
         if event.firm is not None and event.firm not in cfg.firms:
             raise ConfigError(f"{k}.firm", f"names no firm (firms: {', '.join(cfg.firms)})",
                               event.firm)
+
+
+# ------------------------------------------------------------------ the network
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _declared(key: str, name: str, value: Any, range_too: bool = True) -> Any:
+    """*value* checked against the bounds :class:`NetworkConfig` declares for *name*
+    (its type, and with *range_too* its interval); a numpy scalar counts as its number,
+    and a value that is not finite is outside the interval. Returns *value*."""
+    bounds = bounds_of(NetworkConfig, name)
+    number = value.item() if isinstance(value, np.generic) else value
+    if not range_too:
+        bounds = Bounds(-math.inf, math.inf, integer=bounds.integer)
+    elif isinstance(number, float) and not math.isfinite(number):
+        raise ConfigError(key, f"must be in {bounds}", value)
+    bounds.check(key, number)
+    return value
+
+
+def validate_network(cfg: NetworkConfig, size: int, key: str = "network") -> None:
+    """Check a network config against the market size; raise :class:`ConfigError`.
+
+    Parameters
+    ----------
+    cfg : NetworkConfig
+        The network settings.
+    size : int
+        Number of clients (``market.size``).
+    key : str, optional
+        Config key of the network settings, used in error messages
+        (``network.kind``, ``network.mean_degree``, ...).
+
+    Raises
+    ------
+    ConfigError
+        If ``kind`` is not one of :data:`KINDS` (the message lists them);
+        ``size`` is not an integer in ``[1, 2**31 - 1]``; ``mean_degree`` is
+        not an integer or, for ``small_world`` and ``scale_free``, is below 2,
+        not less than ``size`` or odd (both realise ``mean_degree / 2`` ties
+        per client: neighbours on each side of the ring, or edges per new
+        client); ``rewire_probability`` is not a number in ``[0, 1]``; or
+        ``path`` is empty for ``kind=file``. Whether the file exists is checked
+        by :func:`read_network`. The bounds of ``mean_degree`` and
+        ``rewire_probability`` are those declared on :class:`NetworkConfig`'s fields.
+
+    References
+    ----------
+    .. [1] D. J. Watts and S. H. Strogatz, "Collective dynamics of 'small-world'
+       networks", *Nature* 393, 440-442, 1998.
+    .. [2] A.-L. Barabási and R. Albert, "Emergence of scaling in random
+       networks", *Science* 286, 509-512, 1999.
+    """
+    kind = cfg.kind
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ConfigError(f"{key}.kind", f"must be one of {', '.join(KINDS)}", kind)
+    if not _is_int(size) or not 1 <= size <= MAX_NETWORK_SIZE:
+        raise ConfigError("market.size", f"must be an integer in [1, {MAX_NETWORK_SIZE}]", size)
+    k = _declared(f"{key}.mean_degree", "mean_degree", cfg.mean_degree, range_too=False)
+    if kind in ("small_world", "scale_free"):
+        if k < 2:
+            raise ConfigError(f"{key}.mean_degree", f"must be at least 2 for kind={kind}", k)
+        if k >= size:
+            raise ConfigError(
+                f"{key}.mean_degree", f"must be less than market.size ({size}) for kind={kind}", k
+            )
+        if k % 2:
+            why = "k/2 neighbours on each side" if kind == "small_world" else "k/2 edges per client"
+            raise ConfigError(f"{key}.mean_degree", f"must be even for kind={kind} ({why})", k)
+    _declared(f"{key}.mean_degree", "mean_degree", k)
+    _declared(f"{key}.rewire_probability", "rewire_probability", cfg.rewire_probability)
+    path = cfg.path
+    if not isinstance(path, str | Path):
+        raise ConfigError(f"{key}.path", "must be a file path", path)
+    if kind == "file" and not str(path).strip():
+        raise ConfigError(
+            f"{key}.path",
+            "must name a GraphML (.graphml/.xml) or edge-list (.csv/.txt/.edges) file "
+            "for kind=file",
+            path,
+        )

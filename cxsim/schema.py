@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from cxsim.fields import described, within
-from cxsim.model.journey import MAX_CLIENTS
-from cxsim.model.network import NetworkConfig
 
 __all__ = [
     "SegmentConfig",
@@ -49,6 +49,56 @@ __all__ = [
 
 MAX_SEED = 2**63 - 1  # seeds are stored as signed 64-bit integers (Parquet)
 MAX_MONTHS = 100_000  # more than any horizon: sim.years <= 200 at sim.days_per_month >= 1
+
+
+NAME_PATTERN = r"^[A-Za-z0-9_\-]+$"
+"""Pattern touchpoint, firm, segment and shipped journey names must match."""
+MAX_STAFF = 100_000  # people at one touchpoint, in a journey and in firms.<name>.staff
+MAX_CLIENTS = 100_000_000  # a hundred times the largest market benchmarked (1M, make bench):
+#   market.size and a journey's reference_clients
+MAX_NETWORK_SIZE = int(np.iinfo(np.int32).max)  # a network's client ids are int32
+KINDS = ("small_world", "scale_free", "complete", "none", "file")
+"""The valid values of ``NetworkConfig.kind``."""
+
+
+@dataclass
+class NetworkConfig:
+    """Who can talk to whom: the word-of-mouth network of the market's clients.
+
+    Mirrored by ``configs/network/{small_world,scale_free,complete,none,file}.yaml``.
+    ``mean_degree`` is used by ``small_world`` and ``scale_free``,
+    ``rewire_probability`` by ``small_world`` and ``path`` by ``file``; the
+    other kinds ignore them.
+
+    The default is a small world because word of mouth travels both through
+    dense clusters of strong ties and through a few weak ties that bridge
+    them [3]_; ten ties per client is the ``k`` of Watts and Strogatz's own
+    experiments [1]_ and lies between the support-clique (~5) and
+    sympathy-group (~15) layers of personal networks [2]_.
+
+    References
+    ----------
+    .. [1] D. J. Watts and S. H. Strogatz, "Collective dynamics of 'small-world'
+       networks", *Nature* 393, 440-442, 1998.
+    .. [2] W.-X. Zhou, D. Sornette, R. A. Hill and R. I. M. Dunbar, "Discrete
+       hierarchical organization of social group sizes", *Proc. R. Soc. B* 272,
+       439-444, 2005.
+    .. [3] J. Goldenberg, B. Libai and E. Muller, "Talk of the network: a
+       complex systems look at the underlying process of word-of-mouth",
+       *Marketing Letters* 12(3), 211-223, 2001.
+    """
+
+    kind: str = described("small_world", doc=(
+        "the network's shape; the default small world: clustered strong ties + weak-tie "
+        "shortcuts; Goldenberg et al. 2001"))
+    mean_degree: int = within(10, f"[0, {MAX_NETWORK_SIZE}] integer", doc=(
+        "ties per client: k=10 of Watts & Strogatz (1998); Dunbar layers 5-15"))
+    rewire_probability: float = within(0.1, "[0, 1]", doc=(
+        "chance a tie's far end is rewired to a random client (small_world); Watts & "
+        "Strogatz (1998): still clustered, paths already short"))
+    path: str = described("", doc=(
+        "GraphML (.graphml/.xml) or edge list (.csv/.txt/.edges) for kind=file"))
+
 
 
 @dataclass

@@ -83,6 +83,7 @@ import numpy as np
 import yaml
 
 from cxsim.errors import ConfigError
+from cxsim.schema import MAX_CLIENTS, MAX_STAFF, NAME_PATTERN
 
 __all__ = [
     "DEFAULT_FAILURE_PROBABILITY",
@@ -96,9 +97,6 @@ __all__ = [
     "journey_to_graphml",
     "load_journey",
 ]
-
-NAME_PATTERN = r"^[A-Za-z0-9_\-]+$"
-"""Pattern touchpoint names and shipped journey names must match."""
 
 KINDS = ("hygiene", "delighter", "neutral")
 """Allowed values of a touchpoint's ``kind``."""
@@ -114,9 +112,6 @@ JOURNEY_SUFFIXES = (".yaml", ".yml", ".graphml", ".xml")
 
 _NAME_RE = re.compile(NAME_PATTERN)
 _PROBABILITY_TOLERANCE = 1e-9
-MAX_STAFF = 100_000  # people at one touchpoint, here and in firms.<name>.staff
-MAX_CLIENTS = 100_000_000  # a hundred times the largest market benchmarked (1M, make bench):
-#   market.size and a journey's reference_clients
 MAX_TOUCHPOINTS = 1_000  # shipped journeys hold 6-12; the visit solve is dense, O(n^3)
 MAX_VISITS_PER_WALK = 1_000.0  # a walk of the shipped journeys makes 4-12 visits
 

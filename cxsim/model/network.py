@@ -61,11 +61,9 @@ References
 
 from __future__ import annotations
 
-import math
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
@@ -73,7 +71,9 @@ from xml.etree import ElementTree
 import numpy as np
 
 from cxsim.errors import ConfigError
-from cxsim.fields import Bounds, bounds_of, described, within
+from cxsim.rules import validate_network
+from cxsim.schema import KINDS, NetworkConfig
+from cxsim.schema import MAX_NETWORK_SIZE as _MAX_SIZE
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -93,9 +93,6 @@ __all__ = [
     "read_network",
 ]
 
-KINDS = ("small_world", "scale_free", "complete", "none", "file")
-"""The valid values of ``NetworkConfig.kind``."""
-
 GRAPHML_SUFFIXES = (".graphml", ".xml")
 """File suffixes read as GraphML (case-insensitive)."""
 
@@ -103,52 +100,12 @@ EDGE_LIST_SUFFIXES = (".csv", ".txt", ".edges")
 """File suffixes read as an edge list of two integer columns (case-insensitive)."""
 
 _IMPLICIT = ("complete", "none")  # kinds that store no edges
-_MAX_SIZE = np.iinfo(np.int32).max  # neighbour ids are int32
 _MAX_REDRAW_ROUNDS = 10_000  # rejection rounds before giving up (never reached in practice)
 
 
 # --------------------------------------------------------------------------- #
 # Configuration
 # --------------------------------------------------------------------------- #
-
-
-@dataclass
-class NetworkConfig:
-    """Who can talk to whom: the word-of-mouth network of the market's clients.
-
-    Mirrored by ``configs/network/{small_world,scale_free,complete,none,file}.yaml``.
-    ``mean_degree`` is used by ``small_world`` and ``scale_free``,
-    ``rewire_probability`` by ``small_world`` and ``path`` by ``file``; the
-    other kinds ignore them.
-
-    The default is a small world because word of mouth travels both through
-    dense clusters of strong ties and through a few weak ties that bridge
-    them [3]_; ten ties per client is the ``k`` of Watts and Strogatz's own
-    experiments [1]_ and lies between the support-clique (~5) and
-    sympathy-group (~15) layers of personal networks [2]_.
-
-    References
-    ----------
-    .. [1] D. J. Watts and S. H. Strogatz, "Collective dynamics of 'small-world'
-       networks", *Nature* 393, 440-442, 1998.
-    .. [2] W.-X. Zhou, D. Sornette, R. A. Hill and R. I. M. Dunbar, "Discrete
-       hierarchical organization of social group sizes", *Proc. R. Soc. B* 272,
-       439-444, 2005.
-    .. [3] J. Goldenberg, B. Libai and E. Muller, "Talk of the network: a
-       complex systems look at the underlying process of word-of-mouth",
-       *Marketing Letters* 12(3), 211-223, 2001.
-    """
-
-    kind: str = described("small_world", doc=(
-        "the network's shape; the default small world: clustered strong ties + weak-tie "
-        "shortcuts; Goldenberg et al. 2001"))
-    mean_degree: int = within(10, f"[0, {_MAX_SIZE}] integer", doc=(
-        "ties per client: k=10 of Watts & Strogatz (1998); Dunbar layers 5-15"))
-    rewire_probability: float = within(0.1, "[0, 1]", doc=(
-        "chance a tie's far end is rewired to a random client (small_world); Watts & "
-        "Strogatz (1998): still clustered, paths already short"))
-    path: str = described("", doc=(
-        "GraphML (.graphml/.xml) or edge list (.csv/.txt/.edges) for kind=file"))
 
 
 def register_network_configs() -> None:
@@ -165,83 +122,6 @@ def register_network_configs() -> None:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
-def _declared(key: str, name: str, value: Any, range_too: bool = True) -> Any:
-    """*value* checked against the bounds :class:`NetworkConfig` declares for *name*
-    (its type, and with *range_too* its interval); a numpy scalar counts as its number,
-    and a value that is not finite is outside the interval. Returns *value*."""
-    bounds = bounds_of(NetworkConfig, name)
-    number = value.item() if isinstance(value, np.generic) else value
-    if not range_too:
-        bounds = Bounds(-math.inf, math.inf, integer=bounds.integer)
-    elif isinstance(number, float) and not math.isfinite(number):
-        raise ConfigError(key, f"must be in {bounds}", value)
-    bounds.check(key, number)
-    return value
-
-
-def validate_network(cfg: NetworkConfig, size: int, key: str = "network") -> None:
-    """Check a network config against the market size; raise :class:`ConfigError`.
-
-    Parameters
-    ----------
-    cfg : NetworkConfig
-        The network settings.
-    size : int
-        Number of clients (``market.size``).
-    key : str, optional
-        Config key of the network settings, used in error messages
-        (``network.kind``, ``network.mean_degree``, ...).
-
-    Raises
-    ------
-    ConfigError
-        If ``kind`` is not one of :data:`KINDS` (the message lists them);
-        ``size`` is not an integer in ``[1, 2**31 - 1]``; ``mean_degree`` is
-        not an integer or, for ``small_world`` and ``scale_free``, is below 2,
-        not less than ``size`` or odd (both realise ``mean_degree / 2`` ties
-        per client: neighbours on each side of the ring, or edges per new
-        client); ``rewire_probability`` is not a number in ``[0, 1]``; or
-        ``path`` is empty for ``kind=file``. Whether the file exists is checked
-        by :func:`read_network`. The bounds of ``mean_degree`` and
-        ``rewire_probability`` are those declared on :class:`NetworkConfig`'s fields.
-
-    References
-    ----------
-    .. [1] D. J. Watts and S. H. Strogatz, "Collective dynamics of 'small-world'
-       networks", *Nature* 393, 440-442, 1998.
-    .. [2] A.-L. Barabási and R. Albert, "Emergence of scaling in random
-       networks", *Science* 286, 509-512, 1999.
-    """
-    kind = cfg.kind
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ConfigError(f"{key}.kind", f"must be one of {', '.join(KINDS)}", kind)
-    if not _is_int(size) or not 1 <= size <= _MAX_SIZE:
-        raise ConfigError("market.size", f"must be an integer in [1, {_MAX_SIZE}]", size)
-    k = _declared(f"{key}.mean_degree", "mean_degree", cfg.mean_degree, range_too=False)
-    if kind in ("small_world", "scale_free"):
-        if k < 2:
-            raise ConfigError(f"{key}.mean_degree", f"must be at least 2 for kind={kind}", k)
-        if k >= size:
-            raise ConfigError(
-                f"{key}.mean_degree", f"must be less than market.size ({size}) for kind={kind}", k
-            )
-        if k % 2:
-            why = "k/2 neighbours on each side" if kind == "small_world" else "k/2 edges per client"
-            raise ConfigError(f"{key}.mean_degree", f"must be even for kind={kind} ({why})", k)
-    _declared(f"{key}.mean_degree", "mean_degree", k)
-    _declared(f"{key}.rewire_probability", "rewire_probability", cfg.rewire_probability)
-    path = cfg.path
-    if not isinstance(path, str | Path):
-        raise ConfigError(f"{key}.path", "must be a file path", path)
-    if kind == "file" and not str(path).strip():
-        raise ConfigError(
-            f"{key}.path",
-            "must name a GraphML (.graphml/.xml) or edge-list (.csv/.txt/.edges) file "
-            "for kind=file",
-            path,
-        )
 
 
 # --------------------------------------------------------------------------- #
