@@ -545,7 +545,9 @@ class Runner:
         self._pool = self._start()
 
     def _start(self):
-        return self._context.Pool(1, initializer=_limit, maxtasksperchild=200)
+        pool = self._context.Pool(1, initializer=_limit, maxtasksperchild=200)
+        pool.apply(attempt, (Case(()),))  # untimed: a cold numba cache compiles here
+        return pool
 
     def __call__(self, case: Case) -> tuple[str, str]:
         job = self._pool.apply_async(attempt, (case,))

@@ -192,6 +192,9 @@ _EXPLOIT = "!!python/object/apply:os.system ['echo ran > {}']\n"
      "config.yaml must hold the run's 'sim' section, as cxsim saves it"),
     (lambda d: (d / "config.yaml").write_text("sim: {years: 1}\nmarket: 3\n"),
      "config.yaml must hold the run's 'market' section, as cxsim saves it"),
+    (lambda d: (d / "config.yaml").write_text("sim: {years: 1}\nmarket: {}\nfirms: {}\n"),
+     "config.yaml must hold the run's sim.days_per_month as a number, as cxsim saves it; "
+     "got None"),
 ])
 def test_a_damaged_run_folder_is_one_line_naming_the_file(duel, tmp_path, damage, says):
     run = tmp_path / "run"

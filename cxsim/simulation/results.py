@@ -61,6 +61,7 @@ __all__ = ["Results", "mean_ci", "monthly_band", "ratio_ci", "Crossover", "cross
            "crossover_month", "sure_month", "month_number"]
 
 SAVED_SECTIONS = ("sim", "market", "firms")  # a saved config.yaml's sections that pages read
+SAVED_NUMBERS = ("sim.years", "sim.days_per_month", "market.size")  # and numbers they print
 TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys")
 _IDS = "run_id seed replication config_hash "
 COLUMNS = {table: frozenset((_IDS + names).split()) for table, names in {
@@ -483,6 +484,12 @@ class Results:
             if not isinstance(config.get(section), dict):
                 raise ConfigError(str(out / "config.yaml"), f"must hold the run's {section!r} "
                                   "section, as cxsim saves it")
+        for key in SAVED_NUMBERS:
+            section, name = key.split(".")
+            value = config[section].get(name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(str(out / "config.yaml"), f"must hold the run's {key} as a "
+                                  "number, as cxsim saves it", value)
         frames = {}
         for table in TABLES:
             path = out / f"{table}.parquet"
