@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
+import numpy as np
+
 from cxsim.errors import ConfigError
 
 __all__ = ["Bounds", "within", "described", "bounds_of", "doc_of", "describe"]
@@ -69,6 +71,11 @@ class Bounds:
         if (value < self.low or value > self.high or (self.low_open and value == self.low)
                 or (self.high_open and value == self.high)):
             raise ConfigError(key, f"must be in {self}", value)
+
+
+def is_integer(value: Any) -> bool:
+    """An integer, Python's or numpy's, and not a bool (which Python counts as one)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def within(default: Any, interval: str, *, doc: str) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from cxsim.errors import ConfigError
-from cxsim.fields import Bounds, bounds_of
+from cxsim.fields import Bounds, bounds_of, is_integer
 from cxsim.labels import MAX_CURRENCY, check_label, firm_labels
 from cxsim.schema import (
     DAYS_PER_YEAR,
@@ -229,10 +229,6 @@ def validate(cfg: Config) -> None:
 
 
 # ------------------------------------------------------------------ the network
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
 def _declared(key: str, name: str, value: Any, range_too: bool = True) -> Any:
     """*value* checked against the bounds :class:`NetworkConfig` declares for *name*
     (its type, and with *range_too* its interval); a numpy scalar counts as its number,
@@ -283,7 +279,7 @@ def validate_network(cfg: NetworkConfig, size: int, key: str = "network") -> Non
     kind = cfg.kind
     if not isinstance(kind, str) or kind not in KINDS:
         raise ConfigError(f"{key}.kind", f"must be one of {', '.join(KINDS)}", kind)
-    if not _is_int(size) or not 1 <= size <= MAX_NETWORK_SIZE:
+    if not is_integer(size) or not 1 <= size <= MAX_NETWORK_SIZE:
         raise ConfigError("market.size", f"must be an integer in [1, {MAX_NETWORK_SIZE}]", size)
     k = _declared(f"{key}.mean_degree", "mean_degree", cfg.mean_degree, range_too=False)
     if kind in ("small_world", "scale_free"):

@@ -134,15 +134,15 @@ def record(name: str, rows: list[Row]) -> None:
     write_text(STORE / f"{name}.json", json.dumps([asdict(row) for row in rows], indent=2))
     if refreshing():
         return
-    shown = [line for line in table_lines(DOCS.read_text()) if fact_of(line) == name]
+    table = table_lines(DOCS.read_text())
+    shown = [line for line in table if fact_of(line) == name]
     measured = [row.markdown() for row in rows]
     assert shown == measured, (
         f"docs/model.md's rows of {name!r} differ from what the test measures; run `make facts` "
         "to refresh the table.\nMeasured:\n" + "\n".join(measured)
         + "\nShown:\n" + "\n".join(shown))
     if {path.stem for path in STORE.glob("*.json")} >= set(FACT_ORDER):
-        unknown = [line for line in table_lines(DOCS.read_text())[2:]
-                   if fact_of(line) not in FACT_ORDER]
+        unknown = [line for line in table[2:] if fact_of(line) not in FACT_ORDER]
         assert not unknown, ("docs/model.md shows rows no test measures:\n" + "\n".join(unknown))
 
 

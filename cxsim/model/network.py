@@ -71,6 +71,7 @@ from xml.etree import ElementTree
 import numpy as np
 
 from cxsim.errors import ConfigError
+from cxsim.fields import is_integer
 from cxsim.rules import validate_network
 from cxsim.schema import KINDS, NetworkConfig
 from cxsim.schema import MAX_NETWORK_SIZE as _MAX_SIZE
@@ -118,10 +119,6 @@ def register_network_configs() -> None:
     from hydra.core.config_store import ConfigStore
 
     ConfigStore.instance().store(name="network_schema", node=NetworkConfig)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 # --------------------------------------------------------------------------- #
@@ -181,7 +178,7 @@ class SocialNetwork:
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
-        if not _is_int(size) or not 0 <= size <= _MAX_SIZE:
+        if not is_integer(size) or not 0 <= size <= _MAX_SIZE:
             raise ValueError(f"size must be an integer in [0, {_MAX_SIZE}]; got {size!r}")
         if kind in _IMPLICIT:
             if indptr is not None or indices is not None:
@@ -326,7 +323,7 @@ class SocialNetwork:
         .. [1] M. E. J. Newman, *Networks: An Introduction*, Oxford University
            Press, 2010, sec. 9.4.
         """
-        if not _is_int(i) or not 0 <= i < self.size:
+        if not is_integer(i) or not 0 <= i < self.size:
             raise IndexError(f"client id must be an integer in [0, {self.size}); got {i!r}")
         i = int(i)
         if self.kind == "complete":
@@ -694,7 +691,7 @@ def barabasi_albert(size: int, m: int, rng: np.random.Generator) -> SocialNetwor
        networks", *Physical Review E* 71, 036113, 2005.
     """
     _check_rng(rng)
-    validate_network(NetworkConfig("scale_free", 2 * m if _is_int(m) else m), size)
+    validate_network(NetworkConfig("scale_free", 2 * m if is_integer(m) else m), size)
     u, v = _preferential_attachment(size, m, rng)
     return SocialNetwork.from_edges("scale_free", size, u, v)
 
