@@ -23,7 +23,8 @@ __all__ = [
     "frontline_level",
     "effective_pressure", "coaching_probability", "survey_share", "reviewed_split",
     "floored_cx_budget", "reallocated_weights", "frontline_quality_shift", "upsell_factor",
-    "measured_kpi", "perception_noise", "personal_quality", "walk_revenue", "normal_revenue",
+    "measured_kpi", "perception_noise", "personal_relationship", "personal_quality",
+    "walk_revenue", "normal_revenue",
 ]
 
 
@@ -258,6 +259,13 @@ def perception_noise(noise_sd: float, being: float) -> float:
     experience varies less (half the base spread at being 1, 1.5 times at 0).
     """
     return noise_sd * (1.5 - being)
+
+
+def personal_relationship(offer_relationship: float, will: float) -> float:
+    """How personal a firm's service is: the relationship its offer promises
+    (``offer["relationship"]``) times its front line's will to deliver it (seed 003: an
+    offer staff do not want to keep is not kept)."""
+    return offer_relationship * will
 
 
 def personal_quality(gain: float, personal: np.ndarray, identifiability: np.ndarray

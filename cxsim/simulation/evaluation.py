@@ -24,6 +24,7 @@ from cxsim.model.firm import (
     frontline_quality_shift,
     perception_noise,
     personal_quality,
+    personal_relationship,
     rational_value,
     upsell_factor,
     walk_revenue,
@@ -95,7 +96,8 @@ class Levers:
             price=np.array([f.cfg.price_level for f in firms]),
             upsell=np.array([upsell_factor(gain, f.pressure) for f in firms]),
             coaching=np.array([f.coaching for f in firms]),
-            personal=np.array([f.offer["relationship"] * f.will for f in firms]),
+            personal=np.array([personal_relationship(f.offer["relationship"], f.will)
+                               for f in firms]),
             survey_share=np.array([f.survey_share for f in firms]),
             rational_value=np.column_stack([
                 rational_value(segments.needs, f.cfg.price_level, f.offer,
