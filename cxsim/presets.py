@@ -1,5 +1,5 @@
 """Presets: the bundled ``configs/`` folder, its config groups, and the strategy,
-funding and org presets that fill a firm's unset levers.
+funding, org and survey presets that fill a firm's unset levers.
 
 Apart from composing (:mod:`cxsim.config`) because typing a saved or
 hand-written config fills presets too, and pages list a group's options.
@@ -53,7 +53,7 @@ def _load_preset(firm_name: str, group: str, name: Any) -> dict[str, Any]:
 
 
 def apply_presets(cfg: Config) -> None:
-    """Fill every firm's unset levers from its strategy, funding and org presets.
+    """Fill every firm's unset levers from its strategy, funding, org and survey presets.
 
     A lever set on the firm wins over any preset; the org preset is the one
     the firm names, or else the one its strategy names.
@@ -65,7 +65,8 @@ def apply_presets(cfg: Config) -> None:
         else:
             strategy.pop("org", None)
         values = {**strategy, **_load_preset(name, "funding", firm.funding),
-                  **_load_preset(name, "org", firm.org)}
+                  **_load_preset(name, "org", firm.org),
+                  **_load_preset(name, "survey", firm.survey)}
         for lever, value in values.items():
             if getattr(firm, lever) is None:
                 setattr(firm, lever, dict(value) if isinstance(value, dict) else value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from cxsim.errors import ConfigError
 from cxsim.fields import Bounds, bounds_of, is_integer
 from cxsim.labels import MAX_CURRENCY, check_label, firm_labels
 from cxsim.schema import (
+    ANSWER_CLASSES,
     DAYS_PER_YEAR,
     DROPOUT_AFTER,
     INCENTIVES,
@@ -31,6 +33,7 @@ from cxsim.schema import (
     METRICS,
     NAME_PATTERN,
     NEEDS,
+    SURVEYS,
     Config,
     FirmConfig,
     NetworkConfig,
@@ -44,9 +47,31 @@ MAX_SAMPLES = 2_400  # monthly samples of a run: 200 years of 30.4375-day months
 MAX_MESSAGES = 700  # a Poisson count inverted from exp(-rate), which underflows past ~745
 
 LEVERS = {f.name for f in fields(FirmConfig)} - {
-    "label", "journey", "strategy", "funding", "org", "price_level", "initial_share",
+    "label", "journey", "strategy", "funding", "org", "survey", "price_level", "initial_share",
     "onboarding_cost", "growth_target", "scale_staff", "staff", "cx_split"}
 """A firm's levers: the settings its strategy, funding and org presets may fill."""
+
+
+def _check_survey(key: str, firm: FirmConfig) -> None:
+    """A firm's own survey: a known instrument, a response chance per answer class in [0,
+    1], and a periodic survey that asks someone."""
+    if firm.asks not in SURVEYS:
+        raise ConfigError(f"{key}.asks", f"must be one of {', '.join(SURVEYS)}", firm.asks)
+    if not isinstance(firm.response, Mapping):
+        raise ConfigError(f"{key}.response", "must map " + ", ".join(ANSWER_CLASSES)
+                          + " to a chance of answering", firm.response)
+    for name in firm.response:
+        if name not in ANSWER_CLASSES:
+            raise ConfigError(f"{key}.response.{name}", "is not an answer class "
+                              f"({', '.join(ANSWER_CLASSES)})")
+    for name in ANSWER_CLASSES:
+        if name not in firm.response:
+            raise ConfigError(f"{key}.response.{name}", "must be given: the chance a "
+                              f"{name} answers")
+        _SHARE.check(f"{key}.response.{name}", firm.response[name])
+    if firm.asks in ("relational", "market") and firm.survey_sample == 0:
+        raise ConfigError(f"{key}.survey_sample", f"must be above 0: a {firm.asks} survey "
+                          "of zero clients hears no one", firm.survey_sample)
 
 
 def check_section(key: str, section: Any, skip: tuple[str, ...] = ()) -> None:
@@ -159,6 +184,7 @@ def validate(cfg: Config) -> None:
             if getattr(firm, lever) not in names:
                 raise ConfigError(f"{k}.{lever}", f"must be one of {', '.join(names)}",
                                   getattr(firm, lever))
+        _check_survey(k, firm)
         for attribute, level in firm.offer.items():
             if attribute not in NEEDS[1:]:
                 raise ConfigError(f"{k}.offer.{attribute}", "is not an offer attribute "

@@ -36,6 +36,8 @@ __all__ = [
     "ManagementConfig",
     "EventConfig",
     "ExperimentConfig",
+    "SURVEYS",
+    "ANSWER_CLASSES",
     "Config",
     "DAYS_PER_YEAR",
     "NEEDS",
@@ -233,6 +235,10 @@ class MarketConfig:
         "order value added at full sales pressure; upsell"))
     contact_salience: float = within(0.3, "[0, 10]", doc=(
         "utility of being the firm whose sales contact prompts a choice"))
+    study_sample: float = within(0.05, "(0, 1]", doc=(
+        "the industry study: share of the clients who ever dealt with a firm asked each "
+        "month, current or former, all answering (Baehre et al. 2022: NPS among all "
+        "potential customers is the one that predicts growth)"))
 
 
 DAYS_PER_YEAR = 365.25
@@ -243,7 +249,12 @@ METRICS = {"sales": 0.0, "nps": 0.8, "clv": 1.0}
 """KPIs management can steer by, with their client orientation (culture's target)."""
 INCENTIVES = {"transactions": 0.0, "measured_nps": 0.6, "clv": 1.0}
 """What the front line can be paid on, with their client orientation."""
-PRESET_GROUPS = ("strategy", "funding", "org")
+SURVEYS = ("finished_walks", "transactional", "relational", "market")
+"""Who a firm's own survey asks: after each walk, after each purchase, its current clients
+each month, or everyone who ever dealt with it each month."""
+ANSWER_CLASSES = ("detractor", "passive", "promoter")
+"""The classes of an answer (0-6, 7-8, 9-10) a survey's response chance depends on."""
+PRESET_GROUPS = ("strategy", "funding", "org", "survey")
 """Firm presets: YAML files ``configs/<group>/<name>.yaml`` filling a firm's unset levers."""
 
 
@@ -266,6 +277,8 @@ class FirmConfig:
     funding: str = described("aligned", doc="preset in configs/funding/")
     org: str | None = described(None, doc=(
         "preset in configs/org/; unset: the strategy preset's org"))
+    survey: str = described("finished_walks", doc=(
+        "preset in configs/survey/: how the firm measures its own NPS"))
     price_level: float = within(1.0, "(0, 100]", doc="multiplies the segment's order value")
     initial_share: float = within(0.3, "[0, 1]", doc=(
         "share of the market already its clients at day 0"))
@@ -309,6 +322,15 @@ class FirmConfig:
         "acquisition + CX budget as a share of revenue"))
     alignment: float | None = within(None, "[0, 1]", doc=(
         "1: budget split as the strategy declares; seed 000"))
+    # from the survey preset
+    asks: str | None = described(None, doc=(
+        "who the firm's own survey asks: finished_walks, transactional (buyers only), "
+        "relational (current clients, monthly) or market (anyone who dealt with it, monthly)"))
+    response: dict[str, float] | None = described(None, doc=(
+        "chance an asked client answers, by what it would answer: detractor, passive, "
+        "promoter, each in [0, 1]"))
+    survey_sample: float | None = within(None, "[0, 1]", doc=(
+        "relational and market surveys: share of the clients they may ask, asked each month"))
     # from the org preset
     cx_floor: float | None = within(None, "[0, 1]", doc=(
         "CX budget kept at least this share of last year's mean"))

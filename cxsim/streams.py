@@ -31,7 +31,7 @@ from numba import njit, vectorize
 
 __all__ = ["KEYED", "STREAMS", "root_seed", "spawn_streams", "stream_keys", "run_keys",
            "CLIENT_STEP",
-           "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "Walk", "Salt",
+           "GOLDEN", "MASK", "MIX_1", "MIX_2", "TO_UNIT", "Walk", "Salt", "Survey",
            "Prospect", "client_streams", "compiled_key", "compiled_mix", "compiled_uniform", "key",
            "keys", "mix", "normals", "poissons", "positions", "uniform", "uniforms"]
 
@@ -56,6 +56,15 @@ class Salt(IntEnum):
     SPEND = 7  # what a purchase spends, where the segment spreads spend (Gamma–Gamma)
 
 
+class Survey(IntEnum):
+    """Salts of a client's monthly surveys (``key(surveys, client, month)``, index: the
+    firm's column), so the industry study and a firm's own sample are independent."""
+
+    STUDY = 1  # is it asked by the industry study
+    INVITE = 2  # is it asked by the firm's own periodic survey
+    RESPONSE = 3  # does it answer the firm's survey
+
+
 class Prospect(IntEnum):
     """Positions in a prospect's sequence (``key(acquisition, client, walk number)``, salt 0)."""
 
@@ -75,7 +84,7 @@ TO_UNIT = 2.0 ** -53  # the top 53 bits of a 64-bit word as a float in [0, 1)
 STREAMS = ("population", "network")
 """Generators spawned in this order from the run's root seed: what is drawn once, at set-up."""
 
-KEYED = ("walks", "acquisition", "returns")
+KEYED = ("walks", "acquisition", "returns", "surveys")
 """Keys of the draws made while the run goes on, one per client and event."""
 
 

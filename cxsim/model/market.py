@@ -76,8 +76,13 @@ class ClientState:
 
     Replications run side by side (:meth:`side_by_side`) put their clients
     on one axis and number their firms on one axis too (replication r's
-    firm f is ``r * F + f``), while ``attitude`` and ``aware`` keep one
-    column per firm of the market (:meth:`column`).
+    firm f is ``r * F + f``), while ``attitude``, ``aware`` and ``last_answer`` keep
+    one column per firm of the market (:meth:`column`).
+
+    ``last_answer`` is the answer a client gave about each firm after its last walk there,
+    -1 if it never walked with it: one byte per client and firm, kept when the client
+    leaves (surveys of former clients read it; choice reads ``aware``). It does not fade:
+    a former client is asked what it last said.
 
     Parameters
     ----------
@@ -113,6 +118,7 @@ class ClientState:
         self.aware[np.flatnonzero(mine), self.firm[mine]] = True
         self.memory = np.zeros(size)
         self.nps = np.full(size, -1, dtype=np.int8)
+        self.last_answer = np.full((size, n_firms), -1, dtype=np.int8)
         self.relationship = np.full(size, -1, dtype=np.int64)
         self.block = size  # clients per replication
         self._draw_habits(segments, population)
@@ -147,7 +153,7 @@ class ClientState:
                 self.spend_shape[mine] = spend.p
 
     _COLUMNS = ("segment", "firm", "expectation", "trust", "attitude", "aware", "memory", "nps",
-                "relationship", "need_mean", "dropout", "order_value", "spend_shape")
+                "last_answer", "relationship", "need_mean", "dropout", "order_value", "spend_shape")
 
     @classmethod
     def side_by_side(cls, states: list[ClientState]) -> ClientState:
@@ -167,7 +173,7 @@ class ClientState:
         return self.firm.size
 
     def column(self, firms: np.ndarray | int) -> np.ndarray | int:
-        """The column of ``attitude`` and ``aware`` that holds each firm."""
+        """The column of ``attitude``, ``aware`` and ``last_answer`` that holds each firm."""
         return firms % self.attitude.shape[1]
 
     def replication(self, clients: np.ndarray | int) -> np.ndarray | int:
@@ -191,6 +197,7 @@ class ClientState:
         self.attitude[clients, self.column(firms)] = attitude
         self.memory[clients] = memory
         self.nps[clients] = answer
+        self.last_answer[clients, self.column(firms)] = answer
 
     def join(self, clients: np.ndarray, firms: np.ndarray, relationships: np.ndarray) -> None:
         """Distinct *clients* become clients of *firms*, in the *relationships* (rows) opened."""

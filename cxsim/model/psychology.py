@@ -29,6 +29,8 @@ __all__ = [
     "coached_answer",
     "coached",
     "nps_classes",
+    "answer_class",
+    "responds",
     "word_of_mouth",
     "message_attitude_shift",
     "nps_from_counts",
@@ -296,6 +298,24 @@ def coached(surveyed: np.ndarray, answers: np.ndarray, u: np.ndarray,
 def nps_classes(answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Promoters (answer 9-10) and detractors (0-6) among *answers*: Reichheld (2003)."""
     return answers >= 9, answers <= 6
+
+
+def answer_class(answers: np.ndarray) -> np.ndarray:
+    """0 for a detractor's answer (0-6), 1 for a passive's (7-8), 2 for a promoter's (9-10):
+    the order of ``schema.ANSWER_CLASSES``."""
+    promoters, detractors = nps_classes(answers)
+    return np.where(promoters, 2, np.where(detractors, 0, 1))
+
+
+def responds(answers: np.ndarray, u: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """Which asked clients answer a survey: each with the chance its survey gives its class
+    of answer (*response*: one row of detractor, passive, promoter chances per client).
+
+    That the chance rises with feeling is what Dellarocas & Wood (2008) found for feedback
+    on eBay (satisfied traders report more often); its size, and its transfer to surveys,
+    are assumptions of the survey presets.
+    """
+    return u < np.take_along_axis(response, answer_class(answers)[:, None], axis=1)[:, 0]
 
 
 class Feelings(NamedTuple):

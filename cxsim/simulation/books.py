@@ -31,7 +31,7 @@ from cxsim.model.psychology import nps_classes
 from cxsim.simulation.results import Results
 
 if TYPE_CHECKING:
-    from cxsim.simulation.evaluation import Decisions
+    from cxsim.simulation.evaluation import Decisions, Surveyed
 
 __all__ = ["Books", "MONTHLY", "SEGMENT_MONTHLY", "TOUCHPOINT", "JOURNAL"]
 
@@ -41,7 +41,8 @@ MONTHLY = ("acquisitions", "acquisitions_marketing", "acquisitions_referral",
            "detractors", "active_clients", "prospects", "left_market", "mean_memory",
            "mean_trust", "mean_expectation", "cx_spend", "returned", "nps_surveyed",
            "promoters_measured", "detractors_measured", "culture", "will", "power", "being",
-           "skill", "funding", "cx_budget_split")
+           "skill", "funding", "cx_budget_split", "survey_invited", "nps_market_answers",
+           "promoters_market", "detractors_market")
 """Per firm and month."""
 SEGMENT_MONTHLY = ("active_clients", "acquisitions", "churned", "purchases", "revenue",
                    "margin", "nps_answers", "promoters", "detractors")
@@ -99,9 +100,9 @@ class Books:
         """Ledger one record of decisions, per walk and per visit (and its journeys)."""
         d, walks = decided, decided.walks
         self._walks.append((self.cell(walks.firm, d.segment, d.month), walks.completed,
-                            d.revenue, d.margin, d.churned, d.answer, d.surveyed, d.measured,
-                            d.cost))
-        self._visits.append((walks.nodes, walks.lengths, d.surveyed, walks.ended, walks.waits,
+                            d.revenue, d.margin, d.churned, d.answer, d.invited, d.answered,
+                            d.measured, d.cost))
+        self._visits.append((walks.nodes, walks.lengths, d.heard, walks.ended, walks.waits,
                              d.felt, d.quality, d.failed, d.recovered))
         if self.journal is not None:
             self.journal.append({
@@ -120,8 +121,8 @@ class Books:
         """Sum the ledgers into the books."""
         self._held = 0
         if self._walks:
-            cells, completed, revenue, margin, churned, answers, surveyed, measured, cost = (
-                np.concatenate(column) for column in zip(*self._walks))
+            (cells, completed, revenue, margin, churned, answers, invited, answered, measured,
+             cost) = (np.concatenate(column) for column in zip(*self._walks))
             self._walks = []
             size = math.prod(self.shape)
 
@@ -138,16 +139,16 @@ class Books:
                 self.segment_monthly[name] += by_segment
                 self.monthly[name] += by_segment.sum(axis=1)
             for name, weights in (("abandoned", ~completed), ("cost_to_serve", cost),
-                                  ("nps_surveyed", surveyed),
-                                  ("promoters_measured", surveyed & promoters_measured),
-                                  ("detractors_measured", surveyed & detractors_measured)):
+                                  ("survey_invited", invited), ("nps_surveyed", answered),
+                                  ("promoters_measured", answered & promoters_measured),
+                                  ("detractors_measured", answered & detractors_measured)):
                 self.monthly[name] += count(weights).sum(axis=1)
         if self._visits:
-            nodes, lengths, surveyed, ended, waits, felt, quality, failed, recovered = (
+            nodes, lengths, heard, ended, waits, felt, quality, failed, recovered = (
                 np.concatenate(column) for column in zip(*self._visits))
             self._visits = []
             n = self.seen_affect.size
-            seen = np.repeat(surveyed, lengths)
+            seen = np.repeat(heard, lengths)
             self.seen_affect += np.bincount(nodes[seen], felt[seen], n)
             self.seen_visits += np.bincount(nodes[seen], minlength=n)
             counted = np.repeat(ended >= self.months.warmup, lengths)
@@ -158,6 +159,19 @@ class Books:
                                   ("affect_sum", felt), ("quality_sum", quality),
                                   ("failures", failed), ("recoveries", recovered)):
                 stats[name] += np.bincount(at, weights[counted], n)
+
+    def surveyed(self, month: int, surveys: Surveyed) -> None:
+        """Month *month*'s periodic surveys: the firms' own (added to what their surveys after
+        walks heard) and the industry study's."""
+        m = self.monthly
+        for name, counts in (("survey_invited", surveys.invited),
+                             ("nps_surveyed", surveys.answered),
+                             ("promoters_measured", surveys.promoters),
+                             ("detractors_measured", surveys.detractors),
+                             ("nps_market_answers", surveys.study_answers),
+                             ("promoters_market", surveys.study_promoters),
+                             ("detractors_market", surveys.study_detractors)):
+            m[name][:, month] += counts
 
     def quarter(self, firm: int, month: int, metric: str, discount_rate: float
                 ) -> tuple[float, float]:

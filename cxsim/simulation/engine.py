@@ -47,6 +47,7 @@ from cxsim.simulation.evaluation import (
     evaluate,
     in_walk_order,
     returning,
+    surveys,
 )
 from cxsim.simulation.results import Results
 from cxsim.simulation.walks import Routes
@@ -247,6 +248,8 @@ class Engine:
         if self.cfg.market.return_per_year > 0.0:
             self.books.returned(month, returned)
         self.books.sample(month, state, self.pools.sizes, self.firms)
+        self.books.surveyed(month, surveys(state, self._keys["surveys"], month, self.levers,
+                                           self.cfg.market.study_sample, len(self.firms)))
         if self.cfg.management.review and (month + 1) % MONTHS_PER_QUARTER == 0:
             self._review(month)
         if self._progress is not None:

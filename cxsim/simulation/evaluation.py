@@ -7,7 +7,8 @@ with the functions of ``cxsim.model.psychology``: one walk per client per pass
 state and the firms' levers to a record of :class:`Decisions`: the new
 state of each client, its answer, whether it was heard, what it paid,
 whether it churned and where it goes, who talks and whether with praise.
-Once a month :func:`returning` decides who comes back to the market. The
+Once a month :func:`returning` decides who comes back to the market and
+:func:`surveys` who is asked about which firm, and what they answer. The
 engine applies the records; nothing here writes.
 """
 
@@ -31,11 +32,15 @@ from cxsim.model.firm import (
 )
 from cxsim.model.market import GONE, ClientState, Relationships, Segments
 from cxsim.model.months import Months
+from cxsim.schema import ANSWER_CLASSES, SURVEYS
 from cxsim.simulation.acquisition import choose
 from cxsim.simulation.walks import WalkTable
-from cxsim.streams import Salt, keys, normals, uniforms
+from cxsim.streams import Salt, Survey, keys, normals, uniforms
 
-__all__ = ["Touchpoints", "Levers", "Decisions", "evaluate", "in_walk_order", "returning"]
+__all__ = ["Touchpoints", "Levers", "Decisions", "Surveyed", "evaluate", "in_walk_order",
+           "returning", "surveys"]
+
+FINISHED_WALKS, TRANSACTIONAL, RELATIONAL, MARKET = range(len(SURVEYS))
 
 
 @dataclass
@@ -77,6 +82,9 @@ class Levers:
     coaching: np.ndarray
     personal: np.ndarray
     survey_share: np.ndarray
+    asks: np.ndarray  # per firm: its survey's position in SURVEYS
+    response: np.ndarray  # firm x answer class: the chance an asked client answers
+    survey_sample: np.ndarray
     rational_value: np.ndarray  # segment x firm: the offer as delivered so far, not declared
 
     @classmethod
@@ -99,6 +107,9 @@ class Levers:
             personal=np.array([personal_relationship(f.offer["relationship"], f.will)
                                for f in firms]),
             survey_share=np.array([f.survey_share for f in firms]),
+            asks=np.array([SURVEYS.index(f.cfg.asks) for f in firms]),
+            response=np.array([[f.cfg.response[c] for c in ANSWER_CLASSES] for f in firms]),
+            survey_sample=np.array([f.cfg.survey_sample for f in firms]),
             rational_value=np.column_stack([
                 rational_value(segments.needs, f.cfg.price_level, f.offer,
                                segments.identifiability) for f in firms]))
@@ -116,8 +127,10 @@ class Decisions:
     attitude: np.ndarray
     memory: np.ndarray
     answer: np.ndarray
-    surveyed: np.ndarray
-    measured: np.ndarray
+    heard: np.ndarray  # the firm hears of the walk: its touchpoints' detail (listening)
+    invited: np.ndarray  # ... and its survey asks the client
+    answered: np.ndarray  # ... who answers
+    measured: np.ndarray  # the answer as the firm records it (coached or not)
     revenue: np.ndarray
     margin: np.ndarray
     clv: np.ndarray  # the margin discounted to the relationship's start
@@ -185,10 +198,13 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
                                    p.attitude_rate)
     answers = psy.nps_answer(memory, attitude, trust, normals(seeds, Salt.NPS, 0, p.nps_noise_sd),
                              p.nps_neutral, p.nps_slope)
-    heard = uniforms(seeds, Salt.SURVEY, np.arange(2)[:, None])
-    surveyed = heard[0] < levers.survey_share[firms]
+    u = uniforms(seeds, Salt.SURVEY, np.arange(3)[:, None])
+    heard = u[0] < levers.survey_share[firms]
+    asks = levers.asks[firms]
+    invited = heard & ((asks == FINISHED_WALKS) | ((asks == TRANSACTIONAL) & completed))
+    answered = invited & psy.responds(answers, u[2], levers.response[firms])
     measured = psy.coached_answer(
-        answers, psy.coached(surveyed, answers, heard[1], levers.coaching[firms]))
+        answers, psy.coached(answered, answers, u[1], levers.coaching[firms]))
 
     month = months.index(ended)
     spend = state.order_value[clients]
@@ -213,8 +229,8 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
                                     segments, levers, cfg)
     talks, praise = psy.word_of_mouth(psy.Feelings(memory, trust, attitude, answers), p)
     return Decisions(
-        walks, segment, month, new_expectation, trust, attitude, memory, answers, surveyed,
-        measured, revenue, margin, clv, churned, moves_to, talks, praise,
+        walks, segment, month, new_expectation, trust, attitude, memory, answers, heard,
+        invited, answered, measured, revenue, margin, clv, churned, moves_to, talks, praise,
         np.add.reduceat(touchpoints.cost[nodes], starts), felt, quality, failed, recovered)
 
 
@@ -242,6 +258,58 @@ def returning(firm: np.ndarray, stream: np.ndarray, month: int, rate_per_year: f
         return gone[:0]
     chance = psy.return_chance(rate_per_year, days, DAYS_PER_YEAR)
     return gone[uniforms(keys(stream[gone], gone, month), 0, 0) < chance]
+
+
+@dataclass
+class Surveyed:
+    """A month's surveys of clients, per firm (numbered on one axis): what the firms' own
+    relational and market surveys asked and heard, and what the industry study heard."""
+
+    invited: np.ndarray
+    answered: np.ndarray
+    promoters: np.ndarray
+    detractors: np.ndarray
+    study_answers: np.ndarray
+    study_promoters: np.ndarray
+    study_detractors: np.ndarray
+
+
+def surveys(state: ClientState, stream: np.ndarray, month: int, levers: Levers,
+            study_sample: float, n_firms: int) -> Surveyed:
+    """The month's periodic surveys: every client who ever walked with a firm may be asked
+    about it (what it said after its last walk there, ``ClientState.last_answer``).
+
+    The industry study asks each such (client, firm) pair with chance *study_sample*, and
+    everyone asked answers. A firm whose own survey is ``relational`` asks its current
+    clients, one that runs ``market`` asks current and former ones, each with its
+    ``survey_sample`` and answering by the firm's ``response``. A periodic survey reaches
+    the client away from the counter, so no front line coaches its answers. Keyed by
+    client and month, so each study is its own sample.
+    """
+    clients, columns = np.nonzero(state.last_answer >= 0)
+    firms = state.first_firm(clients) + columns
+    answers = state.last_answer[clients, columns]
+    promoters, detractors = psy.nps_classes(answers)
+    k = keys(stream[clients], clients, month)
+
+    def count(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(firms, weights, n_firms)
+
+    asked = uniforms(k, Survey.STUDY, columns) < study_sample
+    asks = levers.asks[firms]
+    mine = np.flatnonzero((asks == MARKET)
+                          | ((asks == RELATIONAL) & (state.firm[clients] == firms)))
+    invited = np.zeros(clients.size, dtype=bool)
+    answered = invited.copy()
+    if mine.size:
+        invited[mine] = uniforms(k[mine], Survey.INVITE, columns[mine]) < (
+            levers.survey_sample[firms[mine]])
+        answered[mine] = invited[mine] & psy.responds(
+            answers[mine], uniforms(k[mine], Survey.RESPONSE, columns[mine]),
+            levers.response[firms[mine]])
+    return Surveyed(count(invited), count(answered), count(answered & promoters),
+                    count(answered & detractors), count(asked), count(asked & promoters),
+                    count(asked & detractors))
 
 
 def in_walk_order(table: WalkTable) -> list[WalkTable]:

@@ -8,6 +8,11 @@
     ``cost_to_serve``, ``cx_spend``, ...) are summed over the month.
     ``nps_true`` is % promoters (9-10) minus % detractors (0-6) among the
     clients who answered that month (every client answers after each journey).
+    Three NPS, one per way of listening: ``nps_true`` (every answer),
+    ``nps_measured`` (what the firm's own survey heard, ``nps_surveyed``
+    answers of ``survey_invited`` asked: ``response_rate``) and ``nps_market``
+    (the industry study: ``nps_market_answers`` clients who ever dealt with
+    the firm, current or former).
 ``segments``
     One row per firm, segment and month: ``active_clients``, ``share`` (of the
     segment's active clients), ``acquisitions``, ``churned``, ``purchases``,
@@ -26,6 +31,7 @@
 ``summary``
     One row per firm: ``clv_mean`` with a 95% Student-t interval over the
     relationships acquired after warm-up, ``retention_annual``, ``nps_true``,
+    ``nps_measured`` and ``nps_market`` (after warm-up, and over the final year),
     ``active_final``, totals of revenue, margin and spend. Word of mouth
     twice: ``referral_share`` (referral over marketing + referral
     acquisitions, which the budget split moves) and
@@ -69,15 +75,16 @@ COLUMNS = {table: frozenset((_IDS + names).split()) for table, names in {
     "acquisitions_switch churned purchases abandoned revenue margin cost_to_serve "
     "onboarding_cost acquisition_spend nps_answers active_clients prospects left_market "
     "mean_memory mean_trust mean_expectation cx_spend returned nps_surveyed culture will power "
-    "being skill funding cx_budget_split nps_true nps_measured perception_gap share "
-    "revenue_share",
+    "being skill funding cx_budget_split survey_invited nps_market_answers nps_true "
+    "nps_measured perception_gap share revenue_share nps_market response_rate",
     "segments": "firm segment month active_clients acquisitions churned purchases nps_answers "
     "revenue margin share nps_true",
     "clients": "client firm source acquired_at churned_at purchases revenue margin clv",
     "touchpoints": "firm touchpoint stage channel staffed staff visits share_waited mean_wait "
     "mean_affect mean_quality failures recoveries mean_queue_length",
     "summary": "firm clv_mean clv_ci_low clv_ci_high clv_n retention_annual nps_true "
-    "nps_measured perception_gap share_final revenue_share_final_year referral_share "
+    "nps_measured perception_gap nps_market nps_true_final_year nps_measured_final_year "
+    "nps_market_final_year share_final revenue_share_final_year referral_share "
     "referrals_per_client_year clv_final_year return_on_cx_spend active_final prospects_final "
     "acquisitions_total churned_total purchases_total revenue_total margin_total cx_spend_total "
     "cost_to_serve_total acquisition_spend_total",
@@ -290,8 +297,10 @@ class Results:
                                 n_firms)}
         ints = ("active_clients", "prospects", "left_market", "acquisitions",
                 "acquisitions_marketing", "acquisitions_referral", "acquisitions_switch",
-                "churned", "purchases", "abandoned", "nps_answers", "nps_surveyed", "returned")
-        counts = ("promoters", "detractors", "promoters_measured", "detractors_measured")
+                "churned", "purchases", "abandoned", "nps_answers", "nps_surveyed", "returned",
+                "survey_invited", "nps_market_answers")
+        counts = ("promoters", "detractors", "promoters_measured", "detractors_measured",
+                  "promoters_market", "detractors_market")
         for name, values in monthly.items():
             if name in counts:
                 continue
@@ -308,6 +317,11 @@ class Results:
             ts["share"] = (active / active.sum(axis=0)).reshape(-1)
             revenue = monthly["revenue"]
             ts["revenue_share"] = (revenue / revenue.sum(axis=0)).reshape(-1)
+            ts["nps_market"] = nps_from_counts(
+                monthly["promoters_market"], monthly["detractors_market"],
+                monthly["nps_market_answers"]).reshape(-1)
+            ts["response_rate"] = (monthly["nps_surveyed"]
+                                   / monthly["survey_invited"]).reshape(-1)
         timeseries = pd.DataFrame({**ids, **ts})
 
         segments = cls._segments(ids, names, segment_names, months, segment_monthly)
@@ -406,6 +420,7 @@ class Results:
             nps = _nps(monthly, "promoters", "detractors", "nps_answers", f, first_month)
             measured = _nps(monthly, "promoters_measured", "detractors_measured", "nps_surveyed",
                             f, first_month)
+            final = max(first_month, monthly["nps_answers"].shape[1] - 12)
             new = ts.acquisitions_marketing.sum() + ts.acquisitions_referral.sum()
             month_days_run = np.diff(np.concatenate([[first_month * month_days],
                                                      ts.t_days.to_numpy()]))
@@ -422,6 +437,14 @@ class Results:
                 "nps_true": nps,
                 "nps_measured": measured,
                 "perception_gap": measured - nps,
+                "nps_market": _nps(monthly, "promoters_market", "detractors_market",
+                                   "nps_market_answers", f, first_month),
+                "nps_true_final_year": _nps(monthly, "promoters", "detractors", "nps_answers",
+                                            f, final),
+                "nps_measured_final_year": _nps(monthly, "promoters_measured",
+                                                "detractors_measured", "nps_surveyed", f, final),
+                "nps_market_final_year": _nps(monthly, "promoters_market", "detractors_market",
+                                              "nps_market_answers", f, final),
                 "share_final": float(ts.share.iloc[-1]),
                 "revenue_share_final_year": _ratio(final_year.revenue.sum(), timeseries.revenue[
                     timeseries.month >= final_year.month.iloc[0]].sum()),
