@@ -121,12 +121,14 @@ def _key(override: str) -> str:
 
 
 def _value(override: str) -> Any:
-    """The value of ``key=value`` as YAML reads it (``0.5`` a float, ``cco`` a string)."""
+    """The value of ``key=value`` as YAML reads it (``0.5`` a float, ``cco`` a string); a
+    mapping or list as it was written (a table column holds one value, not a structure)."""
     text = override.split("=", 1)[1] if "=" in override else None
     try:
-        return yaml.safe_load(text) if text is not None else None
+        value = yaml.safe_load(text) if text is not None else None
     except yaml.YAMLError:
         return text
+    return text if isinstance(value, (dict, list)) else value
 
 
 def _overrides(value: Any, where: str) -> tuple[str, ...]:

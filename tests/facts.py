@@ -186,7 +186,8 @@ def main() -> None:
 
 
 FACT_ORDER = ["crossover", "crossover_mechanisms", "exception", "referral", "network",
-              "cco_floor", "cco_culture", "coaching"]
+              "cco_floor", "cco_culture", "coaching", "delivery_gap",
+              "delivery_gap_mechanisms", "delivery_gap_steering"]
 """Every fact the tests record, in the table's order; a record of another name is an error."""
 
 if __name__ == "__main__":
