@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cxsim.data.discovery import Discovery, discover, journey_yaml
 from cxsim.errors import ConfigError
+from cxsim.model.journey import journey_from_mapping
 from cxsim.schema import NAME_PATTERN
 
 __all__ = ["PROG", "main", "run_overrides", "summary_text", "write"]
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
                          working_hours_per_week=args.working_hours,
                          case=args.case, activity=args.activity, timestamp=args.timestamp,
                          lifecycle=args.lifecycle, resource=args.resource)
+        journey_from_mapping(found.journey, str(args.out))  # what the loader will say, now
     except ConfigError as error:
         fail(PROG, str(error))
     try:

@@ -519,9 +519,10 @@ def _assemble(built: dict, service: pd.DataFrame, staffed: set[str], clients: in
                 "description": f"activity {activity!r}: {int(size):,} START-COMPLETE visits"}
             se = float(std) / math.sqrt(size) if size > 1 else float("nan")
         else:
-            touchpoints[tp] = _milestone(f"activity {activity!r}"
-                                         + (f" ({kinds[activity].replace('_', ' ')})"
-                                            if activity in kinds else ""))
+            note = (f" ({kinds[activity].replace('_', ' ')})" if activity in kinds
+                    else " (staffed, but no START-COMPLETE pair before the split: no service "
+                    "time, a milestone)" if activity in staffed else "")
+            touchpoints[tp] = _milestone(f"activity {activity!r}{note}")
             days, se, busy = MILESTONE_DAYS, float("nan"), 0.0
         rows.append({"touchpoint": tp, "activity": activity, "staffed": staff is not None,
                      "visits": int(seen.get(activity, 0)), "departures": departures[activity],
@@ -552,7 +553,7 @@ def _assemble(built: dict, service: pd.DataFrame, staffed: set[str], clients: in
         "exits": list(exits),
         "touchpoints": touchpoints,
         "edges": [{"from": r["source"], "to": r["target"],
-                   "probability": float(round(r["probability"], 10)),
+                   "probability": float(r["probability"]),
                    "delay_days": float(round(r["delay_days"], 8))}
                   for r in edge_rows],
     }
