@@ -353,3 +353,13 @@ def test_the_help_desk_log_has_no_service_time_and_runs(tmp_path):
     assert journey.exits == (journey.index_of("end"),)
     results = run_first_days(found, tmp_path, 30)
     assert results.summary.acquisitions_total.iloc[0] > 0
+
+
+def test_an_activity_named_for_one_outcome_leaves_the_others_defaults(synthetic):
+    """``--purchase A_DECLINED`` (say, a log where a declined offer is a sale elsewhere): the
+    default no-purchase activity gives way instead of clashing."""
+    log = synthetic.replace({"activity": {"decline": "A_DECLINED"}})
+    outcomes = case_outcomes(log, purchase=["approve", "A_DECLINED"], walk_away=["cancel"])
+    assert set(outcomes) == {"purchase", "walk_away"}
+    with pytest.raises(ConfigError, match="must not name an activity already meaning purchase"):
+        case_outcomes(log, purchase=["approve"], no_purchase=["approve"])

@@ -279,9 +279,13 @@ def _outcome_activities(activities: set[str], purchase, no_purchase,
                         walk_away) -> dict[str, str]:
     """The outcome of each outcome activity; empty when the log holds none of them."""
     kinds: dict[str, str] = {}
-    for kind, given in (("purchase", purchase), ("no_purchase", no_purchase),
-                        ("walk_away", walk_away)):
-        names = OUTCOMES[kind] if given is None else tuple(given)
+    chosen = {kind: given for kind, given in (("purchase", purchase),
+                                               ("no_purchase", no_purchase),
+                                               ("walk_away", walk_away))}
+    named = {a for given in chosen.values() if given is not None for a in given}
+    for kind, given in chosen.items():  # a default gives way to an activity named elsewhere
+        names = (tuple(a for a in OUTCOMES[kind] if a not in named) if given is None
+                 else tuple(given))
         if given is not None:
             missing = [n for n in names if n not in activities]
             if missing:
