@@ -617,6 +617,9 @@ def _not_modelled(events: pd.DataFrame, early: pd.DataFrame, visits: pd.DataFram
                      "touchpoint at a time")
     notes.append("delay and service distributions: each edge carries its mean delay and each "
                  "staffed touchpoint its mean service time only")
+    notes.append("a case's history: the next touchpoint depends on the current one alone "
+                 "(first-order routing), so a simulated walk forgets what came before, e.g. "
+                 "an offer already cancelled")
     if kinds:
         notes.append("declined cases reach the no_purchase exit, which the journey format "
                      "counts as a completed walk like a purchase, until it has "
