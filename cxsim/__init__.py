@@ -16,7 +16,7 @@ from cxsim.simulation.results import Results
 from cxsim.version import __version__
 
 __all__ = ["ConfigError", "Results", "compose", "run", "replicate", "compare", "calibrate",
-           "Ensemble", "Comparison", "__version__"]
+           "discover", "Ensemble", "Comparison", "__version__"]
 
 
 def run(cfg: Config | DictConfig, replication: int = 0,
@@ -35,3 +35,10 @@ def calibrate(log, calibration_end, **options):
     from cxsim.data.calibration import calibrate as fit
 
     return fit(log, calibration_end, **options)
+
+
+def discover(log, split, **options):
+    """Discover a journey from an event log: :func:`cxsim.data.discovery.discover`."""
+    from cxsim.data.discovery import discover as find
+
+    return find(log, split, **options)

@@ -1,0 +1,172 @@
+"""``cxsim-discover``: an event log in, a journey file and its arrivals out.
+
+The discovery is :mod:`cxsim.data.discovery`'s; this is the command around it: its
+arguments, the two files it writes (each whole, the cohort first and the journey last, so
+a journey on disk always has its arrivals beside it), what it prints and the command that
+runs the journey next. Bad input is one line and exit status 2, and nothing is written.
+
+::
+
+    cxsim-discover LOG --split DATE --out configs/journey/NAME.yaml [--cohort FILE]
+        [--case/--activity/--timestamp/--lifecycle/--resource KEY] [--staffed ACT,...]
+        [--purchase ACT,...] [--no-purchase ACT,...] [--walk-away ACT,...]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+import sys
+from pathlib import Path
+
+from cxsim.data.discovery import Discovery, discover, journey_yaml
+from cxsim.errors import ConfigError
+from cxsim.model.journey import journey_from_mapping
+from cxsim.schema import NAME_PATTERN
+
+__all__ = ["PROG", "main", "run_overrides", "summary_text", "write"]
+
+PROG = "cxsim-discover"
+
+
+def write(found: Discovery, journey: str | Path, cohort: str | Path,
+          command: str = "") -> list[Path]:
+    """Write the cohort, then the journey, each whole; return their paths."""
+    from cxsim.calibrate_cli import _folders
+    from cxsim.files import write_text
+
+    journey, cohort = Path(journey), Path(cohort)
+    _folders(*dict.fromkeys((cohort.parent, journey.parent)))
+    written = [write_text(cohort, found.cohort.to_csv(index=False))]
+    written.append(write_text(journey, journey_yaml(found, command)))
+    return written
+
+
+def run_overrides(found: Discovery, journey: str | Path, cohort: str | Path) -> list[str]:
+    """The overrides that run *journey* on its cohort: one firm, the cohort its only
+    clients (one-off: no second need within the horizon, no acquisition), to a month after
+    the last arrival."""
+    days = float(found.cohort.acquired_day.max()) + 30.0
+    years = math.ceil(days / 365.25 * 1000) / 1000
+    return ["scenario=solo", f"firms.acme.journey={journey}", f"market.size={len(found.cohort)}",
+            f"market.cohort={cohort}", "firms.acme.initial_share=0",
+            "market.organic_acquisition_per_year=0", "market.max_paid_acquisition_per_year=0",
+            "market.segments.core.mean_days_between_needs=36525", "network=none",
+            f"sim.years={years:g}"]
+
+
+def _names(text: str | None) -> list[str] | None:
+    """A comma-separated list of activity names, or None when not given."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _parser():
+    from cxsim.commandline import Parser
+
+    parser = Parser(prog=PROG, description="Discover a journey from an event log: touchpoints, "
+                    "routing with loops, delays, service times, staff and walk-aways from the "
+                    "cases that start before the split; the later cases' arrivals as a "
+                    "market.cohort file.")
+    parser.add_argument("log", type=Path, help="the event log: XES, XES.gz, CSV or Parquet")
+    parser.add_argument("--split", required=True, metavar="DATE",
+                        help="cases starting before it are discovered, the others become the "
+                        "cohort, e.g. 2012-01-15")
+    parser.add_argument("--out", required=True, type=Path, metavar="NAME.yaml",
+                        help="the journey to write, e.g. configs/journey/bpic2012.yaml")
+    parser.add_argument("--cohort", type=Path, default=None, metavar="FILE",
+                        help="the later cases' arrivals (default: cohorts/<journey name>.csv)")
+    for column, key in (("case", "the trace's concept:name"), ("activity", "concept:name"),
+                        ("timestamp", "time:timestamp"), ("lifecycle", "lifecycle:transition"),
+                        ("resource", "org:resource")):
+        parser.add_argument(f"--{column}", default=None, metavar="KEY",
+                            help=f"the log's {column} key or column (default: XES {key}; "
+                            f"a table's column '{column}')")
+    parser.add_argument("--staffed", default=None, metavar="ACT,...",
+                        help="the staffed activities (default: those with START events)")
+    parser.add_argument("--purchase", default=None, metavar="ACT,...",
+                        help="activities meaning a purchase (default: A_APPROVED, A_ACTIVATED, "
+                        "A_REGISTERED)")
+    parser.add_argument("--no-purchase", default=None, metavar="ACT,...",
+                        help="activities meaning no purchase (default: A_DECLINED)")
+    parser.add_argument("--walk-away", default=None, metavar="ACT,...",
+                        help="activities meaning the client walked away (default: A_CANCELLED)")
+    parser.add_argument("--working-hours", type=float, default=40.0, metavar="HOURS",
+                        help="hours a staff member works a week (default 40)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``cxsim-discover``; bad input is one line and exit status 2."""
+    from cxsim.commandline import fail
+
+    given = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(given)
+    command = shlex.join([PROG, *given])
+    try:
+        if args.out.suffix not in (".yaml", ".yml") or not re.fullmatch(NAME_PATTERN,
+                                                                         args.out.stem):
+            raise ConfigError("--out", "must be a .yaml file whose name is a journey name "
+                              "(letters, digits, '_' or '-')", str(args.out))
+        if args.out.is_dir():
+            raise ConfigError("--out", "must be a file, not a folder", str(args.out))
+        cohort = args.cohort or Path("cohorts") / f"{args.out.stem}.csv"
+        if cohort.suffix.lower() != ".csv" or cohort.is_dir():
+            raise ConfigError("--cohort", "must be a .csv file", str(cohort))
+        found = discover(args.log, args.split, name=args.out.stem,
+                         staffed=_names(args.staffed), purchase=_names(args.purchase),
+                         no_purchase=_names(args.no_purchase),
+                         walk_away=_names(args.walk_away),
+                         working_hours_per_week=args.working_hours,
+                         case=args.case, activity=args.activity, timestamp=args.timestamp,
+                         lifecycle=args.lifecycle, resource=args.resource)
+        journey_from_mapping(found.journey, str(args.out))  # what the loader will say, now
+    except ConfigError as error:
+        fail(PROG, str(error))
+    try:
+        write(found, args.out, cohort, command)
+    except OSError as error:
+        fail(PROG, f"cannot write: {error.strerror or error}: {error.filename or ''}")
+    print(summary_text(found, args.out, cohort))
+
+
+def summary_text(found: Discovery, journey: Path, cohort: Path) -> str:
+    """What the command prints: the periods, the outcomes, the touchpoints, what is not
+    modelled, and the command that runs the journey."""
+    c, t = found.counts, found.touchpoints
+    shares = found.outcome_shares()
+    outcome = ", ".join(f"{k.replace('_', ' ')} {found.outcomes[k]:,} ({v:.1%})"
+                        for k, v in shares.items())
+    lines = [
+        f"{c['log']}: {c['cases']:,} cases, {c['events']:,} events, {c['first_event']} to "
+        f"{c['last_event']}.",
+        f"Split at {c['split']}: {c['early_cases']:,} cases start before it and are "
+        f"discovered; {c['late_cases']:,} start on or after it and are the cohort.",
+        f"Outcomes of the early cases: {outcome}"
+        + (f"; {c['censored']:,} censored (no outcome by the log's end: left out of the "
+           "shares, never counted as walk-aways)." if "censored" in found.outcomes else "."),
+        f"Journey: {len(found.journey['touchpoints']):,} touchpoints, "
+        f"{len(found.journey['edges']):,} edges, exits {', '.join(found.journey['exits'])}; "
+        f"entry {found.journey['entry']}.",
+    ]
+    if found.service_time:
+        staffed = ", ".join(f"{row.touchpoint} ({row.staff} staff, "
+                            f"{row.service_days * 24 * 60:.1f} min)"
+                            for row in t[t.staffed].itertuples())
+        lines.append(f"Staffed: {staffed or 'none'}.")
+    else:
+        lines.append("Staffed: none (no lifecycle in the log: no service time to staff by).")
+    if found.dropped:
+        lines.append("Folded or dropped: " + "; ".join(found.dropped) + ".")
+    lines.append("Not modelled:")
+    lines += [f"  - {note}" for note in found.not_modelled]
+    lines += ["", f"journey: {journey}", f"cohort: {cohort}",
+              "next: cxsim " + " ".join(shlex.quote(o)
+                                        for o in run_overrides(found, journey, cohort))]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
