@@ -260,3 +260,26 @@ def test_funding_optimizer_searches_resumes_and_compares(tmp_path, capsys):
         run.main(["--tiny", "--out", str(tmp_path), "--quiet", "market.size=400"])
     assert exit_info.value.code == 2
     assert "holds a study of other settings" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- the delivery gap (ten firms)
+def test_the_delivery_gap_experiment_runs_end_to_end_at_tiny_size(tmp_path):
+    run = importlib.import_module("experiments.delivery_gap.run")
+    run.main(["--tiny", "--out", str(tmp_path), "--quiet"])
+    exp = common.load(ROOT / "delivery_gap", tiny=True)
+    firms = set(cxsim.compose(exp.common).firms)
+    assert len(firms) == 10
+    table = pd.read_parquet(tmp_path / "table.parquet")
+    assert len(table) == len(exp.cells) * REPLICATIONS * len(firms)
+    assert set(table.firm) == firms and table.seed.nunique() == 1
+    assert set(table.survey) == set(run.LABELS)
+    assert table["firms.alder.response"].dropna().str.startswith("{detractor:").all()
+    for figure in ("believe_agree.png", "nps_three_ways.png", "response_sweep.png"):
+        assert (tmp_path / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
+    from cxsim.simulation.delivery_gap import believe_and_agree
+    as_firms = believe_and_agree(table[table.survey == run.AS_FIRMS])
+    text = (tmp_path / "summary.md").read_text()
+    assert common.fmt_ci(common.ci(as_firms.believe), "%", 100) in text
+    page = (tmp_path / "report.html").read_text()
+    for sentence in answer_bullets(text):
+        assert escape(sentence) in page

@@ -304,3 +304,30 @@ def test_a_page_renders_for_one_firm_one_replication_and_a_firm_without_clients(
         figures = html[:html.index(">written</td>")]  # provenance is filled when written
         assert not re.search(r">\s*(nan|NaN|n/a)?\s*</td>", figures), "a blank or nan cell"
     assert "(one replication: no interval)" in html
+
+
+# ---------------------------------------------------------------- an industry
+def test_an_industry_page_answers_with_the_delivery_gap_and_a_row_per_firm(tmp_path):
+    """Three firms or more: the first screen is who believes and whose clients agree (read
+    from the saved summary, not written in), and the key figures are a row per firm."""
+    from cxsim.report.run import run_page
+    from cxsim.simulation.delivery_gap import believe_and_agree
+    from cxsim.simulation.results import mean_ci
+
+    done = subprocess.run([sys.executable, "-m", "cxsim", "scenario=industry", "market.size=1000",
+                           "sim.years=1", "experiment.replications=2",
+                           f"hydra.run.dir={tmp_path}/run"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    page = run_page(tmp_path / "run")
+    summary = Results.load(tmp_path / "run").summary
+    believe = mean_ci(100 * believe_and_agree(summary).believe.to_numpy())
+    expected = answer.interval(E(*believe, 2), "%", 0)
+    assert page.title == "An industry of 10 firms"
+    assert page.answer[0].startswith(f"Bottom line: by their own surveys {expected} of the 10 "
+                                     "firms believe")
+    assert [t.title for t in page.tiles][:2] == ["Firms that believe they are above the "
+                                                 "industry", "Firms whose clients agree"]
+    kpis = page.tables[0]
+    assert kpis.columns[0] == "firm" and len(kpis.rows) == 10
+    assert "NPS by the industry study" in kpis.columns
+    assert "Bain's 80%" in page.headline.alt

@@ -21,12 +21,22 @@ import pandas as pd  # noqa: E402
 from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
 from cxsim.simulation.results import Crossover, mean_ci, month_number, monthly_band  # noqa: E402
 
-__all__ = ["share_over_time", "mark_crossover", "clv_by_firm", "nps_true_and_measured",
+__all__ = ["share_over_time", "mark_crossover", "clv_by_firm", "nps_three_ways", "nps_lines",
+           "believe_and_agree",
            "spend_by_quarter", "acquisitions_by_source", "difference_over_time", "colours",
            "firm_of"]
 
-COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
-"""Colour-blind-safe (ColorBrewer Dark2), one per firm."""
+COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+           "#666666", "#1f78b4", "#b15928")
+"""One per firm: ColorBrewer's Dark2 (colour-blind-safe, the first six a duel or comparison
+uses), then two of its Paired for an industry of ten."""
+FEW = 4
+"""Bars per chart whose names fit slanted a little; more are turned further."""
+
+
+def _ticks(ax, x: np.ndarray, labels: Sequence[str]) -> None:
+    ax.set_xticks(x, [plain(label) for label in labels], rotation=15 if len(labels) <= FEW
+                  else 50, ha="right", fontsize=None if len(labels) <= FEW else 7)
 
 
 def firm_of(label: str) -> str:
@@ -117,14 +127,15 @@ def _bars(ax, labels: Sequence[str], stats: Sequence[tuple[float, float, float]]
     high = np.array([s[2] - s[0] if np.isfinite(s[2]) else 0.0 for s in stats])
     ax.bar(x, np.nan_to_num(means), 0.6, yerr=[low, high], capsize=4, color=colours(labels),
            hatch=["//" if str(label).startswith("B: ") else "" for label in labels])
-    ax.set_xticks(x, [plain(label) for label in labels], rotation=15, ha="right")
+    _ticks(ax, x, labels)
     ax.grid(axis="y", alpha=0.3)
 
 
 def clv_by_firm(summary: pd.DataFrame, label: str = "firm", currency: str = "$") -> Chart:
     """CLV now and CLV of new clients per firm (or scenario), with 95% CIs."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
     groups = list(dict.fromkeys(summary[label]))
+    fig, axes = plt.subplots(1, 2, figsize=(9 if len(groups) <= FEW else 12, 3.8 if len(
+        groups) <= FEW else 5))
     for ax, column, title in ((axes[0], "clv_final_year", "CLV now (final year)"),
                               (axes[1], "clv_mean", "CLV of clients won")):
         stats = [mean_ci(summary.loc[summary[label] == g, column].to_numpy(dtype=float))
@@ -138,31 +149,113 @@ def clv_by_firm(summary: pd.DataFrame, label: str = "firm", currency: str = "$")
                              "Error bars are 95% CIs over replications.")
 
 
-def nps_true_and_measured(summary: pd.DataFrame, label: str = "firm") -> Chart:
-    """True NPS (every answer) beside measured NPS (heard and coached answers)."""
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+NPS_WAYS = (("nps_true", "every client (true)", "#1b9e77"),
+            ("nps_measured", "the firm's own survey", "#d95f02"),
+            ("nps_market", "the industry study", "#7570b3"))
+"""The three ways a page shows NPS: its column, what it is in words, its colour."""
+
+
+def nps_three_ways(summary: pd.DataFrame, label: str = "firm") -> Chart:
+    """NPS three ways per firm: every client's answer, what the firm's own survey hears, and
+    what the industry study hears."""
     groups = list(dict.fromkeys(summary[label]))
+    fig, ax = plt.subplots(figsize=(8 if len(groups) <= FEW else 11, 3.8 if len(
+        groups) <= FEW else 5))
     x = np.arange(len(groups))
-    for k, (column, name) in enumerate((("nps_true", "true"), ("nps_measured", "measured"))):
+    ways = [way for way in NPS_WAYS if way[0] in summary]
+    width = 0.8 / len(ways)
+    for k, (column, name, colour) in enumerate(ways):
         stats = [mean_ci(summary.loc[summary[label] == g, column].to_numpy(dtype=float))
                  for g in groups]
         means = np.array([s[0] for s in stats])
         err = np.array([[s[0] - s[1], s[2] - s[0]] if np.isfinite(s[1]) else [0.0, 0.0]
                         for s in stats]).T
-        ax.bar(x + (k - 0.5) * 0.35, np.nan_to_num(means), 0.35, yerr=err, capsize=4,
-               color=("#1b9e77", "#bbbbbb")[k], label=f"{name} NPS")
-    ax.set_xticks(x, [plain(g) for g in groups], rotation=15, ha="right")
+        ax.bar(x + (k - (len(ways) - 1) / 2) * width, np.nan_to_num(means), width, yerr=err,
+               capsize=3, color=colour, label=name)
+    _ticks(ax, x, [str(g) for g in groups])
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_ylabel("NPS (promoters % − detractors %)")
-    ax.set_title("NPS: what clients feel and what the firm measures")
+    ax.set_title("NPS three ways: what clients feel, what the firm hears, what a study hears")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.25 * (high - low))  # room for the legend above the bars
+    ax.legend(fontsize=8, ncols=len(ways), loc="upper center")
     fig.tight_layout()
-    return chart_from_figure(fig, f"Grouped bars of true and measured NPS per {label}, with "
-                             "95% confidence intervals.",
-                             "Measured NPS counts only the answers the firm hears, coached "
-                             "where its front line is paid on them; the gap is the perception "
-                             "gap.")
+    return chart_from_figure(fig, f"Grouped bars of NPS per {label} by every client, by the "
+                             "firm's own survey and by the industry study, with 95% confidence "
+                             "intervals.",
+                             "The firm's own survey hears whom it asks and who answers, coached "
+                             "where its front line is paid on it; the industry study asks "
+                             "everyone who ever dealt with the firm, former clients too.")
+
+
+def nps_lines(series: dict[str, pd.DataFrame]) -> Chart:
+    """Each firm's NPS over time, three ways, by quarter (answers pooled over its months, then
+    the mean over replications): one small panel per firm."""
+    n = len(series)
+    cols = min(n, 5)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols + 1, 2.3 * rows + 0.8),
+                             sharex=True, sharey=True, squeeze=False)
+    answers = {"nps_true": "nps_answers", "nps_measured": "nps_surveyed",
+               "nps_market": "nps_market_answers"}
+    for ax, (label, frame) in zip(axes.flat, series.items()):
+        quarter = frame.month // 3
+        for column, name, colour in NPS_WAYS:
+            weights = frame[answers[column]]
+            pooled = (frame[column].fillna(0.0) * weights).groupby(
+                [frame.replication, quarter]).sum() / weights.groupby(
+                [frame.replication, quarter]).sum()
+            mean = pooled.groupby(level=1).mean()
+            ax.plot((mean.index + 1) * 3, mean.to_numpy(),
+                    color=colour, label=name, lw=1.4)
+        ax.set_title(plain(label), fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("month (quarter's end)", fontsize=8)
+    axes[0, 0].set_ylabel("NPS", fontsize=8)
+    axes[0, 0].legend(fontsize=6, loc="lower left")
+    fig.suptitle("Each firm's NPS by quarter: every client, its own survey, the industry study",
+                 fontsize=10)
+    fig.tight_layout()
+    return chart_from_figure(fig, "Small line charts, one per firm, of true NPS, the firm's "
+                             "own measured NPS and the industry study's NPS by quarter.",
+                             "Answers pooled over each quarter's months, then the mean over "
+                             "replications.")
+
+
+def believe_and_agree(summary: pd.DataFrame) -> Chart:
+    """The delivery gap (``cxsim.simulation.delivery_gap``): the share of firms that believe
+    they are above the industry's NPS, and of firms whose clients agree, beside Bain's 80/8."""
+    from cxsim.simulation.delivery_gap import BAIN_AGREE, BAIN_BELIEVE, believe_and_agree
+
+    table = believe_and_agree(summary)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for k, (column, colour) in enumerate((("believe", "#d95f02"), ("agree", "#1b9e77"))):
+        mean, low, high = (100 * v for v in mean_ci(table[column].to_numpy(dtype=float)))
+        ax.bar(k, mean, 0.6, color=colour, capsize=4,
+               yerr=[[mean - low], [high - mean]] if np.isfinite(low) else None)
+        ax.text(k, 2, f"{mean:.0f}%", ha="center", color="white", fontsize=11,
+                fontweight="bold")
+    ax.axhline(100 * BAIN_BELIEVE, color="#d95f02", ls="--", lw=1,
+               label="Bain 2005: 80% of firms believed")
+    ax.axhline(100 * BAIN_AGREE, color="#1b9e77", ls="--", lw=1,
+               label="Bain 2005: 8% of customers agreed")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_xticks([0, 1], ["believe they are\nabove the industry", "their clients\nagree"])
+    ax.set_xlim(-0.6, 1.6)
+    ax.set_ylim(0, 125)
+    ax.set_ylabel("share of firms (%)")
+    ax.set_title("The delivery gap: what firms believe and what their clients say")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return chart_from_figure(fig, "Two bars: the share of firms whose own NPS is above the "
+                             "industry study's mean, and the share whose NPS by the study is, "
+                             "with dashed lines at Bain's 80% and 8%.",
+                             "Bain's 8% is a share of customers; these bars are shares of "
+                             "firms, so the units differ. Mean over replications with 95% CI.")
 
 
 def spend_by_quarter(series: dict[str, pd.DataFrame], days_per_month: float) -> Chart:
@@ -189,8 +282,8 @@ def spend_by_quarter(series: dict[str, pd.DataFrame], days_per_month: float) -> 
 
 def acquisitions_by_source(summary_ts: dict[str, pd.DataFrame]) -> Chart:
     """New clients over the run by source: marketing, referral, won from a rival."""
-    fig, ax = plt.subplots(figsize=(8, 3.8))
     labels = list(summary_ts)
+    fig, ax = plt.subplots(figsize=(8, 3.8) if len(labels) <= FEW else (11, 5))
     sources = (("acquisitions_marketing", "marketing"), ("acquisitions_referral", "referral"),
                ("acquisitions_switch", "won from a rival"))
     bottom = np.zeros(len(labels))
@@ -200,8 +293,7 @@ def acquisitions_by_source(summary_ts: dict[str, pd.DataFrame]) -> Chart:
         ax.bar(np.arange(len(labels)), values, 0.6, bottom=bottom, label=name,
                color=("#7570b3", "#1b9e77", "#e6ab02")[k])
         bottom += values
-    ax.set_xticks(np.arange(len(labels)), [plain(label) for label in labels], rotation=15,
-                  ha="right")
+    _ticks(ax, np.arange(len(labels)), labels)
     ax.set_ylabel("clients acquired over the run")
     ax.set_title("Acquisitions by source")
     ax.grid(axis="y", alpha=0.3)

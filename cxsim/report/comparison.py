@@ -274,7 +274,7 @@ def comparison_page(compared: Compared) -> Page:
                            meta["config_a"]["sim"]["days_per_month"])
     page_charts = [charts.share_over_time(series, days_per_month),
                    charts.clv_by_firm(both, "scenario", currency),
-                   charts.nps_true_and_measured(both, "scenario"),
+                   charts.nps_three_ways(both, "scenario"),
                    charts.spend_by_quarter(series, days_per_month),
                    charts.acquisitions_by_source(series),
                    *journey_map.comparison_maps(compared.comparison.a.touchpoints,

@@ -45,6 +45,8 @@ KPIS = (
         "the same as the firm's own survey reads it"),
     Kpi("perception_gap", "perception gap (NPS points)", 1.0, "", 1, False,
         "measured minus true NPS: how much better the firm believes it does"),
+    Kpi("nps_market", "NPS by the industry study", 1.0, "", 1, False,
+        "what an independent study hears from everyone who ever dealt with the firm"),
     Kpi("referral_share", "new clients by referral", 100.0, "%", 1, False,
         "share of new clients won by a recommendation"),
     Kpi("referrals_per_client_year", "referrals per 100 client-years", 100.0, "", 2, False,
@@ -56,6 +58,9 @@ KPIS = (
         "margin earned per unit of money spent on experience"),
 )
 """The figures the pages show, in their order."""
+INDUSTRY = 3
+"""Firms from which on a page shows the delivery gap (with two, "above the mean" is one of
+them by construction)."""
 TILES = ("share_final", "clv_final_year", "retention_annual", "nps_true")
 """The figures of a page's first screen: share, CLV per client, retention, NPS."""
 CLV_NOTE = ("Why the two CLVs can disagree: CLV now values a client at the relationship the "
@@ -140,6 +145,87 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame, currency: str = "$") 
         sentences.append(answer.lead("share in the first year", per, first_year, " points", 1))
     sentences.append(answer.crossover(leader, other, month, months, n))
     return answer.join(sentences)
+
+
+def industry_sentences(summary: pd.DataFrame, currency: str = "$") -> list[str]:
+    """An industry's answer (three firms or more): how many firms believe they are above
+    the industry's NPS and how many have clients who agree (``cxsim.simulation.delivery_gap``,
+    beside Bain's 80% and 8%), then who ends with the most and least of the market and the
+    most valuable clients (means over replications)."""
+    from cxsim.simulation.delivery_gap import believe_and_agree
+
+    table = believe_and_agree(summary)
+    believe, agree = estimate(100 * table.believe), estimate(100 * table.agree)
+    firms = summary.groupby("firm", sort=False)
+    share = firms.share_final.mean().sort_values()
+    clv = firms.clv_final_year.mean().sort_values()
+    benchmark = estimate(table.benchmark)
+    count = len(share)
+    if believe.has_interval:
+        believing = f"{answer.interval(believe, '%', 0)} of the {count} firms believe"
+        agreeing = f"the clients of {answer.interval(agree, '%', 0)} agree"
+    else:
+        believing = f"{round(believe.mean * count / 100)} of the {count} firms believe"
+        agreeing = f"the clients of {round(agree.mean * count / 100)} agree"
+    return answer.join([
+        f"Bottom line: by their own surveys {believing} their NPS is above the industry's, "
+        f"and by an industry study {agreeing} (Bain 2005: 80% of firms believed, 8% of their "
+        "customers agreed).",
+        f"The industry's NPS, the study's mean over the firms in the final year, is "
+        f"{answer.interval(benchmark, '', 1)}.",
+        f"{answer.capital(share.index[-1])} ends with the most of the market "
+        f"({answer.number(100 * share.iloc[-1], '%', 1)}), {share.index[0]} with the least "
+        f"({answer.number(100 * share.iloc[0], '%', 1)}).",
+        f"{answer.capital(clv.index[-1])} has the most valuable clients (CLV now "
+        f"{answer.number(clv.iloc[-1], '', 0, currency)} a client), {clv.index[0]} the least "
+        f"({answer.number(clv.iloc[0], '', 0, currency)}).",
+    ])
+
+
+INDUSTRY_KPIS = ("share_final", "clv_final_year", "retention_annual", "nps_true",
+                 "nps_measured", "nps_market")
+"""An industry's table: a row per firm, these figures as columns."""
+
+
+def industry_frame(summary: pd.DataFrame, currency: str = "$") -> pd.DataFrame:
+    """A row per firm, a column per figure of :data:`INDUSTRY_KPIS`: the mean, with its 95%
+    CI in brackets over several replications."""
+    rows = []
+    for firm in dict.fromkeys(summary.firm):
+        row = {"firm": firm}
+        for kpi in (k for k in KPIS if k.column in INDUSTRY_KPIS and k.column in summary):
+            e = estimate(kpi.scale * summary.loc[summary.firm == firm, kpi.column]
+                         .to_numpy(dtype=float))
+            money = currency if kpi.money else ""
+            text = answer.number(e.mean, kpi.unit, kpi.digits, money) if e.known else (
+                answer.NO_DATA)
+            if e.has_interval:
+                text += (f" ({answer.number(e.low, kpi.unit, kpi.digits, money)} to "
+                         f"{answer.number(e.high, kpi.unit, kpi.digits, money)})")
+            row[kpi.name] = text
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def industry_tiles(summary: pd.DataFrame) -> list[Tile]:
+    """An industry's first screen: the shares that believe and agree, the benchmark, and
+    how far apart the firms' true NPS lie."""
+    from cxsim.simulation.delivery_gap import believe_and_agree
+
+    table = believe_and_agree(summary)
+    true = summary.groupby("firm").nps_true_final_year.mean()
+    return [
+        Tile("Firms that believe they are above the industry",
+             answer.number(100 * table.believe.mean(), "%", 0),
+             ("by their own surveys", "Bain 2005: 80%")),
+        Tile("Firms whose clients agree", answer.number(100 * table.agree.mean(), "%", 0),
+             ("by the industry study", "Bain 2005: 8% of customers")),
+        Tile("Industry NPS", answer.number(table.benchmark.mean(), "", 1),
+             ("the study's mean over firms", "final year")),
+        Tile("True NPS, lowest to highest firm",
+             f"{answer.number(true.min(), '', 0)} to {answer.number(true.max(), '', 0)}",
+             ("every client's answer", "final year")),
+    ]
 
 
 def tiles(summary: pd.DataFrame, currency: str = "$") -> list[Tile]:
@@ -251,18 +337,24 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
     firms = list(dict.fromkeys(summary.firm))
     days_per_month = float(meta.get("days_per_month") or config["sim"]["days_per_month"])
     shown, raw = kpi_frame(summary, currency=currency)
+    industry = len(firms) >= INDUSTRY
+    if industry:
+        shown = industry_frame(summary, currency)
     kpis = table_from_frame(
         "Key figures per firm" + (f" (mean and 95% CI over {n} replications)" if n > 1 else ""),
         shown, CLV_NOTE, "kpis", "kpis.csv", raw)
     series = {f: ts[ts.firm == f] for f in firms}
     crossing, headline = None, None
-    if len(firms) >= 2:
+    if industry:
+        headline = charts.believe_and_agree(summary)
+    elif len(firms) >= 2:
         leader, other, by_month, crossing = leading(summary, ts)
         headline = lead_chart(leader, other, firms, by_month, days_per_month, crossing)
     page_charts = [
         charts.share_over_time(series, days_per_month, crossing),
         charts.clv_by_firm(summary, currency=currency),
-        charts.nps_true_and_measured(summary),
+        charts.nps_three_ways(summary),
+        charts.nps_lines(series),
         charts.spend_by_quarter(series, days_per_month),
         charts.acquisitions_by_source(series),
         *journey_map.firm_maps(results.touchpoints, config),
@@ -271,12 +363,14 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
     command = "cxsim " + " ".join(overrides) if overrides else "cxsim"
     market = config["market"]
     return Page(
-        title=answer.capital(" vs ".join(firms) if len(firms) > 1 else firms[0]),
+        title=(f"An industry of {len(firms)} firms" if industry else
+               answer.capital(" vs ".join(firms) if len(firms) > 1 else firms[0])),
         subtitle=(f"{answer.capital(market.get('label', 'the market'))}: "
                   f"{market['size']:,} clients over {config['sim']['years']:g} "
                   f"years; {n} replication{'s' if n != 1 else ''}"),
-        answer=run_sentences(summary, ts, currency),
-        tiles=tiles(summary, currency),
+        answer=(industry_sentences(summary, currency) if industry
+                else run_sentences(summary, ts, currency)),
+        tiles=industry_tiles(summary) if industry else tiles(summary, currency),
         headline=headline,
         tables=[kpis],
         charts=page_charts,
