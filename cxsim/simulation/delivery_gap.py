@@ -13,6 +13,11 @@ The two are different measurements only through how each firm listens (who its
 survey asks, who answers, which answers are coached), so the gap between the
 shares is what listening does, not a rule. A firm whose survey heard no one in
 the final year believes nothing.
+
+Beside them, as a description: the share of the study's answers, over all firms,
+that come from promoters of the firm asked about (``promoters``): the figure
+nearest Bain's "8% of customers", though Bain asked whether the experience was
+superior, not whether the customer would recommend.
 """
 
 from __future__ import annotations
@@ -43,22 +48,28 @@ def believe_and_agree(summary: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per replication: ``benchmark``, ``believe``, ``agree``, ``gap``.
+        One row per replication: ``benchmark``, ``believe``, ``agree``, ``gap`` and
+        ``promoters``.
     """
     rows = []
     for replication, firms in summary.groupby("replication", sort=True):
         benchmark = float(firms.nps_market_final_year.mean())
         believe = float((firms.nps_measured_final_year > benchmark).mean())
         agree = float((firms.nps_market_final_year > benchmark).mean())
+        answers = firms.nps_market_answers_final_year
+        promoters = float((firms.promoter_share_market_final_year * answers).sum()
+                          / answers.sum()) if answers.sum() else float("nan")
         rows.append({"replication": replication, "benchmark": benchmark, "believe": believe,
-                     "agree": agree, "gap": believe - agree})
-    return pd.DataFrame(rows, columns=["replication", "benchmark", "believe", "agree", "gap"])
+                     "agree": agree, "gap": believe - agree, "promoters": promoters})
+    return pd.DataFrame(rows, columns=["replication", "benchmark", "believe", "agree", "gap",
+                                       "promoters"])
 
 
 def delivery_gap(summary: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
-    """The benchmark, the two shares and the gap over replications, each as (mean, 95% CI
-    low, high) (a Student-t interval; NaN bounds with one replication)."""
+    """The benchmark, the two shares, the gap and the study's share of promoters over
+    replications, each as (mean, 95% CI low, high) (a Student-t interval; NaN bounds with
+    one replication)."""
     table = believe_and_agree(summary)
     return {column: mean_ci(table[column].to_numpy(dtype=float))
-            for column in ("benchmark", "believe", "agree", "gap")}
+            for column in ("benchmark", "believe", "agree", "gap", "promoters")}
 

@@ -31,7 +31,8 @@
 ``summary``
     One row per firm: ``clv_mean`` with a 95% Student-t interval over the
     relationships acquired after warm-up, ``retention_annual``, ``nps_true``,
-    ``nps_measured`` and ``nps_market`` (after warm-up, and over the final year),
+    ``nps_measured`` and ``nps_market`` (after warm-up, and over the final year; the
+    study's answers and share of promoters in the final year),
     ``active_final``, totals of revenue, margin and spend. Word of mouth
     twice: ``referral_share`` (referral over marketing + referral
     acquisitions, which the budget split moves) and
@@ -84,7 +85,8 @@ COLUMNS = {table: frozenset((_IDS + names).split()) for table, names in {
     "mean_affect mean_quality failures recoveries mean_queue_length",
     "summary": "firm clv_mean clv_ci_low clv_ci_high clv_n retention_annual nps_true "
     "nps_measured perception_gap nps_market nps_true_final_year nps_measured_final_year "
-    "nps_market_final_year share_final revenue_share_final_year referral_share "
+    "nps_market_final_year nps_market_answers_final_year promoter_share_market_final_year "
+    "share_final revenue_share_final_year referral_share "
     "referrals_per_client_year clv_final_year return_on_cx_spend active_final prospects_final "
     "acquisitions_total churned_total purchases_total revenue_total margin_total cx_spend_total "
     "cost_to_serve_total acquisition_spend_total",
@@ -445,6 +447,11 @@ class Results:
                                                 "detractors_measured", "nps_surveyed", f, final),
                 "nps_market_final_year": _nps(monthly, "promoters_market", "detractors_market",
                                               "nps_market_answers", f, final),
+                "nps_market_answers_final_year": int(monthly["nps_market_answers"][f][final:]
+                                                     .sum()),
+                "promoter_share_market_final_year": _ratio(
+                    monthly["promoters_market"][f][final:].sum(),
+                    monthly["nps_market_answers"][f][final:].sum()),
                 "share_final": float(ts.share.iloc[-1]),
                 "revenue_share_final_year": _ratio(final_year.revenue.sum(), timeseries.revenue[
                     timeseries.month >= final_year.month.iloc[0]].sum()),
