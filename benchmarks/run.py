@@ -64,6 +64,9 @@ NETWORKS = ["small_world", "scale_free"]
 NETWORK_SIZE = 1_000_000
 # 11. cxsim-calibrate on a synthetic log (benchmarks/calibration_log.py)
 CALIBRATION_CUSTOMERS = 1_000_000
+# 12. the ten-firm industry against the duel (the delivery-gap issue: at most 2x)
+INDUSTRY_SIZE = 20_000
+INDUSTRY_YEARS = 3.0
 TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0), "kb_per_client_1m": 1.0,
            "exponent": 1.1, "speedup": 1.7}  # (now, later) where two
 
@@ -205,6 +208,12 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    table) are the command's own timings (`fit.json`).
    The last column checks the fit: fitted parameters against those that made the log
    (days, not continuous time, so not exactly). Target (calibration issue): under 30 s.
+12. **An industry of ten firms** (`scenario=industry`, {INDUSTRY_SIZE:,} clients x
+   {INDUSTRY_YEARS:g} years) against the duel (`scenario=duel`) with the same clients and
+   horizon: wall time of `cxsim.run`, alternately, best of {REPEATS} each, in one process;
+   **ratio** = best industry / best duel, *paired* the min-max of the ratios of adjacent
+   runs. Target (delivery-gap issue): at most 2: firms must not be a per-firm loop in the
+   hot path.
 """
 
 TABLES = {
@@ -249,6 +258,9 @@ TABLES = {
     "calibration": ("## 11. Calibrating to a transaction log", [
         "date (UTC)", "commit", "machine", "customers", "transactions", "read (s)",
         "fits + table (s)", "whole command (s)", "BG/NBD r, α, a, b: fitted (true)"]),
+    "industry": ("## 12. An industry of ten firms", [
+        "date (UTC)", "commit", "machine", "clients", "years", "duel visits", "duel (s)",
+        "industry visits", "industry (s)", "ratio", "paired"]),
 }
 BROWSER_TABLES = ("studio",)
 """Measured only when asked for (``make bench-studio``): they need Chromium."""
@@ -783,7 +795,8 @@ def _child(kind: str, rest: list[str]) -> dict:
             "small": lambda: child_small(int(rest[0])),
             "network": lambda: child_network(*rest),
             "studio": child_studio,
-            "calibration": child_calibration}[kind]()
+            "calibration": child_calibration,
+            "industry": child_industry}[kind]()
 
 
 def child_calibration() -> dict:
@@ -811,6 +824,35 @@ def child_calibration() -> dict:
             "read": meta["seconds"]["read"], "fit": meta["seconds"]["fits_and_table"],
             "runs": runs,
             "fitted": [fitted[k] for k in ("r", "alpha", "a", "b")], "true": [R, ALPHA, A, B]}
+
+
+def child_industry() -> dict:
+    """The duel and the ten-firm industry at the same size, alternately, in this process."""
+    import gc
+
+    import cxsim
+
+    _warm_up()
+    common = [f"market.size={INDUSTRY_SIZE}", f"sim.years={INDUSTRY_YEARS}"]
+    times: dict[str, list[float]] = {"duel": [], "industry": []}
+    visits = {}
+    for _ in range(REPEATS):
+        for scenario in times:
+            gc.collect()
+            start = time.perf_counter()
+            results = cxsim.run(cxsim.compose([f"scenario={scenario}", *common]))
+            times[scenario].append(time.perf_counter() - start)
+            visits[scenario] = int(results.touchpoints.visits.sum())
+            _log(f"{scenario}: {times[scenario][-1]:.2f} s")
+    return {"times": times, "visits": visits}
+
+
+def industry_row(m: dict) -> list[str]:
+    duel, industry = m["times"]["duel"], m["times"]["industry"]
+    paired = [i / d for d, i in zip(duel, industry)]
+    return [f"{INDUSTRY_SIZE:,}", f"{INDUSTRY_YEARS:g}", f"{m['visits']['duel']:,}",
+            f"{min(duel):.2f}", f"{m['visits']['industry']:,}", f"{min(industry):.2f}",
+            f"{min(industry) / min(duel):.2f}", f"{min(paired):.2f}-{max(paired):.2f}"]
 
 
 def calibration_row(m: dict) -> list[str]:
@@ -877,6 +919,10 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
         print(f"cxsim-calibrate on {CALIBRATION_CUSTOMERS:,} customers, best of {REPEATS}:",
               file=sys.stderr)
         return [key + calibration_row(_spawn("calibration"))]
+    if name == "industry":
+        print(f"an industry of ten firms and the duel, {INDUSTRY_SIZE:,} clients, best of "
+              f"{REPEATS}:", file=sys.stderr)
+        return [key + industry_row(_spawn("industry"))]
     if name == "studio":
         print(f"the studio page in Chromium, Run pressed {REPEATS} times:", file=sys.stderr)
         return [key + studio_row(_spawn("studio"))]

@@ -68,6 +68,8 @@ KNOWN = [
     "firms.acme.growth_target", "firms.acme.listening", "firms.acme.will",
     "firms.acme.budget_share", "firms.acme.metric", "firms.acme.incentive",
     "firms.acme.strategy", "firms.acme.funding", "firms.acme.org", "firms.acme.journey",
+    "firms.acme.survey", "firms.acme.asks", "firms.acme.response", "firms.acme.survey_sample",
+    "market.study_sample",
     "psychology.base_churn", "psychology.loss_aversion", "psychology.nps_noise_sd",
     "psychology.wait_tolerance_days", "psychology.emotions", "management.review",
     "management.max_cut", "management.culture_lag_quarters", "sim.years",
@@ -95,6 +97,9 @@ WORDS = st.sampled_from([
     "''", "abc", "null", "true", "[1]", "{a: 1}", "'<img src=x onerror=alert(1)>'",
     "../../etc/passwd", "'acme\\n'", "glob(*)", "range(0,3)", "'${oc.env:HOME}'",
     "default", "cco", "nps", "shock", "small_world", "subscription",
+    "transactional", "relational", "market", "finished_walks",
+    "'{detractor: 0.1, passive: 0.2, promoter: 0.3}'", "'{detractor: 1, passive: 2, promoter: 1}'",
+    "'{detractor: 0.5, promoter: 0.5}'", "'{detractor: 0.5, passive: 0.5, promoter: nan}'",
 ])
 
 

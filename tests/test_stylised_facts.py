@@ -618,7 +618,11 @@ def test_the_delivery_gap_emerges_from_how_firms_listen(runs):
         Row("delivery_gap", "share of firms that believe / whose clients agree",
             "as above", f"{believe.text(2)} / {agree.text(2)}", R, None,
             "the unbiased own survey", f"{Estimate.of(control.believe).text(2)} / "
-            f"{Estimate.of(control.agree).text(2)}", "measured", REPORTED)])
+            f"{Estimate.of(control.agree).text(2)}", "measured", REPORTED),
+        Row("delivery_gap", "share of the industry study's answers from promoters (beside "
+            "Bain's 8% of customers: another unit and another question)", "the clients' "
+            "answers (nps_neutral, nps_slope)", Estimate.of(biased.promoters).text(2), R, None,
+            "—", "—", "a description, not a test", REPORTED)])
 
 
 def test_the_delivery_gap_decomposed(runs):

@@ -172,7 +172,10 @@ def industry_sentences(summary: pd.DataFrame, currency: str = "$") -> list[str]:
         f"and by an industry study {agreeing} (Bain 2005: 80% of firms believed, 8% of their "
         "customers agreed).",
         f"The industry's NPS, the study's mean over the firms in the final year, is "
-        f"{answer.interval(benchmark, '', 1)}.",
+        f"{answer.interval(benchmark, '', 1)}; "
+        f"{answer.interval(estimate(100 * table.promoters), '%', 0)} of the study's answers "
+        "come from promoters of the firm asked about (Bain's 8% answered another question: "
+        "was the experience superior?).",
         f"{answer.capital(share.index[-1])} ends with the most of the market "
         f"({answer.number(100 * share.iloc[-1], '%', 1)}), {share.index[0]} with the least "
         f"({answer.number(100 * share.iloc[0], '%', 1)}).",

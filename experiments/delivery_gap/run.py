@@ -56,7 +56,7 @@ def analyse(outcome: common.Outcome) -> dict:
                 for cell in cells}
     found: dict = {"cells": cells, "per_cell": per_cell}
     for cell, frame in per_cell.items():
-        for column in ("benchmark", "believe", "agree", "gap"):
+        for column in ("benchmark", "believe", "agree", "gap", "promoters"):
             found[f"{column}_{cell}"] = common.ci(frame[column])
     if AS_FIRMS in per_cell and UNBIASED in per_cell:
         found["gap_vs_control"] = common.ci(per_cell[AS_FIRMS].gap - per_cell[UNBIASED].gap)
@@ -156,8 +156,11 @@ def summary(outcome: common.Outcome, found: dict) -> str:
             f"often as detractors), {pct(AS_FIRMS, 'believe')} of firms believe they are above "
             f"the industry and the clients of {pct(AS_FIRMS, 'agree')} agree: a gap of "
             f"{f(found[f'gap_{AS_FIRMS}'], ' points', 100)}. Bain found 80% and 8%; the model's "
-            "8% would be a share of customers, its 'agree' is a share of firms, and half or "
-            "more of ten firms are above their own mean.")
+            "'agree' is a share of firms, Bain's 8% a share of customers, and half or more of "
+            "ten firms are above their own mean. Nearest Bain's unit: "
+            f"{pct(AS_FIRMS, 'promoters')} of the industry study's answers come from "
+            "promoters of the firm asked about (Bain asked whether the experience was "
+            "superior).")
         if UNBIASED in cells:
             paired = found["gap_vs_control"]
             lines.append(
