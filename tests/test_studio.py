@@ -295,7 +295,7 @@ def test_the_page_answers_what_cxsim_compare_answers(studio, chromium):
     a, b = what_if.configs()
     assert a.firms["sales_first"].funding == "lean" == b.firms["sales_first"].funding
     expected = differences(cxsim.compare(a, b, 3, progress=False))
-    assert len(shown) == len(expected) == 8
+    assert len(shown) == len(expected) == 2 * 5  # two firms x DIFFERENCES
     for row in expected.itertuples():
         assert shown[row.firm, row.metric] == pytest.approx(row.diff, rel=1e-12, abs=1e-12)
     command = page.locator("textarea").first.input_value()

@@ -20,7 +20,8 @@ __all__ = ["DIFFERENCES", "answer_html", "differences", "story_html"]
 DIFFERENCES = (("clv_final_year", "CLV now", 1.0, " per client", 0, True),
                ("share_final", "final market share", 100.0, " points", 1, False),
                ("nps_true", "true NPS", 1.0, "", 1, False),
-               ("nps_measured", "measured NPS", 1.0, "", 1, False))
+               ("nps_measured", "measured NPS", 1.0, "", 1, False),
+               ("nps_market", "NPS by the industry study", 1.0, "", 1, False))
 """What the page shows of B - A per firm: column, words, scale, unit, digits, money."""
 
 _ENVIRONMENT = Environment(loader=PackageLoader("cxsim.studio", "templates"),

@@ -45,6 +45,7 @@ CHOICES = {
     "funding": tuple(group_options("funding")),
     "org": tuple(group_options("org")),
     "incentive": tuple(INCENTIVES),
+    "survey": tuple(group_options("survey")),
 }
 """A firm's levers chosen by name in scenarios A and B, with their options."""
 NUMBERS = ("budget_share", "listening", "execution", "price_level")
@@ -101,7 +102,7 @@ class Setting:
 LEVER_WORDS = {"strategy": "strategy", "funding": "funding", "org": "org chart",
                "incentive": "front line paid on", "budget_share": "budget, share of revenue",
                "listening": "listening", "execution": "execution",
-               "price_level": "price level"}
+               "price_level": "price level", "survey": "how it measures its NPS"}
 """A firm's levers as the page names them (their meanings: the config's declarations)."""
 
 
