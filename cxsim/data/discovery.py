@@ -29,13 +29,14 @@ How the log is read, step by step (:func:`discover`):
    last event, and the result says so.
 4. **Routing.** The directly-follows relation of the visits, loops included: the probability
    of ``a -> b`` is the share of the departures from ``a`` that go to ``b``, a departure being
-   either the next visit in the same case or the end of a non-censored case. A case that ends
-   in a purchase or no purchase moves on to the exit touchpoint ``purchase`` or
-   ``no_purchase``; one that ends in a walk-away leaves the probability mass out (the
-   journey's abandonment). A touchpoint from which no exit can be reached (seen only before
-   walk-aways, like ``A_CANCELLED`` itself) is folded into a walk-away at the touchpoint
-   before it; one seen only as the last event of censored cases is dropped with the
-   transitions into it. Both are listed.
+   either the next visit in the same case or the end of a non-censored case. A case moves on
+   from its last visit to the exit of its outcome, each labelled with it
+   (:data:`cxsim.model.journey.OUTCOMES`): ``purchase``, ``no_purchase`` (a declined case:
+   finished, paying nothing) or ``walk_away`` (a cancelled case: an abandonment, reached
+   with the probability discovered for it rather than left out as missing mass). A
+   touchpoint from which no exit can be reached is folded into a walk-away at the
+   touchpoint before it (the journey's abandonment); one seen only as the last event of
+   censored cases is dropped with the transitions into it. Both are listed.
 5. **Delays, service, staff.** An edge's delay is the mean time from the end of one visit to
    the start of the next (negative gaps, from work done in parallel, count as none). A staffed
    touchpoint's service time is the mean START -> COMPLETE time; its staff is the busy
@@ -48,8 +49,8 @@ How the log is read, step by step (:func:`discover`):
 
 What the log lacks (``base_quality``, ``stage``, ``channel``, ``kind``, ``cost_per_visit``,
 ``failure_probability``) is set to :data:`DEFAULTS` and listed; what the log shows and the
-journey cannot represent (resource calendars, batching, weekday patterns, case attributes,
-declined cases reaching an exit like purchases) is listed by name in
+journey cannot represent (resource calendars, batching, weekday patterns, case attributes)
+is listed by name in
 :attr:`Discovery.not_modelled`, never silently dropped.
 """
 
@@ -77,8 +78,10 @@ OUTCOMES = {
 }
 """The activities that end a case, by outcome: BPIC 2012's (van Dongen 2012), the default."""
 
-EXITS = {"purchase": "purchase", "no_purchase": "no_purchase", "completed": "end"}
-"""The exit touchpoint each outcome reaches (a walk-away reaches none: it abandons)."""
+EXITS = {"purchase": "purchase", "no_purchase": "no_purchase", "walk_away": "walk_away",
+         "completed": "end"}
+"""The exit touchpoint each outcome reaches; each but ``end`` (a completed walk in a log
+without outcomes, a purchase by the journey format's default) carries its ``outcome``."""
 
 MILESTONE_DAYS = 1.0 / 1440.0
 """Visit time of a milestone and of an exit (one minute): the journey needs one above 0."""
@@ -396,8 +399,7 @@ def _routing(visits: pd.DataFrame, outcome: pd.Series) -> dict:
     ends = pd.DataFrame({"source": activity[last],
                          "outcome": outcome.reindex(case[last]).to_numpy()})
     ends = ends[ends.outcome != "censored"]
-    walk = ends[ends.outcome == "walk_away"].source.value_counts()
-    exits = ends[ends.outcome != "walk_away"]
+    exits = ends
     terminal = pd.DataFrame({"source": exits.source.to_numpy(),
                              "target": _MARK + exits.outcome.map(EXITS).to_numpy(),
                              "delay": 0.0})
@@ -407,7 +409,7 @@ def _routing(visits: pd.DataFrame, outcome: pd.Series) -> dict:
              .agg(transitions="size", delay_sum="sum",
                   delay_sq=lambda d: float(np.square(d).sum())))
     counts = {(s, t): row for (s, t), row in zip(edges.index, edges.to_dict("records"))}
-    walk_aways = walk.to_dict()
+    walk_aways: dict[str, int] = {}  # only from touchpoints folded below
     exit_names = set(_MARK + exits.outcome.map(EXITS))
     dropped: list[str] = []
     entries = firsts.value_counts()
@@ -445,7 +447,7 @@ def _routing(visits: pd.DataFrame, outcome: pd.Series) -> dict:
     entries = entries[entries.index.isin(kept)]
     if entries.empty:
         raise ConfigError("the early cases", "must reach an outcome (no case before the split "
-                          "ends in a purchase, no purchase or completed walk)")
+                          "ends in a purchase, no purchase, walk-away or completed walk)")
     return {"counts": counts, "walk_aways": walk_aways,
             "exits": [e for e in EXITS.values() if _MARK + e in exit_names], "entries": entries,
             "dropped": dropped, "negative_gaps": negative, "visits": visits}
@@ -535,6 +537,8 @@ def _assemble(built: dict, service: pd.DataFrame, staffed: set[str], clients: in
                      "staff": staff or 0})
     for exit_ in exits:
         touchpoints[exit_] = _milestone(f"exit: the case ended in {exit_.replace('_', ' ')}")
+        if exit_ != EXITS["completed"]:
+            touchpoints[exit_]["outcome"] = exit_
     edge_rows = []
     if virtual_entry:
         total = int(entries.sum())
@@ -620,11 +624,7 @@ def _not_modelled(events: pd.DataFrame, early: pd.DataFrame, visits: pd.DataFram
     notes.append("a case's history: the next touchpoint depends on the current one alone "
                  "(first-order routing), so a simulated walk forgets what came before, e.g. "
                  "an offer already cancelled")
-    if kinds:
-        notes.append("declined cases reach the no_purchase exit, which the journey format "
-                     "counts as a completed walk like a purchase, until it has "
-                     "outcome-labelled exits (a later phase)")
-    else:
+    if not kinds:
         notes.append("outcomes: the log holds none of the outcome activities, so every case "
                      "is a completed walk at its last event and censored cases (still open "
                      "at the log's end) cannot be told apart")

@@ -99,15 +99,15 @@ class Books:
     def record(self, decided: Decisions) -> None:
         """Ledger one record of decisions, per walk and per visit (and its journeys)."""
         d, walks = decided, decided.walks
-        self._walks.append((self.cell(walks.firm, d.segment, d.month), walks.completed,
-                            d.revenue, d.margin, d.churned, d.answer, d.invited, d.answered,
-                            d.measured, d.cost))
+        self._walks.append((self.cell(walks.firm, d.segment, d.month), d.purchased,
+                            d.abandoned, d.revenue, d.margin, d.churned, d.answer, d.invited,
+                            d.answered, d.measured, d.cost))
         self._visits.append((walks.nodes, walks.lengths, d.heard, walks.ended, walks.waits,
                              d.felt, d.quality, d.failed, d.recovered))
         if self.journal is not None:
             self.journal.append({
                 "client": walks.client, "firm": walks.firm, "need_at": walks.need_at,
-                "ended_at": walks.ended, "completed": walks.completed, "visits": walks.lengths,
+                "ended_at": walks.ended, "completed": d.purchased, "visits": walks.lengths,
                 "memory": d.memory, "nps": d.answer, "churned": d.churned})
         self._held += walks.nodes.size
         if self._held > self._limit:
@@ -121,8 +121,8 @@ class Books:
         """Sum the ledgers into the books."""
         self._held = 0
         if self._walks:
-            (cells, completed, revenue, margin, churned, answers, invited, answered, measured,
-             cost) = (np.concatenate(column) for column in zip(*self._walks))
+            (cells, completed, abandoned, revenue, margin, churned, answers, invited, answered,
+             measured, cost) = (np.concatenate(column) for column in zip(*self._walks))
             self._walks = []
             size = math.prod(self.shape)
 
@@ -138,7 +138,7 @@ class Books:
                 by_segment = count(weights)
                 self.segment_monthly[name] += by_segment
                 self.monthly[name] += by_segment.sum(axis=1)
-            for name, weights in (("abandoned", ~completed), ("cost_to_serve", cost),
+            for name, weights in (("abandoned", abandoned), ("cost_to_serve", cost),
                                   ("survey_invited", invited), ("nps_surveyed", answered),
                                   ("promoters_measured", answered & promoters_measured),
                                   ("detractors_measured", answered & detractors_measured)):

@@ -216,7 +216,7 @@ class Engine:
             talks = d.talks
             self._outbox.append((clients[talks], firms[talks], d.praise[talks],
                                  walks.key[talks]))
-        self.relationships.record(state.relationship[clients], walks.completed, d.revenue,
+        self.relationships.record(state.relationship[clients], d.purchased, d.revenue,
                                   d.margin, d.clv, churned, walks.ended)
         state.leave(clients[churned], firms[churned])
         self.books.record(d)
