@@ -108,7 +108,8 @@ class Engine:
             state.need_mean, churn_bounds(cfg, state, segments), months, self._keys["walks"],
             self._evaluate_before_queue)
         self.books = Books(len(self.firms), len(segments.names), self.touchpoints.firm.size,
-                           months, len(roots), cfg.sim.record_journeys)
+                           months, len(roots), cfg.sim.record_journeys,
+                           routes if cfg.sim.record_visits else None)
         self.pools = Pools(len(roots), cfg.market.size, self._keys["acquisition"],
                            self.calendar.walk_numbers)
         self.pools.enter(state.prospects(), self.env.now)
