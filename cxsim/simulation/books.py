@@ -60,7 +60,7 @@ _SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
 JOURNAL = ("client", "firm", "need_at", "ended_at", "completed", "visits", "memory", "nps",
            "churned")
 """Per evaluated walk, when ``sim.record_journeys`` asks for the journeys."""
-VISITS = ("case", "client", "firm", "touchpoint", "start", "end", "outcome")
+VISITS = ("case", "client", "firm", "touchpoint", "start", "end", "wait", "outcome")
 """Per visit of an evaluated walk, when ``sim.record_visits`` asks for the visits."""
 WALK_OUTCOMES = ("purchase", "no_purchase", "walk_away")
 """A walk's outcome as the visits table names it (``cxsim.model.journey.OUTCOMES``)."""
@@ -310,7 +310,7 @@ class Books:
         walk = walk[order]
         return {"walk": walk, "client": client[walk], "firm": firm[walk],
                 "touchpoint": pd.Categorical.from_codes(code[nodes[order]], names),
-                "start": start[order], "end": end[order],
+                "start": start[order], "end": end[order], "wait": waits[order],
                 "outcome": pd.Categorical.from_codes(outcome[walk], WALK_OUTCOMES)}
 
 

@@ -45,7 +45,8 @@
     The run as an event log, one row per visit of an evaluated walk (warm-up
     included): ``case`` (the walk, numbered by its start), ``client``,
     ``firm``, ``touchpoint``, ``start`` (service began, after any wait) and
-    ``end`` in days, and the walk's ``outcome`` (purchase, no_purchase or
+    ``end`` in days, ``wait`` (days in the queue before ``start``: the arrival
+    is ``start - wait``), and the walk's ``outcome`` (purchase, no_purchase or
     walk_away: an abandonment, at a walk-away exit or without one).
 
 Every row carries ``run_id``, ``seed``, ``replication`` (the spawn key) and
