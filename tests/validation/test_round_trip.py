@@ -1,11 +1,11 @@
 r"""A journey simulated, its visits read as an event log, and the journey discovered back.
 
-The check of a discovery method on a log generated from a known model, then recovered
-from it, is the standard validation of process discovery and of business-process
-simulation models discovered from logs (Camargo, Dumas & González-Rojas 2020, SIMOD,
-section 5: "we use ... synthetic logs generated from known process models"; van der
-Aalst 2016, *Process Mining*, 2nd ed., section 6.4: rediscoverability, "can a discovery
-technique rediscover the model that generated the log?").
+Generating a log from a known model and asking whether discovery recovers that model is
+the rediscoverability test of process discovery (van der Aalst 2016, *Process Mining*,
+2nd ed., on the quality of discovered models); simulating a discovered model and comparing
+it with a log is how discovered business-process simulation models are assessed
+(Camargo, Dumas & González-Rojas 2020, SIMOD). Here the known model's figures are
+recovered one by one, each against its own standard error.
 
 Here the known model is a journey with loops, staffed touchpoints with queues, and three
 labelled exits. cxsim runs it with ``sim.record_visits``; each staffed visit becomes a
