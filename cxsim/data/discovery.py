@@ -69,7 +69,8 @@ from cxsim.data.eventlog import read_event_log
 from cxsim.errors import ConfigError
 from cxsim.schema import MAX_CLIENTS, MAX_STAFF
 
-__all__ = ["DEFAULTS", "OUTCOMES", "Discovery", "case_outcomes", "discover", "journey_yaml"]
+__all__ = ["DEFAULTS", "OUTCOMES", "Discovery", "case_outcomes", "case_visits", "discover",
+           "journey_yaml"]
 
 OUTCOMES = {
     "purchase": ("A_APPROVED", "A_ACTIVATED", "A_REGISTERED"),
@@ -137,6 +138,10 @@ class Discovery:
         Touchpoints folded or dropped (step 4 of the module's procedure), with why.
     activity_names : dict
         The log's activity name of each touchpoint name (names are made file-safe).
+    outcome_activities : dict
+        The outcome (purchase, no_purchase, walk_away) of each outcome activity of the log.
+    staffed_activities : frozenset of str
+        The activities read as staffed visits (START -> COMPLETE pairs).
     """
 
     journey: dict
@@ -150,6 +155,8 @@ class Discovery:
     not_modelled: tuple[str, ...]
     dropped: tuple[str, ...] = ()
     activity_names: dict = field(default_factory=dict)
+    outcome_activities: dict = field(default_factory=dict)
+    staffed_activities: frozenset = frozenset()
 
     @property
     def staffed(self) -> tuple[str, ...]:
@@ -259,7 +266,8 @@ def discover(log: pd.DataFrame | Path | str, split: str | pd.Timestamp, *,
                      edges=result["edges"], counts=counts, outcomes=outcomes,
                      service_time=lifecycle, defaults=dict(DEFAULTS),
                      not_modelled=not_modelled, dropped=tuple(built["dropped"]),
-                     activity_names=result["activity_names"])
+                     activity_names=result["activity_names"], outcome_activities=dict(kinds),
+                     staffed_activities=frozenset(staffed_set))
 
 
 # --------------------------------------------------------------------------- #
@@ -352,6 +360,13 @@ def _visits(early: pd.DataFrame, staffed: set[str]) -> tuple[pd.DataFrame, pd.Da
     visits = visits.sort_values(["case", "start", "row"], kind="stable").reset_index(drop=True)
     service = matched.assign(days=(matched.end - matched.start) / DAY_NS)
     return visits, service
+
+
+def case_visits(events: pd.DataFrame, staffed: set[str] | frozenset[str]) -> pd.DataFrame:
+    """The visits of *events*' cases as discovery reads them (step 2 of the module's
+    procedure): ``case``, ``activity``, ``start``, ``end`` (integer nanoseconds, UTC),
+    ``row``, ``resource``, ``matched``, ordered by case and start."""
+    return _visits(events.assign(row=np.arange(len(events))), set(staffed))[0]
 
 
 def _ns(stamps: pd.Series) -> np.ndarray:
