@@ -97,3 +97,24 @@ def test_replications_side_by_side_and_saved(tmp_path) -> None:
     pd.testing.assert_frame_equal(again.visits, alone.visits)
     plain = cxsim.run(cxsim.compose(["scenario=solo", "market.size=100", "sim.years=0.1"]))
     assert cxsim.Results.load(plain.save(tmp_path / "plain")).visits is None
+
+
+def test_two_firms_and_a_warm_up() -> None:
+    """Global node numbers of two firms, and the warm-up: the touchpoint table counts the
+    visits of walks that end after it, the visits table every evaluated walk's."""
+    results = cxsim.run(cxsim.compose(["scenario=duel", "market.size=1500", "sim.years=0.6",
+                                       "sim.warmup_years=0.2", "sim.record_visits=true",
+                                       "sim.record_journeys=true"]))
+    v = results.visits
+    assert set(v.firm.astype(str)) == set(results.summary.firm)
+    warmup = results.meta["warmup_days"]
+    ended = v.groupby("case").end.transform("last")
+    counted = v[ended >= warmup].groupby(["firm", "touchpoint"], observed=True).size()
+    table = results.touchpoints.set_index(["firm", "touchpoint"]).visits
+    assert counted.reindex(table.index, fill_value=0).tolist() == table.tolist()
+    walks = v.groupby("case").agg(client=("client", "first"), firm=("firm", "first"),
+                                  ended=("end", "last"))
+    ours = walks.assign(firm=walks.firm.astype(str)).sort_values(["client", "ended"])
+    theirs = results.journeys[["client", "firm", "ended_at"]].sort_values(["client",
+                                                                          "ended_at"])
+    np.testing.assert_array_equal(ours.to_numpy(), theirs.to_numpy())
