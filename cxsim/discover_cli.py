@@ -142,6 +142,10 @@ def main(argv: list[str] | None = None) -> None:
                          walk_away=_names(args.walk_away),
                          working_hours_per_week=args.working_hours)
         journey_from_mapping(found.journey, str(args.out))  # what the loader will say, now
+        if args.check:
+            from cxsim.data.discovery_check import later_period_days
+
+            later_period_days(events, args.split)
     except ConfigError as error:
         fail(PROG, str(error))
     try:

@@ -77,6 +77,12 @@ def test_the_command_checks_and_refuses_a_bad_n(tmp_path, capsys, monkeypatch) -
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "-n" in err and "a band needs two runs" in err
     assert not (tmp_path / "j").exists()
+    late = ["log.csv", "--split", "2020-04-01", "--out", "j/known.yaml", *FLAGS, "--check"]
+    with pytest.raises(SystemExit) as stop:
+        discover_cli.main(late)
+    assert stop.value.code == 2 and not (tmp_path / "j").exists()
+    assert capsys.readouterr().err.strip().startswith(
+        "cxsim-discover: error: --check needs a later period of at least 31 days")
     discover_cli.main([*argv, "--check", "-n", "2", "--check-out", "fit"])
     out = capsys.readouterr().out
     assert "Check on the" in out and (tmp_path / "fit" / "fit.json").is_file()

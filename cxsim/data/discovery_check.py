@@ -45,8 +45,8 @@ from scipy.stats import wasserstein_distance
 from cxsim.data.discovery import DAY_NS, EXITS, Discovery, case_outcomes, case_visits
 from cxsim.errors import ConfigError
 
-__all__ = ["CASE_OUTCOMES", "Check", "check", "later_cases", "ngram_distance",
-           "simulated_cases"]
+__all__ = ["CASE_OUTCOMES", "Check", "check", "later_cases", "later_period_days",
+           "ngram_distance", "simulated_cases"]
 
 CASE_OUTCOMES = ("purchase", "no_purchase", "walk_away")
 """The outcomes whose shares are compared (``completed`` in a log without outcomes reads
@@ -210,6 +210,23 @@ def _band(values: np.ndarray) -> dict[str, float]:
             "band_high": float(np.percentile(values, 97.5))}
 
 
+def later_period_days(events: pd.DataFrame, split: str | pd.Timestamp) -> float:
+    """Days from *split* to the log's last event: the check's horizon.
+
+    Raises
+    ------
+    ConfigError
+        If it is shorter than 31 days (a run's shortest horizon is a month).
+    """
+    from cxsim.data.discovery import _timestamp
+
+    cut_days = (events.timestamp.max() - _timestamp(split)).total_seconds() / 86_400.0
+    if cut_days < 31:
+        raise ConfigError("--check", "needs a later period of at least 31 days (a run's "
+                          "shortest horizon is a month)", f"{cut_days:.1f} days")
+    return cut_days
+
+
 def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
           journey: Path | str, cohort: Path | str, replications: int = 20) -> Check:
     """Simulate *journey* (written from *found*) on *cohort*, the later cases' arrivals, cut
@@ -248,10 +265,7 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
         raise ConfigError("-n", "must be an integer in [2, 1,000] (a band needs two runs)",
                           replications)
     split_at = _timestamp(split)
-    cut_days = (events.timestamp.max() - split_at).total_seconds() / 86_400.0
-    if cut_days < 31:
-        raise ConfigError("--check", "needs a later period of at least 31 days (a run's "
-                          "shortest horizon is a month)", f"{cut_days:.1f} days")
+    cut_days = later_period_days(events, split_at)
     overrides = [o for o in run_overrides(found, journey, cohort) if not o.startswith("sim.")]
     overrides += [f"sim.years={cut_days / DAYS_PER_YEAR!r}", "sim.record_visits=true"]
     runs = list(simulated(to_config(cxsim.compose(overrides)), replications))
