@@ -10,6 +10,12 @@ runs the journey next. Bad input is one line and exit status 2, and nothing is w
     cxsim-discover LOG --split DATE --out configs/journey/NAME.yaml [--cohort FILE]
         [--case/--activity/--timestamp/--lifecycle/--resource KEY] [--staffed ACT,...]
         [--purchase ACT,...] [--no-purchase ACT,...] [--walk-away ACT,...]
+        [--check [-n 20] [--check-out DIR]]
+
+With ``--check`` it then simulates the journey on the later cases' arrivals, cut at the
+log's last event, ``-n`` times, and compares with the actual later cases
+(:mod:`cxsim.data.discovery_check`): ``fit.json`` and CSVs in ``--check-out`` (default
+``outputs/discover/NAME``).
 """
 
 from __future__ import annotations
@@ -95,6 +101,13 @@ def _parser():
                         help="activities meaning the client walked away (default: A_CANCELLED)")
     parser.add_argument("--working-hours", type=float, default=40.0, metavar="HOURS",
                         help="hours a staff member works a week (default 40)")
+    parser.add_argument("--check", action="store_true",
+                        help="simulate the journey on the later cases' arrivals and compare "
+                        "with the actual later cases (fit.json and CSVs)")
+    parser.add_argument("-n", "--replications", type=int, default=20, metavar="N",
+                        help="replications of the check (default 20)")
+    parser.add_argument("--check-out", type=Path, default=None, metavar="DIR",
+                        help="the check's folder (default: outputs/discover/<journey name>)")
     return parser
 
 
@@ -115,14 +128,24 @@ def main(argv: list[str] | None = None) -> None:
         cohort = args.cohort or Path("cohorts") / f"{args.out.stem}.csv"
         if cohort.suffix.lower() != ".csv" or cohort.is_dir():
             raise ConfigError("--cohort", "must be a .csv file", str(cohort))
-        found = discover(args.log, args.split, name=args.out.stem,
+        from cxsim.data.eventlog import read_event_log
+
+        if args.check and not 2 <= args.replications <= 1000:
+            raise ConfigError("-n", "must be an integer in [2, 1,000] (a band needs two runs)",
+                              args.replications)
+        events = read_event_log(args.log, case=args.case, activity=args.activity,
+                                timestamp=args.timestamp, lifecycle=args.lifecycle,
+                                resource=args.resource)
+        found = discover(events, args.split, name=args.out.stem,
                          staffed=_names(args.staffed), purchase=_names(args.purchase),
                          no_purchase=_names(args.no_purchase),
                          walk_away=_names(args.walk_away),
-                         working_hours_per_week=args.working_hours,
-                         case=args.case, activity=args.activity, timestamp=args.timestamp,
-                         lifecycle=args.lifecycle, resource=args.resource)
+                         working_hours_per_week=args.working_hours)
         journey_from_mapping(found.journey, str(args.out))  # what the loader will say, now
+        if args.check:
+            from cxsim.data.discovery_check import later_period_days
+
+            later_period_days(events, args.split)
     except ConfigError as error:
         fail(PROG, str(error))
     try:
@@ -130,6 +153,18 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as error:
         fail(PROG, f"cannot write: {error.strerror or error}: {error.filename or ''}")
     print(summary_text(found, args.out, cohort))
+    if args.check:
+        from cxsim.data.discovery_check import check
+
+        folder = args.check_out or Path("outputs") / "discover" / args.out.stem
+        try:
+            result = check(events, found, args.split, args.out, cohort, args.replications)
+            files = result.write(folder)
+        except ConfigError as error:
+            fail(PROG, str(error))
+        except OSError as error:
+            fail(PROG, f"cannot write: {error.strerror or error}: {error.filename or ''}")
+        print("", check_text(result), *(f"  {path}" for path in files), sep="\n")
 
 
 def summary_text(found: Discovery, journey: Path, cohort: Path) -> str:
@@ -165,6 +200,19 @@ def summary_text(found: Discovery, journey: Path, cohort: Path) -> str:
     lines += ["", f"journey: {journey}", f"cohort: {cohort}",
               "next: cxsim " + " ".join(shlex.quote(o)
                                         for o in run_overrides(found, journey, cohort))]
+    return "\n".join(lines)
+
+
+def check_text(result) -> str:
+    """What ``--check`` prints: each measure, actual against the replications' mean and band."""
+    f = result.facts
+    lines = [f"Check on the {f['later_cases_ended']:,} later cases that ended by the log's end "
+             f"({f['cut_days']:.1f} days after the split), {f['replications']} replications:"]
+    for row in result.summary.itertuples():
+        actual = "" if row.measure.endswith(("distance", "emd_hours")) else \
+            f"actual {row.actual:.4g}, "
+        lines.append(f"  {row.measure}: {actual}simulated {row.mean:.4g} "
+                     f"[band {row.band_low:.4g}, {row.band_high:.4g}]")
     return "\n".join(lines)
 
 

@@ -226,6 +226,7 @@ def validate(cfg: Config) -> None:
     s = cfg.sim
     check_section("sim", s)
     check_flag("sim.record_journeys", s.record_journeys)
+    check_flag("sim.record_visits", s.record_visits)
     if s.warmup_years >= s.years:
         raise ConfigError("sim.warmup_years", f"must be less than sim.years ({s.years})",
                           s.warmup_years)

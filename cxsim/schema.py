@@ -403,6 +403,9 @@ class SimConfig:
     days_per_month: float = within(30.4375, "[1, 366]", doc=(
         "365.25 / 12: the metric sampling period"))
     record_journeys: bool = described(False, doc="keep one row per journey in Results.journeys")
+    record_visits: bool = described(False, doc=(
+        "keep one row per visit in Results.visits: the run as an event log (case, touchpoint, "
+        "start, end, outcome), to discover a journey back from or compare with a firm's log"))
 
 
 @dataclass

@@ -136,6 +136,19 @@ JOURNEYS: dict[str, tuple[dict[str, Any] | str, str]] = {
         "(the remainder is abandonment); got 1.2",
     ),
     "not-yaml": ("name: [unclosed\n", "journey file {path} is not valid YAML ("),
+    "unknown-exit-outcome": (
+        _journey(touchpoints={**_JOURNEY["touchpoints"],
+                              "done": {**_JOURNEY["touchpoints"]["done"], "outcome": "refund"}}),
+        "touchpoint 'done' in {path} outcome must be one of purchase, no_purchase, walk_away; "
+        "got 'refund'",
+    ),
+    "outcome-on-a-non-exit": (
+        _journey(touchpoints={**_JOURNEY["touchpoints"],
+                              "desk": {**_JOURNEY["touchpoints"]["desk"],
+                                       "outcome": "no_purchase"}}),
+        "touchpoint 'desk' in {path} outcome is only allowed on an exit (exits: done); "
+        "got 'no_purchase'",
+    ),
 }
 
 

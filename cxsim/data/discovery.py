@@ -29,13 +29,14 @@ How the log is read, step by step (:func:`discover`):
    last event, and the result says so.
 4. **Routing.** The directly-follows relation of the visits, loops included: the probability
    of ``a -> b`` is the share of the departures from ``a`` that go to ``b``, a departure being
-   either the next visit in the same case or the end of a non-censored case. A case that ends
-   in a purchase or no purchase moves on to the exit touchpoint ``purchase`` or
-   ``no_purchase``; one that ends in a walk-away leaves the probability mass out (the
-   journey's abandonment). A touchpoint from which no exit can be reached (seen only before
-   walk-aways, like ``A_CANCELLED`` itself) is folded into a walk-away at the touchpoint
-   before it; one seen only as the last event of censored cases is dropped with the
-   transitions into it. Both are listed.
+   either the next visit in the same case or the end of a non-censored case. A case moves on
+   from its last visit to the exit of its outcome, each labelled with it
+   (:data:`cxsim.model.journey.OUTCOMES`): ``purchase``, ``no_purchase`` (a declined case:
+   finished, paying nothing) or ``walk_away`` (a cancelled case: an abandonment, reached
+   with the probability discovered for it rather than left out as missing mass). A
+   touchpoint from which no exit can be reached is folded into a walk-away at the
+   touchpoint before it (the journey's abandonment); one seen only as the last event of
+   censored cases is dropped with the transitions into it. Both are listed.
 5. **Delays, service, staff.** An edge's delay is the mean time from the end of one visit to
    the start of the next (negative gaps, from work done in parallel, count as none). A staffed
    touchpoint's service time is the mean START -> COMPLETE time; its staff is the busy
@@ -48,8 +49,8 @@ How the log is read, step by step (:func:`discover`):
 
 What the log lacks (``base_quality``, ``stage``, ``channel``, ``kind``, ``cost_per_visit``,
 ``failure_probability``) is set to :data:`DEFAULTS` and listed; what the log shows and the
-journey cannot represent (resource calendars, batching, weekday patterns, case attributes,
-declined cases reaching an exit like purchases) is listed by name in
+journey cannot represent (resource calendars, batching, weekday patterns, case attributes)
+is listed by name in
 :attr:`Discovery.not_modelled`, never silently dropped.
 """
 
@@ -68,7 +69,8 @@ from cxsim.data.eventlog import read_event_log
 from cxsim.errors import ConfigError
 from cxsim.schema import MAX_CLIENTS, MAX_STAFF
 
-__all__ = ["DEFAULTS", "OUTCOMES", "Discovery", "case_outcomes", "discover", "journey_yaml"]
+__all__ = ["DEFAULTS", "OUTCOMES", "Discovery", "case_outcomes", "case_visits", "discover",
+           "journey_yaml"]
 
 OUTCOMES = {
     "purchase": ("A_APPROVED", "A_ACTIVATED", "A_REGISTERED"),
@@ -77,8 +79,10 @@ OUTCOMES = {
 }
 """The activities that end a case, by outcome: BPIC 2012's (van Dongen 2012), the default."""
 
-EXITS = {"purchase": "purchase", "no_purchase": "no_purchase", "completed": "end"}
-"""The exit touchpoint each outcome reaches (a walk-away reaches none: it abandons)."""
+EXITS = {"purchase": "purchase", "no_purchase": "no_purchase", "walk_away": "walk_away",
+         "completed": "end"}
+"""The exit touchpoint each outcome reaches; each but ``end`` (a completed walk in a log
+without outcomes, a purchase by the journey format's default) carries its ``outcome``."""
 
 MILESTONE_DAYS = 1.0 / 1440.0
 """Visit time of a milestone and of an exit (one minute): the journey needs one above 0."""
@@ -134,6 +138,10 @@ class Discovery:
         Touchpoints folded or dropped (step 4 of the module's procedure), with why.
     activity_names : dict
         The log's activity name of each touchpoint name (names are made file-safe).
+    outcome_activities : dict
+        The outcome (purchase, no_purchase, walk_away) of each outcome activity of the log.
+    staffed_activities : frozenset of str
+        The activities read as staffed visits (START -> COMPLETE pairs).
     """
 
     journey: dict
@@ -147,6 +155,8 @@ class Discovery:
     not_modelled: tuple[str, ...]
     dropped: tuple[str, ...] = ()
     activity_names: dict = field(default_factory=dict)
+    outcome_activities: dict = field(default_factory=dict)
+    staffed_activities: frozenset = frozenset()
 
     @property
     def staffed(self) -> tuple[str, ...]:
@@ -256,7 +266,8 @@ def discover(log: pd.DataFrame | Path | str, split: str | pd.Timestamp, *,
                      edges=result["edges"], counts=counts, outcomes=outcomes,
                      service_time=lifecycle, defaults=dict(DEFAULTS),
                      not_modelled=not_modelled, dropped=tuple(built["dropped"]),
-                     activity_names=result["activity_names"])
+                     activity_names=result["activity_names"], outcome_activities=dict(kinds),
+                     staffed_activities=frozenset(staffed_set))
 
 
 # --------------------------------------------------------------------------- #
@@ -351,6 +362,13 @@ def _visits(early: pd.DataFrame, staffed: set[str]) -> tuple[pd.DataFrame, pd.Da
     return visits, service
 
 
+def case_visits(events: pd.DataFrame, staffed: set[str] | frozenset[str]) -> pd.DataFrame:
+    """The visits of *events*' cases as discovery reads them (step 2 of the module's
+    procedure): ``case``, ``activity``, ``start``, ``end`` (integer nanoseconds, UTC),
+    ``row``, ``resource``, ``matched``, ordered by case and start."""
+    return _visits(events.assign(row=np.arange(len(events))), set(staffed))[0]
+
+
 def _ns(stamps: pd.Series) -> np.ndarray:
     """UTC timestamps as integer nanoseconds since 1970."""
     return stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype(
@@ -396,8 +414,7 @@ def _routing(visits: pd.DataFrame, outcome: pd.Series) -> dict:
     ends = pd.DataFrame({"source": activity[last],
                          "outcome": outcome.reindex(case[last]).to_numpy()})
     ends = ends[ends.outcome != "censored"]
-    walk = ends[ends.outcome == "walk_away"].source.value_counts()
-    exits = ends[ends.outcome != "walk_away"]
+    exits = ends
     terminal = pd.DataFrame({"source": exits.source.to_numpy(),
                              "target": _MARK + exits.outcome.map(EXITS).to_numpy(),
                              "delay": 0.0})
@@ -407,7 +424,7 @@ def _routing(visits: pd.DataFrame, outcome: pd.Series) -> dict:
              .agg(transitions="size", delay_sum="sum",
                   delay_sq=lambda d: float(np.square(d).sum())))
     counts = {(s, t): row for (s, t), row in zip(edges.index, edges.to_dict("records"))}
-    walk_aways = walk.to_dict()
+    walk_aways: dict[str, int] = {}  # only from touchpoints folded below
     exit_names = set(_MARK + exits.outcome.map(EXITS))
     dropped: list[str] = []
     entries = firsts.value_counts()
@@ -445,7 +462,7 @@ def _routing(visits: pd.DataFrame, outcome: pd.Series) -> dict:
     entries = entries[entries.index.isin(kept)]
     if entries.empty:
         raise ConfigError("the early cases", "must reach an outcome (no case before the split "
-                          "ends in a purchase, no purchase or completed walk)")
+                          "ends in a purchase, no purchase, walk-away or completed walk)")
     return {"counts": counts, "walk_aways": walk_aways,
             "exits": [e for e in EXITS.values() if _MARK + e in exit_names], "entries": entries,
             "dropped": dropped, "negative_gaps": negative, "visits": visits}
@@ -535,6 +552,8 @@ def _assemble(built: dict, service: pd.DataFrame, staffed: set[str], clients: in
                      "staff": staff or 0})
     for exit_ in exits:
         touchpoints[exit_] = _milestone(f"exit: the case ended in {exit_.replace('_', ' ')}")
+        if exit_ != EXITS["completed"]:
+            touchpoints[exit_]["outcome"] = exit_
     edge_rows = []
     if virtual_entry:
         total = int(entries.sum())
@@ -620,11 +639,7 @@ def _not_modelled(events: pd.DataFrame, early: pd.DataFrame, visits: pd.DataFram
     notes.append("a case's history: the next touchpoint depends on the current one alone "
                  "(first-order routing), so a simulated walk forgets what came before, e.g. "
                  "an offer already cancelled")
-    if kinds:
-        notes.append("declined cases reach the no_purchase exit, which the journey format "
-                     "counts as a completed walk like a purchase, until it has "
-                     "outcome-labelled exits (a later phase)")
-    else:
+    if not kinds:
         notes.append("outcomes: the log holds none of the outcome activities, so every case "
                      "is a completed walk at its last event and censored cases (still open "
                      "at the log's end) cannot be told apart")

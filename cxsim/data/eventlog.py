@@ -38,7 +38,7 @@ import pandas as pd
 
 from cxsim.errors import ConfigError
 
-__all__ = ["COLUMNS", "LIFECYCLES", "XES_KEYS", "read_event_log"]
+__all__ = ["COLUMNS", "LIFECYCLES", "XES_KEYS", "read_event_log", "visits_to_events"]
 
 COLUMNS = ("case", "activity", "timestamp", "lifecycle", "resource")
 """The columns of the table :func:`read_event_log` returns, in order."""
@@ -301,3 +301,51 @@ def _timestamps(values: pd.Series, where: str) -> pd.Series:
                               "(e.g. 2011-10-01T00:38:44.546+02:00)", text.iloc[row]) from None
     _first_bad(stamps.isna(), where, "must not be empty (a timestamp)")
     return stamps.astype("datetime64[ns, UTC]").reset_index(drop=True)
+
+
+def visits_to_events(visits: pd.DataFrame, staffed: set[str] | frozenset[str],
+                     origin: pd.Timestamp | str = "2020-01-01") -> pd.DataFrame:
+    """A run's visits (``Results.visits``) as an event log in this module's columns.
+
+    A staffed touchpoint's visit is worked on by someone, so it becomes a START at its
+    start and a COMPLETE at its end, as a firm's system records a case handled; any
+    other visit is one COMPLETE at its end (a milestone reached). The wait before a
+    START is not an event: in a firm's log it hides in the time between events, and so
+    it does here. Days become timestamps from *origin* (UTC).
+
+    Parameters
+    ----------
+    visits : pandas.DataFrame
+        ``case``, ``touchpoint``, ``start``, ``end`` (days), as ``Results.visits`` has them.
+    staffed : set of str
+        The staffed touchpoints' names.
+    origin : pandas.Timestamp or str
+        The day 0 of the run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`, ordered by case and time; ``resource`` is ``staff`` for
+        a staffed visit and empty otherwise.
+    """
+    origin = pd.Timestamp(origin)
+    origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
+    touchpoint = visits.touchpoint.astype(str).to_numpy()
+    worked = np.isin(touchpoint, sorted(staffed))
+    case = visits.case.to_numpy()
+    parts = [(case[worked], touchpoint[worked], visits.start.to_numpy()[worked], "start"),
+             (case, touchpoint, visits.end.to_numpy(), "complete")]
+    frame = pd.DataFrame({
+        "case": np.concatenate([p[0] for p in parts]),
+        "activity": np.concatenate([p[1] for p in parts]),
+        "day": np.concatenate([p[2] for p in parts]),
+        "lifecycle": np.repeat([p[3] for p in parts], [p[0].size for p in parts]),
+        "resource": np.concatenate([np.where(worked[worked], "staff", None),
+                                    np.where(worked, "staff", None)]),
+        "order": np.concatenate([2 * np.flatnonzero(worked), 2 * np.arange(case.size) + 1]),
+    }).sort_values(["case", "day", "order"], kind="stable")
+    frame["timestamp"] = origin + pd.to_timedelta(frame.pop("day"), unit="D")
+    frame = frame.drop(columns="order").reset_index(drop=True)[list(COLUMNS)]
+    frame.attrs["lifecycle"] = True
+    frame.attrs["file"] = "a simulated run's visits"
+    return frame

@@ -34,6 +34,7 @@ YAML format
         kind: hygiene             # optional: hygiene | delighter | neutral (default)
         cost_per_visit: 2.0       # optional float >= 0, default 0 (money)
         failure_probability: 0.03 # optional float in [0, 1], default 0.02
+        outcome: purchase         # exits only: purchase (default) | no_purchase | walk_away
         description: "..."        # optional str
     edges:                        # optional list of mappings, default []
       - {from: signup, to: app_use, probability: 0.9, delay_days: 1.0}
@@ -43,8 +44,20 @@ Rules: touchpoint names match ``^[A-Za-z0-9_\\-]+$``; unknown fields are errors;
 numbers must be finite and of numeric type (``true`` or ``"0.7"`` are not
 numbers); an edge joins two known touchpoints and appears once per
 (from, to) pair; the out-probabilities of a touchpoint sum to at most 1;
-exits have no outgoing edges; every touchpoint is reachable from the entry and
+exits have no outgoing edges; ``outcome`` is one of :data:`OUTCOMES` and only on an
+exit; every touchpoint is reachable from the entry and
 can reach an exit. Cycles, including self-loops, are allowed.
+
+How a walk ends
+---------------
+A walk that reaches an exit ends with that exit's ``outcome``: ``purchase``
+(the default, so a journey without outcomes reads as before) pays its order
+and counts as a purchase; ``no_purchase`` is finished but pays nothing and
+is no purchase (a declined loan: the client went the whole way and was
+refused); ``walk_away`` is an abandonment (a customer's cancellation),
+counted exactly as a walk that runs out of out-probability. Labelled exits
+let a journey discovered from an event log say *where* a case ended
+instead of folding a cancellation into the missing probability mass.
 
 GraphML format
 --------------
@@ -87,6 +100,10 @@ from cxsim.schema import MAX_CLIENTS, MAX_STAFF, NAME_PATTERN
 
 __all__ = [
     "DEFAULT_FAILURE_PROBABILITY",
+    "NO_PURCHASE",
+    "OUTCOMES",
+    "PURCHASE",
+    "WALK_AWAY",
     "DEFAULT_REFERENCE_CLIENTS",
     "JOURNEY_SUFFIXES",
     "KINDS",
@@ -100,6 +117,12 @@ __all__ = [
 
 KINDS = ("hygiene", "delighter", "neutral")
 """Allowed values of a touchpoint's ``kind``."""
+
+OUTCOMES = ("purchase", "no_purchase", "walk_away")
+"""Allowed values of an exit's ``outcome``; a walk's outcome code is the position here."""
+
+PURCHASE, NO_PURCHASE, WALK_AWAY = range(3)
+"""Outcome codes of :attr:`Journey.outcome` (positions in :data:`OUTCOMES`)."""
 
 DEFAULT_REFERENCE_CLIENTS = 10000
 """Market size the staff numbers of a journey are sized for, unless it says otherwise."""
@@ -128,6 +151,7 @@ _TOUCHPOINT_FIELDS = (
     "kind",
     "cost_per_visit",
     "failure_probability",
+    "outcome",
     "description",
 )
 _EDGE_REQUIRED = ("from", "to", "probability")
@@ -184,6 +208,10 @@ class Journey:
         Probability that a visit fails.
     is_exit : numpy.ndarray of bool
         Whether each touchpoint is an exit.
+    outcome : numpy.ndarray of int
+        Per touchpoint, the outcome code (:data:`PURCHASE`, :data:`NO_PURCHASE`,
+        :data:`WALK_AWAY`) of a walk that ends there at an exit; :data:`PURCHASE`
+        for non-exits, which never end a walk at an exit.
     next_touchpoints : list of list of int
         For each touchpoint, the indices of its successors in edge order.
     cumulative_probability : list of list of float
@@ -215,6 +243,7 @@ class Journey:
     next_touchpoints: list[list[int]]
     cumulative_probability: list[list[float]]
     delay_days: list[list[float]]
+    outcome: np.ndarray
     _index: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -339,6 +368,7 @@ class Journey:
             "cost_per_visit",
             "failure_probability",
             "is_exit",
+            "outcome",
         )
         return (
             all(getattr(self, a) == getattr(other, a) for a in scalars)
@@ -696,6 +726,12 @@ def journey_from_mapping(data: Any, source: str) -> Journey:
             where_key("entry"), f"entry must name a touchpoint ({', '.join(names)})", entry_name
         )
     exit_names = _exits(data["exits"], where_key("exits"), index)
+    for tp_name, fields in touchpoints.items():
+        if "outcome" in fields and tp_name not in exit_names:
+            raise ConfigError(
+                f"touchpoint {tp_name!r} in {source}",
+                f"outcome is only allowed on an exit (exits: {', '.join(exit_names)})",
+                fields["outcome"])
 
     raw_edges = data.get("edges")
     if raw_edges is None:
@@ -859,6 +895,7 @@ def _compile(
         next_touchpoints=next_touchpoints,
         cumulative_probability=cumulative_probability,
         delay_days=delay_days,
+        outcome=array([OUTCOMES.index(d.get("outcome", "purchase")) for d in nodes], np.int64),
     )
 
 
@@ -899,6 +936,12 @@ def _touchpoint(name: str, raw: Any, where: str) -> dict[str, Any]:
         low=0.0,
         high=1.0,
     )
+    if "outcome" in raw:  # kept only when given, so a journey without outcomes reads as before
+        outcome = raw["outcome"]
+        if not isinstance(outcome, str) or outcome not in OUTCOMES:
+            raise ConfigError(where, f"outcome must be one of {', '.join(OUTCOMES)}",
+                              _short(outcome))
+        fields["outcome"] = outcome
     description = _optional_string(raw.get("description"), where)
     if description:
         fields["description"] = description

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from cxsim.config import Config, config_hash
 from cxsim.model.firm import Firm, measured_kpi
@@ -29,11 +30,12 @@ from cxsim.model.market import (
 from cxsim.model.months import Months
 from cxsim.model.psychology import nps_classes
 from cxsim.simulation.results import Results
+from cxsim.simulation.walks import Routes, visit_times
 
 if TYPE_CHECKING:
     from cxsim.simulation.evaluation import Decisions, Surveyed
 
-__all__ = ["Books", "MONTHLY", "SEGMENT_MONTHLY", "TOUCHPOINT", "JOURNAL"]
+__all__ = ["Books", "MONTHLY", "SEGMENT_MONTHLY", "TOUCHPOINT", "JOURNAL", "VISITS"]
 
 MONTHLY = ("acquisitions", "acquisitions_marketing", "acquisitions_referral",
            "acquisitions_switch", "churned", "purchases", "abandoned", "revenue", "margin",
@@ -58,6 +60,10 @@ _SOURCE_COLUMNS = {SOURCE_MARKETING: "acquisitions_marketing",
 JOURNAL = ("client", "firm", "need_at", "ended_at", "completed", "visits", "memory", "nps",
            "churned")
 """Per evaluated walk, when ``sim.record_journeys`` asks for the journeys."""
+VISITS = ("case", "client", "firm", "touchpoint", "start", "end", "wait", "outcome")
+"""Per visit of an evaluated walk, when ``sim.record_visits`` asks for the visits."""
+WALK_OUTCOMES = ("purchase", "no_purchase", "walk_away")
+"""A walk's outcome as the visits table names it (``cxsim.model.journey.OUTCOMES``)."""
 LEDGER_VISITS = 250_000  # evaluated visits held per replication before booking them (~10 MB)
 
 
@@ -67,13 +73,18 @@ class Books:
 
     *seen_affect* and *seen_visits* hold, per touchpoint, the affect of the
     visits of walks the firm heard about since its last review: what its
-    quarterly reallocation can see. With *journeys*, every evaluated walk is kept too.
+    quarterly reallocation can see. With *journeys*, every evaluated walk is kept too; with
+    *visits* (the routing table the walks were walked on), every visit of one, its times
+    walked again at the end (``cxsim.simulation.walks.visit_times``).
     """
 
     def __init__(self, n_firms: int, n_segments: int, n_nodes: int, months: Months,
-                 replications: int = 1, journeys: bool = False) -> None:
+                 replications: int = 1, journeys: bool = False, visits: Routes | None = None
+                 ) -> None:
         self.months = months
         self.journal: list[dict[str, np.ndarray]] | None = [] if journeys else None
+        self._routes = visits
+        self.visit_log: list[tuple[np.ndarray, ...]] | None = None if visits is None else []
         self._limit = LEDGER_VISITS * replications
         self.shape = (n_firms, n_segments, months.n)
         self.monthly = {name: np.zeros((n_firms, months.n)) for name in MONTHLY}
@@ -99,16 +110,20 @@ class Books:
     def record(self, decided: Decisions) -> None:
         """Ledger one record of decisions, per walk and per visit (and its journeys)."""
         d, walks = decided, decided.walks
-        self._walks.append((self.cell(walks.firm, d.segment, d.month), walks.completed,
-                            d.revenue, d.margin, d.churned, d.answer, d.invited, d.answered,
-                            d.measured, d.cost))
+        self._walks.append((self.cell(walks.firm, d.segment, d.month), d.purchased,
+                            d.abandoned, d.revenue, d.margin, d.churned, d.answer, d.invited,
+                            d.answered, d.measured, d.cost))
         self._visits.append((walks.nodes, walks.lengths, d.heard, walks.ended, walks.waits,
                              d.felt, d.quality, d.failed, d.recovered))
         if self.journal is not None:
             self.journal.append({
                 "client": walks.client, "firm": walks.firm, "need_at": walks.need_at,
-                "ended_at": walks.ended, "completed": walks.completed, "visits": walks.lengths,
+                "ended_at": walks.ended, "completed": d.purchased, "visits": walks.lengths,
                 "memory": d.memory, "nps": d.answer, "churned": d.churned})
+        if self.visit_log is not None:
+            outcome = np.where(d.purchased, 0, np.where(d.abandoned, 2, 1))
+            self.visit_log.append((walks.client, walks.firm, walks.key, walks.need_at,
+                                   walks.lengths, walks.nodes, walks.waits, outcome))
         self._held += walks.nodes.size
         if self._held > self._limit:
             self.book()
@@ -121,8 +136,8 @@ class Books:
         """Sum the ledgers into the books."""
         self._held = 0
         if self._walks:
-            (cells, completed, revenue, margin, churned, answers, invited, answered, measured,
-             cost) = (np.concatenate(column) for column in zip(*self._walks))
+            (cells, completed, abandoned, revenue, margin, churned, answers, invited, answered,
+             measured, cost) = (np.concatenate(column) for column in zip(*self._walks))
             self._walks = []
             size = math.prod(self.shape)
 
@@ -138,7 +153,7 @@ class Books:
                 by_segment = count(weights)
                 self.segment_monthly[name] += by_segment
                 self.monthly[name] += by_segment.sum(axis=1)
-            for name, weights in (("abandoned", ~completed), ("cost_to_serve", cost),
+            for name, weights in (("abandoned", abandoned), ("cost_to_serve", cost),
                                   ("survey_invited", invited), ("nps_surveyed", answered),
                                   ("promoters_measured", answered & promoters_measured),
                                   ("detractors_measured", answered & detractors_measured)):
@@ -247,6 +262,7 @@ class Books:
         if self.journal is not None:
             journal = {k: np.concatenate([j[k] for j in self.journal]) if self.journal
                        else np.array([]) for k in JOURNAL}
+        visits = None if self.visit_log is None else self._visit_table(firms)
         f, size = len(cfg.firms), cfg.market.size
         out = []
         for i, replication in enumerate(replications):
@@ -274,8 +290,36 @@ class Books:
                 },
                 journeys=None if journal is None else _own_rows(journal, clients, mine.start),
                 prospects_final=prospects[i],
+                visit_log=None if visits is None else _numbered(
+                    _own_rows(visits, clients, mine.start)),
             ))
         return out
+
+    def _visit_table(self, firms: Sequence[Firm]) -> dict[str, np.ndarray]:
+        """Every visit of the evaluated walks, its times walked again, ordered by walk start."""
+        empty = tuple(np.empty(0, dtype) for dtype in (np.int64, np.int64, np.uint64, float,
+                                                       np.int64, np.int64, float, np.int64))
+        client, firm, key, need_at, lengths, nodes, waits, outcome = (
+            np.concatenate(column) for column in zip(*(self.visit_log or [empty])))
+        start, end = visit_times(self._routes, key, need_at, lengths, nodes, waits)
+        walk = np.repeat(np.arange(lengths.size), lengths)
+        # walks by their start (the need), a walk's visits in the order made
+        order = np.lexsort((np.arange(walk.size), walk, need_at[walk]))
+        names, code = np.unique([tp for one in firms for tp in one.journey.touchpoints],
+                                return_inverse=True)
+        walk = walk[order]
+        return {"walk": walk, "client": client[walk], "firm": firm[walk],
+                "touchpoint": pd.Categorical.from_codes(code[nodes[order]], names),
+                "start": start[order], "end": end[order], "wait": waits[order],
+                "outcome": pd.Categorical.from_codes(outcome[walk], WALK_OUTCOMES)}
+
+
+def _numbered(visits: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One replication's visits with its walks numbered 0, 1, ... in order (the case)."""
+    walk = visits.pop("walk")
+    first = np.ones(walk.size, dtype=bool)
+    first[1:] = walk[1:] != walk[:-1]
+    return {"case": np.cumsum(first) - 1, **visits}
 
 
 def _own_rows(table: dict[str, np.ndarray], clients: range, first_firm: int

@@ -108,7 +108,8 @@ class Engine:
             state.need_mean, churn_bounds(cfg, state, segments), months, self._keys["walks"],
             self._evaluate_before_queue)
         self.books = Books(len(self.firms), len(segments.names), self.touchpoints.firm.size,
-                           months, len(roots), cfg.sim.record_journeys)
+                           months, len(roots), cfg.sim.record_journeys,
+                           routes if cfg.sim.record_visits else None)
         self.pools = Pools(len(roots), cfg.market.size, self._keys["acquisition"],
                            self.calendar.walk_numbers)
         self.pools.enter(state.prospects(), self.env.now)
@@ -216,7 +217,7 @@ class Engine:
             talks = d.talks
             self._outbox.append((clients[talks], firms[talks], d.praise[talks],
                                  walks.key[talks]))
-        self.relationships.record(state.relationship[clients], walks.completed, d.revenue,
+        self.relationships.record(state.relationship[clients], d.purchased, d.revenue,
                                   d.margin, d.clv, churned, walks.ended)
         state.leave(clients[churned], firms[churned])
         self.books.record(d)

@@ -30,6 +30,7 @@ from cxsim.model.firm import (
     upsell_factor,
     walk_revenue,
 )
+from cxsim.model.journey import PURCHASE, WALK_AWAY
 from cxsim.model.market import GONE, ClientState, Relationships, Segments
 from cxsim.model.months import Months
 from cxsim.schema import ANSWER_CLASSES, SURVEYS
@@ -54,6 +55,7 @@ class Touchpoints:
     cost: np.ndarray
     failure: np.ndarray
     staffed: np.ndarray
+    outcome: np.ndarray  # how a walk ending at an exit here ends (``journey.OUTCOMES``)
 
     @classmethod
     def of(cls, firms: list[Firm]) -> Touchpoints:
@@ -64,7 +66,7 @@ class Touchpoints:
             np.concatenate([np.full(f.journey.n_touchpoints, i, dtype=np.int64)
                             for i, f in enumerate(firms)]),
             cat("base_quality"), cat("hygiene"), cat("delighter"), cat("cost_per_visit"),
-            cat("failure_probability"), cat("staffed"))
+            cat("failure_probability"), cat("staffed"), cat("outcome"))
 
 
 @dataclass
@@ -143,6 +145,8 @@ class Decisions:
     quality: np.ndarray  # per visit
     failed: np.ndarray  # per visit
     recovered: np.ndarray  # per visit
+    purchased: np.ndarray  # the walk ended at a purchase exit
+    abandoned: np.ndarray  # ... ran out of out-probability or ended at a walk-away exit
 
 
 def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
@@ -160,10 +164,14 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
             return None
         walks = walks.take(stayed)
     clients, firms, seeds = walks.client, walks.firm, walks.key
-    ended, completed, lengths = walks.ended, walks.completed, walks.lengths
+    ended, lengths = walks.ended, walks.lengths
     nodes, waits = walks.nodes, walks.waits
     total = nodes.size
     starts = walks.starts()
+    # an exit's outcome: a declined walk is finished but no purchase, a cancelled one abandoned
+    outcome = touchpoints.outcome[nodes[starts + lengths - 1]]
+    completed = walks.completed & (outcome == PURCHASE)
+    abandoned = ~walks.completed | (outcome == WALK_AWAY)
 
     expectation = state.expectation[np.repeat(clients, lengths)]
     segment = state.segment[clients]
@@ -231,7 +239,8 @@ def evaluate(walks: WalkTable, state: ClientState, segments: Segments,
     return Decisions(
         walks, segment, month, new_expectation, trust, attitude, memory, answers, heard,
         invited, answered, measured, revenue, margin, clv, churned, moves_to, talks, praise,
-        np.add.reduceat(touchpoints.cost[nodes], starts), felt, quality, failed, recovered)
+        np.add.reduceat(touchpoints.cost[nodes], starts), felt, quality, failed, recovered,
+        completed, abandoned)
 
 
 def _switch(clients: np.ndarray, left: np.ndarray, seeds: np.ndarray, state: ClientState,

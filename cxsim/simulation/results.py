@@ -39,6 +39,16 @@
     ``referrals_per_client_year`` (referral acquisitions per active
     client-year, month-end stocks times month lengths: what each client's
     talk brings, whatever the acquisition budget).
+``journeys`` (with ``sim.record_journeys``)
+    One row per evaluated walk: client, firm, need and end days, ``completed``
+    (a purchase), visits, memory, NPS answer, churned.
+``visits`` (with ``sim.record_visits``; None otherwise)
+    The run as an event log, one row per visit of an evaluated walk (warm-up
+    included): ``case`` (the walk, numbered by its start), ``client``,
+    ``firm``, ``touchpoint``, ``start`` (service began, after any wait) and
+    ``end`` in days, ``wait`` (days in the queue before ``start``: the arrival
+    is ``start - wait``), and the walk's ``outcome`` (purchase, no_purchase or
+    walk_away: an abandonment, at a walk-away exit or without one).
 
 Every row carries ``run_id``, ``seed``, ``replication`` (the spawn key) and
 ``config_hash``.
@@ -69,7 +79,9 @@ __all__ = ["Results", "mean_ci", "monthly_band", "ratio_ci", "Crossover", "cross
 
 SAVED_SECTIONS = ("sim", "market", "firms")  # a saved config.yaml's sections that pages read
 SAVED_NUMBERS = ("sim.years", "sim.days_per_month", "market.size")  # and numbers they print
-TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys")
+TABLES = ("timeseries", "segments", "clients", "touchpoints", "summary", "journeys", "visits")
+OPTIONAL = ("journeys", "visits")
+"""Tables a run keeps only when asked (``sim.record_journeys``, ``sim.record_visits``)."""
 _IDS = "run_id seed replication config_hash "
 COLUMNS = {table: frozenset((_IDS + names).split()) for table, names in {
     "timeseries": "firm month t_days acquisitions acquisitions_marketing acquisitions_referral "
@@ -279,6 +291,7 @@ class Results:
     journeys: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    visits: pd.DataFrame | None = None
 
     @classmethod
     def from_run(cls, *, cfg: Config, replication: int, config_hash: str, firm_names: list[str],
@@ -286,7 +299,8 @@ class Results:
                  monthly: dict[str, np.ndarray], segment_monthly: dict[str, np.ndarray],
                  segment_names: list[str], relationships: dict[str, np.ndarray],
                  touchpoints: dict[str, Any], journeys: dict[str, np.ndarray] | None,
-                 prospects_final: int) -> Results:
+                 prospects_final: int, visit_log: dict[str, np.ndarray] | None = None
+                 ) -> Results:
         """Assemble the tables from the engine's arrays."""
         run_id = f"{config_hash}-s{cfg.seed}-r{replication}"
         ids = {"run_id": run_id, "seed": cfg.seed, "replication": replication,
@@ -376,8 +390,12 @@ class Results:
             "cxsim_version": __version__, "horizon_days": horizon_days,
             "warmup_days": warmup_days, "days_per_month": month_days,
         }
+        visits_df = None
+        if visit_log is not None:
+            visits_df = pd.DataFrame({**ids, **visit_log, "firm": pd.Categorical.from_codes(
+                visit_log["firm"], firm_names)})
         return cls(timeseries, segments, clients, touchpoints_df, summary, journeys_df, meta,
-                   as_plain(cfg))
+                   as_plain(cfg), visits_df)
 
     @staticmethod
     def _segments(ids: dict, names: np.ndarray, segment_names: list[str], months: int,
@@ -523,7 +541,7 @@ class Results:
         frames = {}
         for table in TABLES:
             path = out / f"{table}.parquet"
-            optional = table == "journeys" and not path.exists()
+            optional = table in OPTIONAL and not path.exists()
             frames[table] = None if optional else read_parquet(path)
             if optional or table not in COLUMNS:
                 continue

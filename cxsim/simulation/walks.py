@@ -14,6 +14,13 @@ on one journey, the reference the tests hold these loops to.
 
 Finished walks travel as a :class:`WalkTable` (columns, visits flattened in
 walk order) to the evaluation (``cxsim.simulation.evaluation``).
+
+When and for how long each visit took place (``sim.record_visits``) is not kept
+while walking: :func:`visit_times` walks a finished walk again from its key,
+its need and its waits, which is all its times depend on (the queues a walk
+met are in its waits). So the run pays nothing for it when it is off, and
+when it is on the replay's last end must be the walk's end, which the tests
+hold it to: a change of the timing rule here that is not made there fails.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from cxsim.model.journey import Journey
 from cxsim.streams import Walk, compiled_uniform
 
 __all__ = ["ABANDONED", "EXIT", "STAFFED", "Routes", "Stretches", "WalkTable", "edge", "stretch",
-           "walk_on"]
+           "visit_times", "walk_on"]
 
 
 class Routes:
@@ -228,3 +235,57 @@ class WalkTable:
         return WalkTable(*(np.concatenate([getattr(t, c) for t in tables])
                            for c in (*_COLUMNS, "nodes", "waits")))
 
+
+
+@njit(cache=True)
+def _visit_times(routes, keys, need_at, lengths, nodes, waits):
+    staffed, service, is_exit, sure, degree, cumulative, following, delay = routes
+    start = np.empty(nodes.size)
+    end = np.empty(nodes.size)
+    v = 0
+    for w in range(keys.size):
+        key, t, position = keys[w], need_at[w], _FIRST_STEP
+        for j in range(lengths[w]):
+            node = nodes[v]
+            s = t + waits[v]  # a staffed visit starts when a server is free; the rest at once
+            end[v] = s - service[node] * math.log1p(-compiled_uniform(key, position))
+            start[v] = s
+            if staffed[node]:  # visits.advance: service at i, the route at i + 1 unless sure
+                position += 1 if sure[node] and not is_exit[node] else 2
+            else:  # walk_on: service, then the route unless at an exit or sure
+                position += 1 if is_exit[node] or sure[node] else 2
+            v += 1
+            if j + 1 < lengths[w]:
+                k = 0
+                while following[node, k] != nodes[v]:
+                    k += 1
+                t = end[v - 1] + delay[node, k]
+    return start, end
+
+
+def visit_times(routes: Routes, keys: np.ndarray, need_at: np.ndarray, lengths: np.ndarray,
+                nodes: np.ndarray, waits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each visit's start and end (days) of finished walks, walked again from their draws.
+
+    A walk's times follow from its need, its keyed draws (service times at
+    the positions :func:`walk_on` and ``cxsim.simulation.visits.advance`` draw
+    them) and its waits: a visit starts at its arrival plus its wait, ends
+    after its service, and the next arrival is the end plus the edge's delay.
+
+    Parameters
+    ----------
+    routes : Routes
+        The routing table the walks were walked on.
+    keys, need_at, lengths : numpy.ndarray
+        Per walk: its key, the day of its need (its start at the entry), its visits.
+    nodes, waits : numpy.ndarray
+        Per visit, in walk order: the touchpoint (global node number) and the wait.
+
+    Returns
+    -------
+    start, end : numpy.ndarray
+        Per visit: the day its service began (after any wait) and the day it ended.
+    """
+    return _visit_times(routes.arrays, np.asarray(keys, dtype=np.uint64),
+                        np.asarray(need_at, dtype=float), np.asarray(lengths, dtype=np.int64),
+                        np.asarray(nodes, dtype=np.int64), np.asarray(waits, dtype=float))

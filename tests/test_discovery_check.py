@@ -1,0 +1,88 @@
+"""The check of a discovered journey on the log's later cases (``cxsim-discover --check``):
+its measures on hand-made cases, a known journey's log, and the command's bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxsim import discover_cli
+from cxsim.data.discovery import discover
+from cxsim.data.discovery_check import Cases, check, ngram_distance
+from tests.test_discover import FLAGS, OUTCOMES, SPLIT, TRUTH, generate
+
+
+def cases(*sequences: str) -> Cases:
+    """Cases of one-letter activities, e.g. ``cases("ab", "ac")``."""
+    case = np.repeat(np.arange(len(sequences)), [len(s) for s in sequences])
+    activity = np.array([a for s in sequences for a in s], dtype=object)
+    return Cases(case, activity, pd.Series(["purchase"] * len(sequences)),
+                 np.ones(len(sequences)))
+
+
+def test_ngram_distance_counts_padded_ngrams() -> None:
+    assert ngram_distance(cases("ab", "abc"), cases("abc", "ab"), 2) == 0.0
+    assert ngram_distance(cases("ab"), cases("cd"), 3) == 1.0
+    # 2-grams (start,a) (a,b) (b,end) against (start,a) (a,c) (c,end): 4 differ of 3 + 3
+    assert ngram_distance(cases("ab"), cases("ac"), 2) == pytest.approx(4 / 6)
+    # 3-grams of "aab" padded: (s,s,a) (s,a,a) (a,a,b) (a,b,e) (b,e,e); of "ab": (s,s,a)
+    # (s,a,b) (a,b,e) (b,e,e): 3 in common, 2 + 1 differ of 5 + 4
+    assert ngram_distance(cases("aab"), cases("ab"), 3) == pytest.approx(3 / 9)
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("check")
+    log = generate(TRUTH)
+    found = discover(log, SPLIT, name="known", **OUTCOMES)
+    files = discover_cli.write(found, folder / "known.yaml", folder / "known.csv")
+    return log, found, files, check(log, found, SPLIT, files[1], files[0], replications=5)
+
+
+def test_a_known_journey_fits_its_later_cases(known) -> None:
+    log, found, files, result = known
+    s = result.summary.set_index("measure")
+    for outcome in ("purchase", "no_purchase", "walk_away"):
+        assert abs(s.loc[f"share_{outcome}", "mean"] - s.loc[f"share_{outcome}", "actual"]) \
+            < 0.03
+    assert s.loc["ngram_2_distance", "mean"] < 0.05 and s.loc["ngram_3_distance", "mean"] < 0.05
+    assert abs(s.loc["activities_per_case", "mean"] / s.loc["activities_per_case", "actual"]
+               - 1) < 0.03
+    assert s.loc["cycle_time_emd_hours", "mean"] > 0
+    assert len(result.replications) == 5
+    assert set(result.activities.activity) == {"apply", "call", "review", "approve", "decline",
+                                               "cancel"}
+
+
+def test_the_check_writes_fit_json_and_csvs(known, tmp_path) -> None:
+    result = known[3]
+    paths = result.write(tmp_path / "fit")
+    assert [p.name for p in paths] == ["fit.json", "fit_summary.csv", "fit_replications.csv",
+                                       "fit_activities.csv"]
+    fit = json.loads(paths[0].read_text())
+    assert fit["replications"] == 5 and "cycle_time_q50_hours" in fit["measures"]
+    assert fit["measures"]["ngram_2_distance"]["actual_in_band"] is None
+
+
+def test_the_command_checks_and_refuses_a_bad_n(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    generate(TRUTH, cases=600).to_csv("log.csv", index=False)
+    argv = ["log.csv", "--split", str(SPLIT.date()), "--out", "j/known.yaml", *FLAGS]
+    with pytest.raises(SystemExit) as stop:
+        discover_cli.main([*argv, "--check", "-n", "1"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "-n" in err and "a band needs two runs" in err
+    assert not (tmp_path / "j").exists()
+    late = ["log.csv", "--split", "2020-04-01", "--out", "j/known.yaml", *FLAGS, "--check"]
+    with pytest.raises(SystemExit) as stop:
+        discover_cli.main(late)
+    assert stop.value.code == 2 and not (tmp_path / "j").exists()
+    assert capsys.readouterr().err.strip().startswith(
+        "cxsim-discover: error: --check needs a later period of at least 31 days")
+    discover_cli.main([*argv, "--check", "-n", "2", "--check-out", "fit"])
+    out = capsys.readouterr().out
+    assert "Check on the" in out and (tmp_path / "fit" / "fit.json").is_file()
