@@ -14,8 +14,9 @@ runs the journey next. Bad input is one line and exit status 2, and nothing is w
 
 With ``--check`` it then simulates the journey on the later cases' arrivals, cut at the
 log's last event, ``-n`` times, and compares with the actual later cases
-(:mod:`cxsim.data.discovery_check`): ``fit.json`` and CSVs in ``--check-out`` (default
-``outputs/discover/NAME``).
+(:mod:`cxsim.data.discovery_check`): ``fit.json``, CSVs and ``report.html``
+(:mod:`cxsim.report.discovery`: the answer in words, then the charts) in ``--check-out``
+(default ``outputs/discover/NAME``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from cxsim.errors import ConfigError
 from cxsim.model.journey import journey_from_mapping
 from cxsim.schema import NAME_PATTERN
 
-__all__ = ["PROG", "main", "run_overrides", "summary_text", "write"]
+__all__ = ["PROG", "main", "run_overrides", "summary_text", "write", "write_check_page"]
 
 PROG = "cxsim-discover"
 
@@ -103,7 +104,7 @@ def _parser():
                         help="hours a staff member works a week (default 40)")
     parser.add_argument("--check", action="store_true",
                         help="simulate the journey on the later cases' arrivals and compare "
-                        "with the actual later cases (fit.json and CSVs)")
+                        "with the actual later cases (fit.json, CSVs and report.html)")
     parser.add_argument("-n", "--replications", type=int, default=20, metavar="N",
                         help="replications of the check (default 20)")
     parser.add_argument("--check-out", type=Path, default=None, metavar="DIR",
@@ -160,11 +161,20 @@ def main(argv: list[str] | None = None) -> None:
         try:
             result = check(events, found, args.split, args.out, cohort, args.replications)
             files = result.write(folder)
+            files.append(write_check_page(result, found, folder / "report.html", command))
         except ConfigError as error:
             fail(PROG, str(error))
         except OSError as error:
             fail(PROG, f"cannot write: {error.strerror or error}: {error.filename or ''}")
         print("", check_text(result), *(f"  {path}" for path in files), sep="\n")
+
+
+def write_check_page(result, found: Discovery, path: Path, command: str = "") -> Path:
+    """The check's ``report.html`` (:func:`cxsim.report.discovery.check_page`), written whole."""
+    from cxsim.report.discovery import check_page
+    from cxsim.report.page import write as write_page
+
+    return write_page(check_page(result, found, command), path)
 
 
 def summary_text(found: Discovery, journey: Path, cohort: Path) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from cxsim import discover_cli
 from cxsim.data.discovery import discover
-from cxsim.data.discovery_check import Cases, check, ngram_distance
+from cxsim.data.discovery_check import Cases, check, in_progress, ngram_distance
 from tests.test_discover import FLAGS, OUTCOMES, SPLIT, TRUTH, generate
 
 
@@ -61,7 +61,8 @@ def test_the_check_writes_fit_json_and_csvs(known, tmp_path) -> None:
     result = known[3]
     paths = result.write(tmp_path / "fit")
     assert [p.name for p in paths] == ["fit.json", "fit_summary.csv", "fit_replications.csv",
-                                       "fit_activities.csv"]
+                                       "fit_activities.csv", "fit_waits.csv",
+                                       "fit_in_progress.csv"]
     fit = json.loads(paths[0].read_text())
     assert fit["replications"] == 5 and "cycle_time_q50_hours" in fit["measures"]
     assert fit["measures"]["ngram_2_distance"]["actual_in_band"] is None
@@ -86,3 +87,26 @@ def test_the_command_checks_and_refuses_a_bad_n(tmp_path, capsys, monkeypatch) -
     discover_cli.main([*argv, "--check", "-n", "2", "--check-out", "fit"])
     out = capsys.readouterr().out
     assert "Check on the" in out and (tmp_path / "fit" / "fit.json").is_file()
+    assert (tmp_path / "fit" / "report.html").is_file() and "fit/report.html" in out
+
+
+def test_waits_and_cases_in_progress_are_measured_on_both_sides(known) -> None:
+    """The log's wait before a staffed START (from its SCHEDULE or the step before) and the
+    simulated one (the edge's delay plus the queue) agree on a known journey, whose log has
+    the same waits by construction; cases in progress agree within 10%."""
+    s = known[3].summary.set_index("measure")
+    assert abs(s.loc["wait_mean_hours", "mean"] / s.loc["wait_mean_hours", "actual"] - 1) < 0.1
+    assert abs(s.loc["in_progress_mean", "mean"] / s.loc["in_progress_mean", "actual"] - 1) \
+        < 0.1
+    waits = known[3].waits
+    assert set(waits.activity) == {"call", "review"} and (waits.actual_visits > 0).all()
+    assert (waits.queue_mean_hours >= 0).all() and (waits.queue_mean_hours < waits["mean"]).all()
+    series = known[3].in_progress
+    assert series.day.iloc[0] == 0 and (series.band_low <= series.band_high).all()
+
+
+def test_cases_in_progress_counts_begun_and_not_ended() -> None:
+    c = Cases(np.array([0, 1]), np.array(["a", "b"], dtype=object),
+              pd.Series(["purchase", "purchase"]), np.ones(2), began=np.array([0.5, 1.5]),
+              ended=np.array([2.5, 1.7]))
+    assert in_progress(c, np.array([0.0, 1.0, 1.6, 2.0, 3.0])).tolist() == [0, 1, 2, 1, 0]

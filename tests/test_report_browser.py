@@ -286,3 +286,47 @@ def test_the_calibration_report_says_the_fit_in_words_first_and_a_flag_above_it(
     box, answer = warning.bounding_box(), page.locator("#answer").bounding_box()
     assert box["y"] + box["height"] <= answer["y"] and box["y"] < 800
     page.close()
+
+
+def test_the_check_page_says_the_fit_first_and_its_numbers_are_fit_json(browser, tmp_path,
+                                                                         monkeypatch):
+    """``cxsim-discover --check``'s report.html: it loads offline, the bottom line is the
+    answer's first sentence and on the first screen, and its figures are fit.json's."""
+    import json
+
+    from cxsim import discover_cli
+    from cxsim.report.discovery import MEASURES, duration
+    from tests.test_discover import FLAGS, SPLIT, TRUTH, generate
+
+    monkeypatch.chdir(tmp_path)
+    generate(TRUTH, cases=900).to_csv("log.csv", index=False)
+    discover_cli.main(["log.csv", "--split", str(SPLIT.date()), "--out", "j/known.yaml",
+                       *FLAGS, "--check", "-n", "3", "--check-out", "fit"])
+    fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    m = fit["measures"]
+    page, seen = open_page(browser, tmp_path / "fit" / "report.html")
+    assert_offline(seen)
+    first = page.locator("#answer p").first
+    bottom = first.inner_text()
+    assert "sentence" in (first.get_attribute("class") or "")
+    gap = max(100 * abs(m[f"share_{o}"]["mean"] - m[f"share_{o}"]["actual"])
+              for o in ("purchase", "no_purchase", "walk_away"))
+    median = m["cycle_time_q50_hours"]
+    assert bottom.startswith("The simulated journey reproduces the later cases' outcome "
+                             f"shares within {gap:.1f} percentage points; cycle times are ")
+    assert f"({duration(median['mean'])} simulated against {duration(median['actual'])} " \
+        "actual)" in bottom
+    page.set_viewport_size({"width": 1280, "height": 800})
+    box = first.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 800
+    rows = page.locator("#measures tbody tr").all()
+    assert len(rows) == len(m)
+    for row in rows:
+        cells = row.locator("td").all_inner_texts()
+        name = next(k for k, v in MEASURES.items() if v == cells[0])
+        value = m[name]["mean"]
+        shown = f"{100 * value:.1f}%" if name.startswith("share_") else f"{value:,.4g}"
+        assert cells[2] == shown, name
+    assert page.locator("#not-modelled tbody tr").count() >= 5
+    assert page.locator("#charts img").count() == 4 and page.locator(".tile").count() == 4
+    page.close()

@@ -19,7 +19,17 @@ process simulation models", BPM; Camargo, Dumas & González-Rojas 2020, SIMOD):
   activity's count per case (in ``activities.csv``);
 - **cycle time**, from a case's first activity's start to its last one's end, in hours:
   the earth mover's distance (Wasserstein-1) between the two distributions, undiscretised,
-  and the 10, 50 and 90% quantiles.
+  and the 10, 50 and 90% quantiles;
+- **waits before staffed work**: the hours from a case's previous event to the start of
+  each staffed visit (in the log: from the SCHEDULE of the work item, or the COMPLETE of
+  the step before, to its START; simulated: from the end of the visit before, so the edge's
+  delay plus the queue at the touchpoint), their mean and 50 and 90% quantiles over all
+  staffed visits, and per touchpoint in ``fit_waits.csv`` beside the simulated queue alone;
+  the journey puts the log's SCHEDULE -> START wait in its edges' delays, so only the sum
+  can be compared;
+- **cases in progress**: each day from the split to the cut, the number of cases begun and
+  not yet ended (of the cases that ended by the cut, on both sides), its mean over the days,
+  and the day-by-day series in ``fit_in_progress.csv``.
 
 Censored cases are left out on both sides: an actual case with no outcome activity by the
 log's end, like a simulated walk not ended by the cut (which the run does not record).
@@ -45,8 +55,8 @@ from scipy.stats import wasserstein_distance
 from cxsim.data.discovery import DAY_NS, EXITS, Discovery, case_outcomes, case_visits
 from cxsim.errors import ConfigError
 
-__all__ = ["CASE_OUTCOMES", "Check", "check", "later_cases", "later_period_days",
-           "ngram_distance", "simulated_cases"]
+__all__ = ["CASE_OUTCOMES", "Check", "check", "in_progress", "later_cases",
+           "later_period_days", "ngram_distance", "simulated_cases"]
 
 CASE_OUTCOMES = ("purchase", "no_purchase", "walk_away")
 """The outcomes whose shares are compared (``completed`` in a log without outcomes reads
@@ -63,11 +73,15 @@ class Cases:
     activity: np.ndarray  # per instance, the activity's name
     outcome: pd.Series  # per case, its outcome
     cycle_hours: np.ndarray  # per case
+    began: np.ndarray | None = None  # per case, days from the split to its first start
+    ended: np.ndarray | None = None  # per case, days from the split to its last end
+    waits: pd.DataFrame | None = None  # per staffed visit: activity, gap_hours, queue_hours
 
 
 def _cases(case: np.ndarray, activity: np.ndarray, start: np.ndarray, end: np.ndarray,
-           outcome: pd.Series) -> Cases:
-    """Instances ordered by case then start (cases numbered in order), cycle times."""
+           outcome: pd.Series, waits: pd.DataFrame | None = None) -> Cases:
+    """Instances ordered by case then start (cases numbered in order), cycle times; *start*
+    and *end* in days from the split."""
     codes, number = np.unique(case, return_inverse=True)
     order = np.lexsort((start, number))
     number, activity, start, end = number[order], activity[order], start[order], end[order]
@@ -75,7 +89,25 @@ def _cases(case: np.ndarray, activity: np.ndarray, start: np.ndarray, end: np.nd
     began = np.minimum.reduceat(start, first) if first.size else np.empty(0)
     ended = np.maximum.reduceat(end, first) if first.size else np.empty(0)
     return Cases(number, activity, pd.Series(outcome.reindex(codes).to_numpy()),
-                 (ended - began) * 24.0)
+                 (ended - began) * 24.0, began, ended, waits)
+
+
+def _actual_waits(events: pd.DataFrame, staffed: frozenset[str]) -> pd.DataFrame:
+    """Per START of a staffed activity that is not its case's first event: the hours since
+    the case's event before it (the work item's SCHEDULE, or the step before's COMPLETE)."""
+    from cxsim.data.discovery import _ns
+
+    ordered = events.assign(row=np.arange(len(events))).sort_values(
+        ["case", "timestamp", "row"], kind="stable")
+    stamp = _ns(ordered.timestamp)
+    case = ordered.case.to_numpy()
+    after = np.zeros(len(ordered), bool)
+    after[1:] = case[1:] == case[:-1]
+    at = np.flatnonzero(after & (ordered.lifecycle.to_numpy() == "start")
+                        & ordered.activity.isin(staffed).to_numpy())
+    return pd.DataFrame({"activity": ordered.activity.to_numpy()[at],
+                         "gap_hours": (stamp[at] - stamp[at - 1]) / DAY_NS * 24.0,
+                         "queue_hours": np.nan})
 
 
 def later_cases(events: pd.DataFrame, found: Discovery, split: pd.Timestamp) -> Cases:
@@ -89,10 +121,14 @@ def later_cases(events: pd.DataFrame, found: Discovery, split: pd.Timestamp) -> 
         if kinds else pd.Series("purchase", index=pd.Index(late.case.unique()))
     outcome = outcome.replace({"completed": "purchase"})
     ended = outcome.index[outcome != "censored"]
-    visits = case_visits(late[late.case.isin(ended)], found.staffed_activities)
+    done = late[late.case.isin(ended)]
+    visits = case_visits(done, found.staffed_activities)
+    origin = pd.Timestamp(split).value  # UTC nanoseconds
     return _cases(visits.case.to_numpy(), visits.activity.to_numpy(),
-                  visits.start.to_numpy() / DAY_NS, visits.end.to_numpy() / DAY_NS,
-                  outcome[outcome != "censored"])
+                  (visits.start.to_numpy() - origin) / DAY_NS,
+                  (visits.end.to_numpy() - origin) / DAY_NS,
+                  outcome[outcome != "censored"],
+                  _actual_waits(done, found.staffed_activities))
 
 
 def simulated_cases(visits: pd.DataFrame, found: Discovery) -> Cases:
@@ -101,9 +137,22 @@ def simulated_cases(visits: pd.DataFrame, found: Discovery) -> Cases:
     real = ~np.isin(touchpoint, sorted(_VIRTUAL - set(found.activity_names)))
     names = pd.Series(found.activity_names)
     outcome = visits.groupby("case", sort=True).outcome.first().astype(str)
-    return _cases(visits.case.to_numpy()[real],
-                  names.reindex(touchpoint[real]).to_numpy(),
-                  visits.start.to_numpy()[real], visits.end.to_numpy()[real], outcome)
+    case, start, end = (visits[c].to_numpy() for c in ("case", "start", "end"))
+    after = np.zeros(case.size, bool)
+    after[1:] = case[1:] == case[:-1]  # the visits of a case in the order made
+    at = np.flatnonzero(after & np.isin(touchpoint, list(found.staffed)))
+    waits = pd.DataFrame({"activity": names.reindex(touchpoint[at]).to_numpy(),
+                          "gap_hours": (start[at] - end[at - 1]) * 24.0,
+                          "queue_hours": visits.wait.to_numpy()[at] * 24.0})
+    return _cases(case[real], names.reindex(touchpoint[real]).to_numpy(), start[real],
+                  end[real], outcome, waits)
+
+
+def in_progress(cases: Cases, days: np.ndarray) -> np.ndarray:
+    """The cases begun and not yet ended at each of *days* (days from the split)."""
+    began, ended = np.sort(cases.began), np.sort(cases.ended)
+    return (np.searchsorted(began, days, side="right")
+            - np.searchsorted(ended, days, side="right")).astype(float)
 
 
 def _ngrams(cases: Cases, n: int, labels: dict[str, int]) -> pd.Series:
@@ -155,8 +204,27 @@ def _measures(actual: Cases, sim: Cases) -> dict[str, float]:
     for q in (10, 50, 90):
         out[f"cycle_time_q{q}_hours"] = float(np.percentile(sim.cycle_hours, q)) \
             if sim.cycle_hours.size else float("nan")
+    out.update(_wait_figures(sim))
+    out["in_progress_mean"] = float(in_progress(sim, _days(actual)).mean())
     out["cases"] = float(sim.outcome.size)
     return out
+
+
+def _days(actual: Cases) -> np.ndarray:
+    """The days the cases in progress are counted on: each whole day from the split to the
+    last actual case's end."""
+    return np.arange(0.0, float(np.floor(actual.ended.max())) + 1.0) if actual.ended.size \
+        else np.zeros(1)
+
+
+def _wait_figures(cases: Cases) -> dict[str, float]:
+    gaps = cases.waits.gap_hours.to_numpy()
+    if not gaps.size:
+        return {"wait_mean_hours": float("nan"), "wait_q50_hours": float("nan"),
+                "wait_q90_hours": float("nan")}
+    return {"wait_mean_hours": float(gaps.mean()),
+            "wait_q50_hours": float(np.percentile(gaps, 50)),
+            "wait_q90_hours": float(np.percentile(gaps, 90))}
 
 
 def _actual(actual: Cases) -> dict[str, float]:
@@ -167,6 +235,8 @@ def _actual(actual: Cases) -> dict[str, float]:
                cycle_time_emd_hours=0.0)
     for q in (10, 50, 90):
         out[f"cycle_time_q{q}_hours"] = float(np.percentile(actual.cycle_hours, q))
+    out.update(_wait_figures(actual))
+    out["in_progress_mean"] = float(in_progress(actual, _days(actual)).mean())
     out["cases"] = float(actual.outcome.size)
     return out
 
@@ -177,15 +247,18 @@ def _activity_counts(cases: Cases) -> pd.Series:
 
 @dataclass(frozen=True)
 class Check:
-    """The check's tables: per measure (``summary``), per replication, per activity."""
+    """The check's tables: per measure (``summary``), per replication, per activity, per
+    staffed touchpoint (``waits``) and per day (``in_progress``)."""
 
     summary: pd.DataFrame
     replications: pd.DataFrame
     activities: pd.DataFrame
     facts: dict
+    waits: pd.DataFrame | None = None
+    in_progress: pd.DataFrame | None = None
 
     def write(self, folder: Path | str) -> list[Path]:
-        """``fit.json`` and the three CSVs in *folder*; their paths."""
+        """``fit.json`` and the CSVs in *folder*; their paths."""
         from cxsim.files import write_text
 
         folder = Path(folder)
@@ -198,7 +271,10 @@ class Check:
                 write_text(folder / "fit_summary.csv", self.summary.to_csv(index=False)),
                 write_text(folder / "fit_replications.csv",
                            self.replications.to_csv(index=False)),
-                write_text(folder / "fit_activities.csv", self.activities.to_csv(index=False))]
+                write_text(folder / "fit_activities.csv", self.activities.to_csv(index=False)),
+                *(write_text(folder / f"fit_{name}.csv", frame.to_csv(index=False))
+                  for name, frame in (("waits", self.waits), ("in_progress", self.in_progress))
+                  if frame is not None)]
 
 
 def _band(values: np.ndarray) -> dict[str, float]:
@@ -293,4 +369,38 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
              "censored": "left out on both sides: actual cases without an outcome by the "
                          "log's end, simulated walks not ended by the cut",
              "measures_defined_in": "cxsim.data.discovery_check"}
-    return Check(summary, rows, activities, facts)
+    return Check(summary, rows, activities, facts, _waits_table(actual, sims),
+                 _in_progress_table(actual, sims))
+
+
+def _waits_table(actual: Cases, sims: list[Cases]) -> pd.DataFrame:
+    """Per staffed activity: the actual visits and mean hours before them, the simulated
+    mean (its interval and band over replications) and the simulated queue alone."""
+    names = sorted(set(actual.waits.activity).union(*(set(s.waits.activity) for s in sims)))
+    real = actual.waits.groupby("activity").gap_hours
+    rows = []
+    for name in names:
+        means = np.array([s.waits.gap_hours[s.waits.activity == name].mean() for s in sims])
+        queues = np.array([s.waits.queue_hours[s.waits.activity == name].mean() for s in sims])
+        means = means[~np.isnan(means)]
+        band = _band(means) if means.size >= 2 else dict.fromkeys(
+            ("mean", "ci_low", "ci_high", "band_low", "band_high"), float("nan"))
+        rows.append({"activity": name,
+                     "actual_visits": int(real.size().get(name, 0)),
+                     "actual_mean_hours": float(real.mean().get(name, float("nan"))), **band,
+                     "queue_mean_hours": float(np.nanmean(queues)) if np.isfinite(
+                         queues).any() else float("nan")})
+    return pd.DataFrame(rows, columns=["activity", "actual_visits", "actual_mean_hours",
+                                       "mean", "ci_low", "ci_high", "band_low", "band_high",
+                                       "queue_mean_hours"])
+
+
+def _in_progress_table(actual: Cases, sims: list[Cases]) -> pd.DataFrame:
+    """Per day from the split: the actual cases in progress, and the simulated mean and 95%
+    band over replications."""
+    days = _days(actual)
+    runs = np.array([in_progress(s, days) for s in sims])
+    return pd.DataFrame({"day": days, "actual": in_progress(actual, days),
+                         "mean": runs.mean(axis=0),
+                         "band_low": np.percentile(runs, 2.5, axis=0),
+                         "band_high": np.percentile(runs, 97.5, axis=0)})
