@@ -1,12 +1,15 @@
 """Bad input, generated: a careless or hostile user's overrides, journeys, cohort files,
-transaction logs, saved result folders and scenario pairs.
+transaction logs, event logs, saved result folders and scenario pairs.
 
 Each case mutates the valid tiny scenario (``TINY``) with one to three
 overrides, replaces its journey with a mutated copy of a valid one, or sets
 one to four settings at or just inside an end of their declared bounds
 (valid but extreme: these reach a run); or it hands a command a generated
 file or argument list: a cohort file to ``cxsim``, a transaction log to
-``cxsim-calibrate``, a damaged copy of a saved run to ``cxsim-report``, a
+``cxsim-calibrate``, an event log (CSV or XES, damaged: a missing column, an unreadable
+timestamp, an unknown lifecycle, a case of one event, a split outside the log or leaving no
+later case, an external entity, an entity-expansion bomb, truncated XML) to
+``cxsim-discover``, a damaged copy of a saved run to ``cxsim-report``, a
 pair of scenarios to ``cxsim-compare``. It is tried in a worker process
 under a time and an address-space limit. A case must end in one of two ways:
 
@@ -108,8 +111,8 @@ class Case:
     overrides: tuple[str, ...]
     unknown: bool = False  # an override names no setting: an error is required
     journey: str | None = None  # YAML text of a mutated journey, written for the case
-    surface: str = "run"  # run, cohort, transactions, report or compare
-    text: str = ""  # the generated file: a cohort or a transaction log
+    surface: str = "run"  # run, cohort, transactions, eventlog, report or compare
+    text: str = ""  # the generated file: a cohort, a transaction log or an event log
     arguments: tuple[str, ...] = ()  # the command's own arguments
     damage: tuple[tuple[str, str, str], ...] = ()  # report: (file, how, text) to a saved run
     pair: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # compare: a's and b's overrides
@@ -343,6 +346,125 @@ def transaction_cases(draw) -> Case:
                 arguments=tuple(arguments))
 
 
+EVENT_COLUMNS = ["case", "activity", "timestamp", "lifecycle", "resource"]
+SPLIT = "2020-03-01"
+BAD_STAMPS = ["x", "", "2020-13-45T10:00:00", "yesterday", "1e400", "2020-02-30", "99999-01-01",
+              "2020-01-01T25:00:00+00:00", "NaT", "0"]
+BAD_LIFECYCLES = ["done", "", "START ", "Complete", "schedule", "x" * 300, "start\n", "None"]
+DOCTYPES = {
+    "xxe": '<!DOCTYPE log [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
+    "bomb": '<!DOCTYPE log [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;">]>',
+    "external": '<!DOCTYPE log SYSTEM "http://example.invalid/log.dtd">',
+}
+
+
+def _event_log(seed: int, cases: int) -> list[dict[str, str]]:
+    """A loan-like log: apply, a staffed call (SCHEDULE, START, COMPLETE) once or more, and
+    an outcome (approve, decline, cancel); cases start over 120 days from 2020-01-01."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    origin = np.datetime64("2020-01-01T00:00:00", "s")
+    rows = []
+    for case in range(cases):
+        t = float(rng.uniform(0, 120 * 86400))
+
+        def add(activity: str, lifecycle: str, resource: str, at: float,
+                name: str = f"c{case}") -> None:
+            stamp = origin + np.timedelta64(int(at), "s")
+            rows.append({"case": name, "activity": activity,
+                         "timestamp": f"{stamp}+00:00", "lifecycle": lifecycle,
+                         "resource": resource})
+
+        add("apply", "complete", "system", t)
+        for _ in range(int(rng.geometric(0.6))):
+            t += float(rng.exponential(3600))
+            add("call", "schedule", "system", t)
+            t += float(rng.exponential(7200))
+            who = str(rng.choice(["ann", "bob"]))
+            add("call", "start", who, t)
+            t += float(rng.exponential(600))
+            add("call", "complete", who, t)
+        t += float(rng.exponential(86400))
+        add(str(rng.choice(["approve", "decline", "cancel"], p=[0.4, 0.35, 0.25])), "complete",
+            "system", t)
+    return rows
+
+
+def _xes(header: list[str], rows: list[list[str]], head: str = "") -> str:
+    """A small XES document of *rows* (one trace per case), keys by the XES standard."""
+    from xml.sax.saxutils import quoteattr
+
+    keys = {"activity": ("string", "concept:name"), "timestamp": ("date", "time:timestamp"),
+            "lifecycle": ("string", "lifecycle:transition"),
+            "resource": ("string", "org:resource")}
+    lines = ['<?xml version="1.0" encoding="UTF-8" ?>', head,
+             '<log xes.version="1.0" xmlns="http://www.xes-standard.org/">']
+    traces: dict[str, list[list[str]]] = {}
+    case = header.index("case") if "case" in header else None
+    for row in rows:
+        traces.setdefault(row[case] if case is not None else "t", []).append(row)
+    for name, events in traces.items():
+        lines.append("<trace>" + (f'<string key="concept:name" value={quoteattr(name)}/>'
+                                  if case is not None else ""))
+        for row in events:
+            lines.append("<event>" + "".join(
+                f"<{keys[c][0]} key=\"{keys[c][1]}\" value={quoteattr(v)}/>"
+                for c, v in zip(header, row) if c in keys) + "</event>")
+        lines.append("</trace>")
+    lines.append("</log>")
+    return "\n".join(lines)
+
+
+@st.composite
+def eventlog_cases(draw) -> Case:
+    """An event log, CSV or XES, with one kind of damage or none, and the command's
+    arguments (``cxsim-discover``, sometimes with a short ``--check``)."""
+    rows = _event_log(draw(st.integers(0, 2**16)), draw(st.sampled_from([60, 200, 2, 200])))
+    header = list(EVENT_COLUMNS)
+    kind = draw(st.sampled_from(["none", "none", "missing", "stamp", "lifecycle", "one",
+                                 "no_later", "outside", "xxe", "bomb", "external",
+                                 "truncated", "cells"]))
+    split = SPLIT
+    if kind == "missing":
+        header.remove(draw(st.sampled_from(["case", "activity", "timestamp"])))
+    elif kind == "stamp":
+        rows[draw(st.integers(0, len(rows) - 1))]["timestamp"] = draw(st.sampled_from(BAD_STAMPS))
+    elif kind == "lifecycle":
+        rows[draw(st.integers(0, len(rows) - 1))]["lifecycle"] = draw(
+            st.sampled_from(BAD_LIFECYCLES))
+    elif kind == "one":
+        rows.append({**rows[draw(st.integers(0, len(rows) - 1))], "case": "lonely"})
+    elif kind == "no_later":
+        starts: dict[str, str] = {}
+        for row in rows:
+            starts[row["case"]] = min(starts.get(row["case"], row["timestamp"]), row["timestamp"])
+        last = max(starts.values())
+        split = draw(st.sampled_from([last[:19] + ".5+00:00", last[:10] + "T23:59:59+00:00"]))
+    elif kind == "outside":
+        split = draw(st.sampled_from(["2030-01-01", "1990-01-01", "x", "", "2020-13-01",
+                                      "2020-01-01T00:00:00+00:00"]))
+    elif kind == "cells":
+        for _ in range(draw(st.integers(1, 3))):
+            row = draw(st.integers(0, len(rows) - 1))
+            rows[row][draw(st.sampled_from(EVENT_COLUMNS))] = draw(st.one_of(CELLS, DATES))
+    table = [[row[c] for c in header] for row in rows]
+    xes = kind in ("xxe", "bomb", "external", "truncated") or draw(st.booleans())
+    if xes:
+        text = _xes(header, table, DOCTYPES.get(kind, ""))
+        if kind == "truncated":
+            text = text[: draw(st.integers(0, len(text) - 1))]
+        name = draw(st.sampled_from(["log.xes", "log.xes.gz"]))
+    else:
+        text, name = _csv(header, table), "log.csv"
+    arguments = [name, "--split", split, "--out",
+                 draw(st.sampled_from(["j/mine.yaml"] * 6 + ["bad name.yaml", "j/mine.txt"]))]
+    if draw(st.integers(0, 5)) == 0:
+        arguments += ["--check", "-n", draw(st.sampled_from(["2", "2", "1", "x"]))]
+    return Case((), surface="eventlog", text=text, arguments=tuple(arguments))
+
+
 SAVED = ["summary.parquet", "timeseries.parquet", "segments.parquet", "clients.parquet",
          "touchpoints.parquet", "journeys.parquet", "meta.json", "config.yaml",
          "comparison.json", "run.json", "summary.json"]
@@ -387,7 +509,8 @@ def compare_cases(draw) -> Case:
 
 
 CASES = st.one_of(override_cases(), override_cases(), journey_cases(), edge_cases(),
-                  cohort_cases(), transaction_cases(), report_cases(), compare_cases())
+                  cohort_cases(), transaction_cases(), eventlog_cases(), report_cases(),
+                  compare_cases())
 
 
 # ------------------------------------------------------------------ worker
@@ -481,6 +604,19 @@ def attempt_command(case: Case, folder: Path) -> tuple[str, str]:
         outcome = _command(main, ["log.csv", *case.arguments], folder, {"log.csv"})
         if outcome[0] == "result" and case.unknown:
             return "silent", "ran although an argument is out of its bounds"
+        return outcome
+    if case.surface == "eventlog":
+        import gzip
+
+        from cxsim.discover_cli import main
+
+        log = folder / case.arguments[0]
+        data = case.text.encode("utf-8", "surrogatepass")
+        log.write_bytes(gzip.compress(data, mtime=0) if log.suffix == ".gz" else data)
+        outcome = _command(main, [*case.arguments, "--check-out", "fit"], folder, {log.name})
+        fit = folder / "fit" / "fit.json"
+        if outcome[0] == "result" and fit.is_file() and "Infinity" in fit.read_text():
+            return "infinite", "an infinite number in fit.json"
         return outcome
     if case.surface == "report":
         from cxsim.report.cli import main
@@ -603,7 +739,8 @@ def _shown(case: Case) -> str:
 
 SURFACES = {"run": "overrides, journeys, settings at their bounds (cxsim)",
             "cohort": "cohort files (market.cohort)", "transactions": "transaction logs "
-            "(cxsim-calibrate)", "report": "saved result folders (cxsim-report)",
+            "(cxsim-calibrate)", "eventlog": "event logs (cxsim-discover)",
+            "report": "saved result folders (cxsim-report)",
             "compare": "scenario pairs (cxsim-compare)"}
 
 

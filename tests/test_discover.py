@@ -238,6 +238,8 @@ def bad_logs(tmp_path: Path, synthetic: pd.DataFrame) -> dict[str, tuple[Path, l
         ("life.csv", small.assign(lifecycle=["done"] * len(small)), [],
          "column 'lifecycle', row 1 must be a lifecycle transition"),
         ("empty.csv", small.iloc[:0], [], "holds no events"),
+        ("one.csv", pd.concat([small, small.iloc[:1].assign(case="lonely")]), [],
+         f"column 'case', row {len(small) + 1} must not hold a case of one event"),
         ("split.csv", small, ["--split", "2030-01-01"], "split must fall inside the log"),
         ("late.csv", small[small.case != "case2500"],
          ["--split", str(small[small.case != "case2500"].timestamp.max())],

@@ -156,6 +156,14 @@ def test_an_empty_case_or_activity_names_its_row(tmp_path):
     assert "column 'activity', row 2 must not be empty" in one_line(tmp_path, events, "log.csv")
 
 
+def test_a_case_of_one_event_names_its_row_and_the_case(tmp_path):
+    events = pd.concat([EVENTS, EVENTS.iloc[[0]].assign(case="c3")], ignore_index=True)
+    message = one_line(tmp_path, events, "log.csv")
+    assert "column 'case', row 6 must not hold a case of one event" in message
+    assert message.endswith("got 'c3'")
+    assert "row 6 must not hold a case of one event" in one_line(tmp_path, events, "log.xes")
+
+
 def test_an_empty_log_is_refused(tmp_path):
     assert "holds no events" in one_line(tmp_path, EVENTS.iloc[:0], "log.csv")
     assert "is empty" in one_line(tmp_path, "", "empty.csv")

@@ -93,8 +93,9 @@ def read_event_log(path: Path | str, case: str | None = None, activity: str | No
         declares a document type (so no external entity or entity expansion is ever
         processed) or is not well-formed XML; if a column is missing (the message lists
         the file's columns); if a row has no case, no activity, a missing or unreadable
-        timestamp, or a lifecycle value outside :data:`LIFECYCLES`. Rows are events
-        numbered from 1 in file order.
+        timestamp, or a lifecycle value outside :data:`LIFECYCLES`; if a case has one event
+        only (the message names its first row and the case). Rows are events numbered from
+        1 in file order.
     """
     path = Path(path)
     source = f"event log '{path}'"
@@ -268,6 +269,12 @@ def _checked(raw: dict, named: dict[str, str], source: str) -> pd.DataFrame:
                               f"({', '.join(LIFECYCLES)})", values.iloc[row])
         frame["lifecycle"] = text.astype(str)
         lifecycle = True
+    events = frame.case.map(frame.case.value_counts())
+    if (events == 1).any():  # a walk is what follows its first step: one event shows none
+        row = int(np.flatnonzero(events.to_numpy() == 1)[0])
+        raise ConfigError(f"{named['case']}, row {row + 1}",
+                          "must not hold a case of one event (a case is a walk: its first "
+                          "event and at least one after it)", frame.case.iloc[row])
     frame["resource"] = (pd.Series(pd.NA, index=frame.index, dtype=object)
                          if raw["resource"] is None
                          else pd.Series(raw["resource"], dtype=object).astype("string"))
