@@ -67,6 +67,11 @@ CALIBRATION_CUSTOMERS = 1_000_000
 # 12. the ten-firm industry against the duel (the delivery-gap issue: at most 2x)
 INDUSTRY_SIZE = 20_000
 INDUSTRY_YEARS = 3.0
+# 13. cxsim-discover on BPIC 2012 (its check with 20 replications) and on a synthetic log
+DISCOVERY_LOG = ROOT / "data" / "eventlogs" / "BPI_Challenge_2012.xes.gz"
+DISCOVERY_SPLIT = "2012-01-15"
+DISCOVERY_REPLICATIONS = 20
+DISCOVERY_CASES = 100_000  # about a million events (benchmarks/event_log.py)
 TARGETS = {"ratio": (0.5, 2.0), "kb_per_client": (2.0, 1.0), "kb_per_client_1m": 1.0,
            "exponent": 1.1, "speedup": 1.7}  # (now, later) where two
 
@@ -214,6 +219,14 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    **ratio** = best industry / best duel, *paired* the min-max of the ratios of adjacent
    runs. Target (delivery-gap issue): at most 2: firms must not be a per-firm loop in the
    hot path.
+13. **Discovering a journey** (`cxsim-discover`, whole commands in fresh processes, Python's
+   start and imports included): BPIC 2012 (`{DISCOVERY_LOG.relative_to(ROOT)}`, split
+   {DISCOVERY_SPLIT}) discovered, best of {REPEATS}; the same with `--check -n
+   {DISCOVERY_REPLICATIONS}` (discovery, then {DISCOVERY_REPLICATIONS} replications on the
+   later cases' arrivals and the comparison, `report.html` written), once; and a synthetic
+   Parquet log of {DISCOVERY_CASES:,} loan-like cases, about a million events
+   (`benchmarks/event_log.py`), discovered, best of {REPEATS}. Targets (issue 31): under 10 s,
+   under 60 s and under 60 s.
 """
 
 TABLES = {
@@ -261,6 +274,9 @@ TABLES = {
     "industry": ("## 12. An industry of ten firms", [
         "date (UTC)", "commit", "machine", "clients", "years", "duel visits", "duel (s)",
         "industry visits", "industry (s)", "ratio", "paired"]),
+    "discovery": ("## 13. Discovering a journey", [
+        "date (UTC)", "commit", "machine", "command", "events", "runs (s)", "best (s)",
+        "target (s)"]),
 }
 BROWSER_TABLES = ("studio",)
 """Measured only when asked for (``make bench-studio``): they need Chromium."""
@@ -796,7 +812,49 @@ def _child(kind: str, rest: list[str]) -> dict:
             "network": lambda: child_network(*rest),
             "studio": child_studio,
             "calibration": child_calibration,
-            "industry": child_industry}[kind]()
+            "industry": child_industry,
+            "discovery": child_discovery}[kind]()
+
+
+def child_discovery() -> dict:
+    """``cxsim-discover`` on BPIC 2012 (best of REPEATS), with its check (once), and on a
+    synthetic log of about a million events (written first, not timed; best of REPEATS)."""
+    import tempfile
+
+    sys.path.insert(0, str(HERE))
+    from event_log import SPLIT, write_log
+
+    def timed(arguments: list[str], folder: str, label: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "cxsim.discover_cli", *arguments], check=True,
+                       capture_output=True, cwd=folder)
+        _log(f"{label}: {time.perf_counter() - start:.1f} s")
+        return time.perf_counter() - start
+
+    bpic = [str(DISCOVERY_LOG), "--split", DISCOVERY_SPLIT, "--out", "j/bpic2012.yaml"]
+    out: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        out["bpic"] = {"events": 262_200, "runs": [timed(bpic, folder, "BPIC 2012")
+                                                   for _ in range(REPEATS)]}
+        out["check"] = {"events": 262_200, "runs": [timed(
+            [*bpic, "--check", "-n", str(DISCOVERY_REPLICATIONS), "--check-out", "fit"],
+            folder, f"BPIC 2012 and its check, -n {DISCOVERY_REPLICATIONS}")]}
+        log = Path(folder) / "synthetic.parquet"
+        events = write_log(log, DISCOVERY_CASES)
+        synthetic = [str(log), "--split", SPLIT, "--out", "j/synthetic.yaml", "--purchase",
+                     "approve", "--no-purchase", "decline", "--walk-away", "cancel"]
+        out["synthetic"] = {"events": events, "runs": [
+            timed(synthetic, folder, f"synthetic, {events:,} events") for _ in range(REPEATS)]}
+    return out
+
+
+def discovery_rows(m: dict) -> list[list[str]]:
+    what = {"bpic": ("BPIC 2012 discovered", 10),
+            "check": (f"BPIC 2012 discovered and checked, -n {DISCOVERY_REPLICATIONS}", 60),
+            "synthetic": ("synthetic log discovered", 60)}
+    return [[words, f"{m[k]['events']:,}", ", ".join(f"{r:.1f}" for r in m[k]["runs"]),
+             f"{min(m[k]['runs']):.1f}", f"under {target}"]
+            for k, (words, target) in what.items()]
 
 
 def child_calibration() -> dict:
@@ -923,6 +981,11 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
         print(f"an industry of ten firms and the duel, {INDUSTRY_SIZE:,} clients, best of "
               f"{REPEATS}:", file=sys.stderr)
         return [key + industry_row(_spawn("industry"))]
+    if name == "discovery":
+        print(f"cxsim-discover on BPIC 2012 (best of {REPEATS}), its check with "
+              f"{DISCOVERY_REPLICATIONS} replications, and on a synthetic log of "
+              f"{DISCOVERY_CASES:,} cases:", file=sys.stderr)
+        return [key + row for row in discovery_rows(_spawn("discovery"))]
     if name == "studio":
         print(f"the studio page in Chromium, Run pressed {REPEATS} times:", file=sys.stderr)
         return [key + studio_row(_spawn("studio"))]
