@@ -139,6 +139,9 @@ def test_an_unreadable_timestamp_names_its_row(tmp_path):
         tmp_path, events, "log.xes")
     events.loc[3, "timestamp"] = ""
     assert "column 'timestamp', row 4 must not be empty" in one_line(tmp_path, events, "e.csv")
+    events.loc[3, "timestamp"] = "2262-04-12"  # found by the fuzz: a traceback before
+    assert "column 'timestamp', row 4 must lie between 1678 and 2261" in one_line(
+        tmp_path, events, "far.csv")
 
 
 def test_an_unknown_lifecycle_names_its_row_and_the_known_ones(tmp_path):

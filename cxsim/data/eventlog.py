@@ -307,6 +307,12 @@ def _timestamps(values: pd.Series, where: str) -> pd.Series:
             raise ConfigError(f"{where}, row {row + 1}", "must be an ISO 8601 timestamp "
                               "(e.g. 2011-10-01T00:38:44.546+02:00)", text.iloc[row]) from None
     _first_bad(stamps.isna(), where, "must not be empty (a timestamp)")
+    outside = (stamps < pd.Timestamp.min.tz_localize("UTC")) | (
+        stamps > pd.Timestamp.max.tz_localize("UTC"))
+    if outside.any():  # nanosecond times, as the log's arithmetic needs, span 1677 to 2262
+        row = int(np.flatnonzero(outside.to_numpy())[0])
+        raise ConfigError(f"{where}, row {row + 1}", "must lie between 1678 and 2261 (a "
+                          "timestamp to the nanosecond)", str(values.iloc[row]))
     return stamps.astype("datetime64[ns, UTC]").reset_index(drop=True)
 
 

@@ -141,7 +141,8 @@ def check_sentences(result) -> list[str]:
     return out
 
 
-def _bars(ax, labels, actual, mean, low, high, horizontal: bool = False) -> None:
+def _bars(ax, labels, actual, mean, low, high, horizontal: bool = False,
+          legend: str = "best") -> None:
     """Actual against simulated, the simulated bar's whiskers spanning 95% of the runs."""
     x = np.arange(len(labels))
     width = 0.4
@@ -159,7 +160,7 @@ def _bars(ax, labels, actual, mean, low, high, horizontal: bool = False) -> None
                label="simulated (mean; whiskers: 95% of runs)")
         ax.set_xticks(x, labels)
         ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc=legend)
 
 
 def _shares_chart(s: pd.DataFrame) -> Chart:
@@ -167,7 +168,8 @@ def _shares_chart(s: pd.DataFrame) -> Chart:
     rows = [s.loc[f"share_{o}"] for o in OUTCOME_WORDS]
     _bars(ax, list(OUTCOME_WORDS.values()), *(100 * np.array([r[k] for r in rows])
                                               for k in ("actual", "mean", "band_low",
-                                                        "band_high")))
+                                                        "band_high")), legend="upper right")
+    ax.set_ylim(0, 1.4 * max(100 * r["band_high"] for r in rows))  # room for the legend
     ax.set_ylabel("% of the later cases that ended")
     ax.set_title("How the later cases ended: actual against simulated")
     fig.tight_layout()
@@ -182,7 +184,7 @@ def _cycle_chart(s: pd.DataFrame) -> Chart:
     rows = [s.loc[f"cycle_time_q{q}_hours"] for q in (10, 50, 90)]
     _bars(ax, ["quickest 10% under", "half under", "90% under"],
           *(np.array([r[k] for r in rows]) for k in ("actual", "mean", "band_low",
-                                                     "band_high")))
+                                                     "band_high")), legend="upper left")
     ax.set_yscale("log")
     ax.set_ylabel("hours from first step to last (log scale)")
     ax.set_title("How long a case takes")
