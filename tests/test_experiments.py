@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from markupsafe import escape
 
 import cxsim
@@ -283,3 +284,32 @@ def test_the_delivery_gap_experiment_runs_end_to_end_at_tiny_size(tmp_path):
     page = (tmp_path / "report.html").read_text()
     for sentence in answer_bullets(text):
         assert escape(sentence) in page
+
+
+# ------------------------------------------------------ BPIC 2012's journey (an event log)
+def test_the_bpic2012_journey_experiment_runs_end_to_end_at_tiny_size(tmp_path):
+    """Discover, check, then the what-if, on every tenth case of BPIC 2012 with two
+    replications: the check's page, the paired effects of both levers, and the summary
+    quoting them."""
+    run = importlib.import_module("experiments.bpic2012_journey.run")
+    found = run.main(["--tiny", "--out", str(tmp_path), "--quiet"])
+    assert (tmp_path / "check" / "report.html").is_file()
+    assert json.loads((tmp_path / "check" / "fit.json").read_text())["replications"] == 2
+    table = pd.read_csv(tmp_path / "table.csv")
+    assert set(table.cell) == set(run.CELLS) and len(table) == 2 * len(run.CELLS)
+    assert ((table.walk_away_share > 0) & (table.walk_away_share < 1)).all()
+    effects = pd.read_csv(tmp_path / "effects.csv")
+    assert set(effects.cell) == {"two_more_staff", "faster_call_back"}
+    assert set(effects.measure) == set(run.MEASURES)
+    staffed = yaml.safe_load((tmp_path / "journey" / "bpic2012_two_more_staff.yaml")
+                             .read_text())["touchpoints"][run.CALL_BACK]["staff"]
+    base = yaml.safe_load((tmp_path / "journey" / "bpic2012_as_discovered.yaml")
+                          .read_text())["touchpoints"][run.CALL_BACK]["staff"]
+    assert staffed == base + run.EXTRA_STAFF
+    faster = effects.set_index(["cell", "measure"]).loc[("faster_call_back",
+                                                         "cycle_mean_hours")]
+    assert faster.difference < 0  # a faster call-back shortens the mean case
+    text = (tmp_path / "summary.md").read_text()
+    assert all(run._said(row) in text for row in effects.itertuples())
+    assert (tmp_path / "effects.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "run.json").read_text())["tiny"] and found["table"] is not None
