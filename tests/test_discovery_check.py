@@ -110,3 +110,24 @@ def test_cases_in_progress_counts_begun_and_not_ended() -> None:
               pd.Series(["purchase", "purchase"]), np.ones(2), began=np.array([0.5, 1.5]),
               ended=np.array([2.5, 1.7]))
     assert in_progress(c, np.array([0.0, 1.0, 1.6, 2.0, 3.0])).tolist() == [0, 1, 2, 1, 0]
+
+
+def test_the_page_says_the_fit_first_and_what_a_log_without_outcomes_cannot_tell(known) -> None:
+    """The answer leads with the outcome shares' largest gap and the median cycle time; a log
+    holding no outcome activity (the help desk's) says that only the timing compares."""
+    from dataclasses import replace
+
+    from cxsim.report.discovery import check_page, share_gap_points
+    from cxsim.report.page import render
+
+    _, found, _, result = known
+    page = check_page(result, found, "cxsim-discover log.csv")
+    assert page.answer[0].startswith("The simulated journey reproduces the later cases' "
+                                     f"outcome shares within "
+                                     f"{share_gap_points(result.summary):.1f} percentage points")
+    assert [t.title for t in page.tiles][0] == "Outcome shares" and len(page.charts) == 4
+    bare = check_page(result, replace(found, outcome_activities={}))
+    assert bare.answer[0].startswith("The log records no outcome, so only the timing can be "
+                                     "compared: cycle times are ")
+    assert bare.tiles[0].value == "not in the log" and not bare.warnings
+    assert "<script" not in render(bare)

@@ -85,18 +85,24 @@ def _compare(simulated: float, actual: float, shorter: str, longer: str) -> str:
     return f"{shorter if change < 0 else longer} by {abs(change):.0%}"
 
 
-def check_sentences(result) -> list[str]:
+def check_sentences(result, outcomes: bool = True) -> list[str]:
     """The answer: the bottom line (outcome shares and cycle times), then each measure
-    in words, then what was compared with what."""
+    in words, then what was compared with what. Without *outcomes* (a log holding no
+    outcome activity, where every case counts as completed) the shares say nothing, and
+    the bottom line says so."""
     s = result.summary.set_index("measure")
     f = result.facts
     gap = share_gap_points(result.summary)
     median = s.loc["cycle_time_q50_hours"]
+    timing = (f"cycle times are "
+              f"{_compare(median['mean'], median['actual'], 'shorter', 'longer')} at the "
+              f"median ({duration(median['mean'])} simulated against "
+              f"{duration(median['actual'])} actual).")
+    if not outcomes:
+        return [f"The log records no outcome, so only the timing can be compared: {timing}",
+                *check_sentences(result)[2:]]
     out = [f"The simulated journey reproduces the later cases' outcome shares within "
-           f"{gap:.1f} percentage points; cycle times are "
-           f"{_compare(median['mean'], median['actual'], 'shorter', 'longer')} at the median "
-           f"({duration(median['mean'])} simulated against {duration(median['actual'])} "
-           "actual)."]
+           f"{gap:.1f} percentage points; {timing}"]
     shares = "; ".join(
         f"{OUTCOME_WORDS[o]} {100 * s.loc[f'share_{o}', 'actual']:.1f}% actual, "
         f"{100 * s.loc[f'share_{o}', 'mean']:.1f}% simulated (95% of runs "
@@ -185,13 +191,17 @@ def _cycle_chart(s: pd.DataFrame) -> Chart:
     _bars(ax, ["quickest 10% under", "half under", "90% under"],
           *(np.array([r[k] for r in rows]) for k in ("actual", "mean", "band_low",
                                                      "band_high")), legend="upper left")
-    ax.set_yscale("log")
-    ax.set_ylabel("hours from first step to last (log scale)")
+    values = np.array([[r[k] for r in rows] for k in ("actual", "mean")])
+    wide = bool((values > 0).all() and values.max() / values.min() > 100)
+    if wide:  # quantiles decades apart (minutes to weeks): a log scale shows them all
+        ax.set_yscale("log")
+    ax.set_ylabel("hours from first step to last" + (" (log scale)" if wide else ""))
     ax.set_title("How long a case takes")
     fig.tight_layout()
     return chart_from_figure(
-        fig, "Bar chart on a log scale of the 10%, 50% and 90% quantiles of cycle time in "
-        "hours, actual beside simulated with whiskers spanning 95% of the runs.",
+        fig, "Bar chart of the 10%, 50% and 90% quantiles of cycle time in hours"
+        + (" on a log scale" if wide else "") + ", actual beside simulated with whiskers "
+        "spanning 95% of the runs.",
         "Each pair: the time within which 10%, half and 90% of the cases ended.")
 
 
@@ -321,21 +331,27 @@ def check_page(result, found, command: str = "") -> Page:
                 > SHARE_TOLERANCE]
     median, wait, busy = (s.loc[m] for m in ("cycle_time_q50_hours", "wait_mean_hours",
                                              "in_progress_mean"))
+    outcomes = bool(found.outcome_activities)
     tiles = [
         Tile("Outcome shares", f"within {gap:.1f} points",
-             ("largest gap between an outcome's simulated and actual share",)),
+             ("largest gap between an outcome's simulated and actual share",)) if outcomes
+        else Tile("Outcome shares", "not in the log",
+                  ("no outcome activity: every case counts as completed",)),
         Tile("Median cycle time", f"{duration(median['mean'])} vs {duration(median['actual'])}",
              ("simulated vs actual",)),
         Tile("Wait before staffed work", f"{duration(wait['mean'])} vs "
              f"{duration(wait['actual'])}",
              ("simulated vs actual, mean; the median "
               f"{duration(s.loc['wait_q50_hours', 'mean'])} vs "
-              f"{duration(s.loc['wait_q50_hours', 'actual'])}",)),
+              f"{duration(s.loc['wait_q50_hours', 'actual'])}",)) if np.isfinite(wait["actual"])
+        else Tile("Wait before staffed work", "not observed",
+                  ("the log has no start of staffed work",)),
         Tile("Cases in progress", f"{busy['mean']:,.0f} vs {busy['actual']:,.0f}",
              ("simulated vs actual, on an average day",)),
     ]
     tables = [_measures_table(result.summary)]
-    charts = [_cycle_chart(s), _activities_chart(result.activities)]
+    charts = [_cycle_chart(s)] if outcomes else []
+    charts.append(_activities_chart(result.activities))
     if result.waits is not None and len(result.waits):
         tables.append(_waits_table(result.waits))
         charts.append(_waits_chart(result.waits))
@@ -347,10 +363,10 @@ def check_page(result, found, command: str = "") -> Page:
         subtitle=(f"{counts['early_cases']:,} cases before {counts['split']} discovered; "
                   f"{f['later_cases_ended']:,} later cases compared; "
                   f"{f['replications']} simulated replications"),
-        answer=check_sentences(result),
-        warnings=warnings,
+        answer=check_sentences(result, outcomes),
+        warnings=warnings if outcomes else [],
         tiles=tiles,
-        headline=_shares_chart(s),
+        headline=_shares_chart(s) if outcomes else _cycle_chart(s),
         tables=tables,
         charts=charts,
         assumptions=[_defaults_table(found.defaults)],
