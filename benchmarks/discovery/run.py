@@ -12,17 +12,19 @@ What it does, in ``benchmarks/discovery/out/`` (git-ignored):
    resource, start_time, end_time, outcome``; a staffed visit from its START to its COMPLETE,
    a milestone at its COMPLETE, as :func:`cxsim.data.discovery.case_visits` reads a log):
    ``early.csv`` (every early case: SIMOD's training log), ``later.csv`` (every later case:
-   SIMOD's test log, so it simulates as many cases from the split), ``floor.csv`` (the early
-   cases with an outcome) and ``actual.csv`` (the later cases with an outcome);
+   SIMOD's test log, so it simulates as many cases from the split), ``early_ended.csv`` (the
+   early cases with an outcome), ``floor.csv`` (as many of them as the later period has
+   ended, drawn at random) and ``actual.csv`` (the later cases with an outcome);
 3. simulates cxsim's journey on the later cases' arrivals, cut at the log's last event,
    *replications* times, with ``sim.record_visits`` (``cxsim_<i>.csv``), timed;
-4. runs SIMOD 5.2.1 in the side environment (``simod_side.py``): discovery on ``early.csv``
-   with a small budget, then *replications* simulations of the later period, each cut at the
-   log's last event like cxsim's (``simod_<i>.csv``), timed;
+4. runs SIMOD 5.2.1's command line in the side environment, twice (``SIMOD_VARIANTS``:
+   without and with its extraneous-delay discovery): discovery on ``early.csv`` with a small
+   budget (``SIMOD_BUDGET``), then *replications* simulations of the later period, each cut
+   at the log's last event like cxsim's (``simod_<i>.csv``, ``simod_delays_<i>.csv``), timed;
 5. measures every simulated log against ``actual.csv`` twice: with cxsim's own functions
    (:mod:`cxsim.data.discovery_check`) and with ``log-distance-measures`` in the side
    environment (``ldm_side.py``), on the same files; prints the table and appends it to
-   ``benchmarks/RESULTS.md`` (table 14) unless ``--no-write``.
+   ``benchmarks/RESULTS.md`` (the next free table number, 14 or above) unless ``--no-write``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ SIDE = HERE / ".venv" / "bin" / "python"
 LOG = ROOT / "data" / "eventlogs" / "BPI_Challenge_2012.xes.gz"
 SPLIT = "2012-01-15"
 REPLICATIONS = 20
+FLOOR_SEED = 2012
 COLUMNS = ["case_id", "activity", "resource", "start_time", "end_time", "outcome"]
 
 
@@ -62,7 +65,9 @@ def write_instances(path: Path, case, activity, resource, start_ns, end_ns, outc
     frame = frame.sort_values(["case_id", "start", "end"], kind="stable")
     frame["start_time"] = _stamp(frame.start.to_numpy()).to_numpy()
     frame["end_time"] = _stamp(frame.end.to_numpy()).to_numpy()
-    frame[COLUMNS].to_csv(path, index=False)
+    text = frame[COLUMNS].to_csv(index=False)
+    if not path.exists() or path.read_text() != text:  # unchanged: keep its measures' cache
+        path.write_text(text)
     return int(frame.case_id.nunique())
 
 
@@ -116,11 +121,19 @@ def prepare(replications: int) -> dict:
     is_early = visits.case.isin(early_case)
     ended = visits.outcome != "censored"
     for name, rows in (("early", is_early), ("later", ~is_early),
-                       ("floor", is_early & ended), ("actual", ~is_early & ended)):
+                       ("early_ended", is_early & ended), ("actual", ~is_early & ended)):
         part = visits[rows]
         facts[f"{name}_cases"] = write_instances(
             OUT / f"{name}.csv", part.case, part.activity, part.resource, part.start, part.end,
             part.outcome)
+    # The floor: as many early cases as the later period has ended, drawn at random (n-gram
+    # counts are absolute, so a log twice the size is far by its size alone).
+    ended_early = visits.case[is_early & ended].unique()
+    sample = np.random.default_rng(FLOOR_SEED).choice(
+        ended_early, size=min(facts["actual_cases"], ended_early.size), replace=False)
+    part = visits[visits.case.isin(sample)]
+    facts["floor_cases"] = write_instances(OUT / "floor.csv", part.case, part.activity,
+                                           part.resource, part.start, part.end, part.outcome)
 
     import cxsim
     from cxsim.config import DAYS_PER_YEAR, to_config
@@ -168,12 +181,28 @@ SIMOD_BUDGET = {
 }
 """SIMOD's optimisation budget here: 3 hyperopt trials for control flow (Split Miner 1's
 eta and epsilon, gateway probabilities discovered) and 3 for the resource model, one
-simulation per trial, 1 for the case arrivals; no extraneous-delay, batching,
-prioritisation or data-attribute discovery (SIMOD's defaults are 10 trials each, 3
-simulations per trial)."""
+simulation per trial, 1 for the case arrivals; no batching, prioritisation or
+data-attribute discovery (SIMOD's defaults are 10 trials each, 3 simulations per trial)."""
+
+SIMOD_VARIANTS = {
+    "simod": ("SIMOD", {}),
+    "simod_delays": ("SIMOD + extraneous delays", {"extraneous_activity_delays": {
+        "optimization_metric": "relative_event_distribution",
+        "discovery_method": "eclipse-aware", "num_iterations": 1,
+        "num_evaluations_per_iteration": 1}}),
+}
+"""The two SIMOD runs: without and with its extraneous-delay discovery (the waits between
+activities no resource explains: in BPIC 2012, mostly the customer's), one trial."""
+
+SIMOD_BUDGET_TEXT = ("control flow 3 trials (Split Miner 1, eta and epsilon searched, "
+                     "gateway probabilities discovered), resource model 3 trials, case "
+                     "arrivals 1 trial, one simulation per trial; *+ extraneous delays* adds "
+                     "one trial of SIMOD's extraneous-delay discovery (eclipse-aware); no "
+                     "batching, prioritisation or data attributes (SIMOD's defaults: 10 "
+                     "trials, 3 simulations each)")
 
 
-def simod_config(replications: int) -> str:
+def simod_config(replications: int, variant: str) -> str:
     """SIMOD's configuration (version 5.2): train on ``early.csv``, test on ``later.csv``."""
     import yaml
 
@@ -188,36 +217,38 @@ def simod_config(replications: int) -> str:
                                           "cycle_time_emd"],
                    "discover_data_attributes": False, "clean_intermediate_files": True},
         "preprocessing": {"multitasking": False, "enable_time_concurrency_threshold": 0.5},
-        **SIMOD_BUDGET,
+        **SIMOD_BUDGET, **SIMOD_VARIANTS[variant][1],
     }
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def run_simod(replications: int) -> dict:
-    """Discovery and the final simulations by SIMOD's command line, in ``out/simod``."""
+def run_simod(replications: int, variant: str) -> dict:
+    """Discovery and the final simulations by SIMOD's command line, in ``out/<variant>``."""
     import shutil
 
-    (OUT / "simod_config.yml").write_text(simod_config(replications))
-    shutil.rmtree(OUT / "simod", ignore_errors=True)
+    (OUT / f"{variant}_config.yml").write_text(simod_config(replications, variant))
+    shutil.rmtree(OUT / variant, ignore_errors=True)
     t0 = time.perf_counter()
-    with open(OUT / "simod.log", "w") as log:
-        done = subprocess.run([str(SIDE.parent / "simod"), "-c", "simod_config.yml", "-o", "simod"],
-                              cwd=OUT, stdout=log, stderr=subprocess.STDOUT, check=False)
+    with open(OUT / f"{variant}.log", "w") as log:
+        done = subprocess.run([str(SIDE.parent / "simod"), "-c", f"{variant}_config.yml",
+                               "-o", variant], cwd=OUT, stdout=log, stderr=subprocess.STDOUT,
+                              check=False)
     seconds = time.perf_counter() - t0
     if done.returncode:
-        raise RuntimeError(f"SIMOD exited {done.returncode}: see out/simod.log")
-    return {"simod_total_s": seconds}
+        raise RuntimeError(f"SIMOD exited {done.returncode}: see out/{variant}.log")
+    return {f"{variant}_wall_s": seconds}
 
 
-def simod_logs(facts: dict, replications: int) -> None:
+def simod_logs(facts: dict, replications: int, variant: str) -> bool:
     """SIMOD's simulated logs as this benchmark's CSVs: each case's outcome from its last
     outcome activity (as the actual cases'), cases not ended by the log's last event
-    left out (as cxsim's run is cut there and the actual censored cases are)."""
+    left out (as cxsim's run is cut there and the actual censored cases are). False when
+    the run wrote fewer logs."""
     kinds = facts["outcome_activities"]
     last = pd.Timestamp(facts["log_end"])
-    found = sorted((OUT / "simod").rglob("best_result/evaluation/simulated_log_*.csv"))
+    found = sorted((OUT / variant).rglob("best_result/evaluation/simulated_log_*.csv"))
     if len(found) < replications:
-        raise RuntimeError(f"SIMOD wrote {len(found)} simulated logs, not {replications}")
+        return False
     kept, cut, none = [], [], []
     for i, path in enumerate(found[:replications]):
         log = pd.read_csv(path, dtype={"case_id": str})
@@ -232,21 +263,21 @@ def simod_logs(facts: dict, replications: int) -> None:
         outcome = marks.groupby("case_id").activity.last().map(kinds)
         outcome = outcome.reindex(log.case_id.unique()).fillna("none")
         none.append(int((outcome == "none").sum()))
-        kept.append(write_instances(OUT / f"simod_{i}.csv", log.case_id, log.activity.to_numpy(),
-                                    log.resource.to_numpy(), log.start.to_numpy(),
-                                    log.end.to_numpy(),
+        kept.append(write_instances(OUT / f"{variant}_{i}.csv", log.case_id,
+                                    log.activity.to_numpy(), log.resource.to_numpy(),
+                                    log.start.to_numpy(), log.end.to_numpy(),
                                     outcome.reindex(log.case_id).to_numpy()))
-    facts["simod_cases_kept_mean"] = float(np.mean(kept))
-    facts["simod_cases_cut_mean"] = float(np.mean(cut))
-    facts["simod_cases_without_outcome_mean"] = float(np.mean(none))
-
-
-def simod_timings() -> dict:
-    """Discovery and final-simulation time from SIMOD's own runtimes file, if written."""
-    out = {}
-    for path in (OUT / "simod").rglob("runtimes.json"):
-        out.update({f"simod_{k}": v for k, v in json.loads(path.read_text()).items()})
-    return out
+    facts[f"{variant}_cases_kept_mean"] = float(np.mean(kept))
+    facts[f"{variant}_cases_cut_mean"] = float(np.mean(cut))
+    facts[f"{variant}_cases_without_outcome_mean"] = float(np.mean(none))
+    runtimes = {}
+    for path in (OUT / variant).rglob("runtimes.json"):
+        runtimes.update(json.loads(path.read_text()))
+    facts[f"{variant}_runtimes"] = runtimes
+    facts[f"{variant}_discovery_s"] = (runtimes.get("SIMOD_TOTAL_RUNTIME", float("nan"))
+                                       + runtimes.get("preprocessing", 0.0))
+    facts[f"{variant}_evaluation_s"] = runtimes.get("evaluate-final-BPS-model", float("nan"))
+    return True
 
 
 # --- the measures, twice ------------------------------------------------------------------
@@ -254,6 +285,8 @@ def simod_timings() -> dict:
 CROSS = ("ngram_2_distance", "ngram_3_distance", "cycle_time_emd_hours")
 """The measures both implementations compute (the rest have no counterpart in the other)."""
 TOLERANCE = 1e-6
+DATED = ("ldm_absolute_event_emd_hours", "ldm_case_arrival_emd_hours")
+"""Measures of absolute dates: the floor, from an earlier period, has none comparable."""
 
 
 def side_measures(logs: dict[str, str], cache: str) -> dict:
@@ -262,7 +295,10 @@ def side_measures(logs: dict[str, str], cache: str) -> dict:
     path = OUT / f"{cache}.json"
     newest = max((OUT / p).stat().st_mtime for p in [*logs.values(), "actual.csv"])
     if path.exists() and path.stat().st_mtime > newest:
-        cached = json.loads(path.read_text())
+        try:
+            cached = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            cached = {}
         if set(cached) == set(logs):
             return cached
     job = json.dumps({"original": "actual.csv", "simulated": logs})
@@ -280,13 +316,14 @@ def own_measures(actual, path: Path) -> dict:
     return _measures(actual, read_cases(path))
 
 
-def measure_all(replications: int, with_simod: bool) -> tuple[dict, pd.DataFrame]:
+def measure_all(replications: int, simod: list[str]) -> tuple[dict, pd.DataFrame]:
     """Every log's measures by both implementations: one row per (tool, replication)."""
     actual = read_cases(OUT / "actual.csv")
     rows = []
-    tools = ["cxsim"] + (["simod"] if with_simod else [])
-    for tool in ["floor", *tools]:
+    tools = ["cxsim", *simod]
+    for tool in ["floor", "floor_all", *tools]:
         names = {"floor": "floor.csv"} if tool == "floor" else {
+            "floor_all": "early_ended.csv"} if tool == "floor_all" else {
             f"{tool}_{i}": f"{tool}_{i}.csv" for i in range(replications)}
         side = side_measures(names, f"ldm_{tool}")
         for name, file in names.items():
@@ -304,7 +341,7 @@ VALUE_MEASURES = {  # measure: (label, scale, decimals); the error is |value - a
     "share_no_purchase": ("no-purchase share (%)", 100.0, 1),
     "share_walk_away": ("walk-away share (%)", 100.0, 1),
     "activities_per_case": ("activities per case", 1.0, 2),
-    "cycle_time_q10_hours": ("cycle time 10% quantile (h)", 1.0, 2),
+    "cycle_time_q10_hours": ("cycle time 10% quantile (h)", 1.0, 3),
     "cycle_time_q50_hours": ("cycle time median (h)", 1.0, 2),
     "cycle_time_q90_hours": ("cycle time 90% quantile (h)", 1.0, 1),
 }
@@ -325,68 +362,72 @@ def _ci(values: np.ndarray) -> tuple[float, float, float]:
     return mean_ci(np.asarray(values, dtype=float))
 
 
-def _closer(a: np.ndarray, b: np.ndarray, names=("cxsim", "SIMOD")) -> str:
-    """The tool with the lower mean error when the two 95% CIs do not overlap."""
-    ma, la, ha = _ci(a)
-    mb, lb, hb = _ci(b)
-    if ha < lb:
-        return names[0]
-    if hb < la:
-        return names[1]
+def _closer(errors: dict[str, np.ndarray]) -> str:
+    """The tool with the lowest mean error when its 95% CI lies below every other's."""
+    if len(errors) < 2:
+        return ""
+    ci = {t: _ci(e) for t, e in errors.items()}
+    best = min(ci, key=lambda t: ci[t][0])
+    if all(ci[best][2] < ci[t][1] for t in ci if t != best):
+        return LABELS[best]
     return "neither (CIs overlap)"
 
 
+LABELS = {"cxsim": "cxsim", **{k: v[0] for k, v in SIMOD_VARIANTS.items()}}
+
+
 def table(truth: dict, rows: pd.DataFrame, facts: dict) -> str:
-    """The markdown table: per measure, actual, floor, cxsim, SIMOD, closer, cross-check."""
+    """The markdown table: per measure, actual, floor, each tool, closer, cross-check."""
     floor = rows[rows.tool == "floor"].iloc[0]
-    tools = [t for t in ("cxsim", "simod") if (rows.tool == t).any()]
+    every = rows
+    rows = rows[~rows.tool.isin(("floor", "floor_all"))]
+    tools = [t for t in LABELS if (rows.tool == t).any()]
     head = ["measure", "actual (later cases)", "floor (early cases)",
-            "cxsim mean [95% CI]", "SIMOD mean [95% CI]", "closer", "cross-check"]
+            *[f"{LABELS[t]} mean [95% CI]" for t in tools], "closer", "cross-check"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
 
     def cell(values, scale, d):
         m, lo, hi = _ci(values * scale)
         return f"{m:.{d}f} [{lo:.{d}f}, {hi:.{d}f}]"
 
-    def tool_rows(tool):
-        return rows[rows.tool == tool]
-
     for m, (label, scale, d) in VALUE_MEASURES.items():
         cells = [label, f"{truth[m] * scale:.{d}f}", f"{floor[m] * scale:.{d}f}"]
         errors = {}
-        for tool in ("cxsim", "simod"):
-            if tool in tools:
-                values = tool_rows(tool)[m].to_numpy()
-                errors[tool] = np.abs(values - truth[m]) * scale
-                within = ""
-                if m.startswith("share_"):
-                    within = "; within 3 points: " + (
-                        "yes" if abs(values.mean() - truth[m]) * 100 <= 3 else "no")
-                cells.append(cell(values, scale, d) + within)
-            else:
-                cells.append("not run")
-        cells.append(_closer(errors["cxsim"], errors["simod"]) if len(errors) == 2 else "")
+        for tool in tools:
+            values = rows[rows.tool == tool][m].to_numpy()
+            errors[tool] = np.abs(values - truth[m]) * scale
+            within = ""
+            if m.startswith("share_"):
+                within = "; within 3 points: " + (
+                    "yes" if abs(values.mean() - truth[m]) * 100 <= 3 else "no")
+            cells.append(cell(values, scale, d) + within)
+        cells.append(_closer(errors))
         cells.append("no counterpart in log-distance-measures")
         lines.append("| " + " | ".join(cells) + " |")
     for m, (label, d) in DISTANCE_MEASURES.items():
-        cells = [label, "0", f"{floor[m]:.{d}f}"]
-        for tool in ("cxsim", "simod"):
-            cells.append(cell(tool_rows(tool)[m].to_numpy(), 1.0, d) if tool in tools
-                         else "not run")
-        cells.append(_closer(tool_rows("cxsim")[m].to_numpy(), tool_rows("simod")[m].to_numpy())
-                     if len(tools) == 2 else "")
+        cells = [label, "0", "n/a (an earlier period's dates)" if m in DATED
+                 else f"{floor[m]:.{d}f}"]
+        errors = {tool: rows[rows.tool == tool][m].to_numpy() for tool in tools}
+        cells += [cell(errors[tool], 1.0, d) for tool in tools]
+        cells.append(_closer(errors))
         if m in CROSS:
-            gap = np.abs(rows[m] - rows[f"ldm_{m}"]).max()
+            gap = np.abs(every[m] - every[f"ldm_{m}"]).max()
             agree = "agrees" if gap <= TOLERANCE else "DISAGREES"
-            cells.append(f"{agree}: max abs difference {gap:.1e} over {len(rows)} logs")
+            cells.append(f"{agree}: max abs difference {gap:.1e} over {len(every)} logs")
         elif m == "ldm_cycle_time_emd_hour_bins":
-            gap = np.abs(rows[m] - rows["cycle_time_emd_hours"]).max()
+            gap = np.abs(every[m] - every["cycle_time_emd_hours"]).max()
             cells.append(f"differs from cxsim's undiscretised EMD by up to {gap:.3f} h "
                          "(1-hour bins)")
         else:
             cells.append("cxsim does not compute it")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _floor_all(rows: pd.DataFrame) -> str:
+    row = rows[rows.tool == "floor_all"].iloc[0]
+    return (f"{row.ngram_2_distance:.4f} and {row.ngram_3_distance:.4f} (2- and 3-gram), "
+            f"{row.cycle_time_emd_hours:.2f} h (cycle-time EMD)")
 
 
 def _bench_helpers():
@@ -402,15 +443,13 @@ def section(truth: dict, rows: pd.DataFrame, facts: dict, number: int) -> str:
     bench = _bench_helpers()
     date = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     t = facts
-    simod_line = (
-        f"SIMOD {t.get('simod_version', '5.2.1')}: discovery "
-        f"{t.get('simod_discovery_s', float('nan')):.0f} s (preprocessing included), "
-        f"{t.get('replications')} simulations and SIMOD's own evaluation "
-        f"{t.get('simod_evaluation_s', float('nan')):.0f} s; "
-        f"{t.get('simod_cases_kept_mean', float('nan')):,.0f} cases per log ended by the "
-        f"log's last event ({t.get('simod_cases_cut_mean', float('nan')):,.0f} cut), "
-        f"{t.get('simod_cases_without_outcome_mean', float('nan')):,.1f} of them with no "
-        "outcome activity") if "simod_discovery_s" in t else "SIMOD: not run"
+    simod_line = " ".join(
+        f"{LABELS[v]}: discovery {t[v + '_discovery_s']:.0f} s (its preprocessing "
+        f"included), {t['replications']} simulations with SIMOD's own evaluation "
+        f"{t[v + '_evaluation_s']:.0f} s; {t[v + '_cases_kept_mean']:,.0f} cases per log "
+        f"ended by the log's last event ({t[v + '_cases_cut_mean']:,.0f} cut), "
+        f"{t[v + '_cases_without_outcome_mean']:,.1f} with no outcome activity."
+        for v in SIMOD_VARIANTS if f"{v}_discovery_s" in t) or "SIMOD: not run."
     return f"""
 ## {number}. SIMOD side by side
 
@@ -421,24 +460,20 @@ ended by the log's last event ({t['later_cases'] - t['actual_cases']:,} censored
 {t['replications']} simulated logs per tool, each cut at the log's last event. Measured
 {date} UTC, commit {bench.git_commit()}, {bench.machine()}.
 cxsim: discovery {t['cxsim_discovery_s']:.1f} s (log read {t['read_s']:.1f} s),
-{t['replications']} simulations {t['cxsim_simulation_s']:.1f} s. {simod_line}.
+{t['replications']} simulations {t['cxsim_simulation_s']:.1f} s. {simod_line}
 SIMOD's budget: {SIMOD_BUDGET_TEXT}.
-*floor*: the early cases measured against the later ones, as if they were a simulation.
+*floor*: {t['floor_cases']:,} of the early cases that ended (drawn at random, as many as
+the later ones) measured against the later cases as if they were a simulation; all
+{t['early_ended_cases']:,} of them are {_floor_all(rows)} away (the n-gram distance counts
+n-grams, so a log twice the size is far by its size alone).
 For a value (share, activities per case, quantile) *closer* compares each replication's
 |value - actual|; for a distance, the distance itself: the lower mean with non-overlapping
 95% CIs (Student t over the replications). *cross-check*: cxsim's implementation
 (`cxsim.data.discovery_check`) against `log-distance-measures` 2.2.0 on the same {len(rows)}
-CSV logs (floor, cxsim's and SIMOD's), tolerance {TOLERANCE:g}.
+CSV logs (both floors, cxsim's and SIMOD's), tolerance {TOLERANCE:g}.
 
 {table(truth, rows, facts)}
 """
-
-
-SIMOD_BUDGET_TEXT = ("control flow 3 trials (Split Miner 1, eta and epsilon searched, "
-                     "gateway probabilities discovered), resource model 3 trials, case "
-                     "arrivals 1 trial, one simulation per trial; no extraneous delays, "
-                     "batching, prioritisation or data attributes (SIMOD's defaults: 10 "
-                     "trials, 3 simulations each)")
 
 
 def next_number(text: str) -> int:
@@ -459,25 +494,20 @@ def main(argv: list[str] | None = None) -> None:
     if not SIDE.exists():
         sys.exit("no side environment: run `make bench-discovery`")
     facts_path = OUT / "facts.json"
+    variants = [] if args.no_simod else list(SIMOD_VARIANTS)
     if args.reuse and facts_path.exists():
         facts = json.loads(facts_path.read_text())
     else:
         facts = prepare(args.replications)
-        if not args.no_simod:
-            facts.update(run_simod(args.replications))
+        for variant in variants:
+            facts.update(run_simod(args.replications, variant))
         facts_path.write_text(json.dumps(facts, indent=1, default=str))
-    if not args.no_simod:
-        simod_logs(facts, args.replications)
-        runtimes = simod_timings()
-        total = runtimes.get("simod_SIMOD_TOTAL_RUNTIME", float("nan"))
-        facts["simod_discovery_s"] = total + runtimes.get("simod_preprocessing", 0.0)
-        facts["simod_evaluation_s"] = runtimes.get("simod_evaluate-final-BPS-model",
-                                                   float("nan"))
-        facts["simod_runtimes"] = runtimes
-        version = subprocess.run([str(SIDE), "-c", "import importlib.metadata as m; "
-                                  "print(m.version('simod'))"], capture_output=True, text=True)
-        facts["simod_version"] = version.stdout.strip()
-    truth, rows = measure_all(facts["replications"], not args.no_simod)
+    variants = [v for v in variants if simod_logs(facts, facts["replications"], v)]
+    version = subprocess.run([str(SIDE), "-c", "import importlib.metadata as m; "
+                              "print(m.version('simod'), m.version('log-distance-measures'))"],
+                             capture_output=True, text=True)
+    facts["versions_side"] = version.stdout.strip()
+    truth, rows = measure_all(facts["replications"], variants)
     rows.to_csv(OUT / "measures.csv", index=False)
     facts_path.write_text(json.dumps(facts, indent=1, default=str))
     results = ROOT / "benchmarks" / "RESULTS.md"
