@@ -462,7 +462,7 @@ def section(truth: dict, rows: pd.DataFrame, facts: dict, number: int) -> str:
     return f"""
 ## {number}. SIMOD side by side
 
-<!-- table: simod (benchmarks/discovery/run.py; not part of make bench) -->
+<!-- kept: simod, by benchmarks/discovery/run.py (make bench-discovery), not make bench -->
 Issue 31, section 3. BPIC 2012, split {SPLIT} (the README's): discovered on the
 {t['early_cases']:,} early cases, compared with the {t['actual_cases']:,} later cases that
 ended by the log's last event ({t['later_cases'] - t['actual_cases']:,} censored, left out);
