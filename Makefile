@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo studio test bench-studio test-distributed bench facts golden fuzz mutants lint clean
+.PHONY: demo studio test bench-studio test-distributed bench-discovery bench facts golden fuzz mutants lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,19 @@ mutants: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Issue 31's side by side: cxsim and SIMOD on BPIC 2012, their measures cross-checked with
+# log-distance-measures (table 14 of benchmarks/RESULTS.md). SIMOD needs Python < 3.13 and
+# pandas < 3 (and Java for Split Miner): its own environment, never cxsim's.
+DISCOVERY_VENV := benchmarks/discovery/.venv
+DISCOVERY_PYTHON ?= python3.11
+bench-discovery: $(STAMP)
+	test -x $(DISCOVERY_VENV)/bin/python || $(DISCOVERY_PYTHON) -m venv $(DISCOVERY_VENV)
+	$(DISCOVERY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DISCOVERY_VENV)/bin/python -m pip install --quiet "simod==5.2.1" "log-distance-measures==2.2.0" "pandas<3"
+	$(DISCOVERY_VENV)/bin/python -c "import simod, log_distance_measures"  # fail here, not later
+	java -version
+	$(BIN)/python benchmarks/discovery/run.py
 
 # The studio page timed in headless Chromium (table 10 of benchmarks/RESULTS.md).
 bench-studio: $(STAMP)

@@ -778,7 +778,15 @@ def write_results(new: dict[str, list[list[str]]]) -> None:
         lines = [*old[name], *(_cells(r) for r in new.get(name, []))]
         parts.append("\n".join([title, "", f"<!-- table: {name} -->", _cells(columns),
                                 _cells(["---"] * len(columns)), *lines, ""]))
+    parts += kept_sections(RESULTS.read_text() if RESULTS.exists() else "")
     RESULTS.write_text("\n".join(parts))
+
+
+def kept_sections(text: str) -> list[str]:
+    """Sections other scripts wrote (marked ``<!-- kept: ... -->``, e.g. the SIMOD side by
+    side of ``benchmarks/discovery/run.py``), kept verbatim at the end."""
+    return [part.rstrip("\n") + "\n" for part in re.split(r"(?m)^(?=## )", text)
+            if part.startswith("## ") and "<!-- kept:" in part]
 
 
 # ------------------------------------------------------------------- main
