@@ -21,18 +21,17 @@ log's last event, ``-n`` times, and compares with the actual later cases
 
 from __future__ import annotations
 
-import math
 import re
 import shlex
 import sys
 from pathlib import Path
 
-from cxsim.data.discovery import Discovery, discover, journey_yaml
+from cxsim.data.discovery import Discovery, discover, journey_yaml, run_overrides
 from cxsim.errors import ConfigError
 from cxsim.model.journey import journey_from_mapping
 from cxsim.schema import NAME_PATTERN
 
-__all__ = ["PROG", "main", "run_overrides", "summary_text", "write", "write_check_page"]
+__all__ = ["PROG", "main", "summary_text", "write", "write_check_page"]
 
 PROG = "cxsim-discover"
 
@@ -48,19 +47,6 @@ def write(found: Discovery, journey: str | Path, cohort: str | Path,
     written = [write_text(cohort, found.cohort.to_csv(index=False))]
     written.append(write_text(journey, journey_yaml(found, command)))
     return written
-
-
-def run_overrides(found: Discovery, journey: str | Path, cohort: str | Path) -> list[str]:
-    """The overrides that run *journey* on its cohort: one firm, the cohort its only
-    clients (one-off: no second need within the horizon, no acquisition), to a month after
-    the last arrival."""
-    days = float(found.cohort.acquired_day.max()) + 30.0
-    years = math.ceil(days / 365.25 * 1000) / 1000
-    return ["scenario=solo", f"firms.acme.journey={journey}", f"market.size={len(found.cohort)}",
-            f"market.cohort={cohort}", "firms.acme.initial_share=0",
-            "market.organic_acquisition_per_year=0", "market.max_paid_acquisition_per_year=0",
-            "market.segments.core.mean_days_between_needs=36525", "network=none",
-            f"sim.years={years:g}"]
 
 
 def _names(text: str | None) -> list[str] | None:

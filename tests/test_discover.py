@@ -14,6 +14,7 @@ import pytest
 import cxsim
 from cxsim import discover_cli
 from cxsim.config import config_dir
+from cxsim.data import discovery
 from cxsim.data.discovery import case_outcomes, discover, journey_yaml
 from cxsim.data.eventlog import read_event_log
 from cxsim.errors import ConfigError
@@ -190,7 +191,7 @@ def test_the_discovered_journey_loads_and_runs(tmp_path, synthetic):
     assert purchase == pytest.approx(found.outcome_shares()["purchase"], abs=0.03)
     files = discover_cli.write(found, tmp_path / "known.yaml", tmp_path / "known.csv")
     assert load_journey(str(files[1]), config_dir() / "journey") == journey
-    results = cxsim.run(cxsim.compose(discover_cli.run_overrides(found, files[1], files[0])))
+    results = cxsim.run(cxsim.compose(discovery.run_overrides(found, files[1], files[0])))
     assert results.summary.acquisitions_total.iloc[0] == len(found.cohort)
     assert results.summary.purchases_total.iloc[0] > 0
 
@@ -310,7 +311,7 @@ def run_first_days(found, folder: Path, days: float):
 
     first = dataclasses.replace(found, cohort=found.cohort[found.cohort.acquired_day < days])
     files = discover_cli.write(first, folder / "short.yaml", folder / "short.csv")
-    return cxsim.run(cxsim.compose(discover_cli.run_overrides(first, files[1], files[0])))
+    return cxsim.run(cxsim.compose(discovery.run_overrides(first, files[1], files[0])))
 
 
 @pytest.fixture(scope="module")

@@ -137,8 +137,8 @@ def prepare(replications: int) -> dict:
 
     import cxsim
     from cxsim.config import DAYS_PER_YEAR, to_config
+    from cxsim.data.discovery import run_overrides
     from cxsim.data.discovery_check import later_period_days
-    from cxsim.discover_cli import run_overrides
     from cxsim.simulation.experiment import simulated
 
     cut_days = later_period_days(events, split)

@@ -70,7 +70,7 @@ from cxsim.errors import ConfigError
 from cxsim.schema import MAX_CLIENTS, MAX_STAFF
 
 __all__ = ["DEFAULTS", "OUTCOMES", "Discovery", "case_outcomes", "case_visits", "discover",
-           "journey_yaml"]
+           "journey_yaml", "run_overrides"]
 
 OUTCOMES = {
     "purchase": ("A_APPROVED", "A_ACTIVATED", "A_REGISTERED"),
@@ -687,3 +687,16 @@ def journey_yaml(found: Discovery, command: str = "") -> str:
         line, width=100, subsequent_indent="#     " if line.startswith("#   - ") else "#   ",
         break_long_words=False, break_on_hyphens=False)]
     return "\n".join(wrapped) + "\n" + body
+
+
+def run_overrides(found: Discovery, journey: str | Path, cohort: str | Path) -> list[str]:
+    """The overrides that run *journey* on its cohort: one firm, the cohort its only
+    clients (one-off: no second need within the horizon, no acquisition), to a month after
+    the last arrival."""
+    days = float(found.cohort.acquired_day.max()) + 30.0
+    years = math.ceil(days / 365.25 * 1000) / 1000
+    return ["scenario=solo", f"firms.acme.journey={journey}", f"market.size={len(found.cohort)}",
+            f"market.cohort={cohort}", "firms.acme.initial_share=0",
+            "market.organic_acquisition_per_year=0", "market.max_paid_acquisition_per_year=0",
+            "market.segments.core.mean_days_between_needs=36525", "network=none",
+            f"sim.years={years:g}"]

@@ -52,7 +52,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wasserstein_distance
 
-from cxsim.data.discovery import DAY_NS, EXITS, Discovery, case_outcomes, case_visits
+from cxsim.data.discovery import (
+    DAY_NS,
+    EXITS,
+    Discovery,
+    case_outcomes,
+    case_visits,
+    run_overrides,
+)
 from cxsim.errors import ConfigError
 
 __all__ = ["CASE_OUTCOMES", "Check", "check", "in_progress", "later_cases",
@@ -331,10 +338,8 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
         If *replications* is below 2 or the later period is shorter than a month (the
         shortest horizon a run takes).
     """
-    import cxsim
-    from cxsim.config import DAYS_PER_YEAR, to_config
+    from cxsim.config import DAYS_PER_YEAR, compose, to_config
     from cxsim.data.discovery import _timestamp
-    from cxsim.discover_cli import run_overrides
     from cxsim.simulation.experiment import simulated
 
     if not isinstance(replications, int) or not 2 <= replications <= 1000:
@@ -344,7 +349,7 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
     cut_days = later_period_days(events, split_at)
     overrides = [o for o in run_overrides(found, journey, cohort) if not o.startswith("sim.")]
     overrides += [f"sim.years={cut_days / DAYS_PER_YEAR!r}", "sim.record_visits=true"]
-    runs = list(simulated(to_config(cxsim.compose(overrides)), replications))
+    runs = list(simulated(to_config(compose(overrides)), replications))
     actual = later_cases(events, found, split_at)
     sims = [simulated_cases(run.visits, found) for run in runs]
     rows = pd.DataFrame([{"replication": i, **_measures(actual, sim)}

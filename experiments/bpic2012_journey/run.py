@@ -48,7 +48,7 @@ if __package__ in (None, ""):  # run as a script: make `experiments` importable
 import cxsim  # noqa: E402
 from cxsim import discover_cli  # noqa: E402
 from cxsim.config import DAYS_PER_YEAR, to_config  # noqa: E402
-from cxsim.data.discovery import discover  # noqa: E402
+from cxsim.data.discovery import discover, run_overrides  # noqa: E402
 from cxsim.data.discovery_check import check, simulated_cases  # noqa: E402
 from cxsim.data.eventlog import read_event_log  # noqa: E402
 from cxsim.files import write_text  # noqa: E402
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> dict:
     for cell, mapping in journeys(found).items():
         path = folder / f"bpic2012_{cell}.yaml"
         write_text(path, yaml.safe_dump(mapping, sort_keys=False, width=100))
-        overrides = [o for o in discover_cli.run_overrides(found, path, cohort)
+        overrides = [o for o in run_overrides(found, path, cohort)
                      if not o.startswith("sim.years")]
         cfg = to_config(cxsim.compose([*overrides, f"sim.years={days / DAYS_PER_YEAR!r}",
                                        "sim.record_visits=true"]))
