@@ -366,3 +366,21 @@ def test_an_activity_named_for_one_outcome_leaves_the_others_defaults(synthetic)
     assert set(outcomes) == {"purchase", "walk_away"}
     with pytest.raises(ConfigError, match="must not name an activity already meaning purchase"):
         case_outcomes(log, purchase=["approve"], no_purchase=["approve"])
+
+
+def test_the_studio_keeps_a_discovered_journey_like_any_upload(tmp_path, bpic):
+    """A journey cxsim-discover wrote is an upload the what-if page accepts (checked, kept by
+    its content's hash) and both firms of the duel can walk it in a comparison."""
+    from cxsim.studio.what_if import save_journey
+
+    found = discover(BPIC, "2012-01-15", name="bpic2012")
+    files = discover_cli.write(found, tmp_path / "bpic2012.yaml", tmp_path / "bpic2012.csv")
+    kept = save_journey(files[1].read_bytes(), tmp_path / "uploads")
+    assert kept.parent == tmp_path / "uploads" and kept.name.startswith("journey-")
+    both = [f"firms.{firm}.journey={kept}" for firm in ("sales_first", "client_first")]
+    compared = cxsim.compare(cxsim.compose(["market.size=300", "sim.years=0.25"]),
+                             cxsim.compose(["market.size=300", "sim.years=0.25", *both]), 2,
+                             progress=False)
+    walked = compared.b.summary.groupby("replication").purchases_total.sum()
+    assert (walked > 0).all()
+    assert set(compared.b.timeseries.firm) == {"sales_first", "client_first"}
