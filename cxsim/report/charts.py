@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cxsim.report.page import Chart, chart_from_figure  # noqa: E402
+from cxsim.simulation.delivery_gap import BAIN_AGREE, BAIN_BELIEVE  # noqa: E402
 from cxsim.simulation.results import Crossover, mean_ci, month_number, monthly_band  # noqa: E402
 
 __all__ = ["share_over_time", "mark_crossover", "clv_by_firm", "nps_three_ways", "nps_lines",
@@ -226,12 +227,10 @@ def nps_lines(series: dict[str, pd.DataFrame]) -> Chart:
                              "replications.")
 
 
-def believe_and_agree(summary: pd.DataFrame) -> Chart:
-    """The delivery gap (``cxsim.simulation.delivery_gap``): the share of firms that believe
-    they are above the industry's NPS, and of firms whose clients agree, beside Bain's 80/8."""
-    from cxsim.simulation.delivery_gap import BAIN_AGREE, BAIN_BELIEVE, believe_and_agree
-
-    table = believe_and_agree(summary)
+def believe_and_agree(table: pd.DataFrame) -> Chart:
+    """The delivery gap: the share of firms that believe they are above the industry's NPS,
+    and of firms whose clients agree (*table*: ``cxsim.simulation.delivery_gap.
+    believe_and_agree``, a row per replication), beside Bain's 80/8."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for k, (column, colour) in enumerate((("believe", "#d95f02"), ("agree", "#1b9e77"))):
         mean, low, high = (100 * v for v in mean_ci(table[column].to_numpy(dtype=float)))

@@ -12,6 +12,7 @@ import pandas as pd
 from cxsim.config import firm_labels
 from cxsim.report import answer, charts, journey_map
 from cxsim.report.page import Chart, Page, Table, Tile, table_from_frame
+from cxsim.simulation.delivery_gap import believe_and_agree
 from cxsim.simulation.results import Crossover, Results, crossover, mean_ci
 
 __all__ = ["run_page", "KPIS", "Kpi", "kpi_frame", "named", "currency_of", "TILES", "tiles"]
@@ -147,14 +148,12 @@ def run_sentences(summary: pd.DataFrame, ts: pd.DataFrame, currency: str = "$") 
     return answer.join(sentences)
 
 
-def industry_sentences(summary: pd.DataFrame, currency: str = "$") -> list[str]:
+def industry_sentences(summary: pd.DataFrame, table: pd.DataFrame, currency: str = "$"
+                       ) -> list[str]:
     """An industry's answer (three firms or more): how many firms believe they are above
     the industry's NPS and how many have clients who agree (``cxsim.simulation.delivery_gap``,
     beside Bain's 80% and 8%), then who ends with the most and least of the market and the
     most valuable clients (means over replications)."""
-    from cxsim.simulation.delivery_gap import believe_and_agree
-
-    table = believe_and_agree(summary)
     believe, agree = estimate(100 * table.believe), estimate(100 * table.agree)
     firms = summary.groupby("firm", sort=False)
     share = firms.share_final.mean().sort_values()
@@ -210,12 +209,9 @@ def industry_frame(summary: pd.DataFrame, currency: str = "$") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def industry_tiles(summary: pd.DataFrame) -> list[Tile]:
+def industry_tiles(summary: pd.DataFrame, table: pd.DataFrame) -> list[Tile]:
     """An industry's first screen: the shares that believe and agree, the benchmark, and
     how far apart the firms' true NPS lie."""
-    from cxsim.simulation.delivery_gap import believe_and_agree
-
-    table = believe_and_agree(summary)
     true = summary.groupby("firm").nps_true_final_year.mean()
     return [
         Tile("Firms that believe they are above the industry",
@@ -349,7 +345,8 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
     series = {f: ts[ts.firm == f] for f in firms}
     crossing, headline = None, None
     if industry:
-        headline = charts.believe_and_agree(summary)
+        gap = believe_and_agree(summary)
+        headline = charts.believe_and_agree(gap)
     elif len(firms) >= 2:
         leader, other, by_month, crossing = leading(summary, ts)
         headline = lead_chart(leader, other, firms, by_month, days_per_month, crossing)
@@ -371,9 +368,9 @@ def page_of(results: Results, directory: Path | None = None) -> Page:
         subtitle=(f"{answer.capital(market.get('label', 'the market'))}: "
                   f"{market['size']:,} clients over {config['sim']['years']:g} "
                   f"years; {n} replication{'s' if n != 1 else ''}"),
-        answer=(industry_sentences(summary, currency) if industry
+        answer=(industry_sentences(summary, gap, currency) if industry
                 else run_sentences(summary, ts, currency)),
-        tiles=industry_tiles(summary) if industry else tiles(summary, currency),
+        tiles=industry_tiles(summary, gap) if industry else tiles(summary, currency),
         headline=headline,
         tables=[kpis],
         charts=page_charts,
