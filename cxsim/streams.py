@@ -54,6 +54,8 @@ class Salt(IntEnum):
     TALK = 5  # how many messages; to which neighbour; does each persuade
     SWITCH = 6  # which firm a leaving client picks
     SPEND = 7  # what a purchase spends, where the segment spreads spend (Gamma–Gamma)
+    DELAY = 8  # per visit: the delay to the next touchpoint, where an edge's delay varies
+    PATIENCE = 9  # per wait for a staffed touchpoint: how long the client will wait
 
 
 class Survey(IntEnum):
@@ -154,6 +156,13 @@ def compiled_uniform(seed: np.uint64, index: int) -> float:
     return np.float64(compiled_mix(seed + (np.uint64(index) + _ONE) * _G) >> _S11) * TO_UNIT
 
 
+@njit(cache=True)
+def compiled_salted(seed: np.uint64, salt: int, index: int) -> float:
+    """Position *index* of the sequence a *salt* derives from *seed* (:func:`uniforms`),
+    compiled."""
+    return compiled_uniform(compiled_mix(seed ^ np.uint64(salt)), index)
+
+
 # numpy ufuncs (broadcasting like any other), taken out of numba's wrapper, which costs more
 # than the work on a day's few dozen walks
 @vectorize(["uint64(uint64, uint64, uint64)"], cache=True)
@@ -168,7 +177,7 @@ def _positions(seed, index):
 
 @vectorize(["float64(uint64, uint64, uint64)"], cache=True)
 def _uniforms(seed, salt, index):
-    return compiled_uniform(compiled_mix(seed ^ salt), index)
+    return compiled_salted(seed, salt, index)
 
 
 _keys, _positions, _uniforms = _keys.ufunc, _positions.ufunc, _uniforms.ufunc

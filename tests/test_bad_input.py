@@ -149,6 +149,20 @@ JOURNEYS: dict[str, tuple[dict[str, Any] | str, str]] = {
         "touchpoint 'desk' in {path} outcome is only allowed on an exit (exits: done); "
         "got 'no_purchase'",
     ),
+    "patience-without-a-walk-away-exit": (
+        _journey(touchpoints={**_JOURNEY["touchpoints"],
+                              "desk": {**_JOURNEY["touchpoints"]["desk"],
+                                       "patience_days": 0.5}}),
+        "touchpoint 'desk' in {path} patience_days needs an exit labelled 'outcome: "
+        "walk_away' (where a client who stops waiting goes)",
+    ),
+    "patience-at-self-service": (
+        _journey(touchpoints={**_JOURNEY["touchpoints"],
+                              "start": {**_JOURNEY["touchpoints"]["start"],
+                                        "patience_days": 0.5}}),
+        "touchpoint 'start' in {path} patience_days is only allowed when staffed is true; "
+        "got 0.5",
+    ),
 }
 
 

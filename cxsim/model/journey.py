@@ -29,6 +29,8 @@ YAML format
         channel: web              # required non-empty str
         staffed: false            # optional bool, default false
         staff: 3                  # int >= 1, required iff staffed, forbidden otherwise
+        patience_days: 2.0        # staffed only, optional float > 0: mean patience of a
+                                  # client waiting for this touchpoint (reneging, below)
         service_days: 0.01        # required float > 0: mean service/visit time, days
         base_quality: 0.7         # required float in [0, 1]
         kind: hygiene             # optional: hygiene | delighter | neutral (default)
@@ -37,8 +39,10 @@ YAML format
         outcome: purchase         # exits only: purchase (default) | no_purchase | walk_away
         description: "..."        # optional str
     edges:                        # optional list of mappings, default []
-      - {from: signup, to: app_use, probability: 0.9, delay_days: 1.0}
-        # probability in (0, 1]; delay_days >= 0, default 0
+      - {from: signup, to: app_use, probability: 0.9, delay_days: 1.0, delay_shape: 0.8}
+        # probability in (0, 1]; delay_days >= 0, default 0: the mean delay;
+        # delay_shape in [0.05, 20], optional: the delay is Weibull with that shape
+        # and the mean delay_days (1 is exponential); without it, always delay_days
 
 Rules: touchpoint names match ``^[A-Za-z0-9_\\-]+$``; unknown fields are errors;
 numbers must be finite and of numeric type (``true`` or ``"0.7"`` are not
@@ -58,6 +62,20 @@ refused); ``walk_away`` is an abandonment (a customer's cancellation),
 counted exactly as a walk that runs out of out-probability. Labelled exits
 let a journey discovered from an event log say *where* a case ended
 instead of folding a cancellation into the missing probability mass.
+
+Reneging
+--------
+A staffed touchpoint with ``patience_days`` loses the clients who will not
+wait for it. A client's wait for it runs from the end of its previous visit
+(or the need, at the entry) to the start of its service: the edge's delay,
+then the queue. Each time it waits there it draws a patience, exponential
+with mean ``patience_days`` (the Erlang-A model of abandonment, Mandelbaum &
+Zeltyn 2007; :func:`cxsim.model.psychology.patience`), and leaves when the
+wait would exceed it, at the moment its patience runs out, taking no
+server. It then walks to the journey's first exit labelled ``walk_away``
+(a journey with ``patience_days`` must have one; no edge need lead to it),
+arriving at once with its wait as the visit's wait. Without ``patience_days``
+no one reneges.
 
 GraphML format
 --------------
@@ -146,6 +164,7 @@ _TOUCHPOINT_FIELDS = (
     "channel",
     "staffed",
     "staff",
+    "patience_days",
     "service_days",
     "base_quality",
     "kind",
@@ -155,7 +174,7 @@ _TOUCHPOINT_FIELDS = (
     "description",
 )
 _EDGE_REQUIRED = ("from", "to", "probability")
-_EDGE_FIELDS = (*_EDGE_REQUIRED, "delay_days")
+_EDGE_FIELDS = (*_EDGE_REQUIRED, "delay_days", "delay_shape")
 _INT_FIELDS = ("staff", "reference_clients")
 
 
@@ -218,7 +237,13 @@ class Journey:
         Cumulative sums of the out-probabilities in edge order. The last value
         may be below 1; the rest is the probability of abandoning there.
     delay_days : list of list of float
-        Delay before reaching each successor, in days.
+        Mean delay before reaching each successor, in days.
+    delay_shape : list of list of float
+        Weibull shape of each of those delays; 0 where the delay is always its mean.
+    patience_days : numpy.ndarray of float
+        Mean patience of a client waiting for each touchpoint; 0 where no one reneges.
+    walk_away_exit : int
+        The first exit labelled ``walk_away``, where a client who reneges goes; -1: none.
     """
 
     name: str
@@ -243,6 +268,8 @@ class Journey:
     next_touchpoints: list[list[int]]
     cumulative_probability: list[list[float]]
     delay_days: list[list[float]]
+    delay_shape: list[list[float]]
+    patience_days: np.ndarray
     outcome: np.ndarray
     _index: dict[str, int] = field(init=False)
 
@@ -253,6 +280,11 @@ class Journey:
     def n_touchpoints(self) -> int:
         """Number of touchpoints."""
         return len(self.touchpoints)
+
+    @property
+    def walk_away_exit(self) -> int:
+        """The first exit labelled ``walk_away``, where a client who reneges goes; -1: none."""
+        return next((i for i in self.exits if self.outcome[i] == WALK_AWAY), -1)
 
     def index_of(self, touchpoint: str) -> int:
         """Return the index of a touchpoint by name.
@@ -357,6 +389,7 @@ class Journey:
             "next_touchpoints",
             "cumulative_probability",
             "delay_days",
+            "delay_shape",
         )
         arrays = (
             "staffed",
@@ -369,6 +402,7 @@ class Journey:
             "failure_probability",
             "is_exit",
             "outcome",
+            "patience_days",
         )
         return (
             all(getattr(self, a) == getattr(other, a) for a in scalars)
@@ -813,6 +847,16 @@ def _check_structure(graph: nx.DiGraph, source: str, entry: str, exits: list[str
                 f"is an exit and must have no outgoing edges (has edges to {targets})",
             )
     reachable = nx.descendants(graph, entry) | {entry}
+    waiting = [n for n in graph.nodes if "patience_days" in graph.nodes[n]]
+    if waiting:
+        walk_away = [n for n in exits if graph.nodes[n].get("outcome") == "walk_away"]
+        if not walk_away:
+            raise ConfigError(
+                f"touchpoint {waiting[0]!r} in {source}",
+                "patience_days needs an exit labelled 'outcome: walk_away' (where a client "
+                "who stops waiting goes)")
+        if reachable & set(waiting):  # reached by reneging
+            reachable |= nx.descendants(graph, walk_away[0]) | {walk_away[0]}
     unreachable = [str(n) for n in graph.nodes if n not in reachable]
     if unreachable:
         raise ConfigError(
@@ -858,19 +902,22 @@ def _compile(
     next_touchpoints: list[list[int]] = []
     cumulative_probability: list[list[float]] = []
     delay_days: list[list[float]] = []
+    delay_shape: list[list[float]] = []
     for n in names:
-        targets, cumulative, delays = [], [], []
+        targets, cumulative, delays, shapes = [], [], [], []
         running = 0.0
         for _, target, d in graph.out_edges(n, data=True):
             running += d["probability"]
             targets.append(index[target])
             cumulative.append(min(running, 1.0))
             delays.append(d["delay_days"])
+            shapes.append(d.get("delay_shape", 0.0))
         if cumulative and abs(cumulative[-1] - 1.0) <= _PROBABILITY_TOLERANCE:
             cumulative[-1] = 1.0  # no spurious abandonment from rounding
         next_touchpoints.append(targets)
         cumulative_probability.append(cumulative)
         delay_days.append(delays)
+        delay_shape.append(shapes)
 
     return Journey(
         name=name,
@@ -895,6 +942,8 @@ def _compile(
         next_touchpoints=next_touchpoints,
         cumulative_probability=cumulative_probability,
         delay_days=delay_days,
+        delay_shape=delay_shape,
+        patience_days=array([d.get("patience_days", 0.0) for d in nodes], float),
         outcome=array([OUTCOMES.index(d.get("outcome", "purchase")) for d in nodes], np.int64),
     )
 
@@ -918,6 +967,12 @@ def _touchpoint(name: str, raw: Any, where: str) -> dict[str, Any]:
         fields["staff"] = _integer(raw["staff"], where, "staff", 1, MAX_STAFF)
     elif "staff" in raw:
         raise ConfigError(where, "staff is only allowed when staffed is true", raw["staff"])
+    if "patience_days" in raw:  # kept only when given, so a journey without it reads as before
+        if not staffed:
+            raise ConfigError(where, "patience_days is only allowed when staffed is true",
+                              raw["patience_days"])
+        fields["patience_days"] = _number(raw["patience_days"], where, "patience_days",
+                                          low=0.0, high=3650.0, low_open=True)
     fields["service_days"] = _number(
         raw["service_days"], where, "service_days", low=0.0, high=365.0, low_open=True
     )
@@ -971,6 +1026,9 @@ def _edge(
         "delay_days": _number(raw.get("delay_days", 0.0), where, "delay_days", low=0.0,
                               high=3650.0),
     }
+    if "delay_shape" in raw:  # kept only when given, so a journey without it reads as before
+        attrs["delay_shape"] = _number(raw["delay_shape"], where, "delay_shape", low=0.05,
+                                       high=20.0)
     return frm, to, attrs
 
 

@@ -16,6 +16,7 @@ from scipy.special import gammaincinv
 
 __all__ = [
     "perceived_quality",
+    "patience",
     "failure_outcome",
     "disconfirmation",
     "affect",
@@ -43,6 +44,19 @@ __all__ = [
     "discounted",
     "clv_estimate",
 ]
+
+
+def patience(mean_days, u):
+    """How long a client will wait for a staffed touchpoint before it leaves, in days.
+
+    Exponential with mean *mean_days*, drawn by inversion from the uniform *u*: the
+    patience of the Erlang-A queue (Palm 1943; Mandelbaum & Zeltyn 2007, "Service
+    engineering in action: the Palm/Erlang-A queue"), which Brown et al. (2005, *JASA*
+    100, "Statistical analysis of a telephone call center") found close to a call
+    centre's measured patience. One definition for arrays and for the compiled walk loop
+    (``cxsim.simulation.visits``), which compiles this function.
+    """
+    return -mean_days * np.log1p(-u)
 
 
 def perceived_quality(

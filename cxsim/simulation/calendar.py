@@ -195,7 +195,8 @@ class Calendar:
             at = np.flatnonzero(arrived)
             self._visits.arrive(clients[at], firms[at], times[at], seeds[at],
                                 walked.position[at], walked.node[at], walked.time[at],
-                                counts[at], walked.visit_nodes[arrived[walked.visit_walk]])
+                                walked.left[at], counts[at],
+                                walked.visit_nodes[arrived[walked.visit_walk]])
         if arrived.all():
             return
         over = ~arrived

@@ -35,23 +35,29 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from cxsim.simulation.walks import EXIT, STAFFED, Routes, WalkTable, edge, walk_on
-from cxsim.streams import Walk, compiled_key, compiled_uniform
+from cxsim.model.psychology import patience
+from cxsim.simulation.walks import EXIT, STAFFED, Routes, WalkTable, edge, edge_delay, walk_on
+from cxsim.streams import Salt, Walk, compiled_key, compiled_salted, compiled_uniform
 
 __all__ = ["Visits"]
 
 _NEED_GAP, _CHURN, _STEPS = int(Walk.NEED_GAP), int(Walk.CHURN), int(Walk.STEPS)
+_PATIENCE = int(Salt.PATIENCE)
+_patience = njit(cache=True, inline="always")(patience)
 
-ARRIVE, END = 0, 1  # a walk's pending event: its arrival at a staffed touchpoint, or its end
+# a walk's pending event: its arrival at a staffed touchpoint, its end, or the moment its
+# client stops waiting for a staffed touchpoint (reneges)
+ARRIVE, END, RENEGE = 0, 1, 2
 CHECKED, FLUSHED, COMPLETED = 1, 2, 4  # a walk's flags
 # why the loop returned
 DONE, EVALUATE, GROW = 0, 1, 2
 NONE = (-1.0, np.uint64(0))  # no need today
 
 Walks = namedtuple("Walks", "client firm need_at key position node kind flags ended head tail "
-                   "length churn free")
+                   "length churn left free")
 """One slot per walk in flight: its columns (its visits are a list in the :class:`Pool`
-from ``head`` to ``tail``); ``free`` stacks the unused slots."""
+from ``head`` to ``tail``; ``left``: when it left its last visit); ``free`` stacks the
+unused slots."""
 
 Pool = namedtuple("Pool", "node wait link")
 """Every walk's visits as linked lists; the unused ones are a list too."""
@@ -81,7 +87,8 @@ Flight = namedtuple("Flight", "walks heap tally finished later")
 """The walks in flight, their events, the running counts (:data:`TALLY`), the slots of
 those that ended (``finished``) and :class:`Later`; grown between calls."""
 
-Arrivals = namedtuple("Arrivals", "client firm need key position node time length visited")
+Arrivals = namedtuple("Arrivals", "client firm need key position node time left length "
+                      "visited")
 """Walks of a day's batch that reached a staffed touchpoint, and their visits so far."""
 
 TALLY = np.dtype([("events", np.int64), ("scheduled", np.int64), ("free", np.int64),
@@ -243,25 +250,59 @@ def _end(world, flight, slot, t, completed, today):
 
 
 @njit(cache=True, inline="always")
+def _waits_for(world, slot_key, position, node):
+    """How long the client will wait for staffed *node* this time (inf: for ever)."""
+    mean = world.routes[9][node]
+    if mean == 0.0:
+        return np.inf
+    return _patience(mean, compiled_salted(slot_key, _PATIENCE, position))
+
+
+@njit(cache=True, inline="always")
+def _toward(world, flight, now, slot, node, t, left):
+    """The walk, which left its last visit at *left*, reaches staffed *node* at *t*: its
+    arrival scheduled, or the moment it stops waiting if its patience runs out first."""
+    walks = flight.walks
+    walks.node[slot], walks.left[slot] = node, left
+    gives_up = left + _waits_for(world, walks.key[slot], walks.position[slot], node)
+    walks.kind[slot] = ARRIVE if t <= gives_up else RENEGE
+    _schedule(flight.heap, flight.tally[0], now, max(min(t, gives_up) - now, 0.0), slot)
+
+
+@njit(cache=True, inline="always")
+def _renege(world, flight, pool, slot, now, today):
+    """The client stops waiting at *now*: it walks at once to the journey's walk-away
+    exit, its wait the visit's. Returns the pool and, as :func:`_end`, its next need if
+    that falls today."""
+    walks, tally = flight.walks, flight.tally[0]
+    service = world.routes[1]
+    goes_to = world.routes[10][walks.node[slot]]
+    pool = _visit(walks, pool, tally, slot, goes_to, now - walks.left[slot])
+    i = walks.position[slot]  # an exit's visit: its service, as walk_on draws it
+    walks.position[slot] = i + 1
+    done = now - service[goes_to] * math.log1p(-compiled_uniform(walks.key[slot], i))
+    return pool, _end(world, flight, slot, done, True, today)
+
+
+@njit(cache=True, inline="always")
 def _stretch(world, flight, pool, now, slot, node, t, today):
     """Walk from *node* at day *t* through unstaffed touchpoints
     (``cxsim.simulation.walks.walk_on``); returns the pool and, if the walk ended and its
     client's next need falls today, that need."""
     walks, tally = flight.walks, flight.tally[0]
-    where, node, t, position, n, visited = walk_on(
+    where, node, t, left, position, n, visited = walk_on(
         world.routes, walks.key[slot], walks.position[slot], node, t, np.empty(16, np.int64), 0)
     for v in range(n):
         pool = _visit(walks, pool, tally, slot, visited[v], 0.0)
     walks.position[slot] = position
     if where == STAFFED:
-        walks.node[slot] = node
-        walks.kind[slot] = ARRIVE
-    elif walks.flags[slot] & CHECKED:  # it met a queue: over now, evaluated once t has come
+        _toward(world, flight, now, slot, node, t, left)
+        return pool, NONE
+    if walks.flags[slot] & CHECKED:  # it met a queue: over now, evaluated once t has come
         return pool, _end(world, flight, slot, t, where == EXIT, today)
-    else:  # it met none: its end is its only event
-        if where == EXIT:
-            walks.flags[slot] |= COMPLETED
-        walks.kind[slot] = END
+    if where == EXIT:  # it met none: its end is its only event
+        walks.flags[slot] |= COMPLETED
+    walks.kind[slot] = END
     _schedule(flight.heap, tally, now, max(t - now, 0.0), slot)
     return pool, NONE
 
@@ -288,7 +329,8 @@ def advance(world, flight, pool, until, today):
     client of the walk that asks for the evaluation (-1 if none) and the
     visit pool.
     """
-    staffed, service, is_exit, sure, degree, cumulative, following, delay = world.routes
+    staffed, service, is_exit, sure, degree, cumulative, following, delay, shape = \
+        world.routes[:9]
     clients, clock, stations = world.clients, world.clock, world.stations
     walks, heap, tally = flight.walks, flight.heap, flight.tally[0]
     now = -1.0
@@ -299,12 +341,16 @@ def advance(world, flight, pool, until, today):
         t, order, slot = _pop(heap, tally)
         now = t
         client, firm, flags = walks.client[slot], walks.firm[slot], walks.flags[slot]
-        if walks.kind[slot] == END:  # a walk that met no queue; its client may have left
-            if clients.firm[client] == firm:
-                need = _end(world, flight, slot, now, flags & COMPLETED != 0, today)
-                pool = _walk_now(world, flight, pool, now, client, firm, need, today)
-            else:
+        kind = walks.kind[slot]
+        if kind != ARRIVE:  # an end, or a client who stopped waiting; it may have left
+            if clients.firm[client] != firm:
                 _free_walk(walks, pool, tally, slot)
+                continue
+            if kind == END:
+                need = _end(world, flight, slot, now, flags & COMPLETED != 0, today)
+            else:
+                pool, need = _renege(world, flight, pool, slot, now, today)
+            pool = _walk_now(world, flight, pool, now, client, firm, need, today)
             continue
         if not flags & CHECKED:  # before its first queue: is its client still a client?
             if clients.unresolved[client] and not flags & FLUSHED:
@@ -323,15 +369,20 @@ def advance(world, flight, pool, until, today):
                 first = s
         start = free[first] if free[first] > now else now
         i = walks.position[slot]
-        walks.position[slot] = i + 2
         key = walks.key[slot]
-        done = start - service[node] * math.log1p(-compiled_uniform(key, i))
-        free[first] = done
-        if start > now:
+        gives_up = walks.left[slot] + _waits_for(world, key, i, node)
+        if start > now:  # the queue's time-integral, up to the start or the client leaving
             low = now if now > clock.warmup else clock.warmup
-            high = start if start < clock.horizon else clock.horizon
+            high = min(start, gives_up, clock.horizon)
             if high > low:
                 stations.area[node] += high - low
+        if start > gives_up:  # it leaves the queue when its patience runs out; no server
+            walks.kind[slot] = RENEGE
+            _schedule(heap, tally, now, gives_up - now, slot)
+            continue
+        walks.position[slot] = i + 2
+        done = start - service[node] * math.log1p(-compiled_uniform(key, i))
+        free[first] = done
         pool = _visit(walks, pool, tally, slot, node, start - now)
         k = 0
         ended = is_exit[node]
@@ -344,12 +395,12 @@ def advance(world, flight, pool, until, today):
         if ended:
             need = _end(world, flight, slot, done, is_exit[node], today)
         elif staffed[following[node, k]]:
-            walks.node[slot] = following[node, k]
-            _schedule(heap, tally, now, done + delay[node, k] - now, slot)
+            _toward(world, flight, now, slot, following[node, k],
+                    done + edge_delay(delay, shape, node, k, key, i), done)
             continue
         else:
             pool, need = _stretch(world, flight, pool, now, slot, following[node, k],
-                                  done + delay[node, k], today)
+                                  done + edge_delay(delay, shape, node, k, key, i), today)
         pool = _walk_now(world, flight, pool, now, client, firm, need, today)
     return DONE, now, -1, pool
 
@@ -365,10 +416,10 @@ def plan_needs(world, flight, pool, now, who, firms, after, today, need_now):
 
 
 @njit(cache=True)
-def arrive(flight, pool, now, batch):
+def arrive(world, flight, pool, now, batch):
     """Walks of a day's batch (:class:`Arrivals`) that reached a staffed touchpoint: in
     flight from there."""
-    walks, heap, tally = flight.walks, flight.heap, flight.tally[0]
+    walks, tally = flight.walks, flight.tally[0]
     v = 0
     for w in range(batch.client.size):
         slot = _new_walk(walks, tally, batch.client[w], batch.firm[w], batch.need[w],
@@ -376,8 +427,7 @@ def arrive(flight, pool, now, batch):
         for _ in range(batch.length[w]):
             pool = _visit(walks, pool, tally, slot, batch.visited[v], 0.0)
             v += 1
-        walks.node[slot] = batch.node[w]
-        _schedule(heap, tally, now, batch.time[w] - now, slot)
+        _toward(world, flight, now, slot, batch.node[w], batch.time[w], batch.left[w])
     return pool
 
 
@@ -432,7 +482,7 @@ class Visits:
     """Room at first for walks in flight and their visits; each doubles when full."""
 
     _KINDS = Walks(np.int64, np.int64, float, np.uint64, np.int64, np.int64, np.int64, np.int64,
-                   float, np.int64, np.int64, np.int64, float, np.int64)
+                   float, np.int64, np.int64, np.int64, float, float, np.int64)
 
     def __init__(self, routes: Routes, entries: list[int], capacity: np.ndarray,
                  firm_of: np.ndarray, need_mean: np.ndarray, churn_bound: np.ndarray, months,
@@ -521,15 +571,15 @@ class Visits:
                                clients.astype(np.int64), firms.astype(np.int64),
                                np.asarray(after, dtype=float), int(today), bool(need_now))
 
-    def arrive(self, clients, firms, needs, seeds, positions, nodes, times, lengths, visited
-               ) -> None:
+    def arrive(self, clients, firms, needs, seeds, positions, nodes, times, left, lengths,
+               visited) -> None:
         """Walks of a day's batch that reached a staffed touchpoint (``cxsim.simulation.walks``)."""
         self._make_room(clients.size + 2)
         batch = Arrivals(clients.astype(np.int64), firms.astype(np.int64), needs,
                          seeds.astype(np.uint64), positions.astype(np.int64),
-                         nodes.astype(np.int64), times, lengths.astype(np.int64),
+                         nodes.astype(np.int64), times, left, lengths.astype(np.int64),
                          visited.astype(np.int64))
-        self.pool = arrive(self.flight, self.pool, float(self.now), batch)
+        self.pool = arrive(self.world, self.flight, self.pool, float(self.now), batch)
 
     def collect(self, clients: range | None = None) -> WalkTable | None:
         """The walks that have ended (some may end later than now), as a table; only

@@ -32,25 +32,29 @@ import numpy as np
 from numba import njit
 
 from cxsim.model.journey import Journey
-from cxsim.streams import Walk, compiled_uniform
+from cxsim.streams import Salt, Walk, compiled_salted, compiled_uniform
 
-__all__ = ["ABANDONED", "EXIT", "STAFFED", "Routes", "Stretches", "WalkTable", "edge", "stretch",
-           "visit_times", "walk_on"]
+__all__ = ["ABANDONED", "EXIT", "STAFFED", "Routes", "Stretches", "WalkTable", "edge",
+           "edge_delay", "stretch", "visit_times", "walk_on"]
 
 
 class Routes:
     """Every firm's touchpoints as one routing table of arrays (global node numbers).
 
-    ``cumulative[n]``, ``following[n]`` and ``delay[n]`` hold node *n*'s edges,
-    padded to the widest node with +inf, -1 and 0; ``degree[n]`` is its edge
-    count. A route draw *u* takes edge ``count(cumulative[n] <= u)``; when
+    ``cumulative[n]``, ``following[n]``, ``delay[n]`` and ``shape[n]`` hold node
+    *n*'s edges, padded to the widest node with +inf, -1, 0 and 0; ``degree[n]`` is
+    its edge count. A route draw *u* takes edge ``count(cumulative[n] <= u)``; when
     that equals the degree the client abandons (``bisect_right``, as in
-    :meth:`cxsim.model.journey.Journey.step`).
+    :meth:`cxsim.model.journey.Journey.step`). ``patience[n]`` is the mean patience
+    of a client waiting for node *n* (0: no one reneges) and ``renege_to[n]`` the
+    exit such a client walks to (-1: the journey has none).
     """
 
     def __init__(self, staffed: list[bool], service: list[float], is_exit: list[bool],
                  following: list[list[int]], cumulative: list[list[float]],
-                 delays: list[list[float]]) -> None:
+                 delays: list[list[float]], shapes: list[list[float]] | None = None,
+                 patience: list[float] | None = None, renege_to: list[int] | None = None
+                 ) -> None:
         n = len(staffed)
         width = max(1, max(len(c) for c in cumulative))
         self.staffed = np.array(staffed, dtype=bool)
@@ -61,12 +65,19 @@ class Routes:
         self.cumulative = np.full((n, width), np.inf)
         self.following = np.full((n, width), -1, dtype=np.int64)
         self.delay = np.zeros((n, width))
+        self.shape = np.zeros((n, width))
         for i, (cum, nxt, d) in enumerate(zip(cumulative, following, delays)):
             self.cumulative[i, :len(cum)] = cum
             self.following[i, :len(nxt)] = nxt
             self.delay[i, :len(d)] = d
+            if shapes is not None:
+                self.shape[i, :len(d)] = shapes[i]
+        self.patience = np.zeros(n) if patience is None else np.array(patience, dtype=float)
+        self.renege_to = np.full(n, -1, np.int64) if renege_to is None else np.array(
+            renege_to, dtype=np.int64)
         self.arrays = (self.staffed, self.service, self.is_exit, self.sure, self.degree,
-                       self.cumulative, self.following, self.delay)
+                       self.cumulative, self.following, self.delay, self.shape, self.patience,
+                       self.renege_to)
         """The table as compiled code takes it (:func:`walk_on`)."""
 
     @classmethod
@@ -85,7 +96,11 @@ class Routes:
             [[off + k for k in nxt] for off, j in zip(offsets, journeys)
              for nxt in j.next_touchpoints],
             [list(c) for c in cat("cumulative_probability")],
-            [list(d) for d in cat("delay_days")])
+            [list(d) for d in cat("delay_days")],
+            [list(d) for d in cat("delay_shape")],
+            np.concatenate([j.patience_days for j in journeys]).tolist(),
+            [off + j.walk_away_exit if j.walk_away_exit >= 0 else -1
+             for off, j in zip(offsets, journeys) for _ in range(j.n_touchpoints)])
         return routes, [off + j.entry for off, j in zip(offsets, journeys)]
 
 
@@ -93,15 +108,16 @@ class Routes:
 class Stretches:
     """Where a batch of walks stopped.
 
-    Walk *i* reached staffed touchpoint ``node[i]`` at day ``time[i]`` when
-    ``node[i] >= 0``; otherwise it ended at ``time[i]``, at an exit when
-    ``completed[i]``, else abandoned. ``position[i]`` is the next unused
-    position of its sequence. Its visits are ``visit_nodes`` where
-    ``visit_walk == i``, in the order made.
+    Walk *i* reached staffed touchpoint ``node[i]`` at day ``time[i]``, having
+    left its last visit (or its start) at ``left[i]``, when ``node[i] >= 0``;
+    otherwise it ended at ``time[i]``, at an exit when ``completed[i]``, else
+    abandoned. ``position[i]`` is the next unused position of its sequence. Its
+    visits are ``visit_nodes`` where ``visit_walk == i``, in the order made.
     """
 
     node: np.ndarray
     time: np.ndarray
+    left: np.ndarray
     completed: np.ndarray
     position: np.ndarray
     visit_walk: np.ndarray
@@ -110,6 +126,7 @@ class Stretches:
 
 STAFFED, EXIT, ABANDONED = 0, 1, 2  # where a stretch stops
 _FIRST_STEP = int(Walk.STEPS)
+_DELAY = int(Salt.DELAY)
 
 
 @njit(cache=True)
@@ -122,6 +139,18 @@ def edge(cumulative, degree, node, u):
     return k
 
 
+@njit(cache=True, inline="always")
+def edge_delay(delay, shape, node, k, key, index):
+    """The delay of edge *k* from *node*, for the walk seeded by *key* leaving the visit
+    whose service was drawn at *index*: the edge's mean, or a Weibull draw with that mean
+    where the edge has a shape (inversion: ``scale * (-ln(1 - u)) ** (1 / shape)``)."""
+    mean, a = delay[node, k], shape[node, k]
+    if a == 0.0 or mean == 0.0:
+        return mean
+    u = compiled_salted(key, _DELAY, index)
+    return mean * (-math.log1p(-u)) ** (1.0 / a) / math.gamma(1.0 + 1.0 / a)
+
+
 @njit(cache=True)
 def walk_on(routes, key, position, node, t, visited, n):
     """Walk from *node* at day *t* through unstaffed touchpoints, drawing from position
@@ -130,10 +159,12 @@ def walk_on(routes, key, position, node, t, visited, n):
     Each touchpoint visited is written to ``visited[n], visited[n + 1], ...``
     (the array doubles when full). Returns where it stopped (:data:`STAFFED`,
     :data:`EXIT` or :data:`ABANDONED`), the staffed touchpoint reached (or
-    the last one visited), the day, the next unused position, the new *n*
-    and *visited*.
+    the last one visited), the day, the day it left its last visit (its wait
+    for a staffed touchpoint began), the next unused position, the new *n* and
+    *visited*.
     """
-    staffed, service, is_exit, sure, degree, cumulative, following, delay = routes
+    staffed, service, is_exit, sure, degree, cumulative, following, delay, shape = routes[:9]
+    left = t
     while not staffed[node]:
         if n == visited.size:
             grown = np.empty(2 * visited.size + 16, visited.dtype)
@@ -141,19 +172,21 @@ def walk_on(routes, key, position, node, t, visited, n):
             visited = grown
         visited[n] = node
         n += 1
+        drawn = position
         t -= service[node] * math.log1p(-compiled_uniform(key, position))
         position += 1
         if is_exit[node]:
-            return EXIT, node, t, position, n, visited
+            return EXIT, node, t, t, position, n, visited
         k = 0
         if not sure[node]:
             k = edge(cumulative, degree, node, compiled_uniform(key, position))
             position += 1
             if k == degree[node]:
-                return ABANDONED, node, t, position, n, visited
-        t += delay[node, k]
+                return ABANDONED, node, t, t, position, n, visited
+        left = t
+        t += edge_delay(delay, shape, node, k, key, drawn)
         node = following[node, k]
-    return STAFFED, node, t, position, n, visited
+    return STAFFED, node, t, left, position, n, visited
 
 
 @njit(cache=True)
@@ -161,6 +194,7 @@ def _stretch_all(routes, seeds, start, times):
     count = seeds.size
     node = np.full(count, -1, np.int64)
     time = np.empty(count)
+    left = np.empty(count)
     completed = np.zeros(count, np.bool_)
     position = np.empty(count, np.int64)
     lengths = np.zeros(count, np.int64)
@@ -168,13 +202,13 @@ def _stretch_all(routes, seeds, start, times):
     n = 0
     for i in range(count):
         first = n
-        where, at, t, next_position, n, visited = walk_on(
+        where, at, t, left[i], next_position, n, visited = walk_on(
             routes, seeds[i], _FIRST_STEP, start[i], times[i], visited, n)
         if where == STAFFED:
             node[i] = at
         completed[i] = where == EXIT
         time[i], position[i], lengths[i] = t, next_position, n - first
-    return node, time, completed, position, lengths, visited[:n].copy()
+    return node, time, left, completed, position, lengths, visited[:n].copy()
 
 
 def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndarray
@@ -182,10 +216,10 @@ def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndar
     """Walk each walk from node *start* at day *times* through unstaffed touchpoints
     (:func:`walk_on`). *seeds* are the walks' keys; each walk's draws start at
     position ``Walk.STEPS``."""
-    node, time, completed, position, lengths, visited = _stretch_all(
+    node, time, left, completed, position, lengths, visited = _stretch_all(
         routes.arrays, np.asarray(seeds, dtype=np.uint64), np.asarray(start, dtype=np.int64),
         np.asarray(times, dtype=float))
-    return Stretches(node, time, completed, position,
+    return Stretches(node, time, left, completed, position,
                      np.repeat(np.arange(seeds.size), lengths), visited)
 
 
@@ -239,7 +273,7 @@ class WalkTable:
 
 @njit(cache=True)
 def _visit_times(routes, keys, need_at, lengths, nodes, waits):
-    staffed, service, is_exit, sure, degree, cumulative, following, delay = routes
+    staffed, service, is_exit, sure, degree, cumulative, following, delay, shape = routes[:9]
     start = np.empty(nodes.size)
     end = np.empty(nodes.size)
     v = 0
@@ -250,16 +284,19 @@ def _visit_times(routes, keys, need_at, lengths, nodes, waits):
             s = t + waits[v]  # a staffed visit starts when a server is free; the rest at once
             end[v] = s - service[node] * math.log1p(-compiled_uniform(key, position))
             start[v] = s
+            drawn = position
             if staffed[node]:  # visits.advance: service at i, the route at i + 1 unless sure
                 position += 1 if sure[node] and not is_exit[node] else 2
             else:  # walk_on: service, then the route unless at an exit or sure
                 position += 1 if is_exit[node] or sure[node] else 2
             v += 1
             if j + 1 < lengths[w]:
-                k = 0
-                while following[node, k] != nodes[v]:
-                    k += 1
-                t = end[v - 1] + delay[node, k]
+                t = end[v - 1]
+                if staffed[nodes[v]] or waits[v] == 0.0:  # else the client reneged: no edge
+                    k = 0
+                    while following[node, k] != nodes[v]:
+                        k += 1
+                    t += edge_delay(delay, shape, node, k, key, drawn)
     return start, end
 
 
@@ -269,8 +306,11 @@ def visit_times(routes: Routes, keys: np.ndarray, need_at: np.ndarray, lengths: 
 
     A walk's times follow from its need, its keyed draws (service times at
     the positions :func:`walk_on` and ``cxsim.simulation.visits.advance`` draw
-    them) and its waits: a visit starts at its arrival plus its wait, ends
-    after its service, and the next arrival is the end plus the edge's delay.
+    them, delays as :func:`edge_delay`) and its waits: a visit starts at its
+    arrival plus its wait, ends after its service, and the next arrival is the
+    end plus the edge's delay. An unstaffed visit with a wait is where a client
+    who reneged went (``cxsim.model.journey``, Reneging): it arrived straight
+    from its last visit, its wait the time it waited in vain.
 
     Parameters
     ----------
