@@ -164,6 +164,10 @@ def test_the_help_desk_page_says_what_a_log_without_lifecycle_or_outcomes_cannot
     assert "fit_waits.csv" not in written and "fit_in_progress.csv" in written
     fit = json.loads((tmp_path / "fit" / "fit.json").read_text())["measures"]
     assert fit["wait_mean_hours"]["actual"] is None
+    printed = discover_cli.check_text(result)  # what the command prints says the same
+    assert "outcome shares: not measured" in printed and "share_purchase" not in printed
+    assert "waits before staffed work: not observable" in printed and "nan" not in printed
+    assert "cycle_time_q50_hours: actual" in printed
 
     page = check_page(result, found, "cxsim-discover helpdesk.xes.gz")
     s = result.summary.set_index("measure")
