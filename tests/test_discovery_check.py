@@ -163,7 +163,9 @@ def test_the_help_desk_page_says_what_a_log_without_lifecycle_or_outcomes_cannot
     written = [p.name for p in result.write(tmp_path / "fit")]
     assert "fit_waits.csv" not in written and "fit_in_progress.csv" in written
     fit = json.loads((tmp_path / "fit" / "fit.json").read_text())["measures"]
-    assert fit["wait_mean_hours"]["actual"] is None
+    assert fit["wait_mean_hours"]["actual"] is None  # not measured: neither in nor out
+    assert fit["wait_mean_hours"]["actual_in_band"] is None
+    assert fit["share_purchase"]["actual_in_band"] is None  # 100% on both sides says nothing
     printed = discover_cli.check_text(result)  # what the command prints says the same
     assert "outcome shares: not measured" in printed and "share_purchase" not in printed
     assert "waits before staffed work: not observable" in printed and "nan" not in printed

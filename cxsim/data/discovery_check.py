@@ -362,10 +362,12 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
     rows = pd.DataFrame([{"replication": i, **_measures(actual, sim)}
                          for i, sim in enumerate(sims)])
     truth = _actual(actual)
+    unmeasured = () if found.outcome_activities else ("share_",)  # 100% completed, both sides
     summary = pd.DataFrame([
         {"measure": m, "actual": truth[m], **_band(rows[m].to_numpy()),
          "actual_in_band": bool(rows[m].quantile(0.025) <= truth[m] <= rows[m].quantile(0.975))
-         if not m.endswith("distance") and not m.endswith("emd_hours") else None}
+         if not m.endswith(("distance", "emd_hours")) and not m.startswith(unmeasured)
+         and np.isfinite(truth[m]) else None}
         for m in rows.columns if m != "replication"])
     counts = pd.DataFrame({i: _activity_counts(sim) for i, sim in enumerate(sims)}).fillna(0.0)
     real = _activity_counts(actual)
