@@ -200,11 +200,28 @@ def summary_text(found: Discovery, journey: Path, cohort: Path) -> str:
 
 
 def check_text(result) -> str:
-    """What ``--check`` prints: each measure, actual against the replications' mean and band."""
+    """What ``--check`` prints: each measure, actual against the replications' mean and band;
+    the outcome shares of a log without outcomes and the waits of a log without lifecycle are
+    not printed (a line says why)."""
+    import math
+
     f = result.facts
     lines = [f"Check on the {f['later_cases_ended']:,} later cases that ended by the log's end "
              f"({f['cut_days']:.1f} days after the split), {f['replications']} replications:"]
+    unseen = ()
+    if not f.get("outcomes_observed", True):
+        unseen += ("share_",)
+        lines.append("  outcome shares: not measured (no outcome activity in the log: every "
+                     "case completes)")
+    waits = result.summary.set_index("measure").actual.get("wait_mean_hours", 0.0)
+    if waits is None or math.isnan(waits):
+        unseen += ("wait_",)
+        lines.append("  waits before staffed work: not observable (no service time or staff "
+                     "in the log)" if not f.get("service_times_observed", True) else
+                     "  waits before staffed work: none in the log")
     for row in result.summary.itertuples():
+        if row.measure.startswith(unseen):
+            continue
         actual = "" if row.measure.endswith(("distance", "emd_hours")) else \
             f"actual {row.actual:.4g}, "
         lines.append(f"  {row.measure}: {actual}simulated {row.mean:.4g} "

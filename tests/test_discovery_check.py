@@ -4,6 +4,7 @@ its measures on hand-made cases, a known journey's log, and the command's bad in
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,8 @@ from cxsim import discover_cli
 from cxsim.data.discovery import discover
 from cxsim.data.discovery_check import Cases, check, in_progress, ngram_distance
 from tests.test_discover import FLAGS, OUTCOMES, SPLIT, TRUTH, generate
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cases(*sequences: str) -> Cases:
@@ -127,7 +130,76 @@ def test_the_page_says_the_fit_first_and_what_a_log_without_outcomes_cannot_tell
                                      f"{share_gap_points(result.summary):.1f} percentage points")
     assert [t.title for t in page.tiles][0] == "Outcome shares" and len(page.charts) == 4
     bare = check_page(result, replace(found, outcome_activities={}))
-    assert bare.answer[0].startswith("The log records no outcome, so only the timing can be "
-                                     "compared: cycle times are ")
-    assert bare.tiles[0].value == "not in the log" and not bare.warnings
+    assert bare.answer[0].startswith("The log records no outcome, so only the timing and the "
+                                     "paths can be compared: cycle times are ")
+    assert bare.answer[1].startswith("Outcome shares are not measured")
+    assert bare.tiles[0].value == "not measured" and not bare.warnings
     assert "<script" not in render(bare)
+
+
+HELPDESK = ROOT / "data" / "eventlogs" / "helpdesk.xes.gz"
+HELPDESK_SPLIT = "2012-04-01"  # a quarter's start leaving about a third of the tickets later
+
+
+@pytest.mark.skipif(not HELPDESK.is_file(), reason="the help desk log is not in this checkout")
+def test_the_help_desk_page_says_what_a_log_without_lifecycle_or_outcomes_cannot_show(
+        tmp_path) -> None:
+    """The help desk log (one timestamp per event, no outcome activity) checked at 3
+    replications: the page says in words that service times and staff are not observable and
+    that outcome shares are not measured, shows no outcome or wait rows (a 100% share and an
+    empty wait say nothing), no waits table or chart and no fit_waits.csv, and does give the
+    cycle-time quantiles, activities per case and n-gram distances, actual against simulated."""
+    from cxsim.data.eventlog import read_event_log
+    from cxsim.report.discovery import NO_OUTCOMES, NO_SERVICE, check_page, duration
+    from cxsim.report.page import render
+
+    events = read_event_log(HELPDESK)
+    found = discover(events, HELPDESK_SPLIT, name="helpdesk")
+    assert not found.service_time and not found.outcome_activities and not found.staffed
+    files = discover_cli.write(found, tmp_path / "helpdesk.yaml", tmp_path / "helpdesk.csv")
+    result = check(events, found, HELPDESK_SPLIT, files[1], files[0], replications=3)
+    assert result.facts["later_cases_ended"] == 1592
+    assert not result.facts["outcomes_observed"] and not result.facts["service_times_observed"]
+    written = [p.name for p in result.write(tmp_path / "fit")]
+    assert "fit_waits.csv" not in written and "fit_in_progress.csv" in written
+    fit = json.loads((tmp_path / "fit" / "fit.json").read_text())["measures"]
+    assert fit["wait_mean_hours"]["actual"] is None  # not measured: neither in nor out
+    assert fit["wait_mean_hours"]["actual_in_band"] is None
+    assert fit["share_purchase"]["actual_in_band"] is None  # 100% on both sides says nothing
+    printed = discover_cli.check_text(result)  # what the command prints says the same
+    assert "outcome shares: not measured" in printed and "share_purchase" not in printed
+    assert "waits before staffed work: not observable" in printed and "nan" not in printed
+    assert "cycle_time_q50_hours: actual" in printed
+
+    page = check_page(result, found, "cxsim-discover helpdesk.xes.gz")
+    s = result.summary.set_index("measure")
+    answer = " ".join(page.answer)
+    assert page.answer[0].startswith("The log records no outcome")
+    assert NO_OUTCOMES in page.answer and NO_SERVICE in page.answer
+    assert "Service times and staff are not observable in this log" in answer
+    assert "Outcome shares are not measured" in answer and "every case" in answer
+    assert "percentage points" not in answer and "Before staffed work starts" not in answer
+    assert not page.warnings
+    for q in (10, 50, 90):  # each cycle-time quantile, actual and simulated, in words
+        row = s.loc[f"cycle_time_q{q}_hours"]
+        assert duration(row["actual"]) in answer and duration(row["mean"]) in answer
+    assert 30 * 24 < s.loc["cycle_time_q50_hours", "actual"] < 60 * 24  # tickets take weeks
+    assert f"{s.loc['activities_per_case', 'actual']:.1f} activities in the log" in answer
+    assert f"n-gram distance of {s.loc['ngram_2_distance', 'mean']:.2f}" in answer
+    tiles = {t.title: t.value for t in page.tiles}
+    assert tiles["Outcome shares"] == "not measured"
+    assert tiles["Service times and staff"] == "not in the log"
+    assert "vs" in tiles["Median cycle time"] and "days" in tiles["Median cycle time"]
+
+    measures = page.tables[0]
+    html = render(page)
+    assert "share ending in a purchase" not in html and "100.0%" not in html
+    assert "wait before staffed work: mean" not in html
+    assert "Not shown, as the log does not record them: outcome shares" in html
+    for name in ("cycle time: median (hours)", "activities per case",
+                 "2-gram distance of activity sequences"):
+        assert name in html, name
+    assert measures is not None and "Waits before staffed work" not in html
+    assert "quantiles of cycle time" in page.headline.alt  # not the outcome shares' bars
+    assert not any("ending in a purchase" in c.alt for c in page.charts)
+    assert len(page.charts) == 2  # activities per case and cases in progress: no waits chart

@@ -31,6 +31,12 @@ process simulation models", BPM; Camargo, Dumas & González-Rojas 2020, SIMOD):
   not yet ended (of the cases that ended by the cut, on both sides), its mean over the days,
   and the day-by-day series in ``fit_in_progress.csv``.
 
+A log without lifecycle (one timestamp per event) shows no service time and no staff, so it
+has no waits before staffed work: those measures are NaN (``null`` in ``fit.json``) and
+``facts["service_times_observed"]`` is false. A log holding no outcome activity has every
+case completed on both sides: the shares are 100% and ``facts["outcomes_observed"]`` is
+false, so they say nothing of the fit.
+
 Censored cases are left out on both sides: an actual case with no outcome activity by the
 log's end, like a simulated walk not ended by the cut (which the run does not record).
 The discovered journey's own touchpoints stand for the log's activities; its virtual
@@ -265,7 +271,8 @@ class Check:
     in_progress: pd.DataFrame | None = None
 
     def write(self, folder: Path | str) -> list[Path]:
-        """``fit.json`` and the CSVs in *folder*; their paths."""
+        """``fit.json`` and the CSVs in *folder*; their paths (no ``fit_waits.csv`` when no
+        staffed work was measured: a log without lifecycle has none)."""
         from cxsim.files import write_text
 
         folder = Path(folder)
@@ -281,7 +288,7 @@ class Check:
                 write_text(folder / "fit_activities.csv", self.activities.to_csv(index=False)),
                 *(write_text(folder / f"fit_{name}.csv", frame.to_csv(index=False))
                   for name, frame in (("waits", self.waits), ("in_progress", self.in_progress))
-                  if frame is not None)]
+                  if frame is not None and len(frame))]
 
 
 def _band(values: np.ndarray) -> dict[str, float]:
@@ -355,10 +362,12 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
     rows = pd.DataFrame([{"replication": i, **_measures(actual, sim)}
                          for i, sim in enumerate(sims)])
     truth = _actual(actual)
+    unmeasured = () if found.outcome_activities else ("share_",)  # 100% completed, both sides
     summary = pd.DataFrame([
         {"measure": m, "actual": truth[m], **_band(rows[m].to_numpy()),
          "actual_in_band": bool(rows[m].quantile(0.025) <= truth[m] <= rows[m].quantile(0.975))
-         if not m.endswith("distance") and not m.endswith("emd_hours") else None}
+         if not m.endswith(("distance", "emd_hours")) and not m.startswith(unmeasured)
+         and np.isfinite(truth[m]) else None}
         for m in rows.columns if m != "replication"])
     counts = pd.DataFrame({i: _activity_counts(sim) for i, sim in enumerate(sims)}).fillna(0.0)
     real = _activity_counts(actual)
@@ -373,7 +382,9 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
              "cohort": int(len(found.cohort)),
              "censored": "left out on both sides: actual cases without an outcome by the "
                          "log's end, simulated walks not ended by the cut",
-             "measures_defined_in": "cxsim.data.discovery_check"}
+             "measures_defined_in": "cxsim.data.discovery_check",
+             "outcomes_observed": bool(found.outcome_activities),
+             "service_times_observed": bool(found.service_time)}
     return Check(summary, rows, activities, facts, _waits_table(actual, sims),
                  _in_progress_table(actual, sims))
 

@@ -85,11 +85,26 @@ def _compare(simulated: float, actual: float, shorter: str, longer: str) -> str:
     return f"{shorter if change < 0 else longer} by {abs(change):.0%}"
 
 
-def check_sentences(result, outcomes: bool = True) -> list[str]:
+NO_OUTCOMES = ("Outcome shares are not measured: the log holds no outcome activity, so "
+               "every case, in the log and simulated, counts as completed at its last event "
+               "(a share of 100% on both sides, which says nothing of the fit), and a case "
+               "still open at the log's end cannot be told from one that ended.")
+"""What the page says of a log holding no outcome activity (the help desk's)."""
+
+NO_SERVICE = ("Service times and staff are not observable in this log: it has one timestamp "
+              "per event and no lifecycle (no START and COMPLETE of a piece of work), so the "
+              "time between events is all delay on the journey's edges, no touchpoint is "
+              "staffed, and no service time, staffing, queue or wait before staffed work is "
+              "compared.")
+"""What the page says of a log without lifecycle (one timestamp per event)."""
+
+
+def check_sentences(result, outcomes: bool = True, service: bool = True) -> list[str]:
     """The answer: the bottom line (outcome shares and cycle times), then each measure
     in words, then what was compared with what. Without *outcomes* (a log holding no
     outcome activity, where every case counts as completed) the shares say nothing, and
-    the bottom line says so."""
+    the bottom line and a sentence of their own say so; without *service* (a log with no
+    lifecycle) a sentence says that service times, staff and waits cannot be seen."""
     s = result.summary.set_index("measure")
     f = result.facts
     gap = share_gap_points(result.summary)
@@ -98,9 +113,22 @@ def check_sentences(result, outcomes: bool = True) -> list[str]:
               f"{_compare(median['mean'], median['actual'], 'shorter', 'longer')} at the "
               f"median ({duration(median['mean'])} simulated against "
               f"{duration(median['actual'])} actual).")
-    if not outcomes:
-        return [f"The log records no outcome, so only the timing can be compared: {timing}",
-                *check_sentences(result)[2:]]
+    if not outcomes or not service:
+        rest = check_sentences(result)[2:]
+        if not service:  # the wait sentence, and the sentence of what the log cannot show
+            rest = [line for line in rest if not line.startswith(("Before staffed work",
+                                                                  "The log has no start"))]
+            rest.insert(1, _spread(s))
+        lead = (["The log records no outcome, so only the timing and the paths can be "
+                 f"compared: {timing}", NO_OUTCOMES] if not outcomes else
+                [f"The simulated journey reproduces the later cases' outcome shares within "
+                 f"{gap:.1f} percentage points; {timing}", *check_sentences(result)[1:2]])
+        if not outcomes:  # no actual case is censored: each ends at its last event
+            rest[-1] = rest[-1].replace(
+                "cases still open at the log's end are left out on both sides",
+                "every later case in the log counts as ended, and simulated walks not "
+                "ended by the cut are left out")
+        return [*lead, *([] if service else [NO_SERVICE]), *rest]
     out = [f"The simulated journey reproduces the later cases' outcome shares within "
            f"{gap:.1f} percentage points; {timing}"]
     shares = "; ".join(
@@ -145,6 +173,19 @@ def check_sentences(result, outcomes: bool = True) -> list[str]:
                f"({f['cut_days']:.0f} days after the split); cases still open at the log's "
                "end are left out on both sides.")
     return out
+
+
+def _spread(s: pd.DataFrame) -> str:
+    """How widely cycle times spread in the log and simulated (the 10-90% range), why, and
+    how far the simulated paths are from the log's (the n-gram distances)."""
+    q10, q90 = s.loc["cycle_time_q10_hours"], s.loc["cycle_time_q90_hours"]
+    two, three = s.loc["ngram_2_distance"], s.loc["ngram_3_distance"]
+    return (f"The middle 80% of cases spread over {duration(q90['actual'] - q10['actual'])}"
+            f" in the log and {duration(q90['mean'] - q10['mean'])} simulated: each edge "
+            "carries its mean delay, so a simulated case's time varies only with its path. "
+            f"The simulated paths differ from the log's by an n-gram distance of "
+            f"{two['mean']:.2f} for pairs of activities and {three['mean']:.2f} for triples "
+            "(0 alike, 1 nothing shared).")
 
 
 def _bars(ax, labels, actual, mean, low, high, horizontal: bool = False,
@@ -259,9 +300,12 @@ def _figure(value: float, percent: bool = False) -> str:
     return f"{100 * value:.1f}%" if percent else f"{value:,.4g}"
 
 
-def _measures_table(summary: pd.DataFrame):
+def _measures_table(summary: pd.DataFrame, left_out: tuple[str, ...] = ()):
+    """Each measure's row; the *left_out* prefixes' rows (what the log does not record) are
+    not shown, and the caption says so."""
     rows = []
-    for row in summary.itertuples():
+    shown = summary[~summary.measure.str.startswith(left_out)] if left_out else summary
+    for row in shown.itertuples():
         percent = row.measure.startswith("share_")
         distance = row.measure.endswith(("distance", "emd_hours"))
         rows.append((MEASURES.get(row.measure, row.measure),
@@ -273,11 +317,15 @@ def _measures_table(summary: pd.DataFrame):
                      else ("yes" if row.actual_in_band else "no")))
     frame = pd.DataFrame(rows, columns=["measure", "actual", "simulated (mean)", "95% CI",
                                         "95% of runs", "actual within the runs"])
+    words = {"share_": "outcome shares (every case completes)",
+             "wait_": "waits before staffed work (no staffed work in the log)"}
+    gone = " and ".join(words[k] for k in left_out if k in words)
     return table_from_frame(
         "Each measure: the log against the simulation", frame,
         "A distance has no actual value: it is measured between the log and each run. "
         "The CI is the mean's 95% Student-t interval; '95% of runs' is the band the "
-        "replications fall in.", "measures", "fit_summary.csv", summary)
+        "replications fall in." + (f" Not shown, as the log does not record them: {gone}."
+                                   if gone else ""), "measures", "fit_summary.csv", summary)
 
 
 def _waits_table(waits: pd.DataFrame):
@@ -332,11 +380,12 @@ def check_page(result, found, command: str = "") -> Page:
     median, wait, busy = (s.loc[m] for m in ("cycle_time_q50_hours", "wait_mean_hours",
                                              "in_progress_mean"))
     outcomes = bool(found.outcome_activities)
+    service = bool(found.service_time)
     tiles = [
         Tile("Outcome shares", f"within {gap:.1f} points",
              ("largest gap between an outcome's simulated and actual share",)) if outcomes
-        else Tile("Outcome shares", "not in the log",
-                  ("no outcome activity: every case counts as completed",)),
+        else Tile("Outcome shares", "not measured",
+                  ("no outcome activity in the log: every case completes",)),
         Tile("Median cycle time", f"{duration(median['mean'])} vs {duration(median['actual'])}",
              ("simulated vs actual",)),
         Tile("Wait before staffed work", f"{duration(wait['mean'])} vs "
@@ -344,12 +393,17 @@ def check_page(result, found, command: str = "") -> Page:
              ("simulated vs actual, mean; the median "
               f"{duration(s.loc['wait_q50_hours', 'mean'])} vs "
               f"{duration(s.loc['wait_q50_hours', 'actual'])}",)) if np.isfinite(wait["actual"])
+        else Tile("Service times and staff", "not in the log",
+                  ("one timestamp per event, no lifecycle: no service, staff or wait before "
+                   "staffed work to compare",)) if not service
         else Tile("Wait before staffed work", "not observed",
                   ("the log has no start of staffed work",)),
         Tile("Cases in progress", f"{busy['mean']:,.0f} vs {busy['actual']:,.0f}",
              ("simulated vs actual, on an average day",)),
     ]
-    tables = [_measures_table(result.summary)]
+    left_out = (() if outcomes else ("share_",)) + (
+        () if np.isfinite(wait["actual"]) else ("wait_",))
+    tables = [_measures_table(result.summary, left_out)]
     charts = [_cycle_chart(s)] if outcomes else []
     charts.append(_activities_chart(result.activities))
     if result.waits is not None and len(result.waits):
@@ -363,7 +417,7 @@ def check_page(result, found, command: str = "") -> Page:
         subtitle=(f"{counts['early_cases']:,} cases before {counts['split']} discovered; "
                   f"{f['later_cases_ended']:,} later cases compared; "
                   f"{f['replications']} simulated replications"),
-        answer=check_sentences(result, outcomes),
+        answer=check_sentences(result, outcomes, service),
         warnings=warnings if outcomes else [],
         tiles=tiles,
         headline=_shares_chart(s) if outcomes else _cycle_chart(s),
