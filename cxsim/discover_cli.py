@@ -88,6 +88,10 @@ def _parser():
                         help="activities meaning the client walked away (default: A_CANCELLED)")
     parser.add_argument("--working-hours", type=float, default=40.0, metavar="HOURS",
                         help="hours a staff member works a week (default 40)")
+    parser.add_argument("--delays", choices=("mean", "quantiles", "weibull"), default="mean",
+                        help="how an edge's delay varies: not at all (the gaps' mean; "
+                        "default), as the log's gaps (their quantiles), or as a Weibull "
+                        "fitted to them")
     parser.add_argument("--check", action="store_true",
                         help="simulate the journey on the later cases' arrivals and compare "
                         "with the actual later cases (fit.json, CSVs and report.html)")
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
                          staffed=_names(args.staffed), purchase=_names(args.purchase),
                          no_purchase=_names(args.no_purchase),
                          walk_away=_names(args.walk_away),
-                         working_hours_per_week=args.working_hours)
+                         working_hours_per_week=args.working_hours, delays=args.delays)
         journey_from_mapping(found.journey, str(args.out))  # what the loader will say, now
         if args.check:
             from cxsim.data.discovery_check import later_period_days

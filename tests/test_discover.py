@@ -384,3 +384,36 @@ def test_the_studio_keeps_a_discovered_journey_like_any_upload(tmp_path, bpic):
     walked = compared.b.summary.groupby("replication").purchases_total.sum()
     assert (walked > 0).all()
     assert set(compared.b.timeseries.firm) == {"sales_first", "client_first"}
+
+
+def test_the_delays_spread_is_discovered_back_as_a_shape_or_quantiles(synthetic):
+    """The generated delays are exponential: a Weibull of shape 1, median ln 2 x the mean
+    (the MLE shape's asymptotic variance is 0.608 k**2 / n: Cohen 1965)."""
+    weibull = discover(synthetic, SPLIT, delays="weibull", **OUTCOMES)
+    quantiles = discover(synthetic, SPLIT, delays="quantiles", **OUTCOMES)
+    edges = weibull.edges.set_index(["source", "target"])
+    spread = {(e["from"], e["to"]): e for e in quantiles.journey["edges"]}
+    checked = 0
+    for source, routes in TRUTH["routes"].items():
+        for target, _, delay in routes:
+            row = edges.loc[(source, target)]
+            n = row.transitions
+            assert abs(row.delay_shape - 1.0) <= 4 * math.sqrt(0.608 / n), (source, target)
+            q = spread[(source, target)]["delay_quantiles"]
+            assert len(q) == discovery.QUANTILES and q[0] >= 0 and q == sorted(q)
+            median_se = 1.0 / (2 * math.exp(-math.log(2)) / delay * math.sqrt(n))
+            assert abs(q[10] - math.log(2) * delay) <= 4 * median_se, (source, target, q[10])
+            checked += 1
+    assert checked == 8
+    # the control: gaps of another shape are told apart from an exponential's
+    rng = np.random.default_rng(7)
+    other = discovery.weibull_shape(rng.weibull(0.5, 2000))
+    assert abs(other - 0.5) <= 4 * math.sqrt(0.608 * 0.25 / 2000) < abs(other - 1.0)
+    for found in (weibull, quantiles):  # and both journeys load
+        journey_from_mapping(found.journey, "discovered")
+    assert "delay_quantiles" not in str(discover(synthetic, SPLIT, **OUTCOMES).journey)
+
+
+def test_an_unknown_delays_choice_is_refused(synthetic):
+    with pytest.raises(ConfigError, match="delays must be one of quantiles, weibull, mean"):
+        discover(synthetic, SPLIT, delays="gamma", **OUTCOMES)

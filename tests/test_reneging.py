@@ -146,3 +146,31 @@ def test_shape_and_patience_are_kept_only_when_given() -> None:
     assert shaped.delay_shape[shaped.index_of("apply")] == [0.6]
     assert shaped.patience_days[shaped.index_of("review")] == 0.02
     assert shaped != plain
+
+
+@pytest.mark.parametrize(("change", "rule"), [
+    ({"delay_quantiles": [0.0, 1.0], "delay_days": 0.5}, "delay_quantiles and delay_days "
+                                                           "exclude each other"),
+    ({"delay_quantiles": [0.0, 1.0], "delay_shape": 0.5}, "delay_quantiles and delay_shape "
+                                                            "exclude each other"),
+    ({"delay_quantiles": [2.0, 1.0]}, "delay_quantiles must not decrease"),
+    ({"delay_quantiles": [1.0]}, "delay_quantiles must be a list of 2 to 101"),
+    ({"delay_quantiles": "0, 1"}, "delay_quantiles must be a list of 2 to 101"),
+    ({"delay_quantiles": [0.0, -1.0]}, r"delay_quantiles must be in \[0, 3650\]"),
+])
+def test_bad_delay_quantiles_are_one_line_naming_the_edge(change, rule) -> None:
+    data = impatient(shape=None)
+    data["edges"][0].update(change)
+    with pytest.raises(ConfigError, match=rf"edge 'apply' -> 'review'.*{rule}") as caught:
+        journey_from_mapping(data, "loan.yaml")
+    assert "\n" not in str(caught.value)
+
+
+def test_quantiles_set_the_edges_mean_and_survive_graphml(tmp_path) -> None:
+    from cxsim.model.journey import journey_to_graphml, load_journey
+    data = impatient(shape=None)
+    data["edges"][0]["delay_quantiles"] = [0.0, 0.01, 0.02, 0.5]
+    journey = journey_from_mapping(data, "loan.yaml")
+    assert journey.delay_days[journey.index_of("apply")][0] == pytest.approx(0.28 / 3)
+    journey_to_graphml(journey, tmp_path / "loan.graphml")
+    assert load_journey(str(tmp_path / "loan.graphml"), tmp_path) == journey

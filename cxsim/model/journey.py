@@ -43,6 +43,10 @@ YAML format
         # probability in (0, 1]; delay_days >= 0, default 0: the mean delay;
         # delay_shape in [0.05, 20], optional: the delay is Weibull with that shape
         # and the mean delay_days (1 is exponential); without it, always delay_days
+      - {from: app_use, to: renewal, probability: 0.1, delay_quantiles: [0, 1, 2, 30]}
+        # optional, instead of delay_days and delay_shape: 2 to 101 non-decreasing
+        # delays (days) at evenly spaced probabilities 0 .. 1, the delay drawn from
+        # the quantile function linear between them; their mean is the edge's delay
 
 Rules: touchpoint names match ``^[A-Za-z0-9_\\-]+$``; unknown fields are errors;
 numbers must be finite and of numeric type (``true`` or ``"0.7"`` are not
@@ -174,7 +178,8 @@ _TOUCHPOINT_FIELDS = (
     "description",
 )
 _EDGE_REQUIRED = ("from", "to", "probability")
-_EDGE_FIELDS = (*_EDGE_REQUIRED, "delay_days", "delay_shape")
+_EDGE_FIELDS = (*_EDGE_REQUIRED, "delay_days", "delay_shape", "delay_quantiles")
+MAX_QUANTILES = 101
 _INT_FIELDS = ("staff", "reference_clients")
 
 
@@ -240,6 +245,8 @@ class Journey:
         Mean delay before reaching each successor, in days.
     delay_shape : list of list of float
         Weibull shape of each of those delays; 0 where the delay is always its mean.
+    delay_quantiles : list of list of tuple of float
+        The quantiles each of those delays is drawn from; empty where it has none.
     patience_days : numpy.ndarray of float
         Mean patience of a client waiting for each touchpoint; 0 where no one reneges.
     walk_away_exit : int
@@ -269,6 +276,7 @@ class Journey:
     cumulative_probability: list[list[float]]
     delay_days: list[list[float]]
     delay_shape: list[list[float]]
+    delay_quantiles: list[list[tuple[float, ...]]]
     patience_days: np.ndarray
     outcome: np.ndarray
     _index: dict[str, int] = field(init=False)
@@ -390,6 +398,7 @@ class Journey:
             "cumulative_probability",
             "delay_days",
             "delay_shape",
+            "delay_quantiles",
         )
         arrays = (
             "staffed",
@@ -620,7 +629,13 @@ def _read_graphml_mapping(path: Path, source: str) -> dict[str, Any]:
 
 
 def _graphml_value(key: str, value: Any) -> Any:
-    """Undo GraphML's type widening: integral doubles of int fields become ints."""
+    """Undo GraphML's type widening: integral doubles of int fields become ints; a
+    delay's quantiles, written as one comma-separated string, become numbers."""
+    if key == "delay_quantiles" and isinstance(value, str):
+        try:
+            return [float(part) for part in value.split(",")]
+        except ValueError:
+            return value
     if key in _INT_FIELDS and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -656,7 +671,10 @@ def journey_to_graphml(journey: Journey, path: Path | str) -> None:
     for i, name in enumerate(journey.touchpoints):
         for j in journey.next_touchpoints[i]:
             target = journey.touchpoints[j]
-            attrs = journey.graph.edges[name, target]
+            attrs = dict(journey.graph.edges[name, target])
+            if "delay_quantiles" in attrs:  # the delay is their mean
+                del attrs["delay_days"]
+                attrs["delay_quantiles"] = ",".join(repr(q) for q in attrs["delay_quantiles"])
             graph.add_edge(name, target, **_plain(attrs, where))
     nx.write_graphml(graph, Path(path).expanduser(), encoding="utf-8")
 
@@ -903,8 +921,9 @@ def _compile(
     cumulative_probability: list[list[float]] = []
     delay_days: list[list[float]] = []
     delay_shape: list[list[float]] = []
+    delay_quantiles: list[list[tuple[float, ...]]] = []
     for n in names:
-        targets, cumulative, delays, shapes = [], [], [], []
+        targets, cumulative, delays, shapes, quantiles = [], [], [], [], []
         running = 0.0
         for _, target, d in graph.out_edges(n, data=True):
             running += d["probability"]
@@ -912,12 +931,14 @@ def _compile(
             cumulative.append(min(running, 1.0))
             delays.append(d["delay_days"])
             shapes.append(d.get("delay_shape", 0.0))
+            quantiles.append(tuple(d.get("delay_quantiles", ())))
         if cumulative and abs(cumulative[-1] - 1.0) <= _PROBABILITY_TOLERANCE:
             cumulative[-1] = 1.0  # no spurious abandonment from rounding
         next_touchpoints.append(targets)
         cumulative_probability.append(cumulative)
         delay_days.append(delays)
         delay_shape.append(shapes)
+        delay_quantiles.append(quantiles)
 
     return Journey(
         name=name,
@@ -943,6 +964,7 @@ def _compile(
         cumulative_probability=cumulative_probability,
         delay_days=delay_days,
         delay_shape=delay_shape,
+        delay_quantiles=delay_quantiles,
         patience_days=array([d.get("patience_days", 0.0) for d in nodes], float),
         outcome=array([OUTCOMES.index(d.get("outcome", "purchase")) for d in nodes], np.int64),
     )
@@ -1029,7 +1051,27 @@ def _edge(
     if "delay_shape" in raw:  # kept only when given, so a journey without it reads as before
         attrs["delay_shape"] = _number(raw["delay_shape"], where, "delay_shape", low=0.05,
                                        high=20.0)
+    if "delay_quantiles" in raw:
+        for other in ("delay_days", "delay_shape"):
+            if other in raw:
+                raise ConfigError(where, f"delay_quantiles and {other} exclude each other "
+                                  "(the quantiles' mean is the delay)", raw[other])
+        attrs["delay_quantiles"] = _quantiles(raw["delay_quantiles"], where)
+        q = attrs["delay_quantiles"]
+        attrs["delay_days"] = math.fsum(a + b for a, b in zip(q, q[1:])) / (2 * (len(q) - 1))
     return frm, to, attrs
+
+
+def _quantiles(value: Any, where: str) -> list[float]:
+    """Validate a delay's quantiles: 2 to :data:`MAX_QUANTILES` non-decreasing days."""
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not \
+            2 <= len(value) <= MAX_QUANTILES:
+        raise ConfigError(where, f"delay_quantiles must be a list of 2 to {MAX_QUANTILES} "
+                          "delays in days", _short(value))
+    numbers = [_number(v, where, "delay_quantiles", low=0.0, high=3650.0) for v in value]
+    if any(b < a for a, b in zip(numbers, numbers[1:])):
+        raise ConfigError(where, "delay_quantiles must not decrease", _short(value))
+    return numbers
 
 
 def _exits(value: Any, where: str, index: Mapping[str, int]) -> list[str]:

@@ -252,7 +252,7 @@ def _end(world, flight, slot, t, completed, today):
 @njit(cache=True, inline="always")
 def _waits_for(world, slot_key, position, node):
     """How long the client will wait for staffed *node* this time (inf: for ever)."""
-    mean = world.routes[9][node]
+    mean = world.routes.patience[node]
     if mean == 0.0:
         return np.inf
     return _patience(mean, compiled_salted(slot_key, _PATIENCE, position))
@@ -275,8 +275,8 @@ def _renege(world, flight, pool, slot, now, today):
     exit, its wait the visit's. Returns the pool and, as :func:`_end`, its next need if
     that falls today."""
     walks, tally = flight.walks, flight.tally[0]
-    service = world.routes[1]
-    goes_to = world.routes[10][walks.node[slot]]
+    service = world.routes.service
+    goes_to = world.routes.renege_to[walks.node[slot]]
     pool = _visit(walks, pool, tally, slot, goes_to, now - walks.left[slot])
     i = walks.position[slot]  # an exit's visit: its service, as walk_on draws it
     walks.position[slot] = i + 1
@@ -329,8 +329,9 @@ def advance(world, flight, pool, until, today):
     client of the walk that asks for the evaluation (-1 if none) and the
     visit pool.
     """
-    staffed, service, is_exit, sure, degree, cumulative, following, delay, shape = \
-        world.routes[:9]
+    routes = world.routes
+    staffed, service, is_exit, sure = routes.staffed, routes.service, routes.is_exit, routes.sure
+    degree, cumulative, following = routes.degree, routes.cumulative, routes.following
     clients, clock, stations = world.clients, world.clock, world.stations
     walks, heap, tally = flight.walks, flight.heap, flight.tally[0]
     now = -1.0
@@ -396,11 +397,11 @@ def advance(world, flight, pool, until, today):
             need = _end(world, flight, slot, done, is_exit[node], today)
         elif staffed[following[node, k]]:
             _toward(world, flight, now, slot, following[node, k],
-                    done + edge_delay(delay, shape, node, k, key, i), done)
+                    done + edge_delay(routes, node, k, key, i), done)
             continue
         else:
             pool, need = _stretch(world, flight, pool, now, slot, following[node, k],
-                                  done + edge_delay(delay, shape, node, k, key, i), today)
+                                  done + edge_delay(routes, node, k, key, i), today)
         pool = _walk_now(world, flight, pool, now, client, firm, need, today)
     return DONE, now, -1, pool
 

@@ -26,6 +26,7 @@ hold it to: a change of the timing rule here that is not made there fails.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,11 @@ __all__ = ["ABANDONED", "EXIT", "STAFFED", "Routes", "Stretches", "WalkTable", "
            "edge_delay", "stretch", "visit_times", "walk_on"]
 
 
+Table = namedtuple("Table", "staffed service is_exit sure degree cumulative following delay "
+                   "shape qstart qlen qvalues patience renege_to")
+"""The routing table as compiled code takes it (:attr:`Routes.arrays`)."""
+
+
 class Routes:
     """Every firm's touchpoints as one routing table of arrays (global node numbers).
 
@@ -45,7 +51,9 @@ class Routes:
     *n*'s edges, padded to the widest node with +inf, -1, 0 and 0; ``degree[n]`` is
     its edge count. A route draw *u* takes edge ``count(cumulative[n] <= u)``; when
     that equals the degree the client abandons (``bisect_right``, as in
-    :meth:`cxsim.model.journey.Journey.step`). ``patience[n]`` is the mean patience
+    :meth:`cxsim.model.journey.Journey.step`). An edge's delay quantiles are
+    ``qvalues[qstart[n, k]:qstart[n, k] + qlen[n, k]]`` (``qlen`` 0: none).
+    ``patience[n]`` is the mean patience
     of a client waiting for node *n* (0: no one reneges) and ``renege_to[n]`` the
     exit such a client walks to (-1: the journey has none).
     """
@@ -53,6 +61,7 @@ class Routes:
     def __init__(self, staffed: list[bool], service: list[float], is_exit: list[bool],
                  following: list[list[int]], cumulative: list[list[float]],
                  delays: list[list[float]], shapes: list[list[float]] | None = None,
+                 quantiles: list[list[tuple[float, ...]]] | None = None,
                  patience: list[float] | None = None, renege_to: list[int] | None = None
                  ) -> None:
         n = len(staffed)
@@ -66,18 +75,23 @@ class Routes:
         self.following = np.full((n, width), -1, dtype=np.int64)
         self.delay = np.zeros((n, width))
         self.shape = np.zeros((n, width))
+        qstart = np.zeros((n, width), np.int64)
+        qlen = np.zeros((n, width), np.int64)
+        qvalues: list[float] = []
         for i, (cum, nxt, d) in enumerate(zip(cumulative, following, delays)):
             self.cumulative[i, :len(cum)] = cum
             self.following[i, :len(nxt)] = nxt
             self.delay[i, :len(d)] = d
             if shapes is not None:
                 self.shape[i, :len(d)] = shapes[i]
-        self.patience = np.zeros(n) if patience is None else np.array(patience, dtype=float)
-        self.renege_to = np.full(n, -1, np.int64) if renege_to is None else np.array(
-            renege_to, dtype=np.int64)
-        self.arrays = (self.staffed, self.service, self.is_exit, self.sure, self.degree,
-                       self.cumulative, self.following, self.delay, self.shape, self.patience,
-                       self.renege_to)
+            for k, q in enumerate(quantiles[i] if quantiles is not None else ()):
+                qstart[i, k], qlen[i, k] = len(qvalues), len(q)
+                qvalues.extend(q)
+        self.arrays = Table(
+            self.staffed, self.service, self.is_exit, self.sure, self.degree, self.cumulative,
+            self.following, self.delay, self.shape, qstart, qlen, np.array(qvalues, dtype=float),
+            np.zeros(n) if patience is None else np.array(patience, dtype=float),
+            np.full(n, -1, np.int64) if renege_to is None else np.array(renege_to, np.int64))
         """The table as compiled code takes it (:func:`walk_on`)."""
 
     @classmethod
@@ -98,6 +112,7 @@ class Routes:
             [list(c) for c in cat("cumulative_probability")],
             [list(d) for d in cat("delay_days")],
             [list(d) for d in cat("delay_shape")],
+            [list(q) for q in cat("delay_quantiles")],
             np.concatenate([j.patience_days for j in journeys]).tolist(),
             [off + j.walk_away_exit if j.walk_away_exit >= 0 else -1
              for off, j in zip(offsets, journeys) for _ in range(j.n_touchpoints)])
@@ -140,14 +155,21 @@ def edge(cumulative, degree, node, u):
 
 
 @njit(cache=True, inline="always")
-def edge_delay(delay, shape, node, k, key, index):
+def edge_delay(routes, node, k, key, index):
     """The delay of edge *k* from *node*, for the walk seeded by *key* leaving the visit
-    whose service was drawn at *index*: the edge's mean, or a Weibull draw with that mean
-    where the edge has a shape (inversion: ``scale * (-ln(1 - u)) ** (1 / shape)``)."""
-    mean, a = delay[node, k], shape[node, k]
-    if a == 0.0 or mean == 0.0:
+    whose service was drawn at *index*: the edge's mean; with quantiles, their quantile
+    function (linear between them) at a uniform; with a shape, a Weibull draw with the
+    edge's mean (inversion: ``scale * (-ln(1 - u)) ** (1 / shape)``)."""
+    mean, a, m = routes.delay[node, k], routes.shape[node, k], routes.qlen[node, k]
+    if m == 0 and (a == 0.0 or mean == 0.0):
         return mean
     u = compiled_salted(key, _DELAY, index)
+    if m:
+        x = u * (m - 1)
+        j = int(x)
+        at = routes.qstart[node, k] + j
+        low = routes.qvalues[at]
+        return low + (x - j) * (routes.qvalues[at + 1] - low) if j + 1 < m else low
     return mean * (-math.log1p(-u)) ** (1.0 / a) / math.gamma(1.0 + 1.0 / a)
 
 
@@ -163,7 +185,8 @@ def walk_on(routes, key, position, node, t, visited, n):
     for a staffed touchpoint began), the next unused position, the new *n* and
     *visited*.
     """
-    staffed, service, is_exit, sure, degree, cumulative, following, delay, shape = routes[:9]
+    staffed, service, is_exit, sure = routes.staffed, routes.service, routes.is_exit, routes.sure
+    degree, cumulative, following = routes.degree, routes.cumulative, routes.following
     left = t
     while not staffed[node]:
         if n == visited.size:
@@ -184,7 +207,7 @@ def walk_on(routes, key, position, node, t, visited, n):
             if k == degree[node]:
                 return ABANDONED, node, t, t, position, n, visited
         left = t
-        t += edge_delay(delay, shape, node, k, key, drawn)
+        t += edge_delay(routes, node, k, key, drawn)
         node = following[node, k]
     return STAFFED, node, t, left, position, n, visited
 
@@ -273,7 +296,8 @@ class WalkTable:
 
 @njit(cache=True)
 def _visit_times(routes, keys, need_at, lengths, nodes, waits):
-    staffed, service, is_exit, sure, degree, cumulative, following, delay, shape = routes[:9]
+    staffed, service, is_exit, sure = routes.staffed, routes.service, routes.is_exit, routes.sure
+    following = routes.following
     start = np.empty(nodes.size)
     end = np.empty(nodes.size)
     v = 0
@@ -296,7 +320,7 @@ def _visit_times(routes, keys, need_at, lengths, nodes, waits):
                     k = 0
                     while following[node, k] != nodes[v]:
                         k += 1
-                    t += edge_delay(delay, shape, node, k, key, drawn)
+                    t += edge_delay(routes, node, k, key, drawn)
     return start, end
 
 
