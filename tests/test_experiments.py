@@ -313,3 +313,47 @@ def test_the_bpic2012_journey_experiment_runs_end_to_end_at_tiny_size(tmp_path):
     assert all(run._said(row) in text for row in effects.itertuples())
     assert (tmp_path / "effects.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((tmp_path / "run.json").read_text())["tiny"] and found["table"] is not None
+
+
+def test_the_bpic2012_patience_study_runs_end_to_end_at_tiny_size(tmp_path):
+    """The slope of cancellations against the wait for an offer, actual and simulated with
+    and without reneging, on every tenth case: the calibration picks the grid's closest
+    pair, the reneging journey carries it, and the control carries no patience."""
+    study = importlib.import_module("experiments.bpic2012_journey.patience")
+    found = study.main(["--tiny", "--out", str(tmp_path), "--quiet"])
+    calibration = pd.read_csv(tmp_path / "calibration.csv")
+    simulated_rows = calibration[calibration.row == "simulated"]
+    assert len(simulated_rows) == len(study.TINY["patience"]) * len(study.TINY["scale"])
+    best = simulated_rows.iloc[simulated_rows.distance.argmin()]
+    assert (best.patience_days, best.walk_away_scale) == (found["best"]["patience_days"],
+                                                          found["best"]["walk_away_scale"])
+    journeys = {p.stem: yaml.safe_load(p.read_text())
+                for p in (tmp_path / "journey").glob("bpic2012_*.yaml")}
+    patient = [tp.get("patience_days") for tp in journeys["bpic2012_with_reneging"]
+               ["touchpoints"].values() if "patience_days" in tp]
+    assert patient and set(patient) == {best.patience_days}
+    assert not any("patience_days" in tp for tp in journeys["bpic2012_without_reneging"]
+                   ["touchpoints"].values())
+    slopes = pd.read_csv(tmp_path / "slopes.csv").set_index("who")
+    assert list(slopes.index) == ["actual", "with reneging", "without reneging",
+                                  "without reneging, mean delays"]
+    assert slopes.loc["actual", "offered"] > 100 and slopes.notna().q1.all()
+    assert "points per doubling" in (tmp_path / "summary.md").read_text()
+    assert (tmp_path / "slopes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_wait_slope_is_measured_as_defined():
+    """offer_cases and slopes on a hand-made log: waits, calls before the offer, quarters,
+    and a slope of 100 points per doubling where a doubled wait always cancels."""
+    study = importlib.import_module("experiments.bpic2012_journey.patience")
+    began = pd.Series(0.0, index=range(8))
+    case = np.repeat(np.arange(8), 2)
+    activity = np.tile([study.COMPLETING, study.OFFER], 8)
+    wait = np.array([1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0])
+    hours = np.column_stack([wait / 2, wait]).ravel()
+    outcome = pd.Series(["purchase"] * 4 + ["walk_away"] * 4, index=range(8))
+    cases = study.offer_cases(began, case, activity, hours, outcome)
+    assert cases.wait_hours.tolist() == wait.tolist() and (cases.calls == 1).all()
+    figures = study.slopes(cases)
+    assert figures["slope"] == pytest.approx(100.0)  # one doubling: 0 -> 1, i.e. 100 points
+    assert [figures[f"q{i}"] for i in range(1, 5)] == [0.0, 0.0, 1.0, 1.0]
