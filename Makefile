@@ -48,7 +48,8 @@ facts: $(STAMP)
 golden: $(STAMP)
 	CXSIM_REFRESH_GOLDEN=1 $(BIN)/python -m pytest -n 2 -q tests/test_golden.py
 
-# Generated bad input, thousands of cases (tests/fuzz.py); the table goes to outputs/fuzz.md.
+# Generated bad input, thousands of cases (tests/fuzz.py); the table goes to outputs/fuzz.md,
+# each finding's input to outputs/fuzz-findings/<kind>-<n>/ (replay: tests/fuzz.py --replay DIR).
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz.py --cases 5000
 

@@ -31,6 +31,14 @@ worker died or ran out of memory). ``tests/test_fuzz.py`` runs a few hundred
 cases in ``make test``; ``make fuzz`` runs thousands:
 
     .venv/bin/python tests/fuzz.py --cases 5000      # prints and writes outputs/fuzz.md
+
+Each finding's input is kept, so it can be run again: under
+``outputs/fuzz-findings/<kind>-<n>/`` (``traceback-1``, ``hang-2``...; the summary names
+each folder) the case as ``case.json``, the generated files as the command read them
+(``log.csv``, ``cohort.csv``, ``journey.yaml``...), and in ``command.txt`` the command line
+or overrides with the line it ended in. One case again, in the same limited worker:
+
+    .venv/bin/python tests/fuzz.py --replay outputs/fuzz-findings/traceback-1
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import multiprocessing
 import resource
 import shutil
@@ -45,7 +54,7 @@ import sys
 import tempfile
 import warnings
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from pathlib import Path
 
@@ -706,10 +715,17 @@ class Runner:
         self._pool.terminate()
 
 
-def explore(cases: int, seed: int = 0) -> Counter:
-    """Outcomes of *cases* generated cases (reproducible by *seed*), with one example each."""
+def explore(cases: int, seed: int = 0, findings: Path | None = None) -> Counter:
+    """Outcomes of *cases* generated cases (reproducible by *seed*), with one example each.
+
+    With *findings*, each case that ends in neither a clean error nor a finite result
+    has its input kept in ``findings/<kind>-<n>/`` (:func:`keep_finding`; folders of such
+    names from an earlier run are removed first); ``seen.findings`` lists them by kind."""
     runner, seen, surfaces = Runner(), Counter(), Counter()
     examples: dict[str, str] = {}
+    kept: dict[str, list[Path]] = {}
+    if findings is not None:
+        _clear_findings(findings)
 
     @settings(max_examples=cases, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck), phases=["generate"])
@@ -719,7 +735,12 @@ def explore(cases: int, seed: int = 0) -> Counter:
         seen[outcome] += 1
         surfaces[case.surface, outcome] += 1
         if outcome not in GOOD:
-            examples.setdefault(outcome, f"{_shown(case)}: {line}")
+            where = ""
+            if findings is not None:
+                folder = keep_finding(case, outcome, line, findings / f"{outcome}-{seen[outcome]}")
+                kept.setdefault(outcome, []).append(folder)
+                where = f" (kept in {folder})"
+            examples.setdefault(outcome, f"{_shown(case)}: {line}{where}")
 
     try:
         run()
@@ -727,7 +748,91 @@ def explore(cases: int, seed: int = 0) -> Counter:
         runner.close()
     seen.examples = examples  # type: ignore[attr-defined]
     seen.surfaces = surfaces  # type: ignore[attr-defined]
+    seen.findings = kept  # type: ignore[attr-defined]
     return seen
+
+
+# ---------------------------------------------------------------- findings kept
+def _clear_findings(findings: Path) -> None:
+    """Remove the finding folders (``<kind>-<n>`` holding a ``case.json``) of an earlier run,
+    and nothing else, so the folder holds this run's findings only."""
+    if not findings.is_dir():
+        return
+    for folder in findings.iterdir():
+        kind, _, number = folder.name.rpartition("-")
+        if kind in OUTCOMES and number.isdigit() and (folder / "case.json").is_file():
+            shutil.rmtree(folder)
+
+
+def _input_files(case: Case) -> dict[str, bytes]:
+    """The files the case hands its command or run, by name, as the worker writes them."""
+    data = case.text.encode("utf-8", "surrogatepass")
+    if case.surface == "transactions":
+        return {"log.csv": data}
+    if case.surface == "cohort":
+        return {"cohort.csv": data}
+    if case.surface == "eventlog":
+        import gzip
+
+        name = case.arguments[0]
+        return {name: gzip.compress(data, mtime=0) if name.endswith(".gz") else data}
+    if case.journey is not None:
+        return {"journey.yaml": case.journey.encode("utf-8", "surrogatepass")}
+    return {}
+
+
+def _command_line(case: Case) -> str:
+    """How to run the case by hand, from inside its finding's folder."""
+    import shlex
+
+    def line(*words: str) -> str:
+        return shlex.join(words)
+
+    if case.surface == "transactions":
+        return line("cxsim-calibrate", "log.csv", *case.arguments)
+    if case.surface == "eventlog":
+        return line("cxsim-discover", *case.arguments, "--check-out", "fit")
+    if case.surface == "compare":
+        return line("cxsim-compare", *case.arguments, "--out", "pair")
+    if case.surface == "report":
+        damage = "; ".join(f"{how} {name}" + (f" with {text!r}" if how == "replace" else "")
+                           for name, how, text in case.damage)
+        return (f"# save a run of {line(*TINY)} to run/, then: {damage}\n"
+                + line("cxsim-report", "run"))
+    if case.surface == "cohort":
+        rows = max(1, case.text.count("\n") - 1)
+        return line("cxsim", *TINY, "network=none", "firms.acme.initial_share=0",
+                    f"market.size={rows}", "market.cohort=cohort.csv")
+    journey = ["firms.acme.journey=journey.yaml"] if case.journey is not None else []
+    return line("cxsim", *TINY, *case.overrides, *journey)
+
+
+def keep_finding(case: Case, outcome: str, line: str, folder: Path) -> Path:
+    """Keep a finding's input in *folder* (made afresh): ``case.json`` (the case, whole,
+    with its outcome), the generated files the case hands its command or run, and
+    ``command.txt`` (the command line, run from the folder, and how it ended)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    record = {"outcome": outcome, "line": line, "case": asdict(case)}
+    (folder / "case.json").write_text(json.dumps(record, indent=2) + "\n")
+    for name, data in _input_files(case).items():
+        (folder / name).write_bytes(data)
+    (folder / "command.txt").write_text(
+        f"# {outcome}: {' '.join(line.split())}\n# again, in the fuzz's limited worker: "
+        f"python tests/fuzz.py --replay {folder}\n{_command_line(case)}\n",
+        errors="surrogatepass")
+    return folder
+
+
+def load_finding(folder: Path) -> Case:
+    """The case kept in *folder* by :func:`keep_finding`."""
+    data = json.loads((Path(folder) / "case.json").read_text())["case"]
+    data["overrides"] = tuple(data["overrides"])
+    data["arguments"] = tuple(data["arguments"])
+    data["damage"] = tuple(tuple(d) for d in data["damage"])
+    data["pair"] = tuple(tuple(side) for side in data["pair"])
+    return Case(**data)
 
 
 def _shown(case: Case) -> str:
@@ -745,7 +850,8 @@ SURFACES = {"run": "overrides, journeys, settings at their bounds (cxsim)",
 
 
 def table(seen: Counter) -> str:
-    """Outcomes by kind, with an example of each finding; then by surface."""
+    """Outcomes by kind, with an example of each finding; then by surface; then the folders
+    where the findings' inputs are kept, if they were."""
     lines = ["| outcome | cases | example |", "|---|---|---|"]
     for outcome in OUTCOMES:
         example = getattr(seen, "examples", {}).get(outcome, "")
@@ -757,6 +863,12 @@ def table(seen: Counter) -> str:
         counts = [surfaces[surface, outcome] for outcome in OUTCOMES]
         lines.append(f"| {words} | {sum(counts):,} | "
                      + " | ".join(f"{count:,}" for count in counts) + " |")
+    kept = getattr(seen, "findings", {})
+    if kept:
+        lines += ["", "Each finding's input is kept (case.json, the generated files, "
+                  "command.txt); replay one with `python tests/fuzz.py --replay FOLDER`:", ""]
+        lines += [f"- {outcome}: " + ", ".join(f"`{folder}`" for folder in kept[outcome])
+                  for outcome in OUTCOMES if outcome in kept]
     return "\n".join(lines)
 
 
@@ -764,8 +876,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Bad input, generated (make fuzz).")
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--out", type=Path, default=Path("outputs/fuzz.md"))
+    parser.add_argument("--findings", type=Path, default=None,
+                        help="where each finding's input is kept (default: fuzz-findings "
+                             "beside --out)")
+    parser.add_argument("--replay", type=Path, default=None, metavar="FOLDER",
+                        help="run the case kept in FOLDER again and print how it ends")
     args = parser.parse_args()
-    seen = explore(args.cases)
+    if args.replay is not None:
+        runner = Runner()
+        try:
+            outcome, line = runner(load_finding(args.replay))
+        finally:
+            runner.close()
+        print(f"{outcome}: {line}" if line else outcome)
+        sys.exit(0 if outcome in GOOD else 1)
+    findings = args.findings or args.out.parent / "fuzz-findings"
+    seen = explore(args.cases, findings=findings)
     text = (f"# Fuzz of bad input: {sum(seen.values()):,} cases\n\n"
             f"{table(seen)}\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -773,7 +899,7 @@ def main() -> None:
     print(text)
     bad = sum(seen[o] for o in OUTCOMES if o not in GOOD)
     print(f"{bad} cases ended neither in a clean error nor a finite result; written to "
-          f"{args.out}")
+          f"{args.out}" + (f"; their inputs kept in {findings}/<kind>-<n>/" if bad else ""))
     sys.exit(1 if bad else 0)
 
 

@@ -174,6 +174,11 @@ BAD_LOGS = {
     "a log of 100.4 years": ([(1, "1921-01-01", 1), (1, "1921-02-01", 1), (2, "1971-01-01", 1),
                               (2, "2020-01-05", 1), (3, "2021-06-01", 1)],
                              "column 'date', row 5 must lie within 100 years"),
+    # pandas reads "-1" as the year -1 (ISO 8601); with most dates there, naming the log's
+    # median date raised NotImplementedError (Timestamp.date() before year 1)
+    "dates in year -1": ([*GOOD[:2], (2, "-1", 1), (3, "-1", 1), (4, "-1", 1)],
+                         "column 'date', row 3 must be a date from 0001-01-01 to 9999-12-31; "
+                         "got '-1'"),
     "one customer": ([(1, "2020-01-01", 1), (1, "2020-02-01", 1), (1, "2020-07-01", 1)],
                      "at least two customers"),
     "no repeat purchase": ([(1, "2020-01-01", 1), (2, "2020-02-01", 1), (3, "2020-07-01", 1)],
@@ -228,6 +233,8 @@ def test_an_output_path_that_cannot_be_written_is_found_before_anything_is_writt
 @pytest.mark.parametrize(("extra", "message"), [
     (["--end", "2019-12-01"], "must not be before the log's first purchase"),
     (["--end", "2021-01-01"], "must not be after the log's last purchase"),
+    (["--end", "-1"], "calibration_end must be a date from 0001-01-01 to 9999-12-31; "
+                      "got '-1'"),  # was NotImplementedError from Timestamp.date()
     (["--end", "2020-03-31", "--amount-column", "spend"], "column 'spend'"),
     (["--end", "2020-03-31", "--out-name"], "unrecognized arguments"),
     (["--end", "2020-03-31", "--currency", "dollars"],

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from cxsim.data.transactions import Summary, read_log, summarise, weekly_repeat_purchases
@@ -297,6 +299,74 @@ def test_bad_calibration_ends(tmp_path, end, kwargs, parts):
         summarise(log, end, **kwargs)
     for part in parts:
         assert part in str(caught.value), (part, str(caught.value))
+
+
+def test_a_calibration_end_outside_year_1_to_9999_is_refused_not_a_traceback(tmp_path):
+    """pandas holds such days (at a unit coarser than ns) but Timestamp.date() cannot."""
+    log = read_log(write(tmp_path, GOOD))
+    for end in ("-1", pd.Timestamp(np.datetime64("-0001-06-30", "s")),
+                np.datetime64("12000-01-01", "D")):
+        with pytest.raises(ConfigError, match="calibration_end must be a date from 0001-01-01 "
+                                              "to 9999-12-31"):
+            summarise(log, end)
+    # a time zone keeps its local date; a time of day is dropped
+    tokyo = pd.Timestamp("2024-01-05T08:00", tz="Asia/Tokyo")  # 2024-01-04 in UTC
+    assert summarise(log, tokyo).calibration_end == np.datetime64("2024-01-05")
+    assert summarise(log, "2024-01-05T23:59:59.999").calibration_end == \
+        np.datetime64("2024-01-05")
+
+
+def _parquet_log(path: Path, dates: pa.Array) -> Path:
+    pq.write_table(pa.table({"customer": ["A", "A", "B", "B", "C"], "date": dates,
+                             "amount": [1.0, 2.0, 3.0, 4.0, 5.0]}), path)
+    return path
+
+
+@pytest.mark.parametrize("dates, parts", [
+    # most dates in year 12000 (Parquet timestamp[s]): the median was past datetime.date
+    (pa.array(np.array(["2024-01-01", "12000-01-05", "12000-01-02", "12000-02-02",
+                        "12000-01-09"], dtype="datetime64[s]"), pa.timestamp("s")),
+     ["column 'date', row 2 must be a date from 0001-01-01 to 9999-12-31",
+      "12000-01-05"]),
+    # days before year 1 (Parquet date32, read as datetime64[ms])
+    (pa.array([-800_000, -799_990, -799_995, -799_000, -799_980], pa.date32()),
+     ["column 'date', row 1 must be a date from 0001-01-01 to 9999-12-31"]),
+    # 1677 and 2262 at ns: their difference overflowed pandas' Timedelta
+    (pa.array(np.array(["1677-09-22", "2024-01-05", "2024-01-02", "2024-02-02",
+                        "2262-04-10"], dtype="datetime64[ns]"), pa.timestamp("ns")),
+     ["column 'date', row 1 must lie within 100 years of the log's median date "
+      "(2024-01-05)"]),
+    # outside pandas' ns range, read at its own unit (s): the span rule, its median named
+    (pa.array(np.array(["1500-01-01", "1500-01-05", "1500-01-02", "1500-02-02",
+                        "2500-01-09"], dtype="datetime64[s]"), pa.timestamp("s")),
+     ["column 'date', row 5 must lie within 100 years of the log's median date "
+      "(1500-01-05)"]),
+])
+def test_parquet_dates_far_out_or_at_any_unit_are_one_clear_error(tmp_path, dates, parts):
+    with pytest.raises(ConfigError) as caught:
+        read_log(_parquet_log(tmp_path / "log.parquet", dates))
+    assert "\n" not in str(caught.value)
+    for part in parts:
+        assert part in str(caught.value), (part, str(caught.value))
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_a_log_read_at_any_unit_summarises_alike(tmp_path, unit):
+    """Dates stored at seconds, milliseconds, microseconds or nanoseconds, and in years
+    beyond pandas' nanosecond range (1500), give the same summary."""
+    days = ["2024-01-01", "2024-01-05", "2024-01-02", "2024-02-02", "2024-01-09"]
+    summaries = []
+    for year in ("2024", "1500"):
+        stamps = np.array([d.replace("2024", year) for d in days], dtype=f"datetime64[{unit}]")
+        if year == "1500" and unit == "ns":
+            continue  # not representable at ns
+        log = read_log(_parquet_log(tmp_path / f"{year}.parquet",
+                                    pa.array(stamps, pa.timestamp(unit))))
+        s = summarise(log, f"{year}-01-06")
+        assert s.calibration_end == np.datetime64(f"{year}-01-06")
+        assert s.first.min() == np.datetime64(f"{year}-01-01")
+        summaries.append((list(s.x), list(s.t_x), list(s.T), list(s.holdout)))
+    assert all(one == summaries[0] for one in summaries)
 
 
 def test_a_single_customer_or_no_repeat_purchase_cannot_be_calibrated(tmp_path):

@@ -67,8 +67,10 @@ def read_log(path: Path | str, customer: str = "customer", date: str = "date",
     ConfigError
         If the file is missing, empty, unreadable or of an unknown suffix; if
         a column is missing (the message lists the file's columns); or if a
-        row has no customer id, no segment, a missing or unreadable date, or
-        an amount that is missing, not a number, infinite or negative. The
+        row has no customer id, no segment, a missing or unreadable date, a
+        date before 0001-01-01 or after 9999-12-31 or more than 100 years from
+        the log's median date, or an amount that is missing, not a number,
+        infinite, negative or beyond any order value. The
         message names the file, the column and the row: rows are the data
         rows, numbered from 1 after the header (blank lines are skipped and
         not counted), so CSV row N is the file's line N + 1.
@@ -180,9 +182,9 @@ def summarise(log: pd.DataFrame, calibration_end: str | Date | pd.Timestamp,
     ------
     ConfigError
         For a bad log (as :func:`read_log`), a customer with two segments, a
-        calibration end that is not a date or lies before the log's first or
-        after its last date, fewer than two customers in calibration, or no
-        repeat purchase in calibration.
+        calibration end that is not a date from 0001-01-01 to 9999-12-31 or
+        lies before the log's first or after its last date, fewer than two
+        customers in calibration, or no repeat purchase in calibration.
     """
     unit = _unit_days(unit_days)
     log = _frame(log)
@@ -468,6 +470,12 @@ def _dates(column: pd.Series, where: str, date_format: str | None) -> pd.Series:
         return _span(column, column.dt.tz_localize(None).dt.normalize(), where)
     if types.is_datetime64_dtype(column.dtype):
         return _span(column, column.dt.normalize(), where)
+    parsed = _parsed(column, where, date_format)
+    return _span(column, parsed.dt.normalize(), where)
+
+
+def _parsed(column: pd.Series, where: str, date_format: str | None) -> pd.Series:
+    """A column of text (or of numbers such as 19970101) read as dates, each checked."""
     text = column
     if types.is_bool_dtype(column.dtype):
         _first_bad(column, where, [(np.ones(len(column), bool), "must be a date")])
@@ -487,10 +495,14 @@ def _dates(column: pd.Series, where: str, date_format: str | None) -> pd.Series:
         rule = "must be a date (ISO 8601 like 1997-01-31, or one format throughout; " \
                "else give date_format)"
     _first_bad(column, where, [(parsed.isna().to_numpy(), rule)])
-    parsed = parsed.dt.normalize()
-    _span(column, parsed, where)
     return parsed
 
+
+FIRST_DAY, LAST_DAY = np.datetime64("0001-01-01", "D"), np.datetime64("9999-12-31", "D")
+DAYS_RULE = f"must be a date from {FIRST_DAY} to {LAST_DAY}"
+"""The days a date may be: those ISO 8601 writes with four digits and Python's ``date``
+holds. pandas holds more at a unit coarser than ns (Parquet's, or text such as ``-1``,
+which it reads as the year -1), but a day before year 1 or after 9999 is a typo."""
 
 MAX_SPAN_YEARS = 100
 """The longest a log may span, first purchase to last: beyond it a date is a typo
@@ -498,19 +510,37 @@ MAX_SPAN_YEARS = 100
 (a log to 9999 ran for minutes and took 2.9 GB)."""
 
 
+def _days(stamps: np.ndarray) -> np.ndarray:
+    """*stamps* (datetime64 of any unit, no NaT) as the days they fall on (datetime64[D]),
+    by integer floor division. Not a Timestamp's ``date()`` (it fails outside years 1 to
+    9999, which pandas holds at a unit coarser than ns), nor a difference of Timestamps
+    (beyond 292 years it overflows pandas' Timedelta), nor numpy's cast to days (at ns it
+    overflows near 1677: 1677-09-22 became 2262-04-11)."""
+    stamps = np.asarray(stamps)
+    unit, count = np.datetime_data(stamps.dtype)
+    per_day = np.timedelta64(1, "D") // np.timedelta64(count, unit)
+    if per_day <= 1:
+        return stamps.astype("datetime64[D]")
+    return (stamps.view(np.int64) // per_day).astype("datetime64[D]")
+
+
 def _span(column: pd.Series, dates: pd.Series, where: str) -> pd.Series:
-    """*dates*, if they span at most MAX_SPAN_YEARS; else a ConfigError naming the first
-    row farther than that from the log's median date (or, if none is, the farthest)."""
-    limit = pd.Timedelta(days=MAX_SPAN_YEARS * 365.25)
-    if dates.max() - dates.min() <= limit:
+    """*dates*, if each lies in years 1 to 9999 and they span at most MAX_SPAN_YEARS; else a
+    ConfigError naming the first row outside those years, or the first row farther than
+    MAX_SPAN_YEARS from the log's median date (or, if none is, the farthest)."""
+    days = _days(dates.to_numpy())
+    _first_bad(column, where, [((days < FIRST_DAY) | (days > LAST_DAY), DAYS_RULE)])
+    offset = (days - days.min()).astype(np.int64)
+    limit = MAX_SPAN_YEARS * 365.25
+    if offset.max() <= limit:
         return dates
-    median = dates.sort_values().iloc[(len(dates) - 1) // 2]
-    far = (dates - median).abs()
-    bad = (far > limit).to_numpy()
+    median = np.sort(offset)[(len(offset) - 1) // 2]
+    far = np.abs(offset - median)
+    bad = far > limit
     if not bad.any():
-        bad = (far == far.max()).to_numpy()
+        bad = far == far.max()
     _first_bad(column, where, [(bad, f"must lie within {MAX_SPAN_YEARS} years of the log's "
-                                f"median date ({median.date()}): a log spans at most "
+                                f"median date ({days.min() + median}): a log spans at most "
                                 f"{MAX_SPAN_YEARS} years")])
     return dates
 
@@ -573,7 +603,12 @@ def _day(where: str, value: str | Date | pd.Timestamp) -> np.datetime64:
         stamp = pd.NaT
     if stamp is pd.NaT or isinstance(value, bool | int | float):
         raise ConfigError(where, "must be a date", value)
-    return np.datetime64(stamp.date(), "D")
+    if stamp.tzinfo is not None:  # its local date
+        stamp = stamp.tz_localize(None)
+    day = _days(stamp.to_datetime64())[()]
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ConfigError(where, DAYS_RULE, value)
+    return day
 
 
 # --- same-day merging --------------------------------------------------------
@@ -598,7 +633,7 @@ def _merge(log: pd.DataFrame) -> _Merged:
     except TypeError:
         raise ConfigError("transaction log, column 'customer'", "must hold ids of one kind "
                           "(all text or all numbers)") from None
-    days = log["date"].to_numpy().astype("datetime64[D]")
+    days = _days(log["date"].to_numpy())
     origin = days.min()
     day = (days - origin).astype(np.int64)
     span = int(day.max()) + 1
