@@ -313,6 +313,12 @@ def test_the_bpic2012_journey_experiment_runs_end_to_end_at_tiny_size(tmp_path):
     assert all(run._said(row) in text for row in effects.itertuples())
     assert (tmp_path / "effects.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((tmp_path / "run.json").read_text())["tiny"] and found["table"] is not None
+    market = pd.read_csv(tmp_path / "market_effects.csv")
+    assert set(market.measure) == set(run.MARKET_MEASURES)
+    assert set(market.cell) == {"two_more_staff", "faster_call_back"}
+    levels = pd.read_csv(tmp_path / "market.csv")
+    assert (levels.clv_mean > 0).all() and levels.walk_away_share.between(0, 1).all()
+    assert all(run._said(row) in text for row in market.itertuples())
 
 
 def test_the_bpic2012_patience_study_runs_end_to_end_at_tiny_size(tmp_path):

@@ -285,7 +285,7 @@ def discover(log: pd.DataFrame | Path | str, split: str | pd.Timestamp, *,
         "working_hours": working_hours,
         "arrivals_per_day_early": early_cases.size / period_days,
     }
-    not_modelled = _not_modelled(events, early, visits, lifecycle, kinds, built,
+    not_modelled = _not_modelled(events, early, visits, lifecycle, kinds, built, delays,
                                  working_hours_per_week)
     return Discovery(journey=result["journey"], cohort=cohort, touchpoints=result["touchpoints"],
                      edges=result["edges"], counts=counts, outcomes=outcomes,
@@ -682,7 +682,8 @@ def _delay(row: dict) -> dict:
 
 
 def _not_modelled(events: pd.DataFrame, early: pd.DataFrame, visits: pd.DataFrame,
-                  lifecycle: bool, kinds: dict, built: dict, hours: float) -> tuple[str, ...]:
+                  lifecycle: bool, kinds: dict, built: dict, delays: str, hours: float
+                  ) -> tuple[str, ...]:
     """What the log shows that the discovered journey does not represent, with evidence."""
     notes = []
     if lifecycle:
@@ -715,8 +716,13 @@ def _not_modelled(events: pd.DataFrame, early: pd.DataFrame, visits: pd.DataFram
         notes.append(f"parallel work: {built['negative_gaps']:,} visits begin before the "
                      "one before them ends; counted as no delay, the journey walks one "
                      "touchpoint at a time")
-    notes.append("delay and service distributions: each edge carries its mean delay and each "
-                 "staffed touchpoint its mean service time only")
+    spread = {"mean": "each edge carries its mean delay",
+              "quantiles": "each edge draws its delay from the log's quantiles of it, "
+                           "independently of the case's other delays",
+              "weibull": "each edge draws its delay from a Weibull fitted to it, "
+                         "independently of the case's other delays"}[delays]
+    notes.append(f"delay and service distributions: {spread}; each staffed touchpoint "
+                 "serves with its mean service time, exponentially")
     notes.append("a case's history: the next touchpoint depends on the current one alone "
                  "(first-order routing), so a simulated walk forgets what came before, e.g. "
                  "an offer already cancelled")

@@ -22,6 +22,12 @@ call-back; the differences from ``as_discovered`` are paired, with Student-t 95%
 The run is long enough (half a year after the last arrival) for nearly every case to end,
 so a lever that shortens cases does not win by having more of them counted.
 
+Then the same three journeys in a market (``market.csv``, ``market_effects.csv``): as many
+clients as the later cases, each coming back for another loan at the rate the log's
+applications arrive (the default market's psychology: clients remember, tell others and
+leave), for :data:`MARKET_YEARS` years, paired as above: each lever's effect on customer
+lifetime value (the margin a client paid, discounted), retention and the walk-away share.
+
 ``--tiny`` (the test's size) keeps every tenth case of the log and runs two replications.
 Outputs in ``--out`` (default ``results/`` beside this file, ``results-tiny/`` with
 ``--tiny``): ``journey/`` (the three journeys and the cohort), ``check/``, ``table.csv``
@@ -67,6 +73,7 @@ REPLICATIONS = 20
 TINY_EVERY = 10  # --tiny keeps every tenth case
 TINY_REPLICATIONS = 2
 AFTER_LAST_ARRIVAL_DAYS = 182.0
+MARKET_YEARS = 2.0
 CELLS = {"as_discovered": "as discovered",
          "two_more_staff": f"{EXTRA_STAFF} more staff at the call-back",
          "faster_call_back": "call-back after an offer twice as fast"}
@@ -100,7 +107,30 @@ def measures(visits: pd.DataFrame, found) -> dict[str, float]:
             "cases": float(cases.outcome.size)}
 
 
-def effects(table: pd.DataFrame) -> pd.DataFrame:
+MARKET_MEASURES = {"clv_mean": ("customer lifetime value", "$", 1.0),
+                   "retention_annual": ("annual retention", "%", 100.0),
+                   "walk_away_share": ("walk-away share", "%", 100.0)}
+
+
+def market_measures(run, found) -> dict[str, float]:
+    """One market replication's figures: CLV, retention, and the share of walks that end
+    at the walk-away exit (its visits over the entry's)."""
+    visits = run.touchpoints.set_index("touchpoint").visits
+    return {"clv_mean": float(run.summary.clv_mean.iloc[0]),
+            "retention_annual": float(run.summary.retention_annual.iloc[0]),
+            "walk_away_share": float(visits["walk_away"] / visits[found.journey["entry"]])}
+
+
+def market_overrides(found, journey: Path, clients: int) -> list[str]:
+    """*journey* walked by *clients* who each come back for another case at the rate the
+    log's early cases arrive (so the staff, sized for that many, see the log's load)."""
+    rate = found.counts["arrivals_per_day_early"]
+    return ["scenario=solo", f"firms.acme.journey={journey}", f"market.size={clients}",
+            f"market.segments.core.mean_days_between_needs={clients / rate!r}",
+            f"sim.years={MARKET_YEARS}"]
+
+
+def effects(table: pd.DataFrame, measures: dict | None = None) -> pd.DataFrame:
     """Each lever against ``as_discovered``, paired by replication: mean and 95% CI."""
     base = table[table.cell == "as_discovered"].set_index("replication")
     rows = []
@@ -108,7 +138,7 @@ def effects(table: pd.DataFrame) -> pd.DataFrame:
         if cell == "as_discovered":
             continue
         other = table[table.cell == cell].set_index("replication")
-        for measure, (_, _, scale) in MEASURES.items():
+        for measure, (_, _, scale) in (measures or MEASURES).items():
             diff = (other[measure] - base[measure]).to_numpy() * scale
             mean, low, high = mean_ci(diff)
             rows.append({"cell": cell, "measure": measure,
@@ -146,21 +176,29 @@ def _figure(found: pd.DataFrame, out: Path) -> Path:
 
 def _said(row) -> str:
     """One effect in words: both levels, the paired difference and its interval."""
-    words, unit, _ = MEASURES[row.measure]
-    change = "points" if unit == "%" else unit
+    words, unit, _ = {**MEASURES, **MARKET_MEASURES}[row.measure]
+    change = "points" if unit == "%" else "" if unit == "$" else f" {unit}"
+    change = f" {change}" if unit == "%" else change
+
+    def level(value: float) -> str:
+        return f"${value:,.2f}" if unit == "$" else f"{value:.2f}{'' if unit == '%' else ' '}{unit}"
+
+    def diff(value: float, named: bool = True) -> str:
+        return (f"{'+' if value >= 0 else '-'}${abs(value):,.2f}" if unit == "$"
+                else f"{value:+.3g}{change if named else ''}")
+
     if row.ci_low == row.ci_high == row.difference == 0:
-        return (f"{words}: {row.base:.2f}{'' if unit == '%' else ' '}{unit} with and without "
-                "the lever, the same in every paired replication")
+        return (f"{words}: {level(row.base)} with and without the lever, the same in every "
+                "paired replication")
     nil = row.ci_low <= 0 <= row.ci_high
-    space = "" if unit == "%" else " "
-    return (f"{words}: {row.base:.2f}{space}{unit} as discovered, {row.lever:.2f}{space}{unit} "
-            f"with the lever, difference {row.difference:+.3g} {change} (95% CI "
-            f"{row.ci_low:+.3g} to {row.ci_high:+.3g})"
+    return (f"{words}: {level(row.base)} as discovered, {level(row.lever)} with the lever, "
+            f"difference {diff(row.difference)} (95% CI {diff(row.ci_low, False)} to "
+            f"{diff(row.ci_high, False)})"
             + ("; no effect the replications can tell from nil" if nil else ""))
 
 
 def summary(found, result, table: pd.DataFrame, found_effects: pd.DataFrame, n: int,
-            tiny: bool) -> str:
+            tiny: bool, market: pd.DataFrame) -> str:
     s = result.summary.set_index("measure")
     staff = int(found.touchpoints.set_index("touchpoint").staff[CALL_BACK])
     lines = ["# BPIC 2012's journey: discovered, checked, and two more staff at the call-back",
@@ -185,7 +223,13 @@ def summary(found, result, table: pd.DataFrame, found_effects: pd.DataFrame, n: 
         lines += [f"- {_said(row)}" for row in found_effects[found_effects.cell == cell]
                   .itertuples()]
         lines.append("")
-    lines += [f"Cases that ended per replication: {table.cases.mean():,.0f} on average.",
+    lines += [f"**In a market** ({len(found.cohort):,} clients coming back at the log's "
+              f"rate, {MARKET_YEARS:g} years, paired):", ""]
+    for cell in CELLS:
+        if cell != "as_discovered":
+            lines += [f"- {CELLS[cell]}: {_said(row)}"
+                      for row in market[market.cell == cell].itertuples()]
+    lines += ["", f"Cases that ended per replication: {table.cases.mean():,.0f} on average.",
               "Size: " + (f"tiny (every {TINY_EVERY}th case)" if tiny else "full") + "."]
     return "\n".join(lines) + "\n"
 
@@ -234,7 +278,17 @@ def main(argv: list[str] | None = None) -> dict:
     found_effects = effects(table)
     write_text(out / "effects.csv", found_effects.to_csv(index=False))
     _figure(found_effects, out)
-    text = summary(found, result, table, found_effects, n, args.tiny)
+    market_rows = []
+    for cell in CELLS:
+        cfg = to_config(cxsim.compose(market_overrides(
+            found, folder / f"bpic2012_{cell}.yaml", len(found.cohort))))
+        market_rows += [{"cell": cell, "replication": i, **market_measures(run, found)}
+                        for i, run in enumerate(simulated(cfg, n))]
+    market = pd.DataFrame(market_rows)
+    write_text(out / "market.csv", market.to_csv(index=False))
+    market_effects = effects(market, MARKET_MEASURES)
+    write_text(out / "market_effects.csv", market_effects.to_csv(index=False))
+    text = summary(found, result, table, found_effects, n, args.tiny, market_effects)
     write_text(out / "summary.md", text)
     if not args.quiet:
         print(text)
@@ -242,7 +296,8 @@ def main(argv: list[str] | None = None) -> dict:
             "log": str(LOG.relative_to(ROOT)), "cells": list(CELLS),
             "seconds": round(time.perf_counter() - started, 1)}
     write_text(out / "run.json", json.dumps(meta, indent=2) + "\n")
-    return {"effects": found_effects, "table": table, "check": result}
+    return {"effects": found_effects, "table": table, "check": result,
+            "market": market_effects}
 
 
 if __name__ == "__main__":
