@@ -54,7 +54,7 @@ fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz.py --cases 5000
 
 # Each mechanism of the facts table broken in turn (tests/mutants/*.patch) in a scratch copy,
-# and the fact tests that catch it; the table goes to stdout (10 mutants, 1-2 minutes each).
+# and the fact tests that catch it; the table goes to stdout (12 mutants, 1-2 minutes each).
 mutants: $(STAMP)
 	$(BIN)/python tests/mutants.py
 

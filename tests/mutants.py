@@ -46,6 +46,8 @@ EXPECTED = {  # mutation -> fact tests that should fail under it
     "presets-equal": ["test_recurring_b2b_sales_lead_early_relationship_wins_later"],
     "labels-swapped": ["test_recurring_b2b_sales_lead_early_relationship_wins_later"],
     "constant-churn": ["test_the_crossover_decomposed"],
+    "response-ignores-feeling": ["test_the_delivery_gap_emerges_from_how_firms_listen"],
+    "listening-survivors-only": ["test_the_delivery_gap_emerges_from_how_firms_listen"],
 }
 
 

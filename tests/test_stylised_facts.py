@@ -603,11 +603,23 @@ def test_the_delivery_gap_emerges_from_how_firms_listen(runs):
     independent market-wide sample in which everyone answers (as large as the study's, so
     the two measures are equally noisy: a noisier own measure regresses toward half the
     firms believing, which would read as a gap of its own).
+
+    A survey after walks never asks a former client, so survivorship alone leaves a gap
+    (``test_the_delivery_gap_decomposed``); the gap as firms survey must exceed it, paired
+    per replication, or the claim would rest on survivorship alone. Control: the same firms
+    surveying as most do with everyone answering (response by feeling removed, coaching
+    kept), where the excess over survivorship vanishes.
     """
     biased, control = gaps(runs), gaps(runs, *UNBIASED)
     gap, control_gap = Estimate.of(biased.gap), Estimate.of(control.gap)
     assert gap.above_zero, f"believe - agree, as firms survey: {gap}"
     assert control_gap.covers_zero, f"believe - agree, unbiased own survey: {control_gap}"
+    survivors = gaps(runs, *SURVIVORS).gap.to_numpy()
+    beyond = Estimate.of(biased.gap.to_numpy() - survivors)
+    beyond_control = Estimate.of(gaps(runs, *SURVIVORS_COACHED).gap.to_numpy() - survivors)
+    assert beyond.above_zero, f"the gap as firms survey - {SURVIVORSHIP}: {beyond}"
+    assert vanished(beyond_control, beyond), (
+        f"the same with everyone answering - {SURVIVORSHIP}: {beyond_control}")
     believe, agree = Estimate.of(biased.believe), Estimate.of(biased.agree)
     record("delivery_gap", [
         Row("delivery_gap", "more firms believe they are above the industry's NPS than "
