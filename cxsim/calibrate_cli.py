@@ -84,18 +84,21 @@ def _folders(*folders: Path) -> None:
         raise
 
 
-def next_steps(preset: Path, market: dict) -> list[tuple[str, str]]:
-    """What to run on the fitted market, each (what it shows, the command); first, if the
-    preset is not where ``cxsim market=NAME`` finds it, the copy that puts it there."""
+def preset_name(preset: Path) -> str:
+    """How ``market=`` names the preset: by its name in ``configs/market/``, else its file."""
     import shlex
 
-    name = Path(preset).stem
+    if Path(preset).resolve().parent == (config_dir() / "market").resolve():
+        return Path(preset).stem
+    return shlex.quote(str(preset))
+
+
+def next_steps(preset: Path, market: dict) -> list[tuple[str, str]]:
+    """What to run on the fitted market, each (what it shows, the command): the preset by
+    its name when it is in ``configs/market/``, else by its file."""
+    name = preset_name(preset)
     segment = next(iter(market["segments"]))
-    steps = []
-    if Path(preset).resolve().parent != (config_dir() / "market").resolve():
-        steps.append(("First, copy the preset where cxsim finds it by its name, its "
-                      "configs/market/ folder", f"cp {shlex.quote(str(preset))} configs/market/"))
-    return steps + [
+    return [
         ("The default duel, a sales-focused and a relationship-focused firm, among these "
          "customers: which wins, and by how much", f"cxsim market={name}"),
         ("The same with every customer at the fitted means: what the spread between "
@@ -214,7 +217,7 @@ def summary_text(found: Calibration, preset: Path, results: Path) -> str:
     lines += [f"next: {command}  ({what[0].lower() + what[1:]})"
               for what, command in steps[:first + 1]]
     return "\n".join([*lines, f"      more in {results / 'report.html'}", "",
-                      f"preset: {preset} (cxsim market={preset.stem})",
+                      f"preset: {preset} (cxsim market={preset_name(preset)})",
                       f"results: {results}"])
 
 

@@ -68,7 +68,7 @@ from cxsim.config import (
 )
 from cxsim.errors import ConfigError
 from cxsim.files import write_text
-from cxsim.overrides import override_error
+from cxsim.overrides import override_error, preset_files
 from cxsim.simulation.results import TABLES, Results
 
 __all__ = ["main"]
@@ -424,6 +424,10 @@ def main() -> None:
         _check(overrides)
     if runs is not None:
         _check_output_dir(argv)
+    try:  # Hydra reads a preset named by its file from cxsim's folder of linked presets
+        argv = preset_files(argv)
+    except ConfigError as error:
+        _fail(error)
     OmegaConf.register_new_resolver(RESOLVER, _job_dir_name, replace=True)
     extra, where = _sweep_location(argv, runs)
     _preflight([*argv, *extra])

@@ -24,7 +24,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from cxsim.errors import ConfigError
 from cxsim.fields import Bounds, bounds_of, describe, described, doc_of, within
 from cxsim.labels import MAX_LABEL, firm_labels
-from cxsim.overrides import check_overrides, override_error
+from cxsim.overrides import check_overrides, override_error, preset_files
 from cxsim.presets import apply_presets, config_dir, group_options
 from cxsim.rules import validate
 from cxsim.schema import (
@@ -210,7 +210,7 @@ def compose(overrides: list[str] | None = None) -> DictConfig:
             isinstance(o, str) for o in overrides)):
         raise ConfigError("overrides", "must be a list of override strings, e.g. "
                           "['market.size=500']", overrides)
-    overrides = list(overrides or [])
+    overrides = preset_files(list(overrides or []))
     check_overrides(overrides)
     try:
         if GlobalHydra.instance().is_initialized():

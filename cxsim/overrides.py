@@ -6,21 +6,120 @@ reads the override strings themselves, against the schema, and
 :func:`override_error` names the override a failed composition came from.
 :func:`cxsim.config.compose` calls both; the ``cxsim`` command reports Hydra's
 own errors with :func:`override_error` too.
+
+A config group's option may be a file (``market=calibration/mine.yaml``, what
+``cxsim-calibrate --out`` wrote anywhere): Hydra reads options only from its
+search path, so :func:`preset_files` links each such file into a folder of this
+process's own, under the group's name, and adds that folder to Hydra's search
+path (``hydra.searchpath``).
 """
 
 from __future__ import annotations
 
+import atexit
 import re
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any, get_args, get_origin, get_type_hints
 
 from cxsim.errors import ConfigError
-from cxsim.presets import group_options
+from cxsim.presets import config_dir, group_options
 from cxsim.rules import check_flag
 from cxsim.schema import Config, EventConfig, FirmConfig, MarketConfig, SegmentConfig
 
-__all__ = ["check_overrides", "override_error"]
+__all__ = ["check_overrides", "override_error", "preset_files"]
+
+PRESET_SUFFIXES = (".yaml", ".yml")
+_linked: dict[str, str] = {}  # "": the folder of this process's linked presets, once made
+
+
+def preset_files(overrides: list[str]) -> list[str]:
+    """*overrides* with each config group option that names a YAML file (``market=
+    ~/mine.yaml``, or several, comma-separated, for a sweep) replaced by the file's name,
+    linked into a folder of this process's own (one per set of files), and that folder added
+    to Hydra's search path.
+
+    Raises
+    ------
+    ConfigError
+        If the file does not exist, its name is a shipped option of the group (say which
+        file is meant: rename it), or two files of one group named together share a name.
+    """
+    from pathlib import Path
+
+    files: dict[tuple[str, str], Path] = {}  # (group, name) -> file
+    out = []
+    for override in overrides:
+        key, sep, value = override.partition("=")
+        group = key.lstrip("+~")
+        options = group_options(group) if sep and not _is_hydra_key(group) else None
+        items = value.split(",")
+        if options is None or not any(_is_file(item) for item in items):
+            out.append(override)
+            continue
+        names = []
+        for item in items:
+            if not _is_file(item):
+                names.append(item)
+                continue
+            path = _preset_file(group, item.strip(), options, override)
+            if path.parent == (config_dir() / group).resolve():
+                names.append(path.stem)  # a shipped preset, named by its file
+                continue
+            first = files.setdefault((group, path.stem), path)
+            if first != path:
+                raise ConfigError(f"override '{override}'", f"names a second {group} preset "
+                                  f"file called '{path.stem}' ({first} is the first): rename "
+                                  "one")
+            names.append(path.stem)
+        out.append(f"{key}={','.join(names)}")
+    if not files:
+        return out
+    if any(o.split("=", 1)[0].lstrip("+~") == "hydra.searchpath" for o in out):
+        raise ConfigError("override 'hydra.searchpath'", "cannot be given with a preset named "
+                          "by its file (cxsim sets the search path for it)")
+    return [*out, f"hydra.searchpath=[file://{_linked_folder(files)}]"]
+
+
+def _is_file(value: str) -> bool:
+    return value.strip().endswith(PRESET_SUFFIXES)
+
+
+def _preset_file(group: str, value: str, options: list[str], override: str):
+    """The resolved preset file *value* names; a missing file or a shipped name is an
+    error."""
+    from pathlib import Path
+
+    path = Path(value).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(f"override '{override}'", f"names no {group} preset file "
+                          f"(no file {value}; shipped {group} presets: {', '.join(options)})")
+    if path.stem in options and path != (config_dir() / group / path.name).resolve():
+        raise ConfigError(f"override '{override}'", f"names a file called like the shipped "
+                          f"{group} preset '{path.stem}': rename the file")
+    return path
+
+
+def _linked_folder(files: dict) -> str:
+    """A folder holding ``<group>/<name>.yaml`` linked to each file, the same for the same
+    files (made once per process, removed at its exit)."""
+    import hashlib
+    from pathlib import Path
+
+    if "" not in _linked:
+        _linked[""] = tempfile.mkdtemp(prefix="cxsim-presets-")
+        atexit.register(shutil.rmtree, _linked[""], True)
+    digest = hashlib.sha256(repr(sorted((g, n, str(p)) for (g, n), p in files.items()))
+                            .encode()).hexdigest()[:16]
+    folder = Path(_linked[""]) / digest
+    for (group, name), path in files.items():
+        target = folder / group / f"{name}.yaml"
+        if not target.is_symlink():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    return str(folder)
 
 
 def check_overrides(overrides: list[str]) -> None:

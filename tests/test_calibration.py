@@ -114,8 +114,7 @@ def test_the_command_writes_a_preset_that_runs(cdnow_csv, tmp_path):
     assert done.stdout.startswith("customers of cdnow (2,357 customers of cdnow.csv):\nA "
                                   "typical customer buys about once every 2.1 years")
     assert "r 0.243, alpha 4.414" in done.stdout
-    assert f"next: cp {preset} configs/market/" in done.stdout  # not where cxsim looks
-    assert "next: cxsim market=mine  (the default duel" in done.stdout
+    assert f"next: cxsim market={preset}  (the default duel" in done.stdout  # its file
     assert {p.name for p in (tmp_path / "out").iterdir()} == {
         "customers.parquet", "weekly.csv", "counts.csv", "holdout.csv", "totals.csv",
         "cohort.csv", "fit.json", "report.html", "repeat_purchases.png"}
@@ -409,9 +408,13 @@ def test_the_next_step_is_a_command_on_the_fitted_market(found, tmp_path):
     assert any(command.startswith("cxsim-compare --common market=cdnow ")
                for _, command in shipped)
     elsewhere = calibrate_cli.next_steps(tmp_path / "mine.yaml", found.market)
-    assert elsewhere[0][1] == f"cp {tmp_path / 'mine.yaml'} configs/market/"
-    assert elsewhere[1:] == [(what, command.replace("cdnow", "mine"))
-                             for what, command in shipped]
+    assert elsewhere == [(what, command.replace("market=cdnow", f"market={tmp_path}/mine.yaml"))
+                         for what, command in shipped]
+    written = tmp_path / "mine.yaml"  # and the command runs as printed
+    written.write_text((config_dir() / "market" / "cdnow.yaml").read_text())
+    import cxsim
+    words = elsewhere[1][1].split()[1:]
+    assert cxsim.compose(words).market.heterogeneity is False
 
 
 # --- a fit the log cannot support is flagged -------------------------------------------------
