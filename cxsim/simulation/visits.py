@@ -249,13 +249,11 @@ def _end(world, flight, slot, t, completed, today):
     return _plan(world, client, firm, t, today, False)
 
 
-@njit(cache=True, inline="always")
-def _waits_for(world, slot_key, position, node):
-    """How long the client will wait for staffed *node* this time (inf: for ever)."""
-    mean = world.routes.patience[node]
-    if mean == 0.0:
-        return np.inf
-    return _patience(mean, compiled_salted(slot_key, _PATIENCE, position))
+@njit(cache=True)
+def _gives_up(mean, key, position, left):
+    """When a client who began to wait at *left* for a touchpoint of mean patience *mean*
+    stops waiting (its draw at *position* of the walk's patience sequence)."""
+    return left + _patience(mean, compiled_salted(key, _PATIENCE, position))
 
 
 @njit(cache=True, inline="always")
@@ -264,12 +262,17 @@ def _toward(world, flight, now, slot, node, t, left):
     arrival scheduled, or the moment it stops waiting if its patience runs out first."""
     walks = flight.walks
     walks.node[slot], walks.left[slot] = node, left
-    gives_up = left + _waits_for(world, walks.key[slot], walks.position[slot], node)
-    walks.kind[slot] = ARRIVE if t <= gives_up else RENEGE
-    _schedule(flight.heap, flight.tally[0], now, max(min(t, gives_up) - now, 0.0), slot)
+    kind, when = ARRIVE, t
+    mean = world.routes.patience[node]
+    if mean > 0.0:
+        gives_up = _gives_up(mean, walks.key[slot], walks.position[slot], left)
+        if t > gives_up:
+            kind, when = RENEGE, gives_up
+    walks.kind[slot] = kind
+    _schedule(flight.heap, flight.tally[0], now, max(when - now, 0.0), slot)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _renege(world, flight, pool, slot, now, today):
     """The client stops waiting at *now*: it walks at once to the journey's walk-away
     exit, its wait the visit's. Returns the pool and, as :func:`_end`, its next need if
@@ -371,7 +374,8 @@ def advance(world, flight, pool, until, today):
         start = free[first] if free[first] > now else now
         i = walks.position[slot]
         key = walks.key[slot]
-        gives_up = walks.left[slot] + _waits_for(world, key, i, node)
+        mean = routes.patience[node]
+        gives_up = _gives_up(mean, key, i, walks.left[slot]) if mean > 0.0 else np.inf
         if start > now:  # the queue's time-integral, up to the start or the client leaving
             low = now if now > clock.warmup else clock.warmup
             high = min(start, gives_up, clock.horizon)

@@ -157,20 +157,29 @@ def edge(cumulative, degree, node, u):
 @njit(cache=True, inline="always")
 def edge_delay(routes, node, k, key, index):
     """The delay of edge *k* from *node*, for the walk seeded by *key* leaving the visit
-    whose service was drawn at *index*: the edge's mean; with quantiles, their quantile
-    function (linear between them) at a uniform; with a shape, a Weibull draw with the
-    edge's mean (inversion: ``scale * (-ln(1 - u)) ** (1 / shape)``)."""
-    mean, a, m = routes.delay[node, k], routes.shape[node, k], routes.qlen[node, k]
-    if m == 0 and (a == 0.0 or mean == 0.0):
-        return mean
+    whose service was drawn at *index*: the edge's mean, unless the edge's delay varies
+    (:func:`_varying_delay`)."""
+    m = routes.qlen[node, k]
+    if m == 0 and routes.shape[node, k] == 0.0:
+        return routes.delay[node, k]
+    return _varying_delay(routes.delay[node, k], routes.shape[node, k], routes.qvalues,
+                          routes.qstart[node, k], m, key, index)
+
+
+@njit(cache=True)
+def _varying_delay(mean, shape, qvalues, first, m, key, index):
+    """A delay drawn at position *index* of the walk's delay sequence: with *m* quantiles
+    (``qvalues[first:first + m]``), their quantile function (linear between them); else a
+    Weibull of that *shape* and *mean* (inversion: ``scale * (-ln(1 - u)) ** (1 / shape)``)."""
     u = compiled_salted(key, _DELAY, index)
     if m:
         x = u * (m - 1)
         j = int(x)
-        at = routes.qstart[node, k] + j
-        low = routes.qvalues[at]
-        return low + (x - j) * (routes.qvalues[at + 1] - low) if j + 1 < m else low
-    return mean * (-math.log1p(-u)) ** (1.0 / a) / math.gamma(1.0 + 1.0 / a)
+        low = qvalues[first + j]
+        return low + (x - j) * (qvalues[first + j + 1] - low) if j + 1 < m else low
+    if mean == 0.0:
+        return 0.0
+    return mean * (-math.log1p(-u)) ** (1.0 / shape) / math.gamma(1.0 + 1.0 / shape)
 
 
 @njit(cache=True)
