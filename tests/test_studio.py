@@ -440,6 +440,49 @@ def test_every_lever_says_what_it_means_from_its_declaration(studio, chromium):
     page.close()
 
 
+@pytest.mark.xdist_group("studio")
+def test_a_fitted_lever_in_b_is_what_the_run_changes(studio, chromium):
+    """market=cdnow: the segment's fitted means are there in A and B (a plain market has
+    none); B's purchases a year typed in is in the link, the command and the run's report,
+    and the run's B differs from A; a refused value is the config's line beside it."""
+    from cxsim.studio.page import COMPARE
+    from cxsim.studio.what_if import fitted_problem
+
+    url, _ = studio
+    page, seen = open_studio(chromium, url, "market=cdnow&clients=300&years=1&n=2", 1280, 800)
+    a_rate = page.locator(".segment-a-customers-purchases_per_year input")
+    assert float(a_rate.input_value()) == pytest.approx(2.87, abs=0.005)
+    assert page.locator(".segment-b-customers-repeat_dropout input").count() == 1
+    page.get_by_text(re.compile(r"in A, 2\d% at 2\.87 purchases a year")).first.wait_for()
+    b_rate = page.locator(".segment-b-customers-purchases_per_year input")
+    b_rate.fill("6")
+    b_rate.press("Enter")
+    page.get_by_text("B differs from A by: the customers segment's purchases per client per "
+                     "year: 6").first.wait_for(timeout=30_000)
+    page.wait_for_url(re.compile(r"b\.segment\.customers\.purchases_per_year=6"),
+                      timeout=30_000)
+    what_if = WhatIf(Setting(market="cdnow", clients=300, years=1.0, replications=2),
+                     segments={"customers": {"purchases_per_year": 6.0}})
+    assert page.locator("textarea").first.input_value() == what_if.command(program=COMPARE)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Done: 2 pairs.").wait_for(timeout=120_000)
+    assert any(diff != 0 for diff in _shown(page).values())
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download report").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert what_if.b_overrides()[0] in report  # ...purchase_rate.alpha_years=0.0404...
+    drop = page.locator(".segment-b-customers-repeat_dropout input")
+    drop.fill("1")
+    drop.press("Enter")
+    page.get_by_text("in B: " + fitted_problem("cdnow", "customers", "repeat_dropout", 1.0)
+                     ).first.wait_for(timeout=30_000)
+    plain, _ = open_studio(chromium, url, "clients=300&years=1&n=2")
+    assert plain.locator("[class*='purchases_per_year']").count() == 0
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
+    plain.close()
+    page.close()
+
+
 def _shown(page) -> dict[tuple[str, str], float]:
     rows = page.locator("table.differences tr[data-metric]")
     return {(rows.nth(i).get_attribute("data-firm"), rows.nth(i).get_attribute("data-metric")):
