@@ -41,7 +41,7 @@ from cxsim.schema import (
     SegmentConfig,
 )
 
-__all__ = ["LEVERS", "validate", "check_name", "check_flag", "check_section"]
+__all__ = ["LEVERS", "validate", "check_name", "check_flag", "check_section", "check_spread"]
 
 MAX_SAMPLES = 2_400  # monthly samples of a run: 200 years of 30.4375-day months
 MAX_MESSAGES = 700  # a Poisson count inverted from exp(-rate), which underflows past ~745
@@ -113,7 +113,7 @@ def check_flag(key: str, value: Any) -> None:
         raise ConfigError(key, "must be true or false", value)
 
 
-def _check_spread(k: str, seg: SegmentConfig) -> None:
+def check_spread(k: str, seg: SegmentConfig) -> None:
     """A segment's purchase rate and spend: one fixed value or one distribution, not both."""
     for fixed, spread in (("mean_days_between_needs", "purchase_rate"),
                           ("order_value", "spend")):
@@ -156,7 +156,7 @@ def validate(cfg: Config) -> None:
             _SHARE.check(f"{k}.needs.{need}", weight)
         if abs(sum(seg.needs.values()) - 1.0) > 1e-6:
             raise ConfigError(f"{k}.needs", "must sum to 1", round(sum(seg.needs.values()), 9))
-        _check_spread(k, seg)
+        check_spread(k, seg)
         if seg.social_influence * max(m.warning_ratio, 1.0) > MAX_MESSAGES:
             raise ConfigError(f"{k}.social_influence", "times market.warning_ratio (what a "
                               f"detractor tells) must be at most {MAX_MESSAGES} messages a "

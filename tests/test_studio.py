@@ -69,15 +69,129 @@ def test_scenario_a_is_edited_too_and_b_starts_as_a():
     assert set(a.events) == {"a_workshop"} and not b.events
 
 
-def test_a_calibrated_market_offers_only_the_levers_it_sets():
-    """cdnow's segment spreads its purchase rate across clients (no mean_days_between_needs
-    to move): the page offers its other levers, and the what-if composes."""
-    from cxsim.studio.what_if import segments
+CDNOW = Setting(market="cdnow", clients=300, years=1.0, replications=3)
 
-    assert segments("cdnow") == {"customers": {"social_influence": 1.0,
-                                               "identifiability": 0.8}}
-    a, _ = WhatIf(Setting(market="cdnow", clients=300, years=1.0, replications=3)).configs()
-    assert a.market.segments["customers"].purchase_rate is not None
+
+def test_a_calibrated_segment_offers_its_fitted_means_and_a_plain_one_does_not():
+    """cdnow's segment spreads its rate, dropout and spend across clients: its levers are
+    their means (no mean_days_between_needs to move); a plain segment has none of them."""
+    from cxsim.studio.page import Studio
+    from cxsim.studio.what_if import FITTED, segments
+
+    fitted = to_config(cxsim.compose(["market=cdnow"])).market.segments["customers"]
+    rate, dropout, spend = fitted.purchase_rate, fitted.dropout, fitted.spend
+    assert segments("cdnow") == {"customers": {
+        "social_influence": 1.0, "identifiability": 0.8,
+        "purchases_per_year": rate.r / rate.alpha_years,  # about 2.87
+        "repeat_dropout": dropout.a / (dropout.a + dropout.b),  # about 0.25
+        "spend_per_purchase": spend.p * spend.gamma / (spend.q - 1)}}  # about $35
+    assert not FITTED.keys() & segments("recurring_b2b")["b2b"].keys()
+    assert "mean_days_between_needs" in segments("recurring_b2b")["b2b"]
+    studio = Studio(_query("market=cdnow"))
+    assert {lever for _, lever in studio.segment_levers_b} == set(FITTED)
+    assert studio.stopping["customers"].text.startswith(
+        "Clients who stop within a year of joining")
+    plain = Studio()
+    assert not plain.segment_levers_b and not plain.stopping
+    assert not {lever for _, lever in plain.segment_levers} & FITTED.keys()
+
+
+@pytest.mark.parametrize("lever, value", [("purchases_per_year", 6.0),
+                                          ("repeat_dropout", 0.1),
+                                          ("spend_per_purchase", 50.0)])
+def test_a_fitted_lever_moves_the_mean_and_keeps_the_spread(lever, value):
+    """In B, as cxsim's own overrides: the mean is the lever's value once composed; r, a + b,
+    p and q are the fit's (the overrides are written exactly)."""
+    what_if = WhatIf(CDNOW, segments={"customers": {lever: value}})
+    assert what_if.common_overrides() == CDNOW.overrides()
+    key = "market.segments.customers."
+    written = {o.split("=")[0].removeprefix(key): float(o.split("=")[1])
+               for o in what_if.b_overrides()}
+    assert set(written) == {"purchases_per_year": {"purchase_rate.alpha_years"},
+                            "repeat_dropout": {"dropout.a", "dropout.b"},
+                            "spend_per_purchase": {"spend.gamma"}}[lever]
+    a, b = what_if.configs()
+    was, now = a.market.segments["customers"], b.market.segments["customers"]
+    mean = {"purchases_per_year": now.purchase_rate.r / now.purchase_rate.alpha_years,
+            "repeat_dropout": now.dropout.a / (now.dropout.a + now.dropout.b),
+            "spend_per_purchase": now.spend.p * now.spend.gamma / (now.spend.q - 1)}[lever]
+    assert mean == pytest.approx(value, rel=1e-9)
+    assert now.purchase_rate.r == was.purchase_rate.r
+    assert now.dropout.a + now.dropout.b == pytest.approx(was.dropout.a + was.dropout.b,
+                                                          rel=1e-9)
+    assert (now.spend.p, now.spend.q) == (was.spend.p, was.spend.q)
+    moved = {"purchases_per_year": "purchase_rate", "repeat_dropout": "dropout",
+             "spend_per_purchase": "spend"}[lever]
+    for section in {"purchase_rate", "dropout", "spend"} - {moved}:  # the others as fitted
+        assert getattr(now, section) == getattr(was, section)
+    # set in A too: A's value is A's own, B's is B's, and the command says so
+    both = WhatIf(Setting(**{**CDNOW.__dict__, "segments": {"customers": {lever: value / 2}}}),
+                  segments={"customers": {lever: value}})
+    assert both.common_overrides() == CDNOW.overrides()
+    assert [o.split("=")[0] for o in both.a_overrides()] == [
+        o.split("=")[0] for o in both.b_overrides()]
+    a, _ = both.configs()
+    assert segments_mean(a, lever) == pytest.approx(value / 2, rel=1e-9)
+
+
+def segments_mean(cfg, lever: str) -> float:
+    from cxsim.studio.what_if import FITTED
+
+    segment = cfg.market.segments["customers"]
+    return FITTED[lever].mean(getattr(segment, FITTED[lever].section))
+
+
+def test_a_refused_fitted_value_is_the_configs_own_one_line_error_beside_it():
+    from cxsim.studio.page import Studio
+    from cxsim.studio.what_if import fitted_problem
+
+    for lever, value in (("purchases_per_year", 0.001), ("repeat_dropout", 1.0),
+                         ("spend_per_purchase", 0.0)):
+        with pytest.raises(ConfigError) as raised:
+            WhatIf(CDNOW, segments={"customers": {lever: value}}).configs()
+        said = fitted_problem("cdnow", "customers", lever, value)
+        assert said == str(raised.value) and "\n" not in said
+        assert said.startswith("market.segments.customers.")
+    studio = Studio(_query("market=cdnow"))
+    studio.segment_levers_b["customers", "repeat_dropout"].value = 1.0
+    assert studio.segment_notes["b", "customers", "repeat_dropout"].text == (
+        "in B: " + fitted_problem("cdnow", "customers", "repeat_dropout", 1.0))
+    assert studio.segment_notes["a", "customers", "repeat_dropout"].text == ""
+
+
+def test_who_stops_within_a_year_is_the_fitted_clients_own_share():
+    """Against a direct simulation of the BG/NBD's clients (a rate and a dropout each, drawn
+    from the fit; repeat purchases at exponential gaps, each one the last with the client's
+    chance): within 4 standard errors (400,000 clients, SE about 0.0007). The control: the
+    mean client's 1 - (1 - p)^(purchases a year) is far off, as is the fit with every client
+    at the mean dropout; a faster rate moves the share as the simulation does."""
+    from dataclasses import replace
+
+    from cxsim.studio.what_if import stop_within
+
+    fit = to_config(cxsim.compose(["market=cdnow"])).market.segments["customers"]
+    rng = np.random.default_rng(20261207)
+    n = 400_000
+
+    def simulated(rate, dropout) -> tuple[float, float]:
+        lam = rng.gamma(rate.r, 1.0 / rate.alpha_years, n)
+        p = rng.beta(dropout.a, dropout.b, n)
+        purchases = rng.geometric(p)  # repeat purchases up to and including the last
+        stops_at = rng.gamma(purchases, 1.0 / np.maximum(lam, 1e-300))
+        share = float(np.mean(stops_at <= 1.0))
+        return share, (share * (1 - share) / n) ** 0.5
+
+    for rate in (fit.purchase_rate, replace(fit.purchase_rate,
+                                            alpha_years=fit.purchase_rate.alpha_years / 3)):
+        share, se = simulated(rate, fit.dropout)
+        assert stop_within(rate, fit.dropout) == pytest.approx(share, abs=4 * se)
+    here = stop_within(fit.purchase_rate, fit.dropout)
+    assert 0.2 < here < 0.27  # about 24% of CDNOW's clients
+    mean_client = 1 - (1 - fit.dropout.mean) ** (fit.purchase_rate.r
+                                                 / fit.purchase_rate.alpha_years)
+    assert abs(mean_client - here) > 0.2  # about 56%: the approximation it is not
+    alike = replace(fit.dropout, a=fit.dropout.mean * 1e5, b=(1 - fit.dropout.mean) * 1e5)
+    assert abs(stop_within(fit.purchase_rate, alike) - here) > 0.02
 
 
 def test_a_bad_lever_is_the_configs_own_one_line_error():
@@ -323,6 +437,49 @@ def test_every_lever_says_what_it_means_from_its_declaration(studio, chromium):
         label = page.locator("span[title]", has_text=re.compile(f"^{re.escape(words)}$"))
         assert label.first.get_attribute("title") == describe(FirmConfig, lever), lever
     assert seen == {"outside": [], "errors": [], "dialogs": []}
+    page.close()
+
+
+@pytest.mark.xdist_group("studio")
+def test_a_fitted_lever_in_b_is_what_the_run_changes(studio, chromium):
+    """market=cdnow: the segment's fitted means are there in A and B (a plain market has
+    none); B's purchases a year typed in is in the link, the command and the run's report,
+    and the run's B differs from A; a refused value is the config's line beside it."""
+    from cxsim.studio.page import COMPARE
+    from cxsim.studio.what_if import fitted_problem
+
+    url, _ = studio
+    page, seen = open_studio(chromium, url, "market=cdnow&clients=300&years=1&n=2", 1280, 800)
+    a_rate = page.locator(".segment-a-customers-purchases_per_year input")
+    assert float(a_rate.input_value()) == pytest.approx(2.87, abs=0.005)
+    assert page.locator(".segment-b-customers-repeat_dropout input").count() == 1
+    page.get_by_text(re.compile(r"in A, 2\d% at 2\.87 purchases a year")).first.wait_for()
+    b_rate = page.locator(".segment-b-customers-purchases_per_year input")
+    b_rate.fill("6")
+    b_rate.press("Enter")
+    page.get_by_text("B differs from A by: the customers segment's purchases per client per "
+                     "year: 6").first.wait_for(timeout=30_000)
+    page.wait_for_url(re.compile(r"b\.segment\.customers\.purchases_per_year=6"),
+                      timeout=30_000)
+    what_if = WhatIf(Setting(market="cdnow", clients=300, years=1.0, replications=2),
+                     segments={"customers": {"purchases_per_year": 6.0}})
+    assert page.locator("textarea").first.input_value() == what_if.command(program=COMPARE)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Done: 2 pairs.").wait_for(timeout=120_000)
+    assert any(diff != 0 for diff in _shown(page).values())
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download report").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert what_if.b_overrides()[0] in report  # ...purchase_rate.alpha_years=0.0404...
+    drop = page.locator(".segment-b-customers-repeat_dropout input")
+    drop.fill("1")
+    drop.press("Enter")
+    page.get_by_text("in B: " + fitted_problem("cdnow", "customers", "repeat_dropout", 1.0)
+                     ).first.wait_for(timeout=30_000)
+    plain, _ = open_studio(chromium, url, "clients=300&years=1&n=2")
+    assert plain.locator("[class*='purchases_per_year']").count() == 0
+    assert seen == {"outside": [], "errors": [], "dialogs": []}
+    plain.close()
     page.close()
 
 

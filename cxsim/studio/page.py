@@ -14,6 +14,7 @@ comparison at a time, and a waiting page says so.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import html
 import io
@@ -54,6 +55,7 @@ from cxsim.studio.runs import Workers
 from cxsim.studio.what_if import (
     CHOICES,
     EVENTS,
+    FITTED,
     LEVER_WORDS,
     LIVE_SIZE,
     NUMBERS,
@@ -62,12 +64,14 @@ from cxsim.studio.what_if import (
     WhatIf,
     firm_names,
     firms,
+    fitted_problem,
     lever_bounds,
     levers_of,
     market_names,
     preset_levers,
     save_journey,
     segments,
+    stopping,
 )
 
 __all__ = ["Studio", "main"]
@@ -128,6 +132,15 @@ def _number(name: str, lever: str, value: float | None, placeholder: str = "",
                 description=describe(_section(lever), lever) if name else None)
 
 
+def _fitted(lever: str, value: float | None):
+    """A number input for a :data:`FITTED` lever, by its row's name; the values it may
+    take are the config's own (a refused one shows the config's message beside it)."""
+    return pn.widgets.FloatInput(value=value, start=0.0,
+                                 end=1.0 if lever == "repeat_dropout" else None,
+                                 format="0.000" if lever == "repeat_dropout" else "0.00",
+                                 width=NARROW)
+
+
 def _choice(name: str, lever: str, options, value, section: type):
     """A menu of a lever's options, its meaning as a tooltip where it has a name."""
     return pn.widgets.Select(label=name, options=options, value=value, width=NARROW if not name
@@ -154,14 +167,16 @@ def _checked(widget, text: str):
         raise ValueError(f"must be one of {', '.join(options)}; got {text!r}")
     whole = isinstance(widget, pn.widgets.IntInput)
     kind = "a whole number" if whole else "a number"
-    bounds = f"in [{_number_text(widget.start)}, {_number_text(widget.end)}]"
+    end = math.inf if widget.end is None else widget.end
+    bounds = (f"in [{_number_text(widget.start)}, {_number_text(end)}]" if end < math.inf
+              else f"at least {_number_text(widget.start)}")
     try:
         if whole and not re.fullmatch(r"[+-]?\d+", text):
             raise ValueError
         value = int(text) if whole else float(text)
     except ValueError:
         raise ValueError(f"must be {kind} {bounds}; got {text!r}") from None
-    if not (math.isfinite(value) and widget.start <= value <= widget.end):
+    if not (math.isfinite(value) and widget.start <= value <= end):
         raise ValueError(f"must be {kind} {bounds}; got {text}")
     return value
 
@@ -226,7 +241,10 @@ class Studio:
             description="paired replications of A and B on common random numbers; more "
                         "narrow the interval; from 2 to 100")
         self.segment_box = pn.Column()
-        self.segment_levers: dict[tuple[str, str], pn.widgets.Widget] = {}
+        self.segment_levers: dict[tuple[str, str], pn.widgets.Widget] = {}  # in A (both)
+        self.segment_levers_b: dict[tuple[str, str], pn.widgets.Widget] = {}  # B's fitted
+        self.segment_notes: dict[tuple[str, str, str], Text] = {}  # a refused fitted value
+        self.stopping: dict[str, Text] = {}  # who stops within a year, by segment
         self.levers: dict[tuple[str, str, str], pn.widgets.Widget] = {}
         tabs = []
         for firm in self.firms:
@@ -277,8 +295,7 @@ class Studio:
         self._stop = threading.Event()
         self._running = False
         self._in_browser = False  # the address bar is written once the page is loaded
-        self._open(link or {})
-        self._segments()
+        self._open(link or {})  # the chosen market's segments' rows too
         self.market.param.watch(lambda _: self._segments(), "value")
         for w in self._inputs():
             w.param.watch(lambda _: self._describe(), "value")
@@ -353,6 +370,10 @@ class Studio:
                            f"{prefix}event_firm": widgets["firm"]})
         linked.update({f"{scenario}.{firm}.{lever}": w
                        for (scenario, firm, lever), w in self.levers.items()})
+        linked.update({f"segment.{name}.{lever}": w
+                       for (name, lever), w in self.segment_levers.items()})
+        linked.update({f"b.segment.{name}.{lever}": w
+                       for (name, lever), w in self.segment_levers_b.items()})
         return linked
 
     def _open(self, link: Mapping[str, list[bytes]]) -> None:
@@ -368,36 +389,52 @@ class Studio:
             except ValueError:
                 problems.append(f"the link's event_month must be a whole number; got "
                                 f"{old[-1][:MAX_LINK_VALUE].decode(errors='replace')!r}")
+        later = {}  # a segment's levers: set once the market the link names has its rows
         for key, values in link.items():
-            if len(key) > MAX_LINK_VALUE:
-                problems.append(f"the link's key {key[:20]!r}... must be at most "
-                                f"{MAX_LINK_VALUE} characters; got {len(key):,}")
-            elif key not in linked:
-                problems.append(f"the link's {key!r} is not a setting of this page")
-            elif any(len(value) > MAX_LINK_VALUE for value in values):
-                problems.append(f"the link's {key} must be at most {MAX_LINK_VALUE} "
-                                f"characters; got {max(len(v) for v in values):,}")
+            if key.startswith(("segment.", "b.segment.")) and len(key) <= MAX_LINK_VALUE:
+                later[key] = values
             else:
-                text = values[-1].decode("utf-8", errors="replace")
-                try:
-                    linked[key].value = _checked(linked[key], text)
-                except ValueError as error:
-                    problems.append(f"the link's {key} {error}")
+                self._use(linked, key, values, problems)
+        self._segments()
+        linked = self.linked()
+        for key, values in later.items():
+            self._use(linked, key, values, problems)
         if problems:
             more = len(problems) - MAX_LINK_PROBLEMS
             shown = problems[:MAX_LINK_PROBLEMS] + ([f"and {more:,} more"] if more > 0 else [])
             self.link_error.text = ("Part of this link was not used; the page keeps its "
                                       "own settings there:\n" + "\n".join(shown))
 
+    @staticmethod
+    def _use(linked: dict, key: str, values: list[bytes], problems: list[str]) -> None:
+        """Set the widget *key* of *linked* to a link's value if it takes it; else say why."""
+        if len(key) > MAX_LINK_VALUE:
+            problems.append(f"the link's key {key[:20]!r}... must be at most "
+                            f"{MAX_LINK_VALUE} characters; got {len(key):,}")
+        elif key not in linked:
+            problems.append(f"the link's {key!r} is not a setting of this page")
+        elif any(len(value) > MAX_LINK_VALUE for value in values):
+            problems.append(f"the link's {key} must be at most {MAX_LINK_VALUE} "
+                            f"characters; got {max(len(v) for v in values):,}")
+        else:
+            text = values[-1].decode("utf-8", errors="replace")
+            try:
+                linked[key].value = _checked(linked[key], text)
+            except ValueError as error:
+                problems.append(f"the link's {key} {error}")
+
     def link(self) -> str:
         """The query of the link that opens this what-if: the setting, what A and B set,
         and the events."""
         defaults = preset_levers()
+        preset = segments(self.market.value)
         query = {}
         for key, w in self.linked().items():
             parts = key.split(".")
             if w.value is None or w.value == AS_IN_A or (
                     parts[0] == "a" and len(parts) == 3 and w.value == defaults[parts[1]].get(
+                        parts[2], object())) or (
+                    parts[0] == "segment" and w.value == preset.get(parts[1], {}).get(
                         parts[2], object())):
                 continue
             query[key] = w.value
@@ -418,7 +455,9 @@ class Studio:
     def _show_a(self, what_if: WhatIf) -> None:
         """Each lever of A shows the value the presets give it where it is left unset, and
         B's "as in A" says what A is (e.g. "as in A: sales_focused")."""
-        resolved = levers_of(tuple(what_if.common_overrides() + what_if.a_overrides()))
+        firms_only = dataclasses.replace(what_if, setting=dataclasses.replace(
+            what_if.setting, segments={}))  # a segment's value, even a refused one, sets none
+        resolved = levers_of(tuple(firms_only.common_overrides() + firms_only.a_overrides()))
         for (scenario, firm, lever), w in self.levers.items():
             value = resolved[firm][lever]
             shown = f"{value:g}" if isinstance(value, float) else str(value)
@@ -435,18 +474,46 @@ class Studio:
 
     def _segments(self) -> None:
         """One row of the segment levers per segment of the chosen market, at its values."""
-        self.segment_levers = {}
+        self.segment_levers, self.segment_levers_b = {}, {}
+        self.segment_notes, self.stopping = {}, {}
         rows = []
         for name, values in segments(self.market.value).items():
-            widgets = []
+            widgets, fitted = [], []
             for lever, value in values.items():
+                if lever in FITTED:
+                    fitted.append(self._fitted_row(name, lever, value))
+                    continue
                 w = _number(f"{name}: {lever.replace('_', ' ')}", lever, value)
                 w.param.watch(lambda _: self._describe(), "value")
                 self.segment_levers[name, lever] = w
                 widgets.append(w)
+            if fitted:
+                self.stopping[name] = Text(f"stopping-{name}", styles={"width": f"{LEFT - 40}px"})
+                widgets += [pn.Row(pn.pane.HTML(f"<b>{html.escape(name)}, as fitted</b>",
+                                                width=LABEL),
+                                   *(pn.pane.HTML(f"<b>scenario {x}</b>", width=NARROW)
+                                     for x in "AB")),
+                            *fitted, self.stopping[name].pane]
             rows.append(pn.Column(*widgets))
         self.segment_box.objects = rows
         self._describe()
+
+    def _fitted_row(self, name: str, lever: str, value: float) -> pn.Column:
+        """A :data:`FITTED` lever of segment *name* in scenario A (at its fitted value) and
+        B (as in A), the config's message beside a value it refuses."""
+        row = [Text("lever", FITTED[lever].words, {"width": f"{LABEL}px"},
+                    tooltip=FITTED[lever].meaning).pane]
+        notes = []
+        for scenario, start in (("a", value), ("b", None)):
+            w = _fitted(lever, start)
+            w.css_classes = [f"segment-{scenario}-{name}-{lever}"]
+            w.param.watch(lambda _: self._describe(), "value")
+            (self.segment_levers if scenario == "a" else self.segment_levers_b)[name, lever] = w
+            note = self.segment_notes[scenario, name, lever] = _message(
+                f"segment-error-{scenario}-{name}-{lever}")
+            row.append(w)
+            notes.append(note.pane)
+        return pn.Column(pn.Row(*row), *notes)
 
     def _on_upload(self, event) -> None:
         """Keep a valid uploaded journey for every firm; show why an invalid one is not."""
@@ -478,7 +545,12 @@ class Studio:
                 continue
             changes[scenario].setdefault(firm, {})[lever] = (float(value) if lever in NUMBERS
                                                              else value)
-        return WhatIf(setting, changes["b"], self._event("b"), changes["a"], self._event("a"))
+        in_b: dict[str, dict[str, float]] = {}
+        for (name, lever), w in self.segment_levers_b.items():
+            if w.value is not None and name in preset:
+                in_b.setdefault(name, {})[lever] = float(w.value)
+        return WhatIf(setting, changes["b"], self._event("b"), changes["a"], self._event("a"),
+                      in_b)
 
     def _event(self, scenario: str) -> Event | None:
         widgets = self.events[scenario][1]
@@ -490,15 +562,46 @@ class Studio:
                      float(widgets["size"].value if widgets["size"].value is not None
                            else EventConfig.order_value_factor), firm)
 
+    def _describe_fitted(self, what_if: WhatIf) -> None:
+        """Beside each fitted lever the config's one-line message for a value it refuses;
+        under them, who stops within a year at the rates set in A and in B."""
+        market = what_if.setting.market
+        for (scenario, name, lever), note in self.segment_notes.items():
+            w = (self.segment_levers if scenario == "a" else self.segment_levers_b)[name, lever]
+            problem = "" if w.value is None else fitted_problem(market, name, lever,
+                                                                 float(w.value))
+            note.text = f"in {scenario.upper()}: {problem}" if problem else ""
+        for name, text in self.stopping.items():
+            preset = segments(market)[name]
+            a = {**preset, **what_if.setting.segments.get(name, {})}
+            b = {**a, **what_if.segments.get(name, {})}
+            for (segment, lever), w in self.segment_levers_b.items():
+                if segment == name:
+                    w.placeholder = f"{AS_IN_A}: {a[lever]:.3g}"
+            said = []
+            for scenario, levers in (("A", a), ("B", b)):
+                share = stopping(market, name, {k: v for k, v in levers.items()
+                                                if k in FITTED})
+                if share is not None:
+                    said.append(f"in {scenario}, {share:.0%} at "
+                                f"{levers['purchases_per_year']:.3g} purchases a year")
+            text.text = ("Clients who stop within a year of joining (at the rates above, "
+                         "before the firms' service moves them): " + "; ".join(said) + "."
+                         if said else "")
+
     def _describe(self) -> None:
         if not hasattr(self, "copy"):
             return
         what_if = self.what_if()
+        self._describe_fitted(what_if)
         self._show_a(what_if)
-        listed = what_if.b_overrides()
-        self.overrides.text = ("B differs from A by: " + "; ".join(
-            in_words(o, self.names) for o in listed) if listed
-            else "B is A so far: set a lever in B.")
+        listed = [in_words(o, self.names) for o in dataclasses.replace(
+            what_if, segments={}).b_overrides()]
+        listed += [f"the {name} segment's {FITTED[lever].words}: {value:.3g}"
+                   for name, levers in what_if.segments.items()
+                   for lever, value in levers.items()]
+        self.overrides.text = ("B differs from A by: " + "; ".join(listed) if listed
+                               else "B is A so far: set a lever in B.")
         self.command.value = what_if.command(program=COMPARE)
         if self._in_browser:
             self.address.value = self.link()

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import shlex
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
+from scipy import stats
 
 from cxsim.config import (
     INCENTIVES,
     Bounds,
     Config,
+    DropoutConfig,
     EventConfig,
     FirmConfig,
     MarketConfig,
+    PurchaseRateConfig,
     SegmentConfig,
     SimConfig,
+    SpendConfig,
     bounds_of,
     compose,
     config_dir,
@@ -34,11 +42,13 @@ from cxsim.errors import ConfigError
 from cxsim.files import atomic_write
 from cxsim.model.journey import load_journey
 from cxsim.report.comparison import compare_command
+from cxsim.rules import check_spread
 from cxsim.validate import validate
 
-__all__ = ["CHOICES", "EVENTS", "LEVER_WORDS", "NUMBERS", "OUT", "SEGMENT_LEVERS", "UPLOADS",
-           "Event", "Setting", "WhatIf", "firm_names", "firms", "lever_bounds", "levers_of",
-           "market_names", "preset_levers", "save_journey", "segments"]
+__all__ = ["CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "OUT", "SEGMENT_LEVERS",
+           "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names", "firms",
+           "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of", "market_names",
+           "preset_levers", "save_journey", "segments", "stop_within"]
 
 CHOICES = {
     "strategy": tuple(group_options("strategy")),
@@ -68,6 +78,62 @@ cores (``benchmarks/RESULTS.md`` table 10; at 3 years the first answer took 5.3-
 The trainer's story runs at least ``make demo``'s 5 years: the crossover needs them."""
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """A lever of a segment's fitted distribution in a strategist's words: its mean.
+
+    *mean* reads it from the config section named *section*; *keys* gives the section's
+    settings that set the mean to a value and keep the spread (the one definition of each
+    conversion); *words* is its name on the page and *meaning* its tooltip."""
+
+    section: str
+    words: str
+    meaning: str
+    mean: Callable[[object], float]
+    keys: Callable[[object, float], dict[str, float]]
+
+
+def _per_year(rate: PurchaseRateConfig) -> float:
+    """Purchases per client per year: the mean rate r / α."""
+    return rate.r / rate.alpha_years
+
+
+def _at_per_year(rate: PurchaseRateConfig, per_year: float) -> dict[str, float]:
+    """α for a mean rate of *per_year*, r kept (the spread's shape)."""
+    return {"alpha_years": rate.r / per_year if per_year != 0 else math.inf}
+
+
+def _at_dropout(dropout: DropoutConfig, chance: float) -> dict[str, float]:
+    """a and b for a mean of *chance*, a + b kept (how alike the clients are)."""
+    total = dropout.a + dropout.b
+    return {"a": chance * total, "b": (1.0 - chance) * total}
+
+
+def _at_spend(spend: SpendConfig, mean: float) -> dict[str, float]:
+    """γ for a mean spend per purchase of *mean*, p and q kept."""
+    return {"gamma": mean * (spend.q - 1.0) / spend.p}
+
+
+FITTED = {
+    "purchases_per_year": Fitted(
+        "purchase_rate", "purchases per client per year",
+        "how often the average client buys while still a client (the fitted rate's mean "
+        "r / alpha); moving it changes purchase_rate.alpha_years, the spread across clients "
+        "(r) is kept", _per_year, _at_per_year),
+    "repeat_dropout": Fitted(
+        "dropout", "chance of stopping after a repeat purchase",
+        "the average client's chance of leaving for good after each repeat purchase (the "
+        "fitted mean a / (a + b)), before the firm's service moves it; moving it changes "
+        "dropout.a and dropout.b, keeping a + b", lambda d: d.mean, _at_dropout),
+    "spend_per_purchase": Fitted(
+        "spend", "spend per purchase",
+        "money the average client spends per purchase at price level 1 (the fitted mean "
+        "p gamma / (q - 1)); moving it scales spend.gamma, p and q kept",
+        lambda s: s.mean, _at_spend),
+}
+"""The levers of a calibrated segment's fitted distributions, each its mean, by key."""
+
+
 def lever_bounds(lever: str) -> Bounds:
     """The declared bounds of a firm's or a segment's numeric lever, or of a size."""
     for section in (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig):
@@ -89,13 +155,29 @@ class Setting:
     years: float = LIVE_SIZE["years"]
     replications: int = LIVE_SIZE["replications"]
 
-    def overrides(self) -> list[str]:
+    def overrides(self, skip: frozenset = frozenset()) -> list[str]:
+        """The setting as overrides, but the segments' levers in *skip* ((segment, lever)
+        pairs: those scenario B sets again, which then are A's own)."""
         out = [f"market={self.market}", f"market.size={self.clients}",
                f"sim.years={self.years:g}"]
-        for segment, levers in self.segments.items():
-            out += [f"market.segments.{segment}.{k}={v:g}" for k, v in levers.items()]
+        out += self.segment_overrides({segment: {k: v for k, v in levers.items()
+                                                 if (segment, k) not in skip}
+                                       for segment, levers in self.segments.items()})
         if self.journey is not None:
             out += [f"firms.{firm}.journey={self.journey}" for firm in firms()]
+        return out
+
+    def segment_overrides(self, segments: dict[str, dict[str, float]]) -> list[str]:
+        """Segment levers (``segments[segment][lever] = value``) in this setting's market as
+        its config's own settings: a :data:`FITTED` lever as the settings it moves."""
+        out = []
+        for segment, levers in segments.items():
+            for lever, value in levers.items():
+                if lever in FITTED:  # exactly: what the page checks is what runs
+                    out += [f"market.segments.{segment}.{k}={float(v)!r}" for k, v in
+                            fitted_overrides(self.market, segment, lever, value).items()]
+                else:
+                    out.append(f"market.segments.{segment}.{lever}={value:g}")
         return out
 
 
@@ -144,14 +226,91 @@ def preset_levers() -> dict[str, dict[str, object]]:
 
 
 @functools.lru_cache(maxsize=32)
+def _segment_configs(market: str) -> dict[str, SegmentConfig]:
+    """A market preset's segments as configured (cached; do not modify)."""
+    return dict(to_config(compose([f"market={market}"])).market.segments)
+
+
+@functools.lru_cache(maxsize=32)
 def segments(market: str) -> dict[str, dict[str, float]]:
     """Each segment of a market preset and the value of each of its :data:`SEGMENT_LEVERS`
-    it sets (a calibrated segment spreads its rate across clients: no one number to move)
+    it sets, then of each of the :data:`FITTED` levers its fitted distributions give (a
+    calibrated segment spreads its rate across clients: its lever is the rate's mean)
     (read once per server: a page reads them at every change; do not modify)."""
-    cfg = to_config(compose([f"market={market}"]))
-    return {name: {lever: float(getattr(segment, lever)) for lever in SEGMENT_LEVERS
-                   if getattr(segment, lever) is not None}
-            for name, segment in cfg.market.segments.items()}
+    out = {}
+    for name, segment in _segment_configs(market).items():
+        levers = {lever: float(getattr(segment, lever)) for lever in SEGMENT_LEVERS
+                  if getattr(segment, lever) is not None}
+        levers.update({lever: float(fitted.mean(getattr(segment, fitted.section)))
+                       for lever, fitted in FITTED.items()
+                       if getattr(segment, fitted.section) is not None})
+        out[name] = levers
+    return out
+
+
+def fitted_overrides(market: str, segment: str, lever: str, value: float) -> dict[str, float]:
+    """The settings of *segment* of *market* (``purchase_rate.alpha_years``...) that give the
+    :data:`FITTED` *lever* the mean *value*, its spread kept."""
+    fitted = FITTED[lever]
+    section = getattr(_segment_configs(market)[segment], fitted.section)
+    return {f"{fitted.section}.{key}": x for key, x in fitted.keys(section, value).items()}
+
+
+def _moved(market: str, segment: str, levers: dict[str, float]) -> SegmentConfig:
+    """*segment* of *market* with its :data:`FITTED` *levers* set."""
+    seg = _segment_configs(market)[segment]
+    for lever, value in levers.items():
+        if lever in FITTED:
+            fitted = FITTED[lever]
+            section = getattr(seg, fitted.section)
+            seg = replace(seg, **{fitted.section: replace(section,
+                                                         **fitted.keys(section, value))})
+    return seg
+
+
+def fitted_problem(market: str, segment: str, lever: str, value: float) -> str:
+    """Why *value* cannot be the :data:`FITTED` *lever* of *segment*: the config's own
+    one-line message for the settings it writes ("" if none)."""
+    try:
+        check_spread(f"market.segments.{segment}", _moved(market, segment, {lever: value}))
+    except ConfigError as error:
+        return str(error)
+    return ""
+
+
+QUANTILE_NODES = 200
+
+
+def stop_within(rate: PurchaseRateConfig, dropout: DropoutConfig, years: float = 1.0) -> float:
+    """The share of a segment's clients who stop within *years* of joining, at the fitted
+    purchase rate and dropout, by the BG/NBD's rule (a client may stop only after a repeat
+    purchase), before the firm's service moves anyone's chance.
+
+    A client buying at rate λ a year who stops after each repeat purchase with chance p
+    stops within t years with probability 1 − exp(−λ p t): its stopping purchases are a
+    Poisson process of rate λ p. Over λ ~ Gamma(r, α) this is exactly 1 − (α / (α + p t))^r;
+    over p ~ Beta(a, b) it is averaged numerically, by Gauss–Legendre quadrature on the
+    Beta's quantiles (200 nodes; within 1e-6 of adaptive quadrature on cdnow's fit). The
+    mean client's 1 − (1 − p̄)^(λ̄ t) is not this: it ignores how much clients differ.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(QUANTILE_NODES)
+    p = stats.beta.ppf((nodes + 1.0) / 2.0, dropout.a, dropout.b)
+    alpha = rate.alpha_years
+    stay = np.sum(weights / 2.0 * (alpha / (alpha + p * years)) ** rate.r)
+    return float(min(max(1.0 - stay, 0.0), 1.0))
+
+
+def stopping(market: str, segment: str, levers: dict[str, float]) -> float | None:
+    """:func:`stop_within` a year for *segment* of *market* with its :data:`FITTED` *levers*
+    set (None where it has no fitted purchase rate and dropout, or a value is invalid)."""
+    try:
+        seg = _moved(market, segment, levers)
+        check_spread(f"market.segments.{segment}", seg)
+    except (ConfigError, ZeroDivisionError):
+        return None
+    if seg.purchase_rate is None or seg.dropout is None:
+        return None
+    return stop_within(seg.purchase_rate, seg.dropout)
 
 
 @dataclass(frozen=True)
@@ -188,11 +347,13 @@ def _firm_overrides(changes: dict[str, dict[str, object]], skip=frozenset()) -> 
 
 @dataclass
 class WhatIf:
-    """A setting; what scenario B changes (``changes[firm][lever] = value``) and an optional
-    event in B; what scenario A changes from the presets (``a``) and an event in A.
+    """A setting; what scenario B changes (``changes[firm][lever] = value``), an optional
+    event in B and B's own values of the segments' levers (``segments[segment][lever]``);
+    what scenario A changes from the presets (``a``) and an event in A.
 
     B starts as A: a lever A sets and B leaves is common to both (``--common``); a lever
-    both set is A's in ``--a`` and B's in ``--b``.
+    both set is A's in ``--a`` and B's in ``--b`` (a segment's lever too, A's value being
+    the setting's).
     """
 
     setting: Setting = field(default_factory=Setting)
@@ -200,25 +361,33 @@ class WhatIf:
     event: Event | None = None
     a: dict[str, dict[str, object]] = field(default_factory=dict)
     a_event: Event | None = None
+    segments: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def _both(self) -> frozenset:
         return frozenset((f, lever) for f, levers in self.changes.items() for lever in levers)
 
+    def _both_segments(self) -> frozenset:
+        return frozenset((s, lever) for s, levers in self.segments.items() for lever in levers)
+
     def common_overrides(self) -> list[str]:
         """The setting, and what A sets that B leaves as in A."""
-        return self.setting.overrides() + _firm_overrides(self.a, self._both())
+        return (self.setting.overrides(self._both_segments())
+                + _firm_overrides(self.a, self._both()))
 
     def a_overrides(self) -> list[str]:
         """What only A sets: its levers B changes again, and its event."""
-        both = self._both()
+        both, again = self._both(), self._both_segments()
         out = _firm_overrides({f: {k: v for k, v in levers.items() if (f, k) in both}
                                for f, levers in self.a.items()})
+        out += self.setting.segment_overrides({
+            s: {k: v for k, v in levers.items() if (s, k) in again}
+            for s, levers in self.setting.segments.items()})
         return out + (self.a_event.overrides("a") if self.a_event else [])
 
     def b_overrides(self) -> list[str]:
-        """What B changes: its levers and its event."""
-        return _firm_overrides(self.changes) + (self.event.overrides("b") if self.event
-                                                 else [])
+        """What B changes: its levers, its segments' and its event."""
+        return (_firm_overrides(self.changes) + self.setting.segment_overrides(self.segments)
+                + (self.event.overrides("b") if self.event else []))
 
     @staticmethod
     def scenario(overrides: list[str], journey_dir: Path | None = None) -> Config:
