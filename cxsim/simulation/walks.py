@@ -182,7 +182,7 @@ def _varying_delay(mean, shape, qvalues, first, m, key, index):
     return mean * (-math.log1p(-u)) ** (1.0 / shape) / math.gamma(1.0 + 1.0 / shape)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def walk_on(routes, key, position, node, t, visited, n):
     """Walk from *node* at day *t* through unstaffed touchpoints, drawing from position
     *position* of the sequence seeded by *key*.
