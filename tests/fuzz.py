@@ -169,7 +169,8 @@ JOURNEY_VALUES = st.one_of(NUMBERS.map(lambda v: float(v) if isinstance(v, str) 
 def journey_cases(draw) -> Case:
     data = yaml.safe_load(yaml.safe_dump(JOURNEY))
     for _ in range(draw(st.integers(1, 3))):
-        where = draw(st.sampled_from(["touchpoint", "edge", "top", "add_edge", "rename"]))
+        where = draw(st.sampled_from(["touchpoint", "edge", "top", "add_edge", "rename",
+                                      "patience"]))
         value = draw(JOURNEY_VALUES)
         touchpoints = data.get("touchpoints")
         edges = data.get("edges")
@@ -178,19 +179,26 @@ def journey_cases(draw) -> Case:
             tp = draw(st.sampled_from(nodes))
             field = draw(st.sampled_from(["service_days", "base_quality", "staff", "staffed",
                                           "hygiene", "delighter", "cost_per_visit",
-                                          "failure_probability", "stage", "unknown_field"]))
+                                          "failure_probability", "stage", "unknown_field",
+                                          "patience_days", "outcome"]))
             if isinstance(touchpoints[tp], dict):
                 touchpoints[tp][field] = value
         elif where == "edge" and isinstance(edges, list) and edges:
             edge = edges[draw(st.sampled_from(range(len(edges))))]
             if isinstance(edge, dict):
-                edge[draw(st.sampled_from(["probability", "from", "to", "delay_days"]))] = value
+                edge[draw(st.sampled_from(["probability", "from", "to", "delay_days",
+                                           "delay_shape", "delay_quantiles"]))] = value
         elif where == "top":
             data[draw(st.sampled_from(["name", "entry", "exits", "touchpoints", "edges",
                                        "reference_clients", "extra"]))] = value
         elif where == "add_edge" and nodes and isinstance(edges, list):
             edges.append({"from": draw(st.sampled_from(nodes)),
                           "to": draw(st.sampled_from(nodes)), "probability": value})
+        elif where == "patience" and isinstance(touchpoints, dict) and \
+                isinstance(touchpoints.get("desk"), dict) and \
+                isinstance(touchpoints.get("done"), dict):  # reneging, its values drawn
+            touchpoints["desk"]["patience_days"] = value
+            touchpoints["done"]["outcome"] = "walk_away"
         elif where == "rename" and "desk" in nodes:
             touchpoints[str(value)] = touchpoints.pop("desk")
     return Case((), False, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
