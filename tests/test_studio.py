@@ -25,6 +25,8 @@ from cxsim.studio.what_if import Event, Setting, WhatIf, lever_bounds
 from tests.test_report_browser import ARGS, CHROMIUM
 
 TINY = Setting(clients=300, years=1.0, replications=3)
+SHOTS = Path(os.environ["CXSIM_SHOTS"]) if os.environ.get("CXSIM_SHOTS") else None
+"""A folder for the trainer's screenshot at 1280x800 (README's), if set."""
 CCO = {"sales_first": {"org": "cco"}}
 
 
@@ -260,6 +262,77 @@ def test_the_differences_are_the_paired_table_scaled():
     share = shown[shown.metric == "final market share"].set_index("firm")
     assert np.allclose(share["diff"], 100 * table["diff"])
     assert share["shown"].str.contains("points").all()
+
+
+@pytest.fixture(scope="module")
+def industry():
+    """The third chapter's runs at a test's size: ten firms, 300 clients, 3 years, 3 runs."""
+    cfg = WhatIf.scenario(["market.size=300", "sim.years=3", "scenario=industry"])
+    return cfg, cxsim.replicate(cfg, 3, workers=2, progress=False)
+
+
+def test_the_third_chapter_says_what_delivery_gap_measures(industry):
+    """The chapter's words and figures are delivery_gap's on the same runs' summaries:
+    the shares that believe and agree and the gap, each with its 95% CI, beside Bain's
+    80% and 8%; the trainer's report carries them and the industry run's command."""
+    from cxsim.config import as_plain
+    from cxsim.report.answer import Estimate, interval
+    from cxsim.report.page import Page, render
+    from cxsim.simulation.delivery_gap import delivery_gap
+    from cxsim.studio.answer import gap_chapter, story_html, trainer_report
+
+    cfg, runs = industry
+    chapter = gap_chapter(runs.summary, as_plain(cfg))
+    assert chapter.figures == delivery_gap(runs.summary)
+    said = {k: interval(Estimate(*(100 * v for v in chapter.figures[k]), n=3), unit, 0)
+            for k, unit in (("believe", "%"), ("agree", "%"), ("gap", " points"))}
+    bottom, gap, _ = chapter.sentences
+    assert bottom.startswith("Bottom line:") and "Bain 2005: 80%" in bottom and "8%" in bottom
+    assert said["believe"] in bottom and said["agree"] in bottom
+    assert said["gap"] in gap and gap.startswith("The delivery gap")
+    shown = story_html([], cfg.sim.days_per_month, 3, gap=("The delivery gap", 3, chapter))
+    assert f'data-gap="{chapter.figures["gap"][0]}"' in shown and said["gap"] in shown
+    demo = Page("Why transaction focus loses market share", "2 markets", ["Bottom line: x."],
+                command="cxsim-demo --replications 3")
+    report = render(trainer_report(demo, chapter, runs.summary, as_plain(cfg),
+                                   "cxsim scenario=industry experiment.replications=3"))
+    assert "The delivery gap (10 firms that survey their buyers). Bottom line:" in report
+    assert said["gap"] in report and "Bain 2005: 80%" in report
+    assert "cxsim-demo --replications 3\ncxsim scenario=industry" in report
+
+
+def test_cancel_in_the_third_chapter_stops_the_story():
+    """Cancel while the delivery gap runs: the story stops there, says so, offers no
+    report, and the page's workers are fresh ones."""
+    import asyncio
+
+    from cxsim.studio import page as studio_page
+
+    studio = studio_page.Studio({"clients": [b"300"], "years": [b"1"], "n": [b"20"]})
+
+    def pids() -> set[int]:
+        return {process.pid for process in studio_page.shared_workers()._procs}
+
+    async def story() -> None:
+        told = asyncio.create_task(studio._on_trainer(None))
+        deadline = time.monotonic() + 240
+        while not studio.status.text.startswith("Running the delivery gap"):
+            assert time.monotonic() < deadline and not told.done(), studio.status.text
+            await asyncio.sleep(0.05)
+        before = pids()
+        studio.cancel.clicks += 1
+        await asyncio.wait_for(told, 120)
+        assert before.isdisjoint(pids())
+
+    try:
+        asyncio.run(story())
+    finally:
+        studio_page.shared_workers().close()
+        studio_page._WORKERS = None
+    assert studio.status.text == "Cancelled; the workers were stopped."
+    assert studio.download.disabled and studio._report_page is None
+    assert 'class="chapter gap"' not in studio.answer.object or "more coming" in (
+        studio.answer.object)
 
 
 # ------------------------------------------------------------------ in a browser
@@ -536,20 +609,32 @@ def test_an_uploaded_journey_is_checked_and_kept_by_its_content(studio, chromium
 
 
 @pytest.mark.xdist_group("studio")
-def test_the_trainer_tells_the_rule_then_the_exception(studio, chromium):
+def test_the_trainer_tells_the_rule_the_exception_and_the_delivery_gap(studio, chromium):
     url, _ = studio
-    page, seen = open_studio(chromium, url, "clients=300&years=1&n=2")
-    page.get_by_role("button", name="Trainer: the rule, then the exception").click()
-    page.get_by_text("Done: the rule, then the exception.").wait_for(timeout=120_000)
+    page, seen = open_studio(chromium, url, "clients=300&years=1&n=2", 1280, 800)
+    page.get_by_role("button", name="Trainer: the rule, the exception, the delivery gap").click()
+    page.get_by_text("Done: the rule, the exception, and the delivery gap.").wait_for(
+        timeout=180_000)
     chapters = page.locator(".chapter h3")
     assert [chapters.nth(i).inner_text() for i in range(chapters.count())] == [
-        "The rule: recurring_b2b", "The exception: one_off_consumer"]
-    command = page.locator("textarea").first.input_value()  # the story's own command
+        "The rule: recurring_b2b", "The exception: one_off_consumer",
+        "The delivery gap: ten firms that survey only their buyers"]
+    gap = page.locator(".chapter.gap")
+    assert gap.get_attribute("data-runs") == "2"
+    assert "of the 10 firms believe their NPS is above the industry's" in gap.inner_text()
+    assert "The delivery gap, the share that believe minus" in gap.inner_text()
+    if SHOTS:
+        gap.locator("h3").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "studio-trainer.png"))
+    command = page.locator("textarea").first.input_value()  # the story's own commands
     assert "cxsim-demo" in command and "--replications 2 --clients 300 --years 5" in command
-    with page.expect_download() as download:  # the story's report: make demo's page
+    assert ("scenario=industry market.size=300 sim.years=5 experiment.replications=2"
+            in command)
+    with page.expect_download() as download:  # make demo's page, and the third chapter
         page.get_by_role("button", name="Download report").click()
     report = Path(download.value.path()).read_text(encoding="utf-8")
     assert "Why transaction focus loses market share" in report
+    assert "The delivery gap (10 firms that survey their buyers). Bottom line:" in report
     assert seen == {"outside": [], "errors": [], "dialogs": []}
     page.close()
 

@@ -6,16 +6,30 @@ comparison report (``cxsim.report``), so the page says what the report says.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxsim.report import answer, charts, journey_map
 from cxsim.report.comparison import Compared, comparison_sentences, share_change_chart
-from cxsim.report.page import Chart
-from cxsim.report.run import currency_of, leading, named, run_sentences
+from cxsim.report.page import Chart, Page, Tile, table_from_frame
+from cxsim.report.run import (
+    CLV_NOTE,
+    currency_of,
+    industry_frame,
+    industry_sentences,
+    industry_tiles,
+    leading,
+    named,
+    run_sentences,
+)
+from cxsim.simulation.delivery_gap import believe_and_agree, delivery_gap
 from cxsim.simulation.experiment import Comparison, Ensemble
 
-__all__ = ["DIFFERENCES", "answer_html", "differences", "story_html"]
+__all__ = ["DIFFERENCES", "GapChapter", "answer_html", "differences", "gap_chapter",
+           "story_html", "trainer_report"]
 
 DIFFERENCES = (("clv_final_year", "CLV now", 1.0, " per client", 0, True),
                ("share_final", "final market share", 100.0, " points", 1, False),
@@ -84,10 +98,77 @@ def answer_html(compared: Compared, planned: int, maps: bool = False) -> str:
         charts=shares)
 
 
+@dataclass(frozen=True)
+class GapChapter:
+    """The delivery gap of an industry's runs, as the trainer's third chapter tells it: the
+    sentences (the answer first), the figures of :func:`cxsim.simulation.delivery_gap.
+    delivery_gap` (mean, 95% CI low, high), the first screen's tiles and the chart."""
+
+    sentences: list[str]
+    figures: dict[str, tuple[float, float, float]]
+    tiles: list[Tile]
+    chart: Chart
+
+
+def gap_chapter(summary: pd.DataFrame, config: dict | None = None) -> GapChapter:
+    """The third chapter from an industry's summaries (three firms or more): the report's
+    industry sentences, with the gap (believe minus agree) and its 95% CI after the bottom
+    line, beside Bain's 80% and 8%."""
+    config = config or {}
+    summary = named(summary, config)
+    table = believe_and_agree(summary)
+    figures = delivery_gap(summary)
+    bottom, benchmark, *_ = industry_sentences(summary, table, currency_of(config))
+    gap = answer.Estimate(*(100 * v for v in figures["gap"]), n=len(table))
+    sign = "+" if gap.mean > 0 else ""
+    if gap.has_interval and gap.low > 0:
+        verdict = ": by their own surveys firms think better of themselves than their clients do"
+    elif gap.has_interval:
+        verdict = "; the interval includes 0, so these runs cannot tell it from no gap"
+    else:
+        verdict = ""
+    gap_sentence = (f"The delivery gap, the share that believe minus the share whose clients "
+                    f"agree, is {sign}{answer.interval(gap, ' points', 0)}{verdict}. Their "
+                    "surveys ask only buyers, and the pleased answer more; the study asks "
+                    "everyone who dealt with the firm.")
+    return GapChapter([bottom, gap_sentence, benchmark], figures, industry_tiles(summary, table),
+                      charts.believe_and_agree(table))
+
+
+def trainer_report(demo: Page, chapter: GapChapter, summary: pd.DataFrame, config: dict,
+                   command: str) -> Page:
+    """The trainer's report (``make demo``'s page) with the third chapter added: its
+    sentences after the two markets', its tiles, its chart and the firms' table, and the
+    industry run's command beside the demo's (its own report has every chart of it)."""
+    n = int(summary.replication.nunique())
+    summary = named(summary, config)
+    firms = summary.firm.nunique()
+    table = table_from_frame(f"The delivery gap: key figures per firm of the industry (mean and "
+                             f"95% CI over {n} replications)", industry_frame(
+                                 summary, currency_of(config)), CLV_NOTE, "industry",
+                             "industry.csv")
+    return dataclasses.replace(
+        demo,
+        subtitle=(f"{demo.subtitle}; then an industry of {firms} firms, "
+                  f"{config['market']['size']:,} clients over {config['sim']['years']:g} years"),
+        answer=[*demo.answer, *(f"The delivery gap ({firms} firms that survey their buyers). "
+                                + sentence if k == 0 else sentence
+                                for k, sentence in enumerate(chapter.sentences))],
+        tiles=[*demo.tiles, *chapter.tiles[:2]],
+        tables=[*demo.tables, table],
+        charts=[*demo.charts, chapter.chart],
+        next_steps=[*demo.next_steps, ("the delivery gap's own report, every chart of the "
+                                       "industry (cxsim-report on the folder it prints)",
+                                       command)],
+        command=f"{demo.command}\n{command}")
+
+
 def story_html(chapters: list[tuple[str, Ensemble]], days_per_month: float, planned: int,
-               config: dict | None = None) -> str:
+               config: dict | None = None,
+               gap: tuple[str, int, GapChapter] | None = None) -> str:
     """The trainer's story: for each market (title, ensemble), who leads and when it
-    crossed over, in words and as market share over time (firms named as in *config*)."""
+    crossed over, in words and as market share over time (firms named as in *config*);
+    then, with *gap* (title, replications, chapter), the delivery gap."""
     shown = []
     config = config or {}
     for title, ensemble in chapters:
@@ -98,4 +179,5 @@ def story_html(chapters: list[tuple[str, Ensemble]], days_per_month: float, plan
                      if two else [])
         shown.append((title, ensemble.n, sentences,
                       _shares(ensemble, days_per_month, "", f"Market share over time: {title}")))
-    return _ENVIRONMENT.get_template("story.html.j2").render(chapters=shown, planned=planned)
+    return _ENVIRONMENT.get_template("story.html.j2").render(chapters=shown, planned=planned,
+                                                             gap=gap)

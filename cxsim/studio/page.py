@@ -50,7 +50,7 @@ from cxsim.errors import ConfigError
 from cxsim.report.comparison import Compared, comparison_meta, comparison_page, in_words
 from cxsim.report.page import Page, render
 from cxsim.simulation.experiment import Ensemble, compare_stream, stream
-from cxsim.studio.answer import answer_html, story_html
+from cxsim.studio.answer import answer_html, gap_chapter, story_html, trainer_report
 from cxsim.studio.runs import Workers
 from cxsim.studio.what_if import (
     CHOICES,
@@ -110,6 +110,12 @@ def shared_workers() -> Workers:
 
 
 COMPARE = str(Path(sys.executable).parent / "cxsim-compare")
+CXSIM = str(Path(sys.executable).parent / "cxsim")
+GAP_SCENARIO = "industry"
+"""The trainer's third chapter: ten firms that survey their buyers, and an industry study."""
+GAP_YEARS = 3.0
+"""Fewest years the third chapter runs: the years at which docs/model.md (section 10) and
+README measure the gap (its figures read the final year's surveys)."""
 """The offered command calls cxsim-compare by its path: the shell need not have the studio's
 environment active."""
 LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
@@ -281,8 +287,8 @@ class Studio:
                                      width=90)
         self.cancel = pn.widgets.Button(label="Cancel", disabled=True, css_classes=["cancel"],
                                         width=90)
-        self.trainer = pn.widgets.Button(label="Trainer: the rule, then the exception",
-                                         width=270)
+        self.trainer = pn.widgets.Button(label="Trainer: the rule, the exception, the delivery gap",
+                                         width=340)
         self.progress = pn.indicators.Progress(value=0, max=LIVE_SIZE["replications"],
                                                sizing_mode="stretch_width", height=12)
         self.status = Text("status", "Set a what-if and press Run.")
@@ -671,32 +677,38 @@ class Studio:
         await self._exclusive(work)
 
     async def _on_trainer(self, _event) -> None:
-        """Seed 001's story in two runs: relationship focus wins where clients come back,
-        are recognised and talk (the rule); sales focus where they do not (the exception)."""
+        """Seed 001's story in three runs: relationship focus wins where clients come back,
+        are recognised and talk (the rule); sales focus where they do not (the exception);
+        and ten firms that survey only their buyers believe they are better than their
+        clients say (the delivery gap)."""
         self.error.text = ""
         n = self.replications.value
-        self.years.value = max(self.years.value or 0.0, STORY_YEARS)  # as make demo: it shows
+        self.years.value = max(self.years.value or 0.0, STORY_YEARS, GAP_YEARS)  # as make demo
         setting = [f"market.size={self.clients.value}", f"sim.years={self.years.value:g}"]
         rule, exception = STORY_MARKETS
         chapters = [(f"The rule: {rule}", rule), (f"The exception: {exception}", exception)]
+        gap_title = "The delivery gap: ten firms that survey only their buyers"
         try:
             configs = [WhatIf.scenario([*setting, f"market={market}"])
                        for _, market in chapters]
+            industry = WhatIf.scenario([*setting, f"scenario={GAP_SCENARIO}"])
         except ConfigError as error:
             self.error.text = str(error)
             return
         command = (f"{shlex.quote(str(Path(sys.executable).parent / 'cxsim-demo'))} "
                    f"--replications {n} --clients {self.clients.value} "
                    f"--years {self.years.value:g} --out \"$(mktemp -d)\"")
+        gap_command = (f"{shlex.quote(CXSIM)} scenario={GAP_SCENARIO} {' '.join(setting)} "
+                       f"experiment.replications={n} hydra.run.dir=\"$(mktemp -d)\"")
 
         async def work(workers: Workers, stop: threading.Event) -> None:
-            self.progress.max, self.progress.value = 2 * n, 0
+            self.progress.max, self.progress.value = 3 * n, 0
             self.answer.object, self.download.disabled = "", True
+            run = functools.partial(workers.run, cancel=stop)
             told: list[tuple[str, Ensemble]] = []
             for (title, _), cfg in zip(chapters, configs):
                 self.status.text = f"Running {title.lower()}, {n} replications..."
-                runs = stream({"a": cfg}, n, functools.partial(workers.run, cancel=stop),
-                              workers.processes)
+                runs = stream({"a": cfg}, n, run, workers.processes)
                 last = None
                 while (ensembles := await asyncio.to_thread(next, runs, None)) is not None:
                     last = ensembles["a"]
@@ -706,13 +718,28 @@ class Studio:
                 if stop.is_set() or last is None:
                     return
                 told.append((title, last))
-            self._report_page = demo_page(
+            story = functools.partial(story_html, told, configs[0].sim.days_per_month, n,
+                                      as_plain(configs[0]))
+            self.status.text = f"Running {gap_title[0].lower()}{gap_title[1:]}, {n} replications..."
+            plain = as_plain(industry)
+            runs = stream({"a": industry}, n, run, workers.processes)
+            last = None
+            while (ensembles := await asyncio.to_thread(next, runs, None)) is not None:
+                last = ensembles["a"]
+                chapter = await asyncio.to_thread(gap_chapter, last.summary, plain)
+                self.answer.object = await asyncio.to_thread(
+                    story, gap=(gap_title, last.n, chapter))
+                self.progress.value = 2 * n + last.n
+            if stop.is_set() or last is None:
+                return
+            demo = demo_page(
                 {market: ensemble for (_, market), (_, ensemble) in zip(chapters, told)},
                 {market: as_plain(cfg) for (_, market), cfg in zip(chapters, configs)},
                 command)
-            self.command.value = command
+            self._report_page = trainer_report(demo, chapter, last.summary, plain, gap_command)
+            self.command.value = f"{command}\n{gap_command}"
             self.download.disabled = False
-            self.status.text = "Done: the rule, then the exception."
+            self.status.text = "Done: the rule, the exception, and the delivery gap."
 
         await self._exclusive(work)
 
