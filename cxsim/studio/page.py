@@ -67,6 +67,7 @@ from cxsim.studio.what_if import (
     fitted_problem,
     lever_bounds,
     levers_of,
+    market_currency,
     market_names,
     preset_levers,
     save_journey,
@@ -507,7 +508,10 @@ class Studio:
     def _fitted_row(self, name: str, lever: str, value: float) -> pn.Column:
         """A :data:`FITTED` lever of segment *name* in scenario A (at its fitted value) and
         B (as in A), the config's message beside a value it refuses."""
-        row = [Text("lever", FITTED[lever].words, {"width": f"{LABEL}px"},
+        words = FITTED[lever].words
+        if lever == "spend_per_purchase":
+            words = f"{words} ({market_currency(self.market.value)})"
+        row = [Text("lever", words, {"width": f"{LABEL}px"},
                     tooltip=FITTED[lever].meaning).pane]
         notes = []
         for scenario, start in (("a", value), ("b", None)):

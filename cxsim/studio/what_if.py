@@ -47,8 +47,9 @@ from cxsim.validate import validate
 
 __all__ = ["CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "OUT", "SEGMENT_LEVERS",
            "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names", "firms",
-           "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of", "market_names",
-           "preset_levers", "save_journey", "segments", "stop_within"]
+           "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of",
+           "market_currency", "market_names", "preset_levers", "save_journey", "segments",
+           "stop_within"]
 
 CHOICES = {
     "strategy": tuple(group_options("strategy")),
@@ -226,9 +227,19 @@ def preset_levers() -> dict[str, dict[str, object]]:
 
 
 @functools.lru_cache(maxsize=32)
+def _market_config(market: str) -> MarketConfig:
+    """A market preset as configured (cached; do not modify)."""
+    return to_config(compose([f"market={market}"])).market
+
+
 def _segment_configs(market: str) -> dict[str, SegmentConfig]:
-    """A market preset's segments as configured (cached; do not modify)."""
-    return dict(to_config(compose([f"market={market}"])).market.segments)
+    """A market preset's segments as configured (do not modify)."""
+    return dict(_market_config(market).segments)
+
+
+def market_currency(market: str) -> str:
+    """The money symbol of a market preset, as its pages write money."""
+    return _market_config(market).currency
 
 
 @functools.lru_cache(maxsize=32)
