@@ -17,11 +17,14 @@ path (``hydra.searchpath``).
 from __future__ import annotations
 
 import atexit
+import functools
+import hashlib
 import re
 import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from cxsim.errors import ConfigError
@@ -32,7 +35,6 @@ from cxsim.schema import Config, EventConfig, FirmConfig, MarketConfig, SegmentC
 __all__ = ["check_overrides", "override_error", "preset_files"]
 
 PRESET_SUFFIXES = (".yaml", ".yml")
-_linked: dict[str, str] = {}  # "": the folder of this process's linked presets, once made
 
 
 def preset_files(overrides: list[str]) -> list[str]:
@@ -47,8 +49,6 @@ def preset_files(overrides: list[str]) -> list[str]:
         If the file does not exist, its name is a shipped option of the group (say which
         file is meant: rename it), or two files of one group named together share a name.
     """
-    from pathlib import Path
-
     files: dict[tuple[str, str], Path] = {}  # (group, name) -> file
     out = []
     for override in overrides:
@@ -87,11 +87,9 @@ def _is_file(value: str) -> bool:
     return value.strip().endswith(PRESET_SUFFIXES)
 
 
-def _preset_file(group: str, value: str, options: list[str], override: str):
+def _preset_file(group: str, value: str, options: list[str], override: str) -> Path:
     """The resolved preset file *value* names; a missing file or a shipped name is an
     error."""
-    from pathlib import Path
-
     path = Path(value).expanduser().resolve()
     if not path.is_file():
         raise ConfigError(f"override '{override}'", f"names no {group} preset file "
@@ -102,18 +100,20 @@ def _preset_file(group: str, value: str, options: list[str], override: str):
     return path
 
 
+@functools.cache
+def _presets_root() -> Path:
+    """This process's folder of linked presets, made once and removed at its exit."""
+    folder = Path(tempfile.mkdtemp(prefix="cxsim-presets-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def _linked_folder(files: dict) -> str:
     """A folder holding ``<group>/<name>.yaml`` linked to each file, the same for the same
     files (made once per process, removed at its exit)."""
-    import hashlib
-    from pathlib import Path
-
-    if "" not in _linked:
-        _linked[""] = tempfile.mkdtemp(prefix="cxsim-presets-")
-        atexit.register(shutil.rmtree, _linked[""], True)
     digest = hashlib.sha256(repr(sorted((g, n, str(p)) for (g, n), p in files.items()))
                             .encode()).hexdigest()[:16]
-    folder = Path(_linked[""]) / digest
+    folder = _presets_root() / digest
     for (group, name), path in files.items():
         target = folder / group / f"{name}.yaml"
         if not target.is_symlink():

@@ -261,14 +261,14 @@ def discover(log: pd.DataFrame | Path | str, split: str | pd.Timestamp, *,
 
     visits, service = _visits(early, staffed_set)
     outcome = _outcomes(early, kinds)
-    built = _routing(visits, outcome)
+    built = _routing(visits, outcome, delays)
     period_days = (split_at - first).total_seconds() / 86_400.0
     working_hours = period_days / 7.0 * working_hours_per_week
     description = (f"Discovered by cxsim-discover from {events.attrs.get('file', 'an event log')}"
                    f": its {early_cases.size:,} cases starting before {split_at:%Y-%m-%d %H:%M}"
                    " UTC.")
     result = _assemble(built, service, staffed_set, len(late), working_hours, name, kinds,
-                       description, delays)
+                       description)
     cohort = pd.DataFrame({"acquired_day": np.sort(
         (late - split_at).dt.total_seconds().to_numpy() / 86_400.0)})
     outcome_counts = outcome.value_counts().to_dict()
@@ -424,9 +424,10 @@ def _outcomes(early: pd.DataFrame, kinds: dict[str, str]) -> pd.Series:
     return last.reindex(cases).fillna("censored")
 
 
-def _routing(visits: pd.DataFrame, outcome: pd.Series) -> dict:
-    """The directly-follows counts and delays, with the exits, the walk-aways, and the
-    touchpoints folded or dropped so that every one kept can reach an exit."""
+def _routing(visits: pd.DataFrame, outcome: pd.Series, delays: str) -> dict:
+    """The directly-follows counts and delays (their spread as *delays* asks), with the
+    exits, the walk-aways, and the touchpoints folded or dropped so that every one kept
+    can reach an exit."""
     case = visits.case.to_numpy()
     activity = visits.activity.to_numpy()
     same = case[1:] == case[:-1]
@@ -447,8 +448,9 @@ def _routing(visits: pd.DataFrame, outcome: pd.Series) -> dict:
     edges = (pd.concat([inner, terminal], ignore_index=True)
              .groupby(["source", "target"], sort=False).delay
              .agg(transitions="size", delay_sum="sum",
-                  delay_sq=lambda d: float(np.square(d).sum()), delay_shape=weibull_shape,
-                  delay_quantiles=delay_quantiles))
+                  delay_sq=lambda d: float(np.square(d).sum()),
+                  delay_shape=weibull_shape if delays == "weibull" else lambda d: 0.0,
+                  delay_quantiles=delay_quantiles if delays == "quantiles" else lambda d: ()))
     counts = {(s, t): row for (s, t), row in zip(edges.index, edges.to_dict("records"))}
     walk_aways: dict[str, int] = {}  # only from touchpoints folded below
     exit_names = set(_MARK + exits.outcome.map(EXITS))
@@ -567,8 +569,7 @@ def delay_quantiles(gaps: np.ndarray | pd.Series) -> tuple[float, ...]:
 
 
 def _assemble(built: dict, service: pd.DataFrame, staffed: set[str], clients: int,
-              working_hours: float, name: str, kinds: dict[str, str], description: str,
-              delays: str) -> dict:
+              working_hours: float, name: str, kinds: dict[str, str], description: str) -> dict:
     """The journey mapping and its tables from the routing counts and the service times."""
     counts, walk_aways, entries = built["counts"], built["walk_aways"], built["entries"]
     exits = built["exits"]
@@ -634,8 +635,7 @@ def _assemble(built: dict, service: pd.DataFrame, staffed: set[str], clients: in
         var = max(row["delay_sq"] / n - mean * mean, 0.0) * n / (n - 1) if n > 1 else math.nan
         edge_rows.append(_edge_row(names[s], names[t], n, departures[s], mean,
                                    math.sqrt(var / n) if n > 1 else math.nan,
-                                   row["delay_shape"] if delays == "weibull" else 0.0,
-                                   row["delay_quantiles"] if delays == "quantiles" else ()))
+                                   row["delay_shape"], row["delay_quantiles"]))
     order = {tp: i for i, tp in enumerate(touchpoints)}
     edge_rows.sort(key=lambda r: (order[r["source"]], -r["transitions"], order[r["target"]]))
     edges = pd.DataFrame(edge_rows)

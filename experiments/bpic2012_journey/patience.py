@@ -210,9 +210,9 @@ def calibrate(found, events: pd.DataFrame, folder: Path, grid: tuple, replicatio
     write_text(cohort, pd.DataFrame({"acquired_day": arrivals}).to_csv(index=False))
     actual_early = actual_cases(events, early.index)
     target = slopes(actual_early)
+    target_offered = target["cancelled"]
     # the overall walk-away share of the early cases that ended (offered or not)
     target["cancelled"] = found.outcome_shares()["walk_away"]
-    target_offered = slopes(actual_early)["cancelled"]
     rows = []
     for patience_days in grid[0]:
         for scale in grid[1]:
