@@ -43,13 +43,58 @@ def test_booking_evaluated_walks_early_changes_no_figure(small_cfg, monkeypatch)
 def test_growing_the_walks_in_flight_changes_no_figure(small_cfg, monkeypatch):
     """The compiled loop (cxsim.simulation.visits) starts with room for 256 walks in flight and
     4,096 visits and doubles what fills up. Started with room for one of each, its slots, heap,
-    buffers and visit pool grow many times; the run must not notice."""
+    buffers and visit pool grow many times, and keeping only 2 free visits, many stretches find
+    too little room and are stored later from their draws; the run must not notice."""
     roomy = cxsim.run(small_cfg)
     monkeypatch.setattr("cxsim.simulation.visits.Visits.START", (1, 1))
+    monkeypatch.setattr("cxsim.simulation.visits.Visits.ROOM", 2)
     grown = cxsim.run(small_cfg)
     for name, frame in _frames(roomy).items():
         pd.testing.assert_frame_equal(frame, _frames(grown)[name], check_exact=True)
 
+
+
+LOOPS = """
+    name: loops
+    reference_clients: 500
+    entry: faq
+    exits: [done]
+    touchpoints:
+      faq: {stage: awareness, channel: web, service_days: 0.01, base_quality: 0.7}
+      desk: {stage: purchase, channel: phone, staffed: true, staff: 2, service_days: 0.2,
+             base_quality: 0.7}
+      help: {stage: support, channel: web, service_days: 0.01, base_quality: 0.7}
+      done: {stage: renewal, channel: web, service_days: 0.01, base_quality: 0.7}
+    edges:
+      - {from: faq, to: faq, probability: 0.85, delay_days: 0.01}
+      - {from: faq, to: desk, probability: 0.15, delay_days: 0.1}
+      - {from: desk, to: help, probability: 1.0, delay_days: 0.1}
+      - {from: help, to: help, probability: 0.8, delay_days: 0.01}
+      - {from: help, to: done, probability: 0.2, delay_days: 0.01}
+"""
+
+
+def test_stretches_stored_later_change_no_figure(tmp_path, monkeypatch):
+    """Unstaffed loops make stretches of many visits. Keeping only 2 free visits before each
+    event, a stretch often finds too little room: it is walked on, and its visits are stored
+    once the pool has grown, walked again from its draws. The run must not notice."""
+    from tests.conftest import write_journey
+
+    path = write_journey(tmp_path, "loops", LOOPS)
+    cfg = cxsim.compose(["scenario=solo", f"firms.acme.journey={path}", "market.size=500",
+                         "sim.years=0.5", "sim.record_journeys=true"])
+    roomy = cxsim.run(cfg)
+    refills = []
+    refill = cxsim.simulation.visits.refill
+    monkeypatch.setattr("cxsim.simulation.visits.refill",
+                        lambda *a: refills.append(1) or refill(*a))
+    monkeypatch.setattr("cxsim.simulation.visits.Visits.START", (1, 1))
+    monkeypatch.setattr("cxsim.simulation.visits.Visits.ROOM", 2)
+    tight = cxsim.run(cfg)
+    assert len(refills) >= 3
+    for name, frame in {**_frames(roomy), "journeys": roomy.journeys}.items():
+        other = tight.journeys if name == "journeys" else _frames(tight)[name]
+        pd.testing.assert_frame_equal(frame, other, check_exact=True)
 
 SIDE_BY_SIDE = {
     "duel, returns, journeys": ["market.size=700", "sim.years=1", "market.return_per_year=1",

@@ -83,14 +83,14 @@ class Calendar:
                                        churn_bound, months, walk_key)
         # staff per touchpoint, 0 where unstaffed
         self.capacity = np.diff(visits.world.stations.start)
-        columns = visits.world.clients
-        self.walk_numbers = columns.walk_number
-        self._churn_bound = columns.churn_bound
-        self._unresolved = columns.unresolved  # walks ended whose churn could go either way
+        columns = visits.clients
+        self.walk_numbers = columns["walk_number"]
+        self._churn_bound = columns["churn_bound"]
+        self._unresolved = columns["unresolved"]  # walks ended whose churn could go either way
         # per client, the day of its next need and that walk's firm and key
-        self._next_need = columns.next_need
-        self._need_firm = columns.need_firm
-        self._need_key = columns.need_key
+        self._next_need = columns["next_need"]
+        self._need_firm = columns["need_firm"]
+        self._need_key = columns["need_key"]
         self._today = -1  # the last day whose needs have been walked
         self._pending: list[WalkTable] = []  # walks ended, or ending later, not handed out
 

@@ -16,15 +16,22 @@ The draws are the walk's own keyed sequence (``cxsim.streams``, the same
 SplitMix64, compiled), so a walk goes the same way here as on
 arrays or in a reference walk one step at a time.
 
-The state is numpy arrays held by :class:`Visits`, grouped in named tuples
-(:class:`World`: what the loop reads or updates in place; :class:`Flight`:
-the walks in flight, their events and what they leave), which numba
-compiles and caches on disk as it does plain tuples (a ``jitclass`` would be
-compiled again at every start). The running counts are one record
-(:data:`TALLY`) so the loop can update them in place. The helpers called
-once a walk take the whole structures and are inlined (``inline="always"``):
-called, each would take and release a reference to every array it is handed
-(a few percent of a run); the per-visit ones take only what they touch.
+The state is numpy arrays held by :class:`Visits`: the walks in flight, their
+events, their visits and the clients' columns are each one array of records
+(:data:`WALK`, :data:`EVENT`, :data:`VISIT`, :data:`CLIENT`), and the running
+counts one record (:data:`TALLY`), which the loop updates in place. The
+entry points take them grouped in named tuples (:class:`World`,
+:class:`Flight`), which numba caches on disk as plain tuples (a ``jitclass``
+would be compiled again at every start), and unpack them once: a tuple of
+arrays handed from one compiled function to another takes and releases a
+reference to each of its arrays, an atomic operation, and that had cost the
+loop most of its time. The helpers take single arrays and records.
+
+Nothing grows inside the loop: it stops and asks (:data:`GROW`) before an
+event could run out of walk slots, events or visits, and Python makes room.
+A stretch longer than the free visits left is walked on as any other and its
+visits stored once there is room (:func:`refill`, from its draws), so the run
+is the same whatever room it started with.
 """
 
 from __future__ import annotations
@@ -48,205 +55,232 @@ _patience = njit(cache=True, inline="always")(patience)
 # a walk's pending event: its arrival at a staffed touchpoint, its end, or the moment its
 # client stops waiting for a staffed touchpoint (reneges)
 ARRIVE, END, RENEGE = 0, 1, 2
-CHECKED, FLUSHED, COMPLETED = 1, 2, 4  # a walk's flags
+CHECKED, FLUSHED, COMPLETED, REDO = 1, 2, 4, 8  # a walk's flags; REDO: its stretch unstored
 # why the loop returned
 DONE, EVALUATE, GROW = 0, 1, 2
 NONE = (-1.0, np.uint64(0))  # no need today
 
-Walks = namedtuple("Walks", "client firm need_at key position node kind flags ended head tail "
-                   "length churn left free")
-"""One slot per walk in flight: its columns (its visits are a list in the :class:`Pool`
-from ``head`` to ``tail``; ``left``: when it left its last visit); ``free`` stacks the
-unused slots."""
+WALK = np.dtype([
+    ("client", np.int64), ("firm", np.int64), ("need_at", np.float64), ("key", np.uint64),
+    ("position", np.int64), ("node", np.int64), ("kind", np.int64), ("flags", np.int64),
+    ("ended", np.float64), ("head", np.int64), ("tail", np.int64), ("length", np.int64),
+    ("churn", np.float64), ("left", np.float64), ("redo_node", np.int64),
+    ("redo_position", np.int64), ("redo_time", np.float64), ("stack", np.int64),
+    ("finished", np.int64)], align=True)
+"""One slot per walk in flight: its columns (its visits a list in the pool from ``head``
+to ``tail``; ``left``: when it left its last visit; ``redo_*``: where a stretch not yet
+stored began). Two stacks share the slots' rows: ``stack[:free]`` the unused slots and
+``finished[:finished]`` those of walks that ended (counts in :data:`TALLY`)."""
 
-Pool = namedtuple("Pool", "node wait link")
+EVENT = np.dtype([("time", np.float64), ("order", np.int64), ("slot", np.int64)], align=True)
+"""A walk's pending event, on a binary heap by time, then order of scheduling."""
+
+VISIT = np.dtype([("node", np.int64), ("wait", np.float64), ("link", np.int64)], align=True)
 """Every walk's visits as linked lists; the unused ones are a list too."""
 
-Heap = namedtuple("Heap", "time order slot")
-"""The walks' pending events, a binary heap by time, then order of scheduling."""
+LATER = np.dtype([("client", np.int64), ("firm", np.int64), ("day", np.float64)], align=True)
+"""A walk that ended after the day it was walked on, to plan at the next day's start."""
 
-Clients = namedtuple("Clients", "firm unresolved churn_bound need_mean walk_number next_need "
-                     "need_firm need_key stream")
-"""Per client, what its walks need (``firm`` is ``ClientState.firm``, read as the run
-changes it) and its next need on a later day (``cxsim.simulation.calendar``)."""
+CLIENT = np.dtype([
+    ("unresolved", np.int32), ("walk_number", np.uint32), ("churn_bound", np.float64),
+    ("need_mean", np.float64), ("next_need", np.float64), ("need_key", np.uint64),
+    ("stream", np.uint64), ("need_firm", np.int16)], align=True)
+"""Per client, what its walks need and its next need on a later day
+(``cxsim.simulation.calendar``)."""
 
-Clock = namedtuple("Clock", "horizon warmup days months slowdown")
-"""The month grid as the loop needs it (``slowdown`` empty without a shock)."""
+TALLY = np.dtype([("events", np.int64), ("scheduled", np.int64), ("free", np.int64),
+                  ("finished", np.int64), ("later", np.int64), ("unused", np.int64),
+                  ("room", np.int64), ("keep", np.int64), ("redo", np.int64)])
+"""Events on the heap, events ever scheduled, free walk slots, finished walks, later
+walks, the first unused visit of the pool (-1: none), free visits, the free visits kept
+before each event (:attr:`Visits.ROOM`), stretches unstored."""
+
+Clock = namedtuple("Clock", "horizon warmup days months")
+"""The month grid as the loop needs it."""
 
 Stations = namedtuple("Stations", "start free area")
-"""Per touchpoint, its servers ``free[start[n]:start[n + 1]]`` (the day each is free)
-and the time-integral of its queue over the measured window."""
+"""Per touchpoint, its servers ``free[start[n]:start[n + 1]]`` (the day each is free, a
+min-heap: the server free first is the first) and the time-integral of its queue over
+the measured window."""
 
-World = namedtuple("World", "routes entries clients clock stations")
-"""What the loop reads, or updates in place: never replaced."""
+World = namedtuple("World", "routes entries firm clients slowdown clock stations")
+"""What the loop reads, or updates in place: never replaced. ``firm`` is
+``ClientState.firm``, read as the run changes it; ``slowdown`` the months' factor on the
+gaps between needs (empty without a shock)."""
 
-Later = namedtuple("Later", "client firm day")
-"""Walks that ended after the day they were walked on, to plan at the next day's start."""
-
-Flight = namedtuple("Flight", "walks heap tally finished later")
-"""The walks in flight, their events, the running counts (:data:`TALLY`), the slots of
-those that ended (``finished``) and :class:`Later`; grown between calls."""
+Flight = namedtuple("Flight", "walks events tally later pool scratch")
+"""The walks in flight, their events, the running counts (:data:`TALLY`), the later walks,
+the visits and a buffer for a stretch's visits; grown between calls."""
 
 Arrivals = namedtuple("Arrivals", "client firm need key position node time left length "
                       "visited")
 """Walks of a day's batch that reached a staffed touchpoint, and their visits so far."""
 
-TALLY = np.dtype([("events", np.int64), ("scheduled", np.int64), ("free", np.int64),
-                  ("finished", np.int64), ("later", np.int64), ("unused", np.int64)])
-"""Events on the heap, events ever scheduled, free walk slots, finished walks, later
-walks, the first unused visit of the pool (-1: full)."""
-
 
 # ------------------------------------------------------------------ the event heap
 @njit(cache=True)
-def _before(heap, i, j):
-    time, order = heap.time, heap.order
-    return time[i] < time[j] or (time[i] == time[j] and order[i] < order[j])
+def _before(events, i, j):
+    a, b = events[i], events[j]
+    return a.time < b.time or (a.time == b.time and a.order < b.order)
 
 
 @njit(cache=True)
-def _swap(heap, i, j):
-    time, order, slot = heap
-    time[i], time[j] = time[j], time[i]
-    order[i], order[j] = order[j], order[i]
-    slot[i], slot[j] = slot[j], slot[i]
+def _swap(events, i, j):
+    a, b = events[i], events[j]
+    a.time, b.time = b.time, a.time
+    a.order, b.order = b.order, a.order
+    a.slot, b.slot = b.slot, a.slot
 
 
 @njit(cache=True)
-def _push(heap, tally, t, order, slot):
+def _push(events, tally, t, order, slot):
     i = tally.events
     tally.events = i + 1
-    heap.time[i], heap.order[i], heap.slot[i] = t, order, slot
+    e = events[i]
+    e.time, e.order, e.slot = t, order, slot
     while i > 0:
         parent = (i - 1) // 2
-        if not _before(heap, i, parent):
+        if not _before(events, i, parent):
             break
-        _swap(heap, i, parent)
+        _swap(events, i, parent)
         i = parent
 
 
 @njit(cache=True)
-def _pop(heap, tally):
+def _pop(events, tally):
     n = tally.events - 1
     tally.events = n
-    _swap(heap, 0, n)
+    _swap(events, 0, n)
     i = 0
     while True:
         low, left, right = i, 2 * i + 1, 2 * i + 2
-        if left < n and _before(heap, left, low):
+        if left < n and _before(events, left, low):
             low = left
-        if right < n and _before(heap, right, low):
+        if right < n and _before(events, right, low):
             low = right
         if low == i:
             break
-        _swap(heap, i, low)
+        _swap(events, i, low)
         i = low
-    return heap.time[n], heap.order[n], heap.slot[n]
+    e = events[n]
+    return e.time, e.order, e.slot
 
 
 @njit(cache=True)
-def _schedule(heap, tally, now, delay, slot):
+def _schedule(events, tally, now, delay, slot):
     """As SimPy's ``Environment.schedule``: at ``now + delay``, after all scheduled before."""
     order = tally.scheduled
     tally.scheduled = order + 1
-    _push(heap, tally, now + delay, order, slot)
+    _push(events, tally, now + delay, order, slot)
+
+
+@njit(cache=True)
+def _serve(free, first, servers, done):
+    """The server free first (the heap's root, FIFO: Kiefer-Wolfowitz) is busy until *done*,
+    no earlier than it was free: sifted down to its place."""
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= servers:
+            break
+        if child + 1 < servers and free[first + child + 1] < free[first + child]:
+            child += 1
+        if free[first + child] >= done:
+            break
+        free[first + i] = free[first + child]
+        i = child
+    free[first + i] = done
 
 
 # ------------------------------------------------------------------ walks and their visits
 @njit(cache=True)
 def _visit(walks, pool, tally, slot, node, wait):
-    """Append a visit to the walk's list; the pool doubles when it is full."""
+    """Append a visit to the walk's list (the loop keeps room for it)."""
     v = tally.unused
-    if v < 0:
-        old = pool.node.size
-        grown = Pool(np.empty(2 * old, np.int64), np.empty(2 * old), np.empty(2 * old, np.int64))
-        grown.node[:old], grown.wait[:old], grown.link[:old] = pool.node, pool.wait, pool.link
-        grown.link[old:] = np.arange(old + 1, 2 * old + 1)
-        grown.link[-1] = -1
-        pool = grown
-        v = old
-    tally.unused = pool.link[v]
-    pool.node[v], pool.wait[v], pool.link[v] = node, wait, -1
-    if walks.length[slot] == 0:
-        walks.head[slot] = v
+    tally.unused = pool[v].link
+    tally.room -= 1
+    p = pool[v]
+    p.node, p.wait, p.link = node, wait, -1
+    w = walks[slot]
+    if w.length == 0:
+        w.head = v
     else:
-        pool.link[walks.tail[slot]] = v
-    walks.tail[slot] = v
-    walks.length[slot] += 1
-    return pool
+        pool[w.tail].link = v
+    w.tail = v
+    w.length += 1
 
 
 @njit(cache=True)
 def _new_walk(walks, tally, client, firm, need_at, key, position):
     tally.free -= 1
-    slot = walks.free[tally.free]
-    walks.client[slot], walks.firm[slot], walks.need_at[slot] = client, firm, need_at
-    walks.key[slot], walks.position[slot] = key, position
-    walks.kind[slot], walks.flags[slot], walks.length[slot] = ARRIVE, 0, 0
+    slot = walks[tally.free].stack
+    w = walks[slot]
+    w.client, w.firm, w.need_at, w.key, w.position = client, firm, need_at, key, position
+    w.kind, w.flags, w.length = ARRIVE, 0, 0
     return slot
 
 
 @njit(cache=True)
 def _free_walk(walks, pool, tally, slot):
     """Return a walk's slot and its visits to their free lists."""
-    v = walks.head[slot]
-    for _ in range(walks.length[slot]):
-        following = pool.link[v]
-        pool.link[v] = tally.unused
+    w = walks[slot]
+    v = w.head
+    for _ in range(w.length):
+        following = pool[v].link
+        pool[v].link = tally.unused
         tally.unused = v
         v = following
-    walks.length[slot] = 0
-    walks.free[tally.free] = slot
+    tally.room += w.length
+    w.length = 0
+    walks[tally.free].stack = slot
     tally.free += 1
 
 
-@njit(cache=True, inline="always")
-def _plan(world, client, firm, t, today, need_now):
+@njit(cache=True)
+def _plan(clients, slowdown, clock, client, firm, t, today, need_now):
     """``Calendar.plan_needs`` for one client: its next need after day *t* (at *t* with
     *need_now*). A need on a later day waits in the calendar; one today is returned
     with its walk's key, to be walked now (:data:`NONE` otherwise)."""
-    clients, clock = world.clients, world.clock
-    number = clients.walk_number[client]
-    clients.walk_number[client] = number + 1
-    seed = compiled_key(clients.stream[client], client, number)
+    c = clients[client]
+    number = c.walk_number
+    c.walk_number = number + 1
+    seed = compiled_key(c.stream, client, number)
     if not need_now:
-        gap = -math.log1p(-compiled_uniform(seed, _NEED_GAP)) * clients.need_mean[client]
-        if clock.slowdown.size:
-            gap *= clock.slowdown[min(int(t // clock.days), clock.months - 1)]
+        gap = -math.log1p(-compiled_uniform(seed, _NEED_GAP)) * c.need_mean
+        if slowdown.size:
+            gap *= slowdown[min(int(t // clock.days), clock.months - 1)]
         t += gap
     if t >= clock.horizon:
         return NONE
     if t >= today + 1:
-        clients.next_need[client] = t
-        clients.need_firm[client] = firm
-        clients.need_key[client] = seed
+        c.next_need = t
+        c.need_firm = firm
+        c.need_key = seed
         return NONE
     return t, seed
 
 
-@njit(cache=True, inline="always")
-def _end(world, flight, slot, t, completed, today):
+@njit(cache=True)
+def _end(walks, later, tally, clients, slowdown, clock, slot, t, completed, today):
     """A walk is over at day *t*: out for evaluation; its client's next need planned
     (returned if it falls today, as :func:`_plan`)."""
-    walks, tally, later = flight.walks, flight.tally[0], flight.later
-    client, firm = walks.client[slot], walks.firm[slot]
-    walks.ended[slot] = t
-    if completed:
-        walks.flags[slot] |= COMPLETED
-    else:
-        walks.flags[slot] &= ~COMPLETED
-    draw = compiled_uniform(walks.key[slot], _CHURN)
-    walks.churn[slot] = draw
-    flight.finished[tally.finished] = slot
+    w = walks[slot]
+    client, firm = w.client, w.firm
+    w.ended = t
+    w.flags = w.flags | COMPLETED if completed else w.flags & ~COMPLETED
+    draw = compiled_uniform(w.key, _CHURN)
+    w.churn = draw
+    walks[tally.finished].finished = slot
     tally.finished += 1
-    if draw < world.clients.churn_bound[client]:
-        world.clients.unresolved[client] += 1
+    c = clients[client]
+    if draw < c.churn_bound:
+        c.unresolved += 1
     if t >= today + 1:  # planned with the others at the next day's start
-        i = tally.later
-        later.client[i], later.firm[i], later.day[i] = client, firm, t
-        tally.later = i + 1
+        entry = later[tally.later]
+        entry.client, entry.firm, entry.day = client, firm, t
+        tally.later += 1
         return NONE
-    return _plan(world, client, firm, t, today, False)
+    return _plan(clients, slowdown, clock, client, firm, t, today, False)
 
 
 @njit(cache=True)
@@ -256,218 +290,269 @@ def _gives_up(mean, key, position, left):
     return left + _patience(mean, compiled_salted(key, _PATIENCE, position))
 
 
-@njit(cache=True, inline="always")
-def _toward(world, flight, now, slot, node, t, left):
+@njit(cache=True)
+def _toward(walks, events, tally, points, now, slot, node, t, left):
     """The walk, which left its last visit at *left*, reaches staffed *node* at *t*: its
     arrival scheduled, or the moment it stops waiting if its patience runs out first."""
-    walks = flight.walks
-    walks.node[slot], walks.left[slot] = node, left
+    w = walks[slot]
+    w.node, w.left = node, left
     kind, when = ARRIVE, t
-    mean = world.routes.patience[node]
+    mean = points[node].patience
     if mean > 0.0:
-        gives_up = _gives_up(mean, walks.key[slot], walks.position[slot], left)
+        gives_up = _gives_up(mean, w.key, w.position, left)
         if t > gives_up:
             kind, when = RENEGE, gives_up
-    walks.kind[slot] = kind
-    _schedule(flight.heap, flight.tally[0], now, max(when - now, 0.0), slot)
+    w.kind = kind
+    _schedule(events, tally, now, max(when - now, 0.0), slot)
 
 
 @njit(cache=True)
-def _renege(world, flight, pool, slot, now, today):
+def _renege(walks, pool, later, tally, clients, slowdown, clock, points, slot, now, today):
     """The client stops waiting at *now*: it walks at once to the journey's walk-away
-    exit, its wait the visit's. Returns the pool and, as :func:`_end`, its next need if
-    that falls today."""
-    walks, tally = flight.walks, flight.tally[0]
-    service = world.routes.service
-    goes_to = world.routes.renege_to[walks.node[slot]]
-    pool = _visit(walks, pool, tally, slot, goes_to, now - walks.left[slot])
-    i = walks.position[slot]  # an exit's visit: its service, as walk_on draws it
-    walks.position[slot] = i + 1
-    done = now - service[goes_to] * math.log1p(-compiled_uniform(walks.key[slot], i))
-    return pool, _end(world, flight, slot, done, True, today)
+    exit, its wait the visit's. Returns, as :func:`_end`, its next need if that falls
+    today."""
+    w = walks[slot]
+    goes_to = points[w.node].renege_to
+    _visit(walks, pool, tally, slot, goes_to, now - w.left)
+    i = w.position  # an exit's visit: its service, as walk_on draws it
+    w.position = i + 1
+    done = now - points[goes_to].service * math.log1p(-compiled_uniform(w.key, i))
+    return _end(walks, later, tally, clients, slowdown, clock, slot, done, True, today)
 
 
-@njit(cache=True, inline="always")
-def _stretch(world, flight, pool, now, slot, node, t, today):
+@njit(cache=True)
+def _stretch(walks, events, pool, later, tally, scratch, clients, slowdown, clock, points,
+             edges, qvalues, now, slot, node, t, today):
     """Walk from *node* at day *t* through unstaffed touchpoints
-    (``cxsim.simulation.walks.walk_on``); returns the pool and, if the walk ended and its
-    client's next need falls today, that need."""
-    walks, tally = flight.walks, flight.tally[0]
-    where, node, t, left, position, n, visited = walk_on(
-        world.routes, walks.key[slot], walks.position[slot], node, t, np.empty(16, np.int64), 0)
-    for v in range(n):
-        pool = _visit(walks, pool, tally, slot, visited[v], 0.0)
-    walks.position[slot] = position
+    (``cxsim.simulation.walks.walk_on``); returns, if the walk ended and its client's next
+    need falls today, that need."""
+    w = walks[slot]
+    start = w.position
+    where, node_reached, t_reached, left, position, n, visited = walk_on(
+        points, edges, qvalues, w.key, start, node, t, scratch, 0)
+    if n > tally.room:  # stored by refill, before anything reads the walk's visits
+        w.flags = w.flags | REDO
+        w.redo_node, w.redo_position, w.redo_time = node, start, t
+        tally.redo += 1
+    else:
+        for v in range(n):
+            _visit(walks, pool, tally, slot, visited[v], 0.0)
+    w.position = position
     if where == STAFFED:
-        _toward(world, flight, now, slot, node, t, left)
-        return pool, NONE
-    if walks.flags[slot] & CHECKED:  # it met a queue: over now, evaluated once t has come
-        return pool, _end(world, flight, slot, t, where == EXIT, today)
+        _toward(walks, events, tally, points, now, slot, node_reached, t_reached, left)
+        return NONE
+    if w.flags & CHECKED:  # it met a queue: over now, evaluated once t has come
+        return _end(walks, later, tally, clients, slowdown, clock, slot, t_reached,
+                    where == EXIT, today)
     if where == EXIT:  # it met none: its end is its only event
-        walks.flags[slot] |= COMPLETED
-    walks.kind[slot] = END
-    _schedule(flight.heap, tally, now, max(t - now, 0.0), slot)
-    return pool, NONE
+        w.flags = w.flags | COMPLETED
+    w.kind = END
+    _schedule(events, tally, now, max(t_reached - now, 0.0), slot)
+    return NONE
 
 
-@njit(cache=True, inline="always")
-def _walk_now(world, flight, pool, now, client, firm, need, today):
+@njit(cache=True)
+def _walk_now(walks, events, pool, later, tally, scratch, clients, slowdown, clock, points,
+              edges, qvalues, entries, now, client, firm, need, today):
     """A need today after the day's batch, walked from the entry (it meets no queue
     before its first event, so it cannot end here and start another)."""
     t, seed = need
     if t < 0.0:
-        return pool
-    slot = _new_walk(flight.walks, flight.tally[0], client, firm, t, seed, _STEPS)
-    pool, _ = _stretch(world, flight, pool, now, slot, world.entries[firm], t, today)
-    return pool
+        return
+    slot = _new_walk(walks, tally, client, firm, t, seed, _STEPS)
+    _stretch(walks, events, pool, later, tally, scratch, clients, slowdown, clock, points,
+             edges, qvalues, now, slot, entries[firm], t, today)
 
 
 @njit(cache=True)
-def advance(world, flight, pool, until, today):
+def advance(world, flight, until, today):
     """Process every walk event before day *until*, in time order.
 
     Returns why it stopped (:data:`DONE`; :data:`EVALUATE`: a client who may
     have left is about to join a queue, evaluate first and call again;
-    :data:`GROW`: make room and call again), the time of the last event, the
-    client of the walk that asks for the evaluation (-1 if none) and the
-    visit pool.
+    :data:`GROW`: make room and call again), the time of the last event and
+    the client of the walk that asks for the evaluation (-1 if none).
     """
-    routes = world.routes
-    staffed, service, is_exit, sure = routes.staffed, routes.service, routes.is_exit, routes.sure
-    degree, cumulative, following = routes.degree, routes.cumulative, routes.following
-    clients, clock, stations = world.clients, world.clock, world.stations
-    walks, heap, tally = flight.walks, flight.heap, flight.tally[0]
+    points, edges, qvalues = world.routes
+    entries, firm_of, clients, slowdown, clock = (world.entries, world.firm, world.clients,
+                                                  world.slowdown, world.clock)
+    starts, free, area = world.stations
+    walks, events, later, pool, scratch = (flight.walks, flight.events, flight.later,
+                                           flight.pool, flight.scratch)
+    tally = flight.tally[0]
     now = -1.0
-    while tally.events > 0 and heap.time[0] < until:
-        if tally.free < 2 or tally.finished + 2 > flight.finished.size or \
-                tally.later + 2 > flight.later.client.size:
-            return GROW, now, -1, pool
-        t, order, slot = _pop(heap, tally)
+    while tally.events > 0 and events[0].time < until:
+        if tally.free < 2 or tally.later + 2 > later.size or tally.room < tally.keep or \
+                tally.redo:
+            return GROW, now, -1
+        t, order, slot = _pop(events, tally)
         now = t
-        client, firm, flags = walks.client[slot], walks.firm[slot], walks.flags[slot]
-        kind = walks.kind[slot]
+        w = walks[slot]
+        client, firm, flags, kind = w.client, w.firm, w.flags, w.kind
         if kind != ARRIVE:  # an end, or a client who stopped waiting; it may have left
-            if clients.firm[client] != firm:
+            if firm_of[client] != firm:
                 _free_walk(walks, pool, tally, slot)
                 continue
             if kind == END:
-                need = _end(world, flight, slot, now, flags & COMPLETED != 0, today)
+                need = _end(walks, later, tally, clients, slowdown, clock, slot, now,
+                            flags & COMPLETED != 0, today)
             else:
-                pool, need = _renege(world, flight, pool, slot, now, today)
-            pool = _walk_now(world, flight, pool, now, client, firm, need, today)
+                need = _renege(walks, pool, later, tally, clients, slowdown, clock, points,
+                               slot, now, today)
+            _walk_now(walks, events, pool, later, tally, scratch, clients, slowdown, clock,
+                      points, edges, qvalues, entries, now, client, firm, need, today)
             continue
         if not flags & CHECKED:  # before its first queue: is its client still a client?
-            if clients.unresolved[client] and not flags & FLUSHED:
-                walks.flags[slot] = flags | FLUSHED
-                _push(heap, tally, t, order, slot)
-                return EVALUATE, now, client, pool
-            walks.flags[slot] = flags | CHECKED
-            if clients.firm[client] != firm:
+            if clients[client].unresolved and not flags & FLUSHED:
+                w.flags = flags | FLUSHED
+                _push(events, tally, t, order, slot)
+                return EVALUATE, now, client
+            w.flags = flags | CHECKED
+            if firm_of[client] != firm:
                 _free_walk(walks, pool, tally, slot)
                 continue
-        node = walks.node[slot]
-        free = stations.free
-        first = stations.start[node]  # the server free first: FIFO (Kiefer-Wolfowitz)
-        for s in range(first + 1, stations.start[node + 1]):
-            if free[s] < free[first]:
-                first = s
+        node = w.node
+        point = points[node]
+        first = starts[node]
         start = free[first] if free[first] > now else now
-        i = walks.position[slot]
-        key = walks.key[slot]
-        mean = routes.patience[node]
-        gives_up = _gives_up(mean, key, i, walks.left[slot]) if mean > 0.0 else np.inf
+        i = w.position
+        key = w.key
+        mean = point.patience
+        gives_up = _gives_up(mean, key, i, w.left) if mean > 0.0 else np.inf
         if start > now:  # the queue's time-integral, up to the start or the client leaving
             low = now if now > clock.warmup else clock.warmup
             high = min(start, gives_up, clock.horizon)
             if high > low:
-                stations.area[node] += high - low
+                area[node] += high - low
         if start > gives_up:  # it leaves the queue when its patience runs out; no server
-            walks.kind[slot] = RENEGE
-            _schedule(heap, tally, now, gives_up - now, slot)
+            w.kind = RENEGE
+            _schedule(events, tally, now, gives_up - now, slot)
             continue
-        walks.position[slot] = i + 2
-        done = start - service[node] * math.log1p(-compiled_uniform(key, i))
-        free[first] = done
-        pool = _visit(walks, pool, tally, slot, node, start - now)
+        w.position = i + 2
+        done = start - point.service * math.log1p(-compiled_uniform(key, i))
+        _serve(free, first, starts[node + 1] - first, done)
+        _visit(walks, pool, tally, slot, node, start - now)
         k = 0
-        ended = is_exit[node]
+        ended = point.is_exit
         if not ended:
-            if sure[node]:
-                walks.position[slot] = i + 1
+            if point.sure:
+                w.position = i + 1
             else:
-                k = edge(cumulative, degree, node, compiled_uniform(key, i + 1))
-            ended = k == degree[node]
+                k = edge(points, edges, node, compiled_uniform(key, i + 1))
+            ended = k == point.degree
         if ended:
-            need = _end(world, flight, slot, done, is_exit[node], today)
-        elif staffed[following[node, k]]:
-            _toward(world, flight, now, slot, following[node, k],
-                    done + edge_delay(routes, node, k, key, i), done)
-            continue
+            need = _end(walks, later, tally, clients, slowdown, clock, slot, done,
+                        point.is_exit, today)
         else:
-            pool, need = _stretch(world, flight, pool, now, slot, following[node, k],
-                                  done + edge_delay(routes, node, k, key, i), today)
-        pool = _walk_now(world, flight, pool, now, client, firm, need, today)
-    return DONE, now, -1, pool
+            following = edges[node, k].following
+            arrives = done + edge_delay(edges, qvalues, node, k, key, i)
+            if points[following].staffed:
+                _toward(walks, events, tally, points, now, slot, following, arrives, done)
+                continue
+            need = _stretch(walks, events, pool, later, tally, scratch, clients, slowdown,
+                            clock, points, edges, qvalues, now, slot, following, arrives, today)
+        _walk_now(walks, events, pool, later, tally, scratch, clients, slowdown, clock,
+                  points, edges, qvalues, entries, now, client, firm, need, today)
+    return DONE, now, -1
 
 
 @njit(cache=True)
-def plan_needs(world, flight, pool, now, who, firms, after, today, need_now):
+def plan_needs(world, flight, now, who, firms, after, today, need_now):
     """``Calendar.plan_needs``: each client's next need after its day in *after* (at it with
     *need_now*), walked now if it falls today."""
+    points, edges, qvalues = world.routes
+    entries, clients, slowdown, clock = world.entries, world.clients, world.slowdown, world.clock
+    walks, events, later, pool, scratch = (flight.walks, flight.events, flight.later,
+                                           flight.pool, flight.scratch)
+    tally = flight.tally[0]
     for i in range(who.size):
-        need = _plan(world, who[i], firms[i], after[i], today, need_now)
-        pool = _walk_now(world, flight, pool, now, who[i], firms[i], need, today)
-    return pool
+        need = _plan(clients, slowdown, clock, who[i], firms[i], after[i], today, need_now)
+        _walk_now(walks, events, pool, later, tally, scratch, clients, slowdown, clock,
+                  points, edges, qvalues, entries, now, who[i], firms[i], need, today)
 
 
 @njit(cache=True)
-def arrive(world, flight, pool, now, batch):
+def arrive(world, flight, now, batch):
     """Walks of a day's batch (:class:`Arrivals`) that reached a staffed touchpoint: in
     flight from there."""
-    walks, tally = flight.walks, flight.tally[0]
+    points = world.routes.touchpoints
+    walks, events, pool = flight.walks, flight.events, flight.pool
+    tally = flight.tally[0]
+    client, firm, need, key, position = (batch.client, batch.firm, batch.need, batch.key,
+                                         batch.position)
+    node, time, left, length, visited = (batch.node, batch.time, batch.left, batch.length,
+                                         batch.visited)
     v = 0
-    for w in range(batch.client.size):
-        slot = _new_walk(walks, tally, batch.client[w], batch.firm[w], batch.need[w],
-                         batch.key[w], batch.position[w])
-        for _ in range(batch.length[w]):
-            pool = _visit(walks, pool, tally, slot, batch.visited[v], 0.0)
+    for w in range(client.size):
+        slot = _new_walk(walks, tally, client[w], firm[w], need[w], key[w], position[w])
+        for _ in range(length[w]):
+            _visit(walks, pool, tally, slot, visited[v], 0.0)
             v += 1
-        _toward(world, flight, now, slot, batch.node[w], batch.time[w], batch.left[w])
-    return pool
+        _toward(walks, events, tally, points, now, slot, node[w], time[w], left[w])
 
 
 @njit(cache=True)
-def collect(flight, pool, first, stop):
+def refill(world, flight):
+    """Store the visits of the stretches that found too little room (:data:`REDO`),
+    walked again from where each began; False if there is still too little."""
+    points, edges, qvalues = world.routes
+    walks, pool, scratch = flight.walks, flight.pool, flight.scratch
+    tally = flight.tally[0]
+    for slot in range(walks.size):
+        w = walks[slot]
+        if w.flags & REDO:
+            where, node, t, left, position, n, visited = walk_on(
+                points, edges, qvalues, w.key, w.redo_position, w.redo_node, w.redo_time,
+                scratch, 0)
+            if n > tally.room:
+                return False
+            for v in range(n):
+                _visit(walks, pool, tally, slot, visited[v], 0.0)
+            w.flags = w.flags & ~REDO
+            tally.redo -= 1
+    return True
+
+
+@njit(cache=True)
+def collect(flight, first, stop):
     """The walks that ended whose clients are *first* .. *stop* - 1, as the columns of a
     ``WalkTable``; their slots freed, the others' left in order."""
-    walks, tally, finished = flight.walks, flight.tally[0], flight.finished
+    walks, pool = flight.walks, flight.pool
+    tally = flight.tally[0]
     slots = np.empty(tally.finished, np.int64)
     n = rest = 0
     for i in range(tally.finished):
-        slot = finished[i]
-        if first <= walks.client[slot] < stop:
+        slot = walks[i].finished
+        if first <= walks[slot].client < stop:
             slots[n] = slot
             n += 1
         else:
-            finished[rest] = slot
+            walks[rest].finished = slot
             rest += 1
-    slots = slots[:n]
-    lengths = walks.length[slots].copy()
-    nodes, waits = np.empty(lengths.sum(), np.int64), np.empty(lengths.sum())
+    client, firm = np.empty(n, np.int64), np.empty(n, np.int64)
+    key, need_at = np.empty(n, np.uint64), np.empty(n)
+    ended, churn = np.empty(n), np.empty(n)
+    completed, lengths = np.empty(n, np.bool_), np.empty(n, np.int64)
+    total = 0
+    for j in range(n):
+        w = walks[slots[j]]
+        client[j], firm[j], key[j], need_at[j] = w.client, w.firm, w.key, w.need_at
+        ended[j], churn[j], lengths[j] = w.ended, w.churn, w.length
+        completed[j] = w.flags & COMPLETED != 0
+        total += w.length
+    nodes, waits = np.empty(total, np.int64), np.empty(total)
     v = 0
-    for slot in slots:
-        x = walks.head[slot]
-        for _ in range(walks.length[slot]):
-            nodes[v], waits[v] = pool.node[x], pool.wait[x]
-            x = pool.link[x]
+    for j in range(n):
+        w = walks[slots[j]]
+        x = w.head
+        for _ in range(w.length):
+            nodes[v], waits[v] = pool[x].node, pool[x].wait
+            x = pool[x].link
             v += 1
-    columns = (walks.client[slots], walks.firm[slots], walks.key[slots], walks.need_at[slots],
-               walks.ended[slots], (walks.flags[slots] & COMPLETED) != 0, walks.churn[slots],
-               lengths, nodes, waits)
-    for slot in slots:
-        _free_walk(walks, pool, tally, slot)
+    for j in range(n):
+        _free_walk(walks, pool, tally, slots[j])
     tally.finished = rest
-    return columns
+    return client, firm, key, need_at, ended, completed, churn, lengths, nodes, waits
 
 
 class Visits:
@@ -486,79 +571,92 @@ class Visits:
     START = (256, 4096)
     """Room at first for walks in flight and their visits; each doubles when full."""
 
-    _KINDS = Walks(np.int64, np.int64, float, np.uint64, np.int64, np.int64, np.int64, np.int64,
-                   float, np.int64, np.int64, np.int64, float, float, np.int64)
+    ROOM = 256
+    """Free visits kept before each event: a longer stretch is stored by :func:`refill`."""
 
     def __init__(self, routes: Routes, entries: list[int], capacity: np.ndarray,
                  firm_of: np.ndarray, need_mean: np.ndarray, churn_bound: np.ndarray, months,
                  stream: np.ndarray) -> None:
-        size = firm_of.size
-        clients = Clients(firm_of, np.zeros(size, np.int32), churn_bound.astype(float),
-                          need_mean.astype(float), np.zeros(size, np.uint32),
-                          np.full(size, np.inf), np.zeros(size, np.int16),
-                          np.zeros(size, np.uint64), stream.astype(np.uint64))
+        clients = np.zeros(firm_of.size, CLIENT)
+        clients["churn_bound"] = churn_bound
+        clients["need_mean"] = need_mean
+        clients["next_need"] = np.inf
+        clients["stream"] = stream
+        self.clients = clients
+        """Per client, :data:`CLIENT`; the calendar reads and writes its columns."""
         slowdown = months.need_slowdown if months.shocked else np.empty(0)
         clock = Clock(float(months.horizon), float(months.warmup), float(months.days),
-                      int(months.n), slowdown)
-        staff = np.where(routes.staffed, capacity, 0).astype(np.int64)
+                      int(months.n))
+        staff = np.where(routes.touchpoints["staffed"], capacity, 0).astype(np.int64)
         stations = Stations(np.concatenate(([0], np.cumsum(staff))), np.zeros(int(staff.sum())),
                             np.zeros(staff.size))
-        self.world = World(routes.arrays, np.array(entries, dtype=np.int64), clients, clock,
-                           stations)
+        self.world = World(routes.arrays, np.array(entries, dtype=np.int64), firm_of, clients,
+                           np.asarray(slowdown, dtype=float), clock, stations)
         walks, visits = self.START
         tally = np.zeros(1, TALLY)
-        self.flight = Flight(self._slots(tally[0], None, walks),
-                             Heap(np.empty(walks), np.empty(walks, np.int64),
-                                  np.empty(walks, np.int64)),
-                             tally, np.empty(walks, np.int64),
-                             Later(np.empty(walks, np.int64), np.empty(walks, np.int64),
-                                   np.empty(walks)))
-        links = np.arange(1, visits + 1)
-        links[-1] = -1
-        self.pool = Pool(np.empty(visits, np.int64), np.empty(visits), links)
+        tally["unused"], tally["room"], tally["keep"] = 0, visits, self.ROOM
+        pool = np.zeros(visits, VISIT)
+        pool["link"] = np.arange(1, visits + 1)
+        pool["link"][-1] = -1
+        self.flight = Flight(self._slots(tally[0], None, walks), np.zeros(walks, EVENT), tally,
+                             np.zeros(walks, LATER), pool, np.empty(64, np.int64))
         self.now = 0.0
 
-    @classmethod
-    def _slots(cls, tally, old: Walks | None, new: int) -> Walks:
+    @staticmethod
+    def _slots(tally, old: np.ndarray | None, new: int) -> np.ndarray:
         """Room for *new* walks in flight, keeping the *old* (the stack of free slots gains
         the new ones)."""
-        walks = Walks(*(np.zeros(new, kind) for kind in cls._KINDS))
+        walks = np.zeros(new, WALK)
         free, size = int(tally["free"]), 0
         if old is not None:
-            size = old.client.size
-            for column, before in zip(walks, old):
-                column[:size] = before
-            walks.free[:free] = old.free[:free]
-        walks.free[free:free + new - size] = np.arange(size, new)
+            size = old.size
+            walks[:size] = old
+        walks["stack"][free:free + new - size] = np.arange(size, new)
         tally["free"] = free + new - size
         return walks
 
-    def _make_room(self, walks: int = 2) -> None:
-        """Grow what the next steps could fill: slots and heap, the buffers of ended walks."""
+    def _make_room(self, walks: int = 2, visits: int = 0) -> None:
+        """Grow what the next steps could fill: walk slots and their events, the later
+        walks, the visits (at least :attr:`ROOM` free besides *visits*)."""
         flight = self.flight
         tally = flight.tally[0]
         if tally["free"] < walks:
-            old = flight.walks.client.size
+            old = flight.walks.size
             new = max(2 * old, old + walks)
-            flight = flight._replace(
-                walks=self._slots(tally, flight.walks, new),
-                heap=Heap(*(np.concatenate((column, np.empty(new - old, column.dtype)))
-                            for column in flight.heap)))
-        if tally["finished"] + 2 > flight.finished.size or \
-                tally["later"] + 2 > flight.later.client.size:
-            flight = flight._replace(
-                finished=np.concatenate((flight.finished, np.empty_like(flight.finished))),
-                later=Later(*(np.concatenate((column, np.empty_like(column)))
-                              for column in flight.later)))
+            events = np.zeros(new, EVENT)
+            events[:old] = flight.events
+            flight = flight._replace(walks=self._slots(tally, flight.walks, new), events=events)
+        if tally["later"] + 2 > flight.later.size:
+            later = np.zeros(2 * flight.later.size, LATER)
+            later[:flight.later.size] = flight.later
+            flight = flight._replace(later=later)
         self.flight = flight
+        while tally["redo"] and not refill(self.world, self.flight):
+            self.flight = self._more_visits(self.flight)
+        while tally["room"] < self.ROOM + visits:
+            self.flight = self._more_visits(self.flight)
+
+    @staticmethod
+    def _more_visits(flight: Flight) -> Flight:
+        """Twice the visit pool: the new visits join the front of the free list."""
+        tally = flight.tally[0]
+        old = flight.pool.size
+        pool = np.zeros(2 * old, VISIT)
+        pool[:old] = flight.pool
+        pool["link"][old:] = np.arange(old + 1, 2 * old + 1)
+        pool["link"][-1] = tally["unused"]
+        tally["unused"] = old
+        tally["room"] += old
+        return flight._replace(pool=pool)
 
     def advance(self, until: float, today: int, evaluate) -> None:
         """Every walk event before day *until*, in time order; *evaluate* is called with
         the client (and :attr:`now` at the event) before a client who may have left joins
         a queue."""
         while True:
-            why, now, client, self.pool = advance(self.world, self.flight, self.pool,
-                                                  float(until), int(today))
+            why, now, client = advance(self.world, self.flight, float(until), int(today))
+            if self.flight.tally[0]["redo"]:
+                self._make_room()
             if why == GROW:
                 self._make_room()
             elif why == EVALUATE:
@@ -572,28 +670,30 @@ class Visits:
                    today: int, need_now: bool) -> None:
         """``Calendar.plan_needs``: each client's next need, walked now if it falls today."""
         self._make_room(clients.size + 2)
-        self.pool = plan_needs(self.world, self.flight, self.pool, self.now,
-                               clients.astype(np.int64), firms.astype(np.int64),
-                               np.asarray(after, dtype=float), int(today), bool(need_now))
+        plan_needs(self.world, self.flight, self.now, clients.astype(np.int64),
+                   firms.astype(np.int64), np.asarray(after, dtype=float), int(today),
+                   bool(need_now))
+        if self.flight.tally[0]["redo"]:
+            self._make_room()
 
     def arrive(self, clients, firms, needs, seeds, positions, nodes, times, left, lengths,
                visited) -> None:
         """Walks of a day's batch that reached a staffed touchpoint (``cxsim.simulation.walks``)."""
-        self._make_room(clients.size + 2)
+        self._make_room(clients.size + 2, visited.size)
         batch = Arrivals(clients.astype(np.int64), firms.astype(np.int64), needs,
                          seeds.astype(np.uint64), positions.astype(np.int64),
                          nodes.astype(np.int64), times, left, lengths.astype(np.int64),
                          visited.astype(np.int64))
-        self.pool = arrive(self.world, self.flight, self.pool, float(self.now), batch)
+        arrive(self.world, self.flight, float(self.now), batch)
 
     def collect(self, clients: range | None = None) -> WalkTable | None:
         """The walks that have ended (some may end later than now), as a table; only
         those of *clients* (a range of ids) if given."""
         if not self.flight.tally[0]["finished"]:
             return None
-        first, stop = (0, self.world.clients.firm.size) if clients is None else (
+        first, stop = (0, self.world.firm.size) if clients is None else (
             clients.start, clients.stop)
-        table = WalkTable(*collect(self.flight, self.pool, first, stop))
+        table = WalkTable(*collect(self.flight, first, stop))
         return table if len(table) else None
 
     def later(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -603,4 +703,5 @@ class Visits:
         if not n:
             return None
         tally["later"] = 0
-        return tuple(column[:n].copy() for column in self.flight.later)
+        later = self.flight.later[:n]
+        return later["client"].copy(), later["firm"].copy(), later["day"].copy()

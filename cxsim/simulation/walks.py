@@ -39,23 +39,35 @@ __all__ = ["ABANDONED", "EXIT", "STAFFED", "Routes", "Stretches", "WalkTable", "
            "edge_delay", "stretch", "visit_times", "walk_on"]
 
 
-Table = namedtuple("Table", "staffed service is_exit sure degree cumulative following delay "
-                   "shape qstart qlen qvalues patience renege_to")
+TOUCHPOINT = np.dtype([("staffed", np.bool_), ("is_exit", np.bool_), ("sure", np.bool_),
+                       ("degree", np.int64), ("service", np.float64), ("patience", np.float64),
+                       ("renege_to", np.int64)], align=True)
+"""A touchpoint as the compiled loops read it: one record, so a loop is handed one array."""
+
+EDGE = np.dtype([("cumulative", np.float64), ("following", np.int64), ("delay", np.float64),
+                 ("shape", np.float64), ("qstart", np.int64), ("qlen", np.int64)], align=True)
+"""An edge as the compiled loops read it (``Routes.edges[n, k]``, padded to the widest node)."""
+
+Table = namedtuple("Table", "touchpoints edges qvalues")
 """The routing table as compiled code takes it (:attr:`Routes.arrays`)."""
 
 
 class Routes:
-    """Every firm's touchpoints as one routing table of arrays (global node numbers).
+    """Every firm's touchpoints as one routing table (global node numbers).
 
-    ``cumulative[n]``, ``following[n]``, ``delay[n]`` and ``shape[n]`` hold node
-    *n*'s edges, padded to the widest node with +inf, -1, 0 and 0; ``degree[n]`` is
-    its edge count. A route draw *u* takes edge ``count(cumulative[n] <= u)``; when
-    that equals the degree the client abandons (``bisect_right``, as in
+    ``touchpoints[n]`` holds node *n* (:data:`TOUCHPOINT`: staffed, exit, its
+    only edge sure, its edge count, mean service, the mean patience of a client
+    waiting for it (0: no one reneges) and the exit such a client walks to (-1:
+    the journey has none)); ``edges[n, k]`` its *k*-th edge (:data:`EDGE`),
+    padded to the widest node with cumulative +inf and following -1. A route
+    draw *u* takes edge ``count(cumulative <= u)``; when that equals the degree
+    the client abandons (``bisect_right``, as in
     :meth:`cxsim.model.journey.Journey.step`). An edge's delay quantiles are
-    ``qvalues[qstart[n, k]:qstart[n, k] + qlen[n, k]]`` (``qlen`` 0: none).
-    ``patience[n]`` is the mean patience
-    of a client waiting for node *n* (0: no one reneges) and ``renege_to[n]`` the
-    exit such a client walks to (-1: the journey has none).
+    ``qvalues[qstart:qstart + qlen]`` (``qlen`` 0: none).
+
+    The compiled loops take records rather than a tuple of arrays: numba takes and
+    releases a reference to every array of a tuple each time one is handed on,
+    which cost the per-visit loop most of its time.
     """
 
     def __init__(self, staffed: list[bool], service: list[float], is_exit: list[bool],
@@ -66,32 +78,30 @@ class Routes:
                  ) -> None:
         n = len(staffed)
         width = max(1, max(len(c) for c in cumulative))
-        self.staffed = np.array(staffed, dtype=bool)
-        self.service = np.array(service, dtype=float)
-        self.is_exit = np.array(is_exit, dtype=bool)
-        self.degree = np.array([len(c) for c in cumulative], dtype=np.int64)
-        self.sure = np.array([len(c) == 1 and c[0] >= 1.0 - 1e-12 for c in cumulative])
-        self.cumulative = np.full((n, width), np.inf)
-        self.following = np.full((n, width), -1, dtype=np.int64)
-        self.delay = np.zeros((n, width))
-        self.shape = np.zeros((n, width))
-        qstart = np.zeros((n, width), np.int64)
-        qlen = np.zeros((n, width), np.int64)
+        points = np.zeros(n, TOUCHPOINT)
+        points["staffed"] = staffed
+        points["service"] = service
+        points["is_exit"] = is_exit
+        points["degree"] = [len(c) for c in cumulative]
+        points["sure"] = [len(c) == 1 and c[0] >= 1.0 - 1e-12 for c in cumulative]
+        points["patience"] = 0.0 if patience is None else patience
+        points["renege_to"] = -1 if renege_to is None else renege_to
+        edges = np.zeros((n, width), EDGE)
+        edges["cumulative"] = np.inf
+        edges["following"] = -1
         qvalues: list[float] = []
         for i, (cum, nxt, d) in enumerate(zip(cumulative, following, delays)):
-            self.cumulative[i, :len(cum)] = cum
-            self.following[i, :len(nxt)] = nxt
-            self.delay[i, :len(d)] = d
+            row = edges[i]
+            row["cumulative"][:len(cum)] = cum
+            row["following"][:len(nxt)] = nxt
+            row["delay"][:len(d)] = d
             if shapes is not None:
-                self.shape[i, :len(d)] = shapes[i]
+                row["shape"][:len(d)] = shapes[i]
             for k, q in enumerate(quantiles[i] if quantiles is not None else ()):
-                qstart[i, k], qlen[i, k] = len(qvalues), len(q)
+                row["qstart"][k], row["qlen"][k] = len(qvalues), len(q)
                 qvalues.extend(q)
-        self.arrays = Table(
-            self.staffed, self.service, self.is_exit, self.sure, self.degree, self.cumulative,
-            self.following, self.delay, self.shape, qstart, qlen, np.array(qvalues, dtype=float),
-            np.zeros(n) if patience is None else np.array(patience, dtype=float),
-            np.full(n, -1, np.int64) if renege_to is None else np.array(renege_to, np.int64))
+        self.touchpoints, self.edges = points, edges
+        self.arrays = Table(points, edges, np.array(qvalues, dtype=float))
         """The table as compiled code takes it (:func:`walk_on`)."""
 
     @classmethod
@@ -145,25 +155,25 @@ _DELAY = int(Salt.DELAY)
 
 
 @njit(cache=True)
-def edge(cumulative, degree, node, u):
+def edge(touchpoints, edges, node, u):
     """The edge a route draw *u* takes from *node*: ``count(cumulative <= u)``; the
     degree when the client abandons (``bisect_right``, as ``Journey.step``)."""
     k = 0
-    while k < degree[node] and cumulative[node, k] <= u:
+    degree = touchpoints[node].degree
+    while k < degree and edges[node, k].cumulative <= u:
         k += 1
     return k
 
 
-@njit(cache=True, inline="always")
-def edge_delay(routes, node, k, key, index):
+@njit(cache=True)
+def edge_delay(edges, qvalues, node, k, key, index):
     """The delay of edge *k* from *node*, for the walk seeded by *key* leaving the visit
     whose service was drawn at *index*: the edge's mean, unless the edge's delay varies
     (:func:`_varying_delay`)."""
-    m = routes.qlen[node, k]
-    if m == 0 and routes.shape[node, k] == 0.0:
-        return routes.delay[node, k]
-    return _varying_delay(routes.delay[node, k], routes.shape[node, k], routes.qvalues,
-                          routes.qstart[node, k], m, key, index)
+    e = edges[node, k]
+    if e.qlen == 0 and e.shape == 0.0:
+        return e.delay
+    return _varying_delay(e.delay, e.shape, qvalues, e.qstart, e.qlen, key, index)
 
 
 @njit(cache=True)
@@ -182,8 +192,8 @@ def _varying_delay(mean, shape, qvalues, first, m, key, index):
     return mean * (-math.log1p(-u)) ** (1.0 / shape) / math.gamma(1.0 + 1.0 / shape)
 
 
-@njit(cache=True, inline="always")
-def walk_on(routes, key, position, node, t, visited, n):
+@njit(cache=True)
+def walk_on(touchpoints, edges, qvalues, key, position, node, t, visited, n):
     """Walk from *node* at day *t* through unstaffed touchpoints, drawing from position
     *position* of the sequence seeded by *key*.
 
@@ -194,10 +204,8 @@ def walk_on(routes, key, position, node, t, visited, n):
     for a staffed touchpoint began), the next unused position, the new *n* and
     *visited*.
     """
-    staffed, service, is_exit, sure = routes.staffed, routes.service, routes.is_exit, routes.sure
-    degree, cumulative, following = routes.degree, routes.cumulative, routes.following
     left = t
-    while not staffed[node]:
+    while not touchpoints[node].staffed:
         if n == visited.size:
             grown = np.empty(2 * visited.size + 16, visited.dtype)
             grown[:n] = visited
@@ -205,24 +213,25 @@ def walk_on(routes, key, position, node, t, visited, n):
         visited[n] = node
         n += 1
         drawn = position
-        t -= service[node] * math.log1p(-compiled_uniform(key, position))
+        point = touchpoints[node]
+        t -= point.service * math.log1p(-compiled_uniform(key, position))
         position += 1
-        if is_exit[node]:
+        if point.is_exit:
             return EXIT, node, t, t, position, n, visited
         k = 0
-        if not sure[node]:
-            k = edge(cumulative, degree, node, compiled_uniform(key, position))
+        if not point.sure:
+            k = edge(touchpoints, edges, node, compiled_uniform(key, position))
             position += 1
-            if k == degree[node]:
+            if k == point.degree:
                 return ABANDONED, node, t, t, position, n, visited
         left = t
-        t += edge_delay(routes, node, k, key, drawn)
-        node = following[node, k]
+        t += edge_delay(edges, qvalues, node, k, key, drawn)
+        node = edges[node, k].following
     return STAFFED, node, t, left, position, n, visited
 
 
 @njit(cache=True)
-def _stretch_all(routes, seeds, start, times):
+def _stretch_all(touchpoints, edges, qvalues, seeds, start, times):
     count = seeds.size
     node = np.full(count, -1, np.int64)
     time = np.empty(count)
@@ -235,7 +244,7 @@ def _stretch_all(routes, seeds, start, times):
     for i in range(count):
         first = n
         where, at, t, left[i], next_position, n, visited = walk_on(
-            routes, seeds[i], _FIRST_STEP, start[i], times[i], visited, n)
+            touchpoints, edges, qvalues, seeds[i], _FIRST_STEP, start[i], times[i], visited, n)
         if where == STAFFED:
             node[i] = at
         completed[i] = where == EXIT
@@ -249,7 +258,7 @@ def stretch(routes: Routes, seeds: np.ndarray, start: np.ndarray, times: np.ndar
     (:func:`walk_on`). *seeds* are the walks' keys; each walk's draws start at
     position ``Walk.STEPS``."""
     node, time, left, completed, position, lengths, visited = _stretch_all(
-        routes.arrays, np.asarray(seeds, dtype=np.uint64), np.asarray(start, dtype=np.int64),
+        *routes.arrays, np.asarray(seeds, dtype=np.uint64), np.asarray(start, dtype=np.int64),
         np.asarray(times, dtype=float))
     return Stretches(node, time, left, completed, position,
                      np.repeat(np.arange(seeds.size), lengths), visited)
@@ -304,9 +313,7 @@ class WalkTable:
 
 
 @njit(cache=True)
-def _visit_times(routes, keys, need_at, lengths, nodes, waits):
-    staffed, service, is_exit, sure = routes.staffed, routes.service, routes.is_exit, routes.sure
-    following = routes.following
+def _visit_times(touchpoints, edges, qvalues, keys, need_at, lengths, nodes, waits):
     start = np.empty(nodes.size)
     end = np.empty(nodes.size)
     v = 0
@@ -314,22 +321,23 @@ def _visit_times(routes, keys, need_at, lengths, nodes, waits):
         key, t, position = keys[w], need_at[w], _FIRST_STEP
         for j in range(lengths[w]):
             node = nodes[v]
+            point = touchpoints[node]
             s = t + waits[v]  # a staffed visit starts when a server is free; the rest at once
-            end[v] = s - service[node] * math.log1p(-compiled_uniform(key, position))
+            end[v] = s - point.service * math.log1p(-compiled_uniform(key, position))
             start[v] = s
             drawn = position
-            if staffed[node]:  # visits.advance: service at i, the route at i + 1 unless sure
-                position += 1 if sure[node] and not is_exit[node] else 2
+            if point.staffed:  # visits.advance: service at i, the route at i + 1 unless sure
+                position += 1 if point.sure and not point.is_exit else 2
             else:  # walk_on: service, then the route unless at an exit or sure
-                position += 1 if is_exit[node] or sure[node] else 2
+                position += 1 if point.is_exit or point.sure else 2
             v += 1
             if j + 1 < lengths[w]:
                 t = end[v - 1]
-                if staffed[nodes[v]] or waits[v] == 0.0:  # else the client reneged: no edge
+                if touchpoints[nodes[v]].staffed or waits[v] == 0.0:  # else it reneged: no edge
                     k = 0
-                    while following[node, k] != nodes[v]:
+                    while edges[node, k].following != nodes[v]:
                         k += 1
-                    t += edge_delay(routes, node, k, key, drawn)
+                    t += edge_delay(edges, qvalues, node, k, key, drawn)
     return start, end
 
 
@@ -359,6 +367,6 @@ def visit_times(routes: Routes, keys: np.ndarray, need_at: np.ndarray, lengths: 
     start, end : numpy.ndarray
         Per visit: the day its service began (after any wait) and the day it ended.
     """
-    return _visit_times(routes.arrays, np.asarray(keys, dtype=np.uint64),
+    return _visit_times(*routes.arrays, np.asarray(keys, dtype=np.uint64),
                         np.asarray(need_at, dtype=float), np.asarray(lengths, dtype=np.int64),
                         np.asarray(nodes, dtype=np.int64), np.asarray(waits, dtype=float))
