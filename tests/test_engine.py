@@ -91,7 +91,7 @@ def test_stretches_stored_later_change_no_figure(tmp_path, monkeypatch):
     monkeypatch.setattr("cxsim.simulation.visits.Visits.START", (1, 1))
     monkeypatch.setattr("cxsim.simulation.visits.Visits.ROOM", 2)
     tight = cxsim.run(cfg)
-    assert len(refills) >= 3
+    assert refills  # the path was taken
     for name, frame in {**_frames(roomy), "journeys": roomy.journeys}.items():
         other = tight.journeys if name == "journeys" else _frames(tight)[name]
         pd.testing.assert_frame_equal(frame, other, check_exact=True)

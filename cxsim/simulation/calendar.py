@@ -92,7 +92,6 @@ class Calendar:
         self._need_firm = columns["need_firm"]
         self._need_key = columns["need_key"]
         self._today = -1  # the last day whose needs have been walked
-        self._pending: list[WalkTable] = []  # walks ended, or ending later, not handed out
 
     @property
     def now(self) -> float:
@@ -131,25 +130,11 @@ class Calendar:
             self._walk_batch(due, firms, self._need_key[due], need)
 
     def finished(self, clients: range | None = None) -> WalkTable | None:
-        """Every walk over by now not yet handed out, as one table; only those of
-        *clients* (a range of ids: one replication of several run side by side) if given."""
-        ended = self._visits.collect(clients)
-        if ended is not None:
-            self._pending.append(ended)
-        if not self._pending:
+        """Every walk over by now not yet handed out, as one table; only those of *clients*
+        (a range of ids: one replication of several run side by side) if given."""
+        table = self._visits.collect(self.now, clients)
+        if table is None:
             return None
-        pending = WalkTable.concat(self._pending)
-        due = pending.ended <= self.now
-        if clients is not None:
-            due &= (pending.client >= clients.start) & (pending.client < clients.stop)
-        if due.all():
-            table = pending
-            self._pending = []
-        else:
-            self._pending = [pending.take(~due)]
-            if not due.any():
-                return None
-            table = pending.take(due)
         clients = table.client
         np.subtract.at(self._unresolved, clients[table.churn_draw < self._churn_bound[clients]],
                        1)
@@ -205,7 +190,7 @@ class Calendar:
         churn_draw = positions(seeds, Walk.CHURN)
         self._unresolved[clients[churn_draw < self._churn_bound[clients]]] += 1
         nodes = walked.visit_nodes[over[walked.visit_walk]]
-        self._pending.append(WalkTable(
+        self._visits.hold(WalkTable(
             clients, firms, seeds, times[over], ended, walked.completed[over], churn_draw,
             counts[over], nodes, np.zeros(nodes.size)))
         self.plan_needs(clients, firms, ended)

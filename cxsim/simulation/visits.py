@@ -65,12 +65,14 @@ WALK = np.dtype([
     ("position", np.int64), ("node", np.int64), ("kind", np.int64), ("flags", np.int64),
     ("ended", np.float64), ("head", np.int64), ("tail", np.int64), ("length", np.int64),
     ("churn", np.float64), ("left", np.float64), ("redo_node", np.int64),
-    ("redo_position", np.int64), ("redo_time", np.float64), ("stack", np.int64),
-    ("finished", np.int64)], align=True)
-"""One slot per walk in flight: its columns (its visits a list in the pool from ``head``
-to ``tail``; ``left``: when it left its last visit; ``redo_*``: where a stretch not yet
-stored began). Two stacks share the slots' rows: ``stack[:free]`` the unused slots and
-``finished[:finished]`` those of walks that ended (counts in :data:`TALLY`)."""
+    ("redo_position", np.int64), ("redo_time", np.float64), ("stamp", np.int64),
+    ("stack", np.int64), ("finished", np.int64)], align=True)
+"""One slot per walk in flight or ended and not yet handed out: its columns (its visits a
+list in the pool from ``head`` to ``tail``; ``left``: when it left its last visit;
+``redo_*``: where a stretch not yet stored began; ``stamp``: the call of :func:`collect`
+or :func:`hold` that first saw it ended, -1 before). Two stacks share the slots' rows:
+``stack[:free]`` the unused slots and ``finished[:finished]`` the ended walks, in the
+order they ended (counts in :data:`TALLY`)."""
 
 EVENT = np.dtype([("time", np.float64), ("order", np.int64), ("slot", np.int64)], align=True)
 """A walk's pending event, on a binary heap by time, then order of scheduling."""
@@ -90,10 +92,11 @@ CLIENT = np.dtype([
 
 TALLY = np.dtype([("events", np.int64), ("scheduled", np.int64), ("free", np.int64),
                   ("finished", np.int64), ("later", np.int64), ("unused", np.int64),
-                  ("room", np.int64), ("keep", np.int64), ("redo", np.int64)])
+                  ("room", np.int64), ("keep", np.int64), ("redo", np.int64),
+                  ("calls", np.int64)])
 """Events on the heap, events ever scheduled, free walk slots, finished walks, later
 walks, the first unused visit of the pool (-1: none), free visits, the free visits kept
-before each event (:attr:`Visits.ROOM`), stretches unstored."""
+before each event (:attr:`Visits.ROOM`), stretches unstored, calls that stamp walks."""
 
 Clock = namedtuple("Clock", "horizon warmup days months")
 """The month grid as the loop needs it."""
@@ -270,6 +273,7 @@ def _end(walks, later, tally, clients, slowdown, clock, slot, t, completed, toda
     w.flags = w.flags | COMPLETED if completed else w.flags & ~COMPLETED
     draw = compiled_uniform(w.key, _CHURN)
     w.churn = draw
+    w.stamp = -1
     walks[tally.finished].finished = slot
     tally.finished += 1
     c = clients[client]
@@ -514,21 +518,50 @@ def refill(world, flight):
 
 
 @njit(cache=True)
-def collect(flight, first, stop):
-    """The walks that ended whose clients are *first* .. *stop* - 1, as the columns of a
-    ``WalkTable``; their slots freed, the others' left in order."""
+def hold(flight, client, firm, key, need_at, ended, completed, churn, lengths, nodes):
+    """Walks of a day's batch that met no staff: ended, to be handed out with the others
+    once their end has come (:func:`collect`)."""
     walks, pool = flight.walks, flight.pool
     tally = flight.tally[0]
+    tally.calls += 1
+    v = 0
+    for j in range(client.size):
+        slot = _new_walk(walks, tally, client[j], firm[j], need_at[j], key[j], _STEPS)
+        for _ in range(lengths[j]):
+            _visit(walks, pool, tally, slot, nodes[v], 0.0)
+            v += 1
+        w = walks[slot]
+        w.ended, w.churn, w.stamp = ended[j], churn[j], tally.calls
+        w.flags = COMPLETED if completed[j] else 0
+        walks[tally.finished].finished = slot
+        tally.finished += 1
+
+
+@njit(cache=True)
+def collect(flight, first, stop, now):
+    """The walks over by *now* whose clients are *first* .. *stop* - 1, as the columns of a
+    ``WalkTable``, in the order the calendar came to see them: by the call that first saw
+    each ended (:func:`hold`, or this one for the walks of these clients), then in the
+    order they ended. Their slots are freed; the other ended walks stay, in order."""
+    walks, pool = flight.walks, flight.pool
+    tally = flight.tally[0]
+    tally.calls += 1
     slots = np.empty(tally.finished, np.int64)
+    stamps = np.empty(tally.finished, np.int64)
     n = rest = 0
     for i in range(tally.finished):
         slot = walks[i].finished
-        if first <= walks[slot].client < stop:
-            slots[n] = slot
-            n += 1
-        else:
-            walks[rest].finished = slot
-            rest += 1
+        w = walks[slot]
+        if first <= w.client < stop:
+            if w.stamp < 0:
+                w.stamp = tally.calls
+            if w.ended <= now:
+                slots[n], stamps[n] = slot, w.stamp
+                n += 1
+                continue
+        walks[rest].finished = slot
+        rest += 1
+    slots = slots[:n][np.argsort(stamps[:n], kind="mergesort")]
     client, firm = np.empty(n, np.int64), np.empty(n, np.int64)
     key, need_at = np.empty(n, np.uint64), np.empty(n)
     ended, churn = np.empty(n), np.empty(n)
@@ -686,14 +719,21 @@ class Visits:
                          visited.astype(np.int64))
         arrive(self.world, self.flight, float(self.now), batch)
 
-    def collect(self, clients: range | None = None) -> WalkTable | None:
-        """The walks that have ended (some may end later than now), as a table; only
-        those of *clients* (a range of ids) if given."""
+    def hold(self, table: WalkTable) -> None:
+        """Walks of a day's batch that met no staff, ended (:func:`hold`)."""
+        self._make_room(len(table) + 2, table.nodes.size)
+        hold(self.flight, table.client.astype(np.int64), table.firm.astype(np.int64),
+             table.key.astype(np.uint64), table.need_at, table.ended, table.completed,
+             table.churn_draw, table.lengths.astype(np.int64), table.nodes.astype(np.int64))
+
+    def collect(self, now: float, clients: range | None = None) -> WalkTable | None:
+        """The walks over by *now*, as a table (:func:`collect`); only those of *clients*
+        (a range of ids) if given."""
         if not self.flight.tally[0]["finished"]:
             return None
         first, stop = (0, self.world.firm.size) if clients is None else (
             clients.start, clients.stop)
-        table = WalkTable(*collect(self.flight, first, stop))
+        table = WalkTable(*collect(self.flight, first, stop, float(now)))
         return table if len(table) else None
 
     def later(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
