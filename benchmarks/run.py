@@ -44,6 +44,8 @@ MEMORY_SIZES = [10_000, 40_000, 70_000, 100_000]
 MEMORY = ["sim.years=0.25"]
 # 3. scaling: market size -> simulated years, default scenario, one fresh process each
 SCALING = {10_000: 0.5, 100_000: 0.5, 1_000_000: 0.5}
+# 3b. a million clients over five years, default duel, one fresh process
+MILLION = (1_000_000, 5.0)
 # 5. replications: (label, overrides, replications); workers=1 and workers=2 each
 REPLICATIONS = [
     ("demo", [], 20),  # 20 replications of the demo (8 in rows before 9d1f59c)
@@ -150,6 +152,12 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    **network B/client** is `Engine.network` (CSR `indptr` + `indices`, their
    `nbytes`) per client, and **network share** its part of that slope.
    Target: <= {TARGETS["kb_per_client_1m"]:g} KB/client.
+3b. **A million clients over five years** (the default duel, market.size =
+   {MILLION[0]:,}, sim.years = {MILLION[1]:g}; one fresh process on one core, warmed
+   up by a small run): *build*, *run* and *total* as in table 3, the **peak
+   RSS** of the process, and **KB/client** the peak beyond the 290 MB a
+   warmed-up process holds before the market is built, over the clients.
+   Target (the engine issue): <= 4 minutes on 2 cores, <= 1 KB a client.
 4. **Demo wall time**: seconds of `cxsim.run(cxsim.compose())`, the default
    scenario (10,000 clients, 5 years, two firms; no file output, no
    figures), best and median of {REPEATS}, in a process warmed up by a small
@@ -255,6 +263,9 @@ TABLES = {
         "date (UTC)", "commit", "machine", "clients", "sim years", "visits", "build (s)",
         "s per sim year", "exponent", "peak RSS (MB)", "KB/client 100k-1M",
         "network B/client", "network share"]),
+    "million": ("## 3b. A million clients over five years", [
+        "date (UTC)", "commit", "machine", "clients", "years", "visits", "build (s)",
+        "run (s)", "total (s)", "peak RSS (MB)", "KB/client beyond 290 MB"]),
     "demo": ("## 4. Demo wall time", [
         "date (UTC)", "commit", "machine", "visits", "best (s)", "median (s)", "visits/s"]),
     "replications": ("## 5. Replications", [
@@ -368,8 +379,9 @@ def child_memory(size: int) -> dict:
     return {"size": size, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
-def child_scaling(size: int) -> dict:
-    """One default run at *size* clients: its wall time, peak RSS and network bytes.
+def child_scaling(size: int, years: float | None = None) -> dict:
+    """One default run at *size* clients (over *years*, else ``SCALING[size]``): its wall
+    time, peak RSS and network bytes.
 
     What ``cxsim.run`` does (``cxsim.simulation.engine.simulate``), with the engine kept
     to read its network's arrays.
@@ -382,7 +394,7 @@ def child_scaling(size: int) -> dict:
     from cxsim.simulation.engine import Engine
 
     _warm_up()
-    years = SCALING[size]
+    years = SCALING[size] if years is None else years
     cfg = cxsim.compose([f"market.size={size}", f"sim.years={years}"])
     gc.collect()
     start = time.perf_counter()
@@ -688,6 +700,14 @@ def scaling_figures(points: list[dict]) -> dict:
             "network_share": net / (kb * 1024) if kb > 0 else math.nan}
 
 
+def million_row(p: dict) -> list[str]:
+    baseline_mb = 290  # a warmed-up process before the market is built (table 3, 10k)
+    mb = p["max_rss_kb"] / 1024
+    return [f"{p['size']:,}", f"{p['years']:g}", f"{p['visits']:,}", f"{p['build_s']:.1f}",
+            f"{p['seconds'] - p['build_s']:.1f}", f"{p['seconds']:.1f}", f"{mb:.0f}",
+            f"{(mb - baseline_mb) * 1024 / p['size']:.2f}"]
+
+
 def scaling_row(points: list[dict]) -> list[str]:
     f = scaling_figures(points)
     return ["/".join(_size(p["size"]) for p in points),
@@ -818,6 +838,7 @@ def _child(kind: str, rest: list[str]) -> dict:
             "duel": child_duel,
             "memory": lambda: child_memory(int(rest[0])),
             "scaling": lambda: child_scaling(int(rest[0])),
+            "million": lambda: child_scaling(*MILLION),
             "demo": child_demo,
             "replications": lambda: child_replications(int(rest[0])),
             "collector": lambda: child_collector(rest[0]),
@@ -975,6 +996,10 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
             points.append(_spawn("scaling", str(size)))
             _log(f"{size:,}: {points[-1]['max_rss_kb'] / 1024:.0f} MB peak RSS")
         return [key + scaling_row(points)]
+    if name == "million":
+        print(f"{MILLION[0]:,} clients over {MILLION[1]:g} years, default duel:",
+              file=sys.stderr)
+        return [key + million_row(_spawn("million"))]
     if name == "demo":
         print(f"demo, best of {REPEATS}:", file=sys.stderr)
         return [key + demo_row(_spawn("demo"))]
