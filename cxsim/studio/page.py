@@ -26,7 +26,7 @@ import socket
 import sys
 import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import panel as pn
@@ -297,7 +297,7 @@ class Studio:
         self.download = pn.widgets.FileDownload(callback=self._report, filename="report.html",
                                                 label="Download report", disabled=True,
                                                 width=150)
-        self._report_page: Page | None = None
+        self._report_page: Callable[[], Page] | None = None  # built when downloaded
         self._uploaded: str | None = None
         self._stop = threading.Event()
         self._running = False
@@ -670,7 +670,7 @@ class Studio:
                                    workers.processes)
             while (comparison := await asyncio.to_thread(next, pairs, None)) is not None:
                 compared = Compared(comparison, meta)
-                self._report_page = comparison_page(compared)
+                self._report_page = functools.partial(comparison_page, compared)
                 self.answer.object = answer_html(compared, n)
                 self.progress.value = comparison.a.n
                 self.download.disabled = False
@@ -740,7 +740,8 @@ class Studio:
                 {market: ensemble for (_, market), (_, ensemble) in zip(chapters, told)},
                 {market: as_plain(cfg) for (_, market), cfg in zip(chapters, configs)},
                 command)
-            self._report_page = trainer_report(demo, chapter, last.summary, plain, gap_command)
+            self._report_page = functools.partial(trainer_report, demo, chapter, last.summary,
+                                                  plain, gap_command)
             self.command.value = f"{command}\n{gap_command}"
             self.download.disabled = False
             self.status.text = "Done: the rule, the exception, and the delivery gap."
@@ -748,10 +749,11 @@ class Studio:
         await self._exclusive(work)
 
     def _report(self) -> io.BytesIO:
-        """The last answer's report: the comparison's, or the trainer's story (make demo's)."""
+        """The last answer's report: the comparison's, or the trainer's story (make demo's),
+        built when asked for (a comparison's takes about a second: not at every pair)."""
         if self._report_page is None:
             return io.BytesIO(b"")
-        return io.BytesIO(render(self._report_page).encode("utf-8"))
+        return io.BytesIO(render(self._report_page()).encode("utf-8"))
 
 
 def page() -> pn.viewable.Viewable:
