@@ -33,7 +33,7 @@ from cxsim.report.run import (
     paired_gap,
     run_sentences,
 )
-from cxsim.simulation.experiment import Ensemble, replicate
+from cxsim.simulation.experiment import Ensemble, replicate_each
 
 __all__ = ["main", "MARKETS"]
 
@@ -120,14 +120,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="folder for report.html (default outputs/demo)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
-    ensembles, configs = {}, {}
-    for market in MARKETS:
-        cfg = compose([f"market.size={args.clients}", f"sim.years={args.years}",
-                       f"market={market}"])
-        configs[market] = as_plain(to_config(cfg))
-        print(f"simulating {market}: {args.replications} replications", file=sys.stderr)
-        ensembles[market] = replicate(cfg, args.replications, workers=args.workers,
-                                      progress=sys.stderr.isatty())
+    cfgs = [compose([f"market.size={args.clients}", f"sim.years={args.years}",
+                     f"market={market}"]) for market in MARKETS]
+    configs = {market: as_plain(to_config(cfg)) for market, cfg in zip(MARKETS, cfgs)}
+    print(f"simulating {' and '.join(MARKETS)}: {args.replications} replications each",
+          file=sys.stderr)
+    ensembles = dict(zip(MARKETS, replicate_each(cfgs, args.replications, workers=args.workers,
+                                                 progress=sys.stderr.isatty())))
     command = (f"cxsim-demo --replications {args.replications} --clients {args.clients} "
                f"--years {args.years:g}")
     page = demo_page(ensembles, configs, command)

@@ -41,7 +41,7 @@ from cxsim.simulation.results import Results, mean_ci, monthly_band
 
 __all__ = ["BATCH_CLIENTS", "BATCH_REPLICATIONS", "FIRST_PAIRS", "Ensemble", "Comparison",
            "Run", "Job", "Done", "chunks", "pair_chunks", "run_job", "simulated", "execute",
-           "stream", "compare_stream", "ensemble_of", "replicate", "compare"]
+           "stream", "compare_stream", "ensemble_of", "replicate", "replicate_each", "compare"]
 
 _IDS = ("run_id", "seed", "replication", "config_hash")
 """Columns every result row carries: they identify a run, they are not metrics."""
@@ -156,9 +156,17 @@ def replicate(cfg: Config | DictConfig, n: int, workers: int = 1,
     ``if __name__ == "__main__":`` guard); the results do not depend on it.
     *progress* shows a bar over replications on stderr.
     """
+    return replicate_each([cfg], n, workers, progress)[0]
+
+
+def replicate_each(cfgs: Sequence[Config | DictConfig], n: int, workers: int = 1,
+                   progress: bool = True) -> list[Ensemble]:
+    """:func:`replicate` for each of *cfgs*, on one set of *workers*: a caller with several
+    scenarios pays the processes' start once (each imports cxsim), and their replications
+    keep both cores busy to the end."""
     _check_counts(n, workers)
-    (runs,) = _run_all([to_config(cfg)], n, workers, progress)
-    return ensemble_of(runs)
+    return [ensemble_of(runs)
+            for runs in _run_all([to_config(cfg) for cfg in cfgs], n, workers, progress)]
 
 
 def compare(cfg_a: Config | DictConfig, cfg_b: Config | DictConfig, n: int, workers: int = 1,
