@@ -9,6 +9,7 @@ from pandas.testing import assert_frame_equal
 
 import cxsim
 from cxsim.compare_cli import main
+from cxsim.simulation.experiment import replicate_each
 from cxsim.simulation.results import mean_ci
 
 SMALL = ["market.size=300", "sim.years=1", "network=none"]
@@ -50,6 +51,16 @@ def test_workers_do_not_change_the_ensemble(small, ensemble):
     assert_frame_equal(parallel.timeseries, ensemble.timeseries)
     assert_frame_equal(parallel.touchpoints, ensemble.touchpoints)
 
+
+
+def test_several_scenarios_on_one_set_of_workers_are_each_alone(small, ensemble):
+    """What the demo runs: two markets' replications on one pool, each as replicate's."""
+    other = cxsim.compose([*SMALL, "market=recurring_b2b"])
+    both = replicate_each([small, other], 3, workers=2, progress=False)
+    for got, alone in zip(both, (ensemble, cxsim.replicate(other, 3, progress=False))):
+        assert_frame_equal(got.summary, alone.summary)
+        assert_frame_equal(got.timeseries, alone.timeseries)
+    assert not both[0].summary.equals(both[1].summary)
 
 def test_table_is_mean_and_student_t_interval_per_firm(ensemble):
     table = ensemble.table()
