@@ -18,7 +18,7 @@ arrays or in a reference walk one step at a time.
 
 The state is numpy arrays held by :class:`Visits`: the walks in flight, their
 events, their visits and the clients' columns are each one array of records
-(:data:`WALK`, :data:`EVENT`, :data:`VISIT`, :data:`CLIENT`), and the running
+(:data:`WALK`, ``heaps.EVENT``, :data:`VISIT`, :data:`CLIENT`), and the running
 counts one record (:data:`TALLY`), which the loop updates in place. The
 entry points take them grouped in named tuples (:class:`World`,
 :class:`Flight`), which numba caches on disk as plain tuples (a ``jitclass``
@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from cxsim.model.psychology import patience
+from cxsim.simulation.heaps import EVENT, pop, push, schedule, serve
 from cxsim.simulation.walks import EXIT, STAFFED, Routes, WalkTable, edge, edge_delay, walk_on
 from cxsim.streams import Salt, Walk, compiled_key, compiled_salted, compiled_uniform
 
@@ -73,9 +74,6 @@ list in the pool from ``head`` to ``tail``; ``left``: when it left its last visi
 or :func:`hold` that first saw it ended, -1 before). Two stacks share the slots' rows:
 ``stack[:free]`` the unused slots and ``finished[:finished]`` the ended walks, in the
 order they ended (counts in :data:`TALLY`)."""
-
-EVENT = np.dtype([("time", np.float64), ("order", np.int64), ("slot", np.int64)], align=True)
-"""A walk's pending event, on a binary heap by time, then order of scheduling."""
 
 VISIT = np.dtype([("node", np.int64), ("wait", np.float64), ("link", np.int64)], align=True)
 """Every walk's visits as linked lists; the unused ones are a list too."""
@@ -118,81 +116,6 @@ the visits and a buffer for a stretch's visits; grown between calls."""
 Arrivals = namedtuple("Arrivals", "client firm need key position node time left length "
                       "visited")
 """Walks of a day's batch that reached a staffed touchpoint, and their visits so far."""
-
-
-# ------------------------------------------------------------------ the event heap
-@njit(cache=True)
-def _before(events, i, j):
-    a, b = events[i], events[j]
-    return a.time < b.time or (a.time == b.time and a.order < b.order)
-
-
-@njit(cache=True)
-def _swap(events, i, j):
-    a, b = events[i], events[j]
-    a.time, b.time = b.time, a.time
-    a.order, b.order = b.order, a.order
-    a.slot, b.slot = b.slot, a.slot
-
-
-@njit(cache=True)
-def _push(events, tally, t, order, slot):
-    i = tally.events
-    tally.events = i + 1
-    e = events[i]
-    e.time, e.order, e.slot = t, order, slot
-    while i > 0:
-        parent = (i - 1) // 2
-        if not _before(events, i, parent):
-            break
-        _swap(events, i, parent)
-        i = parent
-
-
-@njit(cache=True)
-def _pop(events, tally):
-    n = tally.events - 1
-    tally.events = n
-    _swap(events, 0, n)
-    i = 0
-    while True:
-        low, left, right = i, 2 * i + 1, 2 * i + 2
-        if left < n and _before(events, left, low):
-            low = left
-        if right < n and _before(events, right, low):
-            low = right
-        if low == i:
-            break
-        _swap(events, i, low)
-        i = low
-    e = events[n]
-    return e.time, e.order, e.slot
-
-
-@njit(cache=True)
-def _schedule(events, tally, now, delay, slot):
-    """As SimPy's ``Environment.schedule``: at ``now + delay``, after all scheduled before."""
-    order = tally.scheduled
-    tally.scheduled = order + 1
-    _push(events, tally, now + delay, order, slot)
-
-
-@njit(cache=True)
-def _serve(free, first, servers, done):
-    """The server free first (the heap's root, FIFO: Kiefer-Wolfowitz) is busy until *done*,
-    no earlier than it was free: sifted down to its place."""
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= servers:
-            break
-        if child + 1 < servers and free[first + child + 1] < free[first + child]:
-            child += 1
-        if free[first + child] >= done:
-            break
-        free[first + i] = free[first + child]
-        i = child
-    free[first + i] = done
 
 
 # ------------------------------------------------------------------ walks and their visits
@@ -307,7 +230,7 @@ def _toward(walks, events, tally, points, now, slot, node, t, left):
         if t > gives_up:
             kind, when = RENEGE, gives_up
     w.kind = kind
-    _schedule(events, tally, now, max(when - now, 0.0), slot)
+    schedule(events, tally, now, max(when - now, 0.0), slot)
 
 
 @njit(cache=True)
@@ -351,7 +274,7 @@ def _stretch(walks, events, pool, later, tally, scratch, clients, slowdown, cloc
     if where == EXIT:  # it met none: its end is its only event
         w.flags = w.flags | COMPLETED
     w.kind = END
-    _schedule(events, tally, now, max(t_reached - now, 0.0), slot)
+    schedule(events, tally, now, max(t_reached - now, 0.0), slot)
     return NONE
 
 
@@ -389,7 +312,7 @@ def advance(world, flight, until, today):
         if tally.free < 2 or tally.later + 2 > later.size or tally.room < tally.keep or \
                 tally.redo:
             return GROW, now, -1
-        t, order, slot = _pop(events, tally)
+        t, order, slot = pop(events, tally)
         now = t
         w = walks[slot]
         client, firm, flags, kind = w.client, w.firm, w.flags, w.kind
@@ -409,7 +332,7 @@ def advance(world, flight, until, today):
         if not flags & CHECKED:  # before its first queue: is its client still a client?
             if clients[client].unresolved and not flags & FLUSHED:
                 w.flags = flags | FLUSHED
-                _push(events, tally, t, order, slot)
+                push(events, tally, t, order, slot)
                 return EVALUATE, now, client
             w.flags = flags | CHECKED
             if firm_of[client] != firm:
@@ -430,11 +353,11 @@ def advance(world, flight, until, today):
                 area[node] += high - low
         if start > gives_up:  # it leaves the queue when its patience runs out; no server
             w.kind = RENEGE
-            _schedule(events, tally, now, gives_up - now, slot)
+            schedule(events, tally, now, gives_up - now, slot)
             continue
         w.position = i + 2
         done = start - point.service * math.log1p(-compiled_uniform(key, i))
-        _serve(free, first, starts[node + 1] - first, done)
+        serve(free, first, starts[node + 1] - first, done)
         _visit(walks, pool, tally, slot, node, start - now)
         k = 0
         ended = point.is_exit
