@@ -12,7 +12,8 @@ wait and end of service follow at once (FIFO). The run's own events (days,
 samples, workshops) first bring the walks up to their time
 (:meth:`Calendar.advance`).
 
-Finished walks wait here for their evaluation (:meth:`Calendar.finished`).
+Finished walks wait in the compiled loop until their end has come, then go to
+their evaluation (:meth:`Calendar.finished`).
 One decision cannot wait: whether a client about to join a queue is still
 a client. Its churn draw is made when its last walk ends; only when that
 draw falls below the highest churn probability any walk can produce

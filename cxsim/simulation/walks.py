@@ -303,13 +303,6 @@ class WalkTable:
         return WalkTable(*(getattr(self, c)[index] for c in _COLUMNS),
                          self.nodes[visits], self.waits[visits])
 
-    @staticmethod
-    def concat(tables: list[WalkTable]) -> WalkTable:
-        if len(tables) == 1:
-            return tables[0]
-        return WalkTable(*(np.concatenate([getattr(t, c) for t in tables])
-                           for c in (*_COLUMNS, "nodes", "waits")))
-
 
 
 @njit(cache=True)
