@@ -84,7 +84,7 @@ class Calendar:
                                        churn_bound, months, walk_key)
         # staff per touchpoint, 0 where unstaffed
         self.capacity = np.diff(visits.world.stations.start)
-        columns = visits.clients
+        columns = visits.world.clients  # the calendar reads and writes these columns
         self.walk_numbers = columns["walk_number"]
         self._churn_bound = columns["churn_bound"]
         self._unresolved = columns["unresolved"]  # walks ended whose churn could go either way

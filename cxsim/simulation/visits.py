@@ -538,12 +538,10 @@ class Visits:
         clients["need_mean"] = need_mean
         clients["next_need"] = np.inf
         clients["stream"] = stream
-        self.clients = clients
-        """Per client, :data:`CLIENT`; the calendar reads and writes its columns."""
         slowdown = months.need_slowdown if months.shocked else np.empty(0)
         clock = Clock(float(months.horizon), float(months.warmup), float(months.days),
                       int(months.n))
-        staff = np.where(routes.touchpoints["staffed"], capacity, 0).astype(np.int64)
+        staff = np.where(routes.arrays.touchpoints["staffed"], capacity, 0).astype(np.int64)
         stations = Stations(np.concatenate(([0], np.cumsum(staff))), np.zeros(int(staff.sum())),
                             np.zeros(staff.size))
         self.world = World(routes.arrays, np.array(entries, dtype=np.int64), firm_of, clients,
@@ -611,14 +609,12 @@ class Visits:
         a queue."""
         while True:
             why, now, client = advance(self.world, self.flight, float(until), int(today))
-            if self.flight.tally[0]["redo"]:
+            if why == GROW or self.flight.tally[0]["redo"]:  # redo: its last event's stretch
                 self._make_room()
-            if why == GROW:
-                self._make_room()
-            elif why == EVALUATE:
+            if why == EVALUATE:
                 self.now = float(now)
                 evaluate(int(client))
-            else:
+            elif why == DONE:
                 break
         self.now = float(until)
 

@@ -55,10 +55,10 @@ Table = namedtuple("Table", "touchpoints edges qvalues")
 class Routes:
     """Every firm's touchpoints as one routing table (global node numbers).
 
-    ``touchpoints[n]`` holds node *n* (:data:`TOUCHPOINT`: staffed, exit, its
+    ``arrays.touchpoints[n]`` holds node *n* (:data:`TOUCHPOINT`: staffed, exit, its
     only edge sure, its edge count, mean service, the mean patience of a client
     waiting for it (0: no one reneges) and the exit such a client walks to (-1:
-    the journey has none)); ``edges[n, k]`` its *k*-th edge (:data:`EDGE`),
+    the journey has none)); ``arrays.edges[n, k]`` its *k*-th edge (:data:`EDGE`),
     padded to the widest node with cumulative +inf and following -1. A route
     draw *u* takes edge ``count(cumulative <= u)``; when that equals the degree
     the client abandons (``bisect_right``, as in
@@ -100,7 +100,6 @@ class Routes:
             for k, q in enumerate(quantiles[i] if quantiles is not None else ()):
                 row["qstart"][k], row["qlen"][k] = len(qvalues), len(q)
                 qvalues.extend(q)
-        self.touchpoints, self.edges = points, edges
         self.arrays = Table(points, edges, np.array(qvalues, dtype=float))
         """The table as compiled code takes it (:func:`walk_on`)."""
 

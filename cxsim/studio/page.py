@@ -111,14 +111,14 @@ def shared_workers() -> Workers:
 
 
 COMPARE = str(Path(sys.executable).parent / "cxsim-compare")
+"""The offered command calls cxsim-compare by its path: the shell need not have the studio's
+environment active."""
 CXSIM = str(Path(sys.executable).parent / "cxsim")
 GAP_SCENARIO = "industry"
 """The trainer's third chapter: ten firms that survey their buyers, and an industry study."""
 GAP_YEARS = 3.0
 """Fewest years the third chapter runs: the years at which docs/model.md (section 10) and
 README measure the gap (its figures read the final year's surveys)."""
-"""The offered command calls cxsim-compare by its path: the shell need not have the studio's
-environment active."""
 LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
 PANE_HEIGHT = 680  # the levers and the answer side by side, each scrolling, in a 1280x800 view
 SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
