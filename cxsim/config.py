@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, get_args, get_origin, get_type_hints
@@ -195,27 +196,33 @@ def as_plain(cfg: Config) -> dict:
     return asdict(cfg)
 
 
+_COMPOSING = threading.Lock()
+"""Hydra keeps one global state: a page composing ahead in a thread must not meet another
+compose half-way."""
+
+
 def compose(overrides: list[str] | None = None) -> DictConfig:
     """Compose the bundled config with Hydra *overrides* (``["market.size=500"]``).
 
-    Works from any working directory and when called repeatedly. Bad overrides
-    and unknown config groups raise :class:`ConfigError`.
+    Works from any working directory, when called repeatedly and from several threads at once.
+    Bad overrides and unknown config groups raise :class:`ConfigError`.
     """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    register_configs()
     if overrides is not None and (not isinstance(overrides, list | tuple) or not all(
             isinstance(o, str) for o in overrides)):
         raise ConfigError("overrides", "must be a list of override strings, e.g. "
                           "['market.size=500']", overrides)
-    overrides = preset_files(list(overrides or []))
-    check_overrides(overrides)
-    try:
-        if GlobalHydra.instance().is_initialized():
-            return hydra_compose("config", overrides=overrides)
-        with initialize_config_dir(config_dir=str(config_dir()), version_base=None):
-            return hydra_compose("config", overrides=overrides)
-    except Exception as exc:  # Hydra and OmegaConf raise many types; name the override
-        raise override_error(exc, overrides) from None
+    with _COMPOSING:
+        overrides = preset_files(list(overrides or []))
+        check_overrides(overrides)
+        register_configs()
+        try:
+            if GlobalHydra.instance().is_initialized():
+                return hydra_compose("config", overrides=overrides)
+            with initialize_config_dir(config_dir=str(config_dir()), version_base=None):
+                return hydra_compose("config", overrides=overrides)
+        except Exception as exc:  # Hydra and OmegaConf raise many types; name the override
+            raise override_error(exc, overrides) from None

@@ -71,3 +71,19 @@ def test_the_command_runs_a_preset_file_and_refuses_a_missing_one(tmp_path, mine
     bad = _cxsim(["market=gone.yaml", *TINY], cwd=tmp_path)
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "names no market preset file" in bad.stderr
+
+
+def test_composing_from_several_threads_at_once_gives_what_one_at_a_time_gives(mine) -> None:
+    """The studio composes a what-if ahead in a thread while a page may compose another;
+    Hydra's state is global, so without a lock a second compose meets the first's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from omegaconf import OmegaConf
+
+    sets = [[f"market.size={100 + i}", f"sim.years={1 + i % 3}",
+             f"market={('recurring_b2b', 'one_off_consumer', mine)[i % 3]}"] for i in range(12)]
+    alone = [OmegaConf.to_yaml(cxsim.compose(overrides)) for overrides in sets]
+    for _ in range(3):
+        with ThreadPoolExecutor(6) as pool:
+            together = list(pool.map(lambda o: OmegaConf.to_yaml(cxsim.compose(o)), sets))
+        assert together == alone

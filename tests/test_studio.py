@@ -264,6 +264,27 @@ def test_the_differences_are_the_paired_table_scaled():
     assert share["shown"].str.contains("points").all()
 
 
+def test_the_first_answers_words_come_before_its_charts_and_are_the_same():
+    """The first pairs' answer is shown in words at once and redrawn with its charts: the
+    words, numbers and the layout above the table are the same, only the charts wait."""
+    from cxsim.report.comparison import Compared, comparison_meta
+    from cxsim.studio.answer import answer_html
+
+    what_if = WhatIf(TINY, CCO)
+    a, b = what_if.configs()
+    compared = Compared(cxsim.compare(a, b, 2, progress=False), comparison_meta(
+        what_if.common_overrides(), what_if.a_overrides(), what_if.b_overrides(), 2, a, b))
+    words, whole = answer_html(compared, 10, charts=False), answer_html(compared, 10)
+
+    def text(html: str) -> list[str]:
+        html = re.sub(r"<figure.*?</figure>", "", html, flags=re.S)
+        return [t for t in re.split(r"\s*<[^>]+>\s*", html) if t.strip()]
+
+    assert "<img" not in words and 'class="chart-pending"' in words
+    assert whole.count("<img") == 3 and "chart-pending" not in whole  # B - A, A's, B's share
+    assert text(words) == text(whole)
+
+
 @pytest.fixture(scope="module")
 def industry():
     """The third chapter's runs at a test's size: ten firms, 300 clients, 3 years, 3 runs."""

@@ -75,18 +75,22 @@ def _shares(ensemble: Ensemble, days_per_month: float, label: str, title: str) -
     return charts.share_over_time(series, days_per_month, crossing, title)
 
 
-def answer_html(compared: Compared, planned: int, maps: bool = False) -> str:
+def answer_html(compared: Compared, planned: int, charts: bool = True, maps: bool = False
+                ) -> str:
     """The answer block for the pairs finished so far (of *planned*): the verdict, the
-    difference chart (B - A share by month), the differences, then the rest; with *maps*
-    (once all pairs are in: they take a while to draw), each firm's journey map of the
-    change from A to B."""
+    difference chart (B - A share by month), the differences, then the rest.
+
+    Without *charts*, the words and numbers only, the headline chart's place kept: a
+    tenth of the time (the charts take the rest), so the first answer is read while its
+    charts are drawn. With *maps* (once all pairs are in: they take a while to draw),
+    each firm's journey map of the change from A to B."""
     comparison = compared.comparison
     days_per_month = float(compared.meta["days_per_month"])
     config = compared.meta["config_a"]
     shares = [_shares(Ensemble(named(ensemble.summary, config),
                                named(ensemble.timeseries, config)), days_per_month,
                       f"{label}: ", f"Market share over time, scenario {label}")
-              for label, ensemble in (("A", comparison.a), ("B", comparison.b))]
+              for label, ensemble in (("A", comparison.a), ("B", comparison.b))] if charts else []
     if maps:
         shares += journey_map.comparison_maps(comparison.a.touchpoints,
                                               comparison.b.touchpoints, config,
@@ -94,8 +98,8 @@ def answer_html(compared: Compared, planned: int, maps: bool = False) -> str:
     verdict, *rest = comparison_sentences(compared)
     return _ENVIRONMENT.get_template("answer.html.j2").render(
         pairs=comparison.a.n, planned=planned, verdict=verdict, sentences=rest,
-        headline=share_change_chart(compared), differences=differences(comparison, config),
-        charts=shares)
+        headline=share_change_chart(compared) if charts else None,
+        differences=differences(comparison, config), charts=shares)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import sys
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import panel as pn
@@ -99,6 +100,8 @@ if (navigator.clipboard && window.isSecureContext) {
 """
 _WORKERS: Workers | None = None
 _WORKERS_LOCK = threading.Lock()
+_COMPOSER = ThreadPoolExecutor(1, thread_name_prefix="compose")
+"""Where every page composes its what-if ahead of Run, one at a time."""
 
 
 def shared_workers() -> Workers:
@@ -299,6 +302,7 @@ class Studio:
                                                 width=150)
         self._report_page: Callable[[], Page] | None = None  # built when downloaded
         self._uploaded: str | None = None
+        self._ahead: tuple[str, Future] | None = None  # the what-if composed ahead of Run
         self._stop = threading.Event()
         self._running = False
         self._in_browser = False  # the address bar is written once the page is loaded
@@ -613,6 +617,7 @@ class Studio:
         self.overrides.text = ("B differs from A by: " + "; ".join(listed) if listed
                                else "B is A so far: set a lever in B.")
         self.command.value = what_if.command(program=COMPARE)
+        self._compose_ahead(what_if)
         if self._in_browser:
             self.address.value = self.link()
 
@@ -650,11 +655,22 @@ class Studio:
             self._running = False
             self.cancel.disabled = True
 
+    def _compose_ahead(self, what_if: WhatIf) -> Future:
+        """Both scenarios of *what_if* composed in the background (Hydra takes about 0.3 s):
+        started as the what-if is set, so Run usually finds them done."""
+        key = what_if.command(program=COMPARE)
+        if self._ahead is None or self._ahead[0] != key:
+            if self._ahead is not None:
+                self._ahead[1].cancel()
+            self._ahead = key, _COMPOSER.submit(what_if.configs, config_dir() / "journey")
+        return self._ahead[1]
+
     async def _on_run(self, _event) -> None:
         self.error.text = ""
         what_if = self.what_if()
+        composed, self._ahead = self._compose_ahead(what_if), None  # each run its own configs
         try:
-            cfg_a, cfg_b = what_if.configs(config_dir() / "journey")
+            cfg_a, cfg_b = await asyncio.wrap_future(composed)
         except ConfigError as error:
             self.error.text = str(error)
             return
@@ -668,17 +684,34 @@ class Studio:
             self.status.text = f"Running {n} pairs..."
             pairs = compare_stream(cfg_a, cfg_b, n, functools.partial(workers.run, cancel=stop),
                                    workers.processes)
-            while (comparison := await asyncio.to_thread(next, pairs, None)) is not None:
-                compared = Compared(comparison, meta)
-                self._report_page = functools.partial(comparison_page, compared)
-                self.answer.object = answer_html(compared, n)
-                self.progress.value = comparison.a.n
-                self.download.disabled = False
+            arriving = asyncio.ensure_future(asyncio.to_thread(next, pairs, None))
+            last = None  # all pairs: drawn once, with the maps
+            try:
+                while (comparison := await arriving) is not None:
+                    # the next pairs run in the workers while this answer is drawn
+                    arriving = asyncio.ensure_future(asyncio.to_thread(next, pairs, None))
+                    compared = Compared(comparison, meta)
+                    self._report_page = functools.partial(comparison_page, compared)
+                    if not self.answer.object:  # the first: its words at once
+                        self.answer.object = answer_html(compared, n, charts=False)
+                    self.progress.value = comparison.a.n
+                    self.download.disabled = False
+                    if comparison.a.n < n:
+                        self.answer.object = await asyncio.to_thread(answer_html, compared, n)
+                    else:
+                        last = compared
+            finally:
+                if not arriving.done():
+                    stop.set()
+                    await arriving
+            if last is not None:
+                self.answer.object = await asyncio.to_thread(answer_html, last, n,
+                                                             maps=not stop.is_set())
             if not stop.is_set():
-                self.answer.object = await asyncio.to_thread(answer_html, compared, n, True)
                 self.status.text = f"Done: {n} pairs."
 
         await self._exclusive(work)
+        self._compose_ahead(what_if)  # for the next press
 
     async def _on_trainer(self, _event) -> None:
         """Seed 001's story in three runs: relationship focus wins where clients come back,
