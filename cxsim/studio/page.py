@@ -71,6 +71,7 @@ from cxsim.studio.what_if import (
     market_currency,
     market_names,
     preset_levers,
+    read_presets,
     save_journey,
     segments,
     stopping,
@@ -810,6 +811,7 @@ def main(argv: list[str] | None = None) -> None:
     port = args.port or _free_port()
     pn.extension(notifications=False)
     shared_workers()  # warm before the first Run: each worker pays cxsim's import once
+    _COMPOSER.submit(read_presets)  # and the menus, before the first page
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as on Ctrl+C: workers too
     print(f"cxsim studio: http://127.0.0.1:{port}/ (Ctrl+C stops it)", flush=True)
     try:

@@ -48,8 +48,8 @@ from cxsim.validate import validate
 __all__ = ["CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "OUT", "SEGMENT_LEVERS",
            "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names", "firms",
            "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of",
-           "market_currency", "market_names", "preset_levers", "save_journey", "segments",
-           "stop_within"]
+           "market_currency", "market_names", "preset_levers", "read_presets", "save_journey",
+           "segments", "stop_within"]
 
 CHOICES = {
     "strategy": tuple(group_options("strategy")),
@@ -189,25 +189,29 @@ LEVER_WORDS = {"strategy": "strategy", "funding": "funding", "org": "org chart",
 """A firm's levers as the page names them (their meanings: the config's declarations)."""
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
+def _scenario(overrides: tuple[str, ...] = ()) -> Config:
+    """A scenario as configured under *overrides*: composed once per server (Hydra takes
+    about 0.15 s), whichever menu or lever asks (cached; do not modify)."""
+    return to_config(compose(list(overrides)))
+
+
 def firms() -> tuple[str, ...]:
     """The firms of the default scenario (the duel), in config order."""
-    return tuple(to_config(compose()).firms)
+    return tuple(_scenario().firms)
 
 
-@functools.cache
 def firm_names() -> dict[str, str]:
     """The default scenario's firms by their display names (:func:`cxsim.config.firm_labels`)."""
-    return firm_labels(to_config(compose()).firms)
+    return firm_labels(_scenario().firms)
 
 
 @functools.lru_cache(maxsize=64)
 def levers_of(overrides: tuple[str, ...]) -> dict[str, dict[str, object]]:
     """Each firm's levers of :data:`CHOICES` and :data:`NUMBERS` as the presets resolve
     them under *overrides* (a page asks at every change: cached; do not modify)."""
-    cfg = to_config(compose(list(overrides)))
     return {name: {lever: getattr(firm, lever) for lever in (*CHOICES, *NUMBERS)}
-            for name, firm in cfg.firms.items()}
+            for name, firm in _scenario(overrides).firms.items()}
 
 
 @functools.cache
@@ -216,9 +220,18 @@ def market_names() -> dict[str, str]:
     (two presets may share a name), to their keys."""
     names = {}
     for key in group_options("market"):
-        label = to_config(compose([f"market={key}"])).market.label
+        label = _market_config(key).label
         names[f"{label[:1].upper()}{label[1:]} ({key})"] = key
     return names
+
+
+def read_presets() -> None:
+    """Compose every preset the page's menus and levers start from (about 2 s, once per
+    server): the server does it as it starts, so its first page need not."""
+    market_names()
+    preset_levers()
+    for key in group_options("market"):
+        segments(key)
 
 
 def preset_levers() -> dict[str, dict[str, object]]:
@@ -226,10 +239,9 @@ def preset_levers() -> dict[str, dict[str, object]]:
     return levers_of(())
 
 
-@functools.lru_cache(maxsize=32)
 def _market_config(market: str) -> MarketConfig:
-    """A market preset as configured (cached; do not modify)."""
-    return to_config(compose([f"market={market}"])).market
+    """A market preset as configured (do not modify)."""
+    return _scenario((f"market={market}",)).market
 
 
 def _segment_configs(market: str) -> dict[str, SegmentConfig]:
