@@ -3,6 +3,7 @@ a real browser (headless Chromium driven by Playwright, as in test_report_browse
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import signal
@@ -262,6 +263,23 @@ def test_the_differences_are_the_paired_table_scaled():
     share = shown[shown.metric == "final market share"].set_index("firm")
     assert np.allclose(share["diff"], 100 * table["diff"])
     assert share["shown"].str.contains("points").all()
+
+
+def test_a_fitted_lever_is_said_in_words_in_the_report_once():
+    """The report's "B sets ..." names a fitted lever as the page does, once, though it moves
+    two settings (the chance of stopping: dropout.a and dropout.b); a plain override is as
+    the report words it."""
+    from cxsim.report.comparison import changed, comparison_meta
+
+    what_if = WhatIf(Setting(market="cdnow", clients=300, years=1.0, replications=2), CCO,
+                     segments={"customers": {"repeat_dropout": 0.05}})
+    a, b = what_if.configs()
+    assert len([o for o in what_if.b_overrides() if ".dropout." in o]) == 2
+    meta = comparison_meta(what_if.common_overrides(), what_if.a_overrides(),
+                           what_if.b_overrides(), 2, a, b, what_if.words())
+    assert changed(meta) == ("B sets the sales-focused firm's org: cco; the customers segment's "
+                             "chance of stopping after a repeat purchase: 0.05.")
+    assert "dropout" in changed({**meta, "words": {}})  # without the words: the settings
 
 
 def test_the_first_answers_words_come_before_its_charts_and_are_the_same():
@@ -565,6 +583,8 @@ def test_a_fitted_lever_in_b_is_what_the_run_changes(studio, chromium):
         page.get_by_role("button", name="Download report").click()
     report = Path(download.value.path()).read_text(encoding="utf-8")
     assert what_if.b_overrides()[0] in report  # ...purchase_rate.alpha_years=0.0404...
+    assert ("B sets the customers segment's purchases per client per year: 6."
+            in html.unescape(report))  # in words, as the page said it
     drop = page.locator(".segment-b-customers-repeat_dropout input")
     drop.fill("1")
     drop.press("Enter")

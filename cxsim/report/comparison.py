@@ -62,9 +62,12 @@ def compare_command(common: list[str], a: list[str], b: list[str], n: int,
 
 
 def comparison_meta(common: list[str], a: list[str], b: list[str], replications: int,
-                    cfg_a, cfg_b) -> dict:
+                    cfg_a, cfg_b, words: dict[str, str] | None = None) -> dict:
     """What ran, for the report and for ``comparison.json``: both scenarios' overrides
-    and resolved configs, the seed, the replications, the version and the time."""
+    and resolved configs, the seed, the replications, the version and the time.
+
+    *words* says overrides as their caller names them (the studio's levers of a fitted
+    segment, each one or two overrides): the report writes those words instead."""
     from datetime import UTC, datetime
 
     from cxsim.config import as_plain, config_hash, to_config
@@ -75,7 +78,7 @@ def comparison_meta(common: list[str], a: list[str], b: list[str], replications:
             "replications": replications, "days_per_month": a_cfg.sim.days_per_month,
             "config_hash_a": config_hash(a_cfg), "config_hash_b": config_hash(b_cfg),
             "config_a": as_plain(a_cfg), "config_b": as_plain(b_cfg),
-            "cxsim_version": __version__,
+            "cxsim_version": __version__, "words": dict(words or {}),
             "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
@@ -141,8 +144,13 @@ def in_words(override: str, labels: dict[str, str]) -> str:
 def changed(meta: dict) -> str:
     a, b = meta.get("a") or [], meta.get("b") or []
     labels = firm_labels((meta.get("config_a") or {}).get("firms", {}))
-    only_b = [in_words(o, labels) for o in b if o not in a]
-    only_a = [in_words(o, labels) for o in a if o not in b]
+    words = meta.get("words") or {}
+
+    def said(overrides: list[str]) -> list[str]:
+        return list(dict.fromkeys(words.get(o) or in_words(o, labels) for o in overrides))
+
+    only_b = said([o for o in b if o not in a])
+    only_a = said([o for o in a if o not in b])
     if not only_a and not only_b:
         return "Scenarios A and B are the same: any difference is chance."
     text = "B sets " + "; ".join(only_b) if only_b else "B drops"

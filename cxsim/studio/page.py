@@ -610,11 +610,9 @@ class Studio:
         what_if = self.what_if()
         self._describe_fitted(what_if)
         self._show_a(what_if)
-        listed = [in_words(o, self.names) for o in dataclasses.replace(
-            what_if, segments={}).b_overrides()]
-        listed += [f"the {name} segment's {FITTED[lever].words}: {value:.3g}"
-                   for name, levers in what_if.segments.items()
-                   for lever, value in levers.items()]
+        words = what_if.words()
+        listed = list(dict.fromkeys(words.get(o) or in_words(o, self.names)
+                                    for o in what_if.b_overrides()))
         self.overrides.text = ("B differs from A by: " + "; ".join(listed) if listed
                                else "B is A so far: set a lever in B.")
         self.command.value = what_if.command(program=COMPARE)
@@ -677,7 +675,7 @@ class Studio:
             return
         n = what_if.setting.replications
         meta = comparison_meta(what_if.common_overrides(), what_if.a_overrides(),
-                               what_if.b_overrides(), n, cfg_a, cfg_b)
+                               what_if.b_overrides(), n, cfg_a, cfg_b, what_if.words())
 
         async def work(workers: Workers, stop: threading.Event) -> None:
             self.progress.max, self.progress.value = n, 0

@@ -181,6 +181,18 @@ class Setting:
                     out.append(f"market.segments.{segment}.{lever}={value:g}")
         return out
 
+    def segment_words(self, segments: dict[str, dict[str, float]]) -> dict[str, str]:
+        """Each of :meth:`segment_overrides` as a person reads its lever: "the b2b segment's
+        purchases per client per year: 3.5" (a fitted lever's two settings say it once)."""
+        out = {}
+        for segment, levers in segments.items():
+            for lever, value in levers.items():
+                name = FITTED[lever].words if lever in FITTED else lever.replace("_", " ")
+                words = f"the {segment} segment's {name}: {value:.3g}"
+                out.update(dict.fromkeys(self.segment_overrides({segment: {lever: value}}),
+                                         words))
+        return out
+
 
 LEVER_WORDS = {"strategy": "strategy", "funding": "funding", "org": "org chart",
                "incentive": "front line paid on", "budget_share": "budget, share of revenue",
@@ -406,6 +418,12 @@ class WhatIf:
             s: {k: v for k, v in levers.items() if (s, k) in again}
             for s, levers in self.setting.segments.items()})
         return out + (self.a_event.overrides("a") if self.a_event else [])
+
+    def words(self) -> dict[str, str]:
+        """The segments' levers of A and B as the page names them, by override (what
+        :func:`cxsim.report.comparison.in_words` cannot say: it knows no fitted lever)."""
+        return {**self.setting.segment_words(self.setting.segments),
+                **self.setting.segment_words(self.segments)}
 
     def b_overrides(self) -> list[str]:
         """What B changes: its levers, its segments' and its event."""
