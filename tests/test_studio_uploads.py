@@ -189,9 +189,6 @@ def test_cdnow_uploaded_fitted_and_asked_as_the_api_does(studio, chromium, cdnow
     assert re.fullmatch(r"studio-markets/market-[0-9a-f]{12}\.yaml", kept)
     assert yaml.safe_load((folder / kept).read_text()) == found.market
     assert not [f for f in _files(folder) if f.startswith(".")]  # the upload is gone
-    if SHOTS:
-        page.locator(".log-status").evaluate("e => e.scrollIntoView({block: 'start'})")
-        page.screenshot(path=str(SHOTS / "studio-upload-fitted.png"))
     b_rate = page.locator(".segment-b-customers-purchases_per_year input")
     b_rate.fill("4")
     b_rate.press("Enter")
@@ -213,6 +210,9 @@ def test_cdnow_uploaded_fitted_and_asked_as_the_api_does(studio, chromium, cdnow
     assert len(shown) == len(expected) > 0
     for row in expected.itertuples():
         assert shown[row.firm, row.metric] == pytest.approx(row.diff, rel=1e-12, abs=1e-12)
+    if SHOTS:  # the answer beside the fit (and the command, with this machine's paths, below)
+        page.locator(".log-status").evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(SHOTS / "studio-upload-fitted.png"))
     again, _ = open_studio(chromium, url, f"market={kept}&clients=300&years=1&n=2")
     assert again.locator(".segment-a-customers-purchases_per_year input").count() == 1
     assert seen == {"outside": [], "errors": [], "dialogs": []}
@@ -261,6 +261,12 @@ def test_the_slice_of_bpic_2012_discovered_and_checked_as_the_command_does(studi
     cells = page.locator("table.headline tr", has_text="walking away").locator("td")
     assert cells.all_inner_texts()[1:3] == [f"{100 * row.actual:.1f}%",
                                             f"{100 * row['mean']:.1f}%"]
+    page.locator(".lever-b-sales_first-org select").select_option("cco")
+    page.get_by_text("B differs from A by: the sales-focused firm's org: cco").first.wait_for(
+        timeout=30_000)
+    page.get_by_role("button", name="Run").click()  # the firms walk the discovered journey
+    page.get_by_text("Done: 2 pairs.").wait_for(timeout=120_000)
+    assert page.locator("section.answer img[alt^='Journey map']").count() == 2
     if SHOTS:
         page.locator(".events-card").evaluate("e => e.scrollIntoView({block: 'start'})")
         page.screenshot(path=str(SHOTS / "studio-upload-journey.png"))
