@@ -361,7 +361,7 @@ def test_money_carries_the_markets_currency(amount, currency, shown):
 
 def test_the_preset_names_its_market_and_its_money(found, tmp_path):
     assert (found.market["label"], found.market["currency"]) == ("customers of cdnow", "$")
-    assert calibration._default_label(tmp_path / f"{'x' * 80}.csv") == (
+    assert calibration.default_label(tmp_path / f"{'x' * 80}.csv") == (
         "customers of " + "x" * 46 + "…")
     log = _generated_log(tmp_path / "sales.csv", 60, seed=7)
     mine = cxsim.calibrate(log, "2024-06-30", replications=0, label="Acme's clients",

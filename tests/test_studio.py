@@ -389,16 +389,16 @@ def _wait_for_port(url: str, seconds: float = 120) -> None:
             time.sleep(0.1)
 
 
-def _serve(cwd: Path) -> tuple[str, subprocess.Popen]:
-    """``cxsim-studio`` on a free port in *cwd* (uploads land there), in a session of its
-    own; its URL and process, once it listens."""
+def _serve(cwd: Path, *args: str) -> tuple[str, subprocess.Popen]:
+    """``cxsim-studio`` (with *args*) on a free port in *cwd* (uploads land there), in a
+    session of its own; its URL and process, once it listens."""
     if CHROMIUM is None:
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is not installed, and CI=true: browser tests must run")
         pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped")
     log = cwd / "studio.log"  # a file, not a pipe: a pipe no one reads can block the server
     with log.open("w") as out:
-        server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio")],
+        server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio"), *args],
                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                                   cwd=cwd)
     try:
@@ -631,7 +631,7 @@ def test_two_pages_at_once_get_their_own_answers(studio, chromium):
 def test_an_uploaded_journey_is_checked_and_kept_by_its_content(studio, chromium):
     url, _ = studio
     page, seen = open_studio(chromium, url, "clients=300&years=1&n=2")
-    upload = page.locator("input[type=file]")
+    upload = page.locator(".journey-upload input[type=file]")
     upload.set_input_files(files=[{"name": "<b>mine</b>.yaml", "mimeType": "text/yaml",
                                    "buffer": b"name: mine\ntouchpoints: {}\n"}])
     page.get_by_text(re.compile("is missing required field 'entry'")).wait_for(timeout=30_000)

@@ -50,7 +50,7 @@ from cxsim.model.journey import NAME_PATTERN
 __all__ = ["Calibration", "SegmentFit", "Typical", "calibrate", "fit_segments", "typical",
            "typicals", "implausible", "market_preset", "checked_preset", "lever_sources",
            "customer_table", "repeat_purchases", "COUNTS", "SOURCES", "DEFAULT",
-           "SPREAD_FLOOR"]
+           "SPREAD_FLOOR", "default_label"]
 
 WEEK = 7.0  # days: the log's unit of time, as in Fader, Hardie & Lee (2005)
 COUNTS = 7  # repeat purchases shown one by one, 0 .. 6, then 7 or more
@@ -506,7 +506,7 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
     for name, value, bounds in (("discount_rate", discount_rate, DISCOUNT_RATE),
                                 ("margin", margin, MARGIN)):
         bounds.check(name, value)  # the config's own bounds: what a run would accept
-    label = _default_label(Path(log)) if label is None else label
+    label = default_label(Path(log)) if label is None else label
     _check_names(label, currency)
     started = time.perf_counter()
     table = read_log(log, customer, date, amount, segment, date_format)
@@ -565,7 +565,7 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
                        warnings)
 
 
-def _default_label(log: Path) -> str:
+def default_label(log: Path) -> str:
     """"customers of <the log's name>", cut to a label's length (``config.MAX_LABEL``)."""
     name = " ".join("".join(c if c.isprintable() else " " for c in log.stem).split()) or "a log"
     label = f"customers of {name}"

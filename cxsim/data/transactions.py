@@ -25,7 +25,8 @@ from pandas.api import types
 from cxsim.config import SegmentConfig, bounds_of
 from cxsim.errors import ConfigError
 
-__all__ = ["Summary", "read_log", "summarise", "weekly_repeat_purchases"]
+__all__ = ["Summary", "log_columns", "log_dates", "read_log", "summarise",
+           "weekly_repeat_purchases"]
 
 CSV_SUFFIXES = (".csv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -85,6 +86,55 @@ def read_log(path: Path | str, customer: str = "customer", date: str = "date",
     return _checked({key: raw[name] for key, name in names.items()},
                     {key: f"{source}, column '{name}'" for key, name in names.items()},
                     date_format)
+
+
+def log_columns(path: Path | str) -> list[str]:
+    """The columns of a transaction log, as :func:`read_log` reads it (a CSV's header, a
+    Parquet file's schema): what a page offers to choose the customer, date and amount from.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`read_log` for a file that is missing, empty, unreadable or of an unknown
+        suffix.
+    """
+    path = Path(path)
+    source = f"transaction log '{path}'"
+    _read(path, source, [], set(), rows=False)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return [str(name) for name in pq.read_schema(path).names]
+        except (pa.ArrowException, OSError) as exc:
+            raise ConfigError(source, f"cannot be read as Parquet ({_line(exc)})") from None
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            head = handle.readline()
+        sep = r"\s+" if "," not in head and len(head.split()) > 1 else ","
+        found = pd.read_csv(path, sep=sep, nrows=0, skipinitialspace=True).columns
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            OSError) as exc:
+        raise ConfigError(source, f"cannot be read as CSV ({_line(exc)})") from None
+    return [str(c) for c in found]
+
+
+def log_dates(path: Path | str, date: str = "date",
+              date_format: str | None = None) -> tuple[np.datetime64, np.datetime64]:
+    """The first and last day of a transaction log's *date* column, read and checked as
+    :func:`read_log` reads it: the range a calibration end must fall in.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`read_log`, naming the file, the column and the first bad row.
+    """
+    path = Path(path)
+    source = f"transaction log '{path}'"
+    raw = _read(path, source, [date], {date})
+    days = _days(_dates(raw[date], f"{source}, column '{date}'", date_format).to_numpy())
+    return days.min(), days.max()
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,8 +363,10 @@ def weekly_repeat_purchases(log: pd.DataFrame, summary: Summary,
 # --- reading -----------------------------------------------------------------
 
 
-def _read(path: Path, source: str, columns: list[str], text: set[str]) -> pd.DataFrame:
-    """The file's *columns*, as stored (CSV: the *text* columns as text)."""
+def _read(path: Path, source: str, columns: list[str], text: set[str],
+          rows: bool = True) -> pd.DataFrame | None:
+    """The file's *columns*, as stored (CSV: the *text* columns as text); without *rows*,
+    only the checks of the file itself (none is read)."""
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
         raise ConfigError(source, "must be a CSV (.csv, .txt) or Parquet (.parquet, .pq) file",
@@ -323,6 +375,8 @@ def _read(path: Path, source: str, columns: list[str], text: set[str]) -> pd.Dat
         raise ConfigError(source, "does not exist or is not a file")
     if path.stat().st_size == 0:
         raise ConfigError(source, "is empty: it has no header and no transactions")
+    if not rows:
+        return None
     if suffix in PARQUET_SUFFIXES:
         frame = _read_parquet(path, source, columns)
     else:

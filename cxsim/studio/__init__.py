@@ -5,5 +5,8 @@ scenarios A and B (and an event in either), and sees the paired difference
 B - A with its 95% interval narrow as pairs finish. The rooms: ``what_if``
 (the page's state as cxsim overrides), ``runs`` (warm worker processes,
 answers streamed), ``answer`` (the verdict, the differences and the charts,
-rendered from a template) and ``page`` (the Panel page and its server).
+rendered from a template), ``logs`` (an uploaded transaction or event log
+fitted or discovered as the commands do, and kept by its content),
+``uploads`` (the two upload panels), ``text`` (text shown as text) and
+``page`` (the Panel page and its server).
 """

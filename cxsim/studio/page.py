@@ -52,7 +52,11 @@ from cxsim.report.comparison import Compared, comparison_meta, comparison_page, 
 from cxsim.report.page import Page, render
 from cxsim.simulation.experiment import Ensemble, compare_stream, stream
 from cxsim.studio.answer import answer_html, gap_chapter, story_html, trainer_report
+from cxsim.studio.logs import MAX_UPLOAD_MB, fitted_markets
 from cxsim.studio.runs import Workers
+from cxsim.studio.text import Text
+from cxsim.studio.text import message as _message
+from cxsim.studio.uploads import EventLogPanel, TransactionLogPanel
 from cxsim.studio.what_if import (
     CHOICES,
     EVENTS,
@@ -69,6 +73,7 @@ from cxsim.studio.what_if import (
     lever_bounds,
     levers_of,
     market_currency,
+    market_label,
     market_names,
     preset_levers,
     read_presets,
@@ -103,6 +108,7 @@ _WORKERS: Workers | None = None
 _WORKERS_LOCK = threading.Lock()
 _COMPOSER = ThreadPoolExecutor(1, thread_name_prefix="compose")
 """Where every page composes its what-if ahead of Run, one at a time."""
+_MAX_UPLOAD_MB = MAX_UPLOAD_MB  # the server's --max-upload-mb, for every page it builds
 
 
 def shared_workers() -> Workers:
@@ -192,37 +198,6 @@ def _checked(widget, text: str):
     return value
 
 
-class Text:
-    """Text on the page, shown as text whatever it holds (a name, a link's value, an error
-    quoting either). Panel's Str and Markdown panes hand what they hold to the browser as
-    HTML, where a link's value ran as script; this escapes it first. Hidden while empty."""
-
-    def __init__(self, css: str, text: str = "", styles: dict[str, str] | None = None,
-                 tooltip: str = "") -> None:
-        self.pane = pn.pane.HTML("", css_classes=[css],
-                                 styles={"white-space": "pre-wrap", **(styles or {})})
-        self.tooltip = tooltip
-        self.text = text
-
-    @property
-    def text(self) -> str:
-        return self._text
-
-    @text.setter
-    def text(self, value: str) -> None:
-        self._text = value
-        shown = html.escape(value)
-        if self.tooltip:
-            shown = f'<span title="{html.escape(self.tooltip)}">{shown}</span>'
-        self.pane.object = shown
-        self.pane.visible = bool(value)
-
-
-def _message(css: str) -> Text:
-    """A one-line error shown beside its input."""
-    return Text(css, styles={"color": "#b00020"})
-
-
 class Studio:
     """One browser session's page: the levers on the left (the setting, each firm's levers
     in scenarios A and B, an event in either), Run and the answer on the right, so the
@@ -232,18 +207,20 @@ class Studio:
     server parsed them): the what-if a shared link holds.
     """
 
-    def __init__(self, link: Mapping[str, list[bytes]] | None = None) -> None:
+    def __init__(self, link: Mapping[str, list[bytes]] | None = None,
+                 max_upload_mb: float = MAX_UPLOAD_MB) -> None:
         self.firms = firms()
         self.names = firm_names()
         self.market = pn.widgets.Select(
-            label="market", options=market_names(), value=Setting.market, width=WIDE,
+            label="market", options=_market_options(), value=Setting.market, width=WIDE,
             description="the clients both scenarios compete for: a market preset (configs/"
                         "market), each segment's deciding levers below")
         self.journey = pn.widgets.Select(label="journey (every firm)",
                                          options=[PRESET_JOURNEY, *group_options("journey")],
                                          width=WIDE, description=describe(FirmConfig,
                                                                           "journey"))
-        self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False, width=WIDE)
+        self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False, width=WIDE,
+                                           css_classes=["journey-upload"])
         self.upload_error = _message("upload-error")
         self.clients = _number("clients", "size", LIVE_SIZE["clients"], width=NARROW)
         self.years = _number("years", "years", LIVE_SIZE["years"], width=NARROW)
@@ -304,6 +281,11 @@ class Studio:
         self._report_page: Callable[[], Page] | None = None  # built when downloaded
         self._uploaded: str | None = None
         self._ahead: tuple[str, Future] | None = None  # the what-if composed ahead of Run
+        stop = lambda: self._stop.set()  # noqa: E731 (the stop of the work running now)
+        self.log_panel = TransactionLogPanel(max_upload_mb, self._exclusive, stop,
+                                             self._use_market)
+        self.events_panel = EventLogPanel(max_upload_mb, self._exclusive, stop,
+                                          self._use_journey)
         self._stop = threading.Event()
         self._running = False
         self._in_browser = False  # the address bar is written once the page is loaded
@@ -322,6 +304,11 @@ class Studio:
         levers = pn.Column(
             "#### Setting (both scenarios)",
             pn.Row(self.market, self.journey), self.upload, self.upload_error.pane,
+            pn.Card(self.log_panel.view, title="Your customers: fit the market to your "
+                    "transaction log", collapsed=True, width=LEFT - 20,
+                    css_classes=["log-card"]),
+            pn.Card(self.events_panel.view, title="Your journey: discover it from your "
+                    "event log", collapsed=True, width=LEFT - 20, css_classes=["events-card"]),
             pn.Row(self.clients, self.years, self.replications), self.segment_box,
             "#### Each firm in scenario A and scenario B",
             self.firm_tabs,
@@ -540,6 +527,17 @@ class Studio:
         except ConfigError as error:
             self._uploaded = None
             self.upload_error.text = str(error)
+        self._describe()
+
+    def _use_market(self, market: str) -> None:
+        """A market fitted on this page is scenario A's (and B's, which starts as A)."""
+        self.market.options = _market_options()
+        self.market.value = market
+
+    def _use_journey(self, journey: str) -> None:
+        """A journey discovered on this page is every firm's, as an uploaded one is."""
+        self.upload_error.text = ""
+        self._uploaded = journey
         self._describe()
 
     def what_if(self) -> WhatIf:
@@ -788,9 +786,23 @@ class Studio:
         return io.BytesIO(render(self._report_page()).encode("utf-8"))
 
 
+def _market_options() -> dict[str, str]:
+    """The market menu: the shipped presets, then the markets fitted in the studio's folder
+    (newest first), each by its name and its file."""
+    options = dict(market_names())
+    for market in fitted_markets():
+        try:
+            label = market_label(market)
+        except ConfigError:  # a file changed by hand that no longer loads: not offered
+            continue
+        options[f"{label[:1].upper()}{label[1:]} (fitted here, {Path(market).stem[7:13]})"] = (
+            market)
+    return options
+
+
 def page() -> pn.viewable.Viewable:
     """A fresh page for one browser session, opened at its link's what-if."""
-    return Studio(pn.state.session_args).view
+    return Studio(pn.state.session_args, _MAX_UPLOAD_MB).view
 
 
 def _free_port() -> int:
@@ -803,11 +815,18 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``cxsim-studio``: serve the page on 127.0.0.1 and print its URL."""
     parser = Parser(prog=PROG, description="The what-if page in the browser, on this machine.")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD_MB, metavar="MB",
+                        help="the largest transaction or event log the page takes, in MB "
+                        f"(default {MAX_UPLOAD_MB:g})")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not 0 <= args.port <= 65535:
         fail(PROG, f"--port: must be in [0, 65535], got {args.port}")
+    if not (math.isfinite(args.max_upload_mb) and 0 < args.max_upload_mb <= 100_000):
+        fail(PROG, f"--max-upload-mb: must be in (0, 100,000], got {args.max_upload_mb:g}")
+    global _MAX_UPLOAD_MB
+    _MAX_UPLOAD_MB = args.max_upload_mb
     port = args.port or _free_port()
-    pn.extension(notifications=False)
+    pn.extension("filedropper", notifications=False)
     shared_workers()  # warm before the first Run: each worker pays cxsim's import once
     _COMPOSER.submit(read_presets)  # and the menus, before the first page
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as on Ctrl+C: workers too

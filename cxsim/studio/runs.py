@@ -11,7 +11,8 @@ each worker here is a spawned process with a pipe of its own: it pays cxsim's
 import and compiled code once, takes one job at a time
 (``cxsim.simulation.experiment.run_job``), sends its runs back on the same pipe, and ends
 when its pipe or its parent does. Stopping is killing the processes; no lock
-is shared with them.
+is shared with them. The same workers fit an uploaded log (:meth:`Workers.call`), so a
+fit is cancelled as a run is and never holds up the page's own process.
 """
 
 from __future__ import annotations
@@ -19,12 +20,17 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
+from typing import Any
 
+from cxsim.errors import ConfigError
 from cxsim.simulation.experiment import Done, Job, run_job
 
-__all__ = ["Workers"]
+__all__ = ["Call", "Workers"]
+
+Call = tuple[Callable[..., Any], tuple]
+"""What a worker is sent: a module-level function (pickled by name) and its arguments."""
 
 POLL = 0.05  # seconds between looks at a Cancel or a closing server while waiting
 
@@ -39,9 +45,10 @@ def _warm() -> None:
 
 
 def _serve(tasks: Connection) -> None:
-    """A worker: warm up, then run each :data:`~cxsim.simulation.experiment.Job` received and
-    send back its :data:`~cxsim.simulation.experiment.Done`, or the error's one line; end with
-    the pipe or with the server."""
+    """A worker: warm up, then make each :data:`Call` received and send back what it
+    returns (for a :data:`~cxsim.simulation.experiment.Job`, its
+    :data:`~cxsim.simulation.experiment.Done`), a bad input's ConfigError whole, or another
+    error's one line; end with the pipe or with the server."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the group: the server stops us
     _warm()
     parent = multiprocessing.parent_process()
@@ -49,11 +56,13 @@ def _serve(tasks: Connection) -> None:
         if parent is not None and parent.sentinel in wait([tasks, parent.sentinel]):
             return
         try:
-            job = tasks.recv()
+            function, args = tasks.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = run_job(job)
+            reply = function(*args)
+        except ConfigError as error:  # bad input: its one line, as the command says it
+            reply = error
         except Exception as error:  # sent as text: the page shows it beside Run
             reply = RuntimeError(f"{type(error).__name__}: {error}")
         tasks.send(reply)
@@ -96,7 +105,18 @@ class Workers:
         """Each job's :data:`~cxsim.simulation.experiment.Done` as it finishes, jobs handed out in
         order to whichever worker is free. Stops quietly when *cancel* is set or the
         workers are closed (the caller restarts them); a worker's error is raised here."""
-        pending = list(reversed(jobs))
+        return self._each([(run_job, (job,)) for job in jobs], cancel)
+
+    def call(self, function: Callable[..., Any], *args: Any,
+             cancel: threading.Event) -> Any | None:
+        """``function(*args)`` made by one worker (a module-level function, pickled by name),
+        or None if *cancel* was set or the workers closed first; its error is raised here (a
+        ConfigError as it was raised)."""
+        return next(self._each([(function, args)], cancel), None)
+
+    def _each(self, calls: list[Call], cancel: threading.Event) -> Iterator[Any]:
+        """What each call returns, as it finishes (see :meth:`run`)."""
+        pending = list(reversed(calls))
         busy: set[Connection] = set()
         idle = list(self._pipes)
         while pending or busy:

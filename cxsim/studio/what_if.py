@@ -48,8 +48,8 @@ from cxsim.validate import validate
 __all__ = ["CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "OUT", "SEGMENT_LEVERS",
            "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names", "firms",
            "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of",
-           "market_currency", "market_names", "preset_levers", "read_presets", "save_journey",
-           "segments", "stop_within"]
+           "market_currency", "market_label", "market_names", "preset_levers", "read_presets",
+           "save_journey", "segments", "stop_within"]
 
 CHOICES = {
     "strategy": tuple(group_options("strategy")),
@@ -264,6 +264,11 @@ def _segment_configs(market: str) -> dict[str, SegmentConfig]:
 def market_currency(market: str) -> str:
     """The money symbol of a market preset, as its pages write money."""
     return _market_config(market).currency
+
+
+def market_label(market: str) -> str:
+    """The name of a market preset (a shipped one or a file), as its reports call it."""
+    return _market_config(market).label
 
 
 @functools.lru_cache(maxsize=32)
