@@ -40,7 +40,7 @@ def demo() -> int | None:
 
 
 def studio() -> int | None:
-    from cxsim.studio.page import main
+    from cxsim.studio.server import main
 
     return main()
 

@@ -35,11 +35,12 @@ from cxsim.data.transactions import log_columns, log_dates
 from cxsim.errors import ConfigError
 from cxsim.files import write_text
 from cxsim.model.journey import journey_from_mapping
+from cxsim.studio.what_if import market_label, market_names
 
 __all__ = ["CHECK_REPLICATIONS", "EVENT_COLUMNS", "MARKETS", "MAX_UPLOAD_MB", "ROLES",
            "check_journey", "checked_size", "discover_log", "event_log_facts", "fit_log",
-           "fitted_markets", "guess_columns", "journey_name", "middle_day", "save_market",
-           "shown_name", "transaction_log_facts", "uploaded"]
+           "fitted_markets", "guess_columns", "journey_name", "market_options", "middle_day",
+           "save_market", "shown_name", "transaction_log_facts", "uploaded"]
 
 MARKETS = Path("studio-markets")
 """Where the page keeps fitted markets (under the folder it was started in), each named by
@@ -273,3 +274,17 @@ def check_journey(path: str, shown: str, split: str, columns: dict[str, str | No
     cohort = Path(path).parent / "cohort.csv"
     found.cohort.to_csv(cohort, index=False)
     return check(events, found, split, journey, cohort, CHECK_REPLICATIONS)
+
+
+def market_options() -> dict[str, str]:
+    """The market menu: the shipped presets, then the markets fitted in the studio's folder
+    (newest first), each by its name and its file."""
+    options = dict(market_names())
+    for market in fitted_markets():
+        try:
+            label = market_label(market)
+        except ConfigError:  # a file changed by hand that no longer loads: not offered
+            continue
+        options[f"{label[:1].upper()}{label[1:]} (fitted here, {Path(market).stem[7:13]})"] = (
+            market)
+    return options

@@ -1,4 +1,4 @@
-"""The studio page (Panel) and its server: ``cxsim-studio`` serves it on 127.0.0.1.
+"""The studio page (Panel): the levers of a what-if, Run, and its answer as pairs finish.
 
 Panel was chosen after trying it beside Solara: it serves its JavaScript from
 the installed package (no request leaves the machine) and runs a blocking
@@ -7,8 +7,8 @@ is a link: the page reads its query itself, each value checked against its
 widget's options or bounds before it is set (Panel's own URL syncing parses
 the query before any check, and a 50,000-digit number failed inside it), and
 writes the what-if back into the address bar. Every session has its own
-page; the worker processes (``cxsim.studio.runs``) are shared, one
-comparison at a time, and a waiting page says so.
+page (``cxsim.studio.server`` serves them); the worker processes
+(``cxsim.studio.runs``) are shared, one comparison at a time, and a waiting page says so.
 """
 
 from __future__ import annotations
@@ -18,11 +18,7 @@ import dataclasses
 import functools
 import html
 import io
-import math
-import re
 import shlex
-import signal
-import socket
 import sys
 import threading
 import urllib.parse
@@ -32,13 +28,9 @@ from pathlib import Path
 
 import panel as pn
 
-from cxsim.commandline import Parser, fail
 from cxsim.config import (
     EventConfig,
     FirmConfig,
-    MarketConfig,
-    SegmentConfig,
-    SimConfig,
     as_plain,
     config_dir,
     describe,
@@ -52,10 +44,8 @@ from cxsim.report.comparison import Compared, comparison_meta, comparison_page, 
 from cxsim.report.page import Page, render
 from cxsim.simulation.experiment import Ensemble, compare_stream, stream
 from cxsim.studio.answer import answer_html, gap_chapter, story_html, trainer_report
-from cxsim.studio.logs import MAX_UPLOAD_MB, fitted_markets
-from cxsim.studio.runs import Workers
-from cxsim.studio.text import Text
-from cxsim.studio.text import message as _message
+from cxsim.studio.logs import MAX_UPLOAD_MB, market_options
+from cxsim.studio.runs import Workers, shared_workers
 from cxsim.studio.uploads import EventLogPanel, TransactionLogPanel
 from cxsim.studio.what_if import (
     CHOICES,
@@ -73,25 +63,31 @@ from cxsim.studio.what_if import (
     lever_bounds,
     levers_of,
     market_currency,
-    market_label,
-    market_names,
     preset_levers,
-    read_presets,
     save_journey,
     segments,
     stopping,
 )
+from cxsim.studio.widgets import (
+    LABEL,
+    LEFT,
+    MAX_LINK_VALUE,
+    NARROW,
+    WIDE,
+    Text,
+    choice_input,
+    fitted_input,
+    message,
+    number_input,
+    use_link_value,
+)
 
-__all__ = ["Studio", "main"]
+__all__ = ["COMPOSER", "Studio"]
 
-PROG = "cxsim-studio"
 AS_IN_A = "as in A"
 PRESET_JOURNEY = "the preset's"
 NO_EVENT = "none"
 EVERY_FIRM = "every firm"
-MAX_LINK_VALUE = 100
-"""Characters a link's key or value may have (the page writes at most about 30); a longer
-one is refused before it is parsed."""
 MAX_LINK_PROBLEMS = 3
 """Problems of a link listed by name; the rest are counted."""
 ADDRESS = """
@@ -104,20 +100,8 @@ if (navigator.clipboard && window.isSecureContext) {
   navigator.clipboard.writeText(text).catch(() => {});
 }
 """
-_WORKERS: Workers | None = None
-_WORKERS_LOCK = threading.Lock()
-_COMPOSER = ThreadPoolExecutor(1, thread_name_prefix="compose")
+COMPOSER = ThreadPoolExecutor(1, thread_name_prefix="compose")
 """Where every page composes its what-if ahead of Run, one at a time."""
-_MAX_UPLOAD_MB = MAX_UPLOAD_MB  # the server's --max-upload-mb, for every page it builds
-
-
-def shared_workers() -> Workers:
-    """The server's worker processes, shared by its pages (started with the server)."""
-    global _WORKERS
-    with _WORKERS_LOCK:
-        if _WORKERS is None:
-            _WORKERS = Workers(2)
-        return _WORKERS
 
 
 COMPARE = str(Path(sys.executable).parent / "cxsim-compare")
@@ -129,73 +113,7 @@ GAP_SCENARIO = "industry"
 GAP_YEARS = 3.0
 """Fewest years the third chapter runs: the years at which docs/model.md (section 10) and
 README measure the gap (its figures read the final year's surveys)."""
-LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
 PANE_HEIGHT = 680  # the levers and the answer side by side, each scrolling, in a 1280x800 view
-SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
-
-
-def _section(lever: str) -> type:
-    """The config section that declares *lever* (its meaning and bounds)."""
-    return next(s for s in SECTIONS if lever in {f for f in s.__dataclass_fields__})
-
-
-def _number(name: str, lever: str, value: float | None, placeholder: str = "",
-            width: int = WIDE):
-    """A number input within the lever's declared bounds, its meaning as a tooltip."""
-    bounds = lever_bounds(lever)
-    kind = pn.widgets.IntInput if bounds.integer else pn.widgets.FloatInput
-    return kind(label=name, value=value, start=bounds.low, end=bounds.high,
-                placeholder=placeholder, width=width,
-                description=describe(_section(lever), lever) if name else None)
-
-
-def _fitted(lever: str, value: float | None):
-    """A number input for a :data:`FITTED` lever, by its row's name; the values it may
-    take are the config's own (a refused one shows the config's message beside it)."""
-    return pn.widgets.FloatInput(value=value, start=0.0,
-                                 end=1.0 if lever == "repeat_dropout" else None,
-                                 format="0.000" if lever == "repeat_dropout" else "0.00",
-                                 width=NARROW)
-
-
-def _choice(name: str, lever: str, options, value, section: type):
-    """A menu of a lever's options, its meaning as a tooltip where it has a name."""
-    return pn.widgets.Select(label=name, options=options, value=value, width=NARROW if not name
-                             else WIDE, description=describe(section, lever) if name else None)
-
-
-def _number_text(x: float) -> str:
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
-
-
-def _checked(widget, text: str):
-    """*text* as a value of *widget*: one of its options, or a number within its bounds.
-
-    Raises
-    ------
-    ValueError
-        Saying what the widget takes, with the value found.
-    """
-    if isinstance(widget, pn.widgets.Select):
-        options = list(widget.options.values() if isinstance(widget.options, dict)
-                       else widget.options)
-        if text in options:
-            return text
-        raise ValueError(f"must be one of {', '.join(options)}; got {text!r}")
-    whole = isinstance(widget, pn.widgets.IntInput)
-    kind = "a whole number" if whole else "a number"
-    end = math.inf if widget.end is None else widget.end
-    bounds = (f"in [{_number_text(widget.start)}, {_number_text(end)}]" if end < math.inf
-              else f"at least {_number_text(widget.start)}")
-    try:
-        if whole and not re.fullmatch(r"[+-]?\d+", text):
-            raise ValueError
-        value = int(text) if whole else float(text)
-    except ValueError:
-        raise ValueError(f"must be {kind} {bounds}; got {text!r}") from None
-    if not (math.isfinite(value) and widget.start <= value <= end):
-        raise ValueError(f"must be {kind} {bounds}; got {text}")
-    return value
 
 
 class Studio:
@@ -212,7 +130,7 @@ class Studio:
         self.firms = firms()
         self.names = firm_names()
         self.market = pn.widgets.Select(
-            label="market", options=_market_options(), value=Setting.market, width=WIDE,
+            label="market", options=market_options(), value=Setting.market, width=WIDE,
             description="the clients both scenarios compete for: a market preset (configs/"
                         "market), each segment's deciding levers below")
         self.journey = pn.widgets.Select(label="journey (every firm)",
@@ -221,9 +139,9 @@ class Studio:
                                                                           "journey"))
         self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False, width=WIDE,
                                            css_classes=["journey-upload"])
-        self.upload_error = _message("upload-error")
-        self.clients = _number("clients", "size", LIVE_SIZE["clients"], width=NARROW)
-        self.years = _number("years", "years", LIVE_SIZE["years"], width=NARROW)
+        self.upload_error = message("upload-error")
+        self.clients = number_input("clients", "size", LIVE_SIZE["clients"], width=NARROW)
+        self.years = number_input("years", "years", LIVE_SIZE["years"], width=NARROW)
         self.replications = pn.widgets.IntInput(
             label="pairs", value=LIVE_SIZE["replications"], start=2, end=100, width=NARROW,
             description="paired replications of A and B on common random numbers; more "
@@ -241,12 +159,12 @@ class Studio:
                              for x in "AB"))]
             for lever in (*CHOICES, *NUMBERS):
                 section = FirmConfig
-                a = (_choice("", lever, list(CHOICES[lever]), preset_levers()[firm][lever],
+                a = (choice_input("", lever, list(CHOICES[lever]), preset_levers()[firm][lever],
                              section) if lever in CHOICES
-                     else _number("", lever, None, width=NARROW))
-                b = (_choice("", lever, {AS_IN_A: AS_IN_A, **{o: o for o in CHOICES[lever]}},
+                     else number_input("", lever, None, width=NARROW))
+                b = (choice_input("", lever, {AS_IN_A: AS_IN_A, **{o: o for o in CHOICES[lever]}},
                              AS_IN_A, section) if lever in CHOICES
-                     else _number("", lever, None, width=NARROW))
+                     else number_input("", lever, None, width=NARROW))
                 for scenario, w in (("a", a), ("b", b)):
                     self.levers[scenario, firm, lever] = w
                     w.css_classes = [f"lever-{scenario}-{firm}-{lever}"]
@@ -261,8 +179,8 @@ class Studio:
             disabled=True, sizing_mode="stretch_width", height=78)
         self.copy = pn.widgets.Button(label="Copy command", width=130)
         self.copy.js_on_click(args={"command": self.command}, code=COPY)
-        self.error = _message("error")
-        self.link_error = _message("link-error")
+        self.error = message("error")
+        self.link_error = message("link-error")
         self.address = pn.widgets.TextInput(visible=False)
         self.address.jscallback(value=ADDRESS)
         self.run = pn.widgets.Button(label="Run", color="primary", css_classes=["run"],
@@ -340,8 +258,8 @@ class Studio:
                                         end=lever_bounds("start_month").high + 1,
                                         width=NARROW, description="the first month it acts; "
                                         "month 1 is the first month of the run"),
-            "months": _number("months", "months", EventConfig.months, width=NARROW),
-            "size": _number("order value ×", "order_value_factor",
+            "months": number_input("months", "months", EventConfig.months, width=NARROW),
+            "size": number_input("order value ×", "order_value_factor",
                             EventConfig.order_value_factor, width=NARROW),
             "firm": pn.widgets.Select(label="workshop at", options={"every firm": EVERY_FIRM,
                                       **{self.names[f]: f for f in self.firms}},
@@ -393,34 +311,16 @@ class Studio:
             if key.startswith(("segment.", "b.segment.")) and len(key) <= MAX_LINK_VALUE:
                 later[key] = values
             else:
-                self._use(linked, key, values, problems)
+                use_link_value(linked, key, values, problems)
         self._segments()
         linked = self.linked()
         for key, values in later.items():
-            self._use(linked, key, values, problems)
+            use_link_value(linked, key, values, problems)
         if problems:
             more = len(problems) - MAX_LINK_PROBLEMS
             shown = problems[:MAX_LINK_PROBLEMS] + ([f"and {more:,} more"] if more > 0 else [])
             self.link_error.text = ("Part of this link was not used; the page keeps its "
                                       "own settings there:\n" + "\n".join(shown))
-
-    @staticmethod
-    def _use(linked: dict, key: str, values: list[bytes], problems: list[str]) -> None:
-        """Set the widget *key* of *linked* to a link's value if it takes it; else say why."""
-        if len(key) > MAX_LINK_VALUE:
-            problems.append(f"the link's key {key[:20]!r}... must be at most "
-                            f"{MAX_LINK_VALUE} characters; got {len(key):,}")
-        elif key not in linked:
-            problems.append(f"the link's {key!r} is not a setting of this page")
-        elif any(len(value) > MAX_LINK_VALUE for value in values):
-            problems.append(f"the link's {key} must be at most {MAX_LINK_VALUE} "
-                            f"characters; got {max(len(v) for v in values):,}")
-        else:
-            text = values[-1].decode("utf-8", errors="replace")
-            try:
-                linked[key].value = _checked(linked[key], text)
-            except ValueError as error:
-                problems.append(f"the link's {key} {error}")
 
     def link(self) -> str:
         """The query of the link that opens this what-if: the setting, what A and B set,
@@ -482,7 +382,7 @@ class Studio:
                 if lever in FITTED:
                     fitted.append(self._fitted_row(name, lever, value))
                     continue
-                w = _number(f"{name}: {lever.replace('_', ' ')}", lever, value)
+                w = number_input(f"{name}: {lever.replace('_', ' ')}", lever, value)
                 w.param.watch(lambda _: self._describe(), "value")
                 self.segment_levers[name, lever] = w
                 widgets.append(w)
@@ -507,11 +407,11 @@ class Studio:
                     tooltip=FITTED[lever].meaning).pane]
         notes = []
         for scenario, start in (("a", value), ("b", None)):
-            w = _fitted(lever, start)
+            w = fitted_input(lever, start)
             w.css_classes = [f"segment-{scenario}-{name}-{lever}"]
             w.param.watch(lambda _: self._describe(), "value")
             (self.segment_levers if scenario == "a" else self.segment_levers_b)[name, lever] = w
-            note = self.segment_notes[scenario, name, lever] = _message(
+            note = self.segment_notes[scenario, name, lever] = message(
                 f"segment-error-{scenario}-{name}-{lever}")
             row.append(w)
             notes.append(note.pane)
@@ -531,7 +431,7 @@ class Studio:
 
     def _use_market(self, market: str) -> None:
         """A market fitted on this page is scenario A's (and B's, which starts as A)."""
-        self.market.options = _market_options()
+        self.market.options = market_options()
         self.market.value = market
 
     def _use_journey(self, journey: str) -> None:
@@ -659,7 +559,7 @@ class Studio:
         if self._ahead is None or self._ahead[0] != key:
             if self._ahead is not None:
                 self._ahead[1].cancel()
-            self._ahead = key, _COMPOSER.submit(what_if.configs, config_dir() / "journey")
+            self._ahead = key, COMPOSER.submit(what_if.configs, config_dir() / "journey")
         return self._ahead[1]
 
     async def _on_run(self, _event) -> None:
@@ -784,68 +684,3 @@ class Studio:
         if self._report_page is None:
             return io.BytesIO(b"")
         return io.BytesIO(render(self._report_page()).encode("utf-8"))
-
-
-def _market_options() -> dict[str, str]:
-    """The market menu: the shipped presets, then the markets fitted in the studio's folder
-    (newest first), each by its name and its file."""
-    options = dict(market_names())
-    for market in fitted_markets():
-        try:
-            label = market_label(market)
-        except ConfigError:  # a file changed by hand that no longer loads: not offered
-            continue
-        options[f"{label[:1].upper()}{label[1:]} (fitted here, {Path(market).stem[7:13]})"] = (
-            market)
-    return options
-
-
-def page() -> pn.viewable.Viewable:
-    """A fresh page for one browser session, opened at its link's what-if."""
-    return Studio(pn.state.session_args, _MAX_UPLOAD_MB).view
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``cxsim-studio``: serve the page on 127.0.0.1 and print its URL."""
-    parser = Parser(prog=PROG, description="The what-if page in the browser, on this machine.")
-    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    parser.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD_MB, metavar="MB",
-                        help="the largest transaction or event log the page takes, in MB "
-                        f"(default {MAX_UPLOAD_MB:g})")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if not 0 <= args.port <= 65535:
-        fail(PROG, f"--port: must be in [0, 65535], got {args.port}")
-    if not (math.isfinite(args.max_upload_mb) and 0 < args.max_upload_mb <= 100_000):
-        fail(PROG, f"--max-upload-mb: must be in (0, 100,000], got {args.max_upload_mb:g}")
-    global _MAX_UPLOAD_MB
-    _MAX_UPLOAD_MB = args.max_upload_mb
-    port = args.port or _free_port()
-    pn.extension("filedropper", notifications=False)
-    shared_workers()  # warm before the first Run: each worker pays cxsim's import once
-    _COMPOSER.submit(read_presets)  # and the menus, before the first page
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as on Ctrl+C: workers too
-    print(f"cxsim studio: http://127.0.0.1:{port}/ (Ctrl+C stops it)", flush=True)
-    try:
-        pn.serve({"/": page}, address="127.0.0.1", port=port, show=False,
-                 websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"],
-                 title="cxsim studio", verbose=False,
-                 location=False,  # the page reads and writes its link itself (Studio._open)
-                 # a closed tab's session, and its run, end within about 17 s; a shorter
-                 # lifetime ended new sessions before a loaded browser connected to them
-                 check_unused_sessions_milliseconds=2000,
-                 unused_session_lifetime_milliseconds=15_000)
-    except OSError as error:
-        fail(PROG, f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}")
-    finally:
-        if _WORKERS is not None:
-            _WORKERS.close()
-
-
-if __name__ == "__main__":
-    main()

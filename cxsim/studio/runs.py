@@ -152,3 +152,22 @@ class Workers:
         """Kill the workers for good; every run waiting on them returns."""
         self._closed.set()
         self._stop()
+
+
+_SHARED: Workers | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_workers() -> Workers:
+    """The server's worker processes, shared by its pages (started with the server)."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = Workers(2)
+        return _SHARED
+
+
+def close_shared() -> None:
+    """Stop the server's workers, if it started them."""
+    if _SHARED is not None:
+        _SHARED.close()

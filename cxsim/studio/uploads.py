@@ -28,8 +28,8 @@ from cxsim.report.discovery import OUTCOME_WORDS, check_sentences, duration
 from cxsim.report.page import chart_from_figure
 from cxsim.studio import logs
 from cxsim.studio.runs import Workers
-from cxsim.studio.text import Text, message
 from cxsim.studio.what_if import save_journey
+from cxsim.studio.widgets import Text, message
 
 __all__ = ["EventLogPanel", "TransactionLogPanel"]
 

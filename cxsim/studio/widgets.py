@@ -1,0 +1,145 @@
+"""The studio page's pieces: text shown as text whatever it holds, and the inputs of a
+lever (its declared bounds and meaning from the config), with the check a link's value
+passes before a widget takes it."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import panel as pn
+
+from cxsim.config import (
+    EventConfig,
+    FirmConfig,
+    MarketConfig,
+    SegmentConfig,
+    SimConfig,
+    describe,
+)
+from cxsim.studio.what_if import lever_bounds
+
+__all__ = ["LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "WIDE", "Text", "checked",
+           "choice_input", "fitted_input", "message", "number_input", "number_text", "section_of",
+           "use_link_value"]
+
+MAX_LINK_VALUE = 100
+"""Characters a link's key or value may have (the page writes at most about 30); a longer
+one is refused before it is parsed."""
+LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
+SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
+
+
+def section_of(lever: str) -> type:
+    """The config section that declares *lever* (its meaning and bounds)."""
+    return next(s for s in SECTIONS if lever in {f for f in s.__dataclass_fields__})
+
+
+def number_input(name: str, lever: str, value: float | None, placeholder: str = "",
+                 width: int = WIDE):
+    """A number input within the lever's declared bounds, its meaning as a tooltip."""
+    bounds = lever_bounds(lever)
+    kind = pn.widgets.IntInput if bounds.integer else pn.widgets.FloatInput
+    return kind(label=name, value=value, start=bounds.low, end=bounds.high,
+                placeholder=placeholder, width=width,
+                description=describe(section_of(lever), lever) if name else None)
+
+
+def fitted_input(lever: str, value: float | None):
+    """A number input for a :data:`FITTED` lever, by its row's name; the values it may
+    take are the config's own (a refused one shows the config's message beside it)."""
+    return pn.widgets.FloatInput(value=value, start=0.0,
+                                 end=1.0 if lever == "repeat_dropout" else None,
+                                 format="0.000" if lever == "repeat_dropout" else "0.00",
+                                 width=NARROW)
+
+
+def choice_input(name: str, lever: str, options, value, section: type):
+    """A menu of a lever's options, its meaning as a tooltip where it has a name."""
+    return pn.widgets.Select(label=name, options=options, value=value, width=NARROW if not name
+                             else WIDE, description=describe(section, lever) if name else None)
+
+
+def number_text(x: float) -> str:
+    """A number as a message quotes it: a whole one with thousands separators."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def checked(widget, text: str):
+    """*text* as a value of *widget*: one of its options, or a number within its bounds.
+
+    Raises
+    ------
+    ValueError
+        Saying what the widget takes, with the value found.
+    """
+    if isinstance(widget, pn.widgets.Select):
+        options = list(widget.options.values() if isinstance(widget.options, dict)
+                       else widget.options)
+        if text in options:
+            return text
+        raise ValueError(f"must be one of {', '.join(options)}; got {text!r}")
+    whole = isinstance(widget, pn.widgets.IntInput)
+    kind = "a whole number" if whole else "a number"
+    end = math.inf if widget.end is None else widget.end
+    bounds = (f"in [{number_text(widget.start)}, {number_text(end)}]" if end < math.inf
+              else f"at least {number_text(widget.start)}")
+    try:
+        if whole and not re.fullmatch(r"[+-]?\d+", text):
+            raise ValueError
+        value = int(text) if whole else float(text)
+    except ValueError:
+        raise ValueError(f"must be {kind} {bounds}; got {text!r}") from None
+    if not (math.isfinite(value) and widget.start <= value <= end):
+        raise ValueError(f"must be {kind} {bounds}; got {text}")
+    return value
+
+
+def use_link_value(linked: dict, key: str, values: list[bytes], problems: list[str]) -> None:
+    """Set the widget *key* of *linked* to a link's value if it takes it; else say why."""
+    if len(key) > MAX_LINK_VALUE:
+        problems.append(f"the link's key {key[:20]!r}... must be at most "
+                        f"{MAX_LINK_VALUE} characters; got {len(key):,}")
+    elif key not in linked:
+        problems.append(f"the link's {key!r} is not a setting of this page")
+    elif any(len(value) > MAX_LINK_VALUE for value in values):
+        problems.append(f"the link's {key} must be at most {MAX_LINK_VALUE} "
+                        f"characters; got {max(len(v) for v in values):,}")
+    else:
+        text = values[-1].decode("utf-8", errors="replace")
+        try:
+            linked[key].value = checked(linked[key], text)
+        except ValueError as error:
+            problems.append(f"the link's {key} {error}")
+
+
+class Text:
+    """Text on the page, shown as text whatever it holds (a name, a link's value, an error
+    quoting either). Panel's Str and Markdown panes hand what they hold to the browser as
+    HTML, where a link's value ran as script; this escapes it first. Hidden while empty."""
+
+    def __init__(self, css: str, text: str = "", styles: dict[str, str] | None = None,
+                 tooltip: str = "") -> None:
+        self.pane = pn.pane.HTML("", css_classes=[css],
+                                 styles={"white-space": "pre-wrap", **(styles or {})})
+        self.tooltip = tooltip
+        self.text = text
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
+        shown = html.escape(value)
+        if self.tooltip:
+            shown = f'<span title="{html.escape(self.tooltip)}">{shown}</span>'
+        self.pane.object = shown
+        self.pane.visible = bool(value)
+
+
+def message(css: str) -> Text:
+    """A one-line error shown beside its input."""
+    return Text(css, styles={"color": "#b00020"})
