@@ -72,6 +72,36 @@ def test_scenario_a_is_edited_too_and_b_starts_as_a():
     assert set(a.events) == {"a_workshop"} and not b.events
 
 
+def test_who_answers_a_survey_is_a_lever_apart_from_who_is_asked():
+    """B: everyone answers the sales-focused firm's survey, which asks its buyers; A leaves
+    the answers to its survey. The config B runs has the rates everyone answers with, A the
+    transactional preset's; the report says it in words; a link carries it both ways."""
+    from cxsim.studio.page import AS_ITS_SURVEY, Studio
+    from cxsim.studio.what_if import ANSWERS
+
+    survey = {"sales_first": {"survey": "transactional"}}
+    what_if = WhatIf(TINY, {"sales_first": {"response": "everyone"}}, a=survey)
+    assert what_if.b_overrides() == [
+        "firms.sales_first.response={detractor:1.0,passive:1.0,promoter:1.0}"]
+    a, b = what_if.configs()
+    assert a.firms["sales_first"].asks == b.firms["sales_first"].asks == "transactional"
+    assert a.firms["sales_first"].response == ANSWERS["the pleased more"]  # the preset's
+    assert b.firms["sales_first"].response == ANSWERS["everyone"]
+    assert what_if.words() == {what_if.b_overrides()[0]:
+                               "the sales-focused firm's survey answered by: everyone"}
+    studio = Studio(_query("clients=300&years=1&n=3&a.sales_first.survey=transactional"
+                           "&b.sales_first.response=everyone"))
+    assert studio.link_error.text == "" and studio.what_if() == what_if
+    a_answers = studio.levers["a", "sales_first", "response"]
+    assert a_answers.value == AS_ITS_SURVEY
+    assert list(a_answers.options)[0] == f"{AS_ITS_SURVEY}: the pleased more"
+    assert "b.sales_first.response=everyone" in studio.link()
+    a_answers.value = "everyone"  # in A, the preset's own answers, set explicitly, are kept
+    assert studio.what_if().a == {"sales_first": {"survey": "transactional",
+                                                  "response": "everyone"}}
+    assert "a.sales_first.response=everyone" in studio.link()
+
+
 CDNOW = Setting(market="cdnow", clients=300, years=1.0, replications=3)
 
 

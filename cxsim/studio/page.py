@@ -85,6 +85,7 @@ from cxsim.studio.widgets import (
 __all__ = ["COMPOSER", "Studio"]
 
 AS_IN_A = "as in A"
+AS_ITS_SURVEY = "as its survey"  # who answers, in A: as the firm's survey preset says
 PRESET_JOURNEY = "the preset's"
 NO_EVENT = "none"
 EVERY_FIRM = "every firm"
@@ -159,11 +160,17 @@ class Studio:
                              for x in "AB"))]
             for lever in (*CHOICES, *NUMBERS):
                 section = FirmConfig
-                a = (choice_input("", lever, list(CHOICES[lever]), preset_levers()[firm][lever],
-                             section) if lever in CHOICES
-                     else number_input("", lever, None, width=NARROW))
+                if lever == "response":  # set by the survey unless set here
+                    a = choice_input("", lever, {AS_ITS_SURVEY: AS_ITS_SURVEY,
+                                                 **{o: o for o in CHOICES[lever]}},
+                                     AS_ITS_SURVEY, section)
+                elif lever in CHOICES:
+                    a = choice_input("", lever, list(CHOICES[lever]),
+                                     preset_levers()[firm][lever], section)
+                else:
+                    a = number_input("", lever, None, width=NARROW)
                 b = (choice_input("", lever, {AS_IN_A: AS_IN_A, **{o: o for o in CHOICES[lever]}},
-                             AS_IN_A, section) if lever in CHOICES
+                                  AS_IN_A, section) if lever in CHOICES
                      else number_input("", lever, None, width=NARROW))
                 for scenario, w in (("a", a), ("b", b)):
                     self.levers[scenario, firm, lever] = w
@@ -330,9 +337,9 @@ class Studio:
         query = {}
         for key, w in self.linked().items():
             parts = key.split(".")
-            if w.value is None or w.value == AS_IN_A or (
-                    parts[0] == "a" and len(parts) == 3 and w.value == defaults[parts[1]].get(
-                        parts[2], object())) or (
+            if w.value is None or w.value in (AS_IN_A, AS_ITS_SURVEY) or (
+                    parts[0] == "a" and len(parts) == 3 and parts[2] != "response"
+                    and w.value == defaults[parts[1]].get(parts[2], object())) or (
                     parts[0] == "segment" and w.value == preset.get(parts[1], {}).get(
                         parts[2], object())):
                 continue
@@ -356,16 +363,19 @@ class Studio:
         B's "as in A" says what A is (e.g. "as in A: sales_focused")."""
         firms_only = dataclasses.replace(what_if, setting=dataclasses.replace(
             what_if.setting, segments={}))  # a segment's value, even a refused one, sets none
-        resolved = levers_of(tuple(firms_only.common_overrides() + firms_only.a_overrides()))
+        overrides = firms_only.common_overrides() + firms_only.a_overrides()
+        resolved = levers_of(tuple(overrides))
+        survey_says = levers_of(tuple(o for o in overrides if ".response=" not in o))
         for (scenario, firm, lever), w in self.levers.items():
             value = resolved[firm][lever]
             shown = f"{value:g}" if isinstance(value, float) else str(value)
             if lever in CHOICES:
-                if scenario == "b":
-                    options = {f"{AS_IN_A}: {shown}": AS_IN_A,
-                               **{o: o for o in CHOICES[lever]}}
-                    if options != w.options:
-                        w.options = options
+                first = ({f"{AS_IN_A}: {shown}": AS_IN_A} if scenario == "b" else
+                         {f"{AS_ITS_SURVEY}: {survey_says[firm][lever]}": AS_ITS_SURVEY}
+                         if lever == "response" else None)
+                options = None if first is None else {**first, **{o: o for o in CHOICES[lever]}}
+                if options is not None and options != w.options:
+                    w.options = options
             elif scenario == "a":
                 w.placeholder = f"preset: {shown}"
             else:
@@ -453,8 +463,8 @@ class Studio:
         changes: dict[str, dict[str, dict[str, object]]] = {"a": {}, "b": {}}
         for (scenario, firm, lever), w in self.levers.items():
             value = w.value
-            if value is None or value == AS_IN_A or (scenario == "a" and
-                                                     value == defaults[firm].get(lever)):
+            if value is None or value in (AS_IN_A, AS_ITS_SURVEY) or (
+                    scenario == "a" and lever != "response" and value == defaults[firm].get(lever)):
                 continue
             changes[scenario].setdefault(firm, {})[lever] = (float(value) if lever in NUMBERS
                                                              else value)

@@ -45,18 +45,29 @@ from cxsim.report.comparison import compare_command
 from cxsim.rules import check_spread
 from cxsim.validate import validate
 
-__all__ = ["CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "OUT", "SEGMENT_LEVERS",
-           "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names", "firms",
-           "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of",
+__all__ = ["ANSWERS", "CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "OUT",
+           "SEGMENT_LEVERS", "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names",
+           "firms", "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of",
            "market_currency", "market_label", "market_names", "preset_levers", "read_presets",
            "save_journey", "segments", "stop_within"]
 
+ANSWERS = {
+    "everyone": {"detractor": 1.0, "passive": 1.0, "promoter": 1.0},  # survey/finished_walks
+    "a third, alike": {"detractor": 0.3, "passive": 0.3, "promoter": 0.3},  # survey/market
+    "the pleased more": {"detractor": 0.1, "passive": 0.2, "promoter": 0.3},  # transactional
+}
+"""Who answers a firm's survey, by name: the chance an asked client answers, by what it would
+say (``FirmConfig.response``), as the survey presets set it. Apart from who is asked (the
+survey), it says how much of a firm's view of itself is who bothers to answer."""
+CUSTOM_ANSWERS = "as configured"
+"""What the page shows for a ``response`` none of :data:`ANSWERS` is (not a choice)."""
 CHOICES = {
     "strategy": tuple(group_options("strategy")),
     "funding": tuple(group_options("funding")),
     "org": tuple(group_options("org")),
     "incentive": tuple(INCENTIVES),
     "survey": tuple(group_options("survey")),
+    "response": tuple(ANSWERS),
 }
 """A firm's levers chosen by name in scenarios A and B, with their options."""
 NUMBERS = ("budget_share", "listening", "execution", "price_level")
@@ -197,7 +208,8 @@ class Setting:
 LEVER_WORDS = {"strategy": "strategy", "funding": "funding", "org": "org chart",
                "incentive": "front line paid on", "budget_share": "budget, share of revenue",
                "listening": "listening", "execution": "execution",
-               "price_level": "price level", "survey": "how it measures its NPS"}
+               "price_level": "price level", "survey": "how it measures its NPS",
+               "response": "who answers its survey"}
 """A firm's levers as the page names them (their meanings: the config's declarations)."""
 
 
@@ -222,8 +234,15 @@ def firm_names() -> dict[str, str]:
 def levers_of(overrides: tuple[str, ...]) -> dict[str, dict[str, object]]:
     """Each firm's levers of :data:`CHOICES` and :data:`NUMBERS` as the presets resolve
     them under *overrides* (a page asks at every change: cached; do not modify)."""
-    return {name: {lever: getattr(firm, lever) for lever in (*CHOICES, *NUMBERS)}
+    return {name: {lever: _answers_name(firm.response) if lever == "response"
+                   else getattr(firm, lever) for lever in (*CHOICES, *NUMBERS)}
             for name, firm in _scenario(overrides).firms.items()}
+
+
+def _answers_name(response: dict[str, float] | None) -> str:
+    """The name in :data:`ANSWERS` of a firm's ``response``."""
+    return next((name for name, rates in ANSWERS.items() if rates == response),
+                CUSTOM_ANSWERS)
 
 
 @functools.cache
@@ -381,6 +400,8 @@ def _firm_overrides(changes: dict[str, dict[str, object]], skip=frozenset()) -> 
         for lever, value in levers.items():
             if (firm, lever) not in skip:
                 text = f"{value:g}" if isinstance(value, float) else str(value)
+                if lever == "response":
+                    text = "{" + ",".join(f"{k}:{v!r}" for k, v in ANSWERS[value].items()) + "}"
                 out.append(f"firms.{firm}.{lever}={text}")
     return out
 
@@ -425,9 +446,15 @@ class WhatIf:
         return out + (self.a_event.overrides("a") if self.a_event else [])
 
     def words(self) -> dict[str, str]:
-        """The segments' levers of A and B as the page names them, by override (what
-        :func:`cxsim.report.comparison.in_words` cannot say: it knows no fitted lever)."""
-        return {**self.setting.segment_words(self.setting.segments),
+        """The segments' levers and who answers a firm's survey, in A and B, as the page
+        names them, by override (what :func:`cxsim.report.comparison.in_words` cannot say: it
+        knows no fitted lever, and a survey's response is a mapping)."""
+        names = firm_names()
+        answers = {override: f"{names.get(firm, firm)}'s survey answered by: {levers['response']}"
+                   for changes in (self.a, self.changes) for firm, levers in changes.items()
+                   if "response" in levers
+                   for override in _firm_overrides({firm: {"response": levers["response"]}})}
+        return {**answers, **self.setting.segment_words(self.setting.segments),
                 **self.setting.segment_words(self.segments)}
 
     def b_overrides(self) -> list[str]:
