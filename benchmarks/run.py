@@ -216,6 +216,14 @@ and quarterly management) since commit c1553d5; rows before it ran one firm.
    the **first answer** with a 95% interval (two pairs) and to **all pairs**, median
    (each press). The workers start with the server, so the first press finds them warm.
    Targets (studio issue): first answer within 5 s, 10 pairs within 20 s, on 2 cores.
+   **10b. Uploading a log in the studio** (`make bench-studio` too): a fresh page of a
+   server started in an empty folder, {REPEATS} times: seconds from dropping CDNOW's
+   transaction log (the sample of `tests/validation/cdnow.py`, as CSV) to its columns and
+   dates shown and to the fitted market (Fit pressed at once: the fit and its check's 20
+   runs), and from dropping BPIC 2012 whole (`{DISCOVERY_LOG.relative_to(ROOT)}`) to the
+   log shown, to the discovered journey (Discover pressed at once) and to its check;
+   medians, then each run. Targets (issue 29): the fitted market under 10 s, the journey
+   under 20 s.
 11. **Calibrating to a transaction log**: `cxsim-calibrate -n 0` (the fits, the
    per-customer table, the preset and the report without the simulated check) on a
    synthetic Parquet log of {CALIBRATION_CUSTOMERS:,} customers buying as the BG/NBD says
@@ -285,6 +293,10 @@ TABLES = {
     "studio": ("## 10. The studio page", [
         "date (UTC)", "commit", "machine", "clients", "years", "pairs", "server up (s)",
         "first answer (s)", "all pairs (s)"]),
+    "uploads": ("## 10b. Uploading a log in the studio", [
+        "date (UTC)", "commit", "machine", "CDNOW: columns shown (s)",
+        "CDNOW: fitted market (s)", "BPIC 2012: log shown (s)", "BPIC 2012: journey (s)",
+        "BPIC 2012: checked (s)"]),
     "calibration": ("## 11. Calibrating to a transaction log", [
         "date (UTC)", "commit", "machine", "customers", "transactions", "read (s)",
         "fits + table (s)", "whole command (s)", "BG/NBD r, α, a, b: fitted (true)"]),
@@ -295,7 +307,7 @@ TABLES = {
         "date (UTC)", "commit", "machine", "command", "events", "runs (s)", "best (s)",
         "target (s)"]),
 }
-BROWSER_TABLES = ("studio",)
+BROWSER_TABLES = ("studio", "uploads")
 """Measured only when asked for (``make bench-studio``): they need Chromium."""
 
 
@@ -824,12 +836,26 @@ def child_studio() -> dict:
     return studio(REPEATS)
 
 
-def studio_row(m: dict) -> list[str]:
-    def runs(values: list[float]) -> str:
-        return f"{statistics.median(values):.1f} ({', '.join(f'{v:.1f}' for v in values)})"
+def _runs(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} ({', '.join(f'{v:.1f}' for v in values)})"
 
+
+def studio_row(m: dict) -> list[str]:
     return [f"{m['clients']:,}", f"{m['years']:g}", str(m["pairs"]), f"{m['serve_s']:.1f}",
-            runs(m["first_s"]), runs(m["done_s"])]
+            _runs(m["first_s"]), _runs(m["done_s"])]
+
+
+def child_uploads() -> dict:
+    """Logs dropped into the studio page in Chromium (``benchmarks/studio.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from studio import measure_uploads
+
+    return measure_uploads(REPEATS)
+
+
+def uploads_row(m: dict) -> list[str]:
+    return [_runs(m[k]) for k in ("cdnow_columns", "cdnow_fitted", "bpic_columns",
+                                  "bpic_journey", "bpic_checked")]
 
 
 def _child(kind: str, rest: list[str]) -> dict:
@@ -846,6 +872,7 @@ def _child(kind: str, rest: list[str]) -> dict:
             "small": lambda: child_small(int(rest[0])),
             "network": lambda: child_network(*rest),
             "studio": child_studio,
+            "uploads": child_uploads,
             "calibration": child_calibration,
             "industry": child_industry,
             "discovery": child_discovery}[kind]()
@@ -1039,6 +1066,10 @@ def measure(name: str, key: list[str]) -> list[list[str]]:
     if name == "studio":
         print(f"the studio page in Chromium, Run pressed {REPEATS} times:", file=sys.stderr)
         return [key + studio_row(_spawn("studio"))]
+    if name == "uploads":
+        print(f"logs dropped into the studio page in Chromium, {REPEATS} times:",
+              file=sys.stderr)
+        return [key + uploads_row(_spawn("uploads"))]
     raise ValueError(name)
 
 

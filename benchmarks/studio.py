@@ -1,4 +1,5 @@
-"""The studio page timed as a user meets it: press Run in a real browser, wait for the answer.
+"""The studio page timed as a user meets it: press Run in a real browser, wait for the answer;
+drop a log into it, wait for the fitted market or the discovered journey.
 
 ``make bench-studio`` (``benchmarks/run.py --only studio``) calls :func:`measure` in a
 fresh process: it starts ``cxsim-studio`` on a free port, opens the page in headless
@@ -29,11 +30,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def _serve() -> tuple[subprocess.Popen, str, float]:
+def _serve(folder: Path | None = None) -> tuple[subprocess.Popen, str, float]:
     started = time.perf_counter()
     server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              start_new_session=True)
+                              start_new_session=True, cwd=folder)
     url = re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline()).group(0)
     port = int(url.rsplit(":", 1)[1].strip("/"))
     while True:
@@ -84,3 +85,73 @@ def measure(repeats: int) -> dict:
     return {"clients": LIVE_SIZE["clients"], "years": LIVE_SIZE["years"], "pairs": n,
             "serve_s": serving, "first_s": first, "done_s": done,
             "first_median": statistics.median(first), "done_median": statistics.median(done)}
+
+
+CUSTOMERS = "Your customers: fit the market to your transaction log"
+JOURNEY = "Your journey: discover it from your event log"
+BPIC = Path(__file__).resolve().parent.parent / "data" / "eventlogs" / "BPI_Challenge_2012.xes.gz"
+
+
+def _drop(page, card: str, name: str, data: bytes) -> float:
+    """Open *card* and drop the file *name* holding *data*; the time it was dropped."""
+    kind = "log" if card == CUSTOMERS else "events"
+    if not page.locator(f".{kind}-drop").is_visible():
+        page.get_by_text(card).click()
+    started = time.perf_counter()
+    page.locator(f".{kind}-drop input[type=file]").set_input_files(
+        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
+    return started
+
+
+def measure_uploads(repeats: int) -> dict:
+    """Seconds from dropping a log into the page to what it makes of it, each of *repeats*
+    times in a fresh page (the server, in a folder of its own, keeps what it fits):
+    CDNOW's transaction log to the fitted market (the fit and its check's 20 runs), and
+    BPIC 2012 to the discovered journey, then to its check."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.validation.cdnow import cdnow_log
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("bench-studio needs Chromium (apt-get install chromium)")
+    cdnow = cdnow_log().to_csv(index=False).encode()
+    bpic = BPIC.read_bytes()
+    out: dict[str, list[float]] = {"cdnow_columns": [], "cdnow_fitted": [], "bpic_columns": [],
+                                   "bpic_journey": [], "bpic_checked": []}
+    with tempfile.TemporaryDirectory() as folder:
+        server, url, _ = _serve(Path(folder))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+                for _ in range(repeats):
+                    page = browser.new_page(viewport={"width": 1280, "height": 800})
+                    page.goto(url, timeout=120_000)
+                    page.get_by_text("Set a what-if and press Run.").wait_for(timeout=60_000)
+                    start = _drop(page, CUSTOMERS, "cdnow.csv", cdnow)
+                    page.get_by_text(re.compile("purchases from 1997-01-01")).wait_for(
+                        timeout=60_000)
+                    out["cdnow_columns"].append(time.perf_counter() - start)
+                    page.get_by_role("button", name="Fit", exact=True).click()
+                    page.get_by_text(re.compile("Fitted: scenario A's market is now")).wait_for(
+                        timeout=120_000)
+                    out["cdnow_fitted"].append(time.perf_counter() - start)
+                    start = _drop(page, JOURNEY, BPIC.name, bpic)
+                    page.get_by_text(re.compile(r"13,087 cases")).wait_for(timeout=120_000)
+                    out["bpic_columns"].append(time.perf_counter() - start)
+                    page.get_by_role("button", name="Discover", exact=True).click()
+                    page.get_by_text(re.compile("^Checking: the journey walks")).wait_for(
+                        timeout=120_000)
+                    out["bpic_journey"].append(time.perf_counter() - start)
+                    page.get_by_text("Discovered and checked: every firm walks this journey."
+                                     ).wait_for(timeout=300_000)
+                    out["bpic_checked"].append(time.perf_counter() - start)
+                    page.close()
+                browser.close()
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    return out
