@@ -69,6 +69,7 @@ from cxsim.studio.what_if import (
     stopping,
 )
 from cxsim.studio.widgets import (
+    ADDRESS,
     LABEL,
     LEFT,
     MAX_LINK_VALUE,
@@ -76,6 +77,7 @@ from cxsim.studio.widgets import (
     WIDE,
     Text,
     choice_input,
+    copy_button,
     fitted_input,
     message,
     number_input,
@@ -90,16 +92,6 @@ NO_EVENT = "none"
 EVERY_FIRM = "every firm"
 MAX_LINK_PROBLEMS = 3
 """Problems of a link listed by name; the rest are counted."""
-ADDRESS = """
-const query = source.value;
-window.history.replaceState(null, "", query ? "?" + query : window.location.pathname);
-"""
-COPY = """
-const text = command.value;
-if (navigator.clipboard && window.isSecureContext) {
-  navigator.clipboard.writeText(text).catch(() => {});
-}
-"""
 COMPOSER = ThreadPoolExecutor(1, thread_name_prefix="compose")
 """Where every page composes its what-if ahead of Run, one at a time."""
 
@@ -177,8 +169,7 @@ class Studio:
         self.command = pn.widgets.TextAreaInput(
             label="the command that reproduces it (writes to a new temporary folder)",
             disabled=True, sizing_mode="stretch_width", height=78)
-        self.copy = pn.widgets.Button(label="Copy command", width=130)
-        self.copy.js_on_click(args={"command": self.command}, code=COPY)
+        self.copy = copy_button(self.command)
         self.error = message("error")
         self.link_error = message("link-error")
         self.address = pn.widgets.TextInput(visible=False)
@@ -195,7 +186,7 @@ class Studio:
         self.answer = pn.pane.HTML("", css_classes=["answer-pane"], sizing_mode="stretch_width")
         self.download = pn.widgets.FileDownload(callback=self._report, filename="report.html",
                                                 label="Download report", disabled=True,
-                                                width=150)
+                                                width=150, css_classes=["download"])
         self._report_page: Callable[[], Page] | None = None  # built when downloaded
         self._uploaded: str | None = None
         self._ahead: tuple[str, Future] | None = None  # the what-if composed ahead of Run

@@ -20,15 +20,26 @@ from cxsim.config import (
 )
 from cxsim.studio.what_if import lever_bounds
 
-__all__ = ["LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "WIDE", "Text", "checked",
-           "choice_input", "fitted_input", "message", "number_input", "number_text", "section_of",
-           "use_link_value"]
+__all__ = ["ADDRESS", "LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "WIDE", "Text", "checked",
+           "choice_input", "copy_button", "fitted_input", "message", "number_input",
+           "number_text", "section_of", "use_link_value"]
 
 MAX_LINK_VALUE = 100
 """Characters a link's key or value may have (the page writes at most about 30); a longer
 one is refused before it is parsed."""
 LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
 SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
+ADDRESS = """
+const query = source.value;
+window.history.replaceState(null, "", query ? "?" + query : window.location.pathname);
+"""
+"""The address bar set to a hidden input's value (the page's link) without a reload."""
+_COPY = """
+const text = typeof command === "string" ? command : command.value;
+if (navigator.clipboard && window.isSecureContext) {
+  navigator.clipboard.writeText(text).catch(() => {});
+}
+"""
 
 
 def section_of(lever: str) -> type:
@@ -59,6 +70,14 @@ def choice_input(name: str, lever: str, options, value, section: type):
     """A menu of a lever's options, its meaning as a tooltip where it has a name."""
     return pn.widgets.Select(label=name, options=options, value=value, width=NARROW if not name
                              else WIDE, description=describe(section, lever) if name else None)
+
+
+def copy_button(command, label: str = "Copy command", width: int = 130) -> pn.widgets.Button:
+    """A button that copies *command* to the clipboard: a text, or a text widget's value
+    when pressed."""
+    button = pn.widgets.Button(label=label, width=width)
+    button.js_on_click(args={"command": command}, code=_COPY)
+    return button
 
 
 def number_text(x: float) -> str:
