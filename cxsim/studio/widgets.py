@@ -20,8 +20,8 @@ from cxsim.config import (
 )
 from cxsim.studio.what_if import lever_bounds
 
-__all__ = ["ADDRESS", "LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "WIDE", "Text", "checked",
-           "choice_input", "copy_button", "fitted_input", "message", "number_input",
+__all__ = ["ADDRESS", "LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "WIDE", "FloatInput", "Text",
+           "checked", "choice_input", "copy_button", "fitted_input", "message", "number_input",
            "number_text", "section_of", "use_link_value"]
 
 MAX_LINK_VALUE = 100
@@ -42,6 +42,19 @@ if (navigator.clipboard && window.isSecureContext) {
 """
 
 
+class FloatInput(pn.widgets.FloatInput):
+    """Panel's number input, its empty value sent to the browser as empty: Panel sends NaN,
+    which the browser shows as "NaN" once a field that held a number is emptied (a kept
+    what-if reopened sets a lever back to its preset, None)."""
+
+    def _process_param_change(self, params: dict) -> dict:
+        params = super()._process_param_change(params)
+        for key in ("value", "value_throttled"):
+            if isinstance(params.get(key), float) and math.isnan(params[key]):
+                params[key] = None
+        return params
+
+
 def section_of(lever: str) -> type:
     """The config section that declares *lever* (its meaning and bounds)."""
     return next(s for s in SECTIONS if lever in {f for f in s.__dataclass_fields__})
@@ -51,7 +64,7 @@ def number_input(name: str, lever: str, value: float | None, placeholder: str = 
                  width: int = WIDE):
     """A number input within the lever's declared bounds, its meaning as a tooltip."""
     bounds = lever_bounds(lever)
-    kind = pn.widgets.IntInput if bounds.integer else pn.widgets.FloatInput
+    kind = pn.widgets.IntInput if bounds.integer else FloatInput
     return kind(label=name, value=value, start=bounds.low, end=bounds.high,
                 placeholder=placeholder, width=width,
                 description=describe(section_of(lever), lever) if name else None)
@@ -60,7 +73,7 @@ def number_input(name: str, lever: str, value: float | None, placeholder: str = 
 def fitted_input(lever: str, value: float | None):
     """A number input for a :data:`FITTED` lever, by its row's name; the values it may
     take are the config's own (a refused one shows the config's message beside it)."""
-    return pn.widgets.FloatInput(value=value, start=0.0,
+    return FloatInput(value=value, start=0.0,
                                  end=1.0 if lever == "repeat_dropout" else None,
                                  format="0.000" if lever == "repeat_dropout" else "0.00",
                                  width=NARROW)
