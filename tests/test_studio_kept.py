@@ -235,7 +235,7 @@ def test_a_kept_what_if_reopens_the_page_at_its_levers_and_answer(tmp_path, monk
     assert moved.what_if() == what_if and moved.link() == original.link()
     assert moved.answer.object == answer.html()
     assert moved._report().read().decode("utf-8") == report
-    assert moved.status.text.startswith("\u201clean, then a CCO\u201d, kept ")
+    assert moved.status.text.startswith("Opened \u201clean, then a CCO\u201d, kept ")
     assert moved.link_error.text == ""
     stale = _keep(KeptWhatIfs(), "gone", ran, "market=studio-markets/market-0123456789ab.yaml"
                   "&clients=300")
@@ -392,7 +392,8 @@ def test_two_pages_keeping_at_once_keep_both(studio, chromium):
     fresh, _ = open_studio(chromium, url, "")
     for (name, _), numbers in zip(asked, shown):
         _kept_row(fresh, name).locator(".kept-open button").click()
-        fresh.get_by_text(re.compile(f"^\u201c{name}\u201d, kept ")).wait_for(timeout=30_000)
+        fresh.get_by_text(re.compile(f"^Opened \u201c{name}\u201d, kept ")).wait_for(
+            timeout=30_000)
         assert _shown(fresh) == numbers
     for (page, seen), (other, _) in zip(pages, reversed(asked)):
         _kept_row(page, other)  # listed within seconds, read again from the file

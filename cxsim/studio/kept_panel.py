@@ -135,8 +135,9 @@ class KeptPanel:
             filename=f"what-if-{kept.number}.html", width=140, css_classes=["kept-download"])
         return pn.Column(
             pn.Row(Text("kept-title", kept.name, {"font-weight": "bold",
-                                                  "width": f"{WIDTH - 170}px"}).pane,
-                   Text("kept-when", f"kept {kept.when()}", {"color": "#555"}).pane),
+                                                  "width": f"{WIDTH - 230}px"}).pane,
+                   Text("kept-when", f"kept {kept.when()}", {"color": "#555",
+                                                              "width": "170px"}).pane),
             pn.Row(open_, copy, download),
             pn.pane.HTML("<details><summary>its command</summary><code style='font-size: "
                          f"0.8em'>{html.escape(kept.command)}</code></details>",
@@ -179,7 +180,7 @@ class KeptPanel:
         problem = kept_journey(kept.journey) if kept.journey else ""
         query = {key: [v.encode() for v in values] for key, values in
                  urllib.parse.parse_qs(kept.link, keep_blank_values=True).items()}
-        said = (f"\u201c{kept.name}\u201d, kept {kept.when()}: its answer as kept "
+        said = (f"Opened \u201c{kept.name}\u201d, kept {kept.when()}: its answer as kept "
                 f"({answer.pairs} pairs), not run again; Run runs it anew.")
         if problem:
             said += f" Not as it ran: {problem}; the page uses the preset's journey."
