@@ -2,6 +2,8 @@
 
 Rendered from a template with autoescaping, from the same builders as the
 comparison report (``cxsim.report``), so the page says what the report says.
+The answer as shown is data first (:class:`ShownAnswer`): a kept what-if keeps
+that data and the template draws it again, with the same numbers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cxsim.errors import ConfigError
 from cxsim.report import answer, charts, journey_map
 from cxsim.report.comparison import Compared, comparison_sentences, share_change_chart
 from cxsim.report.page import Chart, Page, Tile, table_from_frame
@@ -28,8 +31,8 @@ from cxsim.report.run import (
 from cxsim.simulation.delivery_gap import believe_and_agree, delivery_gap
 from cxsim.simulation.experiment import Comparison, Ensemble
 
-__all__ = ["DIFFERENCES", "GapChapter", "answer_html", "differences", "gap_chapter",
-           "story_html", "trainer_report"]
+__all__ = ["DIFFERENCES", "GapChapter", "ShownAnswer", "answer_html", "differences",
+           "gap_chapter", "shown_answer", "story_html", "trainer_report"]
 
 DIFFERENCES = (("clv_final_year", "CLV now", 1.0, " per client", 0, True),
                ("share_final", "final market share", 100.0, " points", 1, False),
@@ -75,8 +78,88 @@ def _shares(ensemble: Ensemble, days_per_month: float, label: str, title: str) -
     return charts.share_over_time(series, days_per_month, crossing, title)
 
 
-def answer_html(compared: Compared, planned: int, charts: bool = True, maps: bool = False
-                ) -> str:
+_ROW = {"firm": str, "name": str, "metric": str, "shown": str, "diff": float,
+        "ci_low": float, "ci_high": float, "n": int}
+"""A row of the differences as an answer keeps it: its keys and their types."""
+_CHART = {"data_uri": str, "alt": str, "caption": str}
+_ANSWER = {"pairs": int, "planned": int, "verdict": str, "sentences": list, "headline": object,
+           "differences": list, "charts": list}
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    """The answer as the page shows it, as data: the pairs finished (of *planned*), the
+    verdict and the sentences after it, the headline chart (None while it is drawn), the
+    differences per firm and metric (:data:`_ROW`) and the charts below them.
+
+    Plain data (:meth:`data`) is what a kept what-if keeps; :meth:`html` draws it with the
+    page's template, so a kept answer is text the template escapes, never markup."""
+
+    pairs: int
+    planned: int
+    verdict: str
+    sentences: tuple[str, ...]
+    headline: Chart | None
+    differences: tuple[dict, ...]
+    charts: tuple[Chart, ...]
+
+    def html(self) -> str:
+        return _ENVIRONMENT.get_template("answer.html.j2").render(
+            pairs=self.pairs, planned=self.planned, verdict=self.verdict,
+            sentences=self.sentences, headline=self.headline, differences=self.differences,
+            charts=self.charts)
+
+    def data(self) -> dict:
+        """As JSON holds it (floats written exactly: ``json`` writes their repr)."""
+        chart = dataclasses.asdict
+        return {"pairs": self.pairs, "planned": self.planned, "verdict": self.verdict,
+                "sentences": list(self.sentences),
+                "headline": None if self.headline is None else chart(self.headline),
+                "differences": [dict(row) for row in self.differences],
+                "charts": [chart(c) for c in self.charts]}
+
+    @classmethod
+    def from_data(cls, data: object, where: str) -> ShownAnswer:
+        """An answer from :meth:`data`'s form, each field checked (a chart's picture must
+        be a ``data:image/`` URI).
+
+        Raises
+        ------
+        ConfigError
+            Naming *where* and the first field that is not what the page writes.
+        """
+        def fail(what: str) -> ConfigError:
+            return ConfigError(where, f"is not an answer the studio kept ({what})")
+
+        def checked(value: object, kinds: dict[str, type], what: str) -> dict:
+            if not isinstance(value, dict) or set(value) != set(kinds):
+                raise fail(f"{what} must have the fields {', '.join(kinds)}")
+            for key, kind in kinds.items():
+                got = value[key]
+                if isinstance(got, bool) or not (isinstance(got, kind) or (
+                        kind is float and isinstance(got, int))):
+                    raise fail(f"{what}'s {key} must be {kind.__name__}")
+            return value
+
+        def chart(value: object, what: str) -> Chart:
+            value = checked(value, _CHART, what)
+            if not value["data_uri"].startswith("data:image/"):
+                raise fail(f"{what}'s picture must be a data:image/ URI")
+            return Chart(**value)
+
+        data = checked(data, _ANSWER, "the answer")
+        if not all(isinstance(s, str) for s in data["sentences"]):
+            raise fail("its sentences must be text")
+        rows = tuple(checked(row, _ROW, "a difference") for row in data["differences"])
+        return cls(data["pairs"], data["planned"], data["verdict"], tuple(data["sentences"]),
+                   None if data["headline"] is None else chart(data["headline"], "the headline"),
+                   tuple({**row, **{k: float(row[k]) for k in ("diff", "ci_low", "ci_high")}}
+                         for row in rows),
+                   tuple(chart(c, "a chart") for c in data["charts"]))
+
+
+def shown_answer(compared: Compared, planned: int, charts: bool = True, maps: bool = False
+                 ) -> ShownAnswer:
     """The answer block for the pairs finished so far (of *planned*): the verdict, the
     difference chart (B - A share by month), the differences, then the rest.
 
@@ -96,10 +179,18 @@ def answer_html(compared: Compared, planned: int, charts: bool = True, maps: boo
                                               comparison.b.touchpoints, config,
                                               compared.meta["config_b"])
     verdict, *rest = comparison_sentences(compared)
-    return _ENVIRONMENT.get_template("answer.html.j2").render(
-        pairs=comparison.a.n, planned=planned, verdict=verdict, sentences=rest,
-        headline=share_change_chart(compared) if charts else None,
-        differences=differences(comparison, config), charts=shares)
+    rows = tuple({"firm": str(row.firm), "name": str(row.name), "metric": str(row.metric),
+                  "shown": str(row.shown), "diff": float(row.diff),
+                  "ci_low": float(row.ci_low), "ci_high": float(row.ci_high), "n": int(row.n)}
+                 for row in differences(comparison, config).itertuples(index=False))
+    return ShownAnswer(int(comparison.a.n), planned, verdict, tuple(rest),
+                       share_change_chart(compared) if charts else None, rows, tuple(shares))
+
+
+def answer_html(compared: Compared, planned: int, charts: bool = True, maps: bool = False
+                ) -> str:
+    """:func:`shown_answer` drawn."""
+    return shown_answer(compared, planned, charts, maps).html()
 
 
 @dataclass(frozen=True)

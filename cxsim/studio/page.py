@@ -43,7 +43,8 @@ from cxsim.errors import ConfigError
 from cxsim.report.comparison import Compared, comparison_meta, comparison_page, in_words
 from cxsim.report.page import Page, render
 from cxsim.simulation.experiment import Ensemble, compare_stream, stream
-from cxsim.studio.answer import answer_html, gap_chapter, story_html, trainer_report
+from cxsim.studio.answer import answer_html, gap_chapter, shown_answer, story_html, trainer_report
+from cxsim.studio.kept_panel import KeptPanel, Ran
 from cxsim.studio.logs import MAX_UPLOAD_MB, market_options
 from cxsim.studio.runs import Workers, shared_workers
 from cxsim.studio.uploads import EventLogPanel, TransactionLogPanel
@@ -69,6 +70,7 @@ from cxsim.studio.what_if import (
     stopping,
 )
 from cxsim.studio.widgets import (
+    ADDRESS,
     LABEL,
     LEFT,
     MAX_LINK_VALUE,
@@ -76,6 +78,7 @@ from cxsim.studio.widgets import (
     WIDE,
     Text,
     choice_input,
+    copy_button,
     fitted_input,
     message,
     number_input,
@@ -91,16 +94,6 @@ NO_EVENT = "none"
 EVERY_FIRM = "every firm"
 MAX_LINK_PROBLEMS = 3
 """Problems of a link listed by name; the rest are counted."""
-ADDRESS = """
-const query = source.value;
-window.history.replaceState(null, "", query ? "?" + query : window.location.pathname);
-"""
-COPY = """
-const text = command.value;
-if (navigator.clipboard && window.isSecureContext) {
-  navigator.clipboard.writeText(text).catch(() => {});
-}
-"""
 COMPOSER = ThreadPoolExecutor(1, thread_name_prefix="compose")
 """Where every page composes its what-if ahead of Run, one at a time."""
 
@@ -184,8 +177,7 @@ class Studio:
         self.command = pn.widgets.TextAreaInput(
             label="the command that reproduces it (writes to a new temporary folder)",
             disabled=True, sizing_mode="stretch_width", height=78)
-        self.copy = pn.widgets.Button(label="Copy command", width=130)
-        self.copy.js_on_click(args={"command": self.command}, code=COPY)
+        self.copy = copy_button(self.command)
         self.error = message("error")
         self.link_error = message("link-error")
         self.address = pn.widgets.TextInput(visible=False)
@@ -202,8 +194,8 @@ class Studio:
         self.answer = pn.pane.HTML("", css_classes=["answer-pane"], sizing_mode="stretch_width")
         self.download = pn.widgets.FileDownload(callback=self._report, filename="report.html",
                                                 label="Download report", disabled=True,
-                                                width=150)
-        self._report_page: Callable[[], Page] | None = None  # built when downloaded
+                                                width=150, css_classes=["download"])
+        self._report_page: Callable[[], Page | str] | None = None  # built when downloaded
         self._uploaded: str | None = None
         self._ahead: tuple[str, Future] | None = None  # the what-if composed ahead of Run
         stop = lambda: self._stop.set()  # noqa: E731 (the stop of the work running now)
@@ -214,6 +206,8 @@ class Studio:
         self._stop = threading.Event()
         self._running = False
         self._in_browser = False  # the address bar is written once the page is loaded
+        self._fresh = {key: w.value for key, w in self.linked().items()}  # a kept one resets
+        self.kept = KeptPanel(self._reopen)
         self._open(link or {})  # the chosen market's segments' rows too
         self.market.param.watch(lambda _: self._segments(), "value")
         for w in self._inputs():
@@ -227,7 +221,7 @@ class Studio:
             pn.state.on_session_destroyed(lambda _: self._stop.set())
         pn.state.onload(self._loaded)
         levers = pn.Column(
-            "#### Setting (both scenarios)",
+            self.kept.card, "#### Setting (both scenarios)",
             pn.Row(self.market, self.journey), self.upload, self.upload_error.pane,
             pn.Card(self.log_panel.view, title="Your customers: fit the market to your "
                     "transaction log", collapsed=True, width=LEFT - 20,
@@ -243,7 +237,7 @@ class Studio:
         answer = pn.Column(
             pn.Row(self.run, self.cancel, self.download, self.trainer),
             self.error.pane, self.overrides.pane, self.progress, self.status.pane,
-            self.answer, self.command, self.copy,
+            self.kept.keeping, self.answer, self.command, self.copy,
             sizing_mode="stretch_width", height=PANE_HEIGHT, scroll=True)
         self.view = pn.Column(
             pn.pane.HTML("<h2 style='margin:0'>cxsim studio: what if?</h2>"
@@ -581,13 +575,14 @@ class Studio:
         except ConfigError as error:
             self.error.text = str(error)
             return
-        n = what_if.setting.replications
+        n, link, uploaded = what_if.setting.replications, self.link(), self._uploaded or ""
         meta = comparison_meta(what_if.common_overrides(), what_if.a_overrides(),
                                what_if.b_overrides(), n, cfg_a, cfg_b, what_if.words())
 
         async def work(workers: Workers, stop: threading.Event) -> None:
             self.progress.max, self.progress.value = n, 0
             self.answer.object, self.download.disabled = "", True
+            self.kept.ran(None)
             self.status.text = f"Running {n} pairs..."
             pairs = compare_stream(cfg_a, cfg_b, n, functools.partial(workers.run, cancel=stop),
                                    workers.processes)
@@ -612,10 +607,12 @@ class Studio:
                     stop.set()
                     await arriving
             if last is not None:
-                self.answer.object = await asyncio.to_thread(answer_html, last, n,
-                                                             maps=not stop.is_set())
-            if not stop.is_set():
+                shown = await asyncio.to_thread(shown_answer, last, n, maps=not stop.is_set())
+                self.answer.object = shown.html()
+            if not stop.is_set() and last is not None:
                 self.status.text = f"Done: {n} pairs."
+                self.kept.ran(Ran(link, uploaded, what_if.command(program=COMPARE), shown,
+                                  functools.partial(comparison_page, last)))
 
         await self._exclusive(work)
         self._compose_ahead(what_if)  # for the next press
@@ -648,6 +645,7 @@ class Studio:
         async def work(workers: Workers, stop: threading.Event) -> None:
             self.progress.max, self.progress.value = 3 * n, 0
             self.answer.object, self.download.disabled = "", True
+            self.kept.ran(None)
             run = functools.partial(workers.run, cancel=stop)
             told: list[tuple[str, Ensemble]] = []
             for (title, _), cfg in zip(chapters, configs):
@@ -693,4 +691,19 @@ class Studio:
         built when asked for (a comparison's takes about a second: not at every pair)."""
         if self._report_page is None:
             return io.BytesIO(b"")
-        return io.BytesIO(render(self._report_page()).encode("utf-8"))
+        page = self._report_page()  # a kept what-if's is as kept
+        return io.BytesIO((page if isinstance(page, str) else render(page)).encode("utf-8"))
+
+    async def _reopen(self, query: Mapping[str, list[bytes]], journey: str | None,
+                      answer: str, report: Callable[[], str], said: str) -> None:
+        """A kept what-if on the page: its levers set from its link as a shared link's (each
+        value checked), its uploaded journey, and its answer as kept, not run again."""
+        self._stop.set()  # this page's run, if any, ends first
+        while self._running:
+            await asyncio.sleep(0.05)
+        for key, w in self.linked().items():  # then as a fresh page, opened at the link
+            w.value = self._fresh.get(key, w.value)
+        self.link_error.text, self.error.text, self._uploaded = "", "", journey
+        self._open(query)
+        self.answer.object, self._report_page, self.download.disabled = answer, report, False
+        self.status.text = said

@@ -20,15 +20,39 @@ from cxsim.config import (
 )
 from cxsim.studio.what_if import lever_bounds
 
-__all__ = ["LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "WIDE", "Text", "checked",
-           "choice_input", "fitted_input", "message", "number_input", "number_text", "section_of",
-           "use_link_value"]
+__all__ = ["ADDRESS", "LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "WIDE", "FloatInput", "Text",
+           "checked", "choice_input", "copy_button", "fitted_input", "message", "number_input",
+           "number_text", "section_of", "use_link_value"]
 
 MAX_LINK_VALUE = 100
 """Characters a link's key or value may have (the page writes at most about 30); a longer
 one is refused before it is parsed."""
 LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
 SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
+ADDRESS = """
+const query = source.value;
+window.history.replaceState(null, "", query ? "?" + query : window.location.pathname);
+"""
+"""The address bar set to a hidden input's value (the page's link) without a reload."""
+_COPY = """
+const text = typeof command === "string" ? command : command.value;
+if (navigator.clipboard && window.isSecureContext) {
+  navigator.clipboard.writeText(text).catch(() => {});
+}
+"""
+
+
+class FloatInput(pn.widgets.FloatInput):
+    """Panel's number input, its empty value sent to the browser as empty: Panel sends NaN,
+    which the browser shows as "NaN" once a field that held a number is emptied (a kept
+    what-if reopened sets a lever back to its preset, None)."""
+
+    def _process_param_change(self, params: dict) -> dict:
+        params = super()._process_param_change(params)
+        for key in ("value", "value_throttled"):
+            if isinstance(params.get(key), float) and math.isnan(params[key]):
+                params[key] = None
+        return params
 
 
 def section_of(lever: str) -> type:
@@ -40,7 +64,7 @@ def number_input(name: str, lever: str, value: float | None, placeholder: str = 
                  width: int = WIDE):
     """A number input within the lever's declared bounds, its meaning as a tooltip."""
     bounds = lever_bounds(lever)
-    kind = pn.widgets.IntInput if bounds.integer else pn.widgets.FloatInput
+    kind = pn.widgets.IntInput if bounds.integer else FloatInput
     return kind(label=name, value=value, start=bounds.low, end=bounds.high,
                 placeholder=placeholder, width=width,
                 description=describe(section_of(lever), lever) if name else None)
@@ -49,7 +73,7 @@ def number_input(name: str, lever: str, value: float | None, placeholder: str = 
 def fitted_input(lever: str, value: float | None):
     """A number input for a :data:`FITTED` lever, by its row's name; the values it may
     take are the config's own (a refused one shows the config's message beside it)."""
-    return pn.widgets.FloatInput(value=value, start=0.0,
+    return FloatInput(value=value, start=0.0,
                                  end=1.0 if lever == "repeat_dropout" else None,
                                  format="0.000" if lever == "repeat_dropout" else "0.00",
                                  width=NARROW)
@@ -59,6 +83,14 @@ def choice_input(name: str, lever: str, options, value, section: type):
     """A menu of a lever's options, its meaning as a tooltip where it has a name."""
     return pn.widgets.Select(label=name, options=options, value=value, width=NARROW if not name
                              else WIDE, description=describe(section, lever) if name else None)
+
+
+def copy_button(command, label: str = "Copy command", width: int = 130) -> pn.widgets.Button:
+    """A button that copies *command* to the clipboard: a text, or a text widget's value
+    when pressed."""
+    button = pn.widgets.Button(label=label, width=width)
+    button.js_on_click(args={"command": command}, code=_COPY)
+    return button
 
 
 def number_text(x: float) -> str:
