@@ -61,7 +61,6 @@ from cxsim.studio.what_if import (
     firm_names,
     firms,
     fitted_problem,
-    lever_bounds,
     levers_of,
     market_currency,
     preset_levers,
@@ -75,10 +74,12 @@ from cxsim.studio.widgets import (
     LEFT,
     MAX_LINK_VALUE,
     NARROW,
+    NO_EVENT,
     WIDE,
     Text,
     choice_input,
     copy_button,
+    event_row,
     fitted_input,
     message,
     number_input,
@@ -90,14 +91,10 @@ __all__ = ["COMPOSER", "Studio"]
 AS_IN_A = "as in A"
 AS_ITS_SURVEY = "as its survey"  # who answers, in A: as the firm's survey preset says
 PRESET_JOURNEY = "the preset's"
-NO_EVENT = "none"
-EVERY_FIRM = "every firm"
 MAX_LINK_PROBLEMS = 3
 """Problems of a link listed by name; the rest are counted."""
 COMPOSER = ThreadPoolExecutor(1, thread_name_prefix="compose")
 """Where every page composes its what-if ahead of Run, one at a time."""
-
-
 COMPARE = str(Path(sys.executable).parent / "cxsim-compare")
 """The offered command calls cxsim-compare by its path: the shell need not have the studio's
 environment active."""
@@ -172,7 +169,7 @@ class Studio:
                                         tooltip=describe(section, lever)).pane, a, b))
             tabs.append((self.names[firm], pn.Column(*rows)))
         self.firm_tabs = pn.Tabs(*tabs)
-        self.events = {scenario: self._event_row(scenario) for scenario in ("a", "b")}
+        self.events = {scenario: event_row(scenario, self.names) for scenario in ("a", "b")}
         self.overrides = Text("overrides")
         self.command = pn.widgets.TextAreaInput(
             label="the command that reproduces it (writes to a new temporary folder)",
@@ -248,25 +245,6 @@ class Studio:
             self.link_error.pane,
             pn.Row(levers, answer, sizing_mode="stretch_width"),
             self.address, sizing_mode="stretch_width")
-
-    def _event_row(self, scenario: str) -> tuple[pn.Row, dict[str, pn.widgets.Widget]]:
-        """An event in one scenario: its kind, from which month (1 = the first), a shock's
-        months and size, a workshop's firm; each with its field's meaning as a tooltip."""
-        widgets = {
-            "kind": pn.widgets.Select(label=f"in {scenario.upper()}", options=[NO_EVENT, *EVENTS],
-                                      width=NARROW, description=describe(EventConfig, "kind")),
-            "from": pn.widgets.IntInput(label="from month", value=13, start=1,
-                                        end=lever_bounds("start_month").high + 1,
-                                        width=NARROW, description="the first month it acts; "
-                                        "month 1 is the first month of the run"),
-            "months": number_input("months", "months", EventConfig.months, width=NARROW),
-            "size": number_input("order value ×", "order_value_factor",
-                            EventConfig.order_value_factor, width=NARROW),
-            "firm": pn.widgets.Select(label="workshop at", options={"every firm": EVERY_FIRM,
-                                      **{self.names[f]: f for f in self.firms}},
-                                      width=NARROW, description=describe(EventConfig, "firm")),
-        }
-        return pn.Row(*widgets.values()), widgets
 
     # ------------------------------------------------------------------ state
     def _inputs(self) -> list:

@@ -18,16 +18,19 @@ from cxsim.config import (
     SimConfig,
     describe,
 )
-from cxsim.studio.what_if import lever_bounds
+from cxsim.studio.what_if import EVENTS, lever_bounds
 
-__all__ = ["ADDRESS", "LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "WIDE", "FloatInput", "Text",
-           "checked", "choice_input", "copy_button", "fitted_input", "message", "number_input",
-           "number_text", "section_of", "use_link_value"]
+__all__ = ["ADDRESS", "EVERY_FIRM", "LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "NO_EVENT",
+           "WIDE", "FloatInput", "Text", "checked", "choice_input", "copy_button", "event_row",
+           "fitted_input", "message", "number_input", "number_text", "section_of",
+           "use_link_value"]
 
 MAX_LINK_VALUE = 100
 """Characters a link's key or value may have (the page writes at most about 30); a longer
 one is refused before it is parsed."""
 LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
+NO_EVENT = "none"
+EVERY_FIRM = "every firm"
 SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
 ADDRESS = """
 const query = source.value;
@@ -144,6 +147,28 @@ def use_link_value(linked: dict, key: str, values: list[bytes], problems: list[s
             linked[key].value = checked(linked[key], text)
         except ValueError as error:
             problems.append(f"the link's {key} {error}")
+
+
+def event_row(scenario: str, names: dict[str, str]
+              ) -> tuple[pn.Row, dict[str, pn.widgets.Widget]]:
+    """An event in one scenario: its kind, from which month (1 = the first), a shock's
+    months and size, a workshop's firm (*names*: each firm's name by its key); each with its
+    field's meaning as a tooltip."""
+    widgets = {
+        "kind": pn.widgets.Select(label=f"in {scenario.upper()}", options=[NO_EVENT, *EVENTS],
+                                  width=NARROW, description=describe(EventConfig, "kind")),
+        "from": pn.widgets.IntInput(label="from month", value=13, start=1,
+                                    end=lever_bounds("start_month").high + 1,
+                                    width=NARROW, description="the first month it acts; "
+                                    "month 1 is the first month of the run"),
+        "months": number_input("months", "months", EventConfig.months, width=NARROW),
+        "size": number_input("order value ×", "order_value_factor",
+                         EventConfig.order_value_factor, width=NARROW),
+        "firm": pn.widgets.Select(label="workshop at", options={"every firm": EVERY_FIRM,
+                                  **{name: f for f, name in names.items()}},
+                                  width=NARROW, description=describe(EventConfig, "firm")),
+    }
+    return pn.Row(*widgets.values()), widgets
 
 
 class Text:
