@@ -16,6 +16,20 @@ def small_cfg():
     return cxsim.compose(["market.size=2000", "sim.years=1"])
 
 
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium for a module of page tests (the studio's: its page, uploads, kept
+    what-ifs); each module starts its studio first, which fails or skips without one."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_report_browser import ARGS, CHROMIUM
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
 def write_journey(directory: Path, name: str, text: str) -> Path:
     """Write a journey map into *directory* and return its path."""
     path = directory / f"{name}.yaml"

@@ -3,6 +3,7 @@ a real browser (headless Chromium driven by Playwright, as in test_report_browse
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
@@ -23,7 +24,7 @@ from cxsim.errors import ConfigError
 from cxsim.simulation.experiment import pair_chunks
 from cxsim.studio.answer import differences
 from cxsim.studio.what_if import Event, Setting, WhatIf, lever_bounds
-from tests.test_report_browser import ARGS, CHROMIUM
+from tests.test_report_browser import CHROMIUM
 
 TINY = Setting(clients=300, years=1.0, replications=3)
 SHOTS = Path(os.environ["CXSIM_SHOTS"]) if os.environ.get("CXSIM_SHOTS") else None
@@ -470,26 +471,24 @@ def _session(sid: int) -> list[str]:
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    """One studio for the page tests; its URL and process. It must stop on SIGTERM to its
-    pid alone after every test here (runs, a cancel, the trainer's story)."""
-    url, server = _serve(tmp_path_factory.mktemp("studio"))
+@contextlib.contextmanager
+def studio_in(folder: Path, *args: str):
+    """A studio started in *folder* with *args*; its URL, process and folder. It must stop on
+    SIGTERM to its pid alone after every test that used it."""
+    url, server = _serve(folder, *args)
     try:
-        yield url, server
+        yield url, server, folder
     finally:
         why = _stopped(server, signal.SIGTERM)
     assert why is None, why
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+def studio(tmp_path_factory):
+    """One studio for the page tests (runs, a cancel, the trainer's story); its URL and
+    process."""
+    with studio_in(tmp_path_factory.mktemp("studio")) as (url, server, _):
+        yield url, server
 
 
 def open_studio(chromium, url: str, query: str, width: int = 1400, height: int = 1000):

@@ -8,7 +8,6 @@ import asyncio
 import functools
 import html
 import re
-import signal
 import sqlite3
 import threading
 import urllib.parse
@@ -26,8 +25,7 @@ from cxsim.studio.answer import ShownAnswer, shown_answer
 from cxsim.studio.kept import KEPT, MAX_NAME, KeptWhatIfs, checked_name
 from cxsim.studio.kept_panel import KeptPanel, Ran
 from cxsim.studio.what_if import Setting, WhatIf
-from tests.test_report_browser import ARGS, CHROMIUM
-from tests.test_studio import _serve, _shown, _stopped, open_studio
+from tests.test_studio import _shown, open_studio, studio_in
 
 TINY = Setting(clients=300, years=1.0, replications=2)
 CCO = {"sales_first": {"org": "cco"}}
@@ -276,24 +274,8 @@ def test_a_kept_what_if_reopens_on_the_uploaded_journey_it_ran_on(tmp_path, monk
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
     """A studio in a folder of its own (its kept what-ifs there); its URL, process, folder."""
-    folder = tmp_path_factory.mktemp("studio")
-    url, server = _serve(folder)
-    try:
-        yield url, server, folder
-    finally:
-        why = _stopped(server, signal.SIGTERM)
-    assert why is None, why
-
-
-@pytest.fixture(scope="module")
-def chromium(studio):
-    """Chromium, once the studio stands (it fails, or skips, first where there is none)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with studio_in(tmp_path_factory.mktemp("studio")) as served:
+        yield served
 
 
 def _run(page, n: int) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,7 @@ import yaml
 import cxsim
 from cxsim.errors import ConfigError
 from cxsim.studio import logs
-from tests.test_report_browser import ARGS, CHROMIUM
-from tests.test_studio import _serve, _shown, _stopped, open_studio
+from tests.test_studio import _shown, open_studio, studio_in
 from tests.validation.cdnow import cdnow_log
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,24 +117,8 @@ def test_a_fitted_market_is_kept_by_its_content_and_runs_by_its_path(cdnow_csv, 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
     """A studio taking logs up to 1 MB, in a folder of its own; its URL, process, folder."""
-    folder = tmp_path_factory.mktemp("studio")
-    url, server = _serve(folder, "--max-upload-mb", str(LIMIT_MB))
-    try:
-        yield url, server, folder
-    finally:
-        why = _stopped(server, signal.SIGTERM)
-    assert why is None, why
-
-
-@pytest.fixture(scope="module")
-def chromium(studio):
-    """Chromium, once the studio stands (it fails, or skips, first where there is none)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with studio_in(tmp_path_factory.mktemp("studio"), "--max-upload-mb", str(LIMIT_MB)) as served:
+        yield served
 
 
 def _files(folder: Path) -> set[str]:
