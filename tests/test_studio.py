@@ -420,9 +420,10 @@ def _wait_for_port(url: str, seconds: float = 120) -> None:
             time.sleep(0.1)
 
 
-def _serve(cwd: Path, *args: str) -> tuple[str, subprocess.Popen]:
-    """``cxsim-studio`` (with *args*) on a free port in *cwd* (uploads land there), in a
-    session of its own; its URL and process, once it listens."""
+def _serve(cwd: Path, *args: str, env: dict[str, str] | None = None
+           ) -> tuple[str, subprocess.Popen]:
+    """``cxsim-studio`` (with *args*, in *env* if given) on a free port in *cwd* (uploads land
+    there), in a session of its own; its URL and process, once it listens."""
     if CHROMIUM is None:
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is not installed, and CI=true: browser tests must run")
@@ -431,7 +432,7 @@ def _serve(cwd: Path, *args: str) -> tuple[str, subprocess.Popen]:
     with log.open("w") as out:
         server = subprocess.Popen([str(Path(sys.executable).parent / "cxsim-studio"), *args],
                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                  cwd=cwd)
+                                  cwd=cwd, env=env)
     try:
         deadline = time.monotonic() + 120
         while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text())):
@@ -472,10 +473,10 @@ def _session(sid: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def studio_in(folder: Path, *args: str):
-    """A studio started in *folder* with *args*; its URL, process and folder. It must stop on
-    SIGTERM to its pid alone after every test that used it."""
-    url, server = _serve(folder, *args)
+def studio_in(folder: Path, *args: str, env: dict[str, str] | None = None):
+    """A studio started in *folder* with *args* (in *env*); its URL, process and folder. It
+    must stop on SIGTERM to its pid alone after every test that used it."""
+    url, server = _serve(folder, *args, env=env)
     try:
         yield url, server, folder
     finally:

@@ -115,15 +115,26 @@ def test_a_fitted_market_is_kept_by_its_content_and_runs_by_its_path(cdnow_csv, 
 
 # ------------------------------------------------------------------ in a browser
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
+def system_temp(tmp_path_factory) -> Path:
+    """The temporary folder the studio is started with (``TMPDIR``): it must write nothing
+    there, since all it writes stays in its own folder."""
+    return tmp_path_factory.mktemp("system-temp")
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, system_temp):
     """A studio taking logs up to 1 MB, in a folder of its own; its URL, process, folder."""
-    with studio_in(tmp_path_factory.mktemp("studio"), "--max-upload-mb", str(LIMIT_MB)) as served:
+    with studio_in(tmp_path_factory.mktemp("studio"), "--max-upload-mb", str(LIMIT_MB),
+                   env={**os.environ, "TMPDIR": str(system_temp)}) as served:
         yield served
 
 
 def _files(folder: Path) -> set[str]:
-    """Everything under the studio's folder but its own log, hidden files included."""
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")} - {"studio.log"}
+    """Everything under the studio's folder but its own log and its scratch folder (what it
+    writes for a moment while it runs), hidden files included."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if not p.relative_to(folder).parts[0].startswith(".studio-scratch-")
+            } - {"studio.log"}
 
 
 def _drop(page, card: str, name: str, data: bytes) -> None:
@@ -141,9 +152,10 @@ JOURNEY = "Your journey: discover it from your event log"
 
 @pytest.mark.xdist_group("studio-uploads")
 def test_cdnow_uploaded_fitted_and_asked_as_the_api_does(studio, chromium, cdnow_csv,
-                                                         tmp_path, monkeypatch):
+                                                         tmp_path, monkeypatch, system_temp):
     """Upload CDNOW, fit at the suggested end: the page's check is cxsim.calibrate's in
-    words, the kept preset is its market, the market is A's and in a new page's menu; B
+    words, the kept preset is its market (nothing written outside the studio's folder), the
+    market is A's and in a new page's menu; B
     buys 4 times a year: the differences are cxsim.compare's on that market, same seeds."""
     from cxsim.data.calibration import preset_yaml, typicals
     from cxsim.report.calibration import calibration_sentences
@@ -171,6 +183,7 @@ def test_cdnow_uploaded_fitted_and_asked_as_the_api_does(studio, chromium, cdnow
     assert re.fullmatch(r"studio-markets/market-[0-9a-f]{12}\.yaml", kept)
     assert yaml.safe_load((folder / kept).read_text()) == found.market
     assert not [f for f in _files(folder) if f.startswith(".")]  # the upload is gone
+    assert not list(system_temp.iterdir())  # the check and the market's compose wrote in folder
     b_rate = page.locator(".segment-b-customers-purchases_per_year input")
     b_rate.fill("4")
     b_rate.press("Enter")

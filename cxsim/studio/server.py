@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+from pathlib import Path
 
 import panel as pn
 
@@ -33,6 +37,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _scratch() -> Path:
+    """A hidden folder of this server's in the folder it was started in, made the temporary
+    folder of the server and of the workers it starts (they inherit ``TMPDIR``): what a fit's
+    check or a fitted market's compose writes for a moment stays in the studio's folder."""
+    scratch = Path(tempfile.mkdtemp(prefix=".studio-scratch-", dir=Path.cwd()))
+    os.environ["TMPDIR"] = tempfile.tempdir = str(scratch)
+    return scratch
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``cxsim-studio``: serve the page on 127.0.0.1 and print its URL."""
     parser = Parser(prog=PROG, description="The what-if page in the browser, on this machine.")
@@ -48,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     global _MAX_UPLOAD_MB
     _MAX_UPLOAD_MB = args.max_upload_mb
     port = args.port or _free_port()
+    scratch = _scratch()
     pn.extension("filedropper", notifications=False)
     shared_workers()  # warm before the first Run: each worker pays cxsim's import once
     COMPOSER.submit(read_presets)  # and the menus, before the first page
@@ -66,3 +80,4 @@ def main(argv: list[str] | None = None) -> None:
         fail(PROG, f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}")
     finally:
         close_shared()
+        shutil.rmtree(scratch, ignore_errors=True)
