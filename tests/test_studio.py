@@ -260,6 +260,29 @@ def test_a_link_written_before_the_page_read_its_own_opens_the_same_what_if():
     assert again.what_if() == studio.what_if() and again.link() == studio.link()
 
 
+def test_a_link_carries_an_uploaded_journey_by_the_name_the_page_kept_it_under(
+        tmp_path, monkeypatch):
+    """An uploaded journey is in the link, so a shared link opens on it in the studio that
+    keeps it; a name the page did not write, or a journey gone since, is said, and the page
+    keeps the preset's."""
+    from cxsim.config import config_dir
+    from cxsim.studio.page import Studio
+    from cxsim.studio.what_if import save_journey
+
+    monkeypatch.chdir(tmp_path)
+    journey = save_journey((config_dir() / "journey" / "subscription.yaml").read_bytes())
+    page = Studio(_query(f"clients=300&uploaded={journey.as_posix()}"))
+    assert page.link_error.text == "" and page.what_if().setting.journey == journey.as_posix()
+    assert f"uploaded={urllib.parse.quote_plus(journey.as_posix())}" in page.link()
+    again = Studio(_query(page.link()))
+    assert again.what_if() == page.what_if()
+    for name, why in (("../../etc/passwd", "is not one this page uploaded"),
+                      ("studio-journeys/journey-0123456789ab.yaml", "is no longer in this folder")):
+        other = Studio(_query(f"clients=300&uploaded={urllib.parse.quote_plus(name)}"))
+        assert other.link_error.text.endswith(f"the link's uploaded journey {name!r} {why}")
+        assert other.what_if().setting.journey is None and "uploaded" not in other.link()
+
+
 def test_a_links_values_are_checked_against_their_widgets_before_they_are_set():
     from cxsim.studio.page import MAX_LINK_VALUE, Studio
 

@@ -243,8 +243,9 @@ def test_a_kept_what_if_reopens_the_page_at_its_levers_and_answer(tmp_path, monk
 
 
 def test_a_kept_what_if_reopens_on_the_uploaded_journey_it_ran_on(tmp_path, monkeypatch, ran):
-    """A link does not name an uploaded journey: the kept what-if does, and Open uses it
-    while it is in the folder; one gone since, or a path the page did not write, is said."""
+    """The kept what-if names its uploaded journey (a link of the page before did not), and
+    Open uses it while it is in the folder; one gone since, or a path the page did not
+    write, is said."""
     from cxsim.studio.page import Studio
     from cxsim.studio.what_if import save_journey
 

@@ -13,11 +13,9 @@ import asyncio
 import functools
 import html
 import io
-import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import panel as pn
 
@@ -25,7 +23,7 @@ from cxsim.errors import ConfigError
 from cxsim.report.page import Page, render
 from cxsim.studio.answer import ShownAnswer
 from cxsim.studio.kept import KeptWhatIf, KeptWhatIfs
-from cxsim.studio.what_if import UPLOADS
+from cxsim.studio.what_if import uploaded_journey_problem
 from cxsim.studio.widgets import Text, copy_button, message
 
 __all__ = ["KeptPanel", "Ran", "kept_journey"]
@@ -54,15 +52,11 @@ class Ran:
 
 
 def kept_journey(journey: str) -> str:
-    """Why an uploaded journey a kept what-if ran on cannot be used now ('' if it can): it
-    must be one the page kept in :data:`cxsim.studio.what_if.UPLOADS` (by its content's
-    hash), and still be there."""
-    if not re.fullmatch(rf"{re.escape(UPLOADS.as_posix())}/journey-[0-9a-f]{{12}}\.yaml",
-                        journey):
-        return f"its journey {journey[:60]!r} is not one this page uploaded"
-    if not Path(journey).is_file():
-        return f"its journey {journey} is no longer in this folder"
-    return ""
+    """Why an uploaded journey a kept what-if ran on cannot be used now ('' if it can)
+    (:func:`cxsim.studio.what_if.uploaded_journey_problem`)."""
+    problem = uploaded_journey_problem(journey)
+    shown = repr(journey[:60]) if problem.startswith("is not") else journey
+    return f"its journey {shown} {problem}" if problem else ""
 
 
 class KeptPanel:

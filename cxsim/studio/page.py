@@ -67,6 +67,7 @@ from cxsim.studio.what_if import (
     save_journey,
     segments,
     stopping,
+    uploaded_journey_problem,
 )
 from cxsim.studio.widgets import (
     ADDRESS,
@@ -285,6 +286,12 @@ class Studio:
             except ValueError:
                 problems.append(f"the link's event_month must be a whole number; got "
                                 f"{old[-1][:MAX_LINK_VALUE].decode(errors='replace')!r}")
+        if "uploaded" in link:  # an uploaded journey, by the name the page kept it under
+            journey = link.pop("uploaded")[-1][:MAX_LINK_VALUE].decode(errors="replace")
+            problem = uploaded_journey_problem(journey)
+            if problem:
+                problems.append(f"the link's uploaded journey {journey!r} {problem}")
+            self._uploaded = None if problem else journey
         later = {}  # a segment's levers: set once the market the link names has its rows
         for key, values in link.items():
             if key.startswith(("segment.", "b.segment.")) and len(key) <= MAX_LINK_VALUE:
@@ -303,7 +310,7 @@ class Studio:
 
     def link(self) -> str:
         """The query of the link that opens this what-if: the setting, what A and B set,
-        and the events."""
+        the events and an uploaded journey (by the name the page kept it under)."""
         defaults = preset_levers()
         preset = segments(self.market.value)
         query = {}
@@ -322,6 +329,8 @@ class Studio:
                 for name in ("event", "event_from", "event_months", "event_size",
                              "event_firm"):
                     query.pop(prefix + name, None)
+        if self._uploaded is not None:
+            query["uploaded"] = self._uploaded
         return urllib.parse.urlencode({key: repr(value) if isinstance(value, float) else value
                                        for key, value in query.items()})
 

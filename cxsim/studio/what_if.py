@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -49,7 +50,7 @@ __all__ = ["ANSWERS", "CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "
            "SEGMENT_LEVERS", "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names",
            "firms", "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of",
            "market_currency", "market_label", "market_names", "preset_levers", "read_presets",
-           "save_journey", "segments", "stop_within"]
+           "save_journey", "segments", "stop_within", "uploaded_journey_problem"]
 
 ANSWERS = {
     "everyone": {"detractor": 1.0, "passive": 1.0, "promoter": 1.0},  # survey/finished_walks
@@ -496,6 +497,18 @@ class WhatIf:
                                 self.b_overrides(), self.setting.replications, "--workers",
                                 str(workers))
         return f"{shlex.quote(program)}{words.removeprefix('cxsim-compare')} --out {out}"
+
+
+def uploaded_journey_problem(journey: str) -> str:
+    """Why *journey* cannot be used as an uploaded journey ('' if it can): it must be one this
+    studio kept in :data:`UPLOADS` (:func:`save_journey`'s name, by its content's hash) and be
+    there still. A link or a kept what-if names it: never any other path."""
+    if not re.fullmatch(rf"{re.escape(UPLOADS.as_posix())}/journey-[0-9a-f]{{12}}\.yaml",
+                        journey):
+        return "is not one this page uploaded"
+    if not Path(journey).is_file():
+        return "is no longer in this folder"
+    return ""
 
 
 def save_journey(data: bytes, folder: Path = UPLOADS) -> Path:
