@@ -153,8 +153,7 @@ class ShownAnswer:
         rows = tuple(checked(row, _ROW, "a difference") for row in data["differences"])
         return cls(data["pairs"], data["planned"], data["verdict"], tuple(data["sentences"]),
                    None if data["headline"] is None else chart(data["headline"], "the headline"),
-                   tuple({**row, **{k: float(row[k]) for k in ("diff", "ci_low", "ci_high")}}
-                         for row in rows),
+                   tuple({key: kind(row[key]) for key, kind in _ROW.items()} for row in rows),
                    tuple(chart(c, "a chart") for c in data["charts"]))
 
 
@@ -179,9 +178,7 @@ def shown_answer(compared: Compared, planned: int, charts: bool = True, maps: bo
                                               comparison.b.touchpoints, config,
                                               compared.meta["config_b"])
     verdict, *rest = comparison_sentences(compared)
-    rows = tuple({"firm": str(row.firm), "name": str(row.name), "metric": str(row.metric),
-                  "shown": str(row.shown), "diff": float(row.diff),
-                  "ci_low": float(row.ci_low), "ci_high": float(row.ci_high), "n": int(row.n)}
+    rows = tuple({key: kind(getattr(row, key)) for key, kind in _ROW.items()}
                  for row in differences(comparison, config).itertuples(index=False))
     return ShownAnswer(int(comparison.a.n), planned, verdict, tuple(rest),
                        share_change_chart(compared) if charts else None, rows, tuple(shares))

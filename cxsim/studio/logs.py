@@ -63,6 +63,7 @@ _HINTS = {"customer": ("customer", "client", "cust", "user", "member", "account"
           "amount": ("amount", "spend", "revenue", "value", "sales", "price", "total", "paid")}
 _SUFFIXES = (".xes.gz", ".csv.gz", ".xes", ".csv", ".txt", ".parquet", ".pq")
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,12}")
+_PARSED = None  # the last upload's events in this worker: (its content and columns, events)
 
 
 def shown_name(name: str) -> str:
@@ -213,9 +214,17 @@ def journey_name(shown: str) -> str:
 
 
 def _events(path: str, shown: str, columns: dict[str, str | None]):
-    events = read_event_log(path, **columns)
+    """The uploaded log's events as the page's three steps read them (its facts, discovery,
+    check): parsed once per worker and upload, found by the file's content (each step gets
+    the upload in a folder of its own), a copy each time."""
+    global _PARSED
+    key = (hashlib.sha256(Path(path).read_bytes()).hexdigest(), tuple(columns.items()))
+    if _PARSED is None or _PARSED[0] != key:
+        _PARSED = key, read_event_log(path, **columns)  # a large XES takes seconds
+    events = _PARSED[1].copy()
     events.attrs["file"] = shown
     return events
+
 
 
 def event_log_facts(path: Path, shown: str, columns: dict[str, str | None]) -> dict:

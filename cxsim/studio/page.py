@@ -108,6 +108,12 @@ README measure the gap (its figures read the final year's surveys)."""
 PANE_HEIGHT = 680  # the levers and the answer side by side, each scrolling, in a 1280x800 view
 
 
+def _preset_default(firm: str, lever: str, value: object) -> bool:
+    """*value* is what the default presets give *firm*'s *lever* in A, so A need not set it;
+    who answers, once set, is kept (unset, it is "as its survey": A's survey may change)."""
+    return lever != "response" and value == preset_levers()[firm].get(lever)
+
+
 class Studio:
     """One browser session's page: the levers on the left (the setting, each firm's levers
     in scenarios A and B, an event in either), Run and the answer on the right, so the
@@ -311,14 +317,13 @@ class Studio:
     def link(self) -> str:
         """The query of the link that opens this what-if: the setting, what A and B set,
         the events and an uploaded journey (by the name the page kept it under)."""
-        defaults = preset_levers()
         preset = segments(self.market.value)
         query = {}
         for key, w in self.linked().items():
             parts = key.split(".")
             if w.value is None or w.value in (AS_IN_A, AS_ITS_SURVEY) or (
-                    parts[0] == "a" and len(parts) == 3 and parts[2] != "response"
-                    and w.value == defaults[parts[1]].get(parts[2], object())) or (
+                    parts[0] == "a" and len(parts) == 3
+                    and _preset_default(parts[1], parts[2], w.value)) or (
                     parts[0] == "segment" and w.value == preset.get(parts[1], {}).get(
                         parts[2], object())):
                 continue
@@ -440,12 +445,11 @@ class Studio:
         journey = self.journey.value if self.journey.value in group_options("journey") else None
         setting = Setting(self.market.value, changed, self._uploaded or journey,
                           self.clients.value, self.years.value, self.replications.value)
-        defaults = preset_levers()
         changes: dict[str, dict[str, dict[str, object]]] = {"a": {}, "b": {}}
         for (scenario, firm, lever), w in self.levers.items():
             value = w.value
             if value is None or value in (AS_IN_A, AS_ITS_SURVEY) or (
-                    scenario == "a" and lever != "response" and value == defaults[firm].get(lever)):
+                    scenario == "a" and _preset_default(firm, lever, value)):
                 continue
             changes[scenario].setdefault(firm, {})[lever] = (float(value) if lever in NUMBERS
                                                              else value)

@@ -252,7 +252,7 @@ def market_names() -> dict[str, str]:
     (two presets may share a name), to their keys."""
     names = {}
     for key in group_options("market"):
-        label = _market_config(key).label
+        label = market_label(key)
         names[f"{label[:1].upper()}{label[1:]} ({key})"] = key
     return names
 
