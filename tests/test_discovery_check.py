@@ -12,7 +12,15 @@ import pytest
 
 from cxsim import discover_cli
 from cxsim.data.discovery import discover
-from cxsim.data.discovery_check import Cases, check, in_progress, ngram_distance
+from cxsim.data.discovery_check import (
+    Cases,
+    check,
+    compared,
+    in_progress,
+    ngram_distance,
+    plan,
+    replicate,
+)
 from tests.test_discover import FLAGS, OUTCOMES, SPLIT, TRUTH, generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +66,25 @@ def test_a_known_journey_fits_its_later_cases(known) -> None:
     assert len(result.replications) == 5
     assert set(result.activities.activity) == {"apply", "call", "review", "approve", "decline",
                                                "cancel"}
+
+
+def test_a_check_run_in_parts_in_any_order_is_the_whole_check(known) -> None:
+    """The studio streams a check: replications run in parts on two workers, arriving in
+    any order. Their tables must be the command's, to the bit; the first parts must be the
+    check of that many replications (a first look, not a different check)."""
+    log, found, files, whole = known
+    planned = plan(log, found, SPLIT, files[1], files[0])
+    parts = [replicate(planned, found, [3, 4]), replicate(planned, found, [0, 2]),
+             replicate(planned, found, [1])]
+    streamed = compared(planned, found, [r for part in parts for r in part])
+    for table in ("summary", "replications", "activities", "waits", "in_progress"):
+        pd.testing.assert_frame_equal(getattr(streamed, table), getattr(whole, table))
+    assert streamed.facts == whole.facts
+    first = compared(planned, found, parts[1] + parts[2])  # replications 0, 2 and 1
+    three = check(log, found, SPLIT, files[1], files[0], replications=3)
+    pd.testing.assert_frame_equal(first.summary, three.summary)
+    assert first.facts["replications"] == 3
+    assert not first.summary.equals(whole.summary)  # a part is not yet the whole
 
 
 def test_the_check_writes_fit_json_and_csvs(known, tmp_path) -> None:

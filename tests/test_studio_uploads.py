@@ -215,6 +215,25 @@ def test_cdnow_uploaded_fitted_and_asked_as_the_api_does(studio, chromium, cdnow
     page.close()
 
 
+_WATCH_RUNS = """() => {
+  window.runsShown = [];
+  const find = root => {
+    const found = root.querySelector('.journey-check');
+    if (found) return found;
+    for (const e of root.querySelectorAll('*')) {
+      const inner = e.shadowRoot && find(e.shadowRoot);
+      if (inner) return inner;
+    }
+    return null;
+  };
+  setInterval(() => {
+    const check = find(document), runs = check && check.dataset.runs;
+    if (runs && window.runsShown[window.runsShown.length - 1] !== runs) window.runsShown.push(runs);
+  }, 10);
+}"""
+"""Records, in the page, each number of runs the journey's check is shown with."""
+
+
 @pytest.mark.xdist_group("studio-uploads")
 def test_the_slice_of_bpic_2012_discovered_and_checked_as_the_command_does(studio, chromium,
                                                                           tmp_path):
@@ -234,9 +253,14 @@ def test_the_slice_of_bpic_2012_discovered_and_checked_as_the_command_does(studi
     page.get_by_text(re.compile(r"328 cases, 6,912 events, from 2011-09-30 to 2012-03-14"
                                 )).wait_for(timeout=60_000)
     assert page.locator(".events-split input").input_value() == SPLIT
+    page.evaluate(_WATCH_RUNS)
     page.get_by_role("button", name="Discover", exact=True).click()
     page.get_by_text("Discovered and checked: every firm walks this journey.").wait_for(
         timeout=120_000)
+    seen_runs = [int(r) for r in page.evaluate("window.runsShown")]
+    assert seen_runs[-1] == logs.CHECK_REPLICATIONS and len(seen_runs) >= 2, seen_runs
+    assert seen_runs == sorted(seen_runs)  # the check streamed: a first look, then more runs
+    assert page.locator(".journey-check p.runs").count() == 0  # the whole check says so
     (kept,) = [f for f in _files(folder) - before if f.startswith("studio-journeys/")]
     assert re.fullmatch(r"studio-journeys/journey-[0-9a-f]{12}\.yaml", kept)
     out, cohort = tmp_path / "bpic2012_slice.yaml", tmp_path / "cohort.csv"

@@ -68,8 +68,9 @@ from cxsim.data.discovery import (
 )
 from cxsim.errors import ConfigError
 
-__all__ = ["CASE_OUTCOMES", "Check", "check", "in_progress", "later_cases",
-           "later_period_days", "ngram_distance", "simulated_cases"]
+__all__ = ["CASE_OUTCOMES", "Check", "Plan", "Replication", "check", "compared", "in_progress",
+           "later_cases", "later_period_days", "ngram_distance", "plan", "replicate",
+           "simulated_cases"]
 
 CASE_OUTCOMES = ("purchase", "no_purchase", "walk_away")
 """The outcomes whose shares are compared (``completed`` in a log without outcomes reads
@@ -317,6 +318,69 @@ def later_period_days(events: pd.DataFrame, split: str | pd.Timestamp) -> float:
     return cut_days
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What every replication of a check shares: the run's config (the journey on the later
+    cases' arrivals, cut at the log's last event) and the actual later cases."""
+
+    cfg: object  # cxsim.config.Config
+    actual: Cases
+    split: pd.Timestamp
+    cut_days: float
+
+
+@dataclass(frozen=True)
+class Replication:
+    """One replication's part of a check, all the tables read of it: its measures, its
+    activities per case, its cases in progress each day, and its mean wait (and queue)
+    before each staffed activity."""
+
+    number: int
+    measures: dict[str, float]
+    activities: pd.Series
+    in_progress: np.ndarray
+    waits: dict[str, tuple[float, float]]
+
+
+def plan(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
+         journey: Path | str, cohort: Path | str) -> Plan:
+    """The check's :class:`Plan` for *journey* (written from *found*) on *cohort*.
+
+    Raises
+    ------
+    ConfigError
+        If the later period is shorter than a month (the shortest horizon a run takes).
+    """
+    from cxsim.config import DAYS_PER_YEAR, compose, to_config
+    from cxsim.data.discovery import _timestamp
+
+    split_at = _timestamp(split)
+    cut_days = later_period_days(events, split_at)
+    overrides = [o for o in run_overrides(found, journey, cohort) if not o.startswith("sim.")]
+    overrides += [f"sim.years={cut_days / DAYS_PER_YEAR!r}", "sim.record_visits=true"]
+    return Plan(to_config(compose(overrides)), later_cases(events, found, split_at), split_at,
+                cut_days)
+
+
+def replicate(check: Plan, found: Discovery, numbers: list[int] | range) -> list[Replication]:
+    """Replications *numbers* of *check*, run side by side and read: each the same whatever
+    others run with it (keyed draws), so a check may be run in parts, in any process."""
+    from cxsim.simulation.experiment import simulated
+
+    days = _days(check.actual)
+    out = []
+    for number, run in zip(numbers, simulated(check.cfg, numbers), strict=True):
+        sim = simulated_cases(run.visits, found)
+        w = sim.waits
+        out.append(Replication(
+            number, _measures(check.actual, sim), _activity_counts(sim),
+            in_progress(sim, days),
+            {name: (float(w.gap_hours[w.activity == name].mean()),
+                    float(w.queue_hours[w.activity == name].mean()))
+             for name in w.activity.unique()}))
+    return out
+
+
 def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
           journey: Path | str, cohort: Path | str, replications: int = 20) -> Check:
     """Simulate *journey* (written from *found*) on *cohort*, the later cases' arrivals, cut
@@ -345,22 +409,19 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
         If *replications* is below 2 or the later period is shorter than a month (the
         shortest horizon a run takes).
     """
-    from cxsim.config import DAYS_PER_YEAR, compose, to_config
-    from cxsim.data.discovery import _timestamp
-    from cxsim.simulation.experiment import simulated
-
     if not isinstance(replications, int) or not 2 <= replications <= 1000:
         raise ConfigError("-n", "must be an integer in [2, 1,000] (a band needs two runs)",
                           replications)
-    split_at = _timestamp(split)
-    cut_days = later_period_days(events, split_at)
-    overrides = [o for o in run_overrides(found, journey, cohort) if not o.startswith("sim.")]
-    overrides += [f"sim.years={cut_days / DAYS_PER_YEAR!r}", "sim.record_visits=true"]
-    runs = list(simulated(to_config(compose(overrides)), replications))
-    actual = later_cases(events, found, split_at)
-    sims = [simulated_cases(run.visits, found) for run in runs]
-    rows = pd.DataFrame([{"replication": i, **_measures(actual, sim)}
-                         for i, sim in enumerate(sims)])
+    planned = plan(events, found, split, journey, cohort)
+    return compared(planned, found, replicate(planned, found, range(replications)))
+
+
+def compared(check: Plan, found: Discovery, runs: list[Replication]) -> Check:
+    """The check's tables from *runs* (two or more, in any order): a whole check when they
+    are all its replications, a first look when they are some."""
+    runs = sorted(runs, key=lambda r: r.number)
+    actual = check.actual
+    rows = pd.DataFrame([{"replication": r.number, **r.measures} for r in runs])
     truth = _actual(actual)
     unmeasured = () if found.outcome_activities else ("share_",)  # 100% completed, both sides
     summary = pd.DataFrame([
@@ -369,7 +430,7 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
          if not m.endswith(("distance", "emd_hours")) and not m.startswith(unmeasured)
          and np.isfinite(truth[m]) else None}
         for m in rows.columns if m != "replication"])
-    counts = pd.DataFrame({i: _activity_counts(sim) for i, sim in enumerate(sims)}).fillna(0.0)
+    counts = pd.DataFrame({i: r.activities for i, r in enumerate(runs)}).fillna(0.0)
     real = _activity_counts(actual)
     index = real.index.union(counts.index)
     counts = counts.reindex(index, fill_value=0.0)
@@ -377,27 +438,28 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
         "activity": index, "actual_per_case": real.reindex(index, fill_value=0.0).to_numpy(),
         **{k: [_band(counts.loc[a].to_numpy())[k] for a in index]
            for k in ("mean", "ci_low", "ci_high", "band_low", "band_high")}})
-    facts = {"split": f"{split_at:%Y-%m-%d %H:%M} UTC", "cut_days": cut_days,
-             "replications": replications, "later_cases_ended": int(actual.outcome.size),
+    facts = {"split": f"{check.split:%Y-%m-%d %H:%M} UTC", "cut_days": check.cut_days,
+             "replications": len(runs), "later_cases_ended": int(actual.outcome.size),
              "cohort": int(len(found.cohort)),
              "censored": "left out on both sides: actual cases without an outcome by the "
                          "log's end, simulated walks not ended by the cut",
              "measures_defined_in": "cxsim.data.discovery_check",
              "outcomes_observed": bool(found.outcome_activities),
              "service_times_observed": bool(found.service_time)}
-    return Check(summary, rows, activities, facts, _waits_table(actual, sims),
-                 _in_progress_table(actual, sims))
+    return Check(summary, rows, activities, facts, _waits_table(actual, runs),
+                 _in_progress_table(actual, runs))
 
 
-def _waits_table(actual: Cases, sims: list[Cases]) -> pd.DataFrame:
+def _waits_table(actual: Cases, runs: list[Replication]) -> pd.DataFrame:
     """Per staffed activity: the actual visits and mean hours before them, the simulated
     mean (its interval and band over replications) and the simulated queue alone."""
-    names = sorted(set(actual.waits.activity).union(*(set(s.waits.activity) for s in sims)))
+    names = sorted(set(actual.waits.activity).union(*(set(r.waits) for r in runs)))
     real = actual.waits.groupby("activity").gap_hours
+    none = (float("nan"), float("nan"))
     rows = []
     for name in names:
-        means = np.array([s.waits.gap_hours[s.waits.activity == name].mean() for s in sims])
-        queues = np.array([s.waits.queue_hours[s.waits.activity == name].mean() for s in sims])
+        means = np.array([r.waits.get(name, none)[0] for r in runs])
+        queues = np.array([r.waits.get(name, none)[1] for r in runs])
         means = means[~np.isnan(means)]
         band = _band(means) if means.size >= 2 else dict.fromkeys(
             ("mean", "ci_low", "ci_high", "band_low", "band_high"), float("nan"))
@@ -411,12 +473,12 @@ def _waits_table(actual: Cases, sims: list[Cases]) -> pd.DataFrame:
                                        "queue_mean_hours"])
 
 
-def _in_progress_table(actual: Cases, sims: list[Cases]) -> pd.DataFrame:
+def _in_progress_table(actual: Cases, runs: list[Replication]) -> pd.DataFrame:
     """Per day from the split: the actual cases in progress, and the simulated mean and 95%
     band over replications."""
     days = _days(actual)
-    runs = np.array([in_progress(s, days) for s in sims])
+    counts = np.array([r.in_progress for r in runs])
     return pd.DataFrame({"day": days, "actual": in_progress(actual, days),
-                         "mean": runs.mean(axis=0),
-                         "band_low": np.percentile(runs, 2.5, axis=0),
-                         "band_high": np.percentile(runs, 97.5, axis=0)})
+                         "mean": counts.mean(axis=0),
+                         "band_low": np.percentile(counts, 2.5, axis=0),
+                         "band_high": np.percentile(counts, 97.5, axis=0)})

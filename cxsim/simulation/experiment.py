@@ -250,17 +250,19 @@ def run_job(job: Job) -> Done:
     return label, replications, [(r.summary, r.timeseries, r.touchpoints) for r in runs]
 
 
-def simulated(cfg: Config, n: int, progress: Callable[[int, int, float], None] | None = None
-              ) -> Iterator[Results]:
-    """Every table of replications 0..n-1 of *cfg*, in order, a chunk at a time: for callers
-    that read more of a run than an :class:`Ensemble` keeps (a calibration's journeys, a
-    job's saved tables). *progress* gets the replications done before the running chunk,
-    its size and its simulated day."""
+def simulated(cfg: Config, n: int | Sequence[int],
+              progress: Callable[[int, int, float], None] | None = None) -> Iterator[Results]:
+    """Every table of replications 0..n-1 of *cfg* (or of the replications *n* lists), in
+    order, a chunk at a time: for callers that read more of a run than an :class:`Ensemble`
+    keeps (a calibration's journeys, a check's visits, a job's saved tables). *progress*
+    gets the replications done before the running chunk, its size and its simulated day."""
     from cxsim.simulation.engine import simulate_replications
 
-    for chunk in chunks(cfg, range(n), 1):
-        tick = None if progress is None else functools.partial(progress, chunk[0], len(chunk))
+    done = 0
+    for chunk in chunks(cfg, range(n) if isinstance(n, int) else n, 1):
+        tick = None if progress is None else functools.partial(progress, done, len(chunk))
         yield from simulate_replications(cfg, chunk, progress=tick)
+        done += len(chunk)
 
 
 def execute(jobs: list[Job], workers: int) -> Iterator[Done]:

@@ -12,7 +12,6 @@ import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cxsim.errors import ConfigError
 from cxsim.report import answer, charts, journey_map
@@ -30,6 +29,7 @@ from cxsim.report.run import (
 )
 from cxsim.simulation.delivery_gap import believe_and_agree, delivery_gap
 from cxsim.simulation.experiment import Comparison, Ensemble
+from cxsim.studio.markup import render
 
 __all__ = ["DIFFERENCES", "GapChapter", "ShownAnswer", "answer_html", "differences",
            "gap_chapter", "shown_answer", "story_html", "trainer_report"]
@@ -40,11 +40,6 @@ DIFFERENCES = (("clv_final_year", "CLV now", 1.0, " per client", 0, True),
                ("nps_measured", "measured NPS", 1.0, "", 1, False),
                ("nps_market", "NPS by the industry study", 1.0, "", 1, False))
 """What the page shows of B - A per firm: column, words, scale, unit, digits, money."""
-
-_ENVIRONMENT = Environment(loader=PackageLoader("cxsim.studio", "templates"),
-                           autoescape=select_autoescape(default=True, default_for_string=True),
-                           trim_blocks=True, lstrip_blocks=True)
-
 
 def differences(comparison: Comparison, config: dict | None = None) -> pd.DataFrame:
     """Per firm and metric of :data:`DIFFERENCES`: B - A with its 95% CI, as shown and raw;
@@ -104,8 +99,8 @@ class ShownAnswer:
     charts: tuple[Chart, ...]
 
     def html(self) -> str:
-        return _ENVIRONMENT.get_template("answer.html.j2").render(
-            pairs=self.pairs, planned=self.planned, verdict=self.verdict,
+        return render(
+            "answer.html.j2", pairs=self.pairs, planned=self.planned, verdict=self.verdict,
             sentences=self.sentences, headline=self.headline, differences=self.differences,
             charts=self.charts)
 
@@ -271,5 +266,4 @@ def story_html(chapters: list[tuple[str, Ensemble]], days_per_month: float, plan
                      if two else [])
         shown.append((title, ensemble.n, sentences,
                       _shares(ensemble, days_per_month, "", f"Market share over time: {title}")))
-    return _ENVIRONMENT.get_template("story.html.j2").render(chapters=shown, planned=planned,
-                                                             gap=gap)
+    return render("story.html.j2", chapters=shown, planned=planned, gap=gap)

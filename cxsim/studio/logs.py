@@ -29,7 +29,7 @@ import numpy as np
 
 from cxsim.data.calibration import Calibration, calibrate, default_label, preset_yaml
 from cxsim.data.discovery import Discovery, discover, journey_yaml
-from cxsim.data.discovery_check import Check, check, later_period_days
+from cxsim.data.discovery_check import Plan, plan
 from cxsim.data.eventlog import read_event_log
 from cxsim.data.transactions import log_columns, log_dates
 from cxsim.errors import ConfigError
@@ -38,9 +38,9 @@ from cxsim.model.journey import journey_from_mapping
 from cxsim.studio.what_if import market_label, market_names
 
 __all__ = ["CHECK_REPLICATIONS", "EVENT_COLUMNS", "MARKETS", "MAX_UPLOAD_MB", "ROLES",
-           "check_journey", "checked_size", "discover_log", "event_log_facts", "fit_log",
-           "fitted_markets", "guess_columns", "journey_name", "market_options", "middle_day",
-           "save_market", "shown_name", "transaction_log_facts", "uploaded"]
+           "check_parts", "check_plan", "checked_size", "discover_log", "event_log_facts",
+           "fit_log", "fitted_markets", "guess_columns", "journey_name", "market_options",
+           "middle_day", "save_market", "shown_name", "transaction_log_facts", "uploaded"]
 
 MARKETS = Path("studio-markets")
 """Where the page keeps fitted markets (under the folder it was started in), each named by
@@ -265,24 +265,30 @@ def discover_log(path: str, shown: str, split: str,
     return found, journey_yaml(found)
 
 
-def check_journey(path: str, shown: str, split: str, columns: dict[str, str | None],
-                  found: Discovery, journey: str) -> Check:
-    """``cxsim-discover --check`` of *found*, kept as *journey*: simulated on the later
-    cases' arrivals (their file beside the upload, removed with it) and compared.
+def check_plan(path: str, shown: str, split: str, columns: dict[str, str | None],
+               found: Discovery, journey: str) -> Plan:
+    """What every replication of ``cxsim-discover --check`` of *found*, kept as *journey*,
+    shares: the run on the later cases' arrivals (their file beside the upload, removed
+    with it) and the later cases themselves (run in the worker that read the log). The
+    replications are then run in parts (:func:`check_parts`) so the check can stream.
 
     Raises
     ------
     ConfigError
         If the later period is shorter than a month (the command's line).
     """
-    try:
-        events = _events(path, shown, columns)
-        later_period_days(events, split)
-    except ConfigError as error:
-        raise _as_uploaded(error, path, shown) from None
     cohort = Path(path).parent / "cohort.csv"
     found.cohort.to_csv(cohort, index=False)
-    return check(events, found, split, journey, cohort, CHECK_REPLICATIONS)
+    try:
+        return plan(_events(path, shown, columns), found, split, journey, cohort)
+    except ConfigError as error:
+        raise _as_uploaded(error, path, shown) from None
+
+
+def check_parts(replications: int = CHECK_REPLICATIONS, size: int = 2) -> list[list[int]]:
+    """The check's replications in parts of *size*, first to last: two workers each take
+    one, and a first look (a band needs two runs) comes after the first part."""
+    return [list(range(k, min(k + size, replications))) for k in range(0, replications, size)]
 
 
 def market_options() -> dict[str, str]:

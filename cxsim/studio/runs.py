@@ -105,17 +105,18 @@ class Workers:
         """Each job's :data:`~cxsim.simulation.experiment.Done` as it finishes, jobs handed out in
         order to whichever worker is free. Stops quietly when *cancel* is set or the
         workers are closed (the caller restarts them); a worker's error is raised here."""
-        return self._each([(run_job, (job,)) for job in jobs], cancel)
+        return self.each([(run_job, (job,)) for job in jobs], cancel)
 
     def call(self, function: Callable[..., Any], *args: Any,
              cancel: threading.Event) -> Any | None:
         """``function(*args)`` made by one worker (a module-level function, pickled by name),
         or None if *cancel* was set or the workers closed first; its error is raised here (a
         ConfigError as it was raised)."""
-        return next(self._each([(function, args)], cancel), None)
+        return next(self.each([(function, args)], cancel), None)
 
-    def _each(self, calls: list[Call], cancel: threading.Event) -> Iterator[Any]:
-        """What each call returns, as it finishes (see :meth:`run`)."""
+    def each(self, calls: list[Call], cancel: threading.Event) -> Iterator[Any]:
+        """What each of *calls* returns, as it finishes, calls handed out in order to
+        whichever worker is free (see :meth:`run` for a Cancel and an error)."""
         pending = list(reversed(calls))
         busy: set[Connection] = set()
         idle = list(self._pipes)

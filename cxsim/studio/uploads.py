@@ -13,20 +13,15 @@ browser before it is sent, and again here before it is read.
 from __future__ import annotations
 
 import asyncio
-import html
 import threading
 from collections.abc import Awaitable, Callable
 
 import panel as pn
 
-from cxsim.data.calibration import Calibration, typicals
 from cxsim.data.discovery import Discovery
-from cxsim.data.discovery_check import Check
+from cxsim.data.discovery_check import Replication, compared, replicate
 from cxsim.errors import ConfigError
-from cxsim.report.calibration import calibration_sentences, weekly_figure
-from cxsim.report.discovery import OUTCOME_WORDS, check_sentences, duration
-from cxsim.report.page import chart_from_figure
-from cxsim.studio import logs
+from cxsim.studio import checks, logs
 from cxsim.studio.runs import Workers
 from cxsim.studio.what_if import save_journey
 from cxsim.studio.widgets import Text, message
@@ -54,11 +49,6 @@ def _last(files: dict) -> tuple[str, bytes] | None:
 def _dropper(css: str, limit_mb: float) -> pn.widgets.FileDropper:
     return pn.widgets.FileDropper(multiple=False, max_file_size=f"{limit_mb:g}MB",
                                   layout="compact", width=WIDTH, css_classes=[css])
-
-
-def _paragraphs(lines: list[str], css: str = "") -> str:
-    return "".join(f"<p{f' class={css!r}' if css else ''}>{html.escape(line)}</p>"
-                   for line in lines)
 
 
 class _Panel:
@@ -109,6 +99,7 @@ class _Panel:
         """*work* on the workers, one at a time with the page's runs, Cancel live."""
         async def wrapped(workers: Workers, stop: threading.Event) -> None:
             self.progress.visible, self.cancel.disabled, self.go.disabled = True, False, True
+            self.progress.value = -1  # going, until a step counts its parts
             try:
                 await work(workers, stop)
                 if stop.is_set():
@@ -242,7 +233,7 @@ class TransactionLogPanel(_Panel):
             if found is None:
                 return
             market = logs.save_market(found).as_posix()
-            self.check.object = fit_check_html(found)
+            self.check.object = checks.fit_check_html(found)
             self.use_market(market)
             self.status.text = (f"Fitted: scenario A's market is now {found.market['label']}"
                                 f" ({found.meta['customers']:,} customers of {shown}): how "
@@ -250,23 +241,6 @@ class TransactionLogPanel(_Panel):
                                 "per purchase are set below as fitted, to move in A or B.")
 
         await self._busy(work)
-
-
-def fit_check_html(found: Calibration) -> str:
-    """The check of a fit as the calibration report opens it: any warning, the fit and how
-    the fitted market buys against the log in words, then the weekly repeat purchases."""
-    weekly = chart_from_figure(
-        weekly_figure(found.weekly, found.meta["calibration_weeks"]),
-        "Line chart of cumulative repeat purchases by week: the log, the fitted model's "
-        "expectation and cxsim's simulation of the fitted market with a 95% band; a dotted "
-        "line marks the end of the fit.",
-        "Left of the dotted line the model was fitted; right of it, it forecasts.")
-    return ("<div class='fit-check'>"
-            + _paragraphs([f"Warning: {line}" for line in found.warnings], "warning")
-            + _paragraphs(calibration_sentences(found, typicals(found)))
-            + f"<img src='{weekly.data_uri}' alt='{html.escape(weekly.alt, quote=True)}' "
-              f"style='width:100%'><p class='caption'>{html.escape(weekly.caption)}</p>"
-            + "</div>")
 
 
 class EventLogPanel(_Panel):
@@ -349,65 +323,40 @@ class EventLogPanel(_Panel):
                 found, text = got
                 journey = save_journey(text.encode("utf-8"))
                 self.use_journey(journey.as_posix())
-                self.check.object = discovered_html(found)
-                self.status.text = (f"Checking: the journey walks {shown}'s later cases "
-                                    f"{logs.CHECK_REPLICATIONS} times...")
-                try:
-                    result = await asyncio.to_thread(
-                        workers.call, logs.check_journey, str(path), shown, split, columns,
-                        found, str(journey.resolve()), cancel=stop)
-                except ConfigError as error:  # the journey stands; its check cannot run
-                    self.status.text = f"Not checked: {error}"
-                    return
-            if result is None:
-                return
-            self.check.object = (check_headline_html(result, found)
-                                 + discovered_html(found))
-            self.status.text = "Discovered and checked: every firm walks this journey."
+                self.check.object = checks.journey_html(found)
+                await self._check(workers, stop, str(path), shown, split, columns, found,
+                                  str(journey.resolve()))
 
         await self._busy(work)
 
-
-def discovered_html(found: Discovery) -> str:
-    """What was discovered, in a line: touchpoints, staff, the early cases' outcomes."""
-    c = found.counts
-    shares = ", ".join(f"{OUTCOME_WORDS.get(k, k.replace('_', ' '))} {v:.0%}"
-                       for k, v in found.outcome_shares().items())
-    staffed = len(found.staffed)
-    return _paragraphs([
-        f"Discovered from {c['early_cases']:,} cases starting before {c['split']}: "
-        f"{len(found.journey['touchpoints']):,} touchpoints ({staffed} staffed), "
-        f"{len(found.journey['edges']):,} paths between them; they ended: {shares}. Every "
-        "firm now walks this journey.",
-        f"The check: the {c['late_cases']:,} cases starting on or after the split, their "
-        "arrivals walked through this journey and compared with what the log shows."],
-        "discovered")
-
-
-def check_headline_html(result: Check, found: Discovery) -> str:
-    """The check's headline, actual against simulated: its bottom line in words, then the
-    outcome shares and the median cycle time with the band of 95% of the runs."""
-    s = result.summary.set_index("measure")
-    outcomes = bool(found.outcome_activities)
-    lead = check_sentences(result, outcomes, found.service_time)[0]
-    rows = []
-    if outcomes:
-        for outcome, words in OUTCOME_WORDS.items():
-            row = s.loc[f"share_{outcome}"]
-            rows.append((f"ending in {words}" if outcome != "walk_away" else "walking away",
-                         f"{100 * row.actual:.1f}%", f"{100 * row['mean']:.1f}%",
-                         f"{100 * row.band_low:.1f} to {100 * row.band_high:.1f}%"))
-    cycle = s.loc["cycle_time_q50_hours"]
-    rows.append(("median time, first step to last", duration(cycle.actual),
-                 duration(cycle["mean"]),
-                 f"{duration(cycle.band_low)} to {duration(cycle.band_high)}"))
-    cell = "style='padding:2px 14px 2px 0;text-align:{}'"
-    body = "".join("<tr>" + "".join(f"<td {cell.format('left' if i == 0 else 'right')}>"
-                                     f"{html.escape(text)}</td>" for i, text in enumerate(row))
-                   + "</tr>" for row in rows)
-    head = "".join(f"<th {cell.format('left' if i == 0 else 'right')}>{name}</th>"
-                   for i, name in enumerate(("the later cases", "in the log", "simulated",
-                                             "95% of runs")))
-    return (f"<div class='journey-check'><p><b>{html.escape(lead)}</b></p>"
-            f"<table class='headline' style='border-collapse:collapse'><tr>{head}</tr>"
-            f"{body}</table></div>")
+    async def _check(self, workers: Workers, stop: threading.Event, path: str, shown: str,
+                     split: str, columns: dict[str, str | None], found: Discovery,
+                     journey: str) -> None:
+        """The check as it streams: its replications in parts on both workers, the headline
+        redrawn from the runs so far as each part arrives, until all are in."""
+        total = logs.CHECK_REPLICATIONS
+        self.status.text = f"Checking: the journey walks {shown}'s later cases {total} times..."
+        try:
+            planned = await asyncio.to_thread(workers.call, logs.check_plan, path, shown,
+                                              split, columns, found, journey, cancel=stop)
+        except ConfigError as error:  # the journey stands; its check cannot run
+            self.status.text = f"Not checked: {error}"
+            return
+        if planned is None:
+            return
+        parts = workers.each([(replicate, (planned, found, part))
+                              for part in logs.check_parts(total)], stop)
+        runs: list[Replication] = []
+        self.progress.max, self.progress.value = total, 0
+        while (part := await asyncio.to_thread(next, parts, None)) is not None:
+            runs += part
+            self.progress.value = len(runs)
+            if len(runs) < 2:  # a band needs two runs
+                continue
+            result = await asyncio.to_thread(compared, planned, found, runs)
+            self.check.object = checks.journey_html(found, result, total)
+            if len(runs) < total:
+                self.status.text = (f"Checking: {len(runs)} of {total} runs on {shown}'s "
+                                    "later cases done...")
+        if len(runs) == total:
+            self.status.text = "Discovered and checked: every firm walks this journey."
