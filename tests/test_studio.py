@@ -117,7 +117,7 @@ def test_a_calibrated_segment_offers_its_fitted_means_and_a_plain_one_does_not()
     assert segments("cdnow") == {"customers": {
         "social_influence": 1.0, "identifiability": 0.8,
         "purchases_per_year": rate.r / rate.alpha_years,  # about 2.87
-        "repeat_dropout": dropout.a / (dropout.a + dropout.b),  # about 0.25
+        "stopping_percent": 100 * (dropout.a / (dropout.a + dropout.b)),  # about 25%
         "spend_per_purchase": spend.p * spend.gamma / (spend.q - 1)}}  # about $35
     assert not FITTED.keys() & segments("recurring_b2b")["b2b"].keys()
     assert "mean_days_between_needs" in segments("recurring_b2b")["b2b"]
@@ -131,7 +131,7 @@ def test_a_calibrated_segment_offers_its_fitted_means_and_a_plain_one_does_not()
 
 
 @pytest.mark.parametrize("lever, value", [("purchases_per_year", 6.0),
-                                          ("repeat_dropout", 0.1),
+                                          ("stopping_percent", 10.0),
                                           ("spend_per_purchase", 50.0)])
 def test_a_fitted_lever_moves_the_mean_and_keeps_the_spread(lever, value):
     """In B, as cxsim's own overrides: the mean is the lever's value once composed; r, a + b,
@@ -142,19 +142,19 @@ def test_a_fitted_lever_moves_the_mean_and_keeps_the_spread(lever, value):
     written = {o.split("=")[0].removeprefix(key): float(o.split("=")[1])
                for o in what_if.b_overrides()}
     assert set(written) == {"purchases_per_year": {"purchase_rate.alpha_years"},
-                            "repeat_dropout": {"dropout.a", "dropout.b"},
+                            "stopping_percent": {"dropout.a", "dropout.b"},
                             "spend_per_purchase": {"spend.gamma"}}[lever]
     a, b = what_if.configs()
     was, now = a.market.segments["customers"], b.market.segments["customers"]
     mean = {"purchases_per_year": now.purchase_rate.r / now.purchase_rate.alpha_years,
-            "repeat_dropout": now.dropout.a / (now.dropout.a + now.dropout.b),
+            "stopping_percent": 100 * now.dropout.a / (now.dropout.a + now.dropout.b),
             "spend_per_purchase": now.spend.p * now.spend.gamma / (now.spend.q - 1)}[lever]
     assert mean == pytest.approx(value, rel=1e-9)
     assert now.purchase_rate.r == was.purchase_rate.r
     assert now.dropout.a + now.dropout.b == pytest.approx(was.dropout.a + was.dropout.b,
                                                           rel=1e-9)
     assert (now.spend.p, now.spend.q) == (was.spend.p, was.spend.q)
-    moved = {"purchases_per_year": "purchase_rate", "repeat_dropout": "dropout",
+    moved = {"purchases_per_year": "purchase_rate", "stopping_percent": "dropout",
              "spend_per_purchase": "spend"}[lever]
     for section in {"purchase_rate", "dropout", "spend"} - {moved}:  # the others as fitted
         assert getattr(now, section) == getattr(was, section)
@@ -179,7 +179,7 @@ def test_a_refused_fitted_value_is_the_configs_own_one_line_error_beside_it():
     from cxsim.studio.page import Studio
     from cxsim.studio.what_if import fitted_problem
 
-    for lever, value in (("purchases_per_year", 0.001), ("repeat_dropout", 1.0),
+    for lever, value in (("purchases_per_year", 0.001), ("stopping_percent", 100.0),
                          ("spend_per_purchase", 0.0)):
         with pytest.raises(ConfigError) as raised:
             WhatIf(CDNOW, segments={"customers": {lever: value}}).configs()
@@ -187,10 +187,10 @@ def test_a_refused_fitted_value_is_the_configs_own_one_line_error_beside_it():
         assert said == str(raised.value) and "\n" not in said
         assert said.startswith("market.segments.customers.")
     studio = Studio(_query("market=cdnow"))
-    studio.segment_levers_b["customers", "repeat_dropout"].value = 1.0
-    assert studio.segment_notes["b", "customers", "repeat_dropout"].text == (
-        "in B: " + fitted_problem("cdnow", "customers", "repeat_dropout", 1.0))
-    assert studio.segment_notes["a", "customers", "repeat_dropout"].text == ""
+    studio.segment_levers_b["customers", "stopping_percent"].value = 100.0
+    assert studio.segment_notes["b", "customers", "stopping_percent"].text == (
+        "in B: " + fitted_problem("cdnow", "customers", "stopping_percent", 100.0))
+    assert studio.segment_notes["a", "customers", "stopping_percent"].text == ""
 
 
 def test_who_stops_within_a_year_is_the_fitted_clients_own_share():
@@ -260,6 +260,31 @@ def test_a_link_written_before_the_page_read_its_own_opens_the_same_what_if():
     assert again.what_if() == studio.what_if() and again.link() == studio.link()
 
 
+def test_a_link_with_the_chance_of_stopping_from_0_to_1_opens_it_as_a_percent():
+    """Before the page showed the chance of stopping in percent its link said
+    ``repeat_dropout=0.1``: that link still opens the same what-if, written today as
+    ``stopping_percent=10.0``; a link naming both keeps today's, and a word is one line."""
+    from cxsim.studio.page import Studio
+
+    old = Studio(_query("market=cdnow&clients=300&years=1&n=2"
+                        "&b.segment.customers.repeat_dropout=0.1"
+                        "&segment.customers.repeat_dropout=0.2"))
+    assert old.link_error.text == ""
+    assert old.what_if().segments == {"customers": {"stopping_percent": 10.0}}
+    assert old.what_if().setting.segments == {"customers": {"stopping_percent": 20.0}}
+    assert "b.segment.customers.stopping_percent=10.0" in old.link()
+    assert "repeat_dropout" not in old.link()
+    a, b = old.what_if().configs()
+    assert b.market.segments["customers"].dropout.mean == pytest.approx(0.1, rel=1e-12)
+    assert a.market.segments["customers"].dropout.mean == pytest.approx(0.2, rel=1e-12)
+    both = Studio(_query("market=cdnow&b.segment.customers.repeat_dropout=0.1"
+                         "&b.segment.customers.stopping_percent=30"))
+    assert both.what_if().segments == {"customers": {"stopping_percent": 30.0}}
+    bad = Studio(_query("market=cdnow&b.segment.customers.repeat_dropout=lots"))
+    assert "the link's b.segment.customers.repeat_dropout must be a number; got 'lots'" in (
+        bad.link_error.text)
+
+
 def test_a_link_carries_an_uploaded_journey_by_the_name_the_page_kept_it_under(
         tmp_path, monkeypatch):
     """An uploaded journey is in the link, so a shared link opens on it in the studio that
@@ -326,13 +351,13 @@ def test_a_fitted_lever_is_said_in_words_in_the_report_once():
     from cxsim.report.comparison import changed, comparison_meta
 
     what_if = WhatIf(Setting(market="cdnow", clients=300, years=1.0, replications=2), CCO,
-                     segments={"customers": {"repeat_dropout": 0.05}})
+                     segments={"customers": {"stopping_percent": 5.0}})
     a, b = what_if.configs()
     assert len([o for o in what_if.b_overrides() if ".dropout." in o]) == 2
     meta = comparison_meta(what_if.common_overrides(), what_if.a_overrides(),
                            what_if.b_overrides(), 2, a, b, what_if.words())
     assert changed(meta) == ("B sets the sales-focused firm's org: cco; the customers segment's "
-                             "chance of stopping after a repeat purchase: 0.05.")
+                             "chance of stopping after a repeat purchase: 5%.")
     assert "dropout" in changed({**meta, "words": {}})  # without the words: the settings
 
 
@@ -617,7 +642,7 @@ def test_a_fitted_lever_in_b_is_what_the_run_changes(studio, chromium):
     page, seen = open_studio(chromium, url, "market=cdnow&clients=300&years=1&n=2", 1280, 800)
     a_rate = page.locator(".segment-a-customers-purchases_per_year input")
     assert float(a_rate.input_value()) == pytest.approx(2.87, abs=0.005)
-    assert page.locator(".segment-b-customers-repeat_dropout input").count() == 1
+    assert page.locator(".segment-b-customers-stopping_percent input").count() == 1
     page.get_by_text(re.compile(r"in A, 2\d% at 2\.87 purchases a year")).first.wait_for()
     b_rate = page.locator(".segment-b-customers-purchases_per_year input")
     b_rate.fill("6")
@@ -638,10 +663,10 @@ def test_a_fitted_lever_in_b_is_what_the_run_changes(studio, chromium):
     assert what_if.b_overrides()[0] in report  # ...purchase_rate.alpha_years=0.0404...
     assert ("B sets the customers segment's purchases per client per year: 6."
             in html.unescape(report))  # in words, as the page said it
-    drop = page.locator(".segment-b-customers-repeat_dropout input")
-    drop.fill("1")
+    drop = page.locator(".segment-b-customers-stopping_percent input")
+    drop.fill("100")
     drop.press("Enter")
-    page.get_by_text("in B: " + fitted_problem("cdnow", "customers", "repeat_dropout", 1.0)
+    page.get_by_text("in B: " + fitted_problem("cdnow", "customers", "stopping_percent", 100.0)
                      ).first.wait_for(timeout=30_000)
     plain, _ = open_studio(chromium, url, "clients=300&years=1&n=2")
     assert plain.locator("[class*='purchases_per_year']").count() == 0

@@ -84,6 +84,7 @@ from cxsim.studio.widgets import (
     fitted_input,
     message,
     number_input,
+    todays_link,
     use_link_value,
 )
 
@@ -284,14 +285,7 @@ class Studio:
         listed, one line each, above the setting (the page keeps its defaults for them)."""
         linked = self.linked()
         problems = []
-        link = dict(link)
-        if "event_month" in link and "event_from" not in link:  # a link of the page before:
-            old = link.pop("event_month")  # a 0-based month, which the page now numbers from 1
-            try:
-                link["event_from"] = [str(int(old[-1][:MAX_LINK_VALUE]) + 1).encode()]
-            except ValueError:
-                problems.append(f"the link's event_month must be a whole number; got "
-                                f"{old[-1][:MAX_LINK_VALUE].decode(errors='replace')!r}")
+        link = todays_link(link, problems)
         if "uploaded" in link:  # an uploaded journey, by the name the page kept it under
             journey = link.pop("uploaded")[-1][:MAX_LINK_VALUE].decode(errors="replace")
             problem = uploaded_journey_problem(journey)
@@ -396,7 +390,7 @@ class Studio:
     def _fitted_row(self, name: str, lever: str, value: float) -> pn.Column:
         """A :data:`FITTED` lever of segment *name* in scenario A (at its fitted value) and
         B (as in A), the config's message beside a value it refuses."""
-        words = FITTED[lever].words
+        words = FITTED[lever].words + (" (%)" if FITTED[lever].unit == "%" else "")
         if lever == "spend_per_purchase":
             words = f"{words} ({market_currency(self.market.value)})"
         row = [Text("lever", words, {"width": f"{LABEL}px"},

@@ -46,8 +46,8 @@ from cxsim.report.comparison import compare_command
 from cxsim.rules import check_spread
 from cxsim.validate import validate
 
-__all__ = ["ANSWERS", "CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "OUT",
-           "SEGMENT_LEVERS", "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names",
+__all__ = ["ANSWERS", "CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "OLD_LINK_KEYS",
+           "OUT", "SEGMENT_LEVERS", "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names",
            "firms", "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of",
            "market_currency", "market_label", "market_names", "preset_levers", "read_presets",
            "save_journey", "segments", "stop_within", "uploaded_journey_problem"]
@@ -104,6 +104,7 @@ class Fitted:
     meaning: str
     mean: Callable[[object], float]
     keys: Callable[[object, float], dict[str, float]]
+    unit: str = ""  # written after its value: "%"
 
 
 def _per_year(rate: PurchaseRateConfig) -> float:
@@ -116,9 +117,14 @@ def _at_per_year(rate: PurchaseRateConfig, per_year: float) -> dict[str, float]:
     return {"alpha_years": rate.r / per_year if per_year != 0 else math.inf}
 
 
-def _at_dropout(dropout: DropoutConfig, chance: float) -> dict[str, float]:
-    """a and b for a mean of *chance*, a + b kept (how alike the clients are)."""
-    total = dropout.a + dropout.b
+def _percent(dropout: DropoutConfig) -> float:
+    """The chance of stopping after a repeat purchase, in percent: the mean a / (a + b)."""
+    return 100.0 * dropout.mean
+
+
+def _at_percent(dropout: DropoutConfig, percent: float) -> dict[str, float]:
+    """a and b for a mean chance of *percent* %, a + b kept (how alike the clients are)."""
+    total, chance = dropout.a + dropout.b, percent / 100.0
     return {"a": chance * total, "b": (1.0 - chance) * total}
 
 
@@ -133,18 +139,23 @@ FITTED = {
         "how often the average client buys while still a client (the fitted rate's mean "
         "r / alpha); moving it changes purchase_rate.alpha_years, the spread across clients "
         "(r) is kept", _per_year, _at_per_year),
-    "repeat_dropout": Fitted(
+    "stopping_percent": Fitted(
         "dropout", "chance of stopping after a repeat purchase",
-        "the average client's chance of leaving for good after each repeat purchase (the "
-        "fitted mean a / (a + b)), before the firm's service moves it; moving it changes "
-        "dropout.a and dropout.b, keeping a + b", lambda d: d.mean, _at_dropout),
+        "the average client's chance, in percent, of leaving for good after each repeat "
+        "purchase (the fitted mean a / (a + b)), before the firm's service moves it; moving "
+        "it changes dropout.a and dropout.b, keeping a + b", _percent, _at_percent, "%"),
     "spend_per_purchase": Fitted(
         "spend", "spend per purchase",
         "money the average client spends per purchase at price level 1 (the fitted mean "
         "p gamma / (q - 1)); moving it scales spend.gamma, p and q kept",
         lambda s: s.mean, _at_spend),
 }
-"""The levers of a calibrated segment's fitted distributions, each its mean, by key."""
+"""The levers of a calibrated segment's fitted distributions, each its mean, by key (a link
+of the page before the percent named the chance ``repeat_dropout``, from 0 to 1:
+:data:`OLD_LINK_KEYS`)."""
+OLD_LINK_KEYS = {"repeat_dropout": ("stopping_percent", 100.0)}
+"""A segment lever an older link names, by that name: today's lever and what its value is
+multiplied by."""
 
 
 def lever_bounds(lever: str) -> Bounds:
@@ -199,8 +210,10 @@ class Setting:
         out = {}
         for segment, levers in segments.items():
             for lever, value in levers.items():
-                name = FITTED[lever].words if lever in FITTED else lever.replace("_", " ")
-                words = f"the {segment} segment's {name}: {value:.3g}"
+                fitted = FITTED.get(lever)
+                name, unit = (fitted.words, fitted.unit) if fitted else (
+                    lever.replace("_", " "), "")
+                words = f"the {segment} segment's {name}: {value:.3g}{unit}"
                 out.update(dict.fromkeys(self.segment_overrides({segment: {lever: value}}),
                                          words))
         return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Mapping
 
 import panel as pn
 
@@ -18,12 +19,12 @@ from cxsim.config import (
     SimConfig,
     describe,
 )
-from cxsim.studio.what_if import EVENTS, lever_bounds
+from cxsim.studio.what_if import EVENTS, FITTED, OLD_LINK_KEYS, lever_bounds
 
 __all__ = ["ADDRESS", "EVERY_FIRM", "LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "NO_EVENT",
            "WIDE", "FloatInput", "Text", "checked", "choice_input", "copy_button", "event_row",
            "fitted_input", "message", "number_input", "number_text", "section_of",
-           "use_link_value"]
+           "todays_link", "use_link_value"]
 
 MAX_LINK_VALUE = 100
 """Characters a link's key or value may have (the page writes at most about 30); a longer
@@ -76,10 +77,9 @@ def number_input(name: str, lever: str, value: float | None, placeholder: str = 
 def fitted_input(lever: str, value: float | None):
     """A number input for a :data:`FITTED` lever, by its row's name; the values it may
     take are the config's own (a refused one shows the config's message beside it)."""
-    return FloatInput(value=value, start=0.0,
-                                 end=1.0 if lever == "repeat_dropout" else None,
-                                 format="0.000" if lever == "repeat_dropout" else "0.00",
-                                 width=NARROW)
+    percent = FITTED[lever].unit == "%"
+    return FloatInput(value=value, start=0.0, end=100.0 if percent else None,
+                      format="0.0[0]" if percent else "0.00", width=NARROW)
 
 
 def choice_input(name: str, lever: str, options, value, section: type):
@@ -129,6 +129,34 @@ def checked(widget, text: str):
     if not (math.isfinite(value) and widget.start <= value <= end):
         raise ValueError(f"must be {kind} {bounds}; got {text}")
     return value
+
+
+def todays_link(link: Mapping[str, list[bytes]], problems: list[str]
+                ) -> dict[str, list[bytes]]:
+    """A link in today's keys: an older page's ``event_month`` (a 0-based month, now
+    ``event_from``, numbered from 1) and a segment's ``repeat_dropout`` (a chance from 0 to 1,
+    now ``stopping_percent``); a value that is no number is said in *problems*."""
+    link = dict(link)
+    if "event_month" in link and "event_from" not in link:
+        old = link.pop("event_month")
+        try:
+            link["event_from"] = [str(int(old[-1][:MAX_LINK_VALUE]) + 1).encode()]
+        except ValueError:
+            problems.append(f"the link's event_month must be a whole number; got "
+                            f"{old[-1][:MAX_LINK_VALUE].decode(errors='replace')!r}")
+    for key in [k for k in link if k.rsplit(".", 1)[-1] in OLD_LINK_KEYS
+                and k.startswith(("segment.", "b.segment.")) and len(k) <= MAX_LINK_VALUE]:
+        lever, factor = OLD_LINK_KEYS[key.rsplit(".", 1)[-1]]
+        new = f"{key.rsplit('.', 1)[0]}.{lever}"
+        old = link.pop(key)
+        if new in link:  # a link naming both: today's key holds
+            continue
+        text = old[-1][:MAX_LINK_VALUE].decode(errors="replace")
+        try:
+            link[new] = [repr(float(text) * factor).encode()]
+        except ValueError:
+            problems.append(f"the link's {key} must be a number; got {text!r}")
+    return link
 
 
 def use_link_value(linked: dict, key: str, values: list[bytes], problems: list[str]) -> None:
