@@ -301,6 +301,14 @@ def test_a_link_carries_an_uploaded_journey_by_the_name_the_page_kept_it_under(
     assert f"uploaded={urllib.parse.quote_plus(journey.as_posix())}" in page.link()
     again = Studio(_query(page.link()))
     assert again.what_if() == page.what_if()
+    menu = {value: label for label, value in page.journey.options.items()}
+    assert page.journey.value == journey.as_posix()  # the menu says which journey, by name
+    assert menu[journey.as_posix()] == f"subscription (uploaded here, {journey.stem[8:14]})"
+    assert "journey=" not in page.link().replace("uploaded=", "")
+    page.journey.value = "one_off_retail"  # another journey chosen: the upload is not used
+    assert page.what_if().setting.journey == "one_off_retail" and "uploaded" not in page.link()
+    page.journey.value = journey.as_posix()  # and chosen again from the menu
+    assert page.what_if() == again.what_if()
     for name, why in (("../../etc/passwd", "is not one this page uploaded"),
                       ("studio-journeys/journey-0123456789ab.yaml", "is no longer in this folder")):
         other = Studio(_query(f"clients=300&uploaded={urllib.parse.quote_plus(name)}"))

@@ -34,7 +34,6 @@ from cxsim.config import (
     as_plain,
     config_dir,
     describe,
-    group_options,
 )
 from cxsim.demo import MARKETS as STORY_MARKETS
 from cxsim.demo import YEARS as STORY_YEARS
@@ -77,6 +76,7 @@ from cxsim.studio.widgets import (
     NARROW,
     NO_EVENT,
     WIDE,
+    JourneyMenu,
     Text,
     choice_input,
     copy_button,
@@ -92,7 +92,6 @@ __all__ = ["COMPOSER", "Studio"]
 
 AS_IN_A = "as in A"
 AS_ITS_SURVEY = "as its survey"  # who answers, in A: as the firm's survey preset says
-PRESET_JOURNEY = "the preset's"
 MAX_LINK_PROBLEMS = 3
 """Problems of a link listed by name; the rest are counted."""
 COMPOSER = ThreadPoolExecutor(1, thread_name_prefix="compose")
@@ -132,10 +131,7 @@ class Studio:
             label="market", options=market_options(), value=Setting.market, width=WIDE,
             description="the clients both scenarios compete for: a market preset (configs/"
                         "market), each segment's deciding levers below")
-        self.journey = pn.widgets.Select(label="journey (every firm)",
-                                         options=[PRESET_JOURNEY, *group_options("journey")],
-                                         width=WIDE, description=describe(FirmConfig,
-                                                                          "journey"))
+        self.journey = JourneyMenu()
         self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False, width=WIDE,
                                            css_classes=["journey-upload"])
         self.upload_error = message("upload-error")
@@ -201,7 +197,6 @@ class Studio:
                                                 label="Download report", disabled=True,
                                                 width=150, css_classes=["download"])
         self._report_page: Callable[[], Page | str] | None = None  # built when downloaded
-        self._uploaded: str | None = None
         self._ahead: tuple[str, Future] | None = None  # the what-if composed ahead of Run
         stop = lambda: self._stop.set()  # noqa: E731 (the stop of the work running now)
         self.log_panel = TransactionLogPanel(max_upload_mb, self._exclusive, stop,
@@ -291,7 +286,7 @@ class Studio:
             problem = uploaded_journey_problem(journey)
             if problem:
                 problems.append(f"the link's uploaded journey {journey!r} {problem}")
-            self._uploaded = None if problem else journey
+            self.journey.use(None if problem else journey)
         later = {}  # a segment's levers: set once the market the link names has its rows
         for key, values in link.items():
             if key.startswith(("segment.", "b.segment.")) and len(key) <= MAX_LINK_VALUE:
@@ -315,7 +310,7 @@ class Studio:
         query = {}
         for key, w in self.linked().items():
             parts = key.split(".")
-            if w.value is None or w.value in (AS_IN_A, AS_ITS_SURVEY) or (
+            if w.value is None or w.value in (AS_IN_A, AS_ITS_SURVEY, self.journey.uploaded) or (
                     parts[0] == "a" and len(parts) == 3
                     and _preset_default(parts[1], parts[2], w.value)) or (
                     parts[0] == "segment" and w.value == preset.get(parts[1], {}).get(
@@ -328,8 +323,8 @@ class Studio:
                 for name in ("event", "event_from", "event_months", "event_size",
                              "event_firm"):
                     query.pop(prefix + name, None)
-        if self._uploaded is not None:
-            query["uploaded"] = self._uploaded
+        if self.journey.uploaded is not None:
+            query["uploaded"] = self.journey.uploaded
         return urllib.parse.urlencode({key: repr(value) if isinstance(value, float) else value
                                        for key, value in query.items()})
 
@@ -413,9 +408,9 @@ class Studio:
         if not event.new:
             return
         try:
-            self._uploaded = str(save_journey(event.new))
+            self.journey.use(save_journey(event.new).as_posix())
         except ConfigError as error:
-            self._uploaded = None
+            self.journey.use(None)
             self.upload_error.text = str(error)
         self._describe()
 
@@ -427,7 +422,7 @@ class Studio:
     def _use_journey(self, journey: str) -> None:
         """A journey discovered on this page is every firm's, as an uploaded one is."""
         self.upload_error.text = ""
-        self._uploaded = journey
+        self.journey.use(journey)
         self._describe()
 
     def what_if(self) -> WhatIf:
@@ -436,8 +431,7 @@ class Studio:
         for (name, lever), w in self.segment_levers.items():
             if w.value is not None and name in preset and w.value != preset[name][lever]:
                 changed.setdefault(name, {})[lever] = float(w.value)
-        journey = self.journey.value if self.journey.value in group_options("journey") else None
-        setting = Setting(self.market.value, changed, self._uploaded or journey,
+        setting = Setting(self.market.value, changed, self.journey.chosen(),
                           self.clients.value, self.years.value, self.replications.value)
         changes: dict[str, dict[str, dict[str, object]]] = {"a": {}, "b": {}}
         for (scenario, firm, lever), w in self.levers.items():
@@ -560,7 +554,7 @@ class Studio:
         except ConfigError as error:
             self.error.text = str(error)
             return
-        n, link, uploaded = what_if.setting.replications, self.link(), self._uploaded or ""
+        n, link, uploaded = what_if.setting.replications, self.link(), self.journey.uploaded or ""
         meta = comparison_meta(what_if.common_overrides(), what_if.a_overrides(),
                                what_if.b_overrides(), n, cfg_a, cfg_b, what_if.words())
 
@@ -688,7 +682,8 @@ class Studio:
             await asyncio.sleep(0.05)
         for key, w in self.linked().items():  # then as a fresh page, opened at the link
             w.value = self._fresh.get(key, w.value)
-        self.link_error.text, self.error.text, self._uploaded = "", "", journey
+        self.link_error.text, self.error.text = "", ""
+        self.journey.use(journey)
         self._open(query)
         self.answer.object, self._report_page, self.download.disabled = answer, report, False
         self.status.text = said

@@ -50,7 +50,8 @@ __all__ = ["ANSWERS", "CHOICES", "EVENTS", "FITTED", "LEVER_WORDS", "NUMBERS", "
            "OUT", "SEGMENT_LEVERS", "UPLOADS", "Event", "Fitted", "Setting", "WhatIf", "firm_names",
            "firms", "fitted_overrides", "fitted_problem", "lever_bounds", "levers_of",
            "market_currency", "market_label", "market_names", "preset_levers", "read_presets",
-           "save_journey", "segments", "stop_within", "uploaded_journey_problem"]
+           "save_journey", "segments", "stop_within", "uploaded_journey_label",
+           "uploaded_journey_problem"]
 
 ANSWERS = {
     "everyone": {"detractor": 1.0, "passive": 1.0, "promoter": 1.0},  # survey/finished_walks
@@ -522,6 +523,18 @@ def uploaded_journey_problem(journey: str) -> str:
     if not Path(journey).is_file():
         return "is no longer in this folder"
     return ""
+
+
+@functools.lru_cache(maxsize=64)
+def uploaded_journey_label(journey: str) -> str:
+    """An uploaded or discovered journey as the journey menu names it: its own name, then
+    "uploaded here" and the start of its file's hash (its file is named by its content, so
+    the label never changes; read once per server)."""
+    try:
+        name = load_journey(journey, config_dir() / "journey").name
+    except ConfigError:  # changed by hand since: a run on it says why, beside Run
+        name = "a journey"
+    return f"{name} (uploaded here, {Path(journey).stem[8:14]})"
 
 
 def save_journey(data: bytes, folder: Path = UPLOADS) -> Path:

@@ -18,19 +18,27 @@ from cxsim.config import (
     SegmentConfig,
     SimConfig,
     describe,
+    group_options,
 )
-from cxsim.studio.what_if import EVENTS, FITTED, OLD_LINK_KEYS, lever_bounds
+from cxsim.studio.what_if import (
+    EVENTS,
+    FITTED,
+    OLD_LINK_KEYS,
+    lever_bounds,
+    uploaded_journey_label,
+)
 
 __all__ = ["ADDRESS", "EVERY_FIRM", "LABEL", "LEFT", "MAX_LINK_VALUE", "NARROW", "NO_EVENT",
-           "WIDE", "FloatInput", "Text", "checked", "choice_input", "copy_button", "event_row",
-           "fitted_input", "message", "number_input", "number_text", "section_of",
-           "todays_link", "use_link_value"]
+           "PRESET_JOURNEY", "WIDE", "FloatInput", "JourneyMenu", "Text", "checked",
+           "choice_input", "copy_button", "event_row", "fitted_input", "message",
+           "number_input", "number_text", "section_of", "todays_link", "use_link_value"]
 
 MAX_LINK_VALUE = 100
 """Characters a link's key or value may have (the page writes at most about 30); a longer
 one is refused before it is parsed."""
 LEFT, WIDE, NARROW, LABEL = 560, 200, 140, 140  # pixels
 NO_EVENT = "none"
+PRESET_JOURNEY = "the preset's"
 EVERY_FIRM = "every firm"
 SECTIONS = (FirmConfig, SegmentConfig, MarketConfig, SimConfig, EventConfig)
 ADDRESS = """
@@ -57,6 +65,36 @@ class FloatInput(pn.widgets.FloatInput):
             if isinstance(params.get(key), float) and math.isnan(params[key]):
                 params[key] = None
         return params
+
+
+class JourneyMenu(pn.widgets.Select):
+    """The journey every firm walks: the preset's, a shipped one, or one uploaded or
+    discovered here, named by its own name and chosen by its path in the studio's folder
+    (:func:`cxsim.studio.what_if.save_journey`'s)."""
+
+    def __init__(self, **params) -> None:
+        super().__init__(label="journey (every firm)", width=WIDE,
+                         options={j: j for j in (PRESET_JOURNEY, *group_options("journey"))},
+                         description=describe(FirmConfig, "journey"), **params)
+
+    def chosen(self) -> str | None:
+        """The journey a what-if's setting names: a shipped one's name, an uploaded one's
+        path, or None for the preset's."""
+        return None if self.value == PRESET_JOURNEY else self.value
+
+    @property
+    def uploaded(self) -> str | None:
+        """The journey uploaded or discovered here, if it is the one chosen."""
+        return None if self.value in (PRESET_JOURNEY, *group_options("journey")) else self.value
+
+    def use(self, journey: str | None) -> None:
+        """Name *journey*, one uploaded or discovered here, and choose it; None: back to the
+        preset's, if an uploaded one was chosen."""
+        if journey is not None:
+            self.options = {**self.options, uploaded_journey_label(journey): journey}
+            self.value = journey
+        elif self.uploaded is not None:
+            self.value = PRESET_JOURNEY
 
 
 def section_of(lever: str) -> type:
