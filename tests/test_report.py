@@ -132,6 +132,40 @@ def test_the_bottom_line_claims_a_lead_only_where_the_interval_excludes_0(share,
     assert answer.capital(bottom_line(shares, share, values, value)) == expected
 
 
+def _bottom_line(b: dict, clients: int = 500, years: float = 2.0, n: int = 4):
+    """The comparison's bottom line, and the paired measured and true NPS moves, of B
+    against A (the sales-focused firm surveying after purchases, as the studio sets it)."""
+    from cxsim.report.comparison import Compared, _paired, comparison_bottom_line, comparison_meta
+    from cxsim.studio.what_if import Setting, WhatIf
+
+    what_if = WhatIf(Setting(clients=clients, years=years, replications=n), b,
+                     a={"sales_first": {"survey": "transactional"}})
+    a_cfg, b_cfg = what_if.configs()
+    compared = Compared(cxsim.compare(a_cfg, b_cfg, n, progress=False), comparison_meta(
+        what_if.common_overrides(), what_if.a_overrides(), what_if.b_overrides(), n, a_cfg,
+        b_cfg))
+    return (comparison_bottom_line(compared), _paired(compared, "nps_measured", "sales_first"),
+            _paired(compared, "nps_true", "sales_first"))
+
+
+def test_the_bottom_line_says_a_survey_lever_moves_measured_nps_not_the_clients():
+    """Everyone answering the sales-focused firm's survey (the pleased answered more in A)
+    lowers its measured NPS beyond chance and leaves its clients as they were: the bottom
+    line says so, and says it is the survey. The control: better execution moves true and
+    measured NPS together, and the bottom line names both, without the survey's clause."""
+    line, measured, true = _bottom_line({"sales_first": {"response": "everyone"}})
+    assert measured.high < 0 and true.low <= 0 <= true.high
+    assert line.startswith(f"Bottom line: for the sales-focused firm, B lowers measured NPS by "
+                           f"{abs(measured.mean):.1f} while its true NPS stays put: what "
+                           "changed is who its survey hears, not how its clients feel")
+    assert "true NPS by" not in line
+    line, measured, true = _bottom_line({"sales_first": {"execution": 0.2}})
+    assert measured.low > 0 and true.low > 0
+    assert f"raises true NPS by {true.mean:.1f}" in line
+    assert f"raises measured NPS by {measured.mean:.1f}" in line
+    assert "stays put" not in line and "survey" not in line
+
+
 def test_a_hostile_name_is_text_never_markup(duel):
     html = render(page_of(hostile(duel, touchpoint="delivery")))
     for name in HOSTILE:

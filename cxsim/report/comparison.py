@@ -161,13 +161,16 @@ def changed(meta: dict) -> str:
 
 def comparison_bottom_line(compared: Compared) -> str:
     """One sentence: what B does that is distinguishable from chance, per firm, on the
-    first screen's figures (:data:`cxsim.report.run.TILES`); or that nothing is."""
+    first screen's figures (:data:`cxsim.report.run.TILES`) and on the NPS the firm's own
+    survey measures; or that nothing is. A measured NPS that moves while the true one does
+    not is said to be the survey's doing: who is asked, or who answers, changed, not the
+    clients."""
     config = compared.meta.get("config_a") or {}
     labels, currency = firm_labels(config.get("firms", {})), currency_of(config)
     said = []
     for firm in list(dict.fromkeys(compared.comparison.a.summary.firm))[:2]:
-        moves = []
-        for kpi in (k for k in KPIS if k.column in TILES):
+        moves, moved = [], set()
+        for kpi in (k for k in KPIS if k.column in (*TILES, "nps_measured")):
             change = _paired(compared, kpi.column, firm, kpi.scale)
             if change.sign:
                 unit = " points" if kpi.unit == "%" else ""
@@ -175,12 +178,16 @@ def comparison_bottom_line(compared: Compared) -> str:
                                      currency if kpi.money else "")
                 moves.append(f"{'raises' if change.sign > 0 else 'lowers'} {kpi.name} by "
                              f"{size}")
+                moved.add(kpi.column)
         if moves:
             moves = [", ".join(moves[:-1]) + " and " + moves[-1]] if len(moves) > 1 else moves
-            said.append(f"for {labels.get(firm, firm)}, B {moves[0]}")
+            survey = (" while its true NPS stays put: what changed is who its survey hears, "
+                      "not how its clients feel"
+                      if "nps_measured" in moved and "nps_true" not in moved else "")
+            said.append(f"for {labels.get(firm, firm)}, B {moves[0]}{survey}")
     if not said:
-        return ("Bottom line: B changes none of market share, CLV now, retention or true NPS "
-                "distinguishably from chance (95% intervals hold 0).")
+        return ("Bottom line: B changes none of market share, CLV now, retention, true NPS or "
+                "measured NPS distinguishably from chance (95% intervals hold 0).")
     return ("Bottom line: " + "; ".join(said) + " (95% intervals exclude 0; the rest is not "
             "distinguishable from chance).")
 
