@@ -103,6 +103,24 @@ def test_the_check_compares_the_log_the_model_and_the_simulation(found):
     assert totals.simulated.between(0.8 * totals.actual, 1.2 * totals.actual).all()
 
 
+def test_a_check_run_in_parts_in_any_order_is_the_whole_check(found, cdnow_csv):
+    """The studio streams a fit's check: the fit first, then its replications in parts on
+    two workers, in any order. Joined, they are calibrate's check to the bit; the first
+    parts are the check of that many replications."""
+    fit = cxsim.calibrate(cdnow_csv, END, replications=0)
+    assert "simulated" not in fit.weekly and fit.meta["replications"] == 0
+    parts = [calibration.simulate_check(fit, [2, 3]), calibration.simulate_check(fit, [0, 1])]
+    whole = calibration.with_check(fit, parts)
+    for table in ("weekly", "counts", "totals"):
+        pd.testing.assert_frame_equal(getattr(whole, table), getattr(found, table))
+    assert whole.meta["replications"] == found.meta["replications"] == 4
+    first = calibration.with_check(fit, parts[1:])
+    two = cxsim.calibrate(cdnow_csv, END, replications=2)
+    pd.testing.assert_frame_equal(first.weekly, two.weekly)
+    assert not first.weekly.equals(whole.weekly)  # a part is not yet the whole
+    assert "simulated" not in fit.weekly  # the fit is left as it was
+
+
 def test_the_command_writes_a_preset_that_runs(cdnow_csv, tmp_path):
     preset = tmp_path / "configs" / "mine.yaml"
     done = subprocess.run(

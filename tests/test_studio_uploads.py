@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import cxsim
+from cxsim.data.calibration import simulate_check, with_check
 from cxsim.errors import ConfigError
 from cxsim.studio import logs
 from tests.test_studio import _shown, open_studio, studio_in
@@ -102,7 +103,9 @@ def test_a_fitted_market_is_kept_by_its_content_and_runs_by_its_path(cdnow_csv, 
                              "amount")
     assert (facts["first"], facts["last"], facts["end"]) == ("1997-01-01", "1998-06-30", END)
     api = cxsim.calibrate(cdnow_csv, END)  # the command's defaults: 20 replications, seed 0
-    assert found.market == api.market and found.weekly.equals(api.weekly)
+    assert found.market == api.market and "simulated" not in found.weekly  # the fit first
+    parts = [simulate_check(found, part) for part in logs.check_parts(5)]
+    assert with_check(found, parts[::-1]).weekly.equals(api.weekly)  # then its check, in parts
     kept = logs.save_market(found)
     assert re.fullmatch(r"studio-markets/market-[0-9a-f]{12}\.yaml", kept.as_posix())
     assert logs.save_market(found) == kept and logs.fitted_markets() == [kept.as_posix()]
@@ -172,9 +175,14 @@ def test_cdnow_uploaded_fitted_and_asked_as_the_api_does(studio, chromium, cdnow
     assert page.locator(".log-date select").input_value() == "date"
     if SHOTS:
         page.screenshot(path=str(SHOTS / "studio-upload-columns.png"))
+    page.evaluate(_WATCH_RUNS, ".fit-check")
     page.get_by_role("button", name="Fit", exact=True).click()
     page.get_by_text(re.compile("Fitted: scenario A's market is now customers of cdnow")
                      ).wait_for(timeout=120_000)
+    page.locator(f".fit-check[data-runs='{logs.CHECK_REPLICATIONS}']").wait_for(
+        timeout=120_000)
+    assert _streamed(page)[0] == 0  # the fit in words at once, then its check as it runs
+    assert page.locator(".fit-check p.runs").count() == 0
     found = cxsim.calibrate(cdnow_csv, END)
     for sentence in calibration_sentences(found, typicals(found)):  # the check, simulated too
         assert page.get_by_text(sentence, exact=True).count() == 1, sentence
@@ -215,10 +223,10 @@ def test_cdnow_uploaded_fitted_and_asked_as_the_api_does(studio, chromium, cdnow
     page.close()
 
 
-_WATCH_RUNS = """() => {
+_WATCH_RUNS = """selector => {
   window.runsShown = [];
   const find = root => {
-    const found = root.querySelector('.journey-check');
+    const found = root.querySelector(selector);
     if (found) return found;
     for (const e of root.querySelectorAll('*')) {
       const inner = e.shadowRoot && find(e.shadowRoot);
@@ -231,7 +239,16 @@ _WATCH_RUNS = """() => {
     if (runs && window.runsShown[window.runsShown.length - 1] !== runs) window.runsShown.push(runs);
   }, 10);
 }"""
-"""Records, in the page, each number of runs the journey's check is shown with."""
+"""Records, in the page, each number of runs a check (*selector*) is shown with."""
+
+
+def _streamed(page) -> list[int]:
+    """The numbers of runs a check was shown with, in order (:data:`_WATCH_RUNS`): it
+    streamed if there were two or more, rising to the whole check's."""
+    shown = [int(r) for r in page.evaluate("window.runsShown")]
+    assert shown[-1] == logs.CHECK_REPLICATIONS and len(shown) >= 2, shown
+    assert shown == sorted(shown), shown
+    return shown
 
 
 @pytest.mark.xdist_group("studio-uploads")
@@ -253,13 +270,11 @@ def test_the_slice_of_bpic_2012_discovered_and_checked_as_the_command_does(studi
     page.get_by_text(re.compile(r"328 cases, 6,912 events, from 2011-09-30 to 2012-03-14"
                                 )).wait_for(timeout=60_000)
     assert page.locator(".events-split input").input_value() == SPLIT
-    page.evaluate(_WATCH_RUNS)
+    page.evaluate(_WATCH_RUNS, ".journey-check")
     page.get_by_role("button", name="Discover", exact=True).click()
     page.get_by_text("Discovered and checked: every firm walks this journey.").wait_for(
         timeout=120_000)
-    seen_runs = [int(r) for r in page.evaluate("window.runsShown")]
-    assert seen_runs[-1] == logs.CHECK_REPLICATIONS and len(seen_runs) >= 2, seen_runs
-    assert seen_runs == sorted(seen_runs)  # the check streamed: a first look, then more runs
+    _streamed(page)  # a first look, then more runs
     assert page.locator(".journey-check p.runs").count() == 0  # the whole check says so
     (kept,) = [f for f in _files(folder) - before if f.startswith("studio-journeys/")]
     assert re.fullmatch(r"studio-journeys/journey-[0-9a-f]{12}\.yaml", kept)

@@ -22,7 +22,8 @@ import re
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ from cxsim.model.journey import NAME_PATTERN
 __all__ = ["Calibration", "SegmentFit", "Typical", "calibrate", "fit_segments", "typical",
            "typicals", "implausible", "market_preset", "checked_preset", "lever_sources",
            "customer_table", "repeat_purchases", "COUNTS", "SOURCES", "DEFAULT",
-           "SPREAD_FLOOR", "default_label"]
+           "SPREAD_FLOOR", "default_label", "simulate_check", "with_check"]
 
 WEEK = 7.0  # days: the log's unit of time, as in Fader, Hardie & Lee (2005)
 COUNTS = 7  # repeat purchases shown one by one, 0 .. 6, then 7 or more
@@ -422,13 +423,13 @@ def repeat_purchases(results) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_days: int,
-              replications: int, seed: int, progress: bool) -> dict[str, np.ndarray]:
-    """Per replication: cumulative repeat purchases at each week's end, customers with 0..6
-    and 7+ repeat purchases in calibration, and repeat purchases in calibration and in the
-    holdout."""
+              numbers: Sequence[int], seed: int, progress: bool) -> dict[str, np.ndarray]:
+    """Per replication of *numbers*: cumulative repeat purchases at each week's end,
+    customers with 0..6 and 7+ repeat purchases in calibration, and repeat purchases in
+    calibration and in the holdout."""
     from cxsim.simulation.experiment import simulated
 
-    size = market["size"]
+    size, replications = market["size"], len(numbers)
     weekly = np.empty((replications, weeks))
     counts = np.empty((replications, COUNTS + 1))
     holdout = np.empty(replications)
@@ -439,7 +440,7 @@ def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_days: 
         cohort_file = Path(folder) / "cohort.csv"
         cohort.to_csv(cohort_file, index=False)
         cfg = _simulation_config(market, cohort_file, journey, weeks, seed)
-        for i, results in enumerate(simulated(cfg, replications)):
+        for i, results in enumerate(simulated(cfg, list(numbers))):
             days, clients = repeat_purchases(results)
             weekly[i] = np.searchsorted(np.sort(days), WEEK * np.arange(1, weeks + 1))
             calibration = days < calibration_days
@@ -452,8 +453,35 @@ def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_days: 
                       file=sys.stderr, flush=True)
         if progress:
             print(file=sys.stderr)
-    return {"weekly": weekly, "counts": counts, "calibration": calibration_total,
-            "holdout": holdout}
+    return {"numbers": np.asarray(numbers, dtype=np.int64), "weekly": weekly, "counts": counts,
+            "calibration": calibration_total, "holdout": holdout}
+
+
+def simulate_check(found: Calibration, numbers: Sequence[int]) -> dict[str, np.ndarray]:
+    """Replications *numbers* of the check of *found* (:func:`calibrate` with or without its
+    own): each the same whatever runs with it (keyed draws), so a check may run in parts, in
+    any process, and be joined by :func:`with_check`."""
+    meta = found.meta
+    return _simulate(found.market, found.cohort, meta["weeks"],
+                     round(meta["calibration_weeks"] * WEEK), numbers, meta["seed"], False)
+
+
+def with_check(found: Calibration, parts: list[dict[str, np.ndarray]]) -> Calibration:
+    """*found* with the check of its replications in *parts* (:func:`simulate_check`'s, in
+    any order): the simulated mean and 95% band beside the log's weekly repeat purchases,
+    counts and totals. All of the replications make :func:`calibrate`'s check; some, a first
+    look."""
+    parts = sorted(parts, key=lambda part: int(part["numbers"][0]))
+    simulated = {key: np.concatenate([part[key] for part in parts])
+                 for key in ("weekly", "counts", "calibration", "holdout")}
+    weekly, counts, totals = found.weekly.copy(), found.counts.copy(), found.totals.copy()
+    for frame, key in ((weekly, "weekly"), (counts, "counts")):
+        frame["simulated"], frame["simulated_low"], frame["simulated_high"] = _band(
+            simulated[key])
+    both = np.column_stack([simulated["calibration"], simulated["holdout"]])
+    totals["simulated"], totals["simulated_low"], totals["simulated_high"] = _band(both)
+    return replace(found, weekly=weekly, counts=counts, totals=totals,
+                   meta={**found.meta, "replications": len(both)})
 
 
 def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -535,14 +563,8 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
         "actual": [int(summary.x.sum()), int(summary.holdout.sum())],
         "expected": list(expected_totals),
         "expected_given_history": [np.nan, customers.expected_holdout_purchases.sum()]})
-    if replications:
-        simulated = _simulate(market, cohort, weeks, calibration_days, replications, seed,
-                              progress)
-        for frame, key in ((weekly, "weekly"), (counts, "counts")):
-            frame["simulated"], frame["simulated_low"], frame["simulated_high"] = _band(
-                simulated[key])
-        both = np.column_stack([simulated["calibration"], simulated["holdout"]])
-        totals["simulated"], totals["simulated_low"], totals["simulated_high"] = _band(both)
+    simulated = _simulate(market, cohort, weeks, calibration_days, range(replications), seed,
+                          progress) if replications else None
     holdout = _holdout_by_count(summary, customers)
     warnings = implausible(fits)
     meta = {
@@ -561,8 +583,9 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
                   "gamma_gamma": asdict(f.spend)} for f in fits],
         "warnings": warnings,
     }
-    return Calibration(fits, market, customers, weekly, counts, holdout, totals, cohort, meta,
-                       warnings)
+    found = Calibration(fits, market, customers, weekly, counts, holdout, totals, cohort, meta,
+                        warnings)
+    return found if simulated is None else with_check(found, [simulated])
 
 
 def default_label(log: Path) -> str:

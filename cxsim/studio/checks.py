@@ -21,17 +21,20 @@ __all__ = ["fit_check_html", "journey_html"]
 _HEAD = ("the later cases", "in the log", "simulated", "95% of runs")
 
 
-def fit_check_html(found: Calibration) -> str:
+def fit_check_html(found: Calibration, planned: int = 0) -> str:
     """The check of a fit as the calibration report opens it: any warning, the fit and how
-    the fitted market buys against the log in words, then the weekly repeat purchases."""
+    the fitted market buys against the log in words, then the weekly repeat purchases; the
+    simulated market in them once *found* holds some of the *planned* simulations."""
     weekly = chart_from_figure(
         weekly_figure(found.weekly, found.meta["calibration_weeks"]),
         "Line chart of cumulative repeat purchases by week: the log, the fitted model's "
         "expectation and cxsim's simulation of the fitted market with a 95% band; a dotted "
         "line marks the end of the fit.",
         "Left of the dotted line the model was fitted; right of it, it forecasts.")
+    runs = found.meta["replications"]
     return render("fit_check.html.j2", warnings=found.warnings,
-                  sentences=calibration_sentences(found, typicals(found)), chart=weekly)
+                  sentences=calibration_sentences(found, typicals(found)), chart=weekly,
+                  runs=runs, planned=max(planned, runs))
 
 
 def _discovered(found: Discovery) -> list[str]:

@@ -168,7 +168,9 @@ def transaction_log_facts(path: Path, shown: str, date: str | None = None,
 def fit_log(path: str, shown: str, end: str, customer: str, date: str, amount: str,
             date_format: str | None = None, currency: str = "$") -> Calibration:
     """``cxsim-calibrate`` on an uploaded log, with its defaults (its label, the check's
-    20 replications on seed 0), the upload's name for its file (run in a worker).
+    seed 0), the upload's name for its file (run in a worker): the fit, its check's 20
+    replications left to run in parts (:func:`check_parts`,
+    :func:`cxsim.data.calibration.simulate_check`) so the check can stream.
 
     Raises
     ------
@@ -177,9 +179,8 @@ def fit_log(path: str, shown: str, end: str, customer: str, date: str, amount: s
     """
     try:
         found = calibrate(path, end, customer=customer, date=date, amount=amount,
-                          date_format=date_format or None, replications=CHECK_REPLICATIONS,
-                          seed=CHECK_SEED, label=default_label(Path(shown)),
-                          currency=currency)
+                          date_format=date_format or None, replications=0, seed=CHECK_SEED,
+                          label=default_label(Path(shown)), currency=currency)
     except ConfigError as error:
         raise _as_uploaded(error, path, shown) from None
     found.meta["log"] = shown
@@ -285,9 +286,9 @@ def check_plan(path: str, shown: str, split: str, columns: dict[str, str | None]
         raise _as_uploaded(error, path, shown) from None
 
 
-def check_parts(replications: int = CHECK_REPLICATIONS, size: int = 2) -> list[list[int]]:
-    """The check's replications in parts of *size*, first to last: two workers each take
-    one, and a first look (a band needs two runs) comes after the first part."""
+def check_parts(size: int, replications: int = CHECK_REPLICATIONS) -> list[list[int]]:
+    """A check's replications in parts of *size*, first to last: two workers each take one,
+    and a first look (a band needs two runs) comes after the first part."""
     return [list(range(k, min(k + size, replications))) for k in range(0, replications, size)]
 
 

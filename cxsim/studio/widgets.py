@@ -73,7 +73,7 @@ class JourneyMenu(pn.widgets.Select):
     (:func:`cxsim.studio.what_if.save_journey`'s)."""
 
     def __init__(self, **params) -> None:
-        super().__init__(label="journey (every firm)", width=WIDE,
+        super().__init__(label="journey (every firm)", width=LEFT - WIDE - 60,
                          options={j: j for j in (PRESET_JOURNEY, *group_options("journey"))},
                          description=describe(FirmConfig, "journey"), **params)
 
