@@ -103,13 +103,15 @@ def test_the_check_compares_the_log_the_model_and_the_simulation(found):
     assert totals.simulated.between(0.8 * totals.actual, 1.2 * totals.actual).all()
 
 
-def test_a_check_run_in_parts_in_any_order_is_the_whole_check(found, cdnow_csv):
+def test_a_check_run_in_parts_in_any_order_is_the_whole_check(found, cdnow_csv, tmp_path):
     """The studio streams a fit's check: the fit first, then its replications in parts on
     two workers, in any order. Joined, they are calibrate's check to the bit; the first
     parts are the check of that many replications."""
     fit = cxsim.calibrate(cdnow_csv, END, replications=0)
     assert "simulated" not in fit.weekly and fit.meta["replications"] == 0
-    parts = [calibration.simulate_check(fit, [2, 3]), calibration.simulate_check(fit, [0, 1])]
+    cfg = calibration.check_config(fit, tmp_path)
+    parts = [calibration.simulate_check(cfg, fit, [2, 3]),
+             calibration.simulate_check(cfg, fit, [0, 1])]
     whole = calibration.with_check(fit, parts)
     for table in ("weekly", "counts", "totals"):
         pd.testing.assert_frame_equal(getattr(whole, table), getattr(found, table))

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import cxsim
-from cxsim.data.calibration import simulate_check, with_check
+from cxsim.data.calibration import check_config, simulate_check, with_check
 from cxsim.errors import ConfigError
 from cxsim.studio import logs
 from tests.test_studio import _shown, open_studio, studio_in
@@ -101,10 +101,11 @@ def test_a_fitted_market_is_kept_by_its_content_and_runs_by_its_path(cdnow_csv, 
         facts = logs.transaction_log_facts(path, "cdnow.csv")
         found = logs.fit_log(str(path), "cdnow.csv", facts["end"], "customer", "date",
                              "amount")
+        cfg = check_config(found, path.parent)  # as the page: the check beside the upload
+        parts = [simulate_check(cfg, found, part) for part in logs.check_parts(5)]
     assert (facts["first"], facts["last"], facts["end"]) == ("1997-01-01", "1998-06-30", END)
     api = cxsim.calibrate(cdnow_csv, END)  # the command's defaults: 20 replications, seed 0
     assert found.market == api.market and "simulated" not in found.weekly  # the fit first
-    parts = [simulate_check(found, part) for part in logs.check_parts(5)]
     assert with_check(found, parts[::-1]).weekly.equals(api.weekly)  # then its check, in parts
     kept = logs.save_market(found)
     assert re.fullmatch(r"studio-markets/market-[0-9a-f]{12}\.yaml", kept.as_posix())

@@ -51,7 +51,8 @@ from cxsim.model.journey import NAME_PATTERN
 __all__ = ["Calibration", "SegmentFit", "Typical", "calibrate", "fit_segments", "typical",
            "typicals", "implausible", "market_preset", "checked_preset", "lever_sources",
            "customer_table", "repeat_purchases", "COUNTS", "SOURCES", "DEFAULT",
-           "SPREAD_FLOOR", "default_label", "simulate_check", "with_check"]
+           "SPREAD_FLOOR", "check_config", "default_label", "simulate_check",
+           "with_check"]
 
 WEEK = 7.0  # days: the log's unit of time, as in Fader, Hardie & Lee (2005)
 COUNTS = 7  # repeat purchases shown one by one, 0 .. 6, then 7 or more
@@ -422,48 +423,58 @@ def repeat_purchases(results) -> tuple[np.ndarray, np.ndarray]:
     return walks.ended_at.to_numpy()[repeat], walks.client.to_numpy()[repeat]
 
 
-def _simulate(market: dict, cohort: pd.DataFrame, weeks: int, calibration_days: int,
-              numbers: Sequence[int], seed: int, progress: bool) -> dict[str, np.ndarray]:
-    """Per replication of *numbers*: cumulative repeat purchases at each week's end,
-    customers with 0..6 and 7+ repeat purchases in calibration, and repeat purchases in
+def _check_config(market: dict, cohort: pd.DataFrame, weeks: int, seed: int, folder: Path):
+    """The run a fit's check simulates (:func:`_simulation_config`), its cohort and its one
+    touchpoint's journey written in *folder*, which must last while the check runs."""
+    journey = folder / "purchase.yaml"
+    journey.write_text(_JOURNEY)
+    cohort_file = folder / "cohort.csv"
+    cohort.to_csv(cohort_file, index=False)
+    return _simulation_config(market, cohort_file, journey, weeks, seed)
+
+
+def _simulate(cfg, weeks: int, calibration_days: int, numbers: Sequence[int],
+              progress: bool) -> dict[str, np.ndarray]:
+    """Per replication of *numbers* of *cfg*: cumulative repeat purchases at each week's
+    end, customers with 0..6 and 7+ repeat purchases in calibration, and repeat purchases in
     calibration and in the holdout."""
     from cxsim.simulation.experiment import simulated
 
-    size, replications = market["size"], len(numbers)
+    size, replications = cfg.market.size, len(numbers)
     weekly = np.empty((replications, weeks))
     counts = np.empty((replications, COUNTS + 1))
     holdout = np.empty(replications)
     calibration_total = np.empty(replications)
-    with tempfile.TemporaryDirectory() as folder:
-        journey = Path(folder) / "purchase.yaml"
-        journey.write_text(_JOURNEY)
-        cohort_file = Path(folder) / "cohort.csv"
-        cohort.to_csv(cohort_file, index=False)
-        cfg = _simulation_config(market, cohort_file, journey, weeks, seed)
-        for i, results in enumerate(simulated(cfg, list(numbers))):
-            days, clients = repeat_purchases(results)
-            weekly[i] = np.searchsorted(np.sort(days), WEEK * np.arange(1, weeks + 1))
-            calibration = days < calibration_days
-            per_client = np.bincount(clients[calibration], minlength=size)
-            counts[i] = np.bincount(np.minimum(per_client, COUNTS), minlength=COUNTS + 1)
-            holdout[i] = (~calibration).sum()
-            calibration_total[i] = calibration.sum()
-            if progress:
-                print(f"\rsimulated {i + 1}/{replications} replications", end="",
-                      file=sys.stderr, flush=True)
+    for i, results in enumerate(simulated(cfg, list(numbers))):
+        days, clients = repeat_purchases(results)
+        weekly[i] = np.searchsorted(np.sort(days), WEEK * np.arange(1, weeks + 1))
+        calibration = days < calibration_days
+        per_client = np.bincount(clients[calibration], minlength=size)
+        counts[i] = np.bincount(np.minimum(per_client, COUNTS), minlength=COUNTS + 1)
+        holdout[i] = (~calibration).sum()
+        calibration_total[i] = calibration.sum()
         if progress:
-            print(file=sys.stderr)
+            print(f"\rsimulated {i + 1}/{replications} replications", end="",
+                  file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
     return {"numbers": np.asarray(numbers, dtype=np.int64), "weekly": weekly, "counts": counts,
             "calibration": calibration_total, "holdout": holdout}
 
 
-def simulate_check(found: Calibration, numbers: Sequence[int]) -> dict[str, np.ndarray]:
-    """Replications *numbers* of the check of *found* (:func:`calibrate` with or without its
-    own): each the same whatever runs with it (keyed draws), so a check may run in parts, in
-    any process, and be joined by :func:`with_check`."""
-    meta = found.meta
-    return _simulate(found.market, found.cohort, meta["weeks"],
-                     round(meta["calibration_weeks"] * WEEK), numbers, meta["seed"], False)
+def check_config(found: Calibration, folder: Path):
+    """The run of *found*'s check (the fitted market as the model it was fitted as), its
+    files written in *folder*, which must last while :func:`simulate_check` runs it."""
+    return _check_config(found.market, found.cohort, found.meta["weeks"], found.meta["seed"],
+                         folder)
+
+
+def simulate_check(cfg, found: Calibration, numbers: Sequence[int]) -> dict[str, np.ndarray]:
+    """Replications *numbers* of *found*'s check, *cfg* its :func:`check_config`: each the
+    same whatever runs with it (keyed draws), so a check may run in parts, in any process,
+    and be joined by :func:`with_check`."""
+    return _simulate(cfg, found.meta["weeks"], round(found.meta["calibration_weeks"] * WEEK),
+                     numbers, False)
 
 
 def with_check(found: Calibration, parts: list[dict[str, np.ndarray]]) -> Calibration:
@@ -563,8 +574,11 @@ def calibrate(log: str | Path, calibration_end: str, *, customer: str = "custome
         "actual": [int(summary.x.sum()), int(summary.holdout.sum())],
         "expected": list(expected_totals),
         "expected_given_history": [np.nan, customers.expected_holdout_purchases.sum()]})
-    simulated = _simulate(market, cohort, weeks, calibration_days, range(replications), seed,
-                          progress) if replications else None
+    simulated = None
+    if replications:
+        with tempfile.TemporaryDirectory() as folder:
+            cfg = _check_config(market, cohort, weeks, seed, Path(folder))
+            simulated = _simulate(cfg, weeks, calibration_days, range(replications), progress)
     holdout = _holdout_by_count(summary, customers)
     warnings = implausible(fits)
     meta = {

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 import panel as pn
 
-from cxsim.data.calibration import simulate_check, with_check
+from cxsim.data.calibration import check_config, simulate_check, with_check
 from cxsim.data.discovery import Discovery
 from cxsim.data.discovery_check import Replication, compared, replicate
 from cxsim.errors import ConfigError
@@ -228,30 +228,35 @@ class TransactionLogPanel(_Panel):
             self.check.object = ""
             self.status.text = (f"Fitting {shown} up to {end}, then simulating the fitted "
                                 f"market {total} times to check it...")
-            with logs.uploaded(data, name) as path:
+            with logs.uploaded(data, name) as path:  # its folder holds the check's files
                 found = await asyncio.to_thread(
                     workers.call, logs.fit_log, str(path), shown, end, chosen["customer"],
                     chosen["date"], chosen["amount"], date_format, currency, cancel=stop)
-            if found is None:
-                return
-            self.use_market(logs.save_market(found).as_posix())
-            self.check.object = await asyncio.to_thread(checks.fit_check_html, found, total)
-            fitted = (f"Fitted: scenario A's market is now {found.market['label']} "
-                      f"({found.meta['customers']:,} customers of {shown}): how often they "
-                      "buy, their chance of stopping and their spend per purchase are set "
-                      "below as fitted, to move in A or B.")
-            self.status.text = f"{fitted} Checking it: simulating it {total} times..."
-            parts = workers.each([(simulate_check, (found, part))
-                                  for part in logs.check_parts(5, total)], stop)
-            got: list[dict] = []
-            self.progress.max, self.progress.value = total, 0
-            while (part := await asyncio.to_thread(next, parts, None)) is not None:
-                got.append(part)
-                runs = self.progress.value = sum(len(p["numbers"]) for p in got)
-                self.check.object = await asyncio.to_thread(
-                    checks.fit_check_html, with_check(found, got), total)
-                self.status.text = fitted + (f" Checking it: {runs} of {total} simulations "
-                                             "done..." if runs < total else "")
+                if found is None:
+                    return
+                self.use_market(logs.save_market(found).as_posix())
+                self.check.object = await asyncio.to_thread(checks.fit_check_html, found,
+                                                            total)
+                fitted = (f"Fitted: scenario A's market is now {found.market['label']} "
+                          f"({found.meta['customers']:,} customers of {shown}): how often "
+                          "they buy, their chance of stopping and their spend per purchase "
+                          "are set below as fitted, to move in A or B.")
+                self.status.text = f"{fitted} Checking it: simulating it {total} times..."
+                cfg = await asyncio.to_thread(workers.call, check_config, found, path.parent,
+                                              cancel=stop)
+                if cfg is None:
+                    return
+                parts = workers.each([(simulate_check, (cfg, found, part))
+                                      for part in logs.check_parts(5, total)], stop)
+                got: list[dict] = []
+                self.progress.max, self.progress.value = total, 0
+                while (part := await asyncio.to_thread(next, parts, None)) is not None:
+                    got.append(part)
+                    runs = self.progress.value = sum(len(p["numbers"]) for p in got)
+                    self.check.object = await asyncio.to_thread(
+                        checks.fit_check_html, with_check(found, got), total)
+                    self.status.text = fitted + (f" Checking it: {runs} of {total} "
+                                                 "simulations done..." if runs < total else "")
 
         await self._busy(work)
 
