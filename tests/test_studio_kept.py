@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+import panel as pn
 import pytest
 
 import cxsim
@@ -22,7 +23,7 @@ from cxsim.errors import ConfigError
 from cxsim.report.comparison import Compared, comparison_meta, comparison_page
 from cxsim.report.page import render
 from cxsim.studio.answer import ShownAnswer, shown_answer
-from cxsim.studio.kept import KEPT, MAX_NAME, KeptWhatIfs, checked_name
+from cxsim.studio.kept import KEPT, MAX_NAME, KeptWhatIf, KeptWhatIfs, checked_name
 from cxsim.studio.kept_panel import KeptPanel, Ran
 from cxsim.studio.what_if import Setting, WhatIf
 from tests.test_studio import _shown, open_studio, studio_in
@@ -78,6 +79,63 @@ def test_a_kept_what_if_is_listed_newest_first_and_read_back_whole(tmp_path, ran
     assert kept.report(first.number) == report
     with pytest.raises(ConfigError, match="no longer holds kept what-if 99$"):
         kept.report(99)
+
+
+def test_a_kept_what_if_is_renamed_and_deleted_by_its_number(tmp_path, ran):
+    """Renaming changes the name only, by the name's rule; deleting takes the row, its
+    answer and its report, and the others stay; a what-if deleted since is one line."""
+    kept = KeptWhatIfs(tmp_path / KEPT)
+    first, second = _keep(kept, "first", ran), _keep(kept, "second", ran)
+    assert kept.rename(first.number, "  lean, then a CCO ") == "lean, then a CCO"
+    listed, _ = kept.listed()
+    assert [(k.number, k.name) for k in listed] == [(second.number, "second"),
+                                                   (first.number, "lean, then a CCO")]
+    assert listed[1] == KeptWhatIf(first.number, "lean, then a CCO", first.kept_at, first.link,
+                                   first.journey, first.command)
+    with pytest.raises(ConfigError, match="the name must not be empty"):
+        kept.rename(first.number, " ")
+    assert kept.listed()[0][1].name == "lean, then a CCO"  # a refused name changes nothing
+    kept.delete(second.number)
+    assert kept.listed() == ([listed[1]], 1)
+    with pytest.raises(ConfigError, match=f"no longer holds kept what-if {second.number}$"):
+        kept.answer(second.number)
+    for call in (lambda: kept.delete(second.number),
+                 lambda: kept.rename(second.number, "back")):
+        with pytest.raises(ConfigError, match=f"no longer holds kept what-if {second.number}$"):
+            call()
+    assert kept.report(first.number) == ran[2]  # the other is whole
+
+
+def test_the_list_renames_at_once_and_deletes_on_the_second_press(tmp_path, ran):
+    """In the card: Save name renames (a bad name is its line above the list); the first
+    Delete asks, the second deletes; a list seeing another tab's rename redraws."""
+    kept = KeptWhatIfs(tmp_path / KEPT)
+    first, second = _keep(kept, "first", ran), _keep(kept, "second", ran)
+    panel = KeptPanel(lambda *_: None, kept)
+    item = panel.items.objects[1]  # the older: first
+    field = item.select(pn.widgets.TextInput)[0]
+    save, rename, delete = (item.select(lambda w, c=c: isinstance(w, pn.widgets.Button)
+                                        and c in w.css_classes)[0]
+                            for c in ("kept-save-name", "kept-rename", "kept-delete"))
+    rename.clicks += 1
+    field.value = "x" * (MAX_NAME + 1)
+    save.clicks += 1
+    assert panel.list_error.text == f"the name must be at most {MAX_NAME} characters; got 81"
+    field.value = "lean, then a CCO"
+    save.clicks += 1
+    assert panel.list_error.text == "" and kept.listed()[0][1] == KeptWhatIf(
+        first.number, "lean, then a CCO", first.kept_at, first.link, first.journey,
+        first.command)
+    assert "lean, then a CCO" in [t.object for t in panel.items.objects[1].select(
+        pn.pane.HTML)][0]
+    delete.clicks += 1
+    assert delete.label == "Delete for good" and kept.listed()[1] == 2  # asked, not deleted
+    delete.clicks += 1
+    assert [k.number for k in kept.listed()[0]] == [second.number]
+    assert len(panel.items.objects) == 1
+    kept.rename(second.number, "renamed in another tab")
+    panel.refresh()
+    assert "renamed in another tab" in panel.items.objects[0].select(pn.pane.HTML)[0].object
 
 
 def _keep_many(path: str, who: str, start: threading.Barrier | None, count: int) -> list[int]:

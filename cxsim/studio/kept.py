@@ -108,10 +108,12 @@ class KeptWhatIfs:
         self.path = Path(path)
 
     @contextmanager
-    def _opened(self, writing: bool) -> Iterator[sqlite3.Connection]:
+    def _opened(self, writing: bool, doing: str = "") -> Iterator[sqlite3.Connection]:
         """The file in a transaction (an immediate one when *writing*: other keeps wait),
-        checked to be ours; committed when the block ends, rolled back if it fails."""
-        doing = "cannot keep the what-if" if writing else "cannot be read as kept what-ifs"
+        checked to be ours; committed when the block ends, rolled back if it fails; *doing*
+        says what cannot be done if it fails."""
+        doing = doing or ("cannot keep the what-if" if writing else
+                          "cannot be read as kept what-ifs")
         try:
             if writing:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +167,37 @@ class KeptWhatIfs:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (name, kept_at, link, journey, command, json.dumps(answer), report)).lastrowid
         return KeptWhatIf(number, name, kept_at, link, journey, command)
+
+    def rename(self, number: int, name: str) -> str:
+        """Name kept what-if *number* *name* (checked: :func:`checked_name`); return it.
+
+        Raises
+        ------
+        ConfigError
+            For a bad name, a what-if no longer kept, or a file that is not ours.
+        """
+        name = checked_name(name)
+        self._change(number, f"UPDATE {_TABLE} SET name = ? WHERE number = ?", (name, number))
+        return name
+
+    def delete(self, number: int) -> None:
+        """Delete kept what-if *number*, its answer and its report, for good.
+
+        Raises
+        ------
+        ConfigError
+            For a what-if no longer kept (another tab deleted it), or a file not ours.
+        """
+        self._change(number, f"DELETE FROM {_TABLE} WHERE number = ?", (number,))
+
+    def _change(self, number: int, statement: str, values: tuple) -> None:
+        """*statement* on kept what-if *number*, in one immediate transaction."""
+        if not self.path.exists():
+            raise ConfigError(str(self.path), "is missing: the kept what-ifs were moved away")
+        with self._opened(True, f"cannot change kept what-if {number}") as connection:
+            changed = connection.execute(statement, values).rowcount
+        if not changed:
+            raise ConfigError(str(self.path), f"no longer holds kept what-if {number}")
 
     def listed(self, limit: int = LISTED) -> tuple[list[KeptWhatIf], int]:
         """The newest *limit* kept what-ifs, newest first, and how many are kept in all

@@ -82,7 +82,7 @@ class KeptPanel:
                                scroll=True)
         self.card = pn.Card(self.list_error.pane, self.none.pane, self.items,
                             title="Kept what-ifs", width=WIDTH + 20, css_classes=["kept-card"])
-        self._listed: list[int] | None = None
+        self._listed: list[tuple[int, str]] | None = None
         self.keep.on_click(self._on_keep)
         self.name.param.watch(self._on_keep, "enter_pressed")
         self.refresh()
@@ -107,10 +107,10 @@ class KeptPanel:
             self.card.title = "Kept what-ifs"
             return
         self.list_error.text = ""
-        numbers = [k.number for k in listed]
-        if numbers == self._listed:
+        shown = [(k.number, k.name) for k in listed]
+        if shown == self._listed:
             return
-        self._listed = numbers
+        self._listed = shown
         self.card.title = f"Kept what-ifs on this machine ({count:,})"
         self.none.text = ("None yet: after a run, name it and press Keep." if not listed else
                           f"The newest {len(listed)}; {count - len(listed):,} older are kept "
@@ -118,8 +118,8 @@ class KeptPanel:
         self.items.objects = [self._item(k) for k in listed]
 
     def _item(self, kept: KeptWhatIf) -> pn.Column:
-        """One kept what-if: its name and time, Open, Copy command, Download report, and
-        the command itself under a fold."""
+        """One kept what-if: its name and time, Open, Copy command, Download report; Rename
+        (a field for the new name), Delete (pressed twice), and the command under a fold."""
         open_ = pn.widgets.Button(label="Open", width=70, color="primary",
                                   css_classes=["kept-open"])
         open_.on_click(functools.partial(self._on_open, kept))
@@ -127,17 +127,53 @@ class KeptPanel:
         download = pn.widgets.FileDownload(
             callback=functools.partial(self._report, kept.number), label="Download report",
             filename=f"what-if-{kept.number}.html", width=140, css_classes=["kept-download"])
+        rename = pn.widgets.Button(label="Rename", width=80, css_classes=["kept-rename"])
+        delete = pn.widgets.Button(label="Delete", width=80, css_classes=["kept-delete"])
+        new_name = pn.widgets.TextInput(value=kept.name, width=300,
+                                        css_classes=["kept-new-name"])
+        save = pn.widgets.Button(label="Save name", width=100, color="primary",
+                                 css_classes=["kept-save-name"])
+        renaming = pn.Row(new_name, save, visible=False)
+        rename.on_click(lambda _: setattr(renaming, "visible", not renaming.visible))
+        saving = functools.partial(self._on_rename, kept, new_name)
+        save.on_click(saving)
+        new_name.param.watch(saving, "enter_pressed")
+        delete.on_click(functools.partial(self._on_delete, kept, delete))
         return pn.Column(
             pn.Row(Text("kept-title", kept.name, {"font-weight": "bold",
                                                   "width": f"{WIDTH - 230}px"}).pane,
                    Text("kept-when", f"kept {kept.when()}", {"color": "#555",
                                                               "width": "170px"}).pane),
-            pn.Row(open_, copy, download),
-            pn.pane.HTML("<details><summary>its command</summary><code style='font-size: "
-                         f"0.8em'>{html.escape(kept.command)}</code></details>",
-                         width=WIDTH - 20),
+            pn.Row(open_, copy, download), renaming,
+            pn.Row(rename, delete, pn.pane.HTML(
+                "<details><summary>its command</summary><code style='font-size: 0.8em'>"
+                f"{html.escape(kept.command)}</code></details>", width=WIDTH - 200)),
             css_classes=["kept-what-if"], styles={"border-bottom": "1px solid #ddd"},
             width=WIDTH - 20)
+
+    def _on_rename(self, kept: KeptWhatIf, field: pn.widgets.TextInput, _event) -> None:
+        """Name *kept* as typed in *field*; the name's rule or the file's problem as one
+        line above the list."""
+        self.list_error.text = ""
+        typed = field.value_input or field.value  # as typed, or as shown if untouched
+        try:
+            self.kept.rename(kept.number, typed or "")
+        except ConfigError as error:
+            self.list_error.text = str(error)
+            return
+        self.refresh()
+
+    def _on_delete(self, kept: KeptWhatIf, button: pn.widgets.Button, _event) -> None:
+        """Delete *kept* on the second press (the first asks), its answer and report too."""
+        self.list_error.text = ""
+        if button.label == "Delete":
+            button.param.update(label="Delete for good", color="danger", width=130)
+            return
+        try:
+            self.kept.delete(kept.number)
+        except ConfigError as error:
+            self.list_error.text = str(error)
+        self.refresh()
 
     async def _on_keep(self, _event) -> None:
         """Keep the run shown under the name typed, its report built first (off the page's
