@@ -150,20 +150,22 @@ def _bottom_line(b: dict, clients: int = 500, years: float = 2.0, n: int = 4):
 
 def test_the_bottom_line_says_a_survey_lever_moves_measured_nps_not_the_clients():
     """Everyone answering the sales-focused firm's survey (the pleased answered more in A)
-    lowers its measured NPS beyond chance and leaves its clients as they were: the bottom
-    line says so, and says it is the survey. The control: better execution moves true and
-    measured NPS together, and the bottom line names both, without the survey's clause."""
+    lowers its measured NPS beyond chance and leaves its clients as they were (true NPS the
+    same in every pair): the bottom line says so, and says it is the survey. The control:
+    better execution moves true and measured NPS together, and the bottom line names both,
+    without the survey's clause."""
     line, measured, true = _bottom_line({"sales_first": {"response": "everyone"}})
     assert measured.high < 0 and true.low <= 0 <= true.high
     assert line.startswith(f"Bottom line: for the sales-focused firm, B lowers measured NPS by "
-                           f"{abs(measured.mean):.1f} while its true NPS stays put: what "
-                           "changed is who its survey hears, not how its clients feel")
+                           f"{abs(measured.mean):.1f} while its true NPS is the same in every "
+                           "pair: what changed is who its survey hears, not how its clients "
+                           "feel")
     assert "true NPS by" not in line
     line, measured, true = _bottom_line({"sales_first": {"execution": 0.2}})
     assert measured.low > 0 and true.low > 0
     assert f"raises true NPS by {true.mean:.1f}" in line
     assert f"raises measured NPS by {measured.mean:.1f}" in line
-    assert "stays put" not in line and "survey" not in line
+    assert "same in every pair" not in line and "survey" not in line
 
 
 def test_a_hostile_name_is_text_never_markup(duel):

@@ -123,6 +123,13 @@ def _paired(compared: Compared, column: str, firm: str, scale: float = 1.0) -> a
     return estimate(scale * (b - a).to_numpy(dtype=float))
 
 
+def _same(compared: Compared, column: str, firm: str) -> bool:
+    """Whether *firm*'s *column* is exactly the same in B as in A in every pair."""
+    a, b = (e.summary[e.summary.firm == firm].set_index("replication")[column]
+            for e in (compared.comparison.a, compared.comparison.b))
+    return bool(((b - a).to_numpy(dtype=float) == 0.0).all())
+
+
 def in_words(override: str, labels: dict[str, str]) -> str:
     """An override as a person reads it: a firm's lever by the firm's name
     (``firms.sales_first.org=cco``: "the sales-focused firm's org: cco"), an event's
@@ -162,9 +169,9 @@ def changed(meta: dict) -> str:
 def comparison_bottom_line(compared: Compared) -> str:
     """One sentence: what B does that is distinguishable from chance, per firm, on the
     first screen's figures (:data:`cxsim.report.run.TILES`) and on the NPS the firm's own
-    survey measures; or that nothing is. A measured NPS that moves while the true one does
-    not is said to be the survey's doing: who is asked, or who answers, changed, not the
-    clients."""
+    survey measures; or that nothing is. A measured NPS that moves while the true one is
+    the same in every pair (common random numbers: the clients lived the same run) is said
+    to be the survey's doing: who is asked, or who answers, changed, not the clients."""
     config = compared.meta.get("config_a") or {}
     labels, currency = firm_labels(config.get("firms", {})), currency_of(config)
     said = []
@@ -181,9 +188,9 @@ def comparison_bottom_line(compared: Compared) -> str:
                 moved.add(kpi.column)
         if moves:
             moves = [", ".join(moves[:-1]) + " and " + moves[-1]] if len(moves) > 1 else moves
-            survey = (" while its true NPS stays put: what changed is who its survey hears, "
-                      "not how its clients feel"
-                      if "nps_measured" in moved and "nps_true" not in moved else "")
+            survey = (" while its true NPS is the same in every pair: what changed is who "
+                      "its survey hears, not how its clients feel"
+                      if "nps_measured" in moved and _same(compared, "nps_true", firm) else "")
             said.append(f"for {labels.get(firm, firm)}, B {moves[0]}{survey}")
     if not said:
         return ("Bottom line: B changes none of market share, CLV now, retention, true NPS or "
