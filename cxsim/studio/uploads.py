@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import panel as pn
 
 from cxsim.data.calibration import check_config, simulate_check, with_check
 from cxsim.data.discovery import Discovery
-from cxsim.data.discovery_check import Replication, compared, replicate
+from cxsim.data.discovery_check import compared, replicate
 from cxsim.errors import ConfigError
 from cxsim.studio import checks, logs
 from cxsim.studio.runs import Workers
@@ -114,6 +115,21 @@ class _Panel:
 
         self.error.text = ""
         await self.exclusive(wrapped)
+
+    async def _parts(self, workers: Workers, stop: threading.Event,
+                     function: Callable[..., Any], args: tuple, size: int, total: int,
+                     runs: Callable[[Any], int] = len) -> AsyncIterator[tuple[list, int]]:
+        """A check's *total* replications in parts of *size* (each ``function(*args,
+        numbers)``, on whichever worker is free), as they arrive: every part so far and how
+        many replications they hold (*runs* counts a part's), the progress bar counting."""
+        parts = workers.each([(function, (*args, part))
+                              for part in logs.check_parts(size, total)], stop)
+        got: list = []
+        self.progress.max, self.progress.value = total, 0
+        while (part := await asyncio.to_thread(next, parts, None)) is not None:
+            got.append(part)
+            self.progress.value += runs(part)
+            yield got, self.progress.value
 
     async def _on_file(self, event) -> None:
         raise NotImplementedError
@@ -246,13 +262,9 @@ class TransactionLogPanel(_Panel):
                                               cancel=stop)
                 if cfg is None:
                     return
-                parts = workers.each([(simulate_check, (cfg, found, part))
-                                      for part in logs.check_parts(5, total)], stop)
-                got: list[dict] = []
-                self.progress.max, self.progress.value = total, 0
-                while (part := await asyncio.to_thread(next, parts, None)) is not None:
-                    got.append(part)
-                    runs = self.progress.value = sum(len(p["numbers"]) for p in got)
+                async for got, runs in self._parts(workers, stop, simulate_check,
+                                                   (cfg, found), 5, total,
+                                                   lambda part: len(part["numbers"])):
                     self.check.object = await asyncio.to_thread(
                         checks.fit_check_html, with_check(found, got), total)
                     self.status.text = fitted + (f" Checking it: {runs} of {total} "
@@ -362,19 +374,14 @@ class EventLogPanel(_Panel):
             return
         if planned is None:
             return
-        parts = workers.each([(replicate, (planned, found, part))
-                              for part in logs.check_parts(2, total)], stop)
-        runs: list[Replication] = []
-        self.progress.max, self.progress.value = total, 0
-        while (part := await asyncio.to_thread(next, parts, None)) is not None:
-            runs += part
-            self.progress.value = len(runs)
-            if len(runs) < 2:  # a band needs two runs
-                continue
-            result = await asyncio.to_thread(compared, planned, found, runs)
+        runs = 0
+        async for got, runs in self._parts(workers, stop, replicate, (planned, found), 2,
+                                           total):
+            result = await asyncio.to_thread(compared, planned, found,
+                                             [r for part in got for r in part])
             self.check.object = checks.journey_html(found, result, total)
-            if len(runs) < total:
-                self.status.text = (f"Checking: {len(runs)} of {total} runs on {shown}'s "
-                                    "later cases done...")
-        if len(runs) == total:
+            if runs < total:
+                self.status.text = (f"Checking: {runs} of {total} runs on {shown}'s later "
+                                    "cases done...")
+        if runs == total:
             self.status.text = "Discovered and checked: every firm walks this journey."
