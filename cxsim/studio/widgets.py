@@ -73,9 +73,11 @@ class JourneyMenu(pn.widgets.Select):
     (:func:`cxsim.studio.what_if.save_journey`'s)."""
 
     def __init__(self, **params) -> None:
+        shipped = (PRESET_JOURNEY, *group_options("journey"))
         super().__init__(label="journey (every firm)", width=LEFT - WIDE - 60,
-                         options={j: j for j in (PRESET_JOURNEY, *group_options("journey"))},
+                         options={j: j for j in shipped},
                          description=describe(FirmConfig, "journey"), **params)
+        self._shipped = shipped
 
     def chosen(self) -> str | None:
         """The journey a what-if's setting names: a shipped one's name, an uploaded one's
@@ -85,7 +87,7 @@ class JourneyMenu(pn.widgets.Select):
     @property
     def uploaded(self) -> str | None:
         """The journey uploaded or discovered here, if it is the one chosen."""
-        return None if self.value in (PRESET_JOURNEY, *group_options("journey")) else self.value
+        return None if self.value in self._shipped else self.value
 
     def use(self, journey: str | None) -> None:
         """Name *journey*, one uploaded or discovered here, and choose it; None: back to the
