@@ -26,6 +26,8 @@ SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "studio.p
 """The page after the last press: the README's picture."""
 READING = 5  # seconds between the page's load and the first Run, as a person reads it
 QUERY = "b.sales_first.org=cco"  # a CCO at the sales-focused firm: the issue's example
+LARGE = 20_000
+"""Customers of the synthetic transaction log whose check is long enough to stream."""
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -107,7 +109,8 @@ def measure_uploads(repeats: int) -> dict:
     """Seconds from dropping a log into the page to what it makes of it, each of *repeats*
     times in a fresh page (the server, in a folder of its own, keeps what it fits):
     CDNOW's transaction log to the fitted market (its fit in words), then to its check's 20
-    runs, and
+    runs; from pressing Fit on a synthetic log of :data:`LARGE` customers
+    (``calibration_log.py``, as Parquet) to its fit and to its whole check; and
     BPIC 2012 to the discovered journey, then to its check's first look (its headline from
     the first runs) and to the whole check."""
     import tempfile
@@ -120,12 +123,18 @@ def measure_uploads(repeats: int) -> dict:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("bench-studio needs Chromium (apt-get install chromium)")
+    from calibration_log import write_log
+
     cdnow = cdnow_log().to_csv(index=False).encode()
     bpic = BPIC.read_bytes()
     out: dict[str, list[float]] = {"cdnow_columns": [], "cdnow_fitted": [], "bpic_columns": [],
                                    "bpic_journey": [], "bpic_checked": [], "bpic_first_look": [],
-                                   "cdnow_checked": []}
+                                   "cdnow_checked": [], "large_fitted": [], "large_checked": []}
     with tempfile.TemporaryDirectory() as folder:
+        large = Path(folder) / "large.parquet"
+        write_log(large, LARGE)
+        large_log = large.read_bytes()
+        large.unlink()
         server, url, _ = _serve(Path(folder))
         try:
             with sync_playwright() as playwright:
@@ -144,6 +153,16 @@ def measure_uploads(repeats: int) -> dict:
                     out["cdnow_fitted"].append(time.perf_counter() - start)
                     page.locator(".fit-check[data-runs='20']").wait_for(timeout=120_000)
                     out["cdnow_checked"].append(time.perf_counter() - start)
+                    start = _drop(page, CUSTOMERS, "large.parquet", large_log)
+                    page.get_by_text(re.compile("large.parquet: columns")).wait_for(
+                        timeout=60_000)
+                    start = time.perf_counter()
+                    page.get_by_role("button", name="Fit", exact=True).click()
+                    page.get_by_text(re.compile("Fitted: scenario A's market is now customers "
+                                                "of large")).wait_for(timeout=120_000)
+                    out["large_fitted"].append(time.perf_counter() - start)
+                    page.locator(".fit-check[data-runs='20']").wait_for(timeout=300_000)
+                    out["large_checked"].append(time.perf_counter() - start)
                     start = _drop(page, JOURNEY, BPIC.name, bpic)
                     page.get_by_text(re.compile(r"13,087 cases")).wait_for(timeout=120_000)
                     out["bpic_columns"].append(time.perf_counter() - start)
