@@ -310,7 +310,8 @@ class Studio:
         query = {}
         for key, w in self.linked().items():
             parts = key.split(".")
-            if w.value is None or w.value in (AS_IN_A, AS_ITS_SURVEY, self.journey.uploaded) or (
+            if w.value is None or w.value in (AS_IN_A, AS_ITS_SURVEY) or (
+                    w is self.journey and self.journey.uploaded) or (  # as uploaded=, below
                     parts[0] == "a" and len(parts) == 3
                     and _preset_default(parts[1], parts[2], w.value)) or (
                     parts[0] == "segment" and w.value == preset.get(parts[1], {}).get(
