@@ -135,7 +135,13 @@ def test_the_bottom_line_claims_a_lead_only_where_the_interval_excludes_0(share,
 def _bottom_line(b: dict, clients: int = 500, years: float = 2.0, n: int = 4):
     """The comparison's bottom line, and the paired measured and true NPS moves, of B
     against A (the sales-focused firm surveying after purchases, as the studio sets it)."""
-    from cxsim.report.comparison import Compared, _paired, comparison_bottom_line, comparison_meta
+    from cxsim.report.comparison import (
+        Compared,
+        _paired,
+        comparison_bottom_line,
+        comparison_meta,
+        headline_chart,
+    )
     from cxsim.studio.what_if import Setting, WhatIf
 
     what_if = WhatIf(Setting(clients=clients, years=years, replications=n), b,
@@ -145,23 +151,26 @@ def _bottom_line(b: dict, clients: int = 500, years: float = 2.0, n: int = 4):
         what_if.common_overrides(), what_if.a_overrides(), what_if.b_overrides(), n, a_cfg,
         b_cfg))
     return (comparison_bottom_line(compared), _paired(compared, "nps_measured", "sales_first"),
-            _paired(compared, "nps_true", "sales_first"))
+            _paired(compared, "nps_true", "sales_first"), headline_chart(compared).alt)
 
 
 def test_the_bottom_line_says_a_survey_lever_moves_measured_nps_not_the_clients():
     """Everyone answering the sales-focused firm's survey (the pleased answered more in A)
     lowers its measured NPS beyond chance and leaves its clients as they were (true NPS the
-    same in every pair): the bottom line says so, and says it is the survey. The control:
-    better execution moves true and measured NPS together, and the bottom line names both,
-    without the survey's clause."""
-    line, measured, true = _bottom_line({"sales_first": {"response": "everyone"}})
+    same in every pair): the bottom line says so, and says it is the survey; every share is
+    the same, so the headline chart is measured NPS. The control: better execution moves
+    true and measured NPS together, and the bottom line names both, without the survey's
+    clause, over the share chart."""
+    line, measured, true, chart = _bottom_line({"sales_first": {"response": "everyone"}})
+    assert chart.startswith("Measured NPS, B minus A, over time")  # the share is flat at 0
     assert measured.high < 0 and true.low <= 0 <= true.high
     assert line.startswith(f"Bottom line: for the sales-focused firm, B lowers measured NPS by "
                            f"{abs(measured.mean):.1f} while its true NPS is the same in every "
                            "pair: what changed is who its survey hears, not how its clients "
                            "feel")
     assert "true NPS by" not in line
-    line, measured, true = _bottom_line({"sales_first": {"execution": 0.2}})
+    line, measured, true, chart = _bottom_line({"sales_first": {"execution": 0.2}})
+    assert chart.startswith("Market share, B minus A, over time")
     assert measured.low > 0 and true.low > 0
     assert f"raises true NPS by {true.mean:.1f}" in line
     assert f"raises measured NPS by {measured.mean:.1f}" in line

@@ -233,22 +233,35 @@ def comparison_tiles(compared: Compared) -> list[Tile]:
     return shown
 
 
-def share_change_chart(compared: Compared) -> Chart:
-    """The headline: each firm's market share in B minus A, month by month, paired."""
+def headline_chart(compared: Compared) -> Chart:
+    """The headline: each firm's market share in B minus A, month by month, paired; or, when
+    no firm's share differs in any pair or month (B changed what a firm hears, its survey,
+    not what its clients live), each firm's measured NPS in B minus A."""
     config = compared.meta.get("config_a") or {}
     labels = firm_labels(config.get("firms", {}))
     a, b = compared.comparison.a.timeseries, compared.comparison.b.timeseries
     firms = list(dict.fromkeys(a.firm))
-    changes = {}
-    for firm in firms:
-        wide = [t[t.firm == firm].pivot_table(index="replication", columns="month",
-                                              values="share") for t in (a, b)]
-        changes[answer.capital(labels.get(firm, firm))] = 100 * (wide[1] - wide[0]).to_numpy()
+
+    def changes(column: str, scale: float) -> dict[str, np.ndarray]:
+        out = {}
+        for firm in firms:
+            wide = [t[t.firm == firm].pivot_table(index="replication", columns="month",
+                                                  values=column, dropna=False) for t in (a, b)]
+            out[answer.capital(labels.get(firm, firm))] = scale * (wide[1] - wide[0]).to_numpy()
+        return out
+
+    days = float(compared.meta.get("days_per_month") or config["sim"]["days_per_month"])
+    shares = changes("share", 100.0)
+    if any(np.any(v != 0.0) for v in shares.values()) or "nps_measured" not in a:
+        return charts.difference_over_time(
+            shares, list(shares), list(shares), days, "Market share, B minus A, over time",
+            "change in share (points)", "the firm has more of the market in B than in A")
+    heard = changes("nps_measured", 1.0)
     return charts.difference_over_time(
-        changes, list(changes), list(changes), float(compared.meta.get("days_per_month") or
-                                                     config["sim"]["days_per_month"]),
-        "Market share, B minus A, over time", "change in share (points)",
-        "the firm has more of the market in B than in A")
+        heard, list(heard), list(heard), days, "Measured NPS, B minus A, over time",
+        "change in measured NPS (points)",
+        "the firm's own survey reads a higher NPS in B than in A (market share is the same "
+        "in B as in A, in every pair and month)")
 
 
 def incremental_return(compared: Compared, firm: str) -> answer.Estimate:
@@ -310,7 +323,7 @@ def comparison_page(compared: Compared) -> Page:
                   f"{n} paired replications on common random numbers"),
         answer=comparison_sentences(compared),
         tiles=comparison_tiles(compared),
-        headline=share_change_chart(compared),
+        headline=headline_chart(compared),
         tables=tables,
         charts=page_charts,
         assumptions=assumption_tables(meta["config_a"], meta["config_b"]),

@@ -15,7 +15,7 @@ import pandas as pd
 
 from cxsim.errors import ConfigError
 from cxsim.report import answer, charts, journey_map
-from cxsim.report.comparison import Compared, comparison_sentences, share_change_chart
+from cxsim.report.comparison import Compared, comparison_sentences, headline_chart
 from cxsim.report.page import Chart, Page, Tile, table_from_frame
 from cxsim.report.run import (
     CLV_NOTE,
@@ -176,7 +176,7 @@ def shown_answer(compared: Compared, planned: int, charts: bool = True, maps: bo
     rows = tuple({key: kind(getattr(row, key)) for key, kind in _ROW.items()}
                  for row in differences(comparison, config).itertuples(index=False))
     return ShownAnswer(int(comparison.a.n), planned, verdict, tuple(rest),
-                       share_change_chart(compared) if charts else None, rows, tuple(shares))
+                       headline_chart(compared) if charts else None, rows, tuple(shares))
 
 
 def answer_html(compared: Compared, planned: int, charts: bool = True, maps: bool = False
