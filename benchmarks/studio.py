@@ -105,6 +105,17 @@ def _drop(page, card: str, name: str, data: bytes) -> float:
     return started
 
 
+def _fit(page, start: float, log: str, out: dict[str, list[float]]) -> None:
+    """Press Fit on the log *log* dropped, and add to *out* the seconds from *start* to its
+    fit in words (``<log>_fitted``) and to its check whole (``<log>_checked``)."""
+    page.get_by_role("button", name="Fit", exact=True).click()
+    page.get_by_text(re.compile(f"Fitted: scenario A's market is now customers of {log}")
+                     ).wait_for(timeout=120_000)
+    out[f"{log}_fitted"].append(time.perf_counter() - start)
+    page.locator(".fit-check[data-runs='20']").wait_for(timeout=300_000)
+    out[f"{log}_checked"].append(time.perf_counter() - start)
+
+
 def measure_uploads(repeats: int) -> dict:
     """Seconds from dropping a log into the page to what it makes of it, each of *repeats*
     times in a fresh page (the server, in a folder of its own, keeps what it fits):
@@ -147,22 +158,11 @@ def measure_uploads(repeats: int) -> dict:
                     page.get_by_text(re.compile("purchases from 1997-01-01")).wait_for(
                         timeout=60_000)
                     out["cdnow_columns"].append(time.perf_counter() - start)
-                    page.get_by_role("button", name="Fit", exact=True).click()
-                    page.get_by_text(re.compile("Fitted: scenario A's market is now")).wait_for(
-                        timeout=120_000)
-                    out["cdnow_fitted"].append(time.perf_counter() - start)
-                    page.locator(".fit-check[data-runs='20']").wait_for(timeout=120_000)
-                    out["cdnow_checked"].append(time.perf_counter() - start)
-                    start = _drop(page, CUSTOMERS, "large.parquet", large_log)
+                    _fit(page, start, "cdnow", out)
+                    _drop(page, CUSTOMERS, "large.parquet", large_log)
                     page.get_by_text(re.compile("large.parquet: columns")).wait_for(
                         timeout=60_000)
-                    start = time.perf_counter()
-                    page.get_by_role("button", name="Fit", exact=True).click()
-                    page.get_by_text(re.compile("Fitted: scenario A's market is now customers "
-                                                "of large")).wait_for(timeout=120_000)
-                    out["large_fitted"].append(time.perf_counter() - start)
-                    page.locator(".fit-check[data-runs='20']").wait_for(timeout=300_000)
-                    out["large_checked"].append(time.perf_counter() - start)
+                    _fit(page, time.perf_counter(), "large", out)
                     start = _drop(page, JOURNEY, BPIC.name, bpic)
                     page.get_by_text(re.compile(r"13,087 cases")).wait_for(timeout=120_000)
                     out["bpic_columns"].append(time.perf_counter() - start)

@@ -362,18 +362,20 @@ def plan(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
                 cut_days)
 
 
-def replicate(check: Plan, found: Discovery, numbers: list[int] | range) -> list[Replication]:
-    """Replications *numbers* of *check*, run side by side and read: each the same whatever
-    others run with it (keyed draws), so a check may be run in parts, in any process."""
+def replicate(planned: Plan, found: Discovery, numbers: list[int] | range
+              ) -> list[Replication]:
+    """Replications *numbers* of the *planned* check, run side by side and read: each the
+    same whatever others run with it (keyed draws), so a check may be run in parts, in any
+    process."""
     from cxsim.simulation.experiment import simulated
 
-    days = _days(check.actual)
+    days = _days(planned.actual)
     out = []
-    for number, run in zip(numbers, simulated(check.cfg, numbers), strict=True):
+    for number, run in zip(numbers, simulated(planned.cfg, numbers), strict=True):
         sim = simulated_cases(run.visits, found)
         w = sim.waits
         out.append(Replication(
-            number, _measures(check.actual, sim), _activity_counts(sim),
+            number, _measures(planned.actual, sim), _activity_counts(sim),
             in_progress(sim, days),
             {name: (float(w.gap_hours[w.activity == name].mean()),
                     float(w.queue_hours[w.activity == name].mean()))
@@ -416,11 +418,11 @@ def check(events: pd.DataFrame, found: Discovery, split: str | pd.Timestamp,
     return compared(planned, found, replicate(planned, found, range(replications)))
 
 
-def compared(check: Plan, found: Discovery, runs: list[Replication]) -> Check:
+def compared(planned: Plan, found: Discovery, runs: list[Replication]) -> Check:
     """The check's tables from *runs* (two or more, in any order): a whole check when they
     are all its replications, a first look when they are some."""
     runs = sorted(runs, key=lambda r: r.number)
-    actual = check.actual
+    actual = planned.actual
     rows = pd.DataFrame([{"replication": r.number, **r.measures} for r in runs])
     truth = _actual(actual)
     unmeasured = () if found.outcome_activities else ("share_",)  # 100% completed, both sides
@@ -438,7 +440,7 @@ def compared(check: Plan, found: Discovery, runs: list[Replication]) -> Check:
         "activity": index, "actual_per_case": real.reindex(index, fill_value=0.0).to_numpy(),
         **{k: [_band(counts.loc[a].to_numpy())[k] for a in index]
            for k in ("mean", "ci_low", "ci_high", "band_low", "band_high")}})
-    facts = {"split": f"{check.split:%Y-%m-%d %H:%M} UTC", "cut_days": check.cut_days,
+    facts = {"split": f"{planned.split:%Y-%m-%d %H:%M} UTC", "cut_days": planned.cut_days,
              "replications": len(runs), "later_cases_ended": int(actual.outcome.size),
              "cohort": int(len(found.cohort)),
              "censored": "left out on both sides: actual cases without an outcome by the "

@@ -117,17 +117,20 @@ def load_comparison(directory: Path) -> Compared:
     return Compared(Comparison(*ensembles), meta)
 
 
-def _paired(compared: Compared, column: str, firm: str, scale: float = 1.0) -> answer.Estimate:
+def _differences(compared: Compared, column: str, firm: str) -> np.ndarray:
+    """*firm*'s *column* in B minus A, pair by pair."""
     a, b = (e.summary[e.summary.firm == firm].set_index("replication")[column]
             for e in (compared.comparison.a, compared.comparison.b))
-    return estimate(scale * (b - a).to_numpy(dtype=float))
+    return (b - a).to_numpy(dtype=float)
+
+
+def _paired(compared: Compared, column: str, firm: str, scale: float = 1.0) -> answer.Estimate:
+    return estimate(scale * _differences(compared, column, firm))
 
 
 def _same(compared: Compared, column: str, firm: str) -> bool:
     """Whether *firm*'s *column* is exactly the same in B as in A in every pair."""
-    a, b = (e.summary[e.summary.firm == firm].set_index("replication")[column]
-            for e in (compared.comparison.a, compared.comparison.b))
-    return bool(((b - a).to_numpy(dtype=float) == 0.0).all())
+    return bool((_differences(compared, column, firm) == 0.0).all())
 
 
 def in_words(override: str, labels: dict[str, str]) -> str:
